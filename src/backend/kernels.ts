@@ -1,0 +1,179 @@
+import type { Floats } from "../ndarray.js";
+
+/**
+ * The kernel contract: flat loops over typed arrays. Outputs first, then inputs, then sizes.
+ * Every array is row-major and dense. Unless a kernel says otherwise an output must not alias an
+ * input, and every output element is written (outputs need not be zeroed by the caller).
+ * All arrays passed to one call have the same element type (all Float32Array or all Float64Array).
+ *
+ * `reference.ts` is the specification; a fast backend spreads it and overrides hot kernels.
+ */
+export interface Kernels {
+  readonly name: string;
+
+  // ---- linear algebra -------------------------------------------------------------------
+  /**
+   * out(m×n) = op(a)·op(b) (+ out when `accumulate`), op(a) m×k, op(b) k×n.
+   * a is stored m×k, or k×m when transA; b is stored k×n, or n×k when transB.
+   */
+  matmul(
+    out: Floats,
+    a: Floats,
+    b: Floats,
+    m: number,
+    k: number,
+    n: number,
+    transA: boolean,
+    transB: boolean,
+    accumulate?: boolean,
+  ): void;
+  /** out[i·cols + j] = x[i·cols + j] + bias[j]. out may alias x. */
+  addBias(out: Floats, x: Floats, bias: Floats, rows: number, cols: number): void;
+  /** out[j] = Σ_i x[i·cols + j] (column sums; db of Affine). */
+  sumRows(out: Floats, x: Floats, rows: number, cols: number): void;
+  /** Batched 2-D transpose: x (batch, rows, cols) → out (batch, cols, rows). */
+  transpose(out: Floats, x: Floats, batch: number, rows: number, cols: number): void;
+
+  // ---- element-wise ---------------------------------------------------------------------
+  /** out = max(x, 0). out may alias x. */
+  relu(out: Floats, x: Floats): void;
+  /** dx = dout where x > 0, else 0. dx may alias dout. */
+  reluBackward(dx: Floats, dout: Floats, x: Floats): void;
+  /** out = 1 / (1 + exp(-x)), without overflow for large |x|. out may alias x. */
+  sigmoid(out: Floats, x: Floats): void;
+  /** dx = dout · y · (1 − y), y the forward output. dx may alias dout. */
+  sigmoidBackward(dx: Floats, dout: Floats, y: Floats): void;
+  /** out = tanh(x). out may alias x. */
+  tanh(out: Floats, x: Floats): void;
+  /** dx = dout · (1 − y²), y the forward output. dx may alias dout. */
+  tanhBackward(dx: Floats, dout: Floats, y: Floats): void;
+  /** out = a·x + b·y element-wise (axpby). out may alias x or y. */
+  axpby(out: Floats, a: number, x: Floats, b: number, y: Floats): void;
+  /** out = x ⊙ y. out may alias x or y. */
+  mul(out: Floats, x: Floats, y: Floats): void;
+
+  // ---- softmax and loss -----------------------------------------------------------------
+  /** Row-wise softmax, overflow-safe (max subtracted). out may alias x. */
+  softmax(out: Floats, x: Floats, rows: number, cols: number): void;
+  /**
+   * Fused softmax + cross-entropy over class labels: writes probs = softmax(x) and returns the
+   * summed loss Σ_i −log(probs[i, t_i] + 1e-7) (the book's delta). Caller divides by rows.
+   */
+  softmaxCrossEntropy(probs: Floats, x: Floats, labels: Int32Array, rows: number, cols: number): number;
+  /** dx = (probs − onehot(labels)) · scale. dx may alias probs. */
+  softmaxCrossEntropyBackward(
+    dx: Floats,
+    probs: Floats,
+    labels: Int32Array,
+    rows: number,
+    cols: number,
+    scale: number,
+  ): void;
+
+  // ---- convolution ----------------------------------------------------------------------
+  /** x (n, c, h, w) → col (n·oh·ow, c·fh·fw), the book's im2col layout; padding is zeros. */
+  im2col(
+    col: Floats,
+    x: Floats,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    fh: number,
+    fw: number,
+    stride: number,
+    pad: number,
+  ): void;
+  /** Inverse scatter-add of im2col: col (n·oh·ow, c·fh·fw) → dx (n, c, h, w). dx is overwritten. */
+  col2im(
+    dx: Floats,
+    col: Floats,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    fh: number,
+    fw: number,
+    stride: number,
+    pad: number,
+  ): void;
+
+  // ---- pooling (x (n, c, h, w) → out (n, c, oh, ow); padding never wins a max / counts as 0 in avg) --
+  /** Max pooling; argmax[o] is the flat index into x of the winner (−1 if the window is all padding). */
+  maxPool(
+    out: Floats,
+    argmax: Int32Array,
+    x: Floats,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    ph: number,
+    pw: number,
+    stride: number,
+    pad: number,
+  ): void;
+  /** dx (n, c, h, w) is overwritten: zeros, plus dout routed to each window's argmax. */
+  maxPoolBackward(
+    dx: Floats,
+    dout: Floats,
+    argmax: Int32Array,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    ph: number,
+    pw: number,
+    stride: number,
+    pad: number,
+  ): void;
+  /** Average pooling; padded cells count in the divisor ph·pw (as the book's im2col form does). */
+  avgPool(
+    out: Floats,
+    x: Floats,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    ph: number,
+    pw: number,
+    stride: number,
+    pad: number,
+  ): void;
+  /** dx is overwritten: each window spreads dout / (ph·pw) over its cells. */
+  avgPoolBackward(
+    dx: Floats,
+    dout: Floats,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    ph: number,
+    pw: number,
+    stride: number,
+    pad: number,
+  ): void;
+
+  // ---- optimizer updates (w, state updated in place) ------------------------------------
+  /** w −= lr·g */
+  sgdUpdate(w: Floats, g: Floats, lr: number): void;
+  /** v = momentum·v − lr·g; w += v */
+  momentumUpdate(w: Floats, v: Floats, g: Floats, lr: number, momentum: number): void;
+  /** The book's Nesterov: w += momentum²·v − (1+momentum)·lr·g; v = momentum·v − lr·g */
+  nesterovUpdate(w: Floats, v: Floats, g: Floats, lr: number, momentum: number): void;
+  /** h += g²; w −= lr·g / (√h + eps) */
+  adagradUpdate(w: Floats, h: Floats, g: Floats, lr: number, eps: number): void;
+  /** h = decay·h + (1−decay)·g²; w −= lr·g / (√h + eps) */
+  rmspropUpdate(w: Floats, h: Floats, g: Floats, lr: number, decay: number, eps: number): void;
+  /** The book's Adam: m += (1−β1)(g−m); v += (1−β2)(g²−v); w −= lrT·m / (√v + eps) */
+  adamUpdate(
+    w: Floats,
+    m: Floats,
+    v: Floats,
+    g: Floats,
+    lrT: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+  ): void;
+}

@@ -1,0 +1,421 @@
+import type { Floats } from "../ndarray.js";
+import type { Kernels } from "./kernels.js";
+
+/**
+ * The reference kernels: the plainest loops that could work, for float32 and float64 alike.
+ * They are the specification every fast backend is tested against.
+ */
+
+function matmul(
+  out: Floats,
+  a: Floats,
+  b: Floats,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
+  accumulate = false,
+): void {
+  // Strides of op(a) (m×k) and op(b) (k×n) over their storage.
+  const [aRow, aCol] = transA ? [1, m] : [k, 1];
+  const [bRow, bCol] = transB ? [1, k] : [n, 1];
+  if (!accumulate) out.fill(0, 0, m * n);
+  for (let i = 0; i < m; i++) {
+    for (let p = 0; p < k; p++) {
+      const aip = a[i * aRow + p * aCol];
+      if (aip === 0) continue;
+      const bp = p * bRow;
+      const o = i * n;
+      for (let j = 0; j < n; j++) out[o + j] += aip * b[bp + j * bCol];
+    }
+  }
+}
+
+function addBias(out: Floats, x: Floats, bias: Floats, rows: number, cols: number): void {
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) out[i * cols + j] = x[i * cols + j] + bias[j];
+  }
+}
+
+function sumRows(out: Floats, x: Floats, rows: number, cols: number): void {
+  out.fill(0, 0, cols);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) out[j] += x[i * cols + j];
+  }
+}
+
+function transpose(out: Floats, x: Floats, batch: number, rows: number, cols: number): void {
+  for (let b = 0; b < batch; b++) {
+    const off = b * rows * cols;
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < cols; j++) out[off + j * rows + i] = x[off + i * cols + j];
+    }
+  }
+}
+
+function relu(out: Floats, x: Floats): void {
+  for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : 0;
+}
+
+function reluBackward(dx: Floats, dout: Floats, x: Floats): void {
+  for (let i = 0; i < x.length; i++) dx[i] = x[i] > 0 ? dout[i] : 0;
+}
+
+function sigmoid(out: Floats, x: Floats): void {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    // exp of a non-positive number only: no overflow for large |x|.
+    if (v >= 0) {
+      out[i] = 1 / (1 + Math.exp(-v));
+    } else {
+      const e = Math.exp(v);
+      out[i] = e / (1 + e);
+    }
+  }
+}
+
+function sigmoidBackward(dx: Floats, dout: Floats, y: Floats): void {
+  for (let i = 0; i < y.length; i++) dx[i] = dout[i] * y[i] * (1 - y[i]);
+}
+
+function tanh(out: Floats, x: Floats): void {
+  for (let i = 0; i < x.length; i++) out[i] = Math.tanh(x[i]);
+}
+
+function tanhBackward(dx: Floats, dout: Floats, y: Floats): void {
+  for (let i = 0; i < y.length; i++) dx[i] = dout[i] * (1 - y[i] * y[i]);
+}
+
+function axpby(out: Floats, a: number, x: Floats, b: number, y: Floats): void {
+  for (let i = 0; i < x.length; i++) out[i] = a * x[i] + b * y[i];
+}
+
+function mul(out: Floats, x: Floats, y: Floats): void {
+  for (let i = 0; i < x.length; i++) out[i] = x[i] * y[i];
+}
+
+function softmax(out: Floats, x: Floats, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let max = -Infinity;
+    for (let j = 0; j < cols; j++) if (x[o + j] > max) max = x[o + j];
+    let sum = 0;
+    for (let j = 0; j < cols; j++) {
+      const e = Math.exp(x[o + j] - max);
+      out[o + j] = e;
+      sum += e;
+    }
+    for (let j = 0; j < cols; j++) out[o + j] /= sum;
+  }
+}
+
+function softmaxCrossEntropy(
+  probs: Floats,
+  x: Floats,
+  labels: Int32Array,
+  rows: number,
+  cols: number,
+): number {
+  softmax(probs, x, rows, cols);
+  let loss = 0;
+  for (let r = 0; r < rows; r++) loss -= Math.log(probs[r * cols + labels[r]] + 1e-7);
+  return loss;
+}
+
+function softmaxCrossEntropyBackward(
+  dx: Floats,
+  probs: Floats,
+  labels: Int32Array,
+  rows: number,
+  cols: number,
+  scale: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let j = 0; j < cols; j++) dx[o + j] = (probs[o + j] - (j === labels[r] ? 1 : 0)) * scale;
+  }
+}
+
+/** Output size per the book's Equation 6.1 (the caller has checked it divides evenly). */
+function outSize(size: number, filter: number, stride: number, pad: number): number {
+  return Math.floor((size + 2 * pad - filter) / stride) + 1;
+}
+
+function im2col(
+  col: Floats,
+  x: Floats,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  fh: number,
+  fw: number,
+  stride: number,
+  pad: number,
+): void {
+  const oh = outSize(h, fh, stride, pad);
+  const ow = outSize(w, fw, stride, pad);
+  const cols = c * fh * fw;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const row = ((b * oh + oy) * ow + ox) * cols;
+        for (let ch = 0; ch < c; ch++) {
+          for (let ky = 0; ky < fh; ky++) {
+            const y = oy * stride + ky - pad;
+            for (let kx = 0; kx < fw; kx++) {
+              const xx = ox * stride + kx - pad;
+              const inside = y >= 0 && y < h && xx >= 0 && xx < w;
+              col[row + (ch * fh + ky) * fw + kx] = inside ? x[((b * c + ch) * h + y) * w + xx] : 0;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+function col2im(
+  dx: Floats,
+  col: Floats,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  fh: number,
+  fw: number,
+  stride: number,
+  pad: number,
+): void {
+  const oh = outSize(h, fh, stride, pad);
+  const ow = outSize(w, fw, stride, pad);
+  const cols = c * fh * fw;
+  dx.fill(0, 0, n * c * h * w);
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const row = ((b * oh + oy) * ow + ox) * cols;
+        for (let ch = 0; ch < c; ch++) {
+          for (let ky = 0; ky < fh; ky++) {
+            const y = oy * stride + ky - pad;
+            if (y < 0 || y >= h) continue;
+            for (let kx = 0; kx < fw; kx++) {
+              const xx = ox * stride + kx - pad;
+              if (xx < 0 || xx >= w) continue;
+              dx[((b * c + ch) * h + y) * w + xx] += col[row + (ch * fh + ky) * fw + kx];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+function maxPool(
+  out: Floats,
+  argmax: Int32Array,
+  x: Floats,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  ph: number,
+  pw: number,
+  stride: number,
+  pad: number,
+): void {
+  const oh = outSize(h, ph, stride, pad);
+  const ow = outSize(w, pw, stride, pad);
+  for (let p = 0; p < n * c; p++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        let best = -Infinity;
+        let at = -1;
+        for (let ky = 0; ky < ph; ky++) {
+          const y = oy * stride + ky - pad;
+          if (y < 0 || y >= h) continue;
+          for (let kx = 0; kx < pw; kx++) {
+            const xx = ox * stride + kx - pad;
+            if (xx < 0 || xx >= w) continue;
+            const i = (p * h + y) * w + xx;
+            if (x[i] > best) {
+              best = x[i];
+              at = i;
+            }
+          }
+        }
+        const o = (p * oh + oy) * ow + ox;
+        out[o] = at < 0 ? 0 : best;
+        argmax[o] = at;
+      }
+    }
+  }
+}
+
+function maxPoolBackward(
+  dx: Floats,
+  dout: Floats,
+  argmax: Int32Array,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  ph: number,
+  pw: number,
+  stride: number,
+  pad: number,
+): void {
+  const oh = outSize(h, ph, stride, pad);
+  const ow = outSize(w, pw, stride, pad);
+  dx.fill(0, 0, n * c * h * w);
+  for (let o = 0; o < n * c * oh * ow; o++) {
+    if (argmax[o] >= 0) dx[argmax[o]] += dout[o];
+  }
+}
+
+function avgPool(
+  out: Floats,
+  x: Floats,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  ph: number,
+  pw: number,
+  stride: number,
+  pad: number,
+): void {
+  const oh = outSize(h, ph, stride, pad);
+  const ow = outSize(w, pw, stride, pad);
+  const inv = 1 / (ph * pw);
+  for (let p = 0; p < n * c; p++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        let sum = 0;
+        for (let ky = 0; ky < ph; ky++) {
+          const y = oy * stride + ky - pad;
+          if (y < 0 || y >= h) continue;
+          for (let kx = 0; kx < pw; kx++) {
+            const xx = ox * stride + kx - pad;
+            if (xx >= 0 && xx < w) sum += x[(p * h + y) * w + xx];
+          }
+        }
+        out[(p * oh + oy) * ow + ox] = sum * inv;
+      }
+    }
+  }
+}
+
+function avgPoolBackward(
+  dx: Floats,
+  dout: Floats,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  ph: number,
+  pw: number,
+  stride: number,
+  pad: number,
+): void {
+  const oh = outSize(h, ph, stride, pad);
+  const ow = outSize(w, pw, stride, pad);
+  const inv = 1 / (ph * pw);
+  dx.fill(0, 0, n * c * h * w);
+  for (let p = 0; p < n * c; p++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const g = dout[(p * oh + oy) * ow + ox] * inv;
+        for (let ky = 0; ky < ph; ky++) {
+          const y = oy * stride + ky - pad;
+          if (y < 0 || y >= h) continue;
+          for (let kx = 0; kx < pw; kx++) {
+            const xx = ox * stride + kx - pad;
+            if (xx >= 0 && xx < w) dx[(p * h + y) * w + xx] += g;
+          }
+        }
+      }
+    }
+  }
+}
+
+function sgdUpdate(w: Floats, g: Floats, lr: number): void {
+  for (let i = 0; i < w.length; i++) w[i] -= lr * g[i];
+}
+
+function momentumUpdate(w: Floats, v: Floats, g: Floats, lr: number, momentum: number): void {
+  for (let i = 0; i < w.length; i++) {
+    v[i] = momentum * v[i] - lr * g[i];
+    w[i] += v[i];
+  }
+}
+
+function nesterovUpdate(w: Floats, v: Floats, g: Floats, lr: number, momentum: number): void {
+  for (let i = 0; i < w.length; i++) {
+    w[i] += momentum * momentum * v[i] - (1 + momentum) * lr * g[i];
+    v[i] = momentum * v[i] - lr * g[i];
+  }
+}
+
+function adagradUpdate(w: Floats, h: Floats, g: Floats, lr: number, eps: number): void {
+  for (let i = 0; i < w.length; i++) {
+    h[i] += g[i] * g[i];
+    w[i] -= (lr * g[i]) / (Math.sqrt(h[i]) + eps);
+  }
+}
+
+function rmspropUpdate(w: Floats, h: Floats, g: Floats, lr: number, decay: number, eps: number): void {
+  for (let i = 0; i < w.length; i++) {
+    h[i] = decay * h[i] + (1 - decay) * g[i] * g[i];
+    w[i] -= (lr * g[i]) / (Math.sqrt(h[i]) + eps);
+  }
+}
+
+function adamUpdate(
+  w: Floats,
+  m: Floats,
+  v: Floats,
+  g: Floats,
+  lrT: number,
+  beta1: number,
+  beta2: number,
+  eps: number,
+): void {
+  for (let i = 0; i < w.length; i++) {
+    m[i] += (1 - beta1) * (g[i] - m[i]);
+    v[i] += (1 - beta2) * (g[i] * g[i] - v[i]);
+    w[i] -= (lrT * m[i]) / (Math.sqrt(v[i]) + eps);
+  }
+}
+
+export const reference = {
+  name: "reference",
+  matmul,
+  addBias,
+  sumRows,
+  transpose,
+  relu,
+  reluBackward,
+  sigmoid,
+  sigmoidBackward,
+  tanh,
+  tanhBackward,
+  axpby,
+  mul,
+  softmax,
+  softmaxCrossEntropy,
+  softmaxCrossEntropyBackward,
+  im2col,
+  col2im,
+  maxPool,
+  maxPoolBackward,
+  avgPool,
+  avgPoolBackward,
+  sgdUpdate,
+  momentumUpdate,
+  nesterovUpdate,
+  adagradUpdate,
+  rmspropUpdate,
+  adamUpdate,
+} satisfies Kernels;

@@ -1,0 +1,31 @@
+/** Errors that name the problem and the values involved. */
+
+export function formatShape(shape: readonly number[]): string {
+  return `(${shape.join(", ")}${shape.length === 1 ? "," : ""})`;
+}
+
+/** Thrown when two arrays (or an array and an expectation) do not fit together. */
+export class ShapeError extends Error {
+  override name = "ShapeError";
+}
+
+/** Throws a ShapeError naming both shapes unless `ok` holds. */
+export function assertShapes(
+  ok: boolean,
+  what: string,
+  a: readonly number[],
+  b: readonly number[],
+  aName = "got",
+  bName = "expected",
+): void {
+  if (!ok) throw new ShapeError(`${what}: ${aName} ${formatShape(a)}, ${bName} ${formatShape(b)}`);
+}
+
+/** Thrown for a bad option value; names the option, the value and what is allowed. */
+export class OptionError extends Error {
+  override name = "OptionError";
+}
+
+export function unknownOption(what: string, value: unknown, valid: readonly string[]): OptionError {
+  return new OptionError(`unknown ${what} ${JSON.stringify(value)}; valid: ${valid.join(", ")}`);
+}

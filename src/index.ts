@@ -1,0 +1,8 @@
+// Public API: re-exports only.
+export * from "./ndarray.js";
+export * from "./rng.js";
+export * from "./errors.js";
+export type { Kernels } from "./backend/kernels.js";
+export { kernels, setKernels, withKernels } from "./backend/index.js";
+export { reference } from "./backend/reference.js";
+export type { Mode, Param, Layer, LossLayer } from "./layers/layer.js";

@@ -1,0 +1,28 @@
+import type { Labels, NDArray } from "../ndarray.js";
+
+export type Mode = "train" | "eval";
+
+/** A learnable tensor and its gradient (filled by the owning layer's backward). */
+export interface Param {
+  readonly name: string;
+  value: NDArray;
+  grad: NDArray | null;
+}
+
+/** The book's layer: forward caches what backward needs (in #private fields). */
+export interface Layer {
+  readonly params: readonly Param[];
+  forward(x: NDArray, mode: Mode): NDArray;
+  /** Never mutates `dout`. Fills each param's grad and returns dL/dx. */
+  backward(dout: NDArray): NDArray;
+}
+
+/** A final layer that turns scores and labels into a scalar loss. */
+export interface LossLayer {
+  forward(y: NDArray, t: Labels): number;
+  backward(): NDArray;
+}
+
+export function param(name: string, value: NDArray): Param {
+  return { name, value, grad: null };
+}
