@@ -87,6 +87,9 @@ export function checkLayerGradients(
   rng: Rng,
   { mode = "train", ...options }: LayerGradientCheckOptions = {},
 ): GradientReport[] {
+  if (x.dtype !== "float64") {
+    throw new TypeError(`checkLayerGradients: use float64 inputs and params (got ${x.dtype})`);
+  }
   const y = layer.forward(x, mode);
   const dy = randomUpstream(y.shape, rng);
   const dyBefore = dy.clone();
