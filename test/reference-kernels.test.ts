@@ -213,3 +213,24 @@ describe.each(backends)("kernels of $name", (k) => {
     });
   });
 });
+
+describe("the comparisons can fail", () => {
+  it("an im2col that drops the padding offset is caught by the direct convolution", () => {
+    const broken: Kernels = {
+      ...reference,
+      name: "broken",
+      im2col: (col, x, n, c, h, w, fh, fw, stride, pad) =>
+        reference.im2col(col, x, n, c, h, w, fh, fw, stride, pad > 0 ? pad - 1 : pad),
+    };
+    const rng = new Rng(99);
+    const x = random([1, 2, 5, 5], rng, "float64");
+    const W = random([2, 2, 3, 3], rng, "float64");
+    const b = random([2], rng, "float64");
+    const expected = directConvolution(x, W, b, 1, 1);
+    // The broken kernel lays out 3 × 3 windows of an unpadded image in a col sized for 5 × 5 outputs.
+    const actual = withKernels(broken, () => im2colConvolution(x, W, b, 1, 1));
+    expect(() => assertAllClose(actual.data, expected.data, 1e-12, 1e-12, "convolution")).toThrow(
+      /convolution differ/,
+    );
+  });
+});
