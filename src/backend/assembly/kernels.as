@@ -275,7 +275,10 @@ function sumRows(out: usize, x: usize, rows: i32, cols: i32, t: i32, T: i32): vo
   }
 }
 
-/** Batched transpose in 8×8 blocks (cache-friendly both ways). Chunks: batch items, else input rows. */
+/**
+ * Batched transpose. Chunks: batch items, else runs of input rows. Whole 4×4 blocks go through
+ * registers (4 loads, 8 shuffles, 4 stores); the ragged right and bottom edges are scalar.
+ */
 function transpose(out: usize, x: usize, batch: i32, rows: i32, cols: i32, t: i32, T: i32): void {
   const plane = <usize>rows * <usize>cols;
   let b0 = 0, b1 = batch, r0 = 0, r1 = rows;
@@ -286,18 +289,39 @@ function transpose(out: usize, x: usize, batch: i32, rows: i32, cols: i32, t: i3
     r0 = share(rows, 8, t, T);
     r1 = share(rows, 8, t + 1, T);
   }
+  const rs = <usize>rows << 2;
+  const cs = <usize>cols << 2;
   for (let bt = b0; bt < b1; bt++) {
     const xs = x + ((<usize>bt * plane) << 2);
     const os = out + ((<usize>bt * plane) << 2);
-    for (let ib = r0; ib < r1; ib += 8) {
-      const ie = min(ib + 8, r1);
-      for (let jb = 0; jb < cols; jb += 8) {
-        const je = min(jb + 8, cols);
-        for (let i = ib; i < ie; i++) {
-          for (let j = jb; j < je; j++) {
-            store<f32>(os + ((<usize>j * <usize>rows + <usize>i) << 2), load<f32>(xs + ((<usize>i * <usize>cols + <usize>j) << 2)));
-          }
+    let i = r0;
+    for (; i + 4 <= r1; i += 4) {
+      let j = 0;
+      for (; j + 4 <= cols; j += 4) {
+        const s = xs + ((<usize>i * <usize>cols + <usize>j) << 2);
+        const a0 = v128.load(s);
+        const a1 = v128.load(s + cs);
+        const a2 = v128.load(s + 2 * cs);
+        const a3 = v128.load(s + 3 * cs);
+        const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5);
+        const t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5);
+        const t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
+        const d = os + ((<usize>j * <usize>rows + <usize>i) << 2);
+        v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+        v128.store(d + rs, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+        v128.store(d + 2 * rs, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+        v128.store(d + 3 * rs, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+      }
+      for (; j < cols; j++) {
+        for (let r = i; r < i + 4; r++) {
+          store<f32>(os + ((<usize>j * <usize>rows + <usize>r) << 2), load<f32>(xs + ((<usize>r * <usize>cols + <usize>j) << 2)));
         }
+      }
+    }
+    for (; i < r1; i++) {
+      for (let j = 0; j < cols; j++) {
+        store<f32>(os + ((<usize>j * <usize>rows + <usize>i) << 2), load<f32>(xs + ((<usize>i * <usize>cols + <usize>j) << 2)));
       }
     }
   }
@@ -507,20 +531,35 @@ function maxPool(out: usize, argmax: usize, x: usize, n: i32, c: i32, h: i32, w:
   const p1 = share(n * c, 1, t + 1, T);
   for (let p = share(n * c, 1, t, T); p < p1; p++) {
     for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * stride - pad;
       for (let ox = 0; ox < ow; ox++) {
+        const x0 = ox * stride - pad;
         let best: f32 = -Infinity;
         let at = -1;
-        for (let ky = 0; ky < ph; ky++) {
-          const y = oy * stride + ky - pad;
-          if (y < 0 || y >= h) continue;
-          for (let kx = 0; kx < pw; kx++) {
-            const xx = ox * stride + kx - pad;
-            if (xx < 0 || xx >= w) continue;
-            const i = (p * h + y) * w + xx;
-            const v = load<f32>(x + (<usize>i << 2));
-            if (v > best) {
-              best = v;
-              at = i;
+        // The winner is chosen with select (a conditional move), not a branch: on real data the
+        // comparisons are coin flips, and mispredicted branches cost more than the loads.
+        if (y0 >= 0 && x0 >= 0 && y0 + ph <= h && x0 + pw <= w) {
+          for (let ky = 0; ky < ph; ky++) {
+            const row = (p * h + y0 + ky) * w + x0;
+            for (let kx = 0; kx < pw; kx++) {
+              const v = load<f32>(x + (<usize>(row + kx) << 2));
+              const gt = v > best;
+              best = select<f32>(v, best, gt);
+              at = select<i32>(row + kx, at, gt);
+            }
+          }
+        } else {
+          for (let ky = 0; ky < ph; ky++) {
+            const y = y0 + ky;
+            if (y < 0 || y >= h) continue;
+            for (let kx = 0; kx < pw; kx++) {
+              const xx = x0 + kx;
+              if (xx < 0 || xx >= w) continue;
+              const i = (p * h + y) * w + xx;
+              const v = load<f32>(x + (<usize>i << 2));
+              const gt = v > best;
+              best = select<f32>(v, best, gt);
+              at = select<i32>(i, at, gt);
             }
           }
         }
