@@ -229,6 +229,9 @@ const CONV_SHAPES: [number, number, number, number, number, number, number, numb
   [1, 3, 17, 17, 5, 5, 2, 2],
   [5, 2, 6, 4, 2, 2, 2, 0],
   [2, 4, 9, 9, 3, 3, 3, 3],
+  // 2×2 stride 2 (the book's pooling): a 4-wide SIMD path plus scalar tails.
+  [2, 3, 8, 8, 2, 2, 2, 0],
+  [1, 2, 7, 19, 2, 2, 2, 0],
 ];
 for (const [n, c, h, w, fh, fw, stride, pad] of CONV_SHAPES) {
   const tag = `n=${n} c=${c} ${h}×${w} filter ${fh}×${fw} stride ${stride} pad ${pad}`;

@@ -525,10 +525,80 @@ function col2im(dx: usize, col: usize, n: i32, c: i32, h: i32, w: i32, fh: i32, 
 }
 
 // ---- pooling (split by (n, c) plane) ----------------------------------------------------------------
+/**
+ * The book's pooling everywhere (2×2, stride 2, no pad), 4 outputs per step: even and odd columns
+ * deinterleaved by shuffles, the winner kept with compare + bitselect. Branch-free (a scalar
+ * compare-and-branch mispredicts about half the time on real data); same first-wins order and
+ * all-padding semantics as the scalar loop.
+ */
+function maxPool2x2(out: usize, argmax: usize, x: usize, p: i32, h: i32, w: i32): void {
+  const oh = h >> 1;
+  const ow = w >> 1;
+  const wb = <usize>w << 2;
+  const lanes = i32x4(0, 2, 4, 6);
+  const minusInf = f32x4.splat(-Infinity);
+  for (let oy = 0; oy < oh; oy++) {
+    const row = (p * h + 2 * oy) * w;
+    const o = (p * oh + oy) * ow;
+    let ox = 0;
+    for (; ox + 4 <= ow; ox += 4) {
+      const s = x + (<usize>(row + 2 * ox) << 2);
+      const a0 = v128.load(s);
+      const a1 = v128.load(s, 16);
+      const b0 = v128.load(s + wb);
+      const b1 = v128.load(s + wb, 16);
+      const base = i32x4.add(i32x4.splat(row + 2 * ox), lanes);
+      let best = minusInf;
+      let at = i32x4.splat(-1);
+      // Candidates in the reference's order: (0,0), (0,1), (1,0), (1,1).
+      let v = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6);
+      let gt = f32x4.gt(v, best);
+      best = v128.bitselect(v, best, gt);
+      at = v128.bitselect(base, at, gt);
+      v = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
+      gt = f32x4.gt(v, best);
+      best = v128.bitselect(v, best, gt);
+      at = v128.bitselect(i32x4.add(base, i32x4.splat(1)), at, gt);
+      v = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
+      gt = f32x4.gt(v, best);
+      best = v128.bitselect(v, best, gt);
+      at = v128.bitselect(i32x4.add(base, i32x4.splat(w)), at, gt);
+      v = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
+      gt = f32x4.gt(v, best);
+      best = v128.bitselect(v, best, gt);
+      at = v128.bitselect(i32x4.add(base, i32x4.splat(w + 1)), at, gt);
+      // A window of −∞/NaN only: argmax −1, output 0 (as the scalar loop).
+      best = v128.bitselect(f32x4.splat(0), best, i32x4.lt_s(at, i32x4.splat(0)));
+      v128.store(out + (<usize>(o + ox) << 2), best);
+      v128.store(argmax + (<usize>(o + ox) << 2), at);
+    }
+    for (; ox < ow; ox++) {
+      let best: f32 = -Infinity;
+      let at = -1;
+      for (let ky = 0; ky < 2; ky++) {
+        for (let kx = 0; kx < 2; kx++) {
+          const i = row + ky * w + 2 * ox + kx;
+          const v = load<f32>(x + (<usize>i << 2));
+          if (v > best) {
+            best = v;
+            at = i;
+          }
+        }
+      }
+      store<f32>(out + (<usize>(o + ox) << 2), at < 0 ? 0 : best);
+      store<i32>(argmax + (<usize>(o + ox) << 2), at);
+    }
+  }
+}
+
 function maxPool(out: usize, argmax: usize, x: usize, n: i32, c: i32, h: i32, w: i32, ph: i32, pw: i32, stride: i32, pad: i32, t: i32, T: i32): void {
   const oh = outSize(h, ph, stride, pad);
   const ow = outSize(w, pw, stride, pad);
   const p1 = share(n * c, 1, t + 1, T);
+  if (ph == 2 && pw == 2 && stride == 2 && pad == 0) {
+    for (let p = share(n * c, 1, t, T); p < p1; p++) maxPool2x2(out, argmax, x, p, h, w);
+    return;
+  }
   for (let p = share(n * c, 1, t, T); p < p1; p++) {
     for (let oy = 0; oy < oh; oy++) {
       const y0 = oy * stride - pad;
