@@ -135,11 +135,13 @@ function packB(pb: usize, b: usize, k: i32, n: i32, transB: bool, pc: i32, kc: i
 }
 
 /**
- * c(4×8, row stride ldc floats) = (init ? c : 0) + pa·pb over kc steps. For a partial tile (mr < 4 or
- * nr < 8) the caller passes a scratch tile with ldc = 8 and copies the valid part.
+ * c(4×8, row stride ldc floats) = (init ? c : 0) + A·pb over kc steps. A's row r, step p is at
+ * pa + r·ars + p·aps bytes: packed panels (ars 4, aps 16) or, for an untransposed a, the rows
+ * themselves (ars = 4k, aps 4: no packing copy). For a partial tile (mr < 4 or nr < 8) the caller
+ * passes a scratch tile with ldc = 8 and copies the valid part.
  */
 // @ts-ignore: decorator
-@inline function micro(c: usize, ldc: i32, pa: usize, pb: usize, kc: i32, init: bool): void {
+@inline function micro(c: usize, ldc: i32, pa: usize, ars: usize, aps: usize, pb: usize, kc: i32, init: bool): void {
   const ld = <usize>ldc << 2;
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
@@ -151,22 +153,23 @@ function packB(pb: usize, b: usize, k: i32, n: i32, transB: bool, pc: i32, kc: i
     c20 = v128.load(c + 2 * ld); c21 = v128.load(c + 2 * ld, 16);
     c30 = v128.load(c + 3 * ld); c31 = v128.load(c + 3 * ld, 16);
   }
+  let a0 = pa, a1 = pa + ars, a2 = pa + 2 * ars, a3 = pa + 3 * ars;
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
-    let av = v128.load32_splat(pa);
+    let av = v128.load32_splat(a0);
     c00 = f32x4.add(c00, f32x4.mul(av, b0));
     c01 = f32x4.add(c01, f32x4.mul(av, b1));
-    av = v128.load32_splat(pa, 4);
+    av = v128.load32_splat(a1);
     c10 = f32x4.add(c10, f32x4.mul(av, b0));
     c11 = f32x4.add(c11, f32x4.mul(av, b1));
-    av = v128.load32_splat(pa, 8);
+    av = v128.load32_splat(a2);
     c20 = f32x4.add(c20, f32x4.mul(av, b0));
     c21 = f32x4.add(c21, f32x4.mul(av, b1));
-    av = v128.load32_splat(pa, 12);
+    av = v128.load32_splat(a3);
     c30 = f32x4.add(c30, f32x4.mul(av, b0));
     c31 = f32x4.add(c31, f32x4.mul(av, b1));
-    pa += 16;
+    a0 += aps; a1 += aps; a2 += aps; a3 += aps;
     pb += 32;
   }
   v128.store(c, c00); v128.store(c, c01, 16);
@@ -191,8 +194,10 @@ function matmulTile(
     const kc = min(KC, k - pc);
     const init = acc || pc > 0;
     packB(pb, b, k, n, transB, pc, kc, j0, nc);
+    // An untransposed a is read in place, except a ragged last panel (packed with zero rows).
     for (let i = i0; i < i1; i += MR) {
-      packA(pa + ((<usize>(i - i0) * <usize>kc) << 2), a, m, k, transA, i, min(MR, i1 - i), pc, kc);
+      const mr = min(MR, i1 - i);
+      if (transA || mr < MR) packA(pa + ((<usize>(i - i0) * <usize>kc) << 2), a, m, k, transA, i, mr, pc, kc);
     }
     for (let jp = 0; jp < nc; jp += NR) {
       const nr = min(NR, nc - jp);
@@ -200,9 +205,12 @@ function matmulTile(
       for (let i = i0; i < i1; i += MR) {
         const mr = min(MR, i1 - i);
         const c = out + ((<usize>i * <usize>n + <usize>(j0 + jp)) << 2);
-        const ap = pa + ((<usize>(i - i0) * <usize>kc) << 2);
+        const direct = !transA && mr == MR;
+        const ap = direct ? a + ((<usize>i * <usize>k + <usize>pc) << 2) : pa + ((<usize>(i - i0) * <usize>kc) << 2);
+        const ars: usize = direct ? <usize>k << 2 : 4;
+        const aps: usize = direct ? 4 : 16;
         if (mr == MR && nr == NR) {
-          micro(c, n, ap, panel, kc, init);
+          micro(c, n, ap, ars, aps, panel, kc, init);
         } else {
           // Tail tile: through scratch so the kernel never touches memory outside out.
           for (let r = 0; r < MR; r++) {
@@ -211,7 +219,7 @@ function matmulTile(
               store<f32>(tile + (<usize>(r * NR + q) << 2), v);
             }
           }
-          micro(tile, NR, ap, panel, kc, true);
+          micro(tile, NR, ap, ars, aps, panel, kc, true);
           for (let r = 0; r < mr; r++) {
             for (let q = 0; q < nr; q++) {
               store<f32>(c + ((<usize>r * <usize>n + <usize>q) << 2), load<f32>(tile + (<usize>(r * NR + q) << 2)));
