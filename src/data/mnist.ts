@@ -29,11 +29,11 @@ export interface LoadMnistOptions {
   oneHot?: boolean;
   /** Element type of the images (default float32; float64 for gradient checks). */
   dtype?: DType;
-  /** Use only the first `train` / `test` samples (random ones when `rng` is given). */
+  /** Use only the first `train` / `test` samples (as the book's `x_train[:300]`). */
   subset?: { train?: number; test?: number };
   /** Hold out this fraction of the training samples as `validation` (shuffled with `rng`). */
   validationSplit?: number;
-  /** For the validation shuffle and random subsets (default `new Rng(0)` for the split). */
+  /** Shuffles before the validation split (default `new Rng(0)`). */
   rng?: Rng;
 
   /** Read the four files from here and nowhere else (e.g. `fetchSource(url)` in a browser). */
@@ -81,8 +81,8 @@ export async function loadMnist(options: LoadMnistOptions = {}): Promise<Mnist> 
   let train = toDataset(arrays.trainImages, arrays.trainLabels, info, options);
   let test = toDataset(arrays.testImages, arrays.testLabels, info, options);
 
-  if (options.subset?.train !== undefined) train = takeSubset(train, options.subset.train, options.rng);
-  if (options.subset?.test !== undefined) test = takeSubset(test, options.subset.test, options.rng);
+  if (options.subset?.train !== undefined) train = takeSubset(train, options.subset.train);
+  if (options.subset?.test !== undefined) test = takeSubset(test, options.subset.test);
   // Book: the hyperparameter search takes its subset first, then shuffles and splits off validation.
   let validation: Dataset | undefined;
   if (options.validationSplit !== undefined) {
