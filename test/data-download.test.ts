@@ -137,6 +137,18 @@ describe("downloadFile", () => {
     await rm(dest, { recursive: true });
   });
 
+  it("reports a mirror that refuses connections", async () => {
+    const dest = await tempDir();
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve)); // nothing listens there now
+    await expect(downloadFile(file.file, [`http://127.0.0.1:${port}/`], dest, fast)).rejects.toThrow(
+      `  http://127.0.0.1:${port}/${file.name}: fetch failed (ECONNREFUSED) (2 attempts)`,
+    );
+    await rm(dest, { recursive: true });
+  });
+
   it("draws a progress bar", () => {
     let text = "";
     const stream = new Writable({
