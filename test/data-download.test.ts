@@ -214,6 +214,12 @@ describe("fetchSource (the browser's byte source)", () => {
     ).rejects.toThrow(/train-images-idx3-ubyte.gz: (corrupt gzip data|wrong content)/);
   });
 
+  it("needs an absolute base URL outside a page", () => {
+    expect(() => fetchSource("data/mnist")).toThrow(
+      'fetchSource: "data/mnist" is not an absolute URL, and there is no page to resolve it against',
+    );
+  });
+
   it("tells a missing file (404) from a refused one", async () => {
     await expect(fetchSource(`${base}/good/`)("nothing.gz")).rejects.toBeInstanceOf(MissingFileError);
     const refused = fetchSource(`${base}/forbidden/`)(file.name);
