@@ -103,7 +103,9 @@ export class ThreadPool {
     }
     let Worker: typeof import("node:worker_threads").Worker;
     try {
-      ({ Worker } = await import("node:worker_threads"));
+      // A variable specifier: browser bundlers leave it alone (the import fails there, as it should).
+      const specifier = "node:worker_threads";
+      ({ Worker } = (await import(/* @vite-ignore */ specifier)) as typeof import("node:worker_threads"));
     } catch {
       return false;
     }

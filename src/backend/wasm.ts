@@ -102,7 +102,8 @@ function defaultThreads(): number {
 
 async function cpuCount(): Promise<number> {
   try {
-    const os = await import("node:os");
+    const specifier = "node:os"; // a variable, so browser bundlers leave it alone
+    const os = (await import(/* @vite-ignore */ specifier)) as typeof import("node:os");
     return os.availableParallelism?.() ?? os.cpus().length;
   } catch {
     return defaultThreads();
