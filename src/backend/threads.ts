@@ -52,12 +52,20 @@ for (;;) {
     } catch (e) {
       Atomics.store(word, 1, 1);
     }
+    // The main thread may be blocked waiting for the last chunk.
+    Atomics.notify(word, 4);
   }
 }
 `;
 
-/** Spins (Atomics.load polls) a worker makes before it blocks: roughly 50–100 µs. */
-const SPIN = 20000;
+/**
+ * Polls a waiting thread makes before it blocks (a few µs). Short on purpose: these cores are shared,
+ * and a spinning thread takes the core from the one it waits for (measured: with the machine's load
+ * at 7, long spins made 2 threads slower than 1).
+ */
+const SPIN = 2000;
+/** A blocked main thread re-checks this often (ms), should a notify be missed. */
+const WAIT_MS = 1;
 
 /** What the pool needs of a worker; Node's `worker_threads.Worker` fits. */
 interface HostedWorker {
@@ -174,8 +182,12 @@ export class ThreadPool {
     // A trap here leaves the job unfinished for the workers; they stop at its end all the same.
     const chunks = this.#runJob(this.#ctrl, gen, 0, this.#pack);
     if (shared) {
-      while (Atomics.load(word, CTRL.finished) < chunks && !Atomics.load(word, CTRL.failed)) {
-        // spin: the last chunks are running on other threads
+      // The last chunks are running on other threads: spin briefly, then block and free the core.
+      let spins = 0;
+      for (;;) {
+        const finished = Atomics.load(word, CTRL.finished);
+        if (finished >= chunks || Atomics.load(word, CTRL.failed)) break;
+        if (++spins > SPIN) Atomics.wait(word, CTRL.finished, finished, WAIT_MS);
       }
       if (Atomics.load(word, CTRL.failed)) throw new Error("wasm kernel trapped in a worker thread");
     }

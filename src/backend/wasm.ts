@@ -46,13 +46,13 @@ const Op = {
   adamUpdate: 23,
 } as const;
 
-/** Below this much work (multiply-adds or elements) a job runs on the calling thread only. */
+/** Below this much work (elements, or multiply-adds / 32) a job runs on the calling thread only. */
 const PARALLEL_MIN_WORK = 1 << 16;
 let parallelMinWork = PARALLEL_MIN_WORK;
 
 /**
- * Sets the least work a job needs to be split over threads (default 65,536 multiply-adds or
- * elements); null restores the default. Tests set 0 so that even tiny shapes run split.
+ * Sets the least work a job needs to be split over threads (default 65,536 elements, or 2M
+ * multiply-adds); null restores the default. Tests set 0 so that even tiny shapes run split.
  */
 export function setParallelMinWork(work: number | null): void {
   parallelMinWork = work ?? PARALLEL_MIN_WORK;
@@ -245,7 +245,8 @@ function fastKernels(rt: Runtime) {
       const pa = rt.put(a as Float32Array, m * k);
       const pb = rt.put(b as Float32Array, k * n);
       const po = accumulate ? rt.put(out as Float32Array, m * n) : rt.alloc(m * n);
-      rt.run(Op.matmul, [po, pa, pb, m, k, n, +transA, +transB, +accumulate], [], m * n * k);
+      // Work in element-equivalents: a multiply-add costs about 1/32 of an element-wise op's copies.
+      rt.run(Op.matmul, [po, pa, pb, m, k, n, +transA, +transB, +accumulate], [], (m * n * k) / 32);
       rt.get(out as Float32Array, po, m * n);
     },
 
