@@ -20,7 +20,6 @@ export function specOptions<S extends ModelSpec>(spec: S, kind: ModelKind, keys:
   if (!positive(spec.outputSize)) {
     throw new OptionError(`${kind} model spec: outputSize must be a positive integer, got ${JSON.stringify(spec.outputSize)}`);
   }
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { kind: _kind, ...options } = spec;
   return options;
 }
