@@ -140,7 +140,7 @@ describe("Trainer", () => {
   });
 
   it("stops after `iterations` when given, ending the cut-short epoch with its evaluation", () => {
-    const t = trainer({ iterations: 5, epochs: 1 });
+    const t = trainer({ iterations: 5, epochs: undefined });
     expect(t.epochs).toBe(2);
     expect(summary([...t.steps()])).toEqual([
       "it1/5@1",
@@ -203,6 +203,7 @@ describe("Trainer", () => {
 
   it("rejects bad options by name", () => {
     expect(() => trainer({ batchSize: 0 })).toThrow(/batchSize must be a positive integer, got 0/);
+    expect(() => trainer({ epochs: undefined })).toThrow(/epochs must be a positive integer, got undefined/);
     expect(() => trainer({ sampling: "bootstrap" as "shuffle" })).toThrow(
       /unknown sampling "bootstrap"; valid: shuffle, replacement/,
     );
