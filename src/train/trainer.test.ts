@@ -170,6 +170,24 @@ describe("Trainer", () => {
     expect(spy.accuracySizes).toEqual([3, 3, 3, 10, 10, 10]);
   });
 
+  it("draws augmentation randomness apart from batch order: augmenting keeps the batches", () => {
+    const batches = (noise: boolean) => {
+      const seen: number[] = [];
+      const t = trainer({
+        augment: (x, rng) => {
+          seen.push(...x.data);
+          if (!noise) return x;
+          const y = x.clone();
+          for (let i = 0; i < y.size; i++) y.data[i] += 0.01 * rng.normal();
+          return y;
+        },
+      });
+      t.run();
+      return seen;
+    };
+    expect(batches(true)).toEqual(batches(false));
+  });
+
   it("reports validation accuracy per epoch", () => {
     const history = trainer({ validation: indexed(6) }).run();
     expect(history.valAcc).toHaveLength(2);
