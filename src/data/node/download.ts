@@ -142,7 +142,8 @@ async function fetchArchive(url: string, file: DataFile, options: DownloadOption
     }
 
     const chunks: Uint8Array[] = [];
-    const reader = response.body!.getReader();
+    if (!response.body) throw new AttemptError("empty response", true);
+    const reader = response.body.getReader();
     armTimer();
     try {
       for (;;) {
@@ -159,7 +160,9 @@ async function fetchArchive(url: string, file: DataFile, options: DownloadOption
       }
     } catch (e) {
       if (e instanceof AttemptError) throw e;
-      throw timedOut ? stalled() : new AttemptError(`${describeNetworkError(e)} after ${received} bytes`, true);
+      throw timedOut
+        ? stalled()
+        : new AttemptError(`connection lost after ${received} of ${expected} bytes (${describeNetworkError(e)})`, true);
     }
     report(true);
     if (received < expected) {
