@@ -3,7 +3,7 @@
  *
  *   1. matmul GFLOP/s at the book's shapes (and their backward transposes) and 512³;
  *   2. per-kernel times at SimpleConvNet's shapes (batch 100);
- *   3. models (when src/models is present): training seconds per 600-iteration epoch of batch 100,
+ *   3. models: training seconds per 600-iteration epoch of batch 100,
  *      timed over a fixed number of iterations and projected; inference images/s; peak RSS.
  *      Each (model, backend) runs in a child process so its peak RSS is its own.
  *
@@ -15,8 +15,15 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import type { Kernels } from "../src/backend/kernels.js";
+import { setKernels } from "../src/backend/index.js";
 import { reference } from "../src/backend/reference.js";
 import { initWasm, setWasmThreads, wasmThreads } from "../src/backend/wasm.js";
+import { DeepConvNet } from "../src/models/deep-conv-net.js";
+import { SimpleConvNet } from "../src/models/simple-conv-net.js";
+import { TwoLayerNet } from "../src/models/two-layer-net.js";
+import { NDArray } from "../src/ndarray.js";
+import { Adam, SGD } from "../src/optimizers/index.js";
+import { Rng } from "../src/rng.js";
 
 const args = process.argv.slice(2);
 const json = args.includes("--json");
@@ -168,22 +175,29 @@ interface ModelResult {
   peakRssMB: number;
 }
 
+/** The book's three benchmark networks at their book sizes, with the book's optimizers. */
 const MODELS = {
   "two-layer": {
-    spec: { kind: "two-layer", inputShape: [784], outputSize: 10, hiddenSize: 50 },
-    optimizer: ["sgd", { lr: 0.1 }],
-    iterations: { reference: 30, wasm: 200 },
+    create: (rng: Rng) => new TwoLayerNet({ inputSize: 784, hiddenSize: 50, outputSize: 10 }, rng),
+    inputShape: [784],
+    optimizer: () => new SGD({ lr: 0.1 }),
+    optimizerName: "SGD",
+    iterations: { reference: 30, wasm: 300 },
     inference: { reference: 10000, wasm: 10000 },
   },
   "simple-conv": {
-    spec: { kind: "simple-conv", inputShape: [1, 28, 28], outputSize: 10 },
-    optimizer: ["adam", { lr: 0.001 }],
+    create: (rng: Rng) => new SimpleConvNet({}, rng),
+    inputShape: [1, 28, 28],
+    optimizer: () => new Adam({ lr: 0.001 }),
+    optimizerName: "Adam",
     iterations: { reference: 3, wasm: 40 },
     inference: { reference: 1000, wasm: 10000 },
   },
   "deep-conv": {
-    spec: { kind: "deep-conv", inputShape: [1, 28, 28], outputSize: 10 },
-    optimizer: ["adam", { lr: 0.001 }],
+    create: (rng: Rng) => new DeepConvNet({}, rng),
+    inputShape: [1, 28, 28],
+    optimizer: () => new Adam({ lr: 0.001 }),
+    optimizerName: "Adam",
     iterations: { reference: 1, wasm: 8 },
     inference: { reference: 200, wasm: 2000 },
   },
@@ -203,22 +217,14 @@ function loadImages(count: number): { x: Float32Array; labels: Int32Array } {
 
 /** Child: train and infer one model on one backend; prints one JSON line. */
 async function runModelChild(name: ModelName, backend: "reference" | "wasm", threads: number): Promise<void> {
-  // Through a variable path, so this file type-checks before src/models exists on this branch.
-  const modelsPath = "../src/models/model.js";
-  const optimizersPath = "../src/optimizers/index.js";
-  const { createModel } = await import(modelsPath);
-  const { createOptimizer } = await import(optimizersPath);
-  const { NDArray } = await import("../src/ndarray.js");
-  const { Rng } = await import("../src/rng.js");
-  const { setKernels } = await import("../src/backend/index.js");
   if (backend === "wasm") setKernels(await initWasm({ threads }));
   const cfg = MODELS[name];
   const iterations = quick ? Math.max(1, Math.ceil(cfg.iterations[backend] / 4)) : cfg.iterations[backend];
   const inferN = quick ? cfg.inference[backend] / 5 : cfg.inference[backend];
   const data = loadImages(Math.max(inferN, 1000));
-  const shape = [...cfg.spec.inputShape];
-  const model = createModel(structuredClone(cfg.spec), new Rng(42));
-  const optimizer = createOptimizer(cfg.optimizer[0], cfg.optimizer[1]);
+  const shape = [...cfg.inputShape];
+  const model = cfg.create(new Rng(42));
+  const optimizer = cfg.optimizer();
   const B = 100;
   const batch = (i: number) => {
     const start = (i * B) % (data.labels.length - B + 1);
@@ -246,7 +252,7 @@ async function runModelChild(name: ModelName, backend: "reference" | "wasm", thr
     model: name,
     backend,
     threads: backend === "wasm" ? await wasmThreads() : 1,
-    optimizer: cfg.optimizer[0],
+    optimizer: cfg.optimizerName,
     iterationsTimed: iterations,
     msPerIteration,
     secondsPerEpoch: (msPerIteration * 600) / 1000,
@@ -257,12 +263,7 @@ async function runModelChild(name: ModelName, backend: "reference" | "wasm", thr
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-function modelSection(threads: number): ModelResult[] | string {
-  try {
-    readFileSync(new URL("../src/models/model.ts", import.meta.url));
-  } catch {
-    return "src/models is not on this branch yet: model benchmarks skipped";
-  }
+function modelSection(threads: number): ModelResult[] {
   const results: ModelResult[] = [];
   log(`\nmodels, batch 100 (epoch = 600 iterations, projected from the timed ones; peak RSS per process)`);
   log(
@@ -320,7 +321,6 @@ async function main(): Promise<void> {
   const matmul = await matmulSection(threads);
   const kernelTimes = await kernelSection(threads);
   const models = modelSection(threads);
-  if (typeof models === "string") log(`\n${models}`);
   const seconds = (performance.now() - started) / 1000;
   log(`\nbench took ${seconds.toFixed(0)} s`);
   if (json) {

@@ -87,6 +87,9 @@ export class ThreadPool {
   #ready = 0;
   #wanted = 1;
   #generation = 0;
+  /** Jobs still to run on the calling thread alone after a straggler, and the next such penalty. */
+  #backoff = 0;
+  #penalty = 1;
   #spawn: ((index: number) => HostedWorker) | null = null;
 
   /** `pack`: base of the per-thread matmul scratch (thread t uses pack + t·packBytes). */
@@ -173,23 +176,43 @@ export class ThreadPool {
     Atomics.store(word, CTRL.finished, 0);
     Atomics.store(word, CTRL.failed, 0);
     Atomics.store(new BigInt64Array(buffer, this.#ctrl, 2), CTRL.counter64, BigInt(gen) << 32n);
-    const shared = threads > 1 && this.#ready > 0;
+    const shared = threads > 1 && this.#ready > 0 && this.#backoff === 0;
+    if (this.#backoff > 0) this.#backoff--;
     if (shared) {
       Atomics.store(word, CTRL.threads, threads);
       Atomics.store(word, CTRL.generation, gen);
       Atomics.notify(word, CTRL.generation);
     }
     // A trap here leaves the job unfinished for the workers; they stop at its end all the same.
+    const start = performance.now();
     const chunks = this.#runJob(this.#ctrl, gen, 0, this.#pack);
     if (shared) {
       // The last chunks are running on other threads: spin briefly, then block and free the core.
+      const own = performance.now();
       let spins = 0;
       for (;;) {
         const finished = Atomics.load(word, CTRL.finished);
         if (finished >= chunks || Atomics.load(word, CTRL.failed)) break;
         if (++spins > SPIN) Atomics.wait(word, CTRL.finished, finished, WAIT_MS);
       }
+      this.#adapt(own - start, performance.now() - own);
       if (Atomics.load(word, CTRL.failed)) throw new Error("wasm kernel trapped in a worker thread");
+    }
+  }
+
+  /**
+   * Straggler backoff. On an oversubscribed machine the OS preempts a worker in the middle of a chunk
+   * and the calling thread waits for it for a whole time slice (measured at load 7 on 2 cores: 2
+   * threads ran SimpleConvNet 1.8× slower than 1). When the wait outlasts the calling thread's own
+   * share, the next `penalty` jobs run on the calling thread alone, the penalty doubling while
+   * stragglers recur and halving when a shared job goes well. Chunks never change, so results do not.
+   */
+  #adapt(ownMs: number, waitedMs: number): void {
+    if (waitedMs > Math.max(0.25, ownMs)) {
+      this.#backoff = this.#penalty;
+      this.#penalty = Math.min(this.#penalty * 2, 1024);
+    } else {
+      this.#penalty = Math.max(1, this.#penalty >> 1);
     }
   }
 
