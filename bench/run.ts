@@ -169,6 +169,8 @@ interface ModelResult {
   optimizer: string;
   iterationsTimed: number;
   msPerIteration: number;
+  /** CPU time (all threads) per iteration: on a shared machine, wall time also counts others' work. */
+  cpuMsPerIteration: number;
   secondsPerEpoch: number;
   inferenceImages: number;
   imagesPerSecond: number;
@@ -240,9 +242,12 @@ async function runModelChild(name: ModelName, backend: "reference" | "wasm", thr
     optimizer.step(model.params);
   };
   for (let i = 0; i < 2; i++) step(i);
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < iterations; i++) step(i + 2);
   const msPerIteration = (performance.now() - t0) / iterations;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMsPerIteration = (cpu.user + cpu.system) / 1000 / iterations;
   const xs = new NDArray(data.x.slice(0, inferN * 784), [inferN, ...shape]);
   model.predict(new NDArray(data.x.slice(0, B * 784), [B, ...shape]));
   const t1 = performance.now();
@@ -255,6 +260,7 @@ async function runModelChild(name: ModelName, backend: "reference" | "wasm", thr
     optimizer: cfg.optimizerName,
     iterationsTimed: iterations,
     msPerIteration,
+    cpuMsPerIteration,
     secondsPerEpoch: (msPerIteration * 600) / 1000,
     inferenceImages: inferN,
     imagesPerSecond: inferN / inferSeconds,
@@ -267,22 +273,19 @@ function modelSection(threads: number): ModelResult[] {
   const results: ModelResult[] = [];
   log(`\nmodels, batch 100 (epoch = 600 iterations, projected from the timed ones; peak RSS per process)`);
   log(
-    `${"".padEnd(28)}${"ms/iter".padStart(10)}${"s/epoch".padStart(10)}${"img/s".padStart(10)}${"RSS MB".padStart(9)}`,
+    `${"".padEnd(28)}${"ms/iter".padStart(10)}${"cpu ms".padStart(9)}${"s/epoch".padStart(10)}${"img/s".padStart(10)}${"RSS MB".padStart(9)}`,
   );
   const script = fileURLToPath(import.meta.url);
+  const runs: ["reference" | "wasm", number][] = [
+    ["reference", 1],
+    ["wasm", 1],
+  ];
+  if (threads > 1) runs.push(["wasm", threads]);
   for (const name of Object.keys(MODELS) as ModelName[]) {
-    for (const backend of ["reference", "wasm"] as const) {
+    for (const [backend, t] of runs) {
       const child = spawnSync(
         process.execPath,
-        [
-          ...process.execArgv,
-          script,
-          "--child",
-          name,
-          backend,
-          String(threads),
-          ...(quick ? ["--quick"] : []),
-        ],
+        [...process.execArgv, script, "--child", name, backend, String(t), ...(quick ? ["--quick"] : [])],
         { encoding: "utf8", maxBuffer: 1 << 24 },
       );
       const line = child.stdout.trim().split("\n").pop() ?? "";
@@ -293,7 +296,7 @@ function modelSection(threads: number): ModelResult[] {
       results.push(r);
       const label = `${name} ${backend}${backend === "wasm" ? `×${r.threads}` : ""} (${r.optimizer})`;
       log(
-        `${label.padEnd(28)}${r.msPerIteration.toFixed(1).padStart(10)}${r.secondsPerEpoch.toFixed(2).padStart(10)}${r.imagesPerSecond.toFixed(0).padStart(10)}${r.peakRssMB.toFixed(0).padStart(9)}`,
+        `${label.padEnd(28)}${r.msPerIteration.toFixed(1).padStart(10)}${r.cpuMsPerIteration.toFixed(1).padStart(9)}${r.secondsPerEpoch.toFixed(2).padStart(10)}${r.imagesPerSecond.toFixed(0).padStart(10)}${r.peakRssMB.toFixed(0).padStart(9)}`,
       );
     }
   }
