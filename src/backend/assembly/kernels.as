@@ -46,25 +46,31 @@ export function heapBase(): usize {
 }
 
 // ---- matmul --------------------------------------------------------------------------------------
-// out(m×n) = op(a)(m×k) · op(b)(k×n), GotoBLAS-style. A chunk is one output tile of MT×NT (MT = 64
-// rows for tall products, 16 otherwise; NT = 256 columns). Per KC-deep slice the tile packs op(b)
+// out(m×n) = op(a)(m×k) · op(b)(k×n), GotoBLAS-style. A chunk is one output tile of MT×NT (MT: see
+// matmulTileRows; NT = 256 columns). Per KC-deep slice the tile packs op(b)
 // into 8-column panels ([p][8], one panel = 8 KiB stays in L1) and op(a) into 4-row panels ([p][4],
-// the tile's 64 KiB block stays in L2); a 4×8 micro-kernel keeps 8 f32x4 accumulators in registers
+// the tile's ≤ 128 KiB block stays in L2); a 4×8 micro-kernel keeps 8 f32x4 accumulators in registers
 // (V8 uses only xmm0–15, so 8 accumulators + 2 b + 1 broadcast a fit without spills). Packing makes
 // all four transpose combinations one code path and zero-pads the tails.
 const MR: i32 = 4;
 const NR: i32 = 8;
 const KC: i32 = 256;
 const NT: i32 = 256;
-const MT_MAX: i32 = 64;
+const MT_MAX: i32 = 128;
 /** Bytes of pack scratch one thread needs: the A block, the B block, and a 4×8 tail tile. */
 export const PACK_BYTES: i32 = (MT_MAX * KC + KC * NT + MR * NR) * 4;
 export function packBytes(): i32 {
   return PACK_BYTES;
 }
 
-@inline function matmulTileRows(m: i32): i32 {
-  return m >= 256 ? 64 : 16;
+/**
+ * Rows per output tile. Every row tile packs its own copy of op(b), so fewer row tiles means less
+ * packing, while more tiles means more chunks to share. A transposed b is packed by gathers (slow),
+ * so a short product (m ≤ 128) with bᵀ takes all its rows in one tile and shares by columns only.
+ */
+@inline function matmulTileRows(m: i32, transB: bool): i32 {
+  if (m >= 256) return 64;
+  return transB && m <= MT_MAX ? (m + 3) & ~3 : 16;
 }
 
 function packA(pa: usize, a: usize, m: i32, k: i32, transA: bool, i: i32, mr: i32, pc: i32, kc: i32): void {
@@ -231,8 +237,8 @@ function matmulTile(
   }
 }
 
-@inline function matmulChunks(m: i32, n: i32): i32 {
-  const mt = matmulTileRows(m);
+@inline function matmulChunks(m: i32, n: i32, transB: bool): i32 {
+  const mt = matmulTileRows(m, transB);
   return ((m + mt - 1) / mt) * ((n + NT - 1) / NT);
 }
 
@@ -241,7 +247,7 @@ function matmul(
   out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool,
   pack: usize, c: i32,
 ): void {
-  const mt = matmulTileRows(m);
+  const mt = matmulTileRows(m, transB);
   const tilesN = (n + NT - 1) / NT;
   const i0 = (c / tilesN) * mt;
   const j0 = (c % tilesN) * NT;
@@ -838,7 +844,7 @@ const GRAIN: i32 = 16384;
 /** How many chunks job `op` is cut into: from its shape only, never from the thread count. */
 function chunkCount(op: i32, s: usize): i32 {
   switch (op) {
-    case 1: return matmulChunks(arg(s, 3), arg(s, 5));
+    case 1: return matmulChunks(arg(s, 3), arg(s, 5), arg(s, 7) != 0);
     case 2: case 12: return min(arg(s, 3), chunksOf(arg(s, 3) * arg(s, 4), GRAIN));
     case 11: return min(arg(s, 2), chunksOf(arg(s, 2) * arg(s, 3), GRAIN));
     case 3: return min((arg(s, 3) + 3) / 4, chunksOf(arg(s, 2) * arg(s, 3), GRAIN));
