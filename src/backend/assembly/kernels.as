@@ -466,11 +466,63 @@ function softmaxCrossEntropyBackward(
 }
 
 /** The book's im2col, split by image. Windows fully inside the image copy rows without bounds checks. */
-function im2col(col: usize, x: usize, n: i32, c: i32, h: i32, w: i32, fh: i32, fw: i32, stride: i32, pad: i32, t: i32, T: i32): void {
+/**
+ * im2col of image b through a zero-padded copy of it in this thread's scratch: no bounds checks, and
+ * a window row of fw ≤ 4 floats moves as one f32x4 load and store. The stores overlap (each writes
+ * 4 − fw floats of the next run, which the next store overwrites); the last run of a col row is
+ * written float by float so nothing beyond the row is touched.
+ */
+function im2colPadded(col: usize, x: usize, b: i32, c: i32, h: i32, w: i32, fh: i32, fw: i32, stride: i32, pad: i32, xp: usize): void {
+  const oh = outSize(h, fh, stride, pad);
+  const ow = outSize(w, fw, stride, pad);
+  const hp = h + 2 * pad;
+  const wp = w + 2 * pad;
+  memory.fill(xp, 0, (<usize>c * <usize>hp * <usize>wp) << 2);
+  for (let ch = 0; ch < c; ch++) {
+    for (let y = 0; y < h; y++) {
+      memory.copy(
+        xp + ((<usize>(ch * hp + y + pad) * <usize>wp + <usize>pad) << 2),
+        x + ((<usize>((b * c + ch) * h + y) * <usize>w) << 2),
+        <usize>w << 2,
+      );
+    }
+  }
+  const rowStep = <usize>wp << 2;
+  const planeStep = (<usize>hp * <usize>wp) << 2;
+  const fwBytes = <usize>fw << 2;
+  let d = col + ((<usize>b * <usize>oh * <usize>ow * <usize>(c * fh * fw)) << 2);
+  for (let oy = 0; oy < oh; oy++) {
+    for (let ox = 0; ox < ow; ox++) {
+      let plane = xp + ((<usize>(oy * stride) * <usize>wp + <usize>(ox * stride)) << 2);
+      for (let ch = 0; ch < c; ch++) {
+        let s = plane;
+        for (let ky = 0; ky < fh; ky++) {
+          if (fw <= 4 && (ch < c - 1 || ky < fh - 1)) {
+            v128.store(d, v128.load(s));
+          } else {
+            for (let kx = 0; kx < fw; kx++) store<f32>(d + (<usize>kx << 2), load<f32>(s + (<usize>kx << 2)));
+          }
+          s += rowStep;
+          d += fwBytes;
+        }
+        plane += planeStep;
+      }
+    }
+  }
+}
+
+/** Floats of padded-image scratch im2col may use per thread (the matmul pack area it shares). */
+const IM2COL_SCRATCH: i32 = PACK_BYTES / 4 - 4;
+
+function im2col(col: usize, x: usize, n: i32, c: i32, h: i32, w: i32, fh: i32, fw: i32, stride: i32, pad: i32, t: i32, T: i32, scratch: usize): void {
   const oh = outSize(h, fh, stride, pad);
   const ow = outSize(w, fw, stride, pad);
   const cols = c * fh * fw;
   const b1 = share(n, 1, t + 1, T);
+  if (c * (h + 2 * pad) * (w + 2 * pad) <= IM2COL_SCRATCH) {
+    for (let b = share(n, 1, t, T); b < b1; b++) im2colPadded(col, x, b, c, h, w, fh, fw, stride, pad, scratch);
+    return;
+  }
   for (let b = share(n, 1, t, T); b < b1; b++) {
     const xb = x + ((<usize>b * <usize>c * <usize>h * <usize>w) << 2);
     for (let oy = 0; oy < oh; oy++) {
@@ -905,7 +957,7 @@ function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize): void {
     case 10: mul(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c, C); break;
     case 11: softmax(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c, C); break;
     case 12: softmaxCrossEntropyBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), farg(s, 0), c, C); break;
-    case 13: im2col(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), c, C); break;
+    case 13: im2col(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), c, C, pack); break;
     case 14: col2im(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), c, C); break;
     case 15: maxPool(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), c, C); break;
     case 16: maxPoolBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), c, C); break;
