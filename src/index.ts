@@ -33,3 +33,6 @@ export * from "./init.js";
 export * from "./optimizers/index.js";
 export * from "./models/index.js";
 export * from "./train/trainer.js";
+// fast backend (WASM SIMD on every core): opt in with `await useFastBackend()`
+export { useFastBackend, setThreads, backendInfo } from "./backend/index.js";
+export { initWasm, simdSupported, type WasmOptions } from "./backend/wasm.js";

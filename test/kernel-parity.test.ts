@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Kernels } from "../src/backend/kernels.js";
+import { backendInfo, kernels, setKernels, setThreads, useFastBackend } from "../src/backend/index.js";
 import { reference } from "../src/backend/reference.js";
 import { initWasm, setParallelMinWork, setWasmThreads, wasmThreads } from "../src/backend/wasm.js";
 import type { DType, Floats } from "../src/ndarray.js";
@@ -477,5 +478,22 @@ describe("fused convolution: the reference twin against direct loops", () => {
     assertAllClose(dx, wantDx, 1e-12, 1e-10, "convBackward dx");
     assertAllClose(dW, wantDW, 1e-12, 1e-10, "convBackward dW");
     assertAllClose(db, wantDb, 1e-12, 1e-10, "convBackward db");
+  });
+});
+
+describe("choosing the fast backend", () => {
+  it("useFastBackend installs the wasm kernels; setThreads and backendInfo report the count", async () => {
+    const previous = kernels();
+    try {
+      const k = await useFastBackend({ threads: 1 });
+      expect(kernels()).toBe(k);
+      expect(await backendInfo()).toEqual({ name: "wasm", threads: 1 });
+      await setThreads(2);
+      expect(await backendInfo()).toEqual({ name: "wasm", threads: 2 });
+      await expect(setThreads(0)).rejects.toThrow(/positive integer, got 0/);
+    } finally {
+      setKernels(previous);
+    }
+    expect(await backendInfo()).toEqual({ name: previous.name, threads: 1 });
   });
 });

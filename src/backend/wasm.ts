@@ -517,19 +517,26 @@ export async function initWasm(options: WasmOptions = {}): Promise<Kernels> {
   runtime ??= start();
   const started = await runtime;
   if (!started) return reference;
-  const threads = options.threads ?? (await threadsDefault());
+  const threads = options.threads ?? requestedThreads ?? (await threadsDefault());
   await setWasmThreads(threads);
   return started.kernels;
 }
+
+/** The last count asked of setWasmThreads, kept for an initWasm that comes later. */
+let requestedThreads: number | null = null;
 
 async function threadsDefault(): Promise<number> {
   const env = typeof process !== "undefined" ? process.env?.ZERODL_THREADS : undefined;
   return env !== undefined && env !== "" ? defaultThreads() : cpuCount();
 }
 
-/** Sets the WASM backend's thread count (resolves once the workers are running). */
+/**
+ * Sets the WASM backend's thread count, the calling thread included (resolves once the workers are
+ * running). Before initWasm, the count is kept for it.
+ */
 export async function setWasmThreads(n: number): Promise<void> {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`threads must be a positive integer, got ${n}`);
+  requestedThreads = n;
   const started = runtime ? await runtime : null;
   if (!started) return;
   const { rt } = started;
