@@ -46,8 +46,8 @@ export function heapBase(): usize {
 }
 
 // ---- matmul --------------------------------------------------------------------------------------
-// out(m×n) = op(a)(m×k) · op(b)(k×n), GotoBLAS-style. A chunk is one output tile of MT×NT (MT: see
-// matmulTileRows; NT = 256 columns). Per KC-deep slice the tile packs op(b)
+// out(m×n) = op(a)(m×k) · op(b)(k×n), GotoBLAS-style. A chunk is one output tile (≤ 128 rows, ≤ 256
+// columns: see matmulTileRows/Cols). Per KC-deep slice the tile packs op(b)
 // into 8-column panels ([p][8], one panel = 8 KiB stays in L1) and op(a) into 4-row panels ([p][4],
 // the tile's ≤ 128 KiB block stays in L2); a 4×8 micro-kernel keeps 8 f32x4 accumulators in registers
 // (V8 uses only xmm0–15, so 8 accumulators + 2 b + 1 broadcast a fit without spills). Packing makes
@@ -65,12 +65,18 @@ export function packBytes(): i32 {
 
 /**
  * Rows per output tile. Every row tile packs its own copy of op(b), so fewer row tiles means less
- * packing, while more tiles means more chunks to share. A transposed b is packed by gathers (slow),
- * so a short product (m ≤ 128) with bᵀ takes all its rows in one tile and shares by columns only.
+ * packing, while more tiles means more chunks to share. A short product (m ≤ 128) takes all its rows
+ * in one tile and shares by columns when it can: always with a transposed b (packed by gathers,
+ * slow), and when b is wide (n ≥ 128: the dW products of a convolution, m = filters, k = N·OH·OW).
  */
-@inline function matmulTileRows(m: i32, transB: bool): i32 {
+@inline function matmulTileRows(m: i32, n: i32, transB: bool): i32 {
   if (m >= 256) return 64;
-  return transB && m <= MT_MAX ? (m + 3) & ~3 : 16;
+  return m <= MT_MAX && (transB || n >= 128) ? (m + 3) & ~3 : 16;
+}
+
+/** Columns per output tile: narrower for a one-row-tile product, so that it still splits. */
+@inline function matmulTileCols(m: i32, n: i32, transB: bool): i32 {
+  return m < 256 && m <= MT_MAX && !transB && n >= 128 ? 64 : NT;
 }
 
 function packA(pa: usize, a: usize, m: i32, k: i32, transA: bool, i: i32, mr: i32, pc: i32, kc: i32): void {
@@ -238,8 +244,9 @@ function matmulTile(
 }
 
 @inline function matmulChunks(m: i32, n: i32, transB: bool): i32 {
-  const mt = matmulTileRows(m, transB);
-  return ((m + mt - 1) / mt) * ((n + NT - 1) / NT);
+  const mt = matmulTileRows(m, n, transB);
+  const nt = matmulTileCols(m, n, transB);
+  return ((m + mt - 1) / mt) * ((n + nt - 1) / nt);
 }
 
 /** Output tile c (row-major over tiles); `pack` is this thread's pack scratch. */
@@ -247,11 +254,12 @@ function matmul(
   out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool,
   pack: usize, c: i32,
 ): void {
-  const mt = matmulTileRows(m, transB);
-  const tilesN = (n + NT - 1) / NT;
+  const mt = matmulTileRows(m, n, transB);
+  const nt = matmulTileCols(m, n, transB);
+  const tilesN = (n + nt - 1) / nt;
   const i0 = (c / tilesN) * mt;
-  const j0 = (c % tilesN) * NT;
-  matmulTile(out, a, b, m, k, n, transA, transB, acc, pack, i0, min(m, i0 + mt), j0, min(n, j0 + NT));
+  const j0 = (c % tilesN) * nt;
+  matmulTile(out, a, b, m, k, n, transA, transB, acc, pack, i0, min(m, i0 + mt), j0, min(n, j0 + nt));
 }
 
 // ---- rows, columns, transposes ---------------------------------------------------------------------
