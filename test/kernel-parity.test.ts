@@ -272,7 +272,11 @@ for (const [n, c, h, w, fh, fw, stride, pad] of CONV_SHAPES) {
         const dW = alloc(dtype, fn * cols);
         const db = alloc(dtype, fn);
         k.convBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
-        return [out, dx, dW, db];
+        // Without dx (a first layer): the same dW and db.
+        const dW2 = alloc(dtype, fn * cols);
+        const db2 = alloc(dtype, fn);
+        k.convBackward(alloc(dtype, 0), dW2, db2, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
+        return [out, dx, dW, db, dW2, db2];
       },
     });
   }

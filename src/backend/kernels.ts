@@ -123,7 +123,8 @@ export interface Kernels {
   /**
    * Fused convolution backward from dout (n, fn, oh, ow): dx (n, c, h, w), dW (fn, c·fh·fw) and
    * db (fn), all overwritten. The windows of x are recomputed (im2col), not cached: a col matrix is
-   * c·fh·fw times the size of x.
+   * c·fh·fw times the size of x. An empty dx (length 0) skips dx: a network's first layer has no
+   * use for it, and it costs a matmul and a col2im.
    */
   convBackward(
     dx: Floats,

@@ -276,6 +276,7 @@ function convBackward(
   im2col(col, x, n, c, h, w, fh, fw, stride, pad);
   // dW = dᵀ·col (fn, c·fh·fw); dcol = d·W (n·oh·ow, c·fh·fw), scattered back onto the image
   matmul(dW, d, col, fn, rows, cols, true, false);
+  if (dx.length === 0) return;
   const dcol = like(x, rows * cols);
   matmul(dcol, d, W, rows, fn, cols, false, false);
   col2im(dx, dcol, n, c, h, w, fh, fw, stride, pad);

@@ -401,10 +401,12 @@ function fastKernels(rt: Runtime) {
       rt.run(Op.sumRows, [pdb, pd, rows, fn], [], rows * fn);
       rt.run(Op.im2col, [pcol, px, n, c, h, w, fh, fw, stride, pad], [], rows * cols);
       rt.run(Op.matmul, [pdw, pd, pcol, fn, rows, cols, 1, 0, 0], [], (fn * rows * cols) / 32);
-      // dcol overwrites col (no longer needed) to keep the arena small.
-      rt.run(Op.matmul, [pcol, pd, pw_, rows, fn, cols, 0, 0, 0], [], (rows * fn * cols) / 32);
-      rt.run(Op.col2im, [pdx, pcol, n, c, h, w, fh, fw, stride, pad], [], rows * cols);
-      rt.get(dx as Float32Array, pdx, n * c * h * w);
+      if (dx.length > 0) {
+        // dcol overwrites col (no longer needed) to keep the arena small.
+        rt.run(Op.matmul, [pcol, pd, pw_, rows, fn, cols, 0, 0, 0], [], (rows * fn * cols) / 32);
+        rt.run(Op.col2im, [pdx, pcol, n, c, h, w, fh, fw, stride, pad], [], rows * cols);
+        rt.get(dx as Float32Array, pdx, n * c * h * w);
+      }
       rt.get(dW as Float32Array, pdw, fn * cols);
       rt.get(db as Float32Array, pdb, fn);
     },
