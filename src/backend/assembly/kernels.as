@@ -280,20 +280,26 @@ function addBias(out: usize, x: usize, bias: usize, rows: i32, cols: i32, t: i32
   }
 }
 
+/** Columns per sumRows chunk: one pass over the rows sums them all (the sums stay in L1). */
+const SUM_COLS: i32 = 64;
+
 function sumRows(out: usize, x: usize, rows: i32, cols: i32, t: i32, T: i32): void {
-  // Split by whole groups of 4 columns; each column sums rows in order 0..rows−1.
-  const j0 = share(cols, 4, t, T);
-  const j1 = share(cols, 4, t + 1, T);
-  let j = j0;
-  for (; j + 4 <= j1; j += 4) {
-    let s = f32x4.splat(0);
-    for (let r = 0; r < rows; r++) s = f32x4.add(s, v128.load(x + ((<usize>r * <usize>cols + <usize>j) << 2)));
-    v128.store(out + (<usize>j << 2), s);
-  }
-  for (; j < j1; j++) {
-    let s: f32 = 0;
-    for (let r = 0; r < rows; r++) s += load<f32>(x + ((<usize>r * <usize>cols + <usize>j) << 2));
-    store<f32>(out + (<usize>j << 2), s);
+  // Chunks are whole groups of SUM_COLS columns; each column sums rows in order 0..rows−1, so a
+  // row-by-row pass accumulating into out gives the same sums as a column-by-column one.
+  const j0 = t * SUM_COLS;
+  const j1 = min(cols, j0 + SUM_COLS);
+  memory.fill(out + (<usize>j0 << 2), 0, <usize>(j1 - j0) << 2);
+  for (let r = 0; r < rows; r++) {
+    const row = x + ((<usize>r * <usize>cols) << 2);
+    let j = j0;
+    for (; j + 4 <= j1; j += 4) {
+      const o = out + (<usize>j << 2);
+      v128.store(o, f32x4.add(v128.load(o), v128.load(row + (<usize>j << 2))));
+    }
+    for (; j < j1; j++) {
+      const o = out + (<usize>j << 2);
+      store<f32>(o, load<f32>(o) + load<f32>(row + (<usize>j << 2)));
+    }
   }
 }
 
@@ -931,7 +937,7 @@ function chunkCount(op: i32, s: usize): i32 {
     case 1: return matmulChunks(arg(s, 3), arg(s, 5), arg(s, 7) != 0);
     case 2: case 12: return min(arg(s, 3), chunksOf(arg(s, 3) * arg(s, 4), GRAIN));
     case 11: return min(arg(s, 2), chunksOf(arg(s, 2) * arg(s, 3), GRAIN));
-    case 3: return min((arg(s, 3) + 3) / 4, chunksOf(arg(s, 2) * arg(s, 3), GRAIN));
+    case 3: return chunksOf(arg(s, 3), SUM_COLS);
     case 4: return arg(s, 2) > 1 ? arg(s, 2) : (arg(s, 3) + 31) / 32;
     case 5: case 7: return chunksOf(arg(s, 2), GRAIN);
     case 19: return chunksOf(arg(s, 2), GRAIN);
