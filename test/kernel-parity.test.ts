@@ -45,7 +45,7 @@ interface Case {
 
 const cases: Case[] = [];
 
-// matmul: all four transpose combinations, with and without accumulate; k > 256 and n > 512 cross
+// matmul: all four transpose combinations, with and without accumulate; k > 256 and n > 256 cross
 // the kernel's cache blocks.
 const MATMUL_SHAPES: [number, number, number][] = [
   [1, 1, 1],
@@ -57,6 +57,9 @@ const MATMUL_SHAPES: [number, number, number][] = [
   [64, 65, 5],
   [9, 300, 33],
   [3, 7, 530],
+  // Several row tiles sharing one packed b; and a b too big to pack whole (k·n > 256·256).
+  [260, 30, 9],
+  [5, 300, 260],
 ];
 for (const [m, k, n] of MATMUL_SHAPES) {
   for (const transA of [false, true]) {

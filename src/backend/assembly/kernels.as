@@ -58,7 +58,7 @@ const KC: i32 = 256;
 const NT: i32 = 256;
 const MT_MAX: i32 = 128;
 /** Bytes of pack scratch one thread needs: the A block, the B block, and a 4×8 tail tile. */
-export const PACK_BYTES: i32 = (MT_MAX * KC + KC * NT + MR * NR) * 4;
+export const PACK_BYTES: i32 = (MT_MAX * KC + KC * NT + MR * NR + 8) * 4;
 export function packBytes(): i32 {
   return PACK_BYTES;
 }
@@ -192,7 +192,7 @@ function packB(pb: usize, b: usize, k: i32, n: i32, transB: bool, pc: i32, kc: i
 
 function matmulTile(
   out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool,
-  pack: usize, i0: i32, i1: i32, j0: i32, j1: i32,
+  pack: usize, job: i32, i0: i32, i1: i32, j0: i32, j1: i32,
 ): void {
   if (k == 0) {
     if (!acc) for (let i = i0; i < i1; i++) memory.fill(out + ((<usize>i * <usize>n + <usize>j0) << 2), 0, <usize>(j1 - j0) << 2);
@@ -202,10 +202,26 @@ function matmulTile(
   const pb = pack + ((<usize>MT_MAX * <usize>KC) << 2);
   const tile = pb + ((<usize>KC * <usize>NT) << 2);
   const nc = j1 - j0;
+  // When all of op(b)'s columns for this tile fit the B buffer packed (every KC slice, one after the
+  // other), pack them once per job and thread: the tall products of a convolution (57600×25·25×30,
+  // 78400×144·144×16) otherwise repack the same small b for each of hundreds of row tiles.
+  // The tag (after the tail tile) names the job and columns the buffer holds.
+  const nc8 = (nc + NR - 1) & ~(NR - 1);
+  const whole = <i64>k * <i64>nc8 <= <i64>(KC * NT);
+  const tag = tile + ((<usize>MR * <usize>NR) << 2);
+  if (whole && !(load<i32>(tag) == job && load<i32>(tag, 4) == j0 && load<i32>(tag, 8) == 1)) {
+    for (let pc = 0; pc < k; pc += KC) packB(pb + ((<usize>pc * <usize>nc8) << 2), b, k, n, transB, pc, min(KC, k - pc), j0, nc);
+    store<i32>(tag, job);
+    store<i32>(tag, j0, 4);
+    store<i32>(tag, 1, 8);
+  } else if (!whole) {
+    store<i32>(tag, 0, 8);
+  }
   for (let pc = 0; pc < k; pc += KC) {
     const kc = min(KC, k - pc);
     const init = acc || pc > 0;
-    packB(pb, b, k, n, transB, pc, kc, j0, nc);
+    const pbk = whole ? pb + ((<usize>pc * <usize>nc8) << 2) : pb;
+    if (!whole) packB(pb, b, k, n, transB, pc, kc, j0, nc);
     // An untransposed a is read in place, except a ragged last panel (packed with zero rows).
     for (let i = i0; i < i1; i += MR) {
       const mr = min(MR, i1 - i);
@@ -213,7 +229,7 @@ function matmulTile(
     }
     for (let jp = 0; jp < nc; jp += NR) {
       const nr = min(NR, nc - jp);
-      const panel = pb + ((<usize>jp * <usize>kc) << 2);
+      const panel = pbk + ((<usize>jp * <usize>kc) << 2);
       for (let i = i0; i < i1; i += MR) {
         const mr = min(MR, i1 - i);
         const c = out + ((<usize>i * <usize>n + <usize>(j0 + jp)) << 2);
@@ -252,14 +268,14 @@ function matmulTile(
 /** Output tile c (row-major over tiles); `pack` is this thread's pack scratch. */
 function matmul(
   out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool,
-  pack: usize, c: i32,
+  pack: usize, job: i32, c: i32,
 ): void {
   const mt = matmulTileRows(m, n, transB);
   const nt = matmulTileCols(m, n, transB);
   const tilesN = (n + nt - 1) / nt;
   const i0 = (c / tilesN) * mt;
   const j0 = (c % tilesN) * nt;
-  matmulTile(out, a, b, m, k, n, transA, transB, acc, pack, i0, min(m, i0 + mt), j0, min(n, j0 + nt));
+  matmulTile(out, a, b, m, k, n, transA, transB, acc, pack, job, i0, min(m, i0 + mt), j0, min(n, j0 + nt));
 }
 
 // ---- rows, columns, transposes ---------------------------------------------------------------------
@@ -957,9 +973,9 @@ function chunkCount(op: i32, s: usize): i32 {
   return 0;
 }
 
-function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize): void {
+function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32): void {
   switch (op) {
-    case 1: matmul(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6) != 0, arg(s, 7) != 0, arg(s, 8) != 0, pack, c); break;
+    case 1: matmul(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6) != 0, arg(s, 7) != 0, arg(s, 8) != 0, pack, gen, c); break;
     case 2: addBias(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), c, C); break;
     case 3: sumRows(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c, C); break;
     case 4: transpose(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), c, C); break;
@@ -1004,7 +1020,7 @@ export function runJob(ctrl: usize, gen: i32, t: i32, pack: usize): i32 {
     const c = <i32>(v & 0xffffffff);
     if (c >= C) break;
     if (atomic.cmpxchg<i64>(ctrl + COUNTER, v, v + 1) != v) continue;
-    runChunk(op, s, c, C, mine);
+    runChunk(op, s, c, C, mine, gen);
     atomic.add<i32>(ctrl + FINISHED, 1);
   }
   return C;
