@@ -3,8 +3,8 @@
  * header's `__metadata__`, so `eval`, `predict` and `info` need nothing but the file. Node only
  * (the format itself, in safetensors.ts, is pure and works in the browser).
  */
-import { open, readFile, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { writeFileAtomic } from "./atomic.js";
 import type { DType } from "../ndarray.js";
 import type { Param } from "../layers/layer.js";
 import {
@@ -219,29 +219,6 @@ async function readModelBytes(path: string): Promise<Uint8Array> {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw new ModelFileError(`model file ${path} not found`);
     if (code === "EISDIR") throw new ModelFileError(`${path} is a directory, not a model file`);
-    throw e;
-  }
-}
-
-let tempCounter = 0;
-
-/** Writes `bytes` to a temporary file beside `path`, fsyncs it, then renames it over `path`. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${tempCounter++}.tmp`);
-  const file = await open(temp, "w");
-  try {
-    await file.writeFile(bytes);
-    await file.sync();
-  } catch (e) {
-    await file.close();
-    await rm(temp, { force: true });
-    throw e;
-  }
-  await file.close();
-  try {
-    await rename(temp, path);
-  } catch (e) {
-    await rm(temp, { force: true });
     throw e;
   }
 }
