@@ -31,6 +31,8 @@ export interface Kernels {
   addBias(out: Floats, x: Floats, bias: Floats, rows: number, cols: number): void;
   /** out[j] = Σ_i x[i·cols + j] (column sums; db of Affine). */
   sumRows(out: Floats, x: Floats, rows: number, cols: number): void;
+  /** out[i·cols + j] = x[i·cols + j] · scale[j] (per-feature scale; batch norm). out may alias x. */
+  scaleColumns(out: Floats, x: Floats, scale: Floats, rows: number, cols: number): void;
   /** Batched 2-D transpose: x (batch, rows, cols) → out (batch, cols, rows). */
   transpose(out: Floats, x: Floats, batch: number, rows: number, cols: number): void;
 

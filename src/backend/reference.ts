@@ -45,6 +45,12 @@ function sumRows(out: Floats, x: Floats, rows: number, cols: number): void {
   }
 }
 
+function scaleColumns(out: Floats, x: Floats, scale: Floats, rows: number, cols: number): void {
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) out[i * cols + j] = x[i * cols + j] * scale[j];
+  }
+}
+
 function transpose(out: Floats, x: Floats, batch: number, rows: number, cols: number): void {
   for (let b = 0; b < batch; b++) {
     const off = b * rows * cols;
@@ -394,6 +400,7 @@ export const reference = {
   matmul,
   addBias,
   sumRows,
+  scaleColumns,
   transpose,
   relu,
   reluBackward,

@@ -1,0 +1,19 @@
+import { describe, expect, it } from "vitest";
+import { MulLayer } from "./mul-layer.js";
+
+describe("MulLayer (buying apples, book 5.4.1)", () => {
+  it("prices 2 apples at 100 with 10% tax: 220; gradients 2.2, 110, 200", () => {
+    const [apple, appleNum, tax] = [100, 2, 1.1];
+    const mulAppleLayer = new MulLayer();
+    const mulTaxLayer = new MulLayer();
+    const applePrice = mulAppleLayer.forward(apple, appleNum);
+    const price = mulTaxLayer.forward(applePrice, tax);
+    expect(price).toBeCloseTo(220, 10);
+
+    const [dApplePrice, dTax] = mulTaxLayer.backward(1);
+    const [dApple, dAppleNum] = mulAppleLayer.backward(dApplePrice);
+    expect(dApple).toBeCloseTo(2.2, 12);
+    expect(dAppleNum).toBeCloseTo(110, 10);
+    expect(dTax).toBe(200);
+  });
+});
