@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { NDArray, type DType } from "../ndarray.js";
 import { param, type Param } from "../layers/layer.js";
 import { Rng } from "../rng.js";
+import { BatchNormalization } from "../layers/batch-normalization.js";
 import { ModelFileError, loadModelWith, readModelInfo, saveModel, type SavableModel } from "./model-file.js";
 import { SafetensorsError, encodeSafetensors } from "./safetensors.js";
 
@@ -74,6 +75,26 @@ describe("model files", () => {
         expect(Math.abs(v - orig[j])).toBeLessThanOrEqual(Math.abs(orig[j]) * 2 ** -11 + 2 ** -25),
       );
     });
+  });
+
+  it("saves batch norm running statistics with the params", async () => {
+    const bn = new BatchNormalization(NDArray.from([1, 2]), NDArray.from([0, 0]));
+    bn.runningMean = NDArray.from([0.5, -1]);
+    bn.runningVar = NDArray.from([2, 3]);
+    const model: SavableModel = { spec: { kind: "bn" }, params: bn.params, layers: [bn] };
+    const path = join(dir, "bn.safetensors");
+    await saveModel(path, model);
+    const info = await readModelInfo(path);
+    expect(info.tensors.map((t) => t.name)).toEqual(["gamma", "beta", "running_mean1", "running_var1"]);
+    expect(info.parameterCount).toBe(4);
+    const { model: back } = await loadModelWith(path, () => {
+      const fresh = new BatchNormalization(NDArray.zeros([2]), NDArray.zeros([2]));
+      return { spec: { kind: "bn" }, params: fresh.params, layers: [fresh] };
+    });
+    const layer = back.layers![0] as BatchNormalization;
+    expect(Array.from(layer.runningMean.data)).toEqual([0.5, -1]);
+    expect(Array.from(layer.runningVar.data)).toEqual([2, 3]);
+    expect(Array.from(back.params[0].value.data)).toEqual([1, 2]);
   });
 
   it("names duplicated param names by position", async () => {

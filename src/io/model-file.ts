@@ -6,7 +6,11 @@
 import { readFile } from "node:fs/promises";
 import { writeFileAtomic } from "./atomic.js";
 import type { DType } from "../ndarray.js";
-import type { Param } from "../layers/layer.js";
+import { Rng } from "../rng.js";
+import { createModel, type Model, type ModelSpec } from "../models/model.js";
+import type { Layer, Param } from "../layers/layer.js";
+import { BatchNormalization } from "../layers/batch-normalization.js";
+import { NDArray } from "../ndarray.js";
 import {
   SafetensorsError,
   decodeSafetensors,
@@ -22,14 +26,52 @@ export const MODEL_FORMAT_VERSION = "1";
 export interface SavableModel {
   readonly params: readonly Param[];
   readonly spec: { readonly kind: string; [option: string]: unknown };
+  /** A Sequential model's layers: their non-trained state (batch norm statistics) is saved too. */
+  readonly layers?: readonly Layer[];
+}
+
+/** A tensor saved with the params: trained weights, or state such as batch norm running statistics. */
+interface StoredTensor {
+  name: string;
+  value: NDArray;
+  set(value: NDArray): void;
+}
+
+function isRunningStat(name: string): boolean {
+  return /^running_(mean|var)\d+$/.test(name);
+}
+
+/**
+ * Everything a model file stores, in order: the params (named as `tensorNames` says), then the
+ * running mean and variance of each BatchNormalization layer (`running_mean1`, `running_var1`, …,
+ * numbered like its gamma1/beta1), without which a loaded model would normalize with zeros.
+ */
+function storedTensors(model: SavableModel): StoredTensor[] {
+  const names = tensorNames(model.params);
+  const out: StoredTensor[] = model.params.map((p, i) => ({
+    name: names[i],
+    value: p.value,
+    set: (v) => p.value.data.set(v.data),
+  }));
+  let k = 0;
+  for (const layer of model.layers ?? []) {
+    if (layer instanceof BatchNormalization) {
+      k++;
+      out.push(
+        { name: `running_mean${k}`, value: layer.runningMean, set: (v) => (layer.runningMean = v) },
+        { name: `running_var${k}`, value: layer.runningVar, set: (v) => (layer.runningVar = v) },
+      );
+    }
+  }
+  return out;
 }
 
 /** The training record stored beside the weights (all JSON). */
 export interface ModelRecord {
   /** Settings the model was trained with (optimizer, lr, epochs, seed, data, …). */
   training?: Record<string, unknown>;
-  /** Per-iteration loss and per-epoch accuracies. */
-  history?: Record<string, unknown>;
+  /** Per-iteration loss and per-epoch accuracies (the Trainer's History). */
+  history?: object;
   /** Final results (test accuracy, …). */
   results?: Record<string, unknown>;
 }
@@ -65,7 +107,7 @@ export function encodeModel(
   record: ModelRecord = {},
   options: { half?: boolean } = {},
 ): Uint8Array {
-  const names = tensorNames(model.params);
+  const tensors = storedTensors(model);
   const dtype = model.params[0]?.value.dtype ?? "float32";
   const metadata: Record<string, string> = {
     zerodl: MODEL_FORMAT_VERSION,
@@ -76,10 +118,10 @@ export function encodeModel(
   if (record.history) metadata.history = JSON.stringify(record.history);
   if (record.results) metadata.results = JSON.stringify(record.results);
   return encodeSafetensors(
-    model.params.map((p, i) => ({
-      name: names[i],
-      data: p.value.data,
-      shape: p.value.shape,
+    tensors.map((t) => ({
+      name: t.name,
+      data: t.value.data,
+      shape: t.value.shape,
       dtype: options.half ? "F16" : undefined,
     })),
     metadata,
@@ -122,7 +164,8 @@ export function modelInfo(contents: SafetensorsContents, fileName: string): Mode
     spec,
     dtype,
     storage: storages.has("F16") ? "F16" : storages.has("F64") ? "F64" : "F32",
-    parameterCount: tensors.reduce((s, t) => s + t.data.length, 0),
+    // Batch norm statistics are state, not parameters.
+    parameterCount: tensors.filter((t) => !isRunningStat(t.name)).reduce((s, t) => s + t.data.length, 0),
     tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })),
     training: json("training"),
     history: json("history"),
@@ -149,7 +192,8 @@ export function decodeModel<M extends SavableModel>(
       `${fileName}: cannot build its "${info.spec.kind}" model: ${(e as Error).message}`,
     );
   }
-  const names = tensorNames(model.params);
+  const stored = storedTensors(model);
+  const names = stored.map((t) => t.name);
   const byName = new Map(contents.tensors.map((t) => [t.name, t]));
   const missing = names.filter((n) => !byName.has(n));
   const extra = contents.tensors.map((t) => t.name).filter((n) => !names.includes(n));
@@ -161,22 +205,24 @@ export function decodeModel<M extends SavableModel>(
     );
   }
   const expectedStorage = info.dtype === "float64" ? "F64" : "F32";
-  model.params.forEach((p, i) => {
-    const t = byName.get(names[i])!;
+  for (const target of stored) {
+    const t = byName.get(target.name)!;
     if (t.dtype !== expectedStorage && t.dtype !== "F16") {
       throw new ModelFileError(
         `${fileName}: tensor "${t.name}" is ${t.dtype}, expected ${expectedStorage} (or F16) for a ${info.dtype} model`,
       );
     }
-    const shape = p.value.shape;
+    const shape = target.value.shape;
     if (t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
       throw new ModelFileError(
         `${fileName}: tensor "${t.name}" has shape [${t.shape.join(", ")}], ` +
           `the "${info.spec.kind}" architecture expects [${shape.join(", ")}]`,
       );
     }
-    p.value.data.set(t.data);
-  });
+    const value = NDArray.zeros(shape, info.dtype);
+    value.data.set(t.data);
+    target.set(value);
+  }
   return { model, info };
 }
 
@@ -205,6 +251,15 @@ export async function loadModelWith<M extends SavableModel>(
   build: (spec: SavableModel["spec"], dtype: DType) => M,
 ): Promise<{ model: M; info: ModelFileInfo }> {
   return decodeModel(await readModelBytes(path), path, build);
+}
+
+/**
+ * Reads a zerodl model file and rebuilds the model with `createModel` from the stored spec; every
+ * tensor's name, dtype and shape is checked against that architecture.
+ */
+export async function loadModel(path: string): Promise<{ model: Model; info: ModelFileInfo }> {
+  // The rng only initializes weights that are overwritten at once.
+  return loadModelWith(path, (spec, dtype) => createModel(spec as ModelSpec, new Rng(0), dtype));
 }
 
 /** The stored information only (no model is built): for `zerodl info`. */
