@@ -6,3 +6,16 @@ export type { Kernels } from "./backend/kernels.js";
 export { kernels, setKernels, withKernels } from "./backend/index.js";
 export { reference } from "./backend/reference.js";
 export type { Mode, Param, Layer, LossLayer } from "./layers/layer.js";
+// core (chapters 1–5): functions, perceptron gates, ops, layers, gradient checking
+export * from "./functions.js";
+export * from "./perceptron.js";
+export * as ops from "./ops/index.js";
+export * from "./layers/index.js";
+// (the book-style numericalGradient(f, x) comes from functions.js; gradcheck's closure form is used inside checkGradients)
+export { compareClose, assertAllClose, randomUpstream, dot, type CloseReport } from "./testing/gradcheck.js";
+export * from "./testing/layer-gradcheck.js";
+// models branch (chapters 6–8): initializers, optimizers, networks, training
+export * from "./init.js";
+export * from "./optimizers/index.js";
+export * from "./models/index.js";
+export * from "./train/trainer.js";

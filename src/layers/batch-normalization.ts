@@ -63,26 +63,17 @@ export class BatchNormalization implements Layer {
     let xc: NDArray, std: NDArray;
     if (mode === "train") {
       const mu = perFeature(sumRows(rows), (s) => s / m);
-      xc = addBias(
-        rows,
-        perFeature(mu, (v) => -v),
-      );
+      xc = addBias(rows, negative(mu));
       const variance = perFeature(sumRows(mul(xc, xc)), (s) => s / m);
       std = perFeature(variance, (v) => Math.sqrt(v + this.eps));
       const k = this.momentum;
       this.runningMean = perFeature(this.runningMean, (r, j) => k * r + (1 - k) * mu.data[j]);
       this.runningVar = perFeature(this.runningVar, (r, j) => k * r + (1 - k) * variance.data[j]);
     } else {
-      xc = addBias(
-        rows,
-        perFeature(this.runningMean, (v) => -v),
-      );
+      xc = addBias(rows, negative(this.runningMean));
       std = perFeature(this.runningVar, (v) => Math.sqrt(v + this.eps));
     }
-    const xn = scaleColumns(
-      xc,
-      perFeature(std, (s) => 1 / s),
-    );
+    const xn = scaleColumns(xc, reciprocal(std));
     this.#cache = { mode, xShape: x.shape, xc, xn, std };
     const out = addBias(scaleColumns(xn, this.gamma.value), this.beta.value);
     return this.#fromRows(out, x.shape);
@@ -95,7 +86,7 @@ export class BatchNormalization implements Layer {
     this.beta.grad = sumRows(d);
     this.gamma.grad = sumRows(mul(xn, d));
     const dxn = scaleColumns(d, this.gamma.value);
-    const invStd = perFeature(std, (s) => 1 / s);
+    const invStd = reciprocal(std);
     if (mode === "eval") {
       // μ and σ are constants here, so the layer is a per-feature affine map.
       return this.#fromRows(scaleColumns(dxn, invStd), xShape);
@@ -107,11 +98,8 @@ export class BatchNormalization implements Layer {
     // dxc += (2/m)·xc·dvar
     const twoDvarOverM = perFeature(dvar, (v) => (2 / m) * v);
     dxc = add(dxc, scaleColumns(xc, twoDvarOverM));
-    const dmu = sumRows(dxc);
-    const dx = addBias(
-      dxc,
-      perFeature(dmu, (v) => -v / m),
-    );
+    const meanDxc = perFeature(sumRows(dxc), (s) => s / m); // dμ/m
+    const dx = addBias(dxc, negative(meanDxc));
     return this.#fromRows(dx, xShape);
   }
 
@@ -135,6 +123,9 @@ export class BatchNormalization implements Layer {
     return transposeLast2(rows.reshape(n, h * w, c)).reshape(n, c, h, w);
   }
 }
+
+const negative = (v: NDArray) => perFeature(v, (value) => -value);
+const reciprocal = (v: NDArray) => perFeature(v, (value) => 1 / value);
 
 /** A new (D,) vector f(v[j], j): the per-feature statistics are small, so a plain loop. */
 function perFeature(v: NDArray, f: (value: number, j: number) => number): NDArray {

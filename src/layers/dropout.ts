@@ -1,5 +1,6 @@
 import { assertShapes, OptionError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
+import { sameShape } from "../ops/check.js";
 import { mul, scale } from "../ops/elementwise.js";
 import type { Rng } from "../rng.js";
 import { cached } from "./cached.js";
@@ -53,7 +54,7 @@ export class Dropout implements Layer {
     const fixed = this.#fixedMask;
     if (fixed !== null) {
       assertShapes(
-        fixed.size === x.size,
+        sameShape(fixed.shape, x.shape),
         "Dropout: fixed mask does not fit the input",
         fixed.shape,
         x.shape,

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { numericalDiff } from "../functions.js";
+import { AddLayer } from "./add-layer.js";
 import { MulLayer } from "./mul-layer.js";
 
 describe("MulLayer (buying apples, book 5.4.1)", () => {
@@ -15,5 +17,21 @@ describe("MulLayer (buying apples, book 5.4.1)", () => {
     expect(dApple).toBeCloseTo(2.2, 12);
     expect(dAppleNum).toBeCloseTo(110, 10);
     expect(dTax).toBe(200);
+  });
+});
+
+describe("MulLayer and AddLayer gradients", () => {
+  it("match central differences of their forward", () => {
+    const [x, y, dout] = [1.7, -0.4, 2.5];
+    const mul = new MulLayer();
+    const add = new AddLayer();
+    mul.forward(x, y);
+    add.forward(x, y);
+    const [mdx, mdy] = mul.backward(dout);
+    const [adx, ady] = add.backward(dout);
+    expect(mdx).toBeCloseTo(dout * numericalDiff((v) => new MulLayer().forward(v, y), x), 8);
+    expect(mdy).toBeCloseTo(dout * numericalDiff((v) => new MulLayer().forward(x, v), y), 8);
+    expect(adx).toBeCloseTo(dout * numericalDiff((v) => new AddLayer().forward(v, y), x), 8);
+    expect(ady).toBeCloseTo(dout * numericalDiff((v) => new AddLayer().forward(x, v), y), 8);
   });
 });

@@ -34,7 +34,14 @@ export type DeepConvNetSpec = {
   weightDecayLambda: number;
 };
 
-const specKeys = ["filters", "pads", "hiddenSize", "dropoutRatio", "weightInitStd", "weightDecayLambda"] as const;
+const specKeys = [
+  "filters",
+  "pads",
+  "hiddenSize",
+  "dropoutRatio",
+  "weightInitStd",
+  "weightDecayLambda",
+] as const;
 
 /**
  * The book's DeepConvNet (§8.1): three blocks of conv 3×3 → ReLU → conv 3×3 → ReLU → max-pool
@@ -57,13 +64,23 @@ export class DeepConvNet extends Sequential {
     };
     for (const key of ["filters", "pads"] as const) {
       if (spec[key].length !== 6) {
-        throw new OptionError(`DeepConvNet: ${key} needs one value per convolution (6), got ${spec[key].length}`);
+        throw new OptionError(
+          `DeepConvNet: ${key} needs one value per convolution (6), got ${spec[key].length}`,
+        );
       }
     }
     const init = spec.weightInitStd;
     const layers: LayerSpec[] = [];
     spec.filters.forEach((filters, i) => {
-      layers.push({ type: "convolution", filters, fh: 3, fw: 3, stride: 1, pad: spec.pads[i], weightInit: init });
+      layers.push({
+        type: "convolution",
+        filters,
+        fh: 3,
+        fw: 3,
+        stride: 1,
+        pad: spec.pads[i],
+        weightInit: init,
+      });
       layers.push({ type: "relu" });
       if (i % 2 === 1) layers.push({ type: "pooling", ph: 2, pw: 2, stride: 2 });
     });

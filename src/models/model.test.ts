@@ -25,13 +25,29 @@ function smallModels(): Model[] {
       rng(),
     ),
     new MultiLayerNetExtend(
-      { inputSize: 8, hiddenSizeList: [6], outputSize: 3, useBatchnorm: true, useDropout: true, dropoutRatio: 0.2 },
+      {
+        inputSize: 8,
+        hiddenSizeList: [6],
+        outputSize: 3,
+        useBatchnorm: true,
+        useDropout: true,
+        dropoutRatio: 0.2,
+      },
       rng(),
     ),
-    new SimpleConvNet({ inputShape: [1, 8, 8], filterNum: 2, filterSize: 3, hiddenSize: 4, outputSize: 3 }, rng()),
-    new DeepConvNet({ inputShape: [1, 12, 12], filters: [1, 1, 2, 2, 2, 2], hiddenSize: 4, outputSize: 3 }, rng()),
+    new SimpleConvNet(
+      { inputShape: [1, 8, 8], filterNum: 2, filterSize: 3, hiddenSize: 4, outputSize: 3 },
+      rng(),
+    ),
+    new DeepConvNet(
+      { inputShape: [1, 12, 12], filters: [1, 1, 2, 2, 2, 2], hiddenSize: 4, outputSize: 3 },
+      rng(),
+    ),
     new LeNet({ inputShape: [1, 12, 12], filters: [2, 2], hiddenSizes: [3, 3], outputSize: 3 }, rng()),
-    new AlexNet({ inputShape: [1, 12, 12], filters: [2, 2, 2, 2, 2], hiddenSizes: [3, 3], outputSize: 3 }, rng()),
+    new AlexNet(
+      { inputShape: [1, 12, 12], filters: [2, 2, 2, 2, 2], hiddenSizes: [3, 3], outputSize: 3 },
+      rng(),
+    ),
     Sequential.fromLayerSpecs(
       {
         kind: "sequential",
@@ -100,19 +116,28 @@ describe("createModel", () => {
       /unknown model kind "resnet"; valid: two-layer, multi-layer, multi-layer-extend, simple-conv, deep-conv, lenet, alexnet, sequential/,
     );
     const bad: ModelSpec = { kind: "two-layer", inputShape: [784], outputSize: 10, hidenSize: 50 };
-    expect(() => createModel(bad, new Rng(0))).toThrow(/two-layer model spec has no option "hidenSize"; valid: .*hiddenSize/);
+    expect(() => createModel(bad, new Rng(0))).toThrow(
+      /two-layer model spec has no option "hidenSize"; valid: .*hiddenSize/,
+    );
     expect(() => createModel({ kind: "lenet", inputShape: [28, -1], outputSize: 10 }, new Rng(0))).toThrow(
       /inputShape must be a list of positive integers, got \[28,-1\]/,
     );
     const layers = [{ type: "dense", outputSize: 10 }];
-    expect(() => createModel({ kind: "sequential", inputShape: [4], outputSize: 10, layers }, new Rng(0))).toThrow(
-      /unknown layer type "dense"; valid: affine, convolution/,
-    );
+    expect(() =>
+      createModel({ kind: "sequential", inputShape: [4], outputSize: 10, layers }, new Rng(0)),
+    ).toThrow(/unknown layer type "dense"; valid: affine, convolution/);
   });
 
   it("checks that a sequential spec ends in outputSize scores", () => {
-    const spec: ModelSpec = { kind: "sequential", inputShape: [4], outputSize: 10, layers: [{ type: "affine", outputSize: 3 }] };
-    expect(() => createModel(spec, new Rng(0))).toThrow(/end in samples of shape \(3\), not the 10 class scores/);
+    const spec: ModelSpec = {
+      kind: "sequential",
+      inputShape: [4],
+      outputSize: 10,
+      layers: [{ type: "affine", outputSize: 3 }],
+    };
+    expect(() => createModel(spec, new Rng(0))).toThrow(
+      /end in samples of shape \(3\), not the 10 class scores/,
+    );
   });
 });
 
@@ -131,7 +156,11 @@ describe("Sequential", () => {
 
   it("adds ½λΣW² to the loss (weights only, not biases)", () => {
     const make = (weightDecayLambda: number) =>
-      new MultiLayerNet({ inputSize: 4, hiddenSizeList: [3], outputSize: 2, weightDecayLambda }, new Rng(3), "float64");
+      new MultiLayerNet(
+        { inputSize: 4, hiddenSizeList: [3], outputSize: 2, weightDecayLambda },
+        new Rng(3),
+        "float64",
+      );
     const x = NDArray.from([[1, 2, 3, 4]], undefined, "float64");
     const t = Int32Array.from([1]);
     const plain = make(0);
@@ -145,7 +174,11 @@ describe("Sequential", () => {
 
   it("computes accuracy in batches, the same for any batch size", () => {
     const rng = new Rng(4);
-    const model = new TwoLayerNet({ inputSize: 5, hiddenSize: 4, outputSize: 3, weightInitStd: 1 }, rng, "float64");
+    const model = new TwoLayerNet(
+      { inputSize: 5, hiddenSize: 4, outputSize: 3, weightInitStd: 1 },
+      rng,
+      "float64",
+    );
     const x = NDArray.zeros([7, 5], "float64");
     rng.fillNormal(x.data);
     const scores = model.predict(x);

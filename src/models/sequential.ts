@@ -41,7 +41,11 @@ export class Sequential implements Model {
   readonly #decayed: readonly Param[];
   readonly #spec: ModelSpec | undefined;
 
-  constructor(layers: readonly Layer[], lossLayer: LossLayer = new SoftmaxWithLoss(), options: SequentialOptions = {}) {
+  constructor(
+    layers: readonly Layer[],
+    lossLayer: LossLayer = new SoftmaxWithLoss(),
+    options: SequentialOptions = {},
+  ) {
     const { weightDecayLambda = 0, spec } = options;
     if (!(weightDecayLambda >= 0) || !Number.isFinite(weightDecayLambda)) {
       throw new OptionError(`weightDecayLambda must be a finite number ≥ 0, got ${weightDecayLambda}`);
@@ -72,14 +76,18 @@ export class Sequential implements Model {
       "layers",
       "weightDecayLambda",
     ]);
-    if (!Array.isArray(layers)) throw new OptionError(`sequential model spec: layers must be a list of layer specs`);
+    if (!Array.isArray(layers))
+      throw new OptionError(`sequential model spec: layers must be a list of layer specs`);
     const built = buildLayers(inputShape, layers, rng, dtype);
     if (built.outputShape.length !== 1 || built.outputShape[0] !== outputSize) {
       throw new OptionError(
         `sequential model spec: the layers end in samples of shape (${built.outputShape.join(", ")}), not the ${outputSize} class scores of outputSize`,
       );
     }
-    return new Sequential(built.layers, new SoftmaxWithLoss(), { weightDecayLambda, spec: structuredClone(spec) });
+    return new Sequential(built.layers, new SoftmaxWithLoss(), {
+      weightDecayLambda,
+      spec: structuredClone(spec),
+    });
   }
 
   get spec(): ModelSpec {
@@ -117,7 +125,8 @@ export class Sequential implements Model {
   accuracy(x: NDArray, t: Labels, batchSize = 100): number {
     const n = x.shape[0];
     if (t.length !== n) throw new RangeError(`accuracy: ${n} samples but ${t.length} labels`);
-    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`accuracy: batchSize ${batchSize}`);
+    if (!(Number.isInteger(batchSize) && batchSize > 0))
+      throw new RangeError(`accuracy: batchSize ${batchSize}`);
     let correct = 0;
     for (let start = 0; start < n; start += batchSize) {
       const end = Math.min(n, start + batchSize);
@@ -142,7 +151,9 @@ export class Sequential implements Model {
    * slow (two forward passes per weight) and only meaningful in float64; for gradient checks.
    */
   numericalGradient(x: NDArray, t: Labels, h = 1e-4): Record<string, NDArray> {
-    return Object.fromEntries(this.params.map((p) => [p.name, numericalGradient(() => this.loss(x, t), p.value, h)]));
+    return Object.fromEntries(
+      this.params.map((p) => [p.name, numericalGradient(() => this.loss(x, t), p.value, h)]),
+    );
   }
 
   /** ½λΣW² over every weight matrix and filter bank. */

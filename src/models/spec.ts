@@ -5,8 +5,13 @@ import type { ModelKind, ModelSpec } from "./model.js";
  * Checks a spec read from outside: its kind, that every key is one the model knows, and that
  * inputShape/outputSize are positive integers. Returns the spec without `kind`, as options.
  */
-export function specOptions<S extends ModelSpec>(spec: S, kind: ModelKind, keys: readonly string[]): Omit<S, "kind"> {
-  if (spec.kind !== kind) throw new OptionError(`expected a "${kind}" model spec, got kind ${JSON.stringify(spec.kind)}`);
+export function specOptions<S extends ModelSpec>(
+  spec: S,
+  kind: ModelKind,
+  keys: readonly string[],
+): Omit<S, "kind"> {
+  if (spec.kind !== kind)
+    throw new OptionError(`expected a "${kind}" model spec, got kind ${JSON.stringify(spec.kind)}`);
   const valid = ["kind", "inputShape", "outputSize", ...keys];
   for (const key of Object.keys(spec)) {
     if (!valid.includes(key)) {
@@ -15,10 +20,14 @@ export function specOptions<S extends ModelSpec>(spec: S, kind: ModelKind, keys:
   }
   const positive = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
   if (!Array.isArray(spec.inputShape) || spec.inputShape.length === 0 || !spec.inputShape.every(positive)) {
-    throw new OptionError(`${kind} model spec: inputShape must be a list of positive integers, got ${JSON.stringify(spec.inputShape)}`);
+    throw new OptionError(
+      `${kind} model spec: inputShape must be a list of positive integers, got ${JSON.stringify(spec.inputShape)}`,
+    );
   }
   if (!positive(spec.outputSize)) {
-    throw new OptionError(`${kind} model spec: outputSize must be a positive integer, got ${JSON.stringify(spec.outputSize)}`);
+    throw new OptionError(
+      `${kind} model spec: outputSize must be a positive integer, got ${JSON.stringify(spec.outputSize)}`,
+    );
   }
   const { kind: _kind, ...options } = spec;
   return options;

@@ -54,7 +54,11 @@ export class TwoLayerNet extends Sequential {
   }
 
   static fromSpec(spec: TwoLayerNetSpec, rng: Rng, dtype: DType = "float32"): TwoLayerNet {
-    const { inputShape, ...options } = specOptions(spec, "two-layer", ["hiddenSize", "weightInitStd", "activation"]);
+    const { inputShape, ...options } = specOptions(spec, "two-layer", [
+      "hiddenSize",
+      "weightInitStd",
+      "activation",
+    ]);
     return new TwoLayerNet({ inputSize: shapeSize(inputShape), ...options }, rng, dtype);
   }
 }

@@ -51,23 +51,27 @@ export function tanhBackward(dout: NDArray, y: NDArray): NDArray {
 
 /** a·x + b·y */
 export function axpby(a: number, x: NDArray, b: number, y: NDArray): NDArray {
-  assertSameShape("axpby", x, y);
-  const out = like(x);
-  kernels().axpby(out.data, a, x.data, b, y.data);
-  return out;
+  return combine("axpby", a, x, b, y);
 }
 
 export function add(x: NDArray, y: NDArray): NDArray {
-  return axpby(1, x, 1, y);
+  return combine("add", 1, x, 1, y);
 }
 
 export function sub(x: NDArray, y: NDArray): NDArray {
-  return axpby(1, x, -1, y);
+  return combine("sub", 1, x, -1, y);
 }
 
 /** s·x */
 export function scale(x: NDArray, s: number): NDArray {
-  return axpby(s, x, 0, x);
+  return combine("scale", s, x, 0, x);
+}
+
+function combine(what: string, a: number, x: NDArray, b: number, y: NDArray): NDArray {
+  assertSameShape(what, x, y);
+  const out = like(x);
+  kernels().axpby(out.data, a, x.data, b, y.data);
+  return out;
 }
 
 /** x ⊙ y */

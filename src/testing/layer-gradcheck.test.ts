@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { Affine } from "../layers/affine.js";
+import { BatchNormalization } from "../layers/batch-normalization.js";
+import { Dropout } from "../layers/dropout.js";
 import type { Layer } from "../layers/layer.js";
+import { Relu } from "../layers/relu.js";
 import { Sigmoid } from "../layers/sigmoid.js";
+import { SoftmaxWithLoss } from "../layers/softmax-with-loss.js";
 import { NDArray } from "../ndarray.js";
 import { Rng } from "../rng.js";
 import { randomUpstream } from "./gradcheck.js";
@@ -105,5 +109,38 @@ describe("checkGradients", () => {
     expect(report.ok).toBe(true);
     grad.data[1] = 12.1;
     expect(() => checkGradients(loss, [{ name: "w", value: w, grad }])).toThrow(/w\[1\]: analytic 12.1/);
+  });
+});
+
+describe("checkGradients on a composed network", () => {
+  it("checks every parameter of Affine → BatchNorm → ReLU → Dropout → Affine → SoftmaxWithLoss", () => {
+    const rng = new Rng(40);
+    const x = randomUpstream([4, 5], rng);
+    const t = Int32Array.from([0, 2, 1, 2]);
+    const mask = NDArray.from(
+      [1, 0, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 0, 1],
+      [4, 6],
+    );
+    const dropout = new Dropout(rng, { ratio: 0.3, inverted: true });
+    dropout.fixMask(mask);
+    const layers: Layer[] = [
+      new Affine(randomUpstream([5, 6], rng), randomUpstream([6], rng)),
+      new BatchNormalization(randomUpstream([6], rng), randomUpstream([6], rng)),
+      new Relu(),
+      dropout,
+      new Affine(randomUpstream([6, 3], rng), randomUpstream([3], rng)),
+    ];
+    const lastLayer = new SoftmaxWithLoss();
+    const loss = () =>
+      lastLayer.forward(
+        layers.reduce((h, layer) => layer.forward(h, "train"), x),
+        t,
+      );
+
+    loss();
+    layers.reduceRight((dout, layer) => layer.backward(dout), lastLayer.backward());
+    const params = layers.flatMap((layer, i) => layer.params.map((p) => ({ ...p, name: `${i}.${p.name}` })));
+    const reports = checkGradients(loss, params);
+    expect(reports.map((r) => r.name)).toEqual(["0.W", "0.b", "1.gamma", "1.beta", "4.W", "4.b"]);
   });
 });

@@ -1,5 +1,7 @@
+import { ShapeError, formatShape } from "../errors.js";
 import type { Layer, Mode } from "../layers/layer.js";
 import { NDArray } from "../ndarray.js";
+import { sameShape } from "../ops/check.js";
 import type { Rng } from "../rng.js";
 import { compareClose, dot, numericalGradient, randomUpstream } from "./gradcheck.js";
 
@@ -95,8 +97,8 @@ export function checkLayerGradients(
   const dyBefore = dy.clone();
   const dx = layer.backward(dy);
   assertUnchanged(dy, dyBefore, "backward mutated its dout");
-  if (dx.shape.length !== x.shape.length || dx.shape.some((d, i) => d !== x.shape[i])) {
-    throw new Error(`backward returned dx of shape (${dx.shape}) for x of shape (${x.shape})`);
+  if (!sameShape(dx.shape, x.shape)) {
+    throw new ShapeError(`backward returned dx ${formatShape(dx.shape)} for x ${formatShape(x.shape)}`);
   }
   // Snapshot the analytic gradients: the numeric forwards below must not be able to change them.
   const targets: GradientTarget[] = [
