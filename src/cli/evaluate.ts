@@ -1,0 +1,113 @@
+/** `zerodl eval MODEL --data …`: accuracy, per-class accuracy, confusion matrix, misclassified images. */
+import { loadModel } from "../io/model-file.js";
+import { evaluate } from "../train/metrics.js";
+import { confusionMatrixChart, imageGrid } from "../plot/charts.js";
+import { writeChart } from "../plot/render.js";
+import {
+  chooseBackend,
+  limitRows,
+  loadData,
+  percent,
+  stripExtension,
+  table,
+  toModelInput,
+  type CliIo,
+} from "./common.js";
+
+export interface EvalOptions {
+  data: string;
+  limit?: number;
+  json?: boolean;
+  backend?: "fast" | "reference";
+  threads?: number;
+  plots?: boolean;
+  show?: number;
+  out?: string;
+}
+
+export async function evalCommand(modelPath: string, options: EvalOptions, io: CliIo): Promise<void> {
+  io.err(await chooseBackend(options.backend, options.threads));
+  const { model, info } = await loadModel(modelPath);
+  const data = await loadData(options.data, "eval", io);
+  const test = limitRows(data.test, options.limit);
+  const x = toModelInput(test.x, info.spec.inputShape as number[], `${data.source} test set`);
+  const classes = info.spec.outputSize as number;
+  const names = data.classNames;
+  const started = performance.now();
+  const r = evaluate(model, x, test.labels, classes);
+  const seconds = (performance.now() - started) / 1000;
+
+  // The first misclassified test images, in test-set order (the book's Figure 7.2).
+  const wrong: number[] = [];
+  for (let i = 0; i < r.predicted.length; i++) if (r.predicted[i] !== test.labels[i]) wrong.push(i);
+
+  const files: Record<string, string> = {};
+  if (options.plots ?? true) {
+    const base = options.out ?? stripExtension(modelPath);
+    files.confusion = (
+      await writeChart(
+        confusionMatrixChart(r.confusion, names, { title: `Confusion matrix (${data.source} test)` }),
+        `${base}.confusion`,
+      )
+    ).png;
+    const shown = wrong.slice(0, options.show ?? 20);
+    if (shown.length > 0) {
+      const [h, w] = test.x.shape.length === 4 ? test.x.shape.slice(2) : [28, 28];
+      const images = shown.map((i) => ({
+        width: w,
+        height: h,
+        pixels: test.x.data.subarray(i * w * h, (i + 1) * w * h),
+      }));
+      const captions = shown.map((i) => `${names[test.labels[i]]} → ${names[r.predicted[i]]}`);
+      const title = `Misclassified (true → predicted): ${shown.length} of ${wrong.length}`;
+      files.misclassified = (
+        await writeChart(imageGrid(images, captions, { title }), `${base}.misclassified`)
+      ).png;
+    }
+  }
+
+  if (options.json) {
+    io.out(
+      JSON.stringify(
+        {
+          model: modelPath,
+          data: data.source,
+          samples: r.predicted.length,
+          accuracy: r.accuracy,
+          perClass: r.perClass.map((accuracy, k) => ({
+            class: k,
+            name: names[k],
+            accuracy,
+            count: r.confusion[k].reduce((a, b) => a + b, 0),
+          })),
+          confusion: r.confusion,
+          misclassified: wrong.map((i) => ({ index: i, true: test.labels[i], predicted: r.predicted[i] })),
+          files,
+        },
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+
+  io.out(`${modelPath} on ${data.source} test set: ${r.predicted.length} images in ${seconds.toFixed(1)} s`);
+  io.out(`accuracy ${percent(r.accuracy)} (${wrong.length} wrong)`);
+  io.out("");
+  io.out("per class:");
+  const rows = [["class", "accuracy", "images"]];
+  r.perClass.forEach((acc, k) =>
+    rows.push([
+      names[k],
+      acc === null ? "—" : percent(acc),
+      String(r.confusion[k].reduce((a, b) => a + b, 0)),
+    ]),
+  );
+  for (const line of table(rows)) io.out(`  ${line}`);
+  io.out("");
+  io.out("confusion matrix (rows: true, columns: predicted):");
+  const short = names.map((n) => (n.length > 6 ? n.slice(0, 6) : n));
+  const cm = [["", ...short], ...r.confusion.map((row, k) => [short[k], ...row.map(String)])];
+  for (const line of table(cm)) io.out(`  ${line}`);
+  for (const [what, file] of Object.entries(files)) io.out(`${what} chart: ${file}`);
+}
