@@ -33,3 +33,6 @@ export type { LoadMnistOptions, Mnist } from "./data/mnist.js";
 export * from "./data/augment.js";
 export * from "./data/csv.js";
 export * from "./data/image-folder.js";
+// cli branch: the safetensors format (pure, float16 included) and evaluation metrics
+export * from "./io/safetensors.js";
+export * from "./train/metrics.js";

@@ -72,7 +72,8 @@ function addBackendOptions(command: Command): void {
 
 const dataHelp = `${datasetNames.join(", ")}, a folder with one subfolder of PNG images per class, or a CSV file (label then pixels)`;
 
-export function buildProgram(io: CliIo): Command {
+/** The program; `setExitCode` receives a command's own exit code (train's 130 after Ctrl-C). */
+export function buildProgram(io: CliIo, setExitCode: (code: number) => void = () => {}): Command {
   const program = new Command("zerodl")
     .description("Deep Learning from Scratch in TypeScript: train, evaluate and use the book's networks")
     .version(VERSION)
@@ -147,7 +148,7 @@ export function buildProgram(io: CliIo): Command {
         .argParser(integer("--stop-after"))
         .hideHelp(),
     )
-    .action((options) => trainCommand(options, io));
+    .action(async (options) => setExitCode(await trainCommand(options, io)));
   addBackendOptions(program.commands.at(-1)!);
 
   program
@@ -196,10 +197,11 @@ export function buildProgram(io: CliIo): Command {
 
 /** Runs the CLI on `argv` (the arguments after `zerodl`); resolves to the exit code. */
 export async function run(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  const program = buildProgram(io);
+  let code = 0;
+  const program = buildProgram(io, (c) => (code = c));
   try {
     await program.parseAsync([...argv], { from: "user" });
-    return 0;
+    return code;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode; // commander has printed its message (or the help)
     const verbose = argv.includes("--verbose");

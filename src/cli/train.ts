@@ -3,6 +3,7 @@
  * history (JSON) and a loss/accuracy chart beside it. Ctrl-C stops after the current mini-batch and
  * saves a checkpoint that `--resume` continues from.
  */
+import { rm } from "node:fs/promises";
 import cliProgress from "cli-progress";
 import { Rng } from "../rng.js";
 import type { DType } from "../ndarray.js";
@@ -230,7 +231,8 @@ function augmentFor(modelInput: readonly number[], imageShape: readonly number[]
   return onFlatImages(imageShape as [number, number, number], images);
 }
 
-export async function trainCommand(options: TrainOptions, io: CliIo): Promise<void> {
+/** Resolves to the exit code: 0, or 130 (as for SIGINT) when interrupted and checkpointed. */
+export async function trainCommand(options: TrainOptions, io: CliIo): Promise<number> {
   let settings: Settings;
   let model: Model;
   let previous: History | undefined;
@@ -248,7 +250,8 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<vo
       throw new CliError(
         `--resume ${options.resume}: not a checkpoint (no checkpoint state in its metadata)`,
       );
-    settings = loaded.info.training as unknown as Settings;
+    const { checkpoint: _state, ...stored } = loaded.info.training as Record<string, unknown>;
+    settings = stored as unknown as Settings;
     if (options.epochs !== undefined) settings.epochs = options.epochs;
     model = loaded.model;
     previous = loaded.info.history as History | undefined;
@@ -405,10 +408,11 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<vo
     };
     await saveModel(checkpoint, model!, { training: { ...settings, checkpoint: state }, history });
     io.err(
-      `interrupted after ${iterations} iterations (${epochsDone} full epochs): checkpoint saved to ${checkpoint}`,
+      `interrupted after ${iterations} iterations (${epochsDone} full epoch${epochsDone === 1 ? "" : "s"}): ` +
+        `checkpoint saved to ${checkpoint}`,
     );
     io.err(`continue with: zerodl train --resume ${checkpoint}`);
-    return;
+    return 130;
   }
 
   const seconds = (performance.now() - t0) / 1000;
@@ -420,6 +424,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<vo
   };
   const record: ModelRecord = { training: { ...settings }, history: { ...history }, results };
   await saveModel(start.out, model!, record, { half: start.half });
+  if (options.resume) await rm(options.resume, { force: true }); // done with it
   await writeFileAtomic(`${base}.history.json`, JSON.stringify({ settings, results, history }, null, 1));
   const chart = await writeChart(
     lossAccuracyChart(history, { title: `${settings.model} on ${settings.data}` }),
@@ -428,4 +433,5 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<vo
   io.out(
     `saved ${start.out}${start.half ? " (float16)" : ""}, ${base}.history.json, ${chart.svg}, ${chart.png}`,
   );
+  return 0;
 }

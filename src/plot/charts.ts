@@ -147,14 +147,14 @@ export function confusionMatrixChart(
 }
 
 /** A small grayscale image: `pixels` row-major, values in [0, 1] (0 = black for MNIST's white-on-black digits). */
-export interface GrayImage {
+export interface ChartImage {
   pixels: ArrayLike<number>;
   width: number;
   height: number;
 }
 
 /** A PNG data URL of a grayscale image; `invert` draws high values dark (ink on paper). */
-export function grayImageDataUrl(image: GrayImage, invert = false): string {
+export function grayImageDataUrl(image: ChartImage, invert = false): string {
   const { pixels, width, height } = image;
   if (pixels.length !== width * height) {
     throw new Error(`image of ${width}×${height} needs ${width * height} pixels, got ${pixels.length}`);
@@ -174,7 +174,7 @@ export function grayImageDataUrl(image: GrayImage, invert = false): string {
  * digits ("7 → 1": true label → prediction). Digits are drawn dark on light, as in the book.
  */
 export function imageGrid(
-  images: readonly GrayImage[],
+  images: readonly ChartImage[],
   captions: readonly string[],
   options: { title?: string; columns?: number; scale?: number; invert?: boolean } = {},
 ): ChartSpec {
