@@ -2,6 +2,7 @@
  * The CLI end to end on small MNIST slices: train, info, eval, predict, --half, checkpoints and
  * errors about the produced files. Each run is a few hundred milliseconds to a few seconds.
  */
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -169,6 +170,40 @@ describe("zerodl info / eval / predict on the trained model", () => {
     expect(c.stderr).toMatch(
       /^error: model\/data shape mismatch: the model takes samples of shape \(100,\) \(100 values\), mnist test set has samples of shape \(1, 28, 28\) \(784 values\)$/m,
     );
+  });
+});
+
+describe("batch normalization and a real Ctrl-C", () => {
+  it("a batch-norm model evaluates after loading exactly as it tested after training", async () => {
+    const out = join(dir, "bn.safetensors");
+    const args = ["--model", "multi-layer-extend", "--batchnorm", "--hidden", "40,40", "--limit", "1000"];
+    expect((await cli("train", ...args, "--epochs", "2", "--backend", "reference", "--out", out)).code).toBe(
+      0,
+    );
+    const { info } = await loadModel(out);
+    expect(info.tensors.map((t) => t.name)).toContain("running_var2");
+    const e = JSON.parse((await cli("eval", out, "--limit", "1000", "--json", "--no-plots")).stdout);
+    // Running statistics restored: the same accuracy on the same 1000 test images as after training.
+    expect(e.accuracy).toBeCloseTo((info.results as { testAcc: number }).testAcc, 10);
+    expect(e.accuracy).toBeGreaterThan(0.5);
+  });
+
+  it("SIGINT stops a running `zerodl train` and saves a checkpoint", async () => {
+    const out = join(dir, "sigint.safetensors");
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "src/cli/main.ts", "train", "--model", "two-layer", "--epochs", "50", "--out", out],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+      if (stderr.includes("training two-layer")) setTimeout(() => child.kill("SIGINT"), 300);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(stderr).toMatch(/interrupted after \d+ iterations/);
+    expect(code).toBe(130);
+    expect(existsSync(join(dir, "sigint.checkpoint.safetensors"))).toBe(true);
   });
 });
 

@@ -214,6 +214,11 @@ export async function run(argv: readonly string[], io: CliIo = processIo): Promi
 // Run when executed directly (node dist/src/cli/main.js, the npm bin link, or tsx src/cli/main.ts).
 const invoked = process.argv[1] ? realpathSync(process.argv[1]) : "";
 if (invoked === fileURLToPath(import.meta.url)) {
+  // `zerodl info m.safetensors | head`: a closed pipe ends the output, not in a stack trace.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
   run(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
