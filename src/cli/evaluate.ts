@@ -4,6 +4,7 @@ import { evaluate } from "../train/metrics.js";
 import { confusionMatrixChart, imageGrid } from "../plot/charts.js";
 import { writeChart } from "../plot/render.js";
 import {
+  CliError,
   chooseBackend,
   limitRows,
   loadData,
@@ -29,9 +30,18 @@ export async function evalCommand(modelPath: string, options: EvalOptions, io: C
   io.err(await chooseBackend(options.backend, options.threads));
   const { model, info } = await loadModel(modelPath);
   const data = await loadData(options.data, "eval", io);
+  const trainedOn = info.training?.data;
+  if (typeof trainedOn === "string" && trainedOn !== options.data) {
+    io.err(`note: the model was trained on ${trainedOn}, evaluated here on ${options.data}`);
+  }
   const test = limitRows(data.test, options.limit);
   const x = toModelInput(test.x, info.spec.inputShape as number[], `${data.source} test set`);
   const classes = info.spec.outputSize as number;
+  if (data.classNames.length !== classes) {
+    throw new CliError(
+      `model/data mismatch: the model has ${classes} classes, ${data.source} has ${data.classNames.length}`,
+    );
+  }
   const names = data.classNames;
   const started = performance.now();
   const r = evaluate(model, x, test.labels, classes);
@@ -106,7 +116,7 @@ export async function evalCommand(modelPath: string, options: EvalOptions, io: C
   for (const line of table(rows)) io.out(`  ${line}`);
   io.out("");
   io.out("confusion matrix (rows: true, columns: predicted):");
-  const short = names.map((n) => (n.length > 6 ? n.slice(0, 6) : n));
+  const short = names.map((n) => n.slice(0, 6).trim());
   const cm = [["", ...short], ...r.confusion.map((row, k) => [short[k], ...row.map(String)])];
   for (const line of table(cm)) io.out(`  ${line}`);
   for (const [what, file] of Object.entries(files)) io.out(`${what} chart: ${file}`);

@@ -3,18 +3,23 @@
  * The zerodl command line: a thin shell over the library. Every command has --help; errors are one
  * line (the stack only with --verbose) and a non-zero exit code.
  */
-import { realpathSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { optimizerNames } from "../optimizers/optimizer.js";
 import { weightInitNames } from "../init.js";
-import { CliError, datasetNames, processIo, type CliIo } from "./common.js";
+import { packageRoot } from "../data/node/files.js";
+import { datasetNames, processIo, type CliIo } from "./common.js";
 import { evalCommand } from "./evaluate.js";
 import { infoCommand } from "./info.js";
 import { predictCommand } from "./predict.js";
 import { modelKinds, trainCommand } from "./train.js";
 
-const VERSION = "0.1.0";
+function version(): string {
+  const manifest = join(packageRoot(), "package.json");
+  return (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
+}
 
 function integer(what: string, min = 1) {
   return (value: string): number => {
@@ -76,7 +81,7 @@ const dataHelp = `${datasetNames.join(", ")}, a folder with one subfolder of PNG
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void = () => {}): Command {
   const program = new Command("zerodl")
     .description("Deep Learning from Scratch in TypeScript: train, evaluate and use the book's networks")
-    .version(VERSION)
+    .version(version())
     .option("--verbose", "print stack traces of errors")
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({
@@ -117,7 +122,10 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     )
     .option("--init <init>", `weight init: ${weightInitNames.join(", ")} or a std like 0.01`, initValue)
     .option("--hidden <sizes>", "hidden layer sizes, like 100,100,100", sizeList)
-    .option("--augment", "random shifts/rotations of the training images (book §7.1.2 note)")
+    .option(
+      "--augment",
+      "random shifts (±2 px), rotations (±10°) and scalings (±10 %) of the training images (book §7.1.2)",
+    )
     .option(
       "--val-split <fraction>",
       "hold out this fraction of the training set for validation",
@@ -207,7 +215,7 @@ export async function run(argv: readonly string[], io: CliIo = processIo): Promi
     const verbose = argv.includes("--verbose");
     const error = e as Error;
     io.err(verbose ? (error.stack ?? String(error)) : `error: ${error.message}`);
-    return error instanceof CliError ? 2 : 1;
+    return 1;
   }
 }
 

@@ -120,7 +120,14 @@ export function confusionMatrixChart(
     height: size,
     data: { values: rows },
     encoding: {
-      x: { field: "predicted", type: "ordinal", sort: order, title: "predicted", axis: { labelAngle: 0 } },
+      x: {
+        field: "predicted",
+        type: "ordinal",
+        sort: order,
+        title: "predicted",
+        // Long names (Fashion-MNIST's "T-shirt/top") would overlap side by side.
+        axis: { labelAngle: Math.max(...classNames.map((n) => n.length)) > 3 ? -40 : 0 },
+      },
       y: { field: "actual", type: "ordinal", sort: order, title: "true" },
     },
     layer: [
