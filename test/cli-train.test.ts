@@ -3,7 +3,7 @@
  * errors about the produced files. Each run is a few hundred milliseconds to a few seconds.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
@@ -204,6 +204,50 @@ describe("batch normalization and a real Ctrl-C", () => {
     expect(stderr).toMatch(/interrupted after \d+ iterations/);
     expect(code).toBe(130);
     expect(existsSync(join(dir, "sigint.checkpoint.safetensors"))).toBe(true);
+  });
+});
+
+describe("your own data: a CSV file and a folder of PNGs", () => {
+  it("trains on an MNIST-style CSV file (a sixth held out as the test set) and evaluates on it", async () => {
+    const { test } = await loadMnist({ subset: { test: 240 } });
+    const rows = Array.from({ length: 240 }, (_, i) => {
+      const pixels = Array.from(test.x.data.subarray(i * 784, (i + 1) * 784), (v) => Math.round(v * 255));
+      return [test.labels[i], ...pixels].join(",");
+    });
+    const csv = join(dir, "digits.csv");
+    writeFileSync(csv, rows.join("\n") + "\n");
+    const out = join(dir, "csv.safetensors");
+    const r = await cli("train", "--model", "two-layer", "--data", csv, "--epochs", "2", "--out", out);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/training two-layer on .*digits\.csv: 200 training, 40 test images/);
+    expect(r.stderr).toMatch(/40 of 240 samples held out as the test set/);
+    const e = JSON.parse((await cli("eval", out, "--data", csv, "--json", "--no-plots")).stdout);
+    expect(e.samples).toBe(240);
+  });
+
+  it("uses train/ and test/ subfolders of class folders", async () => {
+    const { test } = await loadMnist({ subset: { test: 40 } });
+    const root = join(dir, "folder");
+    for (let i = 0; i < 40; i++) {
+      const png = new PNG({ width: 28, height: 28 });
+      for (let p = 0; p < 784; p++) {
+        const v = Math.round(test.x.data[i * 784 + p] * 255);
+        png.data.set([v, v, v, 255], 4 * p);
+      }
+      const sub = join(root, i < 30 ? "train" : "test", String(test.labels[i]));
+      mkdirSync(sub, { recursive: true });
+      writeFileSync(join(sub, `${i}.png`), PNG.sync.write(png));
+    }
+    const out = join(dir, "folder.safetensors");
+    const r = await cli("train", "--model", "two-layer", "--data", root, "--epochs", "1", "--out", out);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/30 training, 10 test images/);
+    // The test folder lacks some digits: its labels still mean the same classes as training's.
+    const e = JSON.parse(
+      (await cli("eval", out, "--data", join(root, "test"), "--json", "--no-plots")).stdout,
+    );
+    const viaFolders = JSON.parse((await cli("info", out, "--json")).stdout).results.testAcc;
+    expect(e.accuracy).toBeCloseTo(viaFolders, 10);
   });
 });
 

@@ -73,11 +73,14 @@ export async function loadData(
     const sub = await Promise.all(["train", "test"].map((d) => stat(join(data, d)).catch(() => null)));
     if (sub.every((s) => s?.isDirectory())) {
       const [train, test] = await Promise.all(["train", "test"].map((d) => imageFolder(join(data, d), io)));
-      return { train, test, classNames: train.classNames ?? [], source: data };
+      const classNames = train.classNames ?? [];
+      return { train, test: withClassesOf(test, classNames, join(data, "test")), classNames, source: data };
     }
     whole = await imageFolder(data, io);
   } else if (extname(data).toLowerCase() === ".csv") {
-    whole = await loadMnistCsv(data, { flatten: false });
+    // MNIST's CSV form: labels 0…9 (the loader refuses others).
+    const digits = Array.from({ length: 10 }, (_, i) => String(i));
+    whole = await loadMnistCsv(data, { flatten: false, classNames: digits });
   } else {
     throw new CliError(`--data ${data}: expected ${datasetNames.join(", ")}, a folder or a .csv file`);
   }
@@ -89,6 +92,20 @@ export async function loadData(
     `note: ${data} has no train/ and test/ subsets: ${test.labels.length} of ${whole.labels.length} samples held out as the test set`,
   );
   return { train, test, classNames, source: data };
+}
+
+/**
+ * The test folder's labels re-indexed by the training folder's class names: each folder numbers
+ * its own subfolders, and the test part may lack a class.
+ */
+export function withClassesOf(test: Dataset, classNames: readonly string[], what: string): Dataset {
+  const own = test.classNames ?? [];
+  const index = own.map((name) => {
+    const k = classNames.indexOf(name);
+    if (k < 0) throw new CliError(`${what} has class "${name}", which the training folder lacks`);
+    return k;
+  });
+  return { ...test, labels: test.labels.map((l) => index[l]), classNames };
 }
 
 async function imageFolder(dir: string, io: CliIo): Promise<Dataset> {

@@ -12,6 +12,7 @@ import {
   stripExtension,
   table,
   toModelInput,
+  withClassesOf,
   type CliIo,
 } from "./common.js";
 
@@ -34,15 +35,25 @@ export async function evalCommand(modelPath: string, options: EvalOptions, io: C
   if (typeof trainedOn === "string" && trainedOn !== options.data) {
     io.err(`note: the model was trained on ${trainedOn}, evaluated here on ${options.data}`);
   }
-  const test = limitRows(data.test, options.limit);
-  const x = toModelInput(test.x, info.spec.inputShape as number[], `${data.source} test set`);
   const classes = info.spec.outputSize as number;
-  if (data.classNames.length !== classes) {
+  // Labels must mean the model's classes: a folder numbers its own subfolders (and may lack some).
+  const modelNames = info.training?.classNames as string[] | undefined;
+  let test = limitRows(data.test, options.limit);
+  let names = data.classNames;
+  if (
+    modelNames &&
+    modelNames.join("\n") !== names.join("\n") &&
+    names.every((n) => modelNames.includes(n))
+  ) {
+    test = withClassesOf(test, modelNames, data.source);
+    names = modelNames;
+  }
+  if (names.length !== classes) {
     throw new CliError(
-      `model/data mismatch: the model has ${classes} classes, ${data.source} has ${data.classNames.length}`,
+      `model/data mismatch: the model has ${classes} classes, ${data.source} has ${names.length}`,
     );
   }
-  const names = data.classNames;
+  const x = toModelInput(test.x, info.spec.inputShape as number[], `${data.source} test set`);
   const started = performance.now();
   const r = evaluate(model, x, test.labels, classes);
   const seconds = (performance.now() - started) / 1000;
