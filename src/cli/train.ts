@@ -231,58 +231,76 @@ function augmentFor(modelInput: readonly number[], imageShape: readonly number[]
   return onFlatImages(imageShape as [number, number, number], images);
 }
 
+/** A run to continue: its settings, model, history so far and where it stopped. */
+interface Resumed {
+  settings: Settings;
+  model: Model;
+  history: History | undefined;
+  state: CheckpointState;
+}
+
+async function loadCheckpoint(path: string, options: TrainOptions): Promise<Resumed> {
+  const { model, info } = await loadModel(path);
+  const { checkpoint, ...stored } = info.training ?? {};
+  if (checkpoint === undefined) {
+    throw new CliError(`--resume ${path}: not a checkpoint (no checkpoint state in its metadata)`);
+  }
+  const settings = stored as unknown as Settings;
+  if (options.epochs !== undefined) settings.epochs = options.epochs;
+  const state = checkpoint as CheckpointState;
+  if (state.epochsDone >= settings.epochs) {
+    throw new CliError(
+      `--resume ${path}: all ${settings.epochs} epochs are done; give --epochs with a larger total to train on`,
+    );
+  }
+  return { settings, model, history: info.history as History | undefined, state };
+}
+
+/** The settings of a new run from the command line, with the book's defaults filled in. */
+function newSettings(options: TrainOptions & { model: ModelKind }): Settings {
+  const d = defaultOptimizer(options.model);
+  return {
+    model: options.model,
+    data: options.data,
+    epochs: options.epochs ?? 5,
+    batchSize: options.batchSize,
+    optimizer: options.optimizer ?? d.optimizer,
+    lr: options.lr ?? d.lr,
+    activation: options.activation,
+    weightDecay: options.weightDecay ?? 0,
+    dropout: options.dropout ?? 0,
+    batchnorm: !!options.batchnorm,
+    init: options.init,
+    hidden: options.hidden,
+    augment: !!options.augment,
+    valSplit: options.valSplit ?? 0,
+    seed: options.seed,
+    limit: options.limit,
+    testLimit: options.testLimit,
+    evalSamples: options.evalSamples,
+    dtype: options.dtype,
+  };
+}
+
 /** Resolves to the exit code: 0, or 130 (as for SIGINT) when interrupted and checkpointed. */
 export async function trainCommand(options: TrainOptions, io: CliIo): Promise<number> {
-  let settings: Settings;
-  let model: Model;
-  let previous: History | undefined;
-  let start: CheckpointState = {
-    epochsDone: 0,
-    iterationsDone: 0,
-    out: options.out ?? "",
-    half: !!options.half,
-  };
-
+  let resumed: Resumed | null = null;
   if (options.resume) {
-    const loaded = await loadModel(options.resume);
-    const state = loaded.info.training?.checkpoint as CheckpointState | undefined;
-    if (!state)
-      throw new CliError(
-        `--resume ${options.resume}: not a checkpoint (no checkpoint state in its metadata)`,
-      );
-    const { checkpoint: _state, ...stored } = loaded.info.training as Record<string, unknown>;
-    settings = stored as unknown as Settings;
-    if (options.epochs !== undefined) settings.epochs = options.epochs;
-    model = loaded.model;
-    previous = loaded.info.history as History | undefined;
-    start = { ...state, out: options.out ?? state.out, half: options.half ?? state.half };
-    io.err(`resuming ${options.resume}: ${state.epochsDone} of ${settings.epochs} epochs done`);
+    resumed = await loadCheckpoint(options.resume, options);
+    io.err(
+      `resuming ${options.resume}: ${resumed.state.epochsDone} of ${resumed.settings.epochs} epochs done`,
+    );
   } else {
     if (!options.model) throw new CliError(`train needs --model (or --resume CHECKPOINT)`);
     if (!options.out) throw new CliError(`train needs --out MODEL.safetensors`);
-    const d = defaultOptimizer(options.model);
-    settings = {
-      model: options.model,
-      data: options.data,
-      epochs: options.epochs ?? 5,
-      batchSize: options.batchSize,
-      optimizer: options.optimizer ?? d.optimizer,
-      lr: options.lr ?? d.lr,
-      activation: options.activation,
-      weightDecay: options.weightDecay ?? 0,
-      dropout: options.dropout ?? 0,
-      batchnorm: !!options.batchnorm,
-      init: options.init,
-      hidden: options.hidden,
-      augment: !!options.augment,
-      valSplit: options.valSplit ?? 0,
-      seed: options.seed,
-      limit: options.limit,
-      testLimit: options.testLimit,
-      evalSamples: options.evalSamples,
-      dtype: options.dtype,
-    };
   }
+  const settings = resumed?.settings ?? newSettings(options as TrainOptions & { model: ModelKind });
+  const start: CheckpointState = {
+    epochsDone: resumed?.state.epochsDone ?? 0,
+    iterationsDone: resumed?.state.iterationsDone ?? 0,
+    out: options.out ?? resumed?.state.out ?? "",
+    half: options.half ?? resumed?.state.half ?? false,
+  };
   if (!start.out.endsWith(".safetensors"))
     throw new CliError(`--out ${start.out}: the model file must end in .safetensors`);
 
@@ -299,20 +317,19 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
     ({ train, validation } = splitValidation(train, settings.valSplit, new Rng(settings.seed)));
   }
   const inputShape = train.x.shape.slice(1) as number[];
+  // A resumed run draws its batches from the seed and the epochs done (its Rng state is not saved).
   const rng = new Rng(settings.seed + 1_000_003 * start.epochsDone);
-  if (!options.resume) {
-    const modelInput = isFullyConnected(settings.model)
-      ? [inputShape.reduce((p, d) => p * d, 1)]
-      : inputShape;
-    model = createModel(specFor(settings, modelInput, data.classNames.length), rng.split(), settings.dtype);
-  }
+  const modelInput = isFullyConnected(settings.model) ? [inputShape.reduce((p, d) => p * d, 1)] : inputShape;
+  const model =
+    resumed?.model ??
+    createModel(specFor(settings, modelInput, data.classNames.length), rng.split(), settings.dtype);
   const asInput = (d: Dataset, what: string): Dataset => ({
     ...d,
     x: toModelInput(settings.dtype === "float64" ? d.x.astype("float64") : d.x, model.spec.inputShape, what),
   });
 
   const trainer = new Trainer({
-    model: model!,
+    model: model,
     optimizer: createOptimizer(settings.optimizer, { lr: settings.lr }),
     train: asInput(train, `${data.source} training set`),
     test: asInput(test, `${data.source} test set`),
@@ -321,7 +338,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
     batchSize: settings.batchSize,
     rng,
     evalSampleSize: settings.evalSamples,
-    augment: settings.augment ? augmentFor(model!.spec.inputShape, inputShape) : undefined,
+    augment: settings.augment ? augmentFor(model.spec.inputShape, inputShape) : undefined,
   });
   io.err(
     `training ${settings.model} on ${data.source}: ${train.labels.length} training, ` +
@@ -329,6 +346,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
       `${settings.optimizer} lr ${settings.lr}, batch ${settings.batchSize}, ${settings.epochs} epochs, seed ${settings.seed}`,
   );
 
+  const previous = resumed?.history;
   const history: History = {
     loss: [...(previous?.loss ?? [])],
     trainAcc: [...(previous?.trainAcc ?? [])],
@@ -406,7 +424,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
       out: start.out,
       half: start.half,
     };
-    await saveModel(checkpoint, model!, { training: { ...settings, checkpoint: state }, history });
+    await saveModel(checkpoint, model, { training: { ...settings, checkpoint: state }, history });
     io.err(
       `interrupted after ${iterations} iterations (${epochsDone} full epoch${epochsDone === 1 ? "" : "s"}): ` +
         `checkpoint saved to ${checkpoint}`,
@@ -423,7 +441,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
     seconds: Math.round(seconds * 10) / 10,
   };
   const record: ModelRecord = { training: { ...settings }, history: { ...history }, results };
-  await saveModel(start.out, model!, record, { half: start.half });
+  await saveModel(start.out, model, record, { half: start.half });
   if (options.resume) await rm(options.resume, { force: true }); // done with it
   await writeFileAtomic(`${base}.history.json`, JSON.stringify({ settings, results, history }, null, 1));
   const chart = await writeChart(
