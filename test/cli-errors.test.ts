@@ -93,6 +93,8 @@ describe("zerodl errors are one line with a non-zero exit code", () => {
     expect(c.stderr).toMatch(
       /^error: simple-conv has no --batchnorm option; its options: --hidden, --init, --weight-decay$/m,
     );
+    const t = await cli("info", "m.safetensors", "--threads", "2");
+    expect(t.stderr).toMatch(/unknown option '--threads'/); // info runs no model
     const d = await cli("train", "--model", "two-layer");
     expect(d.stderr).toMatch(/^error: train needs --out MODEL\.safetensors$/);
   });

@@ -264,10 +264,13 @@ describe("a convolutional network through the CLI", () => {
       "1",
       "--hidden",
       "20",
+      "--threads",
+      "1",
       "--out",
       out,
     );
     expect(r.code).toBe(0);
+    expect(r.stderr).toContain("backend: wasm (WebAssembly SIMD), 1 thread");
     const j = JSON.parse((await cli("info", out, "--json")).stdout);
     expect(j.spec).toMatchObject({ kind: "simple-conv", inputShape: [1, 28, 28], hiddenSize: 20 });
     const p = await cli("predict", out, join(dir, "digit0.png"), "--json");

@@ -10,7 +10,8 @@ import { loadImageFolder } from "../data/node/image-folder.js";
 import { loadMnistCsv } from "../data/node/csv.js";
 import { progressBar } from "../data/node/progress-bar.js";
 import { Rng } from "../rng.js";
-import { backendInfo, useFastBackend } from "../backend/index.js";
+import { backendInfo, setKernels, setThreads, useFastBackend } from "../backend/index.js";
+import { reference } from "../backend/reference.js";
 
 /** Where a command writes: results to `out` (stdout), progress and notes to `err` (stderr). */
 export interface CliIo {
@@ -162,8 +163,13 @@ export async function chooseBackend(
   backend: "fast" | "reference" = "fast",
   threads?: number,
 ): Promise<string> {
-  if (backend === "fast") await useFastBackend(threads === undefined ? {} : { threads });
-  else if (threads !== undefined) throw new CliError(`--threads needs --backend fast`);
+  if (backend === "fast") {
+    await useFastBackend();
+    if (threads !== undefined) await setThreads(threads);
+  } else {
+    if (threads !== undefined) throw new CliError(`--threads needs --backend fast`);
+    setKernels(reference);
+  }
   const info = await backendInfo();
   const what = info.name === "wasm" ? "WebAssembly SIMD" : "plain TypeScript";
   return `backend: ${info.name} (${what}), ${info.threads} thread${info.threads === 1 ? "" : "s"}`;
