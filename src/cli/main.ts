@@ -141,8 +141,9 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .option("--test-limit <n>", "use only the first n test images", integer("--test-limit"))
     .option(
       "--eval-samples <n>",
-      "images used for the per-epoch accuracies (default: all)",
+      "images of each set used for the per-epoch accuracies; the last epoch uses all",
       integer("--eval-samples"),
+      10000,
     )
     .addOption(
       new Option("--dtype <dtype>", "precision to train in")
