@@ -33,6 +33,9 @@ export * from "./init.js";
 export * from "./optimizers/index.js";
 export * from "./models/index.js";
 export * from "./train/trainer.js";
+// cli branch: the safetensors format (pure, float16 included) and evaluation metrics
+export * from "./io/safetensors.js";
+export * from "./train/metrics.js";
 // fast backend (WASM SIMD on every core): opt in with `await useFastBackend()`
 export { useFastBackend, setThreads, backendInfo } from "./backend/index.js";
 export { initWasm, simdSupported, type WasmOptions } from "./backend/wasm.js";
