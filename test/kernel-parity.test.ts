@@ -2,7 +2,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Kernels } from "../src/backend/kernels.js";
 import { backendInfo, kernels, setKernels, setThreads, useFastBackend } from "../src/backend/index.js";
 import { reference } from "../src/backend/reference.js";
-import { initWasm, setParallelMinWork, setWasmThreads, wasmThreads } from "../src/backend/wasm.js";
+import {
+  createSingleThreadWasm,
+  initWasm,
+  setParallelMinWork,
+  setWasmThreads,
+  wasmThreads,
+} from "../src/backend/wasm.js";
 import type { DType, Floats } from "../src/ndarray.js";
 import { Rng } from "../src/rng.js";
 import { assertAllClose } from "../src/testing/gradcheck.js";
@@ -332,6 +338,14 @@ const backends: { name: string; setup: () => Promise<Kernels> }[] = [
       const k = await initWasm({ threads: 1 });
       setParallelMinWork(0);
       return k;
+    },
+  },
+  {
+    name: "wasm, unshared memory (a page without cross-origin isolation)",
+    setup: async () => {
+      const k = await createSingleThreadWasm();
+      expect(k).not.toBeNull();
+      return k as Kernels;
     },
   },
   {

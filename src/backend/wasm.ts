@@ -495,22 +495,41 @@ export interface WasmOptions {
 
 let runtime: Promise<{ rt: Runtime; kernels: Kernels } | null> | null = null;
 
-async function start(): Promise<{ rt: Runtime; kernels: Kernels } | null> {
-  if (!simdSupported()) return null;
-  // Threads need a shared memory (SharedArrayBuffer): always in Node, in a browser only when the
-  // page is cross-origin isolated. Otherwise the single-thread module runs.
-  const canShare = typeof SharedArrayBuffer !== "undefined";
-  const bytes = decodeBase64(canShare ? wasmShared : wasmSingle);
+async function instantiate(shared: boolean): Promise<{ rt: Runtime; kernels: Kernels }> {
+  const bytes = decodeBase64(shared ? wasmShared : wasmSingle);
   const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
-  const memory = new WebAssembly.Memory({ initial: 64, maximum: wasmMaximumPages, shared: canShare });
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: wasmMaximumPages, shared });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const exports = instance.exports as unknown as Exports;
   const ctrl = align(exports.heapBase());
   const pack = align(ctrl + CTRL_BYTES);
   const pool = new ThreadPool(memory, module, ctrl, pack, exports.runJob);
-  await pool.attachNodeHost();
+  if (shared) await pool.attachNodeHost();
   const rt = new Runtime(memory, exports, pool, pack);
   return { rt, kernels: fastKernels(rt) };
+}
+
+async function start(): Promise<{ rt: Runtime; kernels: Kernels } | null> {
+  if (!simdSupported()) return null;
+  // Threads need a shared memory (SharedArrayBuffer): always in Node, in a browser only when the
+  // page is cross-origin isolated. Otherwise (or if reserving a shared memory fails) the
+  // single-thread module runs.
+  if (typeof SharedArrayBuffer !== "undefined") {
+    try {
+      return await instantiate(true);
+    } catch {
+      // fall through to the unshared module
+    }
+  }
+  return instantiate(false);
+}
+
+/**
+ * A separate single-thread instance over an ordinary (unshared) memory: what a browser page without
+ * cross-origin isolation runs. For tests; applications use initWasm. Null without SIMD.
+ */
+export async function createSingleThreadWasm(): Promise<Kernels | null> {
+  return simdSupported() ? (await instantiate(false)).kernels : null;
 }
 
 /**
