@@ -10,10 +10,10 @@
  * kernels are common. Chunks are cut from the job's shape only, so results do not depend on the
  * thread count, and a worker the OS deschedules delays nobody: the others take its chunks.
  *
- * The worker body is a plain-JavaScript string evaluated by the worker, so it runs unchanged from the
- * TypeScript sources (vitest, tsx) and from dist/. A browser would start the same body in Web Workers
- * (`new Worker(URL.createObjectURL(new Blob([...])))`, receiving {module, memory, …} by postMessage):
- * `attachNodeHost` is the seam where such a host goes; only the Node host is implemented.
+ * The worker body is a plain-JavaScript string, so it runs unchanged from the TypeScript sources
+ * (vitest, tsx), from dist/ and from a bundle: Node evaluates it in `worker_threads`; a
+ * cross-origin-isolated page starts it as a Web Worker from a Blob URL (`attachHost`). A page's main
+ * thread may not block in `Atomics.wait`, so there the caller only spins.
  */
 
 /** Control block words (Int32 indices); the layout is mirrored in assembly/kernels.as. */
@@ -30,14 +30,16 @@ export const CTRL = {
 } as const;
 export const CTRL_BYTES = 64 + 2 * 192;
 
-const workerBody = `
-const { workerData, parentPort } = require("node:worker_threads");
-const { module, memory, ctrl, pack, index, spin } = workerData;
+/**
+ * The worker's loop, shared by both hosts; `module, memory, ctrl, pack, index, spin` and `ready()`
+ * are bound by the host's prologue.
+ */
+const workerLoop = `
 const instance = new WebAssembly.Instance(module, { env: { memory } });
 const runJob = instance.exports.runJob;
 const word = new Int32Array(memory.buffer, ctrl, 8);
 let seen = Atomics.load(word, 0);
-parentPort.postMessage("ready");
+ready();
 for (;;) {
   let spins = 0;
   while (Atomics.load(word, 0) === seen) {
@@ -57,6 +59,21 @@ for (;;) {
   }
 }
 `;
+
+/** Node: an eval'd worker_threads script receiving its setup as workerData. */
+const nodeWorkerBody = `
+const { workerData, parentPort } = require("node:worker_threads");
+const { module, memory, ctrl, pack, index, spin } = workerData;
+const ready = () => parentPort.postMessage("ready");
+${workerLoop}`;
+
+/** Browser: a Web Worker (from a Blob URL) receiving its setup as its first message. */
+const browserWorkerBody = `
+self.onmessage = (event) => {
+  const { module, memory, ctrl, pack, index, spin } = event.data;
+  const ready = () => self.postMessage("ready");
+  ${workerLoop}
+};`;
 
 /**
  * Polls a waiting thread makes before it blocks (a few µs). Short on purpose: these cores are shared,
@@ -91,6 +108,8 @@ export class ThreadPool {
   #backoff = 0;
   #penalty = 1;
   #spawn: ((index: number) => HostedWorker) | null = null;
+  /** Whether the calling thread may block in Atomics.wait (not a page's main thread). */
+  #canBlock = true;
 
   /** `pack`: base of the per-thread matmul scratch (thread t uses pack + t·packBytes). */
   constructor(
@@ -107,11 +126,59 @@ export class ThreadPool {
     this.#runJob = runJob;
   }
 
-  /** Uses Node's worker_threads; false where there are none (then only the calling thread runs). */
-  async attachNodeHost(): Promise<boolean> {
+  /**
+   * Finds a way to start workers: Node's worker_threads, else Web Workers in a cross-origin-isolated
+   * page. False where there is none (then only the calling thread runs).
+   */
+  async attachHost(): Promise<boolean> {
     if (typeof SharedArrayBuffer === "undefined" || !(this.#memory.buffer instanceof SharedArrayBuffer)) {
       return false;
     }
+    const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+    return node ? this.#attachNodeHost() : this.#attachBrowserHost();
+  }
+
+  #setup(index: number) {
+    return {
+      module: this.#module,
+      memory: this.#memory,
+      ctrl: this.#ctrl,
+      pack: this.#pack,
+      index,
+      spin: SPIN,
+    };
+  }
+
+  #attachBrowserHost(): boolean {
+    const page = globalThis as { crossOriginIsolated?: boolean; Worker?: typeof Worker };
+    if (!page.crossOriginIsolated || typeof page.Worker !== "function") return false;
+    const url = URL.createObjectURL(new Blob([browserWorkerBody], { type: "text/javascript" }));
+    this.#canBlock = false;
+    this.#spawn = (index) => {
+      const worker = new Worker(url);
+      worker.postMessage(this.#setup(index));
+      const hosted: HostedWorker = {
+        unref: () => {},
+        terminate: async () => {
+          worker.terminate();
+          return 0;
+        },
+        once: (event: "message" | "error", listener: (value: never) => void) => {
+          worker.addEventListener(
+            event,
+            (e) =>
+              listener((e instanceof MessageEvent ? e.data : new Error((e as ErrorEvent).message)) as never),
+            { once: true },
+          );
+          return hosted;
+        },
+      };
+      return hosted;
+    };
+    return true;
+  }
+
+  async #attachNodeHost(): Promise<boolean> {
     let Worker: typeof import("node:worker_threads").Worker;
     try {
       // A variable specifier: browser bundlers leave it alone (the import fails there, as it should).
@@ -120,18 +187,7 @@ export class ThreadPool {
     } catch {
       return false;
     }
-    this.#spawn = (index) =>
-      new Worker(workerBody, {
-        eval: true,
-        workerData: {
-          module: this.#module,
-          memory: this.#memory,
-          ctrl: this.#ctrl,
-          pack: this.#pack,
-          index,
-          spin: SPIN,
-        },
-      });
+    this.#spawn = (index) => new Worker(nodeWorkerBody, { eval: true, workerData: this.#setup(index) });
     return true;
   }
 
@@ -193,7 +249,7 @@ export class ThreadPool {
       for (;;) {
         const finished = Atomics.load(word, CTRL.finished);
         if (finished >= chunks || Atomics.load(word, CTRL.failed)) break;
-        if (++spins > SPIN) Atomics.wait(word, CTRL.finished, finished, WAIT_MS);
+        if (++spins > SPIN && this.#canBlock) Atomics.wait(word, CTRL.finished, finished, WAIT_MS);
       }
       this.#adapt(own - start, performance.now() - own);
       if (Atomics.load(word, CTRL.failed)) throw new Error("wasm kernel trapped in a worker thread");

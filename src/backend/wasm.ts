@@ -504,7 +504,7 @@ async function instantiate(shared: boolean): Promise<{ rt: Runtime; kernels: Ker
   const ctrl = align(exports.heapBase());
   const pack = align(ctrl + CTRL_BYTES);
   const pool = new ThreadPool(memory, module, ctrl, pack, exports.runJob);
-  if (shared) await pool.attachNodeHost();
+  if (shared) await pool.attachHost();
   const rt = new Runtime(memory, exports, pool, pack);
   return { rt, kernels: fastKernels(rt) };
 }
