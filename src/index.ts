@@ -28,3 +28,8 @@ export type { LoadMnistOptions, Mnist } from "./data/mnist.js";
 export * from "./data/augment.js";
 export * from "./data/csv.js";
 export * from "./data/image-folder.js";
+// models branch (chapters 6–8): initializers, optimizers, networks, training
+export * from "./init.js";
+export * from "./optimizers/index.js";
+export * from "./models/index.js";
+export * from "./train/trainer.js";
