@@ -157,7 +157,7 @@ describe.skipIf(!haveChromium)("browser demo (headless Chromium)", () => {
     expect(final.testAcc).toBeGreaterThan(0.8); // on the 10,000 test images (chance: 0.1)
     expect(final.trainAcc).toBeGreaterThan(0.8);
     expect(run!.probes.length).toBeGreaterThan(0);
-    expect(await page.textContent("#progress-text")).toContain("done");
+    expect(await page.textContent("#progress-text")).toMatch(/^Done: epoch 2\/2 · iteration 200\/200/);
   });
 
   it("predicts test images put on the pad; the pad's 28×28 input matches the image", async () => {

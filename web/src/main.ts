@@ -227,10 +227,9 @@ function showProgress(run: TrainingRun, phase: string): void {
       `train ${pct(lastEpoch.trainAcc)}, test ${pct(lastEpoch.testAcc)} after epoch ${lastEpoch.epoch}`,
     );
   }
-  if (run.done) parts.unshift("Done.");
-  else if (phase === "evaluating") parts.unshift("Evaluating accuracy…");
+  const prefix = run.done ? "Done: " : phase === "evaluating" ? "Evaluating accuracy… " : "";
   ui.progress.value = run.iteration;
-  ui.progressText.textContent = parts.filter(Boolean).join(" · ");
+  ui.progressText.textContent = prefix + parts.filter(Boolean).join(" · ");
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
