@@ -33,3 +33,5 @@ export * from "./init.js";
 export * from "./optimizers/index.js";
 export * from "./models/index.js";
 export * from "./train/trainer.js";
+// fast backend (branch wasm): WebAssembly SIMD kernels on every core
+export { useFastBackend, setThreads, backendInfo } from "./backend/index.js";

@@ -1,0 +1,334 @@
+/**
+ * `npm run bench [-- --json] [-- --quick]`: the reference and WASM backends in one run.
+ *
+ *   1. matmul GFLOP/s at the book's shapes (and their backward transposes) and 512³;
+ *   2. per-kernel times at SimpleConvNet's shapes (batch 100);
+ *   3. models: training seconds per 600-iteration epoch of batch 100,
+ *      timed over a fixed number of iterations and projected; inference images/s; peak RSS.
+ *      Each (model, backend) runs in a child process so its peak RSS is its own.
+ *
+ * Human-readable by default; `--json` prints one JSON object. Kept under 3 minutes on 2 cores.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { gunzipSync } from "node:zlib";
+import type { Kernels } from "../src/backend/kernels.js";
+import { setKernels } from "../src/backend/index.js";
+import { reference } from "../src/backend/reference.js";
+import { initWasm, setWasmThreads, wasmThreads } from "../src/backend/wasm.js";
+import { DeepConvNet } from "../src/models/deep-conv-net.js";
+import { SimpleConvNet } from "../src/models/simple-conv-net.js";
+import { TwoLayerNet } from "../src/models/two-layer-net.js";
+import { NDArray } from "../src/ndarray.js";
+import { Adam, SGD } from "../src/optimizers/index.js";
+import { Rng } from "../src/rng.js";
+
+const args = process.argv.slice(2);
+const json = args.includes("--json");
+const quick = args.includes("--quick");
+const log = (line: string) => {
+  if (!json) console.log(line);
+};
+
+/** Best of `reps` timed calls after one warm-up, in milliseconds. */
+function best(fn: () => void, reps: number): number {
+  fn();
+  let ms = Infinity;
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    fn();
+    ms = Math.min(ms, performance.now() - t0);
+  }
+  return ms;
+}
+
+function randomFloats(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = s / 2 ** 32 - 0.5;
+  }
+  return a;
+}
+
+// ---- 1. matmul -----------------------------------------------------------------------------------
+interface MatmulRow {
+  shape: string;
+  what: string;
+  reference: number;
+  wasm1: number;
+  wasmN: number;
+}
+
+const MATMUL: [string, number, number, number, boolean, boolean][] = [
+  ["Affine forward, TwoLayerNet (100×784·784×50)", 100, 784, 50, false, false],
+  ["Affine dW = xᵀ·dout (784×100·100×50)", 784, 100, 50, true, false],
+  ["Affine dx = dout·Wᵀ (100×50·50×784)", 100, 50, 784, false, true],
+  ["conv as im2col, SimpleConvNet (57600×25·25×32)", 57600, 25, 32, false, false],
+  ["conv forward col·Wᵀ (57600×25·(30×25)ᵀ)", 57600, 25, 30, false, true],
+  ["conv dW = doutᵀ·col (30×57600·57600×25)", 30, 57600, 25, true, false],
+  ["conv dcol = dout·W (57600×30·30×25)", 57600, 30, 25, false, false],
+  ["square 512³", 512, 512, 512, false, false],
+];
+
+async function matmulSection(threads: number): Promise<MatmulRow[]> {
+  const wasm = await initWasm({ threads });
+  const rows: MatmulRow[] = [];
+  log(`\nmatmul GFLOP/s (float32; reference = plain TypeScript, wasm × 1 and × ${threads} threads)`);
+  log(`${"".padEnd(52)}${"reference".padStart(10)}${"wasm×1".padStart(10)}${`wasm×${threads}`.padStart(10)}`);
+  for (const [what, m, k, n, ta, tb] of MATMUL) {
+    const a = randomFloats(m * k, 1);
+    const b = randomFloats(k * n, 2);
+    const out = new Float32Array(m * n);
+    const flop = 2 * m * k * n;
+    const gflops = (kern: Kernels, reps: number) =>
+      flop / best(() => kern.matmul(out, a, b, m, k, n, ta, tb), reps) / 1e6;
+    const ref = gflops(reference, 1);
+    await setWasmThreads(1);
+    const w1 = gflops(wasm, quick ? 3 : 10);
+    await setWasmThreads(threads);
+    const wn = gflops(wasm, quick ? 3 : 10);
+    rows.push({
+      shape: `${m}×${k}·${k}×${n}${ta ? " Aᵀ" : ""}${tb ? " Bᵀ" : ""}`,
+      what,
+      reference: ref,
+      wasm1: w1,
+      wasmN: wn,
+    });
+    log(
+      `${what.padEnd(52)}${ref.toFixed(1).padStart(10)}${w1.toFixed(1).padStart(10)}${wn.toFixed(1).padStart(10)}`,
+    );
+  }
+  return rows;
+}
+
+// ---- 2. kernels ----------------------------------------------------------------------------------
+interface KernelRow {
+  kernel: string;
+  shape: string;
+  referenceMs: number;
+  wasmMs: number;
+}
+
+async function kernelSection(threads: number): Promise<KernelRow[]> {
+  const wasm = await initWasm({ threads });
+  // SimpleConvNet at batch 100: conv 30×5×5 on 1×28×28 → 100×30×24×24, pool 2×2 → 100×30×12×12.
+  const N = 100;
+  const x = randomFloats(N * 784, 3);
+  const col = new Float32Array(57600 * 25);
+  const act = randomFloats(57600 * 30, 4);
+  const act2 = randomFloats(57600 * 30, 5);
+  const out = new Float32Array(57600 * 30);
+  const pooled = new Float32Array(N * 30 * 144);
+  const argmax = new Int32Array(N * 30 * 144);
+  const dx = new Float32Array(N * 784);
+  const bias = randomFloats(30, 6);
+  const sums = new Float32Array(30);
+  const w = randomFloats(4320 * 100, 7);
+  const m = new Float32Array(w.length);
+  const v = new Float32Array(w.length);
+  const g = randomFloats(w.length, 8);
+  const cases: [string, string, (k: Kernels) => void][] = [
+    ["im2col", "100×1×28×28, 5×5", (k) => k.im2col(col, x, N, 1, 28, 28, 5, 5, 1, 0)],
+    ["col2im", "57600×25 → 100×1×28×28", (k) => k.col2im(dx, col, N, 1, 28, 28, 5, 5, 1, 0)],
+    ["transpose", "100×576×30", (k) => k.transpose(out, act, N, 576, 30)],
+    ["addBias", "57600×30", (k) => k.addBias(out, act, bias, 57600, 30)],
+    ["sumRows", "57600×30", (k) => k.sumRows(sums, act, 57600, 30)],
+    ["relu", "1,728,000", (k) => k.relu(out, act)],
+    ["reluBackward", "1,728,000", (k) => k.reluBackward(out, act2, act)],
+    ["maxPool", "100×30×24×24, 2×2 s2", (k) => k.maxPool(pooled, argmax, act, N, 30, 24, 24, 2, 2, 2, 0)],
+    [
+      "maxPoolBackward",
+      "100×30×12×12 → 24×24",
+      (k) => k.maxPoolBackward(out, pooled, argmax, N, 30, 24, 24, 2, 2, 2, 0),
+    ],
+    ["adamUpdate", "432,000 (Affine 4320×100)", (k) => k.adamUpdate(w, m, v, g, 1e-4, 0.9, 0.999, 1e-7)],
+  ];
+  log(`\nkernels at SimpleConvNet shapes (ms, best of ${quick ? 3 : 10}; wasm includes copies in and out)`);
+  log(`${"".padEnd(44)}${"reference".padStart(10)}${`wasm×${threads}`.padStart(10)}`);
+  const rows: KernelRow[] = [];
+  for (const [kernel, shape, fn] of cases) {
+    const referenceMs = best(() => fn(reference), quick ? 2 : 5);
+    const wasmMs = best(() => fn(wasm), quick ? 3 : 10);
+    rows.push({ kernel, shape, referenceMs, wasmMs });
+    log(
+      `${`${kernel} (${shape})`.padEnd(44)}${referenceMs.toFixed(3).padStart(10)}${wasmMs.toFixed(3).padStart(10)}`,
+    );
+  }
+  return rows;
+}
+
+// ---- 3. models (each in a child process) -----------------------------------------------------------
+interface ModelResult {
+  model: string;
+  backend: string;
+  threads: number;
+  optimizer: string;
+  iterationsTimed: number;
+  msPerIteration: number;
+  /** CPU time (all threads) per iteration: on a shared machine, wall time also counts others' work. */
+  cpuMsPerIteration: number;
+  secondsPerEpoch: number;
+  inferenceImages: number;
+  imagesPerSecond: number;
+  peakRssMB: number;
+}
+
+/** The book's three benchmark networks at their book sizes, with the book's optimizers. */
+const MODELS = {
+  "two-layer": {
+    create: (rng: Rng) => new TwoLayerNet({ inputSize: 784, hiddenSize: 50, outputSize: 10 }, rng),
+    inputShape: [784],
+    optimizer: () => new SGD({ lr: 0.1 }),
+    optimizerName: "SGD",
+    iterations: { reference: 30, wasm: 300 },
+    inference: { reference: 10000, wasm: 10000 },
+  },
+  "simple-conv": {
+    create: (rng: Rng) => new SimpleConvNet({}, rng),
+    inputShape: [1, 28, 28],
+    optimizer: () => new Adam({ lr: 0.001 }),
+    optimizerName: "Adam",
+    iterations: { reference: 3, wasm: 40 },
+    inference: { reference: 1000, wasm: 10000 },
+  },
+  "deep-conv": {
+    create: (rng: Rng) => new DeepConvNet({}, rng),
+    inputShape: [1, 28, 28],
+    optimizer: () => new Adam({ lr: 0.001 }),
+    optimizerName: "Adam",
+    iterations: { reference: 1, wasm: 8 },
+    inference: { reference: 200, wasm: 2000 },
+  },
+} as const;
+type ModelName = keyof typeof MODELS;
+
+function loadImages(count: number): { x: Float32Array; labels: Int32Array } {
+  const root = new URL("../data/mnist/", import.meta.url);
+  const images = gunzipSync(readFileSync(new URL("train-images-idx3-ubyte.gz", root)));
+  const labelBytes = gunzipSync(readFileSync(new URL("train-labels-idx1-ubyte.gz", root)));
+  const x = new Float32Array(count * 784);
+  for (let i = 0; i < x.length; i++) x[i] = images[16 + i] / 255;
+  const labels = new Int32Array(count);
+  for (let i = 0; i < count; i++) labels[i] = labelBytes[8 + i];
+  return { x, labels };
+}
+
+/** Child: train and infer one model on one backend; prints one JSON line. */
+async function runModelChild(name: ModelName, backend: "reference" | "wasm", threads: number): Promise<void> {
+  if (backend === "wasm") setKernels(await initWasm({ threads }));
+  const cfg = MODELS[name];
+  const iterations = quick ? Math.max(1, Math.ceil(cfg.iterations[backend] / 4)) : cfg.iterations[backend];
+  const inferN = quick ? cfg.inference[backend] / 5 : cfg.inference[backend];
+  const data = loadImages(Math.max(inferN, 1000));
+  const shape = [...cfg.inputShape];
+  const model = cfg.create(new Rng(42));
+  const optimizer = cfg.optimizer();
+  const B = 100;
+  const batch = (i: number) => {
+    const start = (i * B) % (data.labels.length - B + 1);
+    return {
+      x: new NDArray(data.x.slice(start * 784, (start + B) * 784), [B, ...shape]),
+      t: data.labels.slice(start, start + B),
+    };
+  };
+  const step = (i: number) => {
+    const { x, t } = batch(i);
+    model.loss(x, t);
+    model.backward();
+    optimizer.step(model.params);
+  };
+  for (let i = 0; i < 2; i++) step(i);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < iterations; i++) step(i + 2);
+  const msPerIteration = (performance.now() - t0) / iterations;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMsPerIteration = (cpu.user + cpu.system) / 1000 / iterations;
+  const xs = new NDArray(data.x.slice(0, inferN * 784), [inferN, ...shape]);
+  model.predict(new NDArray(data.x.slice(0, B * 784), [B, ...shape]));
+  const t1 = performance.now();
+  for (let s = 0; s < inferN; s += B) model.predict(xs.sliceRows(s, Math.min(inferN, s + B)));
+  const inferSeconds = (performance.now() - t1) / 1000;
+  const result: ModelResult = {
+    model: name,
+    backend,
+    threads: backend === "wasm" ? await wasmThreads() : 1,
+    optimizer: cfg.optimizerName,
+    iterationsTimed: iterations,
+    msPerIteration,
+    cpuMsPerIteration,
+    secondsPerEpoch: (msPerIteration * 600) / 1000,
+    inferenceImages: inferN,
+    imagesPerSecond: inferN / inferSeconds,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+function modelSection(threads: number): ModelResult[] {
+  const results: ModelResult[] = [];
+  log(`\nmodels, batch 100 (epoch = 600 iterations, projected from the timed ones; peak RSS per process)`);
+  log(
+    `${"".padEnd(28)}${"ms/iter".padStart(10)}${"cpu ms".padStart(9)}${"s/epoch".padStart(10)}${"img/s".padStart(10)}${"RSS MB".padStart(9)}`,
+  );
+  const script = fileURLToPath(import.meta.url);
+  const runs: ["reference" | "wasm", number][] = [
+    ["reference", 1],
+    ["wasm", 1],
+  ];
+  if (threads > 1) runs.push(["wasm", threads]);
+  for (const name of Object.keys(MODELS) as ModelName[]) {
+    for (const [backend, t] of runs) {
+      const child = spawnSync(
+        process.execPath,
+        [...process.execArgv, script, "--child", name, backend, String(t), ...(quick ? ["--quick"] : [])],
+        { encoding: "utf8", maxBuffer: 1 << 24 },
+      );
+      const line = child.stdout.trim().split("\n").pop() ?? "";
+      if (child.status !== 0 || !line.startsWith("{")) {
+        throw new Error(`bench child ${name}/${backend} failed (status ${child.status}):\n${child.stderr}`);
+      }
+      const r = JSON.parse(line) as ModelResult;
+      results.push(r);
+      const label = `${name} ${backend}${backend === "wasm" ? `×${r.threads}` : ""} (${r.optimizer})`;
+      log(
+        `${label.padEnd(28)}${r.msPerIteration.toFixed(1).padStart(10)}${r.cpuMsPerIteration.toFixed(1).padStart(9)}${r.secondsPerEpoch.toFixed(2).padStart(10)}${r.imagesPerSecond.toFixed(0).padStart(10)}${r.peakRssMB.toFixed(0).padStart(9)}`,
+      );
+    }
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  if (args[0] === "--child") {
+    await runModelChild(args[1] as ModelName, args[2] as "reference" | "wasm", Number(args[3]));
+    return;
+  }
+  const threads = os.availableParallelism();
+  const started = performance.now();
+  const machine = {
+    cpu: os.cpus()[0]?.model ?? "unknown",
+    cores: threads,
+    node: process.version,
+    date: new Date().toISOString(),
+    loadAverage: os.loadavg(),
+  };
+  log(`zerodl bench — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}`);
+  log(
+    `load average at start: ${machine.loadAverage.map((l) => l.toFixed(2)).join(" ")} (other work on these cores skews timings)`,
+  );
+  const matmul = await matmulSection(threads);
+  const kernelTimes = await kernelSection(threads);
+  const models = modelSection(threads);
+  const seconds = (performance.now() - started) / 1000;
+  log(`\nbench took ${seconds.toFixed(0)} s`);
+  if (json) {
+    console.log(JSON.stringify({ machine, threads, matmul, kernels: kernelTimes, models, seconds }));
+  }
+}
+
+await main();

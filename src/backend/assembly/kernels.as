@@ -1,0 +1,915 @@
+// zerodl's fast float32 kernels, in AssemblyScript (compiled by scripts/build-wasm.mjs with SIMD, -O3).
+//
+// Every pointer is a byte offset into the one imported memory (shared with the worker threads when
+// more than one thread runs). The JS side (src/backend/wasm.ts) copies inputs into that memory,
+// writes a job into a control block and calls `runJob(ctrl, gen, t)` on every participating thread.
+//
+// Scheduling: a job is cut into C chunks by a rule that depends only on its shape (whole output
+// tiles, rows, images, planes or runs of elements); threads claim chunks one at a time from a shared
+// counter. A thread that the OS deschedules (these cores are shared) then delays nobody: the others
+// take its chunks. Each kernel below takes (c, C): compute chunk c of C.
+//
+// Determinism: which thread computes a chunk never changes what it computes, and the arithmetic of
+// one output element never depends on where a chunk boundary falls: matmul accumulates every element
+// in the order p = 0, 1, …, k−1 (each step one f32 multiply then one f32 add, no FMA) whatever the
+// blocking; element-wise ops compute each lane exactly as the scalar tail would. So outputs are
+// bit-identical for any thread count.
+//
+// No static data and no allocation here: the module is instantiated once per thread over the same
+// memory, and a data segment would be re-copied by each instance.
+
+// ---- job control block (layout mirrored in src/backend/threads.ts) ----------------------------------
+// i32 [0] generation, [1] failed flag; i64 at byte 8: the claim counter (high 32 bits: the job's
+// generation, low 32: next chunk); i32 at byte 16: chunks finished; i32 at byte 20: thread count.
+// Two argument slots from byte 64 (slot = generation & 1), so a late thread never reads a half-written
+// job: op at +0, i32 args from +4, f64 args from +128.
+const COUNTER: usize = 8;
+const FINISHED: usize = 16;
+const SLOTS: usize = 64;
+const SLOT_BYTES: usize = 192;
+
+@inline function arg(slot: usize, i: i32): i32 {
+  return load<i32>(slot + 4 + (<usize>i << 2));
+}
+@inline function farg(slot: usize, i: i32): f32 {
+  return <f32>load<f64>(slot + 128 + (<usize>i << 3));
+}
+
+/** Start of chunk t of T over `total` items, split in whole units of `unit` items. */
+@inline function share(total: i32, unit: i32, t: i32, T: i32): i32 {
+  const units = (total + unit - 1) / unit;
+  return min(total, <i32>((<i64>units * <i64>t) / <i64>T) * unit);
+}
+
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+// ---- matmul --------------------------------------------------------------------------------------
+// out(m×n) = op(a)(m×k) · op(b)(k×n), GotoBLAS-style. A chunk is one output tile of MT×NT (MT = 64
+// rows for tall products, 16 otherwise; NT = 256 columns). Per KC-deep slice the tile packs op(b)
+// into 8-column panels ([p][8], one panel = 8 KiB stays in L1) and op(a) into 4-row panels ([p][4],
+// the tile's 64 KiB block stays in L2); a 4×8 micro-kernel keeps 8 f32x4 accumulators in registers
+// (V8 uses only xmm0–15, so 8 accumulators + 2 b + 1 broadcast a fit without spills). Packing makes
+// all four transpose combinations one code path and zero-pads the tails.
+const MR: i32 = 4;
+const NR: i32 = 8;
+const KC: i32 = 256;
+const NT: i32 = 256;
+const MT_MAX: i32 = 64;
+/** Bytes of pack scratch one thread needs: the A block, the B block, and a 4×8 tail tile. */
+export const PACK_BYTES: i32 = (MT_MAX * KC + KC * NT + MR * NR) * 4;
+export function packBytes(): i32 {
+  return PACK_BYTES;
+}
+
+@inline function matmulTileRows(m: i32): i32 {
+  return m >= 256 ? 64 : 16;
+}
+
+function packA(pa: usize, a: usize, m: i32, k: i32, transA: bool, i: i32, mr: i32, pc: i32, kc: i32): void {
+  if (transA) {
+    // a stored k×m: the 4 values of one p are contiguous.
+    let src = a + ((<usize>pc * <usize>m + <usize>i) << 2);
+    if (mr == MR) {
+      for (let p = 0; p < kc; p++) {
+        v128.store(pa + (<usize>p << 4), v128.load(src));
+        src += <usize>m << 2;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const d = pa + (<usize>p << 4);
+        for (let r = 0; r < MR; r++) store<f32>(d + (<usize>r << 2), r < mr ? load<f32>(src + (<usize>r << 2)) : 0);
+        src += <usize>m << 2;
+      }
+    }
+  } else {
+    // a stored m×k: 4 row streams.
+    for (let r = 0; r < MR; r++) {
+      const d = pa + (<usize>r << 2);
+      if (r < mr) {
+        const s = a + ((<usize>(i + r) * <usize>k + <usize>pc) << 2);
+        for (let p = 0; p < kc; p++) store<f32>(d + (<usize>p << 4), load<f32>(s + (<usize>p << 2)));
+      } else {
+        for (let p = 0; p < kc; p++) store<f32>(d + (<usize>p << 4), 0);
+      }
+    }
+  }
+}
+
+function packB(pb: usize, b: usize, k: i32, n: i32, transB: bool, pc: i32, kc: i32, jc: i32, nc: i32): void {
+  for (let jp = 0; jp < nc; jp += NR) {
+    const nr = min(NR, nc - jp);
+    const panel = pb + ((<usize>jp * <usize>kc) << 2);
+    const j = jc + jp;
+    if (!transB) {
+      // b stored k×n: each p row of the panel is 8 contiguous floats.
+      let src = b + ((<usize>pc * <usize>n + <usize>j) << 2);
+      if (nr == NR) {
+        for (let p = 0; p < kc; p++) {
+          const d = panel + (<usize>p << 5);
+          v128.store(d, v128.load(src));
+          v128.store(d, v128.load(src, 16), 16);
+          src += <usize>n << 2;
+        }
+      } else {
+        for (let p = 0; p < kc; p++) {
+          const d = panel + (<usize>p << 5);
+          for (let q = 0; q < NR; q++) store<f32>(d + (<usize>q << 2), q < nr ? load<f32>(src + (<usize>q << 2)) : 0);
+          src += <usize>n << 2;
+        }
+      }
+    } else {
+      // b stored n×k: column q of the panel is a contiguous run of row j+q.
+      for (let q = 0; q < NR; q++) {
+        const d = panel + (<usize>q << 2);
+        if (q < nr) {
+          const s = b + ((<usize>(j + q) * <usize>k + <usize>pc) << 2);
+          for (let p = 0; p < kc; p++) store<f32>(d + (<usize>p << 5), load<f32>(s + (<usize>p << 2)));
+        } else {
+          for (let p = 0; p < kc; p++) store<f32>(d + (<usize>p << 5), 0);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * c(4×8, row stride ldc floats) = (init ? c : 0) + A·pb over kc steps. A's row r, step p is at
+ * pa + r·ars + p·aps bytes: packed panels (ars 4, aps 16) or, for an untransposed a, the rows
+ * themselves (ars = 4k, aps 4: no packing copy). For a partial tile (mr < 4 or nr < 8) the caller
+ * passes a scratch tile with ldc = 8 and copies the valid part.
+ */
+// @ts-ignore: decorator
+@inline function micro(c: usize, ldc: i32, pa: usize, ars: usize, aps: usize, pb: usize, kc: i32, init: bool): void {
+  const ld = <usize>ldc << 2;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  if (init) {
+    c00 = v128.load(c); c01 = v128.load(c, 16);
+    c10 = v128.load(c + ld); c11 = v128.load(c + ld, 16);
+    c20 = v128.load(c + 2 * ld); c21 = v128.load(c + 2 * ld, 16);
+    c30 = v128.load(c + 3 * ld); c31 = v128.load(c + 3 * ld, 16);
+  }
+  let a0 = pa, a1 = pa + ars, a2 = pa + 2 * ars, a3 = pa + 3 * ars;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let av = v128.load32_splat(a0);
+    c00 = f32x4.add(c00, f32x4.mul(av, b0));
+    c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    av = v128.load32_splat(a1);
+    c10 = f32x4.add(c10, f32x4.mul(av, b0));
+    c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    av = v128.load32_splat(a2);
+    c20 = f32x4.add(c20, f32x4.mul(av, b0));
+    c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    av = v128.load32_splat(a3);
+    c30 = f32x4.add(c30, f32x4.mul(av, b0));
+    c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    a0 += aps; a1 += aps; a2 += aps; a3 += aps;
+    pb += 32;
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(c + ld, c10); v128.store(c + ld, c11, 16);
+  v128.store(c + 2 * ld, c20); v128.store(c + 2 * ld, c21, 16);
+  v128.store(c + 3 * ld, c30); v128.store(c + 3 * ld, c31, 16);
+}
+
+function matmulTile(
+  out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool,
+  pack: usize, i0: i32, i1: i32, j0: i32, j1: i32,
+): void {
+  if (k == 0) {
+    if (!acc) for (let i = i0; i < i1; i++) memory.fill(out + ((<usize>i * <usize>n + <usize>j0) << 2), 0, <usize>(j1 - j0) << 2);
+    return;
+  }
+  const pa = pack;
+  const pb = pack + ((<usize>MT_MAX * <usize>KC) << 2);
+  const tile = pb + ((<usize>KC * <usize>NT) << 2);
+  const nc = j1 - j0;
+  for (let pc = 0; pc < k; pc += KC) {
+    const kc = min(KC, k - pc);
+    const init = acc || pc > 0;
+    packB(pb, b, k, n, transB, pc, kc, j0, nc);
+    // An untransposed a is read in place, except a ragged last panel (packed with zero rows).
+    for (let i = i0; i < i1; i += MR) {
+      const mr = min(MR, i1 - i);
+      if (transA || mr < MR) packA(pa + ((<usize>(i - i0) * <usize>kc) << 2), a, m, k, transA, i, mr, pc, kc);
+    }
+    for (let jp = 0; jp < nc; jp += NR) {
+      const nr = min(NR, nc - jp);
+      const panel = pb + ((<usize>jp * <usize>kc) << 2);
+      for (let i = i0; i < i1; i += MR) {
+        const mr = min(MR, i1 - i);
+        const c = out + ((<usize>i * <usize>n + <usize>(j0 + jp)) << 2);
+        const direct = !transA && mr == MR;
+        const ap = direct ? a + ((<usize>i * <usize>k + <usize>pc) << 2) : pa + ((<usize>(i - i0) * <usize>kc) << 2);
+        const ars: usize = direct ? <usize>k << 2 : 4;
+        const aps: usize = direct ? 4 : 16;
+        if (mr == MR && nr == NR) {
+          micro(c, n, ap, ars, aps, panel, kc, init);
+        } else {
+          // Tail tile: through scratch so the kernel never touches memory outside out.
+          for (let r = 0; r < MR; r++) {
+            for (let q = 0; q < NR; q++) {
+              const v: f32 = init && r < mr && q < nr ? load<f32>(c + ((<usize>r * <usize>n + <usize>q) << 2)) : 0;
+              store<f32>(tile + (<usize>(r * NR + q) << 2), v);
+            }
+          }
+          micro(tile, NR, ap, ars, aps, panel, kc, true);
+          for (let r = 0; r < mr; r++) {
+            for (let q = 0; q < nr; q++) {
+              store<f32>(c + ((<usize>r * <usize>n + <usize>q) << 2), load<f32>(tile + (<usize>(r * NR + q) << 2)));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+@inline function matmulChunks(m: i32, n: i32): i32 {
+  const mt = matmulTileRows(m);
+  return ((m + mt - 1) / mt) * ((n + NT - 1) / NT);
+}
+
+/** Output tile c (row-major over tiles); `pack` is this thread's pack scratch. */
+function matmul(
+  out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool,
+  pack: usize, c: i32,
+): void {
+  const mt = matmulTileRows(m);
+  const tilesN = (n + NT - 1) / NT;
+  const i0 = (c / tilesN) * mt;
+  const j0 = (c % tilesN) * NT;
+  matmulTile(out, a, b, m, k, n, transA, transB, acc, pack, i0, min(m, i0 + mt), j0, min(n, j0 + NT));
+}
+
+// ---- rows, columns, transposes ---------------------------------------------------------------------
+function addBias(out: usize, x: usize, bias: usize, rows: i32, cols: i32, t: i32, T: i32): void {
+  const r1 = share(rows, 1, t + 1, T);
+  for (let r = share(rows, 1, t, T); r < r1; r++) {
+    const o = out + ((<usize>r * <usize>cols) << 2);
+    const s = x + ((<usize>r * <usize>cols) << 2);
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const off = <usize>j << 2;
+      v128.store(o + off, f32x4.add(v128.load(s + off), v128.load(bias + off)));
+    }
+    for (; j < cols; j++) {
+      const off = <usize>j << 2;
+      store<f32>(o + off, load<f32>(s + off) + load<f32>(bias + off));
+    }
+  }
+}
+
+function sumRows(out: usize, x: usize, rows: i32, cols: i32, t: i32, T: i32): void {
+  // Split by whole groups of 4 columns; each column sums rows in order 0..rows−1.
+  const j0 = share(cols, 4, t, T);
+  const j1 = share(cols, 4, t + 1, T);
+  let j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    let s = f32x4.splat(0);
+    for (let r = 0; r < rows; r++) s = f32x4.add(s, v128.load(x + ((<usize>r * <usize>cols + <usize>j) << 2)));
+    v128.store(out + (<usize>j << 2), s);
+  }
+  for (; j < j1; j++) {
+    let s: f32 = 0;
+    for (let r = 0; r < rows; r++) s += load<f32>(x + ((<usize>r * <usize>cols + <usize>j) << 2));
+    store<f32>(out + (<usize>j << 2), s);
+  }
+}
+
+/**
+ * Batched transpose. Chunks: batch items, else runs of input rows. Whole 4×4 blocks go through
+ * registers (4 loads, 8 shuffles, 4 stores); the ragged right and bottom edges are scalar.
+ */
+function transpose(out: usize, x: usize, batch: i32, rows: i32, cols: i32, t: i32, T: i32): void {
+  const plane = <usize>rows * <usize>cols;
+  let b0 = 0, b1 = batch, r0 = 0, r1 = rows;
+  if (batch > 1) {
+    b0 = share(batch, 1, t, T);
+    b1 = share(batch, 1, t + 1, T);
+  } else {
+    r0 = share(rows, 8, t, T);
+    r1 = share(rows, 8, t + 1, T);
+  }
+  const rs = <usize>rows << 2;
+  const cs = <usize>cols << 2;
+  for (let bt = b0; bt < b1; bt++) {
+    const xs = x + ((<usize>bt * plane) << 2);
+    const os = out + ((<usize>bt * plane) << 2);
+    let i = r0;
+    for (; i + 4 <= r1; i += 4) {
+      let j = 0;
+      for (; j + 4 <= cols; j += 4) {
+        const s = xs + ((<usize>i * <usize>cols + <usize>j) << 2);
+        const a0 = v128.load(s);
+        const a1 = v128.load(s + cs);
+        const a2 = v128.load(s + 2 * cs);
+        const a3 = v128.load(s + 3 * cs);
+        const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5);
+        const t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5);
+        const t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
+        const d = os + ((<usize>j * <usize>rows + <usize>i) << 2);
+        v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+        v128.store(d + rs, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+        v128.store(d + 2 * rs, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+        v128.store(d + 3 * rs, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+      }
+      for (; j < cols; j++) {
+        for (let r = i; r < i + 4; r++) {
+          store<f32>(os + ((<usize>j * <usize>rows + <usize>r) << 2), load<f32>(xs + ((<usize>r * <usize>cols + <usize>j) << 2)));
+        }
+      }
+    }
+    for (; i < r1; i++) {
+      for (let j = 0; j < cols; j++) {
+        store<f32>(os + ((<usize>j * <usize>rows + <usize>i) << 2), load<f32>(xs + ((<usize>i * <usize>cols + <usize>j) << 2)));
+      }
+    }
+  }
+}
+
+// ---- element-wise (split in whole groups of 4 elements) -------------------------------------------
+function relu(out: usize, x: usize, len: i32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  const zero = f32x4.splat(0);
+  // pmax(0, x) = 0 < x ? x : 0, so NaN and −0 give 0 exactly as the reference's x > 0 ? x : 0.
+  for (; i + 4 <= e; i += 4) v128.store(out + (<usize>i << 2), f32x4.pmax(zero, v128.load(x + (<usize>i << 2))));
+  for (; i < e; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    store<f32>(out + (<usize>i << 2), v > 0 ? v : 0);
+  }
+}
+
+function reluBackward(dx: usize, dout: usize, x: usize, len: i32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  const zero = f32x4.splat(0);
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dx + o, v128.and(v128.load(dout + o), f32x4.gt(v128.load(x + o), zero)));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dx + o, load<f32>(x + o) > 0 ? load<f32>(dout + o) : 0);
+  }
+}
+
+function sigmoid(out: usize, x: usize, len: i32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  for (let i = share(len, 4, t, T); i < e; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    let y: f32;
+    if (v >= 0) {
+      y = 1 / (1 + Mathf.exp(-v));
+    } else {
+      const ex = Mathf.exp(v);
+      y = ex / (1 + ex);
+    }
+    store<f32>(out + (<usize>i << 2), y);
+  }
+}
+
+function sigmoidBackward(dx: usize, dout: usize, y: usize, len: i32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  const one = f32x4.splat(1);
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    const yv = v128.load(y + o);
+    v128.store(dx + o, f32x4.mul(f32x4.mul(v128.load(dout + o), yv), f32x4.sub(one, yv)));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    const yv = load<f32>(y + o);
+    store<f32>(dx + o, load<f32>(dout + o) * yv * (1 - yv));
+  }
+}
+
+function axpby(out: usize, x: usize, y: usize, len: i32, a: f32, b: f32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  const av = f32x4.splat(a);
+  const bv = f32x4.splat(b);
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.add(f32x4.mul(av, v128.load(x + o)), f32x4.mul(bv, v128.load(y + o))));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, a * load<f32>(x + o) + b * load<f32>(y + o));
+  }
+}
+
+function mul(out: usize, x: usize, y: usize, len: i32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.mul(v128.load(x + o), v128.load(y + o)));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, load<f32>(x + o) * load<f32>(y + o));
+  }
+}
+
+// ---- softmax ----------------------------------------------------------------------------------------
+function softmax(out: usize, x: usize, rows: i32, cols: i32, t: i32, T: i32): void {
+  const r1 = share(rows, 1, t + 1, T);
+  for (let r = share(rows, 1, t, T); r < r1; r++) {
+    const xs = x + ((<usize>r * <usize>cols) << 2);
+    const os = out + ((<usize>r * <usize>cols) << 2);
+    let mx: f32 = -Infinity;
+    for (let j = 0; j < cols; j++) mx = max(mx, load<f32>(xs + (<usize>j << 2)));
+    let sum: f32 = 0;
+    for (let j = 0; j < cols; j++) {
+      const ex = Mathf.exp(load<f32>(xs + (<usize>j << 2)) - mx);
+      store<f32>(os + (<usize>j << 2), ex);
+      sum += ex;
+    }
+    const inv: f32 = 1 / sum;
+    for (let j = 0; j < cols; j++) store<f32>(os + (<usize>j << 2), load<f32>(os + (<usize>j << 2)) * inv);
+  }
+}
+
+function softmaxCrossEntropyBackward(
+  dx: usize, probs: usize, labels: usize, rows: i32, cols: i32, scale: f32, t: i32, T: i32,
+): void {
+  const r1 = share(rows, 1, t + 1, T);
+  for (let r = share(rows, 1, t, T); r < r1; r++) {
+    const o = (<usize>r * <usize>cols) << 2;
+    const label = load<i32>(labels + (<usize>r << 2));
+    for (let j = 0; j < cols; j++) {
+      const at = o + (<usize>j << 2);
+      store<f32>(dx + at, (load<f32>(probs + at) - (j == label ? 1 : 0)) * scale);
+    }
+  }
+}
+
+// ---- convolution ------------------------------------------------------------------------------------
+@inline function outSize(size: i32, filter: i32, stride: i32, pad: i32): i32 {
+  return (size + 2 * pad - filter) / stride + 1;
+}
+
+/** The book's im2col, split by image. Windows fully inside the image copy rows without bounds checks. */
+function im2col(col: usize, x: usize, n: i32, c: i32, h: i32, w: i32, fh: i32, fw: i32, stride: i32, pad: i32, t: i32, T: i32): void {
+  const oh = outSize(h, fh, stride, pad);
+  const ow = outSize(w, fw, stride, pad);
+  const cols = c * fh * fw;
+  const b1 = share(n, 1, t + 1, T);
+  for (let b = share(n, 1, t, T); b < b1; b++) {
+    const xb = x + ((<usize>b * <usize>c * <usize>h * <usize>w) << 2);
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        let d = col + ((<usize>((b * oh + oy) * ow + ox) * <usize>cols) << 2);
+        const y0 = oy * stride - pad;
+        const x0 = ox * stride - pad;
+        const inside = y0 >= 0 && y0 + fh <= h && x0 >= 0 && x0 + fw <= w;
+        for (let ch = 0; ch < c; ch++) {
+          const xc = xb + ((<usize>ch * <usize>h * <usize>w) << 2);
+          for (let ky = 0; ky < fh; ky++) {
+            const y = y0 + ky;
+            if (inside) {
+              const s = xc + ((<usize>y * <usize>w + <usize>x0) << 2);
+              for (let kx = 0; kx < fw; kx++) store<f32>(d + (<usize>kx << 2), load<f32>(s + (<usize>kx << 2)));
+            } else {
+              for (let kx = 0; kx < fw; kx++) {
+                const xx = x0 + kx;
+                const ok = y >= 0 && y < h && xx >= 0 && xx < w;
+                store<f32>(d + (<usize>kx << 2), ok ? load<f32>(xc + ((<usize>y * <usize>w + <usize>xx) << 2)) : 0);
+              }
+            }
+            d += <usize>fw << 2;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Scatter-add of im2col, split by image, in the reference's order (so sums match it exactly). */
+function col2im(dx: usize, col: usize, n: i32, c: i32, h: i32, w: i32, fh: i32, fw: i32, stride: i32, pad: i32, t: i32, T: i32): void {
+  const oh = outSize(h, fh, stride, pad);
+  const ow = outSize(w, fw, stride, pad);
+  const cols = c * fh * fw;
+  const b0 = share(n, 1, t, T);
+  const b1 = share(n, 1, t + 1, T);
+  const image = <usize>c * <usize>h * <usize>w;
+  if (b1 > b0) memory.fill(dx + ((<usize>b0 * image) << 2), 0, (<usize>(b1 - b0) * image) << 2);
+  for (let b = b0; b < b1; b++) {
+    const xb = dx + ((<usize>b * image) << 2);
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        let s = col + ((<usize>((b * oh + oy) * ow + ox) * <usize>cols) << 2);
+        const y0 = oy * stride - pad;
+        const x0 = ox * stride - pad;
+        for (let ch = 0; ch < c; ch++) {
+          const xc = xb + ((<usize>ch * <usize>h * <usize>w) << 2);
+          for (let ky = 0; ky < fh; ky++) {
+            const y = y0 + ky;
+            if (y >= 0 && y < h) {
+              for (let kx = 0; kx < fw; kx++) {
+                const xx = x0 + kx;
+                if (xx >= 0 && xx < w) {
+                  const at = xc + ((<usize>y * <usize>w + <usize>xx) << 2);
+                  store<f32>(at, load<f32>(at) + load<f32>(s + (<usize>kx << 2)));
+                }
+              }
+            }
+            s += <usize>fw << 2;
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---- pooling (split by (n, c) plane) ----------------------------------------------------------------
+/**
+ * The book's pooling everywhere (2×2, stride 2, no pad), 4 outputs per step: even and odd columns
+ * deinterleaved by shuffles, the winner kept with compare + bitselect. Branch-free (a scalar
+ * compare-and-branch mispredicts about half the time on real data); same first-wins order and
+ * all-padding semantics as the scalar loop.
+ */
+function maxPool2x2(out: usize, argmax: usize, x: usize, p: i32, h: i32, w: i32): void {
+  const oh = h >> 1;
+  const ow = w >> 1;
+  const wb = <usize>w << 2;
+  const lanes = i32x4(0, 2, 4, 6);
+  const minusInf = f32x4.splat(-Infinity);
+  for (let oy = 0; oy < oh; oy++) {
+    const row = (p * h + 2 * oy) * w;
+    const o = (p * oh + oy) * ow;
+    let ox = 0;
+    for (; ox + 4 <= ow; ox += 4) {
+      const s = x + (<usize>(row + 2 * ox) << 2);
+      const a0 = v128.load(s);
+      const a1 = v128.load(s, 16);
+      const b0 = v128.load(s + wb);
+      const b1 = v128.load(s + wb, 16);
+      const base = i32x4.add(i32x4.splat(row + 2 * ox), lanes);
+      let best = minusInf;
+      let at = i32x4.splat(-1);
+      // Candidates in the reference's order: (0,0), (0,1), (1,0), (1,1).
+      let v = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6);
+      let gt = f32x4.gt(v, best);
+      best = v128.bitselect(v, best, gt);
+      at = v128.bitselect(base, at, gt);
+      v = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
+      gt = f32x4.gt(v, best);
+      best = v128.bitselect(v, best, gt);
+      at = v128.bitselect(i32x4.add(base, i32x4.splat(1)), at, gt);
+      v = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
+      gt = f32x4.gt(v, best);
+      best = v128.bitselect(v, best, gt);
+      at = v128.bitselect(i32x4.add(base, i32x4.splat(w)), at, gt);
+      v = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
+      gt = f32x4.gt(v, best);
+      best = v128.bitselect(v, best, gt);
+      at = v128.bitselect(i32x4.add(base, i32x4.splat(w + 1)), at, gt);
+      // A window of −∞/NaN only: argmax −1, output 0 (as the scalar loop).
+      best = v128.bitselect(f32x4.splat(0), best, i32x4.lt_s(at, i32x4.splat(0)));
+      v128.store(out + (<usize>(o + ox) << 2), best);
+      v128.store(argmax + (<usize>(o + ox) << 2), at);
+    }
+    for (; ox < ow; ox++) {
+      let best: f32 = -Infinity;
+      let at = -1;
+      for (let ky = 0; ky < 2; ky++) {
+        for (let kx = 0; kx < 2; kx++) {
+          const i = row + ky * w + 2 * ox + kx;
+          const v = load<f32>(x + (<usize>i << 2));
+          if (v > best) {
+            best = v;
+            at = i;
+          }
+        }
+      }
+      store<f32>(out + (<usize>(o + ox) << 2), at < 0 ? 0 : best);
+      store<i32>(argmax + (<usize>(o + ox) << 2), at);
+    }
+  }
+}
+
+function maxPool(out: usize, argmax: usize, x: usize, n: i32, c: i32, h: i32, w: i32, ph: i32, pw: i32, stride: i32, pad: i32, t: i32, T: i32): void {
+  const oh = outSize(h, ph, stride, pad);
+  const ow = outSize(w, pw, stride, pad);
+  const p1 = share(n * c, 1, t + 1, T);
+  if (ph == 2 && pw == 2 && stride == 2 && pad == 0) {
+    for (let p = share(n * c, 1, t, T); p < p1; p++) maxPool2x2(out, argmax, x, p, h, w);
+    return;
+  }
+  for (let p = share(n * c, 1, t, T); p < p1; p++) {
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * stride - pad;
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = ox * stride - pad;
+        let best: f32 = -Infinity;
+        let at = -1;
+        // The winner is chosen with select (a conditional move), not a branch: on real data the
+        // comparisons are coin flips, and mispredicted branches cost more than the loads.
+        if (y0 >= 0 && x0 >= 0 && y0 + ph <= h && x0 + pw <= w) {
+          for (let ky = 0; ky < ph; ky++) {
+            const row = (p * h + y0 + ky) * w + x0;
+            for (let kx = 0; kx < pw; kx++) {
+              const v = load<f32>(x + (<usize>(row + kx) << 2));
+              const gt = v > best;
+              best = select<f32>(v, best, gt);
+              at = select<i32>(row + kx, at, gt);
+            }
+          }
+        } else {
+          for (let ky = 0; ky < ph; ky++) {
+            const y = y0 + ky;
+            if (y < 0 || y >= h) continue;
+            for (let kx = 0; kx < pw; kx++) {
+              const xx = x0 + kx;
+              if (xx < 0 || xx >= w) continue;
+              const i = (p * h + y) * w + xx;
+              const v = load<f32>(x + (<usize>i << 2));
+              const gt = v > best;
+              best = select<f32>(v, best, gt);
+              at = select<i32>(i, at, gt);
+            }
+          }
+        }
+        const o = <usize>((p * oh + oy) * ow + ox) << 2;
+        store<f32>(out + o, at < 0 ? 0 : best);
+        store<i32>(argmax + o, at);
+      }
+    }
+  }
+}
+
+/** Each plane's winners lie in that plane (as maxPool writes them), so planes split cleanly. */
+function maxPoolBackward(dx: usize, dout: usize, argmax: usize, n: i32, c: i32, h: i32, w: i32, ph: i32, pw: i32, stride: i32, pad: i32, t: i32, T: i32): void {
+  const oh = outSize(h, ph, stride, pad);
+  const ow = outSize(w, pw, stride, pad);
+  const p0 = share(n * c, 1, t, T);
+  const p1 = share(n * c, 1, t + 1, T);
+  const plane = <usize>h * <usize>w;
+  if (p1 > p0) memory.fill(dx + ((<usize>p0 * plane) << 2), 0, (<usize>(p1 - p0) * plane) << 2);
+  const o1 = p1 * oh * ow;
+  for (let o = p0 * oh * ow; o < o1; o++) {
+    const i = load<i32>(argmax + (<usize>o << 2));
+    if (i >= 0) {
+      const at = dx + (<usize>i << 2);
+      store<f32>(at, load<f32>(at) + load<f32>(dout + (<usize>o << 2)));
+    }
+  }
+}
+
+function avgPool(out: usize, x: usize, n: i32, c: i32, h: i32, w: i32, ph: i32, pw: i32, stride: i32, pad: i32, t: i32, T: i32): void {
+  const oh = outSize(h, ph, stride, pad);
+  const ow = outSize(w, pw, stride, pad);
+  const inv: f32 = 1 / <f32>(ph * pw);
+  const p1 = share(n * c, 1, t + 1, T);
+  for (let p = share(n * c, 1, t, T); p < p1; p++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        let sum: f32 = 0;
+        for (let ky = 0; ky < ph; ky++) {
+          const y = oy * stride + ky - pad;
+          if (y < 0 || y >= h) continue;
+          for (let kx = 0; kx < pw; kx++) {
+            const xx = ox * stride + kx - pad;
+            if (xx >= 0 && xx < w) sum += load<f32>(x + (<usize>((p * h + y) * w + xx) << 2));
+          }
+        }
+        store<f32>(out + (<usize>((p * oh + oy) * ow + ox) << 2), sum * inv);
+      }
+    }
+  }
+}
+
+function avgPoolBackward(dx: usize, dout: usize, n: i32, c: i32, h: i32, w: i32, ph: i32, pw: i32, stride: i32, pad: i32, t: i32, T: i32): void {
+  const oh = outSize(h, ph, stride, pad);
+  const ow = outSize(w, pw, stride, pad);
+  const inv: f32 = 1 / <f32>(ph * pw);
+  const p0 = share(n * c, 1, t, T);
+  const p1 = share(n * c, 1, t + 1, T);
+  const plane = <usize>h * <usize>w;
+  if (p1 > p0) memory.fill(dx + ((<usize>p0 * plane) << 2), 0, (<usize>(p1 - p0) * plane) << 2);
+  for (let p = p0; p < p1; p++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const g = load<f32>(dout + (<usize>((p * oh + oy) * ow + ox) << 2)) * inv;
+        for (let ky = 0; ky < ph; ky++) {
+          const y = oy * stride + ky - pad;
+          if (y < 0 || y >= h) continue;
+          for (let kx = 0; kx < pw; kx++) {
+            const xx = ox * stride + kx - pad;
+            if (xx >= 0 && xx < w) {
+              const at = dx + (<usize>((p * h + y) * w + xx) << 2);
+              store<f32>(at, load<f32>(at) + g);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---- optimizer updates (element-wise, in place) ------------------------------------------------------
+function sgdUpdate(w: usize, g: usize, len: i32, lr: f32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  const lv = f32x4.splat(lr);
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(w + o, f32x4.sub(v128.load(w + o), f32x4.mul(lv, v128.load(g + o))));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    store<f32>(w + o, load<f32>(w + o) - lr * load<f32>(g + o));
+  }
+}
+
+function momentumUpdate(w: usize, v: usize, g: usize, len: i32, lr: f32, momentum: f32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  const lv = f32x4.splat(lr);
+  const mv = f32x4.splat(momentum);
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    const vn = f32x4.sub(f32x4.mul(mv, v128.load(v + o)), f32x4.mul(lv, v128.load(g + o)));
+    v128.store(v + o, vn);
+    v128.store(w + o, f32x4.add(v128.load(w + o), vn));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    const vn = momentum * load<f32>(v + o) - lr * load<f32>(g + o);
+    store<f32>(v + o, vn);
+    store<f32>(w + o, load<f32>(w + o) + vn);
+  }
+}
+
+function adagradUpdate(w: usize, h: usize, g: usize, len: i32, lr: f32, eps: f32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  const lv = f32x4.splat(lr);
+  const ev = f32x4.splat(eps);
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    const gv = v128.load(g + o);
+    const hv = f32x4.add(v128.load(h + o), f32x4.mul(gv, gv));
+    v128.store(h + o, hv);
+    v128.store(w + o, f32x4.sub(v128.load(w + o), f32x4.div(f32x4.mul(lv, gv), f32x4.add(f32x4.sqrt(hv), ev))));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    const gv = load<f32>(g + o);
+    const hv = load<f32>(h + o) + gv * gv;
+    store<f32>(h + o, hv);
+    store<f32>(w + o, load<f32>(w + o) - (lr * gv) / (Mathf.sqrt(hv) + eps));
+  }
+}
+
+function rmspropUpdate(w: usize, h: usize, g: usize, len: i32, lr: f32, decay: f32, eps: f32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  const lv = f32x4.splat(lr);
+  const dv = f32x4.splat(decay);
+  const cv = f32x4.splat(1 - decay);
+  const ev = f32x4.splat(eps);
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    const gv = v128.load(g + o);
+    const hv = f32x4.add(f32x4.mul(dv, v128.load(h + o)), f32x4.mul(f32x4.mul(cv, gv), gv));
+    v128.store(h + o, hv);
+    v128.store(w + o, f32x4.sub(v128.load(w + o), f32x4.div(f32x4.mul(lv, gv), f32x4.add(f32x4.sqrt(hv), ev))));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    const gv = load<f32>(g + o);
+    const hv = decay * load<f32>(h + o) + (1 - decay) * gv * gv;
+    store<f32>(h + o, hv);
+    store<f32>(w + o, load<f32>(w + o) - (lr * gv) / (Mathf.sqrt(hv) + eps));
+  }
+}
+
+function adamUpdate(w: usize, m: usize, v: usize, g: usize, len: i32, lrT: f32, beta1: f32, beta2: f32, eps: f32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  const lv = f32x4.splat(lrT);
+  const c1 = f32x4.splat(1 - beta1);
+  const c2 = f32x4.splat(1 - beta2);
+  const ev = f32x4.splat(eps);
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    const gv = v128.load(g + o);
+    let mv = v128.load(m + o);
+    let vv = v128.load(v + o);
+    mv = f32x4.add(mv, f32x4.mul(c1, f32x4.sub(gv, mv)));
+    vv = f32x4.add(vv, f32x4.mul(c2, f32x4.sub(f32x4.mul(gv, gv), vv)));
+    v128.store(m + o, mv);
+    v128.store(v + o, vv);
+    v128.store(w + o, f32x4.sub(v128.load(w + o), f32x4.div(f32x4.mul(lv, mv), f32x4.add(f32x4.sqrt(vv), ev))));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    const gv = load<f32>(g + o);
+    let mv = load<f32>(m + o);
+    let vv = load<f32>(v + o);
+    mv += (1 - beta1) * (gv - mv);
+    vv += (1 - beta2) * (gv * gv - vv);
+    store<f32>(m + o, mv);
+    store<f32>(v + o, vv);
+    store<f32>(w + o, load<f32>(w + o) - (lrT * mv) / (Mathf.sqrt(vv) + eps));
+  }
+}
+
+// ---- dispatch ----------------------------------------------------------------------------------------
+/** Elements per chunk of element-wise work: big enough to amortize a claim, small enough to balance. */
+const GRAIN: i32 = 16384;
+
+@inline function chunksOf(items: i32, grain: i32): i32 {
+  return (items + grain - 1) / grain;
+}
+
+/** How many chunks job `op` is cut into: from its shape only, never from the thread count. */
+function chunkCount(op: i32, s: usize): i32 {
+  switch (op) {
+    case 1: return matmulChunks(arg(s, 3), arg(s, 5));
+    case 2: case 12: return min(arg(s, 3), chunksOf(arg(s, 3) * arg(s, 4), GRAIN));
+    case 11: return min(arg(s, 2), chunksOf(arg(s, 2) * arg(s, 3), GRAIN));
+    case 3: return min((arg(s, 3) + 3) / 4, chunksOf(arg(s, 2) * arg(s, 3), GRAIN));
+    case 4: return arg(s, 2) > 1 ? arg(s, 2) : (arg(s, 3) + 31) / 32;
+    case 5: case 7: return chunksOf(arg(s, 2), GRAIN);
+    case 19: return chunksOf(arg(s, 2), GRAIN);
+    case 6: case 8: case 9: case 10: case 20: case 21: case 22: return chunksOf(arg(s, 3), GRAIN);
+    case 23: return chunksOf(arg(s, 4), GRAIN);
+    case 13: case 14: return arg(s, 2);
+    case 15: case 16: {
+      const planes = arg(s, 3) * arg(s, 4);
+      return min(planes, chunksOf(planes * arg(s, 5) * arg(s, 6), GRAIN));
+    }
+    case 17: case 18: {
+      const planes = arg(s, 2) * arg(s, 3);
+      return min(planes, chunksOf(planes * arg(s, 4) * arg(s, 5), GRAIN));
+    }
+    default: unreachable();
+  }
+  return 0;
+}
+
+function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize): void {
+  switch (op) {
+    case 1: matmul(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6) != 0, arg(s, 7) != 0, arg(s, 8) != 0, pack, c); break;
+    case 2: addBias(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), c, C); break;
+    case 3: sumRows(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c, C); break;
+    case 4: transpose(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), c, C); break;
+    case 5: relu(arg(s, 0), arg(s, 1), arg(s, 2), c, C); break;
+    case 6: reluBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c, C); break;
+    case 7: sigmoid(arg(s, 0), arg(s, 1), arg(s, 2), c, C); break;
+    case 8: sigmoidBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c, C); break;
+    case 9: axpby(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), farg(s, 0), farg(s, 1), c, C); break;
+    case 10: mul(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c, C); break;
+    case 11: softmax(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c, C); break;
+    case 12: softmaxCrossEntropyBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), farg(s, 0), c, C); break;
+    case 13: im2col(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), c, C); break;
+    case 14: col2im(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), c, C); break;
+    case 15: maxPool(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), c, C); break;
+    case 16: maxPoolBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), c, C); break;
+    case 17: avgPool(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), c, C); break;
+    case 18: avgPoolBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), c, C); break;
+    case 19: sgdUpdate(arg(s, 0), arg(s, 1), arg(s, 2), farg(s, 0), c, C); break;
+    case 20: momentumUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), farg(s, 0), farg(s, 1), c, C); break;
+    case 21: adagradUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), farg(s, 0), farg(s, 1), c, C); break;
+    case 22: rmspropUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), farg(s, 0), farg(s, 1), farg(s, 2), c, C); break;
+    case 23: adamUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), farg(s, 0), farg(s, 1), farg(s, 2), farg(s, 3), c, C); break;
+    default: unreachable();
+  }
+}
+
+/**
+ * Runs chunks of job `gen` until none is left; returns the job's chunk count. Thread t uses pack
+ * scratch `pack + t·PACK_BYTES`. A claim succeeds only while the counter still carries this job's
+ * generation, so a thread that wakes late for a finished job claims nothing (and reads nothing but
+ * its arguments, which sit in the slot the next job does not write).
+ */
+export function runJob(ctrl: usize, gen: i32, t: i32, pack: usize): i32 {
+  const s = ctrl + SLOTS + (<usize>(gen & 1)) * SLOT_BYTES;
+  const op = load<i32>(s);
+  const C = chunkCount(op, s);
+  const mine = pack + <usize>t * <usize>PACK_BYTES;
+  const tag = <i64>gen << 32;
+  for (;;) {
+    const v = atomic.load<i64>(ctrl + COUNTER);
+    if ((v & 0xffffffff00000000) != tag) break;
+    const c = <i32>(v & 0xffffffff);
+    if (c >= C) break;
+    if (atomic.cmpxchg<i64>(ctrl + COUNTER, v, v + 1) != v) continue;
+    runChunk(op, s, c, C, mine);
+    atomic.add<i32>(ctrl + FINISHED, 1);
+  }
+  return C;
+}
