@@ -9,6 +9,22 @@ import { URL, fileURLToPath } from "node:url";
 
 const webDir = fileURLToPath(new URL(".", import.meta.url));
 
+/**
+ * The library reaches Node built-ins only through dynamic imports that it guards with try/catch
+ * (worker threads, the CPU count). Left external, a browser would try to fetch "node:os" and log a
+ * CORS error; bundled as a module that throws, the import fails quietly and the fallback runs.
+ */
+const nodeBuiltinsUnavailable = {
+  name: "node-builtins-unavailable",
+  setup(build) {
+    build.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: "node-unavailable" }));
+    build.onLoad({ filter: /.*/, namespace: "node-unavailable" }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not available in a browser`)});`,
+      loader: "js",
+    }));
+  },
+};
+
 const options = {
   entryPoints: [`${webDir}src/main.ts`],
   outfile: `${webDir}dist/main.js`,
@@ -18,9 +34,7 @@ const options = {
   target: "es2022",
   sourcemap: true,
   minify: !process.argv.includes("--dev"),
-  // The library reaches Node built-ins only through guarded dynamic imports (worker threads, the
-  // CPU count, the file-system data chain); in a browser those imports fail and are caught.
-  external: ["node:*"],
+  plugins: [nodeBuiltinsUnavailable],
   logLevel: "warning",
 };
 

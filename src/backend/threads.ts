@@ -11,9 +11,10 @@
  * thread count, and a worker the OS deschedules delays nobody: the others take its chunks.
  *
  * The worker body is a plain-JavaScript string evaluated by the worker, so it runs unchanged from the
- * TypeScript sources (vitest, tsx) and from dist/. A browser would start the same body in Web Workers
- * (`new Worker(URL.createObjectURL(new Blob([...])))`, receiving {module, memory, …} by postMessage):
- * `attachNodeHost` is the seam where such a host goes; only the Node host is implemented.
+ * TypeScript sources (vitest, tsx) and from dist/. Two hosts start it: Node's worker_threads
+ * (`attachNodeHost`) and, in a cross-origin-isolated page, Web Workers from a Blob URL that receive
+ * {module, memory, …} by postMessage (`attachWebHost`). A browser's main thread may not block in
+ * `Atomics.wait`, so there the calling thread only spins while the workers finish a job.
  */
 
 /** Control block words (Int32 indices); the layout is mirrored in assembly/kernels.as. */
@@ -30,14 +31,13 @@ export const CTRL = {
 } as const;
 export const CTRL_BYTES = 64 + 2 * 192;
 
-const workerBody = `
-const { workerData, parentPort } = require("node:worker_threads");
-const { module, memory, ctrl, pack, index, spin } = workerData;
+/** The job loop of a worker, given {module, memory, ctrl, pack, index, spin} and ready(). */
+const jobLoop = `
 const instance = new WebAssembly.Instance(module, { env: { memory } });
 const runJob = instance.exports.runJob;
 const word = new Int32Array(memory.buffer, ctrl, 8);
 let seen = Atomics.load(word, 0);
-parentPort.postMessage("ready");
+ready();
 for (;;) {
   let spins = 0;
   while (Atomics.load(word, 0) === seen) {
@@ -58,6 +58,21 @@ for (;;) {
 }
 `;
 
+const workerBody = `
+const { workerData, parentPort } = require("node:worker_threads");
+const { module, memory, ctrl, pack, index, spin } = workerData;
+const ready = () => parentPort.postMessage("ready");
+${jobLoop}`;
+
+/** A Web Worker gets its data by the first message (a WebAssembly.Module and a shared memory). */
+const webWorkerBody = `
+onmessage = (event) => {
+  onmessage = null;
+  const { module, memory, ctrl, pack, index, spin } = event.data;
+  const ready = () => postMessage("ready");
+  ${jobLoop}
+};`;
+
 /**
  * Polls a waiting thread makes before it blocks (a few µs). Short on purpose: these cores are shared,
  * and a spinning thread takes the core from the one it waits for (measured: with the machine's load
@@ -77,6 +92,37 @@ interface HostedWorker {
 
 type RunJob = (ctrl: number, gen: number, t: number, pack: number) => number;
 
+/** A browser's Web Worker as a HostedWorker (a page never waits for workers to exit: no unref). */
+function webWorker(url: string, data: Record<string, unknown>): HostedWorker {
+  const worker = new Worker(url, { name: `zerodl kernels ${String(data.index)}` });
+  worker.postMessage(data);
+  return {
+    unref() {},
+    async terminate() {
+      worker.terminate();
+      return 0;
+    },
+    once(event: "message" | "error", listener: (value: never) => void) {
+      if (event === "message") {
+        worker.addEventListener("message", (e) => listener(e.data as never), { once: true });
+      } else {
+        const fail = (e: ErrorEvent) => listener(new Error(`kernel worker: ${e.message}`) as never);
+        worker.addEventListener("error", fail, { once: true });
+      }
+    },
+  };
+}
+
+/** Whether this thread may block in Atomics.wait (a browser's main thread may not). */
+function mayBlock(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class ThreadPool {
   readonly #memory: WebAssembly.Memory;
   readonly #module: WebAssembly.Module;
@@ -91,6 +137,8 @@ export class ThreadPool {
   #backoff = 0;
   #penalty = 1;
   #spawn: ((index: number) => HostedWorker) | null = null;
+  /** False on a browser's main thread: it spins instead of blocking while workers finish. */
+  #mayBlock = true;
 
   /** `pack`: base of the per-thread matmul scratch (thread t uses pack + t·packBytes). */
   constructor(
@@ -112,6 +160,8 @@ export class ThreadPool {
     if (typeof SharedArrayBuffer === "undefined" || !(this.#memory.buffer instanceof SharedArrayBuffer)) {
       return false;
     }
+    // Not Node: a browser would try to fetch "node:worker_threads" (and log the failure).
+    if (typeof process === "undefined" || !process.versions?.node) return false;
     let Worker: typeof import("node:worker_threads").Worker;
     try {
       // A variable specifier: browser bundlers leave it alone (the import fails there, as it should).
@@ -131,6 +181,27 @@ export class ThreadPool {
           index,
           spin: SPIN,
         },
+      });
+    return true;
+  }
+
+  /**
+   * Uses Web Workers; false where there are none or the memory is not shared (a page that is not
+   * cross-origin isolated has no SharedArrayBuffer).
+   */
+  attachWebHost(): boolean {
+    if (typeof Worker === "undefined" || typeof SharedArrayBuffer === "undefined") return false;
+    if (!(this.#memory.buffer instanceof SharedArrayBuffer)) return false;
+    const url = URL.createObjectURL(new Blob([webWorkerBody], { type: "text/javascript" }));
+    this.#mayBlock = mayBlock();
+    this.#spawn = (index) =>
+      webWorker(url, {
+        module: this.#module,
+        memory: this.#memory,
+        ctrl: this.#ctrl,
+        pack: this.#pack,
+        index,
+        spin: SPIN,
       });
     return true;
   }
@@ -193,7 +264,7 @@ export class ThreadPool {
       for (;;) {
         const finished = Atomics.load(word, CTRL.finished);
         if (finished >= chunks || Atomics.load(word, CTRL.failed)) break;
-        if (++spins > SPIN) Atomics.wait(word, CTRL.finished, finished, WAIT_MS);
+        if (++spins > SPIN && this.#mayBlock) Atomics.wait(word, CTRL.finished, finished, WAIT_MS);
       }
       this.#adapt(own - start, performance.now() - own);
       if (Atomics.load(word, CTRL.failed)) throw new Error("wasm kernel trapped in a worker thread");

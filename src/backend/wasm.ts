@@ -101,6 +101,8 @@ function defaultThreads(): number {
 }
 
 async function cpuCount(): Promise<number> {
+  // Not Node: a browser would try to fetch "node:os" (and log the failure).
+  if (typeof process === "undefined" || !process.versions?.node) return defaultThreads();
   try {
     const specifier = "node:os"; // a variable, so browser bundlers leave it alone
     const os = (await import(/* @vite-ignore */ specifier)) as typeof import("node:os");
@@ -453,7 +455,7 @@ async function start(): Promise<{ rt: Runtime; kernels: Kernels } | null> {
   const ctrl = align(exports.heapBase());
   const pack = align(ctrl + CTRL_BYTES);
   const pool = new ThreadPool(memory, module, ctrl, pack, exports.runJob);
-  await pool.attachNodeHost();
+  if (!(await pool.attachNodeHost())) pool.attachWebHost();
   const rt = new Runtime(memory, exports, pool, pack);
   return { rt, kernels: fastKernels(rt) };
 }

@@ -1,10 +1,12 @@
 /**
  * Which kernels the page runs, and on how many threads.
  */
-import { kernels } from "../../src/index.js";
+import { backendInfo, reference, setKernels, useFastBackend } from "../../src/index.js";
+
+export type BackendChoice = "wasm" | "reference";
 
 export interface BackendInfo {
-  /** "reference" (plain TypeScript) or "wasm" (WebAssembly SIMD). */
+  /** What runs: "reference" (plain TypeScript) or "wasm" (WebAssembly SIMD). */
   name: string;
   threads: number;
   /** Whether the page is cross-origin isolated (the condition for SharedArrayBuffer and threads). */
@@ -13,12 +15,25 @@ export interface BackendInfo {
   note: string;
 }
 
-export async function startBackend(): Promise<BackendInfo> {
+/** Switches to `choice` (the WASM kernels fall back to the reference where SIMD is missing). */
+export async function chooseBackend(choice: BackendChoice): Promise<BackendInfo> {
+  if (choice === "wasm") await useFastBackend();
+  else setKernels(reference);
+  const { name, threads } = await backendInfo();
   const isolated = globalThis.crossOriginIsolated === true;
-  return {
-    name: kernels().name,
-    threads: 1,
-    isolated,
-    note: "the plain-TypeScript reference kernels",
-  };
+  let note: string;
+  if (name === "wasm") {
+    note =
+      threads > 1
+        ? `WebAssembly SIMD kernels on ${threads} threads (Web Workers sharing the WebAssembly memory)`
+        : isolated
+          ? "WebAssembly SIMD kernels on one thread"
+          : "WebAssembly SIMD kernels on one thread: without cross-origin isolation there is no shared memory for workers";
+  } else {
+    note =
+      choice === "wasm"
+        ? "this browser lacks WebAssembly SIMD: the plain-TypeScript reference kernels run"
+        : "the plain-TypeScript reference kernels (the specification)";
+  }
+  return { name, threads, isolated, note };
 }

@@ -4,8 +4,17 @@
  *
  * Imports only the public API (src/index.ts), as a user's bundle would.
  */
-import { NDArray, fetchSource, loadMnist, softmax, type Mnist, type TrainEvent } from "../../src/index.js";
-import { startBackend, type BackendInfo } from "./backend.js";
+import {
+  NDArray,
+  fetchSource,
+  loadMnist,
+  reference,
+  softmax,
+  withKernels,
+  type Mnist,
+  type TrainEvent,
+} from "../../src/index.js";
+import { chooseBackend, type BackendChoice, type BackendInfo } from "./backend.js";
 import { TrainingChart, chartColors } from "./chart.js";
 import { DigitPad, showImage } from "./digit-pad.js";
 import { TrainingRun, recipes, shapeFor, type ModelChoice, type RunConfig } from "./training.js";
@@ -20,6 +29,7 @@ const ui = {
   backend: $("backend"),
   isolation: $("isolation"),
   dataStatus: $("data-status"),
+  kernels: $<HTMLSelectElement>("kernels"),
   model: $<HTMLSelectElement>("model"),
   trainSize: $<HTMLSelectElement>("train-size"),
   epochs: $<HTMLInputElement>("epochs"),
@@ -90,8 +100,14 @@ function fail(where: string, e: unknown): void {
 
 // ---- backend and data ---------------------------------------------------------------------------
 
-async function start(): Promise<void> {
-  state.backend = await startBackend();
+async function setBackend(choice: BackendChoice): Promise<void> {
+  ui.kernels.disabled = true;
+  ui.kernels.value = choice;
+  try {
+    state.backend = await chooseBackend(choice);
+  } finally {
+    ui.kernels.disabled = false;
+  }
   const { name, threads, isolated, note } = state.backend;
   ui.backend.textContent =
     name === "wasm" ? `backend: wasm SIMD · ${threads} thread${threads > 1 ? "s" : ""}` : `backend: ${name}`;
@@ -99,6 +115,12 @@ async function start(): Promise<void> {
   ui.backend.classList.toggle("off", name !== "wasm");
   ui.isolation.textContent = isolated ? "cross-origin isolated" : "not isolated (1 thread)";
   ui.isolation.classList.toggle("off", !isolated);
+}
+
+async function start(): Promise<void> {
+  // ?backend=reference starts on the reference kernels (to compare speeds, or to debug).
+  const asked = new URLSearchParams(location.search).get("backend");
+  await setBackend(asked === "reference" ? "reference" : "wasm");
 
   const t0 = performance.now();
   // The four original .gz files, fetched relative to this page and checked against their SHA-256.
@@ -241,6 +263,10 @@ ui.pause.addEventListener("click", () => {
   if (!state.paused) requestAnimationFrame(frame);
 });
 ui.model.addEventListener("change", showRecipe);
+// Switching takes effect at the next kernel call, even in the middle of a run.
+ui.kernels.addEventListener("change", () => {
+  setBackend(ui.kernels.value as BackendChoice).catch((e) => fail("backend", e));
+});
 showRecipe();
 
 // ---- drawing and prediction ---------------------------------------------------------------------
@@ -337,5 +363,18 @@ window.zerodlDemo = {
     errors: state.errors,
   }),
   showTestImage,
+  /**
+   * The largest difference between the trained model's scores for the first n test images from the
+   * kernels in use and from the reference kernels (the specification).
+   */
+  compareWithReference: (n: number) => {
+    const model = state.run!.model;
+    const x = shapeFor(model, state.mnist!.test.x.sliceRows(0, n));
+    const fast = model.predict(x).data;
+    const spec = withKernels(reference, () => model.predict(x)).data;
+    let worst = 0;
+    for (let i = 0; i < fast.length; i++) worst = Math.max(worst, Math.abs(fast[i] - spec[i]));
+    return worst;
+  },
   testImage: (index: number) => Array.from(state.mnist!.test.x.data.subarray(index * 784, (index + 1) * 784)),
 };
