@@ -15,17 +15,21 @@ export interface BackendInfo {
   note: string;
 }
 
-/** Switches to `choice` (the WASM kernels fall back to the reference where SIMD is missing). */
-export async function chooseBackend(choice: BackendChoice): Promise<BackendInfo> {
-  if (choice === "wasm") await useFastBackend();
+/**
+ * Switches to `choice` (the WASM kernels fall back to the reference where SIMD is missing), on
+ * `threads` threads (default: one per core).
+ */
+export async function chooseBackend(choice: BackendChoice, threads?: number): Promise<BackendInfo> {
+  if (choice === "wasm") await useFastBackend(threads ? { threads } : {});
   else setKernels(reference);
-  const { name, threads } = await backendInfo();
+  const info = await backendInfo();
+  const { name } = info;
   const isolated = globalThis.crossOriginIsolated === true;
   let note: string;
   if (name === "wasm") {
     note =
-      threads > 1
-        ? `WebAssembly SIMD kernels on ${threads} threads (Web Workers sharing the WebAssembly memory)`
+      info.threads > 1
+        ? `WebAssembly SIMD kernels on ${info.threads} threads (Web Workers sharing the WebAssembly memory)`
         : isolated
           ? "WebAssembly SIMD kernels on one thread"
           : "WebAssembly SIMD kernels on one thread: without cross-origin isolation there is no shared memory for workers";
@@ -35,5 +39,5 @@ export async function chooseBackend(choice: BackendChoice): Promise<BackendInfo>
         ? "this browser lacks WebAssembly SIMD: the plain-TypeScript reference kernels run"
         : "the plain-TypeScript reference kernels (the specification)";
   }
-  return { name, threads, isolated, note };
+  return { name, threads: info.threads, isolated, note };
 }
