@@ -33,5 +33,8 @@ export * from "./init.js";
 export * from "./optimizers/index.js";
 export * from "./models/index.js";
 export * from "./train/trainer.js";
+// cli branch: the safetensors format (pure, float16 included) and evaluation metrics
+export * from "./io/safetensors.js";
+export * from "./train/metrics.js";
 // fast backend (branch wasm): WebAssembly SIMD kernels on every core
 export { useFastBackend, setThreads, backendInfo } from "./backend/index.js";
