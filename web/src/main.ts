@@ -270,7 +270,12 @@ ui.pause.addEventListener("click", () => {
   ui.pause.textContent = state.paused ? "Resume" : "Pause";
   if (!state.paused) requestAnimationFrame(frame);
 });
-ui.model.addEventListener("change", showRecipe);
+ui.model.addEventListener("change", () => {
+  // The last epoch measures accuracy on every training image: for the convolutional net, 60,000
+  // would freeze the page for many seconds at the end.
+  if (ui.model.value === "simple-conv" && ui.trainSize.value === "60000") ui.trainSize.value = "10000";
+  showRecipe();
+});
 // Switching takes effect at the next kernel call, even in the middle of a run.
 ui.kernels.addEventListener("change", () => {
   setBackend(ui.kernels.value as BackendChoice).catch((e) => fail("backend", e));
