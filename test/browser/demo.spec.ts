@@ -87,6 +87,7 @@ describe.skipIf(!haveChromium)("browser demo (headless Chromium)", () => {
   let page: Page;
   let profile: string;
   const consoleErrors: string[] = [];
+  let firstLosses: number[] = [];
 
   beforeAll(async () => {
     if (!haveBundle)
@@ -153,6 +154,7 @@ describe.skipIf(!haveChromium)("browser demo (headless Chromium)", () => {
   it("trains TwoLayerNet from the controls: the loss falls and test accuracy rises", async () => {
     const { run, errors } = await train(page, "two-layer", 10000, 2);
     expect(errors).toEqual([]);
+    firstLosses = run!.losses;
     expect(run!.iterations).toBe(200); // 2 epochs of 10000 / 100
     expect(run!.losses).toHaveLength(200);
     expect(run!.losses.every(Number.isFinite)).toBe(true);
@@ -170,6 +172,44 @@ describe.skipIf(!haveChromium)("browser demo (headless Chromium)", () => {
     );
     expect(difference).toBeLessThan(1e-4);
     expect(await page.textContent("#progress-text")).toMatch(/^Done: epoch 2\/2 · iteration 200\/200/);
+  });
+
+  it("pauses, resumes and restarts: a restarted run repeats the first one exactly", async () => {
+    // Clicks the pause button from inside the page, in the first frame at which the run has reached
+    // `from` iterations: a click from outside might come only after the whole (fast) run.
+    const pauseAt = (from: number) =>
+      page.evaluate(
+        (from) =>
+          new Promise<number>((resolve) => {
+            const demo = (window as unknown as DemoWindow).zerodlDemo;
+            const check = () => {
+              const iteration = demo.snapshot().run?.iteration ?? 0;
+              if (iteration < from) return void requestAnimationFrame(check);
+              document.getElementById("pause")!.click();
+              resolve(iteration);
+            };
+            check();
+          }),
+        from,
+      );
+    const iteration = async () => (await snapshot(page)).run?.iteration ?? 0;
+    await page.click("#train"); // restart, same settings
+    const paused = await pauseAt(20);
+    expect(paused).toBeLessThan(200);
+    await page.waitForTimeout(300);
+    expect(await iteration()).toBe(paused);
+    expect(await page.textContent("#pause")).toBe("Resume");
+    await page.evaluate(() => document.getElementById("pause")!.click()); // resume
+    const pausedAgain = await pauseAt(paused + 1);
+    expect(pausedAgain).toBeGreaterThan(paused);
+    expect(pausedAgain).toBeLessThan(200);
+    await page.click("#train"); // restart from a paused run
+    await page.waitForFunction(
+      () => (window as unknown as DemoWindow).zerodlDemo.snapshot().run?.done === true,
+    );
+    const { run } = await snapshot(page);
+    // Seeded, and identical for any thread count and any split into frames.
+    expect(run!.losses).toEqual(firstLosses);
   });
 
   it("predicts test images put on the pad; the pad's 28×28 input matches the image", async () => {

@@ -74,6 +74,8 @@ const state = {
   } | null,
   run: null as TrainingRun | null,
   paused: false,
+  /** Which frame loop may continue: starting, restarting or resuming begins a new one. */
+  loop: 0,
   losses: [] as number[],
   epochs: [] as EpochResult[],
   probes: [] as { iteration: number; accuracy: number }[],
@@ -195,12 +197,21 @@ function startTraining(): void {
   ui.pause.textContent = "Pause";
   ui.train.textContent = "Restart";
   ui.progress.max = state.run.trainer.iterations;
-  requestAnimationFrame(frame);
+  startLoop();
 }
 
-function frame(): void {
+function startLoop(): void {
+  const loop = ++state.loop;
+  const next = () => {
+    if (loop === state.loop && !state.paused && frame()) requestAnimationFrame(next);
+  };
+  requestAnimationFrame(next);
+}
+
+/** One frame of training; false when the run is over (finished or failed). */
+function frame(): boolean {
   const run = state.run;
-  if (!run || state.paused) return;
+  if (!run) return false;
   try {
     let phase = "training";
     if (state.sinceProbeMs >= Math.max(PROBE_EVERY_MS, 10 * state.probeMs)) {
@@ -220,15 +231,15 @@ function frame(): void {
       probe(run);
       chart.draw();
       ui.pause.disabled = true;
-      return;
+      return false;
     }
+    return true;
   } catch (e) {
     fail("training", e);
     ui.progressText.textContent = `Training stopped: ${(e as Error).message}`;
     ui.pause.disabled = true;
-    return;
+    return false;
   }
-  if (state.run === run) requestAnimationFrame(frame);
 }
 
 function probe(run: TrainingRun): void {
@@ -268,7 +279,7 @@ ui.train.addEventListener("click", startTraining);
 ui.pause.addEventListener("click", () => {
   state.paused = !state.paused;
   ui.pause.textContent = state.paused ? "Resume" : "Pause";
-  if (!state.paused) requestAnimationFrame(frame);
+  if (!state.paused) startLoop();
 });
 ui.model.addEventListener("change", () => {
   // The last epoch measures accuracy on every training image: for the convolutional net, 60,000
@@ -358,23 +369,26 @@ declare global {
 window.zerodlDemo = {
   ready,
   /** A JSON-friendly picture of the page's state. */
-  snapshot: () => ({
-    backend: state.backend,
-    data: state.data,
-    run: state.run && {
-      config: state.run.config,
-      iteration: state.run.iteration,
-      iterations: state.run.trainer.iterations,
-      done: state.run.done,
-      losses: state.losses,
-      epochs: state.epochs,
-      probes: state.probes,
-      trainingMs: state.trainingMs,
-    },
-    prediction: state.prediction,
-    input: pad.input() && Array.from(pad.input()!),
-    errors: state.errors,
-  }),
+  snapshot: () => {
+    const input = pad.input();
+    return {
+      backend: state.backend,
+      data: state.data,
+      run: state.run && {
+        config: state.run.config,
+        iteration: state.run.iteration,
+        iterations: state.run.trainer.iterations,
+        done: state.run.done,
+        losses: state.losses,
+        epochs: state.epochs,
+        probes: state.probes,
+        trainingMs: state.trainingMs,
+      },
+      prediction: state.prediction,
+      input: input && Array.from(input),
+      errors: state.errors,
+    };
+  },
   showTestImage,
   /**
    * The largest difference between the trained model's scores for the first n test images from the
