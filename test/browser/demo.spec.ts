@@ -47,6 +47,8 @@ interface Demo {
 type DemoWindow = Window & { zerodlDemo: Demo };
 
 const snapshot = (page: Page) => page.evaluate(() => (window as unknown as DemoWindow).zerodlDemo.snapshot());
+/** Where screenshots go (web/dist/, ignored by git), to look at after a run. */
+const screenshot = (name: string) => new URL(`../../web/dist/${name}`, import.meta.url).pathname;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Pearson correlation of two pixel vectors. */
@@ -259,6 +261,7 @@ describe.skipIf(!haveChromium)("browser demo (headless Chromium)", () => {
     expect(Math.abs(cy / mass - 14)).toBeLessThan(1);
     expect(prediction!.guess).toBe(1);
     expect(await page.textContent("#guess")).toBe("1");
+    await page.screenshot({ path: screenshot("demo-trained.png"), fullPage: true });
   });
 
   it("trains SimpleConvNet a few steps (selectable network)", async () => {
@@ -268,10 +271,7 @@ describe.skipIf(!haveChromium)("browser demo (headless Chromium)", () => {
     expect(run!.losses).toHaveLength(10);
     expect(run!.losses.every(Number.isFinite)).toBe(true);
     expect(mean(run!.losses.slice(-3))).toBeLessThan(mean(run!.losses.slice(0, 3)));
-    await page.screenshot({
-      path: new URL("../../web/dist/demo-screenshot.png", import.meta.url).pathname,
-      fullPage: true,
-    });
+    await page.screenshot({ path: screenshot("demo-conv.png"), fullPage: true });
   });
 
   it("logged no console errors", () => {
