@@ -142,6 +142,18 @@ describe.skipIf(!haveChromium)("browser demo (headless Chromium)", () => {
     );
   });
 
+  it("switches kernels from the page: reference, then WebAssembly again", async () => {
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    await page.selectOption("#kernels", "reference");
+    await page.waitForFunction(
+      () => document.getElementById("backend")!.textContent === "backend: reference",
+    );
+    expect((await snapshot(page)).backend?.name).toBe("reference");
+    await page.selectOption("#kernels", "wasm");
+    await page.waitForFunction(() => document.getElementById("backend")!.textContent!.includes("wasm"));
+    expect((await snapshot(page)).backend).toMatchObject({ name: "wasm", threads: cores });
+  });
+
   it("loads MNIST through fetchSource: 60000/10000 images with the published first labels", async () => {
     const { data, errors } = await snapshot(page);
     expect(errors).toEqual([]);
