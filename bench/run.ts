@@ -15,9 +15,10 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import type { Kernels } from "../src/backend/kernels.js";
-import { setKernels } from "../src/backend/index.js";
+import { kernels, setKernels } from "../src/backend/index.js";
 import { reference } from "../src/backend/reference.js";
 import { initWasm, setWasmThreads, wasmThreads } from "../src/backend/wasm.js";
+import { Convolution } from "../src/layers/convolution.js";
 import { DeepConvNet } from "../src/models/deep-conv-net.js";
 import { SimpleConvNet } from "../src/models/simple-conv-net.js";
 import { TwoLayerNet } from "../src/models/two-layer-net.js";
@@ -162,9 +163,12 @@ async function kernelSection(threads: number): Promise<KernelRow[]> {
 }
 
 // ---- 3. models (each in a child process) -----------------------------------------------------------
+/** reference; wasm with the layers as they are; wasm with the proposed fused Convolution layer. */
+type Variant = "reference" | "wasm" | "wasm+fused";
+
 interface ModelResult {
   model: string;
-  backend: string;
+  backend: Variant;
   threads: number;
   optimizer: string;
   iterationsTimed: number;
@@ -184,24 +188,24 @@ const MODELS = {
     inputShape: [784],
     optimizer: () => new SGD({ lr: 0.1 }),
     optimizerName: "SGD",
-    iterations: { reference: 30, wasm: 300 },
-    inference: { reference: 10000, wasm: 10000 },
+    iterations: { reference: 30, wasm: 300, "wasm+fused": 0 },
+    inference: { reference: 10000, wasm: 10000, "wasm+fused": 0 },
   },
   "simple-conv": {
     create: (rng: Rng) => new SimpleConvNet({}, rng),
     inputShape: [1, 28, 28],
     optimizer: () => new Adam({ lr: 0.001 }),
     optimizerName: "Adam",
-    iterations: { reference: 3, wasm: 40 },
-    inference: { reference: 1000, wasm: 10000 },
+    iterations: { reference: 3, wasm: 30, "wasm+fused": 30 },
+    inference: { reference: 1000, wasm: 10000, "wasm+fused": 10000 },
   },
   "deep-conv": {
     create: (rng: Rng) => new DeepConvNet({}, rng),
     inputShape: [1, 28, 28],
     optimizer: () => new Adam({ lr: 0.001 }),
     optimizerName: "Adam",
-    iterations: { reference: 1, wasm: 8 },
-    inference: { reference: 200, wasm: 2000 },
+    iterations: { reference: 1, wasm: 5, "wasm+fused": 5 },
+    inference: { reference: 200, wasm: 2000, "wasm+fused": 2000 },
   },
 } as const;
 type ModelName = keyof typeof MODELS;
@@ -217,12 +221,74 @@ function loadImages(count: number): { x: Float32Array; labels: Int32Array } {
   return { x, labels };
 }
 
+/**
+ * The Convolution layer change proposed in bench/README.md, applied here (bench-local) to measure
+ * it: forward and backward through the fused kernels, caching x instead of the col matrix.
+ */
+function useFusedConvolution(): void {
+  const inputs = new WeakMap<Convolution, NDArray>();
+  Convolution.prototype.forward = function (this: Convolution, x: NDArray): NDArray {
+    const [N, FN, OH, OW] = this.outputShape(x.shape);
+    const [, C, FH, FW] = this.W.value.shape;
+    const out = NDArray.zeros([N, FN, OH, OW], x.dtype);
+    const [H, W] = [x.shape[2], x.shape[3]];
+    kernels().convForward(
+      out.data,
+      x.data,
+      this.W.value.data,
+      this.b.value.data,
+      N,
+      C,
+      H,
+      W,
+      FN,
+      FH,
+      FW,
+      this.stride,
+      this.pad,
+    );
+    inputs.set(this, x);
+    return out;
+  };
+  Convolution.prototype.backward = function (this: Convolution, dout: NDArray): NDArray {
+    const x = inputs.get(this);
+    if (!x) throw new Error("Convolution: backward before forward");
+    const [N, C, H, W] = x.shape;
+    const [FN, , FH, FW] = this.W.value.shape;
+    const dx = NDArray.zeros(x.shape, x.dtype);
+    const dW = NDArray.zeros(this.W.value.shape, x.dtype);
+    const db = NDArray.zeros([FN], x.dtype);
+    kernels().convBackward(
+      dx.data,
+      dW.data,
+      db.data,
+      dout.data,
+      x.data,
+      this.W.value.data,
+      N,
+      C,
+      H,
+      W,
+      FN,
+      FH,
+      FW,
+      this.stride,
+      this.pad,
+    );
+    this.W.grad = dW;
+    this.b.grad = db;
+    return dx;
+  };
+}
+
 /** Child: train and infer one model on one backend; prints one JSON line. */
-async function runModelChild(name: ModelName, backend: "reference" | "wasm", threads: number): Promise<void> {
+async function runModelChild(name: ModelName, variant: Variant, threads: number): Promise<void> {
+  const backend = variant === "reference" ? "reference" : "wasm";
   if (backend === "wasm") setKernels(await initWasm({ threads }));
+  if (variant === "wasm+fused") useFusedConvolution();
   const cfg = MODELS[name];
-  const iterations = quick ? Math.max(1, Math.ceil(cfg.iterations[backend] / 4)) : cfg.iterations[backend];
-  const inferN = quick ? cfg.inference[backend] / 5 : cfg.inference[backend];
+  const iterations = quick ? Math.max(1, Math.ceil(cfg.iterations[variant] / 4)) : cfg.iterations[variant];
+  const inferN = quick ? cfg.inference[variant] / 5 : cfg.inference[variant];
   const data = loadImages(Math.max(inferN, 1000));
   const shape = [...cfg.inputShape];
   const model = cfg.create(new Rng(42));
@@ -255,7 +321,7 @@ async function runModelChild(name: ModelName, backend: "reference" | "wasm", thr
   const inferSeconds = (performance.now() - t1) / 1000;
   const result: ModelResult = {
     model: name,
-    backend,
+    backend: variant,
     threads: backend === "wasm" ? await wasmThreads() : 1,
     optimizer: cfg.optimizerName,
     iterationsTimed: iterations,
@@ -271,17 +337,24 @@ async function runModelChild(name: ModelName, backend: "reference" | "wasm", thr
 
 function modelSection(threads: number): ModelResult[] {
   const results: ModelResult[] = [];
-  log(`\nmodels, batch 100 (epoch = 600 iterations, projected from the timed ones; peak RSS per process)`);
+  log(
+    `\nmodels, batch 100, TwoLayerNet SGD, the conv nets Adam (epoch = 600 iterations, projected; peak RSS per process;`,
+  );
+  log(`wasm+fused = the proposed Convolution layer on the fused kernels, bench/README.md)`);
   log(
     `${"".padEnd(28)}${"ms/iter".padStart(10)}${"cpu ms".padStart(9)}${"s/epoch".padStart(10)}${"img/s".padStart(10)}${"RSS MB".padStart(9)}`,
   );
   const script = fileURLToPath(import.meta.url);
-  const runs: ["reference" | "wasm", number][] = [
-    ["reference", 1],
-    ["wasm", 1],
-  ];
-  if (threads > 1) runs.push(["wasm", threads]);
   for (const name of Object.keys(MODELS) as ModelName[]) {
+    const runs: [Variant, number][] = [
+      ["reference", 1],
+      ["wasm", 1],
+    ];
+    if (threads > 1) runs.push(["wasm", threads]);
+    if (name !== "two-layer") {
+      runs.push(["wasm+fused", 1]);
+      if (threads > 1) runs.push(["wasm+fused", threads]);
+    }
     for (const [backend, t] of runs) {
       const child = spawnSync(
         process.execPath,
@@ -294,7 +367,7 @@ function modelSection(threads: number): ModelResult[] {
       }
       const r = JSON.parse(line) as ModelResult;
       results.push(r);
-      const label = `${name} ${backend}${backend === "wasm" ? `×${r.threads}` : ""} (${r.optimizer})`;
+      const label = `${name} ${backend}${backend === "reference" ? "" : `×${r.threads}`}`;
       log(
         `${label.padEnd(28)}${r.msPerIteration.toFixed(1).padStart(10)}${r.cpuMsPerIteration.toFixed(1).padStart(9)}${r.secondsPerEpoch.toFixed(2).padStart(10)}${r.imagesPerSecond.toFixed(0).padStart(10)}${r.peakRssMB.toFixed(0).padStart(9)}`,
       );
@@ -305,7 +378,7 @@ function modelSection(threads: number): ModelResult[] {
 
 async function main(): Promise<void> {
   if (args[0] === "--child") {
-    await runModelChild(args[1] as ModelName, args[2] as "reference" | "wasm", Number(args[3]));
+    await runModelChild(args[1] as ModelName, args[2] as Variant, Number(args[3]));
     return;
   }
   const threads = os.availableParallelism();

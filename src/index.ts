@@ -36,5 +36,6 @@ export * from "./train/trainer.js";
 // cli branch: the safetensors format (pure, float16 included) and evaluation metrics
 export * from "./io/safetensors.js";
 export * from "./train/metrics.js";
-// fast backend (branch wasm): WebAssembly SIMD kernels on every core
+// fast backend (WASM SIMD on every core): opt in with `await useFastBackend()`
 export { useFastBackend, setThreads, backendInfo } from "./backend/index.js";
+export { initWasm, simdSupported, type WasmOptions } from "./backend/wasm.js";

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Kernels } from "../src/backend/kernels.js";
+import { backendInfo, kernels, setKernels, setThreads, useFastBackend } from "../src/backend/index.js";
 import { reference } from "../src/backend/reference.js";
 import { initWasm, setParallelMinWork, setWasmThreads, wasmThreads } from "../src/backend/wasm.js";
 import type { DType, Floats } from "../src/ndarray.js";
@@ -253,6 +254,28 @@ for (const [n, c, h, w, fh, fw, stride, pad] of CONV_SHAPES) {
       return [col, dx];
     },
   });
+  for (const fn of [1, 5]) {
+    cases.push({
+      name: `fused convolution forward/backward ${tag}, ${fn} filters`,
+      atol: 1e-5 * Math.sqrt(n * oh * ow) + 1e-6,
+      rtol: 1e-4,
+      run(k, dtype) {
+        const rng = new Rng(fn + n * 5 + c * 11 + h * 101 + stride * 1001 + pad * 3);
+        const cols = c * fh * fw;
+        const x = floats(dtype, n * c * h * w, rng);
+        const W = floats(dtype, fn * cols, rng);
+        const b = floats(dtype, fn, rng);
+        const out = alloc(dtype, n * fn * oh * ow);
+        k.convForward(out, x, W, b, n, c, h, w, fn, fh, fw, stride, pad);
+        const dout = floats(dtype, n * fn * oh * ow, rng);
+        const dx = alloc(dtype, n * c * h * w);
+        const dW = alloc(dtype, fn * cols);
+        const db = alloc(dtype, fn);
+        k.convBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
+        return [out, dx, dW, db];
+      },
+    });
+  }
   const po = n * c * oh * ow;
   cases.push({
     name: `max/avg pooling ${tag}`,
@@ -401,5 +424,76 @@ describe("wasm thread-count determinism", () => {
       }),
     );
     setParallelMinWork(null);
+  });
+});
+
+describe("fused convolution: the reference twin against direct loops", () => {
+  it("convForward and convBackward match the convolution written as plain sums", () => {
+    const [n, c, h, w, fn, fh, fw, stride, pad] = [2, 3, 7, 6, 4, 3, 2, 2, 1];
+    const oh = outSize(h, fh, stride, pad);
+    const ow = outSize(w, fw, stride, pad);
+    const rng = new Rng(99);
+    const x = floats("float64", n * c * h * w, rng);
+    const W = floats("float64", fn * c * fh * fw, rng);
+    const b = floats("float64", fn, rng);
+    const dout = floats("float64", n * fn * oh * ow, rng);
+    const out = alloc("float64", n * fn * oh * ow);
+    const dx = alloc("float64", n * c * h * w);
+    const dW = alloc("float64", fn * c * fh * fw);
+    const db = alloc("float64", fn);
+    reference.convForward(out, x, W, b, n, c, h, w, fn, fh, fw, stride, pad);
+    reference.convBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
+
+    const wantOut = new Float64Array(out.length);
+    const wantDx = new Float64Array(dx.length);
+    const wantDW = new Float64Array(dW.length);
+    const wantDb = new Float64Array(db.length);
+    for (let bi = 0; bi < n; bi++) {
+      for (let f = 0; f < fn; f++) {
+        for (let oy = 0; oy < oh; oy++) {
+          for (let ox = 0; ox < ow; ox++) {
+            const o = ((bi * fn + f) * oh + oy) * ow + ox;
+            let sum = b[f];
+            wantDb[f] += dout[o];
+            for (let ch = 0; ch < c; ch++) {
+              for (let ky = 0; ky < fh; ky++) {
+                for (let kx = 0; kx < fw; kx++) {
+                  const y = oy * stride + ky - pad;
+                  const xx = ox * stride + kx - pad;
+                  if (y < 0 || y >= h || xx < 0 || xx >= w) continue;
+                  const xi = ((bi * c + ch) * h + y) * w + xx;
+                  const wi = ((f * c + ch) * fh + ky) * fw + kx;
+                  sum += x[xi] * W[wi];
+                  wantDW[wi] += dout[o] * x[xi];
+                  wantDx[xi] += dout[o] * W[wi];
+                }
+              }
+            }
+            wantOut[o] = sum;
+          }
+        }
+      }
+    }
+    assertAllClose(out, wantOut, 1e-12, 1e-10, "convForward");
+    assertAllClose(dx, wantDx, 1e-12, 1e-10, "convBackward dx");
+    assertAllClose(dW, wantDW, 1e-12, 1e-10, "convBackward dW");
+    assertAllClose(db, wantDb, 1e-12, 1e-10, "convBackward db");
+  });
+});
+
+describe("choosing the fast backend", () => {
+  it("useFastBackend installs the wasm kernels; setThreads and backendInfo report the count", async () => {
+    const previous = kernels();
+    try {
+      const k = await useFastBackend({ threads: 1 });
+      expect(kernels()).toBe(k);
+      expect(await backendInfo()).toEqual({ name: "wasm", threads: 1 });
+      await setThreads(2);
+      expect(await backendInfo()).toEqual({ name: "wasm", threads: 2 });
+      await expect(setThreads(0)).rejects.toThrow(/positive integer, got 0/);
+    } finally {
+      setKernels(previous);
+    }
+    expect(await backendInfo()).toEqual({ name: previous.name, threads: 1 });
   });
 });

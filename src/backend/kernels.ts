@@ -100,6 +100,49 @@ export interface Kernels {
     pad: number,
   ): void;
 
+  /**
+   * Fused convolution forward, the book's im2col route in one call: out (n, fn, oh, ow) = every
+   * c×fh×fw window of x (n, c, h, w) · W (fn, c·fh·fw)ᵀ + b (fn). The reference composes exactly
+   * im2col → matmul(col, Wᵀ) → addBias → transpose; a fast backend keeps col to itself.
+   */
+  convForward(
+    out: Floats,
+    x: Floats,
+    W: Floats,
+    b: Floats,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    fn: number,
+    fh: number,
+    fw: number,
+    stride: number,
+    pad: number,
+  ): void;
+  /**
+   * Fused convolution backward from dout (n, fn, oh, ow): dx (n, c, h, w), dW (fn, c·fh·fw) and
+   * db (fn), all overwritten. The windows of x are recomputed (im2col), not cached: a col matrix is
+   * c·fh·fw times the size of x.
+   */
+  convBackward(
+    dx: Floats,
+    dW: Floats,
+    db: Floats,
+    dout: Floats,
+    x: Floats,
+    W: Floats,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    fn: number,
+    fh: number,
+    fw: number,
+    stride: number,
+    pad: number,
+  ): void;
+
   // ---- pooling (x (n, c, h, w) → out (n, c, oh, ow); padding never wins a max / counts as 0 in avg) --
   /** Max pooling; argmax[o] is the flat index into x of the winner (−1 if the window is all padding). */
   maxPool(

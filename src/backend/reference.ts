@@ -218,6 +218,69 @@ function col2im(
   }
 }
 
+function like(a: Floats, size: number): Floats {
+  return a instanceof Float64Array ? new Float64Array(size) : new Float32Array(size);
+}
+
+function convForward(
+  out: Floats,
+  x: Floats,
+  W: Floats,
+  b: Floats,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  fn: number,
+  fh: number,
+  fw: number,
+  stride: number,
+  pad: number,
+): void {
+  const pixels = outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad);
+  const cols = c * fh * fw;
+  // (n, c, h, w) → col (n·oh·ow, c·fh·fw) → · Wᵀ + b (n·oh·ow, fn) → (n, fn, oh·ow)
+  const col = like(x, n * pixels * cols);
+  im2col(col, x, n, c, h, w, fh, fw, stride, pad);
+  const y = like(x, n * pixels * fn);
+  matmul(y, col, W, n * pixels, cols, fn, false, true);
+  addBias(y, y, b, n * pixels, fn);
+  transpose(out, y, n, pixels, fn);
+}
+
+function convBackward(
+  dx: Floats,
+  dW: Floats,
+  db: Floats,
+  dout: Floats,
+  x: Floats,
+  W: Floats,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  fn: number,
+  fh: number,
+  fw: number,
+  stride: number,
+  pad: number,
+): void {
+  const pixels = outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad);
+  const rows = n * pixels;
+  const cols = c * fh * fw;
+  // dout (n, fn, oh·ow) → d (n·oh·ow, fn), the layout of the forward product
+  const d = like(dout, rows * fn);
+  transpose(d, dout, n, fn, pixels);
+  sumRows(db, d, rows, fn);
+  const col = like(x, rows * cols);
+  im2col(col, x, n, c, h, w, fh, fw, stride, pad);
+  // dW = dᵀ·col (fn, c·fh·fw); dcol = d·W (n·oh·ow, c·fh·fw), scattered back onto the image
+  matmul(dW, d, col, fn, rows, cols, true, false);
+  const dcol = like(x, rows * cols);
+  matmul(dcol, d, W, rows, fn, cols, false, false);
+  col2im(dx, dcol, n, c, h, w, fh, fw, stride, pad);
+}
+
 function maxPool(
   out: Floats,
   argmax: Int32Array,
@@ -415,6 +478,8 @@ export const reference = {
   softmaxCrossEntropyBackward,
   im2col,
   col2im,
+  convForward,
+  convBackward,
   maxPool,
   maxPoolBackward,
   avgPool,

@@ -358,6 +358,57 @@ function fastKernels(rt: Runtime) {
       rt.get(dx as Float32Array, px, n * c * h * w);
     },
 
+    // The fused convolution: the same jobs as the layer's im2col → matmul → addBias → transpose
+    // chain, run back to back inside the arena, so col and the intermediates never cross into JS.
+    convForward(out, x, W, b, n, c, h, w, fn, fh, fw, stride, pad) {
+      if (!isF32(out, x, W, b)) {
+        return reference.convForward(out, x, W, b, n, c, h, w, fn, fh, fw, stride, pad);
+      }
+      const pixels = outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad);
+      const rows = n * pixels;
+      const cols = c * fh * fw;
+      rt.begin();
+      const px = rt.put(x as Float32Array, n * c * h * w);
+      const pw_ = rt.put(W as Float32Array, fn * cols);
+      const pb = rt.put(b as Float32Array, fn);
+      const pcol = rt.alloc(rows * cols);
+      const py = rt.alloc(rows * fn);
+      const po = rt.alloc(rows * fn);
+      rt.run(Op.im2col, [pcol, px, n, c, h, w, fh, fw, stride, pad], [], rows * cols);
+      rt.run(Op.matmul, [py, pcol, pw_, rows, cols, fn, 0, 1, 0], [], (rows * cols * fn) / 32);
+      rt.run(Op.addBias, [py, py, pb, rows, fn], [], rows * fn);
+      rt.run(Op.transpose, [po, py, n, pixels, fn], [], rows * fn);
+      rt.get(out as Float32Array, po, rows * fn);
+    },
+
+    convBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad) {
+      if (!isF32(dx, dW, db, dout, x, W)) {
+        return reference.convBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
+      }
+      const pixels = outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad);
+      const rows = n * pixels;
+      const cols = c * fh * fw;
+      rt.begin();
+      const pdout = rt.put(dout as Float32Array, rows * fn);
+      const px = rt.put(x as Float32Array, n * c * h * w);
+      const pw_ = rt.put(W as Float32Array, fn * cols);
+      const pd = rt.alloc(rows * fn);
+      const pdb = rt.alloc(fn);
+      const pdw = rt.alloc(fn * cols);
+      const pcol = rt.alloc(rows * cols);
+      const pdx = rt.alloc(n * c * h * w);
+      rt.run(Op.transpose, [pd, pdout, n, fn, pixels], [], rows * fn);
+      rt.run(Op.sumRows, [pdb, pd, rows, fn], [], rows * fn);
+      rt.run(Op.im2col, [pcol, px, n, c, h, w, fh, fw, stride, pad], [], rows * cols);
+      rt.run(Op.matmul, [pdw, pd, pcol, fn, rows, cols, 1, 0, 0], [], (fn * rows * cols) / 32);
+      // dcol overwrites col (no longer needed) to keep the arena small.
+      rt.run(Op.matmul, [pcol, pd, pw_, rows, fn, cols, 0, 0, 0], [], (rows * fn * cols) / 32);
+      rt.run(Op.col2im, [pdx, pcol, n, c, h, w, fh, fw, stride, pad], [], rows * cols);
+      rt.get(dx as Float32Array, pdx, n * c * h * w);
+      rt.get(dW as Float32Array, pdw, fn * cols);
+      rt.get(db as Float32Array, pdb, fn);
+    },
+
     maxPool(out, argmax, x, n, c, h, w, ph, pw, stride, pad) {
       if (!isF32(out, x)) return reference.maxPool(out, argmax, x, n, c, h, w, ph, pw, stride, pad);
       const len = n * c * outSize(h, ph, stride, pad) * outSize(w, pw, stride, pad);
@@ -468,19 +519,26 @@ export async function initWasm(options: WasmOptions = {}): Promise<Kernels> {
   runtime ??= start();
   const started = await runtime;
   if (!started) return reference;
-  const threads = options.threads ?? (await threadsDefault());
+  const threads = options.threads ?? requestedThreads ?? (await threadsDefault());
   await setWasmThreads(threads);
   return started.kernels;
 }
+
+/** The last count asked of setWasmThreads, kept for an initWasm that comes later. */
+let requestedThreads: number | null = null;
 
 async function threadsDefault(): Promise<number> {
   const env = typeof process !== "undefined" ? process.env?.ZERODL_THREADS : undefined;
   return env !== undefined && env !== "" ? defaultThreads() : cpuCount();
 }
 
-/** Sets the WASM backend's thread count (resolves once the workers are running). */
+/**
+ * Sets the WASM backend's thread count, the calling thread included (resolves once the workers are
+ * running). Before initWasm, the count is kept for it.
+ */
 export async function setWasmThreads(n: number): Promise<void> {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`threads must be a positive integer, got ${n}`);
+  requestedThreads = n;
   const started = runtime ? await runtime : null;
   if (!started) return;
   const { rt } = started;

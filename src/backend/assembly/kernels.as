@@ -46,25 +46,37 @@ export function heapBase(): usize {
 }
 
 // ---- matmul --------------------------------------------------------------------------------------
-// out(m×n) = op(a)(m×k) · op(b)(k×n), GotoBLAS-style. A chunk is one output tile of MT×NT (MT = 64
-// rows for tall products, 16 otherwise; NT = 256 columns). Per KC-deep slice the tile packs op(b)
+// out(m×n) = op(a)(m×k) · op(b)(k×n), GotoBLAS-style. A chunk is one output tile (≤ 128 rows, ≤ 256
+// columns: see matmulTileRows/Cols). Per KC-deep slice the tile packs op(b)
 // into 8-column panels ([p][8], one panel = 8 KiB stays in L1) and op(a) into 4-row panels ([p][4],
-// the tile's 64 KiB block stays in L2); a 4×8 micro-kernel keeps 8 f32x4 accumulators in registers
+// the tile's ≤ 128 KiB block stays in L2); a 4×8 micro-kernel keeps 8 f32x4 accumulators in registers
 // (V8 uses only xmm0–15, so 8 accumulators + 2 b + 1 broadcast a fit without spills). Packing makes
 // all four transpose combinations one code path and zero-pads the tails.
 const MR: i32 = 4;
 const NR: i32 = 8;
 const KC: i32 = 256;
 const NT: i32 = 256;
-const MT_MAX: i32 = 64;
+const MT_MAX: i32 = 128;
 /** Bytes of pack scratch one thread needs: the A block, the B block, and a 4×8 tail tile. */
 export const PACK_BYTES: i32 = (MT_MAX * KC + KC * NT + MR * NR) * 4;
 export function packBytes(): i32 {
   return PACK_BYTES;
 }
 
-@inline function matmulTileRows(m: i32): i32 {
-  return m >= 256 ? 64 : 16;
+/**
+ * Rows per output tile. Every row tile packs its own copy of op(b), so fewer row tiles means less
+ * packing, while more tiles means more chunks to share. A short product (m ≤ 128) takes all its rows
+ * in one tile and shares by columns when it can: always with a transposed b (packed by gathers,
+ * slow), and when b is wide (n ≥ 128: the dW products of a convolution, m = filters, k = N·OH·OW).
+ */
+@inline function matmulTileRows(m: i32, n: i32, transB: bool): i32 {
+  if (m >= 256) return 64;
+  return m <= MT_MAX && (transB || n >= 128) ? (m + 3) & ~3 : 16;
+}
+
+/** Columns per output tile: narrower for a one-row-tile product, so that it still splits. */
+@inline function matmulTileCols(m: i32, n: i32, transB: bool): i32 {
+  return m < 256 && m <= MT_MAX && !transB && n >= 128 ? 64 : NT;
 }
 
 function packA(pa: usize, a: usize, m: i32, k: i32, transA: bool, i: i32, mr: i32, pc: i32, kc: i32): void {
@@ -231,9 +243,10 @@ function matmulTile(
   }
 }
 
-@inline function matmulChunks(m: i32, n: i32): i32 {
-  const mt = matmulTileRows(m);
-  return ((m + mt - 1) / mt) * ((n + NT - 1) / NT);
+@inline function matmulChunks(m: i32, n: i32, transB: bool): i32 {
+  const mt = matmulTileRows(m, n, transB);
+  const nt = matmulTileCols(m, n, transB);
+  return ((m + mt - 1) / mt) * ((n + nt - 1) / nt);
 }
 
 /** Output tile c (row-major over tiles); `pack` is this thread's pack scratch. */
@@ -241,11 +254,12 @@ function matmul(
   out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool,
   pack: usize, c: i32,
 ): void {
-  const mt = matmulTileRows(m);
-  const tilesN = (n + NT - 1) / NT;
+  const mt = matmulTileRows(m, n, transB);
+  const nt = matmulTileCols(m, n, transB);
+  const tilesN = (n + nt - 1) / nt;
   const i0 = (c / tilesN) * mt;
-  const j0 = (c % tilesN) * NT;
-  matmulTile(out, a, b, m, k, n, transA, transB, acc, pack, i0, min(m, i0 + mt), j0, min(n, j0 + NT));
+  const j0 = (c % tilesN) * nt;
+  matmulTile(out, a, b, m, k, n, transA, transB, acc, pack, i0, min(m, i0 + mt), j0, min(n, j0 + nt));
 }
 
 // ---- rows, columns, transposes ---------------------------------------------------------------------
@@ -460,11 +474,63 @@ function softmaxCrossEntropyBackward(
 }
 
 /** The book's im2col, split by image. Windows fully inside the image copy rows without bounds checks. */
-function im2col(col: usize, x: usize, n: i32, c: i32, h: i32, w: i32, fh: i32, fw: i32, stride: i32, pad: i32, t: i32, T: i32): void {
+/**
+ * im2col of image b through a zero-padded copy of it in this thread's scratch: no bounds checks, and
+ * a window row of fw ≤ 4 floats moves as one f32x4 load and store. The stores overlap (each writes
+ * 4 − fw floats of the next run, which the next store overwrites); the last run of a col row is
+ * written float by float so nothing beyond the row is touched.
+ */
+function im2colPadded(col: usize, x: usize, b: i32, c: i32, h: i32, w: i32, fh: i32, fw: i32, stride: i32, pad: i32, xp: usize): void {
+  const oh = outSize(h, fh, stride, pad);
+  const ow = outSize(w, fw, stride, pad);
+  const hp = h + 2 * pad;
+  const wp = w + 2 * pad;
+  memory.fill(xp, 0, (<usize>c * <usize>hp * <usize>wp) << 2);
+  for (let ch = 0; ch < c; ch++) {
+    for (let y = 0; y < h; y++) {
+      memory.copy(
+        xp + ((<usize>(ch * hp + y + pad) * <usize>wp + <usize>pad) << 2),
+        x + ((<usize>((b * c + ch) * h + y) * <usize>w) << 2),
+        <usize>w << 2,
+      );
+    }
+  }
+  const rowStep = <usize>wp << 2;
+  const planeStep = (<usize>hp * <usize>wp) << 2;
+  const fwBytes = <usize>fw << 2;
+  let d = col + ((<usize>b * <usize>oh * <usize>ow * <usize>(c * fh * fw)) << 2);
+  for (let oy = 0; oy < oh; oy++) {
+    for (let ox = 0; ox < ow; ox++) {
+      let plane = xp + ((<usize>(oy * stride) * <usize>wp + <usize>(ox * stride)) << 2);
+      for (let ch = 0; ch < c; ch++) {
+        let s = plane;
+        for (let ky = 0; ky < fh; ky++) {
+          if (fw <= 4 && (ch < c - 1 || ky < fh - 1)) {
+            v128.store(d, v128.load(s));
+          } else {
+            for (let kx = 0; kx < fw; kx++) store<f32>(d + (<usize>kx << 2), load<f32>(s + (<usize>kx << 2)));
+          }
+          s += rowStep;
+          d += fwBytes;
+        }
+        plane += planeStep;
+      }
+    }
+  }
+}
+
+/** Floats of padded-image scratch im2col may use per thread (the matmul pack area it shares). */
+const IM2COL_SCRATCH: i32 = PACK_BYTES / 4 - 4;
+
+function im2col(col: usize, x: usize, n: i32, c: i32, h: i32, w: i32, fh: i32, fw: i32, stride: i32, pad: i32, t: i32, T: i32, scratch: usize): void {
   const oh = outSize(h, fh, stride, pad);
   const ow = outSize(w, fw, stride, pad);
   const cols = c * fh * fw;
   const b1 = share(n, 1, t + 1, T);
+  if (c * (h + 2 * pad) * (w + 2 * pad) <= IM2COL_SCRATCH) {
+    for (let b = share(n, 1, t, T); b < b1; b++) im2colPadded(col, x, b, c, h, w, fh, fw, stride, pad, scratch);
+    return;
+  }
   for (let b = share(n, 1, t, T); b < b1; b++) {
     const xb = x + ((<usize>b * <usize>c * <usize>h * <usize>w) << 2);
     for (let oy = 0; oy < oh; oy++) {
@@ -479,7 +545,17 @@ function im2col(col: usize, x: usize, n: i32, c: i32, h: i32, w: i32, fh: i32, f
             const y = y0 + ky;
             if (inside) {
               const s = xc + ((<usize>y * <usize>w + <usize>x0) << 2);
-              for (let kx = 0; kx < fw; kx++) store<f32>(d + (<usize>kx << 2), load<f32>(s + (<usize>kx << 2)));
+              // The book's filters are 3 or 5 wide: straight-line copies, no loop overhead.
+              if (fw == 3) {
+                store<f32>(d, load<f32>(s));
+                store<f32>(d, load<f32>(s, 4), 4);
+                store<f32>(d, load<f32>(s, 8), 8);
+              } else if (fw == 5) {
+                v128.store(d, v128.load(s));
+                store<f32>(d, load<f32>(s, 16), 16);
+              } else {
+                for (let kx = 0; kx < fw; kx++) store<f32>(d + (<usize>kx << 2), load<f32>(s + (<usize>kx << 2)));
+              }
             } else {
               for (let kx = 0; kx < fw; kx++) {
                 const xx = x0 + kx;
@@ -511,6 +587,20 @@ function col2im(dx: usize, col: usize, n: i32, c: i32, h: i32, w: i32, fh: i32, 
         let s = col + ((<usize>((b * oh + oy) * ow + ox) * <usize>cols) << 2);
         const y0 = oy * stride - pad;
         const x0 = ox * stride - pad;
+        if (fw == 3 && y0 >= 0 && x0 >= 0 && y0 + fh <= h && x0 + 3 <= w) {
+          // A window inside the image, 3 wide (the book's usual filter): no bounds checks.
+          for (let ch = 0; ch < c; ch++) {
+            let at = xb + ((<usize>(ch * h + y0) * <usize>w + <usize>x0) << 2);
+            for (let ky = 0; ky < fh; ky++) {
+              store<f32>(at, load<f32>(at) + load<f32>(s));
+              store<f32>(at, load<f32>(at, 4) + load<f32>(s, 4), 4);
+              store<f32>(at, load<f32>(at, 8) + load<f32>(s, 8), 8);
+              s += 12;
+              at += <usize>w << 2;
+            }
+          }
+          continue;
+        }
         for (let ch = 0; ch < c; ch++) {
           const xc = xb + ((<usize>ch * <usize>h * <usize>w) << 2);
           for (let ky = 0; ky < fh; ky++) {
@@ -838,7 +928,7 @@ const GRAIN: i32 = 16384;
 /** How many chunks job `op` is cut into: from its shape only, never from the thread count. */
 function chunkCount(op: i32, s: usize): i32 {
   switch (op) {
-    case 1: return matmulChunks(arg(s, 3), arg(s, 5));
+    case 1: return matmulChunks(arg(s, 3), arg(s, 5), arg(s, 7) != 0);
     case 2: case 12: return min(arg(s, 3), chunksOf(arg(s, 3) * arg(s, 4), GRAIN));
     case 11: return min(arg(s, 2), chunksOf(arg(s, 2) * arg(s, 3), GRAIN));
     case 3: return min((arg(s, 3) + 3) / 4, chunksOf(arg(s, 2) * arg(s, 3), GRAIN));
@@ -875,7 +965,7 @@ function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize): void {
     case 10: mul(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c, C); break;
     case 11: softmax(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c, C); break;
     case 12: softmaxCrossEntropyBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), farg(s, 0), c, C); break;
-    case 13: im2col(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), c, C); break;
+    case 13: im2col(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), c, C, pack); break;
     case 14: col2im(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), c, C); break;
     case 15: maxPool(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), c, C); break;
     case 16: maxPoolBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), c, C); break;
