@@ -3,7 +3,10 @@
 // from data/ (under /data/). Every response carries the cross-origin isolation headers, so the page
 // gets SharedArrayBuffer (shared WebAssembly memory, worker threads).
 //
-//   node web/serve.mjs [--port 8080] [--host 127.0.0.1]     (npm run serve:web; build first)
+//   node web/serve.mjs [--port 8080] [--host 127.0.0.1] [--no-isolation]   (npm run serve:web; build first)
+//
+// --no-isolation leaves the headers out, as a static host that cannot set them would: the page then
+// runs the WASM kernels on one thread.
 //
 // The test (test/browser/) imports startServer and listens on a random port.
 import { createReadStream } from "node:fs";
@@ -45,9 +48,9 @@ function resolvePath(urlPath) {
   return file.startsWith(root.endsWith(sep) ? root : root + sep) ? file : null;
 }
 
-async function handle(request, response) {
+async function handle(request, response, headers) {
   const send = (status, text) => {
-    response.writeHead(status, { ...isolation, "Content-Type": "text/plain; charset=utf-8" });
+    response.writeHead(status, { ...headers, "Content-Type": "text/plain; charset=utf-8" });
     response.end(text);
   };
   if (request.method !== "GET" && request.method !== "HEAD") return send(405, "only GET and HEAD");
@@ -66,7 +69,7 @@ async function handle(request, response) {
   }
   if (!info.isFile()) return send(404, `not a file: ${request.url}`);
   response.writeHead(200, {
-    ...isolation,
+    ...headers,
     "Content-Type": types[extname(file)] ?? "application/octet-stream",
     "Content-Length": info.size,
     "Cache-Control": "no-cache",
@@ -75,11 +78,15 @@ async function handle(request, response) {
   createReadStream(file).pipe(response);
 }
 
-/** Starts the server; port 0 picks a free one. Resolves to its URL and a close function. */
-export function startServer({ port = 0, host = "127.0.0.1" } = {}) {
+/**
+ * Starts the server; port 0 picks a free one. `isolated: false` leaves out the cross-origin
+ * isolation headers. Resolves to its URL and a close function.
+ */
+export function startServer({ port = 0, host = "127.0.0.1", isolated = true } = {}) {
+  const headers = isolated ? isolation : {};
   const server = createServer((request, response) => {
-    handle(request, response).catch((e) => {
-      if (!response.headersSent) response.writeHead(500, isolation);
+    handle(request, response, headers).catch((e) => {
+      if (!response.headersSent) response.writeHead(500, headers);
       response.end(String(e));
     });
   });
@@ -101,6 +108,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     return i >= 0 ? process.argv[i + 1] : fallback;
   };
   const port = Number(option("--port", process.env.PORT ?? 8080));
-  const { url } = await startServer({ port, host: option("--host", "127.0.0.1") });
-  process.stdout.write(`zerodl demo at ${url} (cross-origin isolated; Ctrl-C stops)\n`);
+  const isolated = !process.argv.includes("--no-isolation");
+  const { url } = await startServer({ port, host: option("--host", "127.0.0.1"), isolated });
+  const how = isolated ? "cross-origin isolated" : "not isolated: one thread";
+  process.stdout.write(`zerodl demo at ${url} (${how}; Ctrl-C stops)\n`);
 }

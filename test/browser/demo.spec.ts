@@ -83,48 +83,66 @@ async function train(page: Page, model: string, trainSize: number, epochs: numbe
   return snapshot(page);
 }
 
+/** The demo served (with or without cross-origin isolation) and open in a fresh Chromium profile. */
+interface Session {
+  server: Awaited<ReturnType<typeof startServer>>;
+  context: BrowserContext;
+  page: Page;
+  profile: string;
+  /** Console errors, uncaught page errors and failed requests, as they happen. */
+  errors: string[];
+}
+
+async function openDemo(isolated: boolean): Promise<Session> {
+  if (!haveBundle)
+    throw new Error("web/dist/main.js is missing: run `npm run build:web` (test:browser does)");
+  const server = await startServer({ port: 0, host: "127.0.0.1", isolated });
+  const profile = mkdtempSync(join(tmpdir(), "zerodl-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1000, height: 1150 },
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
+  page.on("requestfailed", (request) => errors.push(`request failed: ${request.url()}`));
+  await page.goto(server.url);
+  return { server, context, page, profile, errors };
+}
+
+async function closeDemo(session: Session | undefined): Promise<void> {
+  if (!session) return;
+  await session.context.close();
+  await session.server.close();
+  rmSync(session.profile, { recursive: true, force: true });
+}
+
 describe.skipIf(!haveChromium)("browser demo (headless Chromium)", () => {
-  let server: Awaited<ReturnType<typeof startServer>>;
-  let context: BrowserContext;
+  let session: Session | undefined;
   let page: Page;
-  let profile: string;
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[] = [];
   let firstLosses: number[] = [];
 
   beforeAll(async () => {
-    if (!haveBundle)
-      throw new Error("web/dist/main.js is missing: run `npm run build:web` (test:browser does)");
-    server = await startServer({ port: 0, host: "127.0.0.1" });
-    profile = mkdtempSync(join(tmpdir(), "zerodl-chromium-"));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1000, height: 1150 },
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on("console", (message) => {
-      if (message.type() === "error") consoleErrors.push(message.text());
-    });
-    page.on("pageerror", (error) => consoleErrors.push(`page error: ${error.message}`));
-    page.on("requestfailed", (request) => consoleErrors.push(`request failed: ${request.url()}`));
-    await page.goto(server.url);
+    session = await openDemo(true);
+    ({ page, errors: consoleErrors } = session);
   });
 
-  afterAll(async () => {
-    await context?.close();
-    await server?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
-  });
+  afterAll(() => closeDemo(session));
 
   it("is cross-origin isolated and names its backend", async () => {
     expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
@@ -288,5 +306,31 @@ describe.skipIf(!haveChromium)("browser demo (headless Chromium)", () => {
 
   it("logged no console errors", () => {
     expect(consoleErrors).toEqual([]);
+  });
+});
+
+describe.skipIf(!haveChromium)("browser demo without cross-origin isolation", () => {
+  let session: Session | undefined;
+
+  beforeAll(async () => {
+    session = await openDemo(false);
+  });
+
+  afterAll(() => closeDemo(session));
+
+  it("runs the WASM kernels on one thread, loads MNIST and trains", async () => {
+    const { page, errors } = session!;
+    expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(false);
+    await page.evaluate(() => (window as unknown as DemoWindow).zerodlDemo.ready);
+    const { backend, data } = await snapshot(page);
+    // No SharedArrayBuffer: the unshared-memory module, no workers.
+    expect(backend).toMatchObject({ name: "wasm", threads: 1, isolated: false });
+    expect(page.workers()).toHaveLength(0);
+    expect(await page.textContent("#isolation")).toBe("not isolated (1 thread)");
+    expect(data?.train).toBe(60000);
+    const { run } = await train(page, "two-layer", 1000, 1);
+    expect(run!.losses).toHaveLength(10);
+    expect(run!.losses.every(Number.isFinite)).toBe(true);
+    expect(errors).toEqual([]);
   });
 });
