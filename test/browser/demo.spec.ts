@@ -1,0 +1,336 @@
+/**
+ * The browser demo (web/) in headless Chromium: MNIST loaded through fetchSource from the demo's
+ * server, a short training run driven by the page's UI, drawing and prediction, no console errors.
+ *
+ * Run with `npm run test:browser` (it builds the bundle first). Needs Debian's Chromium
+ * (`apt-get install -y chromium`); without it the suite is skipped with a message.
+ */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer } from "../../web/serve.mjs";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const haveChromium = existsSync(CHROMIUM);
+const haveBundle = existsSync(new URL("../../web/dist/main.js", import.meta.url));
+if (!haveChromium) {
+  console.warn(`test:browser skipped: no Chromium at ${CHROMIUM} (install it: apt-get install -y chromium)`);
+}
+
+/** What the page's `window.zerodlDemo.snapshot()` returns (web/src/main.ts). */
+interface Snapshot {
+  backend: { name: string; threads: number; isolated: boolean } | null;
+  data: { train: number; test: number; trainLabels: number[]; testLabels: number[]; ms: number } | null;
+  run: {
+    config: { model: string; trainSize: number; epochs: number; batchSize: number };
+    iteration: number;
+    iterations: number;
+    done: boolean;
+    losses: number[];
+    epochs: { epoch: number; trainAcc: number; testAcc: number; loss: number }[];
+    probes: { iteration: number; accuracy: number }[];
+    trainingMs: number;
+  } | null;
+  prediction: { probabilities: number[]; guess: number } | null;
+  input: number[] | null;
+  errors: string[];
+}
+interface Demo {
+  ready: Promise<void>;
+  snapshot(): Snapshot;
+  showTestImage(index: number): number;
+  compareWithReference(n: number): number;
+  testImage(index: number): number[];
+}
+type DemoWindow = Window & { zerodlDemo: Demo };
+
+const snapshot = (page: Page) => page.evaluate(() => (window as unknown as DemoWindow).zerodlDemo.snapshot());
+/** Where screenshots go (web/dist/, ignored by git), to look at after a run. */
+const screenshot = (name: string) => new URL(`../../web/dist/${name}`, import.meta.url).pathname;
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** Pearson correlation of two pixel vectors. */
+function correlation(a: number[], b: number[]): number {
+  const ma = mean(a);
+  const mb = mean(b);
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += (a[i] - ma) * (b[i] - mb);
+    aa += (a[i] - ma) ** 2;
+    bb += (b[i] - mb) ** 2;
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
+/** Trains through the page's controls and waits for the run to finish. */
+async function train(page: Page, model: string, trainSize: number, epochs: number): Promise<Snapshot> {
+  await page.selectOption("#model", model);
+  await page.selectOption("#train-size", String(trainSize));
+  await page.fill("#epochs", String(epochs));
+  await page.click("#train");
+  await page.waitForFunction(
+    () => (window as unknown as DemoWindow).zerodlDemo.snapshot().run?.done === true,
+    null,
+    {
+      timeout: 150_000,
+      polling: 250,
+    },
+  );
+  return snapshot(page);
+}
+
+/** The demo served (with or without cross-origin isolation) and open in a fresh Chromium profile. */
+interface Session {
+  server: Awaited<ReturnType<typeof startServer>>;
+  context: BrowserContext;
+  page: Page;
+  profile: string;
+  /** Console errors, uncaught page errors and failed requests, as they happen. */
+  errors: string[];
+}
+
+async function openDemo(isolated: boolean): Promise<Session> {
+  if (!haveBundle)
+    throw new Error("web/dist/main.js is missing: run `npm run build:web` (test:browser does)");
+  const server = await startServer({ port: 0, host: "127.0.0.1", isolated });
+  const profile = mkdtempSync(join(tmpdir(), "zerodl-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1000, height: 1150 },
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
+  page.on("requestfailed", (request) => errors.push(`request failed: ${request.url()}`));
+  await page.goto(server.url);
+  return { server, context, page, profile, errors };
+}
+
+async function closeDemo(session: Session | undefined): Promise<void> {
+  if (!session) return;
+  await session.context.close();
+  await session.server.close();
+  rmSync(session.profile, { recursive: true, force: true });
+}
+
+describe.skipIf(!haveChromium)("browser demo (headless Chromium)", () => {
+  let session: Session | undefined;
+  let page: Page;
+  let consoleErrors: string[] = [];
+  let firstLosses: number[] = [];
+
+  beforeAll(async () => {
+    session = await openDemo(true);
+    ({ page, errors: consoleErrors } = session);
+  });
+
+  afterAll(() => closeDemo(session));
+
+  it("is cross-origin isolated and names its backend", async () => {
+    expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
+    await page.evaluate(() => (window as unknown as DemoWindow).zerodlDemo.ready);
+    const { backend } = await snapshot(page);
+    expect(backend?.isolated).toBe(true);
+    // Chromium has WebAssembly SIMD, and the isolated page shares the memory with Web Workers: one
+    // thread per core, the page's own included.
+    expect(backend?.name).toBe("wasm");
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    expect(backend?.threads).toBe(cores);
+    expect(page.workers()).toHaveLength(cores - 1);
+    expect(await page.textContent("#backend")).toBe(
+      `backend: wasm SIMD · ${cores} thread${cores > 1 ? "s" : ""}`,
+    );
+  });
+
+  it("switches kernels from the page: reference, then WebAssembly again", async () => {
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    await page.selectOption("#kernels", "reference");
+    await page.waitForFunction(
+      () => document.getElementById("backend")!.textContent === "backend: reference",
+    );
+    expect((await snapshot(page)).backend?.name).toBe("reference");
+    await page.selectOption("#kernels", "wasm");
+    await page.waitForFunction(() => document.getElementById("backend")!.textContent!.includes("wasm"));
+    expect((await snapshot(page)).backend).toMatchObject({ name: "wasm", threads: cores });
+  });
+
+  it("loads MNIST through fetchSource: 60000/10000 images with the published first labels", async () => {
+    const { data, errors } = await snapshot(page);
+    expect(errors).toEqual([]);
+    expect(data?.train).toBe(60000);
+    expect(data?.test).toBe(10000);
+    // The first labels of the original files (train-labels: 5 0 4 1 9 …, t10k-labels: 7 2 1 0 4 …).
+    expect(data?.trainLabels).toEqual([5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
+    expect(data?.testLabels).toEqual([7, 2, 1, 0, 4, 1, 4, 9, 5, 9]);
+    expect(await page.textContent("#data-status")).toContain("60,000 training and 10,000 test images");
+  });
+
+  it("trains TwoLayerNet from the controls: the loss falls and test accuracy rises", async () => {
+    const { run, errors } = await train(page, "two-layer", 10000, 2);
+    expect(errors).toEqual([]);
+    firstLosses = run!.losses;
+    expect(run!.iterations).toBe(200); // 2 epochs of 10000 / 100
+    expect(run!.losses).toHaveLength(200);
+    expect(run!.losses.every(Number.isFinite)).toBe(true);
+    // An untrained 10-class net starts near ln 10 ≈ 2.30.
+    expect(mean(run!.losses.slice(0, 5))).toBeGreaterThan(2.0);
+    expect(mean(run!.losses.slice(-10))).toBeLessThan(0.6 * mean(run!.losses.slice(0, 10)));
+    expect(run!.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    const final = run!.epochs[1];
+    expect(final.testAcc).toBeGreaterThan(0.8); // on the 10,000 test images (chance: 0.1)
+    expect(final.trainAcc).toBeGreaterThan(0.8);
+    expect(run!.probes.length).toBeGreaterThan(0);
+    // The WASM kernels on every thread agree with the reference kernels, in the page.
+    const difference = await page.evaluate(() =>
+      (window as unknown as DemoWindow).zerodlDemo.compareWithReference(500),
+    );
+    expect(difference).toBeLessThan(1e-4);
+    expect(await page.textContent("#progress-text")).toMatch(/^Done: epoch 2\/2 · iteration 200\/200/);
+  });
+
+  it("pauses, resumes and restarts: a restarted run repeats the first one exactly", async () => {
+    // Clicks the pause button from inside the page, in the first frame at which the run has reached
+    // `from` iterations: a click from outside might come only after the whole (fast) run.
+    const pauseAt = (from: number) =>
+      page.evaluate(
+        (from) =>
+          new Promise<number>((resolve) => {
+            const demo = (window as unknown as DemoWindow).zerodlDemo;
+            const check = () => {
+              const iteration = demo.snapshot().run?.iteration ?? 0;
+              if (iteration < from) return void requestAnimationFrame(check);
+              document.getElementById("pause")!.click();
+              resolve(iteration);
+            };
+            check();
+          }),
+        from,
+      );
+    const iteration = async () => (await snapshot(page)).run?.iteration ?? 0;
+    await page.click("#train"); // restart, same settings
+    const paused = await pauseAt(20);
+    expect(paused).toBeLessThan(200);
+    await page.waitForTimeout(300);
+    expect(await iteration()).toBe(paused);
+    expect(await page.textContent("#pause")).toBe("Resume");
+    await page.evaluate(() => document.getElementById("pause")!.click()); // resume
+    const pausedAgain = await pauseAt(paused + 1);
+    expect(pausedAgain).toBeGreaterThan(paused);
+    expect(pausedAgain).toBeLessThan(200);
+    await page.click("#train"); // restart from a paused run
+    await page.waitForFunction(
+      () => (window as unknown as DemoWindow).zerodlDemo.snapshot().run?.done === true,
+    );
+    const { run } = await snapshot(page);
+    // Seeded, and identical for any thread count and any split into frames.
+    expect(run!.losses).toEqual(firstLosses);
+  });
+
+  it("predicts test images put on the pad; the pad's 28×28 input matches the image", async () => {
+    const indices = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+    let right = 0;
+    for (const index of indices) {
+      const result = await page.evaluate((i) => {
+        const demo = (window as unknown as DemoWindow).zerodlDemo;
+        const label = demo.showTestImage(i);
+        return { label, image: demo.testImage(i), snap: demo.snapshot() };
+      }, index);
+      const { prediction, input } = result.snap;
+      expect(input).toHaveLength(784);
+      // Enlarged 10× and brought back by the MNIST-style scaling and centring, the digit is unchanged
+      // (a shift by one pixel would give a correlation near 0.5).
+      expect(correlation(input!, result.image)).toBeGreaterThan(0.99);
+      expect(prediction!.probabilities).toHaveLength(10);
+      expect(mean(prediction!.probabilities) * 10).toBeCloseTo(1, 5);
+      if (prediction!.guess === result.label) right++;
+    }
+    expect(right).toBeGreaterThanOrEqual(9);
+  });
+
+  it("predicts a digit drawn with the mouse: a vertical stroke is a centred 1", async () => {
+    await page.click("#clear");
+    expect((await snapshot(page)).prediction).toBeNull();
+    const box = (await page.locator("#pad").boundingBox())!;
+    // A stroke left of the pad's centre: centring must move it to the middle.
+    const x = box.x + box.width * 0.3;
+    await page.mouse.move(x, box.y + box.height * 0.15);
+    await page.mouse.down();
+    await page.mouse.move(x + box.width * 0.03, box.y + box.height * 0.85, { steps: 12 });
+    await page.mouse.up();
+    await page.waitForFunction(
+      () => (window as unknown as DemoWindow).zerodlDemo.snapshot().prediction !== null,
+    );
+    const { prediction, input } = await snapshot(page);
+    let mass = 0;
+    let cx = 0;
+    let cy = 0;
+    input!.forEach((v, i) => {
+      mass += v;
+      cx += v * (i % 28);
+      cy += v * Math.floor(i / 28);
+    });
+    expect(Math.abs(cx / mass - 14)).toBeLessThan(1);
+    expect(Math.abs(cy / mass - 14)).toBeLessThan(1);
+    expect(prediction!.guess).toBe(1);
+    expect(await page.textContent("#guess")).toBe("1");
+    await page.screenshot({ path: screenshot("demo-trained.png"), fullPage: true });
+  });
+
+  it("trains SimpleConvNet a few steps (selectable network)", async () => {
+    const { run, errors } = await train(page, "simple-conv", 1000, 1);
+    expect(errors).toEqual([]);
+    expect(run!.config.model).toBe("simple-conv");
+    expect(run!.losses).toHaveLength(10);
+    expect(run!.losses.every(Number.isFinite)).toBe(true);
+    expect(mean(run!.losses.slice(-3))).toBeLessThan(mean(run!.losses.slice(0, 3)));
+    await page.screenshot({ path: screenshot("demo-conv.png"), fullPage: true });
+  });
+
+  it("logged no console errors", () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
+
+describe.skipIf(!haveChromium)("browser demo without cross-origin isolation", () => {
+  let session: Session | undefined;
+
+  beforeAll(async () => {
+    session = await openDemo(false);
+  });
+
+  afterAll(() => closeDemo(session));
+
+  it("runs the WASM kernels on one thread, loads MNIST and trains", async () => {
+    const { page, errors } = session!;
+    expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(false);
+    await page.evaluate(() => (window as unknown as DemoWindow).zerodlDemo.ready);
+    const { backend, data } = await snapshot(page);
+    // No SharedArrayBuffer: the unshared-memory module, no workers.
+    expect(backend).toMatchObject({ name: "wasm", threads: 1, isolated: false });
+    expect(page.workers()).toHaveLength(0);
+    expect(await page.textContent("#isolation")).toBe("not isolated (1 thread)");
+    expect(data?.train).toBe(60000);
+    const { run } = await train(page, "two-layer", 1000, 1);
+    expect(run!.losses).toHaveLength(10);
+    expect(run!.losses.every(Number.isFinite)).toBe(true);
+    expect(errors).toEqual([]);
+  });
+});

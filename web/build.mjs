@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// Bundles the browser demo (web/src/main.ts, which imports only zerodl's public API) into
+// web/dist/main.js with esbuild. `npm run build:web`; `--watch` rebuilds on change.
+import * as esbuild from "esbuild";
+import { stat } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
+import process from "node:process";
+import { URL, fileURLToPath } from "node:url";
+
+const webDir = fileURLToPath(new URL(".", import.meta.url));
+
+/**
+ * The library reaches Node built-ins only through dynamic imports that it guards with try/catch
+ * (worker threads, the CPU count). Left external, a browser would try to fetch "node:os" and log a
+ * CORS error; bundled as a module that throws, the import fails quietly and the fallback runs.
+ */
+const nodeBuiltinsUnavailable = {
+  name: "node-builtins-unavailable",
+  setup(build) {
+    build.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: "node-unavailable" }));
+    build.onLoad({ filter: /.*/, namespace: "node-unavailable" }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not available in a browser`)});`,
+      loader: "js",
+    }));
+  },
+};
+
+const options = {
+  entryPoints: [`${webDir}src/main.ts`],
+  outfile: `${webDir}dist/main.js`,
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  target: "es2022",
+  sourcemap: true,
+  minify: !process.argv.includes("--dev"),
+  plugins: [nodeBuiltinsUnavailable],
+  logLevel: "warning",
+};
+
+if (process.argv.includes("--watch")) {
+  const context = await esbuild.context(options);
+  await context.watch();
+  process.stdout.write("build:web: watching web/src and src/ …\n");
+} else {
+  const t0 = performance.now();
+  const result = await esbuild.build({ ...options, metafile: true });
+  const bytes = (await stat(options.outfile)).size;
+  const inputs = Object.keys(result.metafile.inputs).length;
+  process.stdout.write(
+    `build:web: ${inputs} modules → web/dist/main.js (${(bytes / 1024).toFixed(0)} KiB) in ${(performance.now() - t0).toFixed(0)} ms\n`,
+  );
+}

@@ -1,0 +1,407 @@
+/**
+ * The zerodl browser demo: MNIST fetched from the server and verified, a network trained a few
+ * steps per animation frame with a live chart, and a pad to draw digits on.
+ *
+ * Imports only the public API (src/index.ts), as a user's bundle would.
+ */
+import {
+  NDArray,
+  fetchSource,
+  loadMnist,
+  reference,
+  softmax,
+  withKernels,
+  type Mnist,
+  type TrainEvent,
+} from "../../src/index.js";
+import { chooseBackend, type BackendChoice, type BackendInfo } from "./backend.js";
+import { TrainingChart, chartColors } from "./chart.js";
+import { DigitPad, showImage } from "./digit-pad.js";
+import { TrainingRun, recipes, shapeFor, type ModelChoice, type RunConfig } from "./training.js";
+
+/** Time the training may take of each animation frame (the rest is the page's). */
+const FRAME_BUDGET_MS = 25;
+/**
+ * The live accuracy line gets a point after this much training time, or after ten times what the
+ * last point took, whichever is longer: the measurement stays under ~10 % of the training time.
+ */
+const PROBE_EVERY_MS = 100;
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const ui = {
+  backend: $("backend"),
+  isolation: $("isolation"),
+  dataStatus: $("data-status"),
+  kernels: $<HTMLSelectElement>("kernels"),
+  model: $<HTMLSelectElement>("model"),
+  trainSize: $<HTMLSelectElement>("train-size"),
+  epochs: $<HTMLInputElement>("epochs"),
+  batch: $<HTMLInputElement>("batch"),
+  train: $<HTMLButtonElement>("train"),
+  pause: $<HTMLButtonElement>("pause"),
+  recipe: $("recipe"),
+  progress: $<HTMLProgressElement>("progress"),
+  progressText: $("progress-text"),
+  chart: $<HTMLCanvasElement>("chart"),
+  legend: $("legend"),
+  pad: $<HTMLCanvasElement>("pad"),
+  preview: $<HTMLCanvasElement>("preview"),
+  guess: $("guess"),
+  clear: $<HTMLButtonElement>("clear"),
+  sample: $<HTMLButtonElement>("sample"),
+  bars: $("bars"),
+  predictNote: $("predict-note"),
+};
+
+// ---- state ------------------------------------------------------------------------------------
+
+interface EpochResult {
+  epoch: number;
+  trainAcc: number;
+  testAcc: number;
+  loss: number;
+}
+
+const state = {
+  backend: null as BackendInfo | null,
+  mnist: null as Mnist | null,
+  data: null as {
+    train: number;
+    test: number;
+    trainLabels: number[];
+    testLabels: number[];
+    ms: number;
+  } | null,
+  run: null as TrainingRun | null,
+  paused: false,
+  /** Which frame loop may continue: starting, restarting or resuming begins a new one. */
+  loop: 0,
+  losses: [] as number[],
+  epochs: [] as EpochResult[],
+  probes: [] as { iteration: number; accuracy: number }[],
+  trainingMs: 0,
+  sinceProbeMs: 0,
+  probeMs: 0,
+  prediction: null as { probabilities: number[]; guess: number } | null,
+  sampleIndex: 0,
+  errors: [] as string[],
+};
+
+const chart = new TrainingChart(ui.chart);
+const pad = new DigitPad(ui.pad, () => predict());
+ui.legend.innerHTML = [
+  ["loss (moving average)", chartColors.loss],
+  ["test accuracy, 500 images (live)", chartColors.probe],
+  ["train accuracy (epoch)", chartColors.train],
+  ["test accuracy (epoch)", chartColors.test],
+]
+  .map(([text, color]) => `<span style="--c: ${color}">${text}</span>`)
+  .join("");
+
+function fail(where: string, e: unknown): void {
+  const message = `${where}: ${e instanceof Error ? e.message : String(e)}`;
+  state.errors.push(message);
+  console.error(message);
+}
+
+// ---- backend and data ---------------------------------------------------------------------------
+
+// ?backend=reference starts on the reference kernels, ?threads=1 runs one thread (to compare speeds).
+const params = new URLSearchParams(location.search);
+const requestedThreads = Number(params.get("threads")) || undefined;
+
+async function setBackend(choice: BackendChoice): Promise<void> {
+  ui.kernels.disabled = true;
+  ui.kernels.value = choice;
+  try {
+    state.backend = await chooseBackend(choice, requestedThreads);
+  } finally {
+    ui.kernels.disabled = false;
+  }
+  const { name, threads, isolated, note } = state.backend;
+  ui.backend.textContent =
+    name === "wasm" ? `backend: wasm SIMD · ${threads} thread${threads > 1 ? "s" : ""}` : `backend: ${name}`;
+  ui.backend.title = note;
+  ui.backend.classList.toggle("off", name !== "wasm");
+  ui.isolation.textContent = isolated ? "cross-origin isolated" : "not isolated (1 thread)";
+  ui.isolation.classList.toggle("off", !isolated);
+}
+
+async function start(): Promise<void> {
+  await setBackend(params.get("backend") === "reference" ? "reference" : "wasm");
+
+  const t0 = performance.now();
+  // The four original .gz files, fetched relative to this page and checked against their SHA-256.
+  const mnist = await loadMnist({ source: fetchSource("data/mnist/") });
+  const ms = performance.now() - t0;
+  state.mnist = mnist;
+  state.data = {
+    train: mnist.train.labels.length,
+    test: mnist.test.labels.length,
+    trainLabels: Array.from(mnist.train.labels.subarray(0, 10)),
+    testLabels: Array.from(mnist.test.labels.subarray(0, 10)),
+    ms,
+  };
+  ui.dataStatus.textContent =
+    `${state.data.train.toLocaleString("en")} training and ${state.data.test.toLocaleString("en")} test images, ` +
+    `fetched, verified (SHA-256) and decoded in ${(ms / 1000).toFixed(1)} s.`;
+  ui.train.disabled = false;
+  ui.sample.disabled = false;
+}
+
+// ---- training -----------------------------------------------------------------------------------
+
+function readConfig(): RunConfig {
+  const clamp = (v: number, lo: number, hi: number, fallback: number) =>
+    Number.isFinite(v) ? Math.min(hi, Math.max(lo, Math.round(v))) : fallback;
+  return {
+    model: ui.model.value as ModelChoice,
+    trainSize: Number(ui.trainSize.value),
+    epochs: clamp(Number(ui.epochs.value), 1, 20, 2),
+    batchSize: clamp(Number(ui.batch.value), 1, 1000, 100),
+    seed: 1,
+  };
+}
+
+function showRecipe(): void {
+  const recipe = recipes[ui.model.value as ModelChoice];
+  ui.recipe.textContent = `${recipe.label}, ${recipe.optimizer}; tested on the first ${recipe.testSize.toLocaleString("en")} test images.`;
+}
+
+function onEvent(event: TrainEvent): void {
+  if (event.type === "iteration") {
+    state.losses.push(event.loss);
+    chart.addLoss(event.loss);
+  } else {
+    const { epoch, trainAcc, testAcc, loss } = event;
+    state.epochs.push({ epoch, trainAcc, testAcc, loss });
+    const iteration = state.run?.iteration ?? 0;
+    chart.addAccuracy("train", iteration, trainAcc);
+    chart.addAccuracy("test", iteration, testAcc);
+  }
+}
+
+function startTraining(): void {
+  if (!state.mnist) return;
+  const config = readConfig();
+  state.run = new TrainingRun(config, state.mnist, onEvent);
+  state.paused = false;
+  state.losses = [];
+  state.epochs = [];
+  state.probes = [];
+  state.trainingMs = 0;
+  state.sinceProbeMs = 0;
+  state.probeMs = 0;
+  chart.reset(state.run.trainer.iterations);
+  ui.pause.disabled = false;
+  ui.pause.textContent = "Pause";
+  ui.train.textContent = "Restart";
+  ui.progress.max = state.run.trainer.iterations;
+  startLoop();
+}
+
+function startLoop(): void {
+  const loop = ++state.loop;
+  const next = () => {
+    if (loop === state.loop && !state.paused && frame()) requestAnimationFrame(next);
+  };
+  requestAnimationFrame(next);
+}
+
+/** One frame of training; false when the run is over (finished or failed). */
+function frame(): boolean {
+  const run = state.run;
+  if (!run) return false;
+  try {
+    let phase = "training";
+    if (state.sinceProbeMs >= Math.max(PROBE_EVERY_MS, 10 * state.probeMs)) {
+      // A frame of its own: the probe can take as long as a few training steps.
+      state.sinceProbeMs = 0;
+      probe(run);
+    } else {
+      const t0 = performance.now();
+      phase = run.advance(FRAME_BUDGET_MS).state;
+      const spent = performance.now() - t0;
+      state.trainingMs += spent;
+      state.sinceProbeMs += spent;
+    }
+    showProgress(run, phase);
+    chart.draw();
+    if (run.done) {
+      probe(run);
+      chart.draw();
+      ui.pause.disabled = true;
+      return false;
+    }
+    return true;
+  } catch (e) {
+    fail("training", e);
+    ui.progressText.textContent = `Training stopped: ${(e as Error).message}`;
+    ui.pause.disabled = true;
+    return false;
+  }
+}
+
+function probe(run: TrainingRun): void {
+  const t0 = performance.now();
+  const accuracy = run.probeAccuracy();
+  state.probeMs = performance.now() - t0;
+  state.probes.push({ iteration: run.iteration, accuracy });
+  chart.addAccuracy("probe", run.iteration, accuracy);
+  if (!pad.empty) predict();
+}
+
+function showProgress(run: TrainingRun, phase: string): void {
+  const { trainer } = run;
+  const epoch = Math.min(trainer.epochs, Math.floor((run.iteration - 1) / trainer.iterationsPerEpoch) + 1);
+  const last = state.losses.at(-1);
+  const perSecond = run.iteration / (state.trainingMs / 1000);
+  const parts = [
+    `epoch ${Math.max(1, epoch)}/${trainer.epochs}`,
+    `iteration ${run.iteration}/${trainer.iterations}`,
+    last === undefined ? "" : `loss ${last.toFixed(3)}`,
+    Number.isFinite(perSecond) ? `${perSecond.toFixed(1)} it/s` : "",
+  ];
+  const lastEpoch = state.epochs.at(-1);
+  if (lastEpoch) {
+    parts.push(
+      `train ${pct(lastEpoch.trainAcc)}, test ${pct(lastEpoch.testAcc)} after epoch ${lastEpoch.epoch}`,
+    );
+  }
+  const prefix = run.done ? "Done: " : phase === "evaluating" ? "Evaluating accuracy… " : "";
+  ui.progress.value = run.iteration;
+  ui.progressText.textContent = prefix + parts.filter(Boolean).join(" · ");
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+
+ui.train.addEventListener("click", startTraining);
+ui.pause.addEventListener("click", () => {
+  state.paused = !state.paused;
+  ui.pause.textContent = state.paused ? "Resume" : "Pause";
+  if (!state.paused) startLoop();
+});
+ui.model.addEventListener("change", () => {
+  // The last epoch measures accuracy on every training image: for the convolutional net, 60,000
+  // would freeze the page for many seconds at the end.
+  if (ui.model.value === "simple-conv" && ui.trainSize.value === "60000") ui.trainSize.value = "10000";
+  showRecipe();
+});
+// Switching takes effect at the next kernel call, even in the middle of a run.
+ui.kernels.addEventListener("change", () => {
+  setBackend(ui.kernels.value as BackendChoice).catch((e) => fail("backend", e));
+});
+showRecipe();
+
+// ---- drawing and prediction ---------------------------------------------------------------------
+
+ui.bars.innerHTML = Array.from(
+  { length: 10 },
+  (_, d) => `<b>${d}</b><div class="bar" id="bar-${d}"><i></i></div><span id="p-${d}">–</span>`,
+).join("");
+
+function predict(): void {
+  const input = pad.input();
+  showImage(ui.preview, input ?? new Float32Array(784));
+  const model = state.run?.model;
+  if (!input || !model) {
+    state.prediction = null;
+    showPrediction(null);
+    ui.predictNote.textContent = model ? "Draw a digit." : "Train a network, then draw.";
+    return;
+  }
+  try {
+    const scores = model.predict(shapeFor(model, NDArray.from(input, [1, 784])));
+    const probabilities = Array.from(softmax(scores).data);
+    const guess = probabilities.indexOf(Math.max(...probabilities));
+    state.prediction = { probabilities, guess };
+    showPrediction(state.prediction);
+    ui.predictNote.textContent = `Predicted by the network${state.run?.done ? "" : " as it trains"}.`;
+  } catch (e) {
+    fail("predict", e);
+  }
+}
+
+function showPrediction(prediction: { probabilities: number[]; guess: number } | null): void {
+  ui.guess.textContent = prediction ? String(prediction.guess) : "–";
+  for (let d = 0; d < 10; d++) {
+    const p = prediction?.probabilities[d] ?? 0;
+    const bar = $(`bar-${d}`);
+    bar.classList.toggle("top", prediction?.guess === d);
+    (bar.firstElementChild as HTMLElement).style.width = `${(100 * p).toFixed(1)}%`;
+    $(`p-${d}`).textContent = prediction ? pct(p) : "–";
+  }
+}
+
+/** Puts test image `index` on the pad, enlarged as if drawn. */
+function showTestImage(index: number): number {
+  const test = state.mnist!.test;
+  pad.showImage(test.x.data.subarray(index * 784, (index + 1) * 784));
+  predict();
+  return test.labels[index];
+}
+
+ui.clear.addEventListener("click", () => {
+  pad.clear();
+  predict();
+});
+ui.sample.addEventListener("click", () => {
+  // Steps through the test set in a fixed order that mixes the classes.
+  const label = showTestImage(state.sampleIndex);
+  ui.predictNote.textContent += ` (test image #${state.sampleIndex}, labelled ${label})`;
+  state.sampleIndex = (state.sampleIndex + 997) % state.mnist!.test.labels.length;
+});
+showPrediction(null);
+
+// ---- a handle for tests and the console ---------------------------------------------------------
+
+const ready = start().catch((e) => {
+  fail("loading", e);
+  ui.dataStatus.textContent = `Could not load MNIST: ${(e as Error).message}`;
+});
+
+declare global {
+  interface Window {
+    zerodlDemo: unknown;
+  }
+}
+
+window.zerodlDemo = {
+  ready,
+  /** A JSON-friendly picture of the page's state. */
+  snapshot: () => {
+    const input = pad.input();
+    return {
+      backend: state.backend,
+      data: state.data,
+      run: state.run && {
+        config: state.run.config,
+        iteration: state.run.iteration,
+        iterations: state.run.trainer.iterations,
+        done: state.run.done,
+        losses: state.losses,
+        epochs: state.epochs,
+        probes: state.probes,
+        trainingMs: state.trainingMs,
+      },
+      prediction: state.prediction,
+      input: input && Array.from(input),
+      errors: state.errors,
+    };
+  },
+  showTestImage,
+  /**
+   * The largest difference between the trained model's scores for the first n test images from the
+   * kernels in use and from the reference kernels (the specification).
+   */
+  compareWithReference: (n: number) => {
+    const model = state.run!.model;
+    const x = shapeFor(model, state.mnist!.test.x.sliceRows(0, n));
+    const fast = model.predict(x).data;
+    const spec = withKernels(reference, () => model.predict(x)).data;
+    let worst = 0;
+    for (let i = 0; i < fast.length; i++) worst = Math.max(worst, Math.abs(fast[i] - spec[i]));
+    return worst;
+  },
+  testImage: (index: number) => Array.from(state.mnist!.test.x.data.subarray(index * 784, (index + 1) * 784)),
+};
