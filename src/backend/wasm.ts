@@ -103,6 +103,8 @@ function defaultThreads(): number {
 }
 
 async function cpuCount(): Promise<number> {
+  // Not Node: a browser would try to fetch "node:os" (and log the failure).
+  if (typeof process === "undefined" || !process.versions?.node) return defaultThreads();
   try {
     const specifier = "node:os"; // a variable, so browser bundlers leave it alone
     const os = (await import(/* @vite-ignore */ specifier)) as typeof import("node:os");
