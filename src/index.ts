@@ -14,3 +14,8 @@ export * from "./layers/index.js";
 // (the book-style numericalGradient(f, x) comes from functions.js; gradcheck's closure form is used inside checkGradients)
 export { compareClose, assertAllClose, randomUpstream, dot, type CloseReport } from "./testing/gradcheck.js";
 export * from "./testing/layer-gradcheck.js";
+// models branch (chapters 6–8): initializers, optimizers, networks, training
+export * from "./init.js";
+export * from "./optimizers/index.js";
+export * from "./models/index.js";
+export * from "./train/trainer.js";

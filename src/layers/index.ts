@@ -10,3 +10,6 @@ export * from "./identity-with-loss.js";
 export * from "./dropout.js";
 export * from "./batch-normalization.js";
 export * from "./flatten.js";
+export * from "./convolution.js";
+export * from "./pooling.js";
+export * from "./lrn.js";

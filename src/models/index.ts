@@ -1,0 +1,11 @@
+export * from "./model.js";
+export { specOptions } from "./spec.js";
+export * from "./layer-spec.js";
+export * from "./sequential.js";
+export * from "./two-layer-net.js";
+export * from "./multi-layer-net.js";
+export * from "./multi-layer-net-extend.js";
+export * from "./simple-conv-net.js";
+export * from "./deep-conv-net.js";
+export * from "./lenet.js";
+export * from "./alexnet.js";

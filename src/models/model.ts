@@ -1,0 +1,86 @@
+import { unknownOption } from "../errors.js";
+import type { Mode, Param } from "../layers/layer.js";
+import type { DType, Labels, NDArray } from "../ndarray.js";
+import type { Rng } from "../rng.js";
+import { AlexNet, type AlexNetSpec } from "./alexnet.js";
+import { DeepConvNet, type DeepConvNetSpec } from "./deep-conv-net.js";
+import { LeNet, type LeNetSpec } from "./lenet.js";
+import { MultiLayerNetExtend, type MultiLayerNetExtendSpec } from "./multi-layer-net-extend.js";
+import { MultiLayerNet, type MultiLayerNetSpec } from "./multi-layer-net.js";
+import { Sequential, type SequentialSpec } from "./sequential.js";
+import { SimpleConvNet, type SimpleConvNetSpec } from "./simple-conv-net.js";
+import { TwoLayerNet, type TwoLayerNetSpec } from "./two-layer-net.js";
+
+/** A classifier the Trainer can train and the CLI can save, load and run. */
+export interface Model {
+  readonly params: readonly Param[];
+  /** JSON-serializable architecture (saved in model files): `createModel(spec)` rebuilds it. */
+  readonly spec: ModelSpec;
+  /** Scores (N, classes); "eval" by default (dropout off, batch norm on running statistics). */
+  predict(x: NDArray, mode?: Mode): NDArray;
+  /** Forward incl. weight decay; "train" by default. */
+  loss(x: NDArray, t: Labels, mode?: Mode): number;
+  /** After loss(): fills every param.grad. */
+  backward(): void;
+  /** The fraction of samples classified right, in eval mode, `batchSize` samples at a time. */
+  accuracy(x: NDArray, t: Labels, batchSize?: number): number;
+}
+
+export type ModelKind =
+  | "two-layer"
+  | "multi-layer"
+  | "multi-layer-extend"
+  | "simple-conv"
+  | "deep-conv"
+  | "lenet"
+  | "alexnet"
+  | "sequential";
+export const modelKinds: readonly ModelKind[] = [
+  "two-layer",
+  "multi-layer",
+  "multi-layer-extend",
+  "simple-conv",
+  "deep-conv",
+  "lenet",
+  "alexnet",
+  "sequential",
+];
+
+export type ModelSpec = {
+  kind: ModelKind;
+  /** One sample's shape, without the batch axis: [784] or [1, 28, 28]. */
+  inputShape: number[];
+  /** The number of classes. */
+  outputSize: number;
+  [option: string]: unknown;
+};
+
+/**
+ * Rebuilds a model from its spec (e.g. read from a model file), with fresh weights from `rng`.
+ * An unknown kind or option is an error that lists the valid ones.
+ */
+export function createModel(spec: ModelSpec, rng: Rng, dtype: DType = "float32"): Model {
+  const kind: ModelKind = spec.kind;
+  switch (kind) {
+    case "two-layer":
+      return TwoLayerNet.fromSpec(spec as TwoLayerNetSpec, rng, dtype);
+    case "multi-layer":
+      return MultiLayerNet.fromSpec(spec as MultiLayerNetSpec, rng, dtype);
+    case "multi-layer-extend":
+      return MultiLayerNetExtend.fromSpec(spec as MultiLayerNetExtendSpec, rng, dtype);
+    case "simple-conv":
+      return SimpleConvNet.fromSpec(spec as SimpleConvNetSpec, rng, dtype);
+    case "deep-conv":
+      return DeepConvNet.fromSpec(spec as DeepConvNetSpec, rng, dtype);
+    case "lenet":
+      return LeNet.fromSpec(spec as LeNetSpec, rng, dtype);
+    case "alexnet":
+      return AlexNet.fromSpec(spec as AlexNetSpec, rng, dtype);
+    case "sequential":
+      return Sequential.fromLayerSpecs(spec as SequentialSpec, rng, dtype);
+    default: {
+      const unknown: never = kind;
+      throw unknownOption("model kind", unknown, modelKinds);
+    }
+  }
+}

@@ -1,0 +1,194 @@
+import { OptionError } from "../errors.js";
+import type { Layer, LossLayer, Mode, Param } from "../layers/layer.js";
+import { SoftmaxWithLoss } from "../layers/softmax-with-loss.js";
+import type { DType, Labels, NDArray } from "../ndarray.js";
+import { kernels } from "../backend/index.js";
+import type { Rng } from "../rng.js";
+import { numericalGradient } from "../testing/gradcheck.js";
+import { buildLayers, type LayerSpec } from "./layer-spec.js";
+import type { Model, ModelSpec } from "./model.js";
+import { specOptions } from "./spec.js";
+
+export interface SequentialOptions {
+  /** L2 weight decay λ: ½λΣW² joins the loss and λW each W's gradient (book §6.4.1). */
+  weightDecayLambda?: number;
+  /** The architecture these layers were built from, so the model can be saved and rebuilt. */
+  spec?: ModelSpec;
+}
+
+/** A "sequential" spec: any stack of layers, then SoftmaxWithLoss. */
+export type SequentialSpec = {
+  kind: "sequential";
+  inputShape: number[];
+  outputSize: number;
+  layers: LayerSpec[];
+  weightDecayLambda?: number;
+};
+
+/**
+ * A stack of layers and a loss layer: the structure of every network in the book.
+ *
+ * Params are the layers' own, renamed the book's way — W1, b1, W2, …, gamma1, beta1 — by counting
+ * each name through the stack, so `params` reads like the book's `network.params` dict and model
+ * files get unique names. Weight decay applies to every param a layer calls "W" (Affine and
+ * Convolution weights), as the book's MultiLayerNet does.
+ */
+export class Sequential implements Model {
+  readonly layers: readonly Layer[];
+  readonly lossLayer: LossLayer;
+  readonly params: readonly Param[];
+  readonly weightDecayLambda: number;
+  readonly #decayed: readonly Param[];
+  readonly #spec: ModelSpec | undefined;
+
+  constructor(
+    layers: readonly Layer[],
+    lossLayer: LossLayer = new SoftmaxWithLoss(),
+    options: SequentialOptions = {},
+  ) {
+    const { weightDecayLambda = 0, spec } = options;
+    if (!(weightDecayLambda >= 0) || !Number.isFinite(weightDecayLambda)) {
+      throw new OptionError(`weightDecayLambda must be a finite number ≥ 0, got ${weightDecayLambda}`);
+    }
+    this.layers = layers;
+    this.lossLayer = lossLayer;
+    this.weightDecayLambda = weightDecayLambda;
+    this.#spec = spec;
+    const counts = new Map<string, number>();
+    const params: Param[] = [];
+    const decayed: Param[] = [];
+    for (const layer of layers) {
+      for (const p of layer.params) {
+        const k = (counts.get(p.name) ?? 0) + 1;
+        counts.set(p.name, k);
+        const view = renamed(p, `${p.name}${k}`);
+        params.push(view);
+        if (p.name === "W") decayed.push(view);
+      }
+    }
+    this.params = params;
+    this.#decayed = decayed;
+  }
+
+  /** Builds the layers a "sequential" spec lists (weights from `rng`), then SoftmaxWithLoss. */
+  static fromLayerSpecs(spec: SequentialSpec, rng: Rng, dtype: DType = "float32"): Sequential {
+    const { inputShape, outputSize, layers, weightDecayLambda } = specOptions(spec, "sequential", [
+      "layers",
+      "weightDecayLambda",
+    ]);
+    if (!Array.isArray(layers))
+      throw new OptionError(`sequential model spec: layers must be a list of layer specs`);
+    const built = buildLayers(inputShape, layers, rng, dtype);
+    if (built.outputShape.length !== 1 || built.outputShape[0] !== outputSize) {
+      throw new OptionError(
+        `sequential model spec: the layers end in samples of shape (${built.outputShape.join(", ")}), not the ${outputSize} class scores of outputSize`,
+      );
+    }
+    return new Sequential(built.layers, new SoftmaxWithLoss(), {
+      weightDecayLambda,
+      spec: structuredClone(spec),
+    });
+  }
+
+  get spec(): ModelSpec {
+    if (this.#spec === undefined) {
+      throw new Error(
+        "this Sequential was built from layer objects, so it has no spec to save; build it from a spec with Sequential.fromLayerSpecs",
+      );
+    }
+    return this.#spec;
+  }
+
+  predict(x: NDArray, mode: Mode = "eval"): NDArray {
+    let y = x;
+    for (const layer of this.layers) y = layer.forward(y, mode);
+    return y;
+  }
+
+  loss(x: NDArray, t: Labels, mode: Mode = "train"): number {
+    const data = this.lossLayer.forward(this.predict(x, mode), t);
+    return data + this.#weightDecay();
+  }
+
+  backward(): void {
+    let dout = this.lossLayer.backward();
+    for (let i = this.layers.length - 1; i >= 0; i--) dout = this.layers[i].backward(dout);
+    const lambda = this.weightDecayLambda;
+    if (lambda === 0) return;
+    for (const p of this.#decayed) {
+      // dW += λW, in place: the grad array is the one this backward just made.
+      const grad = p.grad as NDArray;
+      kernels().axpby(grad.data, 1, grad.data, lambda, p.value.data);
+    }
+  }
+
+  accuracy(x: NDArray, t: Labels, batchSize = 100): number {
+    const n = x.shape[0];
+    if (t.length !== n) throw new RangeError(`accuracy: ${n} samples but ${t.length} labels`);
+    if (!(Number.isInteger(batchSize) && batchSize > 0))
+      throw new RangeError(`accuracy: batchSize ${batchSize}`);
+    let correct = 0;
+    for (let start = 0; start < n; start += batchSize) {
+      const end = Math.min(n, start + batchSize);
+      const scores = this.predict(x.sliceRows(start, end), "eval"); // (B, classes)
+      const classes = scores.shape[1];
+      for (let i = 0; i < end - start; i++) {
+        if (argmax(scores.data, i * classes, classes) === t[start + i]) correct++;
+      }
+    }
+    return n === 0 ? 0 : correct / n;
+  }
+
+  /** The book's `gradient(x, t)`: loss and backward, then each param's gradient by name. */
+  gradient(x: NDArray, t: Labels): Record<string, NDArray> {
+    this.loss(x, t);
+    this.backward();
+    return Object.fromEntries(this.params.map((p) => [p.name, p.grad as NDArray]));
+  }
+
+  /**
+   * The book's `numerical_gradient(x, t)`: central differences of the loss for every weight —
+   * slow (two forward passes per weight) and only meaningful in float64; for gradient checks.
+   */
+  numericalGradient(x: NDArray, t: Labels, h = 1e-4): Record<string, NDArray> {
+    return Object.fromEntries(
+      this.params.map((p) => [p.name, numericalGradient(() => this.loss(x, t), p.value, h)]),
+    );
+  }
+
+  /** ½λΣW² over every weight matrix and filter bank. */
+  #weightDecay(): number {
+    if (this.weightDecayLambda === 0) return 0;
+    let sum = 0;
+    for (const p of this.#decayed) {
+      const w = p.value.data;
+      for (let i = 0; i < w.length; i++) sum += w[i] * w[i];
+    }
+    return 0.5 * this.weightDecayLambda * sum;
+  }
+}
+
+/** A Param under another name that reads and writes the layer's own value and grad. */
+function renamed(p: Param, name: string): Param {
+  return {
+    name,
+    get value() {
+      return p.value;
+    },
+    set value(v: NDArray) {
+      p.value = v;
+    },
+    get grad() {
+      return p.grad;
+    },
+    set grad(g: NDArray | null) {
+      p.grad = g;
+    },
+  };
+}
+
+function argmax(data: ArrayLike<number>, offset: number, length: number): number {
+  let best = 0;
+  for (let j = 1; j < length; j++) if (data[offset + j] > data[offset + best]) best = j;
+  return best;
+}

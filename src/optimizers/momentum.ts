@@ -1,0 +1,29 @@
+import { kernels } from "../backend/index.js";
+import type { Param } from "../layers/layer.js";
+import type { Optimizer } from "./optimizer.js";
+import { ParamState, checkPositive, checkRate, gradOf } from "./state.js";
+
+export interface MomentumOptions {
+  /** Learning rate η (book default 0.01). */
+  lr?: number;
+  /** α, the share of the velocity kept each step (book default 0.9). */
+  momentum?: number;
+}
+
+/** Momentum (book §6.1.4): v ← αv − η·∂L/∂W; W ← W + v. */
+export class Momentum implements Optimizer {
+  readonly lr: number;
+  readonly momentum: number;
+  readonly #v = new ParamState();
+
+  constructor({ lr = 0.01, momentum = 0.9 }: MomentumOptions = {}) {
+    this.lr = checkPositive("Momentum lr", lr);
+    this.momentum = checkRate("Momentum momentum", momentum);
+  }
+
+  step(params: readonly Param[]): void {
+    for (const p of params) {
+      kernels().momentumUpdate(p.value.data, this.#v.get(p), gradOf(p), this.lr, this.momentum);
+    }
+  }
+}

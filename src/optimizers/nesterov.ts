@@ -1,0 +1,29 @@
+import { kernels } from "../backend/index.js";
+import type { Param } from "../layers/layer.js";
+import type { MomentumOptions } from "./momentum.js";
+import type { Optimizer } from "./optimizer.js";
+import { ParamState, checkPositive, checkRate, gradOf } from "./state.js";
+
+export type NesterovOptions = MomentumOptions;
+
+/**
+ * Nesterov's accelerated gradient (book §6.1.7's reference code), in the form that needs the
+ * gradient at W only: W ← W + α²v − (1+α)·η·∂L/∂W, then v ← αv − η·∂L/∂W. It equals Momentum
+ * that looks one step ahead along v before taking the gradient.
+ */
+export class Nesterov implements Optimizer {
+  readonly lr: number;
+  readonly momentum: number;
+  readonly #v = new ParamState();
+
+  constructor({ lr = 0.01, momentum = 0.9 }: NesterovOptions = {}) {
+    this.lr = checkPositive("Nesterov lr", lr);
+    this.momentum = checkRate("Nesterov momentum", momentum);
+  }
+
+  step(params: readonly Param[]): void {
+    for (const p of params) {
+      kernels().nesterovUpdate(p.value.data, this.#v.get(p), gradOf(p), this.lr, this.momentum);
+    }
+  }
+}

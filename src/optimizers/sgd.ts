@@ -1,0 +1,22 @@
+import { kernels } from "../backend/index.js";
+import type { Param } from "../layers/layer.js";
+import type { Optimizer } from "./optimizer.js";
+import { checkPositive, gradOf } from "./state.js";
+
+export interface SGDOptions {
+  /** Learning rate η (book default 0.01). */
+  lr?: number;
+}
+
+/** Stochastic gradient descent (book §6.1.2): W ← W − η·∂L/∂W. */
+export class SGD implements Optimizer {
+  readonly lr: number;
+
+  constructor({ lr = 0.01 }: SGDOptions = {}) {
+    this.lr = checkPositive("SGD lr", lr);
+  }
+
+  step(params: readonly Param[]): void {
+    for (const p of params) kernels().sgdUpdate(p.value.data, gradOf(p), this.lr);
+  }
+}

@@ -1,0 +1,231 @@
+import { describe, expect, it } from "vitest";
+import type { Dataset } from "../data/dataset.js";
+import type { Mode } from "../layers/layer.js";
+import type { Model } from "../models/model.js";
+import { TwoLayerNet } from "../models/two-layer-net.js";
+import { NDArray, type Labels } from "../ndarray.js";
+import { SGD } from "../optimizers/sgd.js";
+import { Rng } from "../rng.js";
+import { Trainer, type TrainEvent, type TrainerOptions } from "./trainer.js";
+
+/** Three separable 2-D blobs around (±2, 0) and (0, 2), `n` samples each. */
+function blobs(n: number, rng: Rng): Dataset {
+  const centers = [
+    [-2, 0],
+    [2, 0],
+    [0, 2],
+  ];
+  const x = NDArray.zeros([3 * n, 2]);
+  const labels = new Int32Array(3 * n);
+  for (let i = 0; i < 3 * n; i++) {
+    const c = i % 3;
+    x.data[2 * i] = centers[c][0] + 0.5 * rng.normal();
+    x.data[2 * i + 1] = centers[c][1] + 0.5 * rng.normal();
+    labels[i] = c;
+  }
+  return { x, labels };
+}
+
+/** Sample i has the single feature i, so a batch shows which samples it holds. */
+function indexed(n: number): Dataset {
+  const x = NDArray.zeros([n, 1]);
+  for (let i = 0; i < n; i++) x.data[i] = i;
+  return { x, labels: Int32Array.from({ length: n }, (_, i) => i % 2) };
+}
+
+/** Wraps a model to count calls, record accuracy sample sizes, and optionally return NaN. */
+class SpyModel implements Model {
+  lossCalls = 0;
+  accuracySizes: number[] = [];
+  constructor(
+    readonly inner: Model,
+    readonly nanAtCall = 0,
+  ) {}
+  get params() {
+    return this.inner.params;
+  }
+  get spec() {
+    return this.inner.spec;
+  }
+  predict(x: NDArray, mode?: Mode) {
+    return this.inner.predict(x, mode);
+  }
+  loss(x: NDArray, t: Labels, mode?: Mode) {
+    this.lossCalls++;
+    const loss = this.inner.loss(x, t, mode);
+    return this.lossCalls === this.nanAtCall ? NaN : loss;
+  }
+  backward() {
+    this.inner.backward();
+  }
+  accuracy(x: NDArray, t: Labels, batchSize?: number) {
+    this.accuracySizes.push(x.shape[0]);
+    return this.inner.accuracy(x, t, batchSize);
+  }
+}
+
+function tinyNet(inputSize = 1, seed = 0): TwoLayerNet {
+  return new TwoLayerNet({ inputSize, hiddenSize: 4, outputSize: 2, weightInitStd: 0.1 }, new Rng(seed));
+}
+
+function trainer(overrides: Partial<TrainerOptions> = {}): Trainer {
+  const data = indexed(10);
+  return new Trainer({
+    model: tinyNet(),
+    optimizer: new SGD({ lr: 0.01 }),
+    train: data,
+    test: data,
+    epochs: 2,
+    batchSize: 4,
+    rng: new Rng(1),
+    ...overrides,
+  });
+}
+
+const summary = (events: TrainEvent[]) =>
+  events.map((e) =>
+    e.type === "iteration" ? `it${e.iteration}/${e.iterations}@${e.epoch}` : `epoch${e.epoch}`,
+  );
+
+describe("Trainer", () => {
+  it("yields an event per iteration and per epoch, the last batch of a pass smaller", () => {
+    const batchSizes: number[] = [];
+    const t = trainer({ augment: (x) => (batchSizes.push(x.shape[0]), x) });
+    expect(summary([...t.steps()])).toEqual([
+      "it1/6@1",
+      "it2/6@1",
+      "it3/6@1",
+      "epoch1",
+      "it4/6@2",
+      "it5/6@2",
+      "it6/6@2",
+      "epoch2",
+    ]);
+    expect(batchSizes).toEqual([4, 4, 2, 4, 4, 2]);
+  });
+
+  it("shuffles: each epoch visits every sample once, in a new order", () => {
+    const seen: number[][] = [[], []];
+    let epoch = 0;
+    const t = trainer({
+      augment: (x) => {
+        seen[Math.floor(epoch++ / 3)].push(...x.data);
+        return x;
+      },
+    });
+    t.run();
+    for (const order of seen)
+      expect([...order].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(seen[0]).not.toEqual(seen[1]);
+  });
+
+  it("samples with replacement as the book: ceil(N/batch) full batches per epoch", () => {
+    const counts = new Array<number>(10).fill(0);
+    const sizes: number[] = [];
+    const t = trainer({
+      sampling: "replacement",
+      epochs: 3,
+      augment: (x) => {
+        sizes.push(x.shape[0]);
+        for (const v of x.data) counts[v]++;
+        return x;
+      },
+    });
+    const events = [...t.steps()];
+    expect(events.filter((e) => e.type === "iteration")).toHaveLength(9);
+    expect(sizes).toEqual(Array(9).fill(4));
+    // 36 draws from 10 samples: with replacement, some samples come up more often than others.
+    expect(counts.reduce((a, b) => a + b)).toBe(36);
+    expect(Math.max(...counts) - Math.min(...counts)).toBeGreaterThan(1);
+  });
+
+  it("stops after `iterations` when given, ending the cut-short epoch with its evaluation", () => {
+    const t = trainer({ iterations: 5, epochs: 1 });
+    expect(t.epochs).toBe(2);
+    expect(summary([...t.steps()])).toEqual([
+      "it1/5@1",
+      "it2/5@1",
+      "it3/5@1",
+      "epoch1",
+      "it4/5@2",
+      "it5/5@2",
+      "epoch2",
+    ]);
+  });
+
+  it("logs the loss the training step computed: one loss() per iteration, no extra forward", () => {
+    const spy = new SpyModel(tinyNet());
+    const history = trainer({ model: spy, epochs: 3 }).run();
+    expect(spy.lossCalls).toBe(9);
+    expect(history.loss).toHaveLength(9);
+    expect(history.trainAcc).toHaveLength(3);
+    expect(history.testAcc).toHaveLength(3);
+    expect(history.valAcc).toBeUndefined();
+  });
+
+  it("evaluates on the first evalSampleSize samples, and on everything at the last epoch", () => {
+    const spy = new SpyModel(tinyNet());
+    const data = indexed(10);
+    trainer({ model: spy, epochs: 2, evalSampleSize: 3, validation: data }).run();
+    expect(spy.accuracySizes).toEqual([3, 3, 3, 10, 10, 10]);
+  });
+
+  it("reports validation accuracy per epoch", () => {
+    const history = trainer({ validation: indexed(6) }).run();
+    expect(history.valAcc).toHaveLength(2);
+  });
+
+  it("stops with an error naming the iteration and epoch when the loss is not finite", () => {
+    const spy = new SpyModel(tinyNet(), 5);
+    expect(() => trainer({ model: spy }).run()).toThrow(/loss is NaN at iteration 5 of 6 \(epoch 2\)/);
+    // A learning rate far too large diverges for real.
+    const rng = new Rng(3);
+    const data = blobs(30, rng);
+    const huge = new Trainer({
+      model: new TwoLayerNet({ inputSize: 2, hiddenSize: 20, outputSize: 3, weightInitStd: 1 }, rng),
+      optimizer: new SGD({ lr: 1e30 }),
+      train: data,
+      test: data,
+      epochs: 50,
+      batchSize: 10,
+      rng,
+    });
+    expect(() => huge.run()).toThrow(
+      /training diverged: loss is (NaN|Infinity) at iteration \d+ of 450 \(epoch \d+\)/,
+    );
+  });
+
+  it("is reproducible from its seed", () => {
+    const run = (seed: number) => trainer({ model: tinyNet(1, 7), rng: new Rng(seed), epochs: 3 }).run().loss;
+    expect(run(5)).toEqual(run(5));
+    expect(run(5)).not.toEqual(run(6));
+  });
+
+  it("rejects bad options by name", () => {
+    expect(() => trainer({ batchSize: 0 })).toThrow(/batchSize must be a positive integer, got 0/);
+    expect(() => trainer({ sampling: "bootstrap" as "shuffle" })).toThrow(
+      /unknown sampling "bootstrap"; valid: shuffle, replacement/,
+    );
+  });
+
+  it("drives the loss down on a small separable problem", () => {
+    const rng = new Rng(4);
+    const train = blobs(100, rng);
+    const test = blobs(30, rng);
+    const model = new TwoLayerNet({ inputSize: 2, hiddenSize: 10, outputSize: 3 }, rng);
+    const history = new Trainer({
+      model,
+      optimizer: new SGD({ lr: 0.1 }),
+      train,
+      test,
+      epochs: 10,
+      batchSize: 20,
+      rng,
+    }).run();
+    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+    const first = mean(history.loss.slice(0, 15));
+    const last = mean(history.loss.slice(-15));
+    expect(last).toBeLessThan(0.3 * first);
+    expect(history.testAcc.at(-1)).toBeGreaterThan(0.9);
+  });
+});

@@ -1,0 +1,188 @@
+import { datasetSize, sliceSamples, takeSamples, type Dataset } from "../data/dataset.js";
+import { OptionError, unknownOption } from "../errors.js";
+import type { NDArray } from "../ndarray.js";
+import type { Model } from "../models/model.js";
+import type { Optimizer } from "../optimizers/optimizer.js";
+import type { Rng } from "../rng.js";
+
+export type Sampling = "shuffle" | "replacement";
+export const samplings: readonly Sampling[] = ["shuffle", "replacement"];
+
+export interface TrainerOptions {
+  model: Model;
+  optimizer: Optimizer;
+  train: Dataset;
+  test: Dataset;
+  epochs: number;
+  batchSize: number;
+  /** Drives batch order and augmentation (each from its own split, so one does not move the other). */
+  rng: Rng;
+  /**
+   * "shuffle" (default): each epoch is one pass over a fresh permutation, the last batch smaller
+   * when the batch size does not divide N. "replacement": the book's `np.random.choice(N, batch)`
+   * per iteration, ceil(N / batch) iterations counting as an epoch.
+   */
+  sampling?: Sampling;
+  /**
+   * Stop after this many iterations in all (the book's `iters_num`) rather than after `epochs`;
+   * the last epoch may be cut short and still ends with its evaluation.
+   */
+  iterations?: number;
+  /**
+   * Per-epoch accuracies on the first `evalSampleSize` samples of each set, as the book's Trainer
+   * (`evaluate_sample_num_per_epoch`); the last epoch always evaluates on the full sets.
+   */
+  evalSampleSize?: number;
+  /** Transforms each training batch's inputs (data augmentation). */
+  augment?: (x: NDArray, rng: Rng) => NDArray;
+  /** A held-out set whose accuracy is reported per epoch as `valAcc`. */
+  validation?: Dataset;
+}
+
+export type TrainEvent =
+  | { type: "iteration"; epoch: number; iteration: number; iterations: number; loss: number }
+  | { type: "epoch"; epoch: number; trainAcc: number; testAcc: number; valAcc?: number; loss: number };
+
+export interface History {
+  /** The loss of every iteration, as loss() returned it for the batch. */
+  loss: number[];
+  trainAcc: number[];
+  testAcc: number[];
+  valAcc?: number[];
+}
+
+/**
+ * Mini-batch training in epochs (book §6 `common/trainer.py`): for each batch, loss → backward →
+ * optimizer step; after each epoch, train and test (and validation) accuracy.
+ *
+ * `steps()` yields an event per iteration and per epoch so a browser can train a few steps per
+ * animation frame; `run()` drives it to the end and returns the history.
+ *
+ * Book: the book's Trainer evaluates after iteration 0 and then every epoch's worth of
+ * iterations, and computes each logged loss with an extra forward pass after the update; here
+ * accuracy is measured at the end of each epoch, and the logged loss is the one the training step
+ * computed anyway (the loss of the batch before its update).
+ */
+export class Trainer {
+  readonly model: Model;
+  readonly optimizer: Optimizer;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly sampling: Sampling;
+  readonly iterationsPerEpoch: number;
+  /** Total iterations of a full run. */
+  readonly iterations: number;
+  readonly #options: TrainerOptions;
+  readonly #batchRng: Rng;
+  readonly #augmentRng: Rng;
+  readonly #trainSize: number;
+
+  constructor(options: TrainerOptions) {
+    const { model, optimizer, train, test, epochs, batchSize, rng, sampling = "shuffle" } = options;
+    positiveInteger("epochs", epochs);
+    positiveInteger("batchSize", batchSize);
+    if (!samplings.includes(sampling)) throw unknownOption("sampling", sampling, samplings);
+    if (options.evalSampleSize !== undefined) positiveInteger("evalSampleSize", options.evalSampleSize);
+    this.#trainSize = datasetSize(train);
+    datasetSize(test);
+    if (options.validation) datasetSize(options.validation);
+    if (this.#trainSize === 0) throw new OptionError("Trainer: the training set is empty");
+
+    this.model = model;
+    this.optimizer = optimizer;
+    this.epochs = epochs;
+    this.batchSize = batchSize;
+    this.sampling = sampling;
+    this.iterationsPerEpoch = Math.ceil(this.#trainSize / batchSize);
+    if (options.iterations !== undefined) {
+      positiveInteger("iterations", options.iterations);
+      this.iterations = options.iterations;
+      this.epochs = Math.ceil(options.iterations / this.iterationsPerEpoch);
+    } else {
+      this.iterations = epochs * this.iterationsPerEpoch;
+    }
+    this.#options = options;
+    this.#batchRng = rng.split();
+    this.#augmentRng = rng.split();
+  }
+
+  *steps(): Generator<TrainEvent> {
+    const { model, optimizer } = this;
+    const { train, augment } = this.#options;
+    let iteration = 0;
+    for (let epoch = 1; epoch <= this.epochs; epoch++) {
+      let lossSum = 0;
+      let count = 0;
+      for (const indices of this.#epochBatches()) {
+        if (iteration === this.iterations) break;
+        iteration++;
+        const batch = takeSamples(train, indices);
+        const x = augment ? augment(batch.x, this.#augmentRng) : batch.x;
+        const loss = model.loss(x, batch.labels);
+        if (!Number.isFinite(loss)) {
+          throw new Error(
+            `training diverged: loss is ${loss} at iteration ${iteration} of ${this.iterations} (epoch ${epoch}); try a smaller learning rate`,
+          );
+        }
+        model.backward();
+        optimizer.step(model.params);
+        lossSum += loss;
+        count++;
+        yield { type: "iteration", epoch, iteration, iterations: this.iterations, loss };
+      }
+      yield { type: "epoch", epoch, ...this.#evaluate(epoch === this.epochs), loss: lossSum / count };
+    }
+  }
+
+  run(): History {
+    const history: History = { loss: [], trainAcc: [], testAcc: [] };
+    if (this.#options.validation) history.valAcc = [];
+    for (const event of this.steps()) {
+      if (event.type === "iteration") {
+        history.loss.push(event.loss);
+      } else {
+        history.trainAcc.push(event.trainAcc);
+        history.testAcc.push(event.testAcc);
+        if (event.valAcc !== undefined) history.valAcc?.push(event.valAcc);
+      }
+    }
+    return history;
+  }
+
+  /** One epoch's batches as sample indices. */
+  *#epochBatches(): Generator<Int32Array> {
+    const n = this.#trainSize;
+    if (this.sampling === "replacement") {
+      for (let i = 0; i < this.iterationsPerEpoch; i++) yield this.#batchRng.choice(n, this.batchSize);
+      return;
+    }
+    const order = this.#batchRng.permutation(n);
+    for (let start = 0; start < n; start += this.batchSize) {
+      yield order.subarray(start, Math.min(n, start + this.batchSize));
+    }
+  }
+
+  #evaluate(last: boolean): { trainAcc: number; testAcc: number; valAcc?: number } {
+    const { train, test, validation, evalSampleSize } = this.#options;
+    const accuracy = (ds: Dataset) => {
+      const n = datasetSize(ds);
+      const sample =
+        evalSampleSize !== undefined && !last && evalSampleSize < n
+          ? sliceSamples(ds, 0, evalSampleSize)
+          : ds;
+      return this.model.accuracy(sample.x, sample.labels);
+    };
+    const result: { trainAcc: number; testAcc: number; valAcc?: number } = {
+      trainAcc: accuracy(train),
+      testAcc: accuracy(test),
+    };
+    if (validation) result.valAcc = accuracy(validation);
+    return result;
+  }
+}
+
+function positiveInteger(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new OptionError(`Trainer: ${name} must be a positive integer, got ${value}`);
+  }
+}
