@@ -159,7 +159,9 @@ async function fetchArchive(url: string, file: DataFile, options: DownloadOption
       }
     } catch (e) {
       if (e instanceof AttemptError) throw e;
-      throw timedOut ? stalled() : new AttemptError(`${describeNetworkError(e)} after ${received} bytes`, true);
+      throw timedOut
+        ? stalled()
+        : new AttemptError(`connection lost after ${received} of ${expected} bytes (${describeNetworkError(e)})`, true);
     }
     report(true);
     if (received < expected) {

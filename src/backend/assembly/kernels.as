@@ -1,0 +1,724 @@
+// zerodl's fast float32 kernels, in AssemblyScript (compiled by scripts/build-wasm.mjs with SIMD, -O3).
+//
+// Every pointer is a byte offset into the one imported memory (shared with the worker threads when
+// more than one thread runs). The JS side (src/backend/wasm.ts) copies inputs into that memory,
+// writes a job into a control block and calls `runJob(ctrl, t, T)` on every thread t of T.
+//
+// Determinism: each kernel splits its work by a FIXED rule (whole output rows, columns, images or
+// planes), and the arithmetic for one output element never depends on where a split falls: matmul
+// accumulates every element in the order p = 0, 1, …, k−1 (each step one f32 multiply then one f32
+// add, no FMA) whatever the blocking; element-wise ops compute each lane exactly as the scalar tail
+// would. So outputs are bit-identical for any thread count.
+//
+// No static data and no allocation here: the module is instantiated once per thread over the same
+// memory, and a data segment would be re-copied by each instance.
+
+// ---- job control block (layout mirrored in src/backend/wasm.ts) -------------------------------------
+// i32 [0] generation, [1] done count, [2] op, [3] thread count, [4] failed flag; i32 args from byte 32,
+// f64 args from byte 128.
+const ARGS: usize = 32;
+const FARGS: usize = 128;
+
+@inline function arg(ctrl: usize, i: i32): i32 {
+  return load<i32>(ctrl + ARGS + (<usize>i << 2));
+}
+@inline function farg(ctrl: usize, i: i32): f32 {
+  return <f32>load<f64>(ctrl + FARGS + (<usize>i << 3));
+}
+
+/** Start of thread t's share of `total` items, split in whole units of `unit` items. */
+@inline function share(total: i32, unit: i32, t: i32, T: i32): i32 {
+  const units = (total + unit - 1) / unit;
+  return min(total, <i32>((<i64>units * <i64>t) / <i64>T) * unit);
+}
+
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+// ---- matmul --------------------------------------------------------------------------------------
+// out(m×n) = op(a)(m×k) · op(b)(k×n), GotoBLAS-style: op(b) is packed in KC×NC blocks of 8-column
+// panels ([p][8]), op(a) in 4-row panels ([p][4]); a 4×8 micro-kernel keeps 8 f32x4 accumulators in
+// registers (V8 uses only xmm0–15, so 4×8 + 2 b + 1 a-broadcast fits without spills). Packing makes
+// all four transpose combinations one code path and zero-pads the tails.
+const MR: i32 = 4;
+const NR: i32 = 8;
+const KC: i32 = 256;
+const NC: i32 = 512;
+/** Bytes of pack scratch one thread needs: the A panel, the B block, and a 4×8 tail tile. */
+export const PACK_BYTES: i32 = (MR * KC + KC * NC + MR * NR) * 4;
+export function packBytes(): i32 {
+  return PACK_BYTES;
+}
+
+function packA(pa: usize, a: usize, m: i32, k: i32, transA: bool, i: i32, mr: i32, pc: i32, kc: i32): void {
+  if (transA) {
+    // a stored k×m: the 4 values of one p are contiguous.
+    let src = a + ((<usize>pc * <usize>m + <usize>i) << 2);
+    if (mr == MR) {
+      for (let p = 0; p < kc; p++) {
+        v128.store(pa + (<usize>p << 4), v128.load(src));
+        src += <usize>m << 2;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const d = pa + (<usize>p << 4);
+        for (let r = 0; r < MR; r++) store<f32>(d + (<usize>r << 2), r < mr ? load<f32>(src + (<usize>r << 2)) : 0);
+        src += <usize>m << 2;
+      }
+    }
+  } else {
+    // a stored m×k: 4 row streams.
+    for (let r = 0; r < MR; r++) {
+      const d = pa + (<usize>r << 2);
+      if (r < mr) {
+        const s = a + ((<usize>(i + r) * <usize>k + <usize>pc) << 2);
+        for (let p = 0; p < kc; p++) store<f32>(d + (<usize>p << 4), load<f32>(s + (<usize>p << 2)));
+      } else {
+        for (let p = 0; p < kc; p++) store<f32>(d + (<usize>p << 4), 0);
+      }
+    }
+  }
+}
+
+function packB(pb: usize, b: usize, k: i32, n: i32, transB: bool, pc: i32, kc: i32, jc: i32, nc: i32): void {
+  for (let jp = 0; jp < nc; jp += NR) {
+    const nr = min(NR, nc - jp);
+    const panel = pb + ((<usize>jp * <usize>kc) << 2);
+    const j = jc + jp;
+    if (!transB) {
+      // b stored k×n: each p row of the panel is 8 contiguous floats.
+      let src = b + ((<usize>pc * <usize>n + <usize>j) << 2);
+      if (nr == NR) {
+        for (let p = 0; p < kc; p++) {
+          const d = panel + (<usize>p << 5);
+          v128.store(d, v128.load(src));
+          v128.store(d, v128.load(src, 16), 16);
+          src += <usize>n << 2;
+        }
+      } else {
+        for (let p = 0; p < kc; p++) {
+          const d = panel + (<usize>p << 5);
+          for (let q = 0; q < NR; q++) store<f32>(d + (<usize>q << 2), q < nr ? load<f32>(src + (<usize>q << 2)) : 0);
+          src += <usize>n << 2;
+        }
+      }
+    } else {
+      // b stored n×k: column q of the panel is a contiguous run of row j+q.
+      for (let q = 0; q < NR; q++) {
+        const d = panel + (<usize>q << 2);
+        if (q < nr) {
+          const s = b + ((<usize>(j + q) * <usize>k + <usize>pc) << 2);
+          for (let p = 0; p < kc; p++) store<f32>(d + (<usize>p << 5), load<f32>(s + (<usize>p << 2)));
+        } else {
+          for (let p = 0; p < kc; p++) store<f32>(d + (<usize>p << 5), 0);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * c(4×8, row stride ldc floats) = (init ? c : 0) + pa·pb over kc steps. For a partial tile (mr < 4 or
+ * nr < 8) the caller passes a scratch tile with ldc = 8 and copies the valid part.
+ */
+// @ts-ignore: decorator
+@inline function micro(c: usize, ldc: i32, pa: usize, pb: usize, kc: i32, init: bool): void {
+  const ld = <usize>ldc << 2;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  if (init) {
+    c00 = v128.load(c); c01 = v128.load(c, 16);
+    c10 = v128.load(c + ld); c11 = v128.load(c + ld, 16);
+    c20 = v128.load(c + 2 * ld); c21 = v128.load(c + 2 * ld, 16);
+    c30 = v128.load(c + 3 * ld); c31 = v128.load(c + 3 * ld, 16);
+  }
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let av = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(av, b0));
+    c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    av = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(av, b0));
+    c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    av = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(av, b0));
+    c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    av = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(av, b0));
+    c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    pa += 16;
+    pb += 32;
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(c + ld, c10); v128.store(c + ld, c11, 16);
+  v128.store(c + 2 * ld, c20); v128.store(c + 2 * ld, c21, 16);
+  v128.store(c + 3 * ld, c30); v128.store(c + 3 * ld, c31, 16);
+}
+
+function matmulRegion(
+  out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool,
+  pack: usize, i0: i32, i1: i32, j0: i32, j1: i32,
+): void {
+  if (i0 >= i1 || j0 >= j1) return;
+  if (k == 0) {
+    if (!acc) for (let i = i0; i < i1; i++) memory.fill(out + ((<usize>i * <usize>n + <usize>j0) << 2), 0, <usize>(j1 - j0) << 2);
+    return;
+  }
+  const pa = pack;
+  const pb = pack + ((<usize>MR * <usize>KC) << 2);
+  const tile = pb + ((<usize>KC * <usize>NC) << 2);
+  for (let pc = 0; pc < k; pc += KC) {
+    const kc = min(KC, k - pc);
+    const init = acc || pc > 0;
+    for (let jc = j0; jc < j1; jc += NC) {
+      const nc = min(NC, j1 - jc);
+      packB(pb, b, k, n, transB, pc, kc, jc, nc);
+      for (let i = i0; i < i1; i += MR) {
+        const mr = min(MR, i1 - i);
+        packA(pa, a, m, k, transA, i, mr, pc, kc);
+        for (let jp = 0; jp < nc; jp += NR) {
+          const nr = min(NR, nc - jp);
+          const c = out + ((<usize>i * <usize>n + <usize>(jc + jp)) << 2);
+          const panel = pb + ((<usize>jp * <usize>kc) << 2);
+          if (mr == MR && nr == NR) {
+            micro(c, n, pa, panel, kc, init);
+          } else {
+            // Tail tile: through scratch so the kernel never touches memory outside out.
+            for (let r = 0; r < MR; r++) {
+              for (let q = 0; q < NR; q++) {
+                const v: f32 = init && r < mr && q < nr ? load<f32>(c + ((<usize>r * <usize>n + <usize>q) << 2)) : 0;
+                store<f32>(tile + (<usize>(r * NR + q) << 2), v);
+              }
+            }
+            micro(tile, NR, pa, panel, kc, true);
+            for (let r = 0; r < mr; r++) {
+              for (let q = 0; q < nr; q++) {
+                store<f32>(c + ((<usize>r * <usize>n + <usize>q) << 2), load<f32>(tile + (<usize>(r * NR + q) << 2)));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+function matmul(
+  out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool,
+  pack: usize, t: i32, T: i32,
+): void {
+  const myPack = pack + <usize>t * <usize>PACK_BYTES;
+  // Split rows (whole 4-row panels) when there are enough; otherwise columns (whole 8-col panels).
+  if ((m + MR - 1) / MR >= 2 * T || (n + NR - 1) / NR < 2 * T) {
+    matmulRegion(out, a, b, m, k, n, transA, transB, acc, myPack, share(m, MR, t, T), share(m, MR, t + 1, T), 0, n);
+  } else {
+    matmulRegion(out, a, b, m, k, n, transA, transB, acc, myPack, 0, m, share(n, NR, t, T), share(n, NR, t + 1, T));
+  }
+}
+
+// ---- rows, columns, transposes ---------------------------------------------------------------------
+function addBias(out: usize, x: usize, bias: usize, rows: i32, cols: i32, t: i32, T: i32): void {
+  const r1 = share(rows, 1, t + 1, T);
+  for (let r = share(rows, 1, t, T); r < r1; r++) {
+    const o = out + ((<usize>r * <usize>cols) << 2);
+    const s = x + ((<usize>r * <usize>cols) << 2);
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const off = <usize>j << 2;
+      v128.store(o + off, f32x4.add(v128.load(s + off), v128.load(bias + off)));
+    }
+    for (; j < cols; j++) {
+      const off = <usize>j << 2;
+      store<f32>(o + off, load<f32>(s + off) + load<f32>(bias + off));
+    }
+  }
+}
+
+function sumRows(out: usize, x: usize, rows: i32, cols: i32, t: i32, T: i32): void {
+  // Split by whole groups of 4 columns; each column sums rows in order 0..rows−1.
+  const j0 = share(cols, 4, t, T);
+  const j1 = share(cols, 4, t + 1, T);
+  let j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    let s = f32x4.splat(0);
+    for (let r = 0; r < rows; r++) s = f32x4.add(s, v128.load(x + ((<usize>r * <usize>cols + <usize>j) << 2)));
+    v128.store(out + (<usize>j << 2), s);
+  }
+  for (; j < j1; j++) {
+    let s: f32 = 0;
+    for (let r = 0; r < rows; r++) s += load<f32>(x + ((<usize>r * <usize>cols + <usize>j) << 2));
+    store<f32>(out + (<usize>j << 2), s);
+  }
+}
+
+/** Batched transpose in 8×8 blocks (cache-friendly both ways). Split by batch, else by input rows. */
+function transpose(out: usize, x: usize, batch: i32, rows: i32, cols: i32, t: i32, T: i32): void {
+  const plane = <usize>rows * <usize>cols;
+  let b0 = 0, b1 = batch, r0 = 0, r1 = rows;
+  if (batch >= T) {
+    b0 = share(batch, 1, t, T);
+    b1 = share(batch, 1, t + 1, T);
+  } else {
+    r0 = share(rows, 8, t, T);
+    r1 = share(rows, 8, t + 1, T);
+  }
+  for (let bt = b0; bt < b1; bt++) {
+    const xs = x + ((<usize>bt * plane) << 2);
+    const os = out + ((<usize>bt * plane) << 2);
+    for (let ib = r0; ib < r1; ib += 8) {
+      const ie = min(ib + 8, r1);
+      for (let jb = 0; jb < cols; jb += 8) {
+        const je = min(jb + 8, cols);
+        for (let i = ib; i < ie; i++) {
+          for (let j = jb; j < je; j++) {
+            store<f32>(os + ((<usize>j * <usize>rows + <usize>i) << 2), load<f32>(xs + ((<usize>i * <usize>cols + <usize>j) << 2)));
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---- element-wise (split in whole groups of 4 elements) -------------------------------------------
+function relu(out: usize, x: usize, len: i32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  const zero = f32x4.splat(0);
+  // pmax(0, x) = 0 < x ? x : 0, so NaN and −0 give 0 exactly as the reference's x > 0 ? x : 0.
+  for (; i + 4 <= e; i += 4) v128.store(out + (<usize>i << 2), f32x4.pmax(zero, v128.load(x + (<usize>i << 2))));
+  for (; i < e; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    store<f32>(out + (<usize>i << 2), v > 0 ? v : 0);
+  }
+}
+
+function reluBackward(dx: usize, dout: usize, x: usize, len: i32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  const zero = f32x4.splat(0);
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dx + o, v128.and(v128.load(dout + o), f32x4.gt(v128.load(x + o), zero)));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dx + o, load<f32>(x + o) > 0 ? load<f32>(dout + o) : 0);
+  }
+}
+
+function sigmoid(out: usize, x: usize, len: i32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  for (let i = share(len, 4, t, T); i < e; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    let y: f32;
+    if (v >= 0) {
+      y = 1 / (1 + Mathf.exp(-v));
+    } else {
+      const ex = Mathf.exp(v);
+      y = ex / (1 + ex);
+    }
+    store<f32>(out + (<usize>i << 2), y);
+  }
+}
+
+function sigmoidBackward(dx: usize, dout: usize, y: usize, len: i32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  const one = f32x4.splat(1);
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    const yv = v128.load(y + o);
+    v128.store(dx + o, f32x4.mul(f32x4.mul(v128.load(dout + o), yv), f32x4.sub(one, yv)));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    const yv = load<f32>(y + o);
+    store<f32>(dx + o, load<f32>(dout + o) * yv * (1 - yv));
+  }
+}
+
+function axpby(out: usize, x: usize, y: usize, len: i32, a: f32, b: f32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  const av = f32x4.splat(a);
+  const bv = f32x4.splat(b);
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.add(f32x4.mul(av, v128.load(x + o)), f32x4.mul(bv, v128.load(y + o))));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, a * load<f32>(x + o) + b * load<f32>(y + o));
+  }
+}
+
+function mul(out: usize, x: usize, y: usize, len: i32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.mul(v128.load(x + o), v128.load(y + o)));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, load<f32>(x + o) * load<f32>(y + o));
+  }
+}
+
+// ---- softmax ----------------------------------------------------------------------------------------
+function softmax(out: usize, x: usize, rows: i32, cols: i32, t: i32, T: i32): void {
+  const r1 = share(rows, 1, t + 1, T);
+  for (let r = share(rows, 1, t, T); r < r1; r++) {
+    const xs = x + ((<usize>r * <usize>cols) << 2);
+    const os = out + ((<usize>r * <usize>cols) << 2);
+    let mx: f32 = -Infinity;
+    for (let j = 0; j < cols; j++) mx = max(mx, load<f32>(xs + (<usize>j << 2)));
+    let sum: f32 = 0;
+    for (let j = 0; j < cols; j++) {
+      const ex = Mathf.exp(load<f32>(xs + (<usize>j << 2)) - mx);
+      store<f32>(os + (<usize>j << 2), ex);
+      sum += ex;
+    }
+    const inv: f32 = 1 / sum;
+    for (let j = 0; j < cols; j++) store<f32>(os + (<usize>j << 2), load<f32>(os + (<usize>j << 2)) * inv);
+  }
+}
+
+function softmaxCrossEntropyBackward(
+  dx: usize, probs: usize, labels: usize, rows: i32, cols: i32, scale: f32, t: i32, T: i32,
+): void {
+  const r1 = share(rows, 1, t + 1, T);
+  for (let r = share(rows, 1, t, T); r < r1; r++) {
+    const o = (<usize>r * <usize>cols) << 2;
+    const label = load<i32>(labels + (<usize>r << 2));
+    for (let j = 0; j < cols; j++) {
+      const at = o + (<usize>j << 2);
+      store<f32>(dx + at, (load<f32>(probs + at) - (j == label ? 1 : 0)) * scale);
+    }
+  }
+}
+
+// ---- convolution ------------------------------------------------------------------------------------
+@inline function outSize(size: i32, filter: i32, stride: i32, pad: i32): i32 {
+  return (size + 2 * pad - filter) / stride + 1;
+}
+
+/** The book's im2col, split by image. Windows fully inside the image copy rows without bounds checks. */
+function im2col(col: usize, x: usize, n: i32, c: i32, h: i32, w: i32, fh: i32, fw: i32, stride: i32, pad: i32, t: i32, T: i32): void {
+  const oh = outSize(h, fh, stride, pad);
+  const ow = outSize(w, fw, stride, pad);
+  const cols = c * fh * fw;
+  const b1 = share(n, 1, t + 1, T);
+  for (let b = share(n, 1, t, T); b < b1; b++) {
+    const xb = x + ((<usize>b * <usize>c * <usize>h * <usize>w) << 2);
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        let d = col + ((<usize>((b * oh + oy) * ow + ox) * <usize>cols) << 2);
+        const y0 = oy * stride - pad;
+        const x0 = ox * stride - pad;
+        const inside = y0 >= 0 && y0 + fh <= h && x0 >= 0 && x0 + fw <= w;
+        for (let ch = 0; ch < c; ch++) {
+          const xc = xb + ((<usize>ch * <usize>h * <usize>w) << 2);
+          for (let ky = 0; ky < fh; ky++) {
+            const y = y0 + ky;
+            if (inside) {
+              const s = xc + ((<usize>y * <usize>w + <usize>x0) << 2);
+              for (let kx = 0; kx < fw; kx++) store<f32>(d + (<usize>kx << 2), load<f32>(s + (<usize>kx << 2)));
+            } else {
+              for (let kx = 0; kx < fw; kx++) {
+                const xx = x0 + kx;
+                const ok = y >= 0 && y < h && xx >= 0 && xx < w;
+                store<f32>(d + (<usize>kx << 2), ok ? load<f32>(xc + ((<usize>y * <usize>w + <usize>xx) << 2)) : 0);
+              }
+            }
+            d += <usize>fw << 2;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Scatter-add of im2col, split by image, in the reference's order (so sums match it exactly). */
+function col2im(dx: usize, col: usize, n: i32, c: i32, h: i32, w: i32, fh: i32, fw: i32, stride: i32, pad: i32, t: i32, T: i32): void {
+  const oh = outSize(h, fh, stride, pad);
+  const ow = outSize(w, fw, stride, pad);
+  const cols = c * fh * fw;
+  const b0 = share(n, 1, t, T);
+  const b1 = share(n, 1, t + 1, T);
+  const image = <usize>c * <usize>h * <usize>w;
+  if (b1 > b0) memory.fill(dx + ((<usize>b0 * image) << 2), 0, (<usize>(b1 - b0) * image) << 2);
+  for (let b = b0; b < b1; b++) {
+    const xb = dx + ((<usize>b * image) << 2);
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        let s = col + ((<usize>((b * oh + oy) * ow + ox) * <usize>cols) << 2);
+        const y0 = oy * stride - pad;
+        const x0 = ox * stride - pad;
+        for (let ch = 0; ch < c; ch++) {
+          const xc = xb + ((<usize>ch * <usize>h * <usize>w) << 2);
+          for (let ky = 0; ky < fh; ky++) {
+            const y = y0 + ky;
+            if (y >= 0 && y < h) {
+              for (let kx = 0; kx < fw; kx++) {
+                const xx = x0 + kx;
+                if (xx >= 0 && xx < w) {
+                  const at = xc + ((<usize>y * <usize>w + <usize>xx) << 2);
+                  store<f32>(at, load<f32>(at) + load<f32>(s + (<usize>kx << 2)));
+                }
+              }
+            }
+            s += <usize>fw << 2;
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---- pooling (split by (n, c) plane) ----------------------------------------------------------------
+function maxPool(out: usize, argmax: usize, x: usize, n: i32, c: i32, h: i32, w: i32, ph: i32, pw: i32, stride: i32, pad: i32, t: i32, T: i32): void {
+  const oh = outSize(h, ph, stride, pad);
+  const ow = outSize(w, pw, stride, pad);
+  const p1 = share(n * c, 1, t + 1, T);
+  for (let p = share(n * c, 1, t, T); p < p1; p++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        let best: f32 = -Infinity;
+        let at = -1;
+        for (let ky = 0; ky < ph; ky++) {
+          const y = oy * stride + ky - pad;
+          if (y < 0 || y >= h) continue;
+          for (let kx = 0; kx < pw; kx++) {
+            const xx = ox * stride + kx - pad;
+            if (xx < 0 || xx >= w) continue;
+            const i = (p * h + y) * w + xx;
+            const v = load<f32>(x + (<usize>i << 2));
+            if (v > best) {
+              best = v;
+              at = i;
+            }
+          }
+        }
+        const o = <usize>((p * oh + oy) * ow + ox) << 2;
+        store<f32>(out + o, at < 0 ? 0 : best);
+        store<i32>(argmax + o, at);
+      }
+    }
+  }
+}
+
+/** Each plane's winners lie in that plane (as maxPool writes them), so planes split cleanly. */
+function maxPoolBackward(dx: usize, dout: usize, argmax: usize, n: i32, c: i32, h: i32, w: i32, ph: i32, pw: i32, stride: i32, pad: i32, t: i32, T: i32): void {
+  const oh = outSize(h, ph, stride, pad);
+  const ow = outSize(w, pw, stride, pad);
+  const p0 = share(n * c, 1, t, T);
+  const p1 = share(n * c, 1, t + 1, T);
+  const plane = <usize>h * <usize>w;
+  if (p1 > p0) memory.fill(dx + ((<usize>p0 * plane) << 2), 0, (<usize>(p1 - p0) * plane) << 2);
+  const o1 = p1 * oh * ow;
+  for (let o = p0 * oh * ow; o < o1; o++) {
+    const i = load<i32>(argmax + (<usize>o << 2));
+    if (i >= 0) {
+      const at = dx + (<usize>i << 2);
+      store<f32>(at, load<f32>(at) + load<f32>(dout + (<usize>o << 2)));
+    }
+  }
+}
+
+function avgPool(out: usize, x: usize, n: i32, c: i32, h: i32, w: i32, ph: i32, pw: i32, stride: i32, pad: i32, t: i32, T: i32): void {
+  const oh = outSize(h, ph, stride, pad);
+  const ow = outSize(w, pw, stride, pad);
+  const inv: f32 = 1 / <f32>(ph * pw);
+  const p1 = share(n * c, 1, t + 1, T);
+  for (let p = share(n * c, 1, t, T); p < p1; p++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        let sum: f32 = 0;
+        for (let ky = 0; ky < ph; ky++) {
+          const y = oy * stride + ky - pad;
+          if (y < 0 || y >= h) continue;
+          for (let kx = 0; kx < pw; kx++) {
+            const xx = ox * stride + kx - pad;
+            if (xx >= 0 && xx < w) sum += load<f32>(x + (<usize>((p * h + y) * w + xx) << 2));
+          }
+        }
+        store<f32>(out + (<usize>((p * oh + oy) * ow + ox) << 2), sum * inv);
+      }
+    }
+  }
+}
+
+function avgPoolBackward(dx: usize, dout: usize, n: i32, c: i32, h: i32, w: i32, ph: i32, pw: i32, stride: i32, pad: i32, t: i32, T: i32): void {
+  const oh = outSize(h, ph, stride, pad);
+  const ow = outSize(w, pw, stride, pad);
+  const inv: f32 = 1 / <f32>(ph * pw);
+  const p0 = share(n * c, 1, t, T);
+  const p1 = share(n * c, 1, t + 1, T);
+  const plane = <usize>h * <usize>w;
+  if (p1 > p0) memory.fill(dx + ((<usize>p0 * plane) << 2), 0, (<usize>(p1 - p0) * plane) << 2);
+  for (let p = p0; p < p1; p++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const g = load<f32>(dout + (<usize>((p * oh + oy) * ow + ox) << 2)) * inv;
+        for (let ky = 0; ky < ph; ky++) {
+          const y = oy * stride + ky - pad;
+          if (y < 0 || y >= h) continue;
+          for (let kx = 0; kx < pw; kx++) {
+            const xx = ox * stride + kx - pad;
+            if (xx >= 0 && xx < w) {
+              const at = dx + (<usize>((p * h + y) * w + xx) << 2);
+              store<f32>(at, load<f32>(at) + g);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---- optimizer updates (element-wise, in place) ------------------------------------------------------
+function sgdUpdate(w: usize, g: usize, len: i32, lr: f32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  const lv = f32x4.splat(lr);
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(w + o, f32x4.sub(v128.load(w + o), f32x4.mul(lv, v128.load(g + o))));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    store<f32>(w + o, load<f32>(w + o) - lr * load<f32>(g + o));
+  }
+}
+
+function momentumUpdate(w: usize, v: usize, g: usize, len: i32, lr: f32, momentum: f32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  const lv = f32x4.splat(lr);
+  const mv = f32x4.splat(momentum);
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    const vn = f32x4.sub(f32x4.mul(mv, v128.load(v + o)), f32x4.mul(lv, v128.load(g + o)));
+    v128.store(v + o, vn);
+    v128.store(w + o, f32x4.add(v128.load(w + o), vn));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    const vn = momentum * load<f32>(v + o) - lr * load<f32>(g + o);
+    store<f32>(v + o, vn);
+    store<f32>(w + o, load<f32>(w + o) + vn);
+  }
+}
+
+function adagradUpdate(w: usize, h: usize, g: usize, len: i32, lr: f32, eps: f32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  const lv = f32x4.splat(lr);
+  const ev = f32x4.splat(eps);
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    const gv = v128.load(g + o);
+    const hv = f32x4.add(v128.load(h + o), f32x4.mul(gv, gv));
+    v128.store(h + o, hv);
+    v128.store(w + o, f32x4.sub(v128.load(w + o), f32x4.div(f32x4.mul(lv, gv), f32x4.add(f32x4.sqrt(hv), ev))));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    const gv = load<f32>(g + o);
+    const hv = load<f32>(h + o) + gv * gv;
+    store<f32>(h + o, hv);
+    store<f32>(w + o, load<f32>(w + o) - (lr * gv) / (Mathf.sqrt(hv) + eps));
+  }
+}
+
+function rmspropUpdate(w: usize, h: usize, g: usize, len: i32, lr: f32, decay: f32, eps: f32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  const lv = f32x4.splat(lr);
+  const dv = f32x4.splat(decay);
+  const cv = f32x4.splat(1 - decay);
+  const ev = f32x4.splat(eps);
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    const gv = v128.load(g + o);
+    const hv = f32x4.add(f32x4.mul(dv, v128.load(h + o)), f32x4.mul(f32x4.mul(cv, gv), gv));
+    v128.store(h + o, hv);
+    v128.store(w + o, f32x4.sub(v128.load(w + o), f32x4.div(f32x4.mul(lv, gv), f32x4.add(f32x4.sqrt(hv), ev))));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    const gv = load<f32>(g + o);
+    const hv = decay * load<f32>(h + o) + (1 - decay) * gv * gv;
+    store<f32>(h + o, hv);
+    store<f32>(w + o, load<f32>(w + o) - (lr * gv) / (Mathf.sqrt(hv) + eps));
+  }
+}
+
+function adamUpdate(w: usize, m: usize, v: usize, g: usize, len: i32, lrT: f32, beta1: f32, beta2: f32, eps: f32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  const lv = f32x4.splat(lrT);
+  const c1 = f32x4.splat(1 - beta1);
+  const c2 = f32x4.splat(1 - beta2);
+  const ev = f32x4.splat(eps);
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    const gv = v128.load(g + o);
+    let mv = v128.load(m + o);
+    let vv = v128.load(v + o);
+    mv = f32x4.add(mv, f32x4.mul(c1, f32x4.sub(gv, mv)));
+    vv = f32x4.add(vv, f32x4.mul(c2, f32x4.sub(f32x4.mul(gv, gv), vv)));
+    v128.store(m + o, mv);
+    v128.store(v + o, vv);
+    v128.store(w + o, f32x4.sub(v128.load(w + o), f32x4.div(f32x4.mul(lv, mv), f32x4.add(f32x4.sqrt(vv), ev))));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    const gv = load<f32>(g + o);
+    let mv = load<f32>(m + o);
+    let vv = load<f32>(v + o);
+    mv += (1 - beta1) * (gv - mv);
+    vv += (1 - beta2) * (gv * gv - vv);
+    store<f32>(m + o, mv);
+    store<f32>(v + o, vv);
+    store<f32>(w + o, load<f32>(w + o) - (lrT * mv) / (Mathf.sqrt(vv) + eps));
+  }
+}
+
+// ---- dispatch ----------------------------------------------------------------------------------------
+// Op codes: keep in step with `Op` in src/backend/wasm.ts.
+export function runJob(ctrl: usize, t: i32, T: i32): void {
+  const op = load<i32>(ctrl, 8);
+  const c = ctrl;
+  switch (op) {
+    case 1: matmul(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6) != 0, arg(c, 7) != 0, arg(c, 8) != 0, arg(c, 9), t, T); break;
+    case 2: addBias(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), t, T); break;
+    case 3: sumRows(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), t, T); break;
+    case 4: transpose(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), t, T); break;
+    case 5: relu(arg(c, 0), arg(c, 1), arg(c, 2), t, T); break;
+    case 6: reluBackward(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), t, T); break;
+    case 7: sigmoid(arg(c, 0), arg(c, 1), arg(c, 2), t, T); break;
+    case 8: sigmoidBackward(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), t, T); break;
+    case 9: axpby(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), farg(c, 0), farg(c, 1), t, T); break;
+    case 10: mul(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), t, T); break;
+    case 11: softmax(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), t, T); break;
+    case 12: softmaxCrossEntropyBackward(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), farg(c, 0), t, T); break;
+    case 13: im2col(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6), arg(c, 7), arg(c, 8), arg(c, 9), t, T); break;
+    case 14: col2im(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6), arg(c, 7), arg(c, 8), arg(c, 9), t, T); break;
+    case 15: maxPool(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6), arg(c, 7), arg(c, 8), arg(c, 9), arg(c, 10), t, T); break;
+    case 16: maxPoolBackward(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6), arg(c, 7), arg(c, 8), arg(c, 9), arg(c, 10), t, T); break;
+    case 17: avgPool(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6), arg(c, 7), arg(c, 8), arg(c, 9), t, T); break;
+    case 18: avgPoolBackward(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6), arg(c, 7), arg(c, 8), arg(c, 9), t, T); break;
+    case 19: sgdUpdate(arg(c, 0), arg(c, 1), arg(c, 2), farg(c, 0), t, T); break;
+    case 20: momentumUpdate(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), farg(c, 0), farg(c, 1), t, T); break;
+    case 21: adagradUpdate(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), farg(c, 0), farg(c, 1), t, T); break;
+    case 22: rmspropUpdate(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), farg(c, 0), farg(c, 1), farg(c, 2), t, T); break;
+    case 23: adamUpdate(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), farg(c, 0), farg(c, 1), farg(c, 2), farg(c, 3), t, T); break;
+    default: unreachable();
+  }
+}

@@ -1,0 +1,505 @@
+import type { Floats } from "../ndarray.js";
+import type { Kernels } from "./kernels.js";
+import { reference } from "./reference.js";
+import { CTRL, CTRL_BYTES, ThreadPool } from "./threads.js";
+import { wasmMaximumPages, wasmShared, wasmSingle } from "./wasm-binary.js";
+
+/**
+ * The fast backend: the reference kernels, with the hot float32 ones overridden by AssemblyScript
+ * SIMD kernels (src/backend/assembly/kernels.as) that run on every core.
+ *
+ * Data movement: NDArray buffers stay ordinary typed arrays. Each call copies its inputs into one
+ * reusable scratch arena inside the WASM memory (grown when a call needs more, never shrunk, reset
+ * per call) and copies the outputs back. Why not allocate NDArrays in WASM memory (ndarray's
+ * `setAllocator`)? Freeing would rest on FinalizationRegistry, whose callbacks run only between
+ * event-loop tasks: a synchronous training loop never yields, so the heap would only grow. The copies
+ * cost a few percent of a convolution step (bench/README.md has the numbers).
+ *
+ * Float64 calls go to the reference kernels. Every overridden kernel is tested against the reference
+ * for 1 and 2 threads in test/kernel-parity.test.ts.
+ */
+
+/** Op codes of `runJob` in assembly/kernels.as. */
+const Op = {
+  matmul: 1,
+  addBias: 2,
+  sumRows: 3,
+  transpose: 4,
+  relu: 5,
+  reluBackward: 6,
+  sigmoid: 7,
+  sigmoidBackward: 8,
+  axpby: 9,
+  mul: 10,
+  softmax: 11,
+  softmaxCrossEntropyBackward: 12,
+  im2col: 13,
+  col2im: 14,
+  maxPool: 15,
+  maxPoolBackward: 16,
+  avgPool: 17,
+  avgPoolBackward: 18,
+  sgdUpdate: 19,
+  momentumUpdate: 20,
+  adagradUpdate: 21,
+  rmspropUpdate: 22,
+  adamUpdate: 23,
+} as const;
+
+/** Below this much work (multiply-adds or elements) a job runs on the calling thread only. */
+const PARALLEL_MIN_WORK = 1 << 16;
+let parallelMinWork = PARALLEL_MIN_WORK;
+
+/**
+ * Sets the least work a job needs to be split over threads (default 65,536 multiply-adds or
+ * elements); null restores the default. Tests set 0 so that even tiny shapes run split.
+ */
+export function setParallelMinWork(work: number | null): void {
+  parallelMinWork = work ?? PARALLEL_MIN_WORK;
+}
+const PAGE = 65536;
+
+interface Exports {
+  heapBase(): number;
+  packBytes(): number;
+  runJob(ctrl: number, t: number, T: number): void;
+}
+
+/** A tiny module using one v128 instruction: validates only where WebAssembly SIMD is supported. */
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98,
+  11,
+]);
+
+export function simdSupported(): boolean {
+  try {
+    return typeof WebAssembly === "object" && WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+function decodeBase64(text: string): Uint8Array {
+  if (typeof Buffer !== "undefined") return new Uint8Array(Buffer.from(text, "base64"));
+  const bin = atob(text);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+function defaultThreads(): number {
+  const env = typeof process !== "undefined" ? process.env?.ZERODL_THREADS : undefined;
+  if (env !== undefined && env !== "") {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new Error(`ZERODL_THREADS must be a positive integer, got "${env}"`);
+    }
+    return n;
+  }
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  return nav?.hardwareConcurrency ?? 1;
+}
+
+async function cpuCount(): Promise<number> {
+  try {
+    const os = await import("node:os");
+    return os.availableParallelism?.() ?? os.cpus().length;
+  } catch {
+    return defaultThreads();
+  }
+}
+
+/** The WASM instance, its memory, the per-call scratch arena and the thread pool. */
+class Runtime {
+  readonly memory: WebAssembly.Memory;
+  readonly exports: Exports;
+  readonly pool: ThreadPool | null;
+  readonly ctrl: number;
+  #packBase: number;
+  #packThreads: number;
+  #arenaBase: number;
+  #top = 0;
+  #f32: Float32Array;
+  #i32: Int32Array;
+  #f64: Float64Array;
+
+  constructor(memory: WebAssembly.Memory, exports: Exports, pool: ThreadPool | null, ctrl: number) {
+    this.memory = memory;
+    this.exports = exports;
+    this.pool = pool;
+    this.ctrl = ctrl;
+    this.#f32 = new Float32Array(memory.buffer);
+    this.#i32 = new Int32Array(memory.buffer);
+    this.#f64 = new Float64Array(memory.buffer);
+    this.#packBase = align(ctrl + CTRL_BYTES);
+    this.#packThreads = 0;
+    this.#arenaBase = this.#packBase;
+    this.reservePack(1);
+  }
+
+  get threads(): number {
+    return this.pool ? this.pool.threads : 1;
+  }
+
+  /** Per-thread matmul pack scratch for up to n threads, below the arena. */
+  reservePack(n: number): void {
+    if (n <= this.#packThreads) return;
+    this.#packThreads = n;
+    this.#arenaBase = align(this.#packBase + n * this.exports.packBytes());
+    this.#ensure(this.#arenaBase);
+  }
+
+  get packBase(): number {
+    return this.#packBase;
+  }
+
+  /** Starts a call: the arena is empty again. */
+  begin(): void {
+    this.#top = this.#arenaBase;
+  }
+
+  /** Scratch for `len` 4-byte values; returns its byte offset. */
+  alloc(len: number): number {
+    const at = this.#top;
+    this.#top = align(at + len * 4);
+    this.#ensure(this.#top);
+    return at;
+  }
+
+  /** Copies the first len values of src into the arena. */
+  put(src: Float32Array | Int32Array, len: number = src.length): number {
+    const at = this.alloc(len);
+    const part = src.length === len ? src : src.subarray(0, len);
+    if (src instanceof Float32Array) this.#f32.set(part, at >> 2);
+    else this.#i32.set(part, at >> 2);
+    return at;
+  }
+
+  /** Copies len values at byte offset `at` out into dst. */
+  get(dst: Float32Array | Int32Array, at: number, len: number): void {
+    const view = dst instanceof Float32Array ? this.#f32 : this.#i32;
+    dst.set(view.subarray(at >> 2, (at >> 2) + len));
+  }
+
+  f32(at: number, len: number): Float32Array {
+    return this.#f32.subarray(at >> 2, (at >> 2) + len);
+  }
+
+  /** Writes the job and runs it; threads only when there is enough work to share. */
+  run(op: number, ints: readonly number[], floats: readonly number[], work: number): void {
+    const w = this.ctrl >> 2;
+    this.#i32[w + CTRL.op] = op;
+    for (let i = 0; i < ints.length; i++) this.#i32[w + 8 + i] = ints[i];
+    for (let i = 0; i < floats.length; i++) this.#f64[((this.ctrl + 128) >> 3) + i] = floats[i];
+    const threads = work >= parallelMinWork ? this.threads : 1;
+    if (this.pool) this.pool.run(threads);
+    else this.exports.runJob(this.ctrl, 0, 1);
+  }
+
+  #ensure(end: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      const pages = Math.ceil((end - have) / PAGE);
+      if (have / PAGE + pages > wasmMaximumPages) {
+        throw new RangeError(
+          `wasm backend: a kernel call needs ${end} bytes of scratch, over the ${wasmMaximumPages * PAGE}-byte maximum`,
+        );
+      }
+      this.memory.grow(pages);
+    }
+    if (this.#f32.buffer.byteLength !== this.memory.buffer.byteLength) {
+      this.#f32 = new Float32Array(this.memory.buffer);
+      this.#i32 = new Int32Array(this.memory.buffer);
+      this.#f64 = new Float64Array(this.memory.buffer);
+    }
+  }
+}
+
+function align(bytes: number): number {
+  return (bytes + 63) & ~63;
+}
+
+const isF32 = (...arrays: Floats[]): boolean => arrays.every((a) => a instanceof Float32Array);
+
+function outSize(size: number, filter: number, stride: number, pad: number): number {
+  return Math.floor((size + 2 * pad - filter) / stride) + 1;
+}
+
+/** The fast kernels over one runtime: reference spread, float32 overrides. */
+function fastKernels(rt: Runtime) {
+  /** Element-wise op over `inputs`, result into `out` (any of them may alias: inputs are copied). */
+  const elementwise = (op: number, out: Float32Array, inputs: Float32Array[], floats: number[] = []) => {
+    const len = inputs[0].length;
+    rt.begin();
+    const ptrs = inputs.map((x) => rt.put(x, len));
+    const po = rt.alloc(len);
+    rt.run(op, [po, ...ptrs, len], floats, len);
+    rt.get(out, po, len);
+  };
+  /** In-place update of w and its state arrays from g. */
+  const update = (op: number, inout: Float32Array[], g: Float32Array, floats: number[]) => {
+    const len = inout[0].length;
+    rt.begin();
+    const ptrs = inout.map((x) => rt.put(x, len));
+    const pg = rt.put(g, len);
+    rt.run(op, [...ptrs, pg, len], floats, len);
+    inout.forEach((x, i) => rt.get(x, ptrs[i], len));
+  };
+
+  return {
+    ...reference,
+    name: "wasm",
+
+    matmul(out, a, b, m, k, n, transA, transB, accumulate = false) {
+      if (!isF32(out, a, b)) return reference.matmul(out, a, b, m, k, n, transA, transB, accumulate);
+      rt.begin();
+      const pa = rt.put(a as Float32Array, m * k);
+      const pb = rt.put(b as Float32Array, k * n);
+      const po = accumulate ? rt.put(out as Float32Array, m * n) : rt.alloc(m * n);
+      rt.run(Op.matmul, [po, pa, pb, m, k, n, +transA, +transB, +accumulate, rt.packBase], [], m * n * k);
+      rt.get(out as Float32Array, po, m * n);
+    },
+
+    addBias(out, x, bias, rows, cols) {
+      if (!isF32(out, x, bias)) return reference.addBias(out, x, bias, rows, cols);
+      rt.begin();
+      const px = rt.put(x as Float32Array, rows * cols);
+      const pb = rt.put(bias as Float32Array, cols);
+      rt.run(Op.addBias, [px, px, pb, rows, cols], [], rows * cols);
+      rt.get(out as Float32Array, px, rows * cols);
+    },
+
+    sumRows(out, x, rows, cols) {
+      if (!isF32(out, x)) return reference.sumRows(out, x, rows, cols);
+      rt.begin();
+      const px = rt.put(x as Float32Array, rows * cols);
+      const po = rt.alloc(cols);
+      rt.run(Op.sumRows, [po, px, rows, cols], [], rows * cols);
+      rt.get(out as Float32Array, po, cols);
+    },
+
+    transpose(out, x, batch, rows, cols) {
+      if (!isF32(out, x)) return reference.transpose(out, x, batch, rows, cols);
+      const len = batch * rows * cols;
+      rt.begin();
+      const px = rt.put(x as Float32Array, len);
+      const po = rt.alloc(len);
+      rt.run(Op.transpose, [po, px, batch, rows, cols], [], len);
+      rt.get(out as Float32Array, po, len);
+    },
+
+    relu(out, x) {
+      if (!isF32(out, x)) return reference.relu(out, x);
+      elementwise(Op.relu, out as Float32Array, [x as Float32Array]);
+    },
+
+    reluBackward(dx, dout, x) {
+      if (!isF32(dx, dout, x)) return reference.reluBackward(dx, dout, x);
+      elementwise(Op.reluBackward, dx as Float32Array, [dout as Float32Array, x as Float32Array]);
+    },
+
+    sigmoid(out, x) {
+      if (!isF32(out, x)) return reference.sigmoid(out, x);
+      elementwise(Op.sigmoid, out as Float32Array, [x as Float32Array]);
+    },
+
+    sigmoidBackward(dx, dout, y) {
+      if (!isF32(dx, dout, y)) return reference.sigmoidBackward(dx, dout, y);
+      elementwise(Op.sigmoidBackward, dx as Float32Array, [dout as Float32Array, y as Float32Array]);
+    },
+
+    axpby(out, a, x, b, y) {
+      if (!isF32(out, x, y)) return reference.axpby(out, a, x, b, y);
+      elementwise(Op.axpby, out as Float32Array, [x as Float32Array, y as Float32Array], [a, b]);
+    },
+
+    mul(out, x, y) {
+      if (!isF32(out, x, y)) return reference.mul(out, x, y);
+      elementwise(Op.mul, out as Float32Array, [x as Float32Array, y as Float32Array]);
+    },
+
+    softmax(out, x, rows, cols) {
+      if (!isF32(out, x)) return reference.softmax(out, x, rows, cols);
+      rt.begin();
+      const px = rt.put(x as Float32Array, rows * cols);
+      rt.run(Op.softmax, [px, px, rows, cols], [], rows * cols * 8);
+      rt.get(out as Float32Array, px, rows * cols);
+    },
+
+    softmaxCrossEntropy(probs, x, labels, rows, cols) {
+      if (!isF32(probs, x)) return reference.softmaxCrossEntropy(probs, x, labels, rows, cols);
+      this.softmax(probs, x, rows, cols);
+      // The loss is a sum over rows: summed here, in float64 and row order, as the reference does.
+      let loss = 0;
+      for (let r = 0; r < rows; r++) loss -= Math.log(probs[r * cols + labels[r]] + 1e-7);
+      return loss;
+    },
+
+    softmaxCrossEntropyBackward(dx, probs, labels, rows, cols, scale) {
+      if (!isF32(dx, probs)) {
+        return reference.softmaxCrossEntropyBackward(dx, probs, labels, rows, cols, scale);
+      }
+      rt.begin();
+      const pp = rt.put(probs as Float32Array, rows * cols);
+      const pl = rt.put(labels, rows);
+      rt.run(Op.softmaxCrossEntropyBackward, [pp, pp, pl, rows, cols], [scale], rows * cols);
+      rt.get(dx as Float32Array, pp, rows * cols);
+    },
+
+    im2col(col, x, n, c, h, w, fh, fw, stride, pad) {
+      if (!isF32(col, x)) return reference.im2col(col, x, n, c, h, w, fh, fw, stride, pad);
+      const len = n * outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad) * c * fh * fw;
+      rt.begin();
+      const px = rt.put(x as Float32Array, n * c * h * w);
+      const pc = rt.alloc(len);
+      rt.run(Op.im2col, [pc, px, n, c, h, w, fh, fw, stride, pad], [], len);
+      rt.get(col as Float32Array, pc, len);
+    },
+
+    col2im(dx, col, n, c, h, w, fh, fw, stride, pad) {
+      if (!isF32(dx, col)) return reference.col2im(dx, col, n, c, h, w, fh, fw, stride, pad);
+      const len = n * outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad) * c * fh * fw;
+      rt.begin();
+      const pc = rt.put(col as Float32Array, len);
+      const px = rt.alloc(n * c * h * w);
+      rt.run(Op.col2im, [px, pc, n, c, h, w, fh, fw, stride, pad], [], len);
+      rt.get(dx as Float32Array, px, n * c * h * w);
+    },
+
+    maxPool(out, argmax, x, n, c, h, w, ph, pw, stride, pad) {
+      if (!isF32(out, x)) return reference.maxPool(out, argmax, x, n, c, h, w, ph, pw, stride, pad);
+      const len = n * c * outSize(h, ph, stride, pad) * outSize(w, pw, stride, pad);
+      rt.begin();
+      const px = rt.put(x as Float32Array, n * c * h * w);
+      const po = rt.alloc(len);
+      const pa = rt.alloc(len);
+      rt.run(Op.maxPool, [po, pa, px, n, c, h, w, ph, pw, stride, pad], [], len * ph * pw);
+      rt.get(out as Float32Array, po, len);
+      rt.get(argmax, pa, len);
+    },
+
+    maxPoolBackward(dx, dout, argmax, n, c, h, w, ph, pw, stride, pad) {
+      if (!isF32(dx, dout)) {
+        return reference.maxPoolBackward(dx, dout, argmax, n, c, h, w, ph, pw, stride, pad);
+      }
+      const len = n * c * outSize(h, ph, stride, pad) * outSize(w, pw, stride, pad);
+      rt.begin();
+      const pd = rt.put(dout as Float32Array, len);
+      const pa = rt.put(argmax, len);
+      const px = rt.alloc(n * c * h * w);
+      rt.run(Op.maxPoolBackward, [px, pd, pa, n, c, h, w, ph, pw, stride, pad], [], n * c * h * w);
+      rt.get(dx as Float32Array, px, n * c * h * w);
+    },
+
+    avgPool(out, x, n, c, h, w, ph, pw, stride, pad) {
+      if (!isF32(out, x)) return reference.avgPool(out, x, n, c, h, w, ph, pw, stride, pad);
+      const len = n * c * outSize(h, ph, stride, pad) * outSize(w, pw, stride, pad);
+      rt.begin();
+      const px = rt.put(x as Float32Array, n * c * h * w);
+      const po = rt.alloc(len);
+      rt.run(Op.avgPool, [po, px, n, c, h, w, ph, pw, stride, pad], [], len * ph * pw);
+      rt.get(out as Float32Array, po, len);
+    },
+
+    avgPoolBackward(dx, dout, n, c, h, w, ph, pw, stride, pad) {
+      if (!isF32(dx, dout)) return reference.avgPoolBackward(dx, dout, n, c, h, w, ph, pw, stride, pad);
+      const len = n * c * outSize(h, ph, stride, pad) * outSize(w, pw, stride, pad);
+      rt.begin();
+      const pd = rt.put(dout as Float32Array, len);
+      const px = rt.alloc(n * c * h * w);
+      rt.run(Op.avgPoolBackward, [px, pd, n, c, h, w, ph, pw, stride, pad], [], len * ph * pw);
+      rt.get(dx as Float32Array, px, n * c * h * w);
+    },
+
+    sgdUpdate(w, g, lr) {
+      if (!isF32(w, g)) return reference.sgdUpdate(w, g, lr);
+      update(Op.sgdUpdate, [w as Float32Array], g as Float32Array, [lr]);
+    },
+
+    momentumUpdate(w, v, g, lr, momentum) {
+      if (!isF32(w, v, g)) return reference.momentumUpdate(w, v, g, lr, momentum);
+      update(Op.momentumUpdate, [w as Float32Array, v as Float32Array], g as Float32Array, [lr, momentum]);
+    },
+
+    adagradUpdate(w, h, g, lr, eps) {
+      if (!isF32(w, h, g)) return reference.adagradUpdate(w, h, g, lr, eps);
+      update(Op.adagradUpdate, [w as Float32Array, h as Float32Array], g as Float32Array, [lr, eps]);
+    },
+
+    rmspropUpdate(w, h, g, lr, decay, eps) {
+      if (!isF32(w, h, g)) return reference.rmspropUpdate(w, h, g, lr, decay, eps);
+      update(Op.rmspropUpdate, [w as Float32Array, h as Float32Array], g as Float32Array, [lr, decay, eps]);
+    },
+
+    adamUpdate(w, m, v, g, lrT, beta1, beta2, eps) {
+      if (!isF32(w, m, v, g)) return reference.adamUpdate(w, m, v, g, lrT, beta1, beta2, eps);
+      update(Op.adamUpdate, [w as Float32Array, m as Float32Array, v as Float32Array], g as Float32Array, [
+        lrT,
+        beta1,
+        beta2,
+        eps,
+      ]);
+    },
+  } satisfies Kernels;
+}
+
+export interface WasmOptions {
+  /** Threads (the calling one included); default ZERODL_THREADS, else the number of cores. */
+  threads?: number;
+}
+
+let runtime: Promise<{ rt: Runtime; kernels: Kernels } | null> | null = null;
+
+async function start(): Promise<{ rt: Runtime; kernels: Kernels } | null> {
+  if (!simdSupported()) return null;
+  // Threads need a shared memory (SharedArrayBuffer): always in Node, in a browser only when the
+  // page is cross-origin isolated. Otherwise the single-thread module runs.
+  const canShare = typeof SharedArrayBuffer !== "undefined";
+  const bytes = decodeBase64(canShare ? wasmShared : wasmSingle);
+  const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: wasmMaximumPages, shared: canShare });
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  const exports = instance.exports as unknown as Exports;
+  const ctrl = align(exports.heapBase());
+  let pool: ThreadPool | null = null;
+  if (canShare) {
+    const p = new ThreadPool(memory, module, ctrl, exports.runJob);
+    if (await p.attachNodeHost()) pool = p;
+  }
+  const rt = new Runtime(memory, exports, pool, ctrl);
+  return { rt, kernels: fastKernels(rt) };
+}
+
+/**
+ * Instantiates the WASM kernels (once; later calls reuse them and only set the thread count) and
+ * returns them. Without WebAssembly SIMD it returns the reference kernels.
+ */
+export async function initWasm(options: WasmOptions = {}): Promise<Kernels> {
+  runtime ??= start();
+  const started = await runtime;
+  if (!started) return reference;
+  const threads = options.threads ?? (await threadsDefault());
+  await setWasmThreads(threads);
+  return started.kernels;
+}
+
+async function threadsDefault(): Promise<number> {
+  const env = typeof process !== "undefined" ? process.env?.ZERODL_THREADS : undefined;
+  return env !== undefined && env !== "" ? defaultThreads() : cpuCount();
+}
+
+/** Sets the WASM backend's thread count (resolves once the workers are running). */
+export async function setWasmThreads(n: number): Promise<void> {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`threads must be a positive integer, got ${n}`);
+  const started = runtime ? await runtime : null;
+  if (!started) return;
+  const { rt } = started;
+  rt.reservePack(n);
+  if (rt.pool) await rt.pool.setThreads(n);
+}
+
+/** Threads the WASM backend uses now (0 when it is not running). */
+export async function wasmThreads(): Promise<number> {
+  const started = runtime ? await runtime : null;
+  return started ? started.rt.threads : 0;
+}

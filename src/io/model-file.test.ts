@@ -1,0 +1,152 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { NDArray, type DType } from "../ndarray.js";
+import { param, type Param } from "../layers/layer.js";
+import { Rng } from "../rng.js";
+import { BatchNormalization } from "../layers/batch-normalization.js";
+import { ModelFileError, loadModelWith, readModelInfo, saveModel, type SavableModel } from "./model-file.js";
+import { SafetensorsError, encodeSafetensors } from "./safetensors.js";
+
+/** A stand-in model: two affine layers' parameters, shaped by its spec. */
+function fakeModel(spec: SavableModel["spec"], dtype: DType = "float32", seed = 1): SavableModel {
+  const [i, h, o] = [spec.input as number, spec.hidden as number, spec.output as number];
+  const rng = new Rng(seed);
+  const make = (name: string, shape: number[]): Param => {
+    const v = NDArray.zeros(shape, dtype);
+    rng.fillNormal(v.data, 0.1);
+    return param(name, v);
+  };
+  return { spec, params: [make("W1", [i, h]), make("b1", [h]), make("W2", [h, o]), make("b2", [o])] };
+}
+const build = (spec: SavableModel["spec"], dtype: DType) => fakeModel(spec, dtype, 99);
+const spec = { kind: "two-layer", input: 6, hidden: 4, output: 3 };
+
+const dir = mkdtempSync(join(tmpdir(), "zerodl-model-file-"));
+
+describe("model files", () => {
+  it("round-trips weights, spec and training record exactly", async () => {
+    const model = fakeModel(spec);
+    const path = join(dir, "m.safetensors");
+    const record = {
+      training: { lr: 0.1, epochs: 2 },
+      history: { loss: [2.3, 1.1] },
+      results: { testAcc: 0.9 },
+    };
+    await saveModel(path, model, record);
+    expect(readdirSync(dir).filter((f) => f.includes(".tmp"))).toEqual([]); // no temp file left behind
+    const { model: back, info } = await loadModelWith(path, build);
+    expect(info.spec).toEqual(spec);
+    expect(info.dtype).toBe("float32");
+    expect(info.storage).toBe("F32");
+    expect(info.parameterCount).toBe(6 * 4 + 4 + 4 * 3 + 3);
+    expect(info.training).toEqual(record.training);
+    expect(info.history).toEqual(record.history);
+    expect(info.results).toEqual(record.results);
+    back.params.forEach((p, k) => expect(p.value.data).toEqual(model.params[k].value.data));
+    expect((await readModelInfo(path)).tensors.map((t) => t.name)).toEqual(["W1", "b1", "W2", "b2"]);
+  });
+
+  it("float64 models stay float64", async () => {
+    const model = fakeModel(spec, "float64");
+    const path = join(dir, "m64.safetensors");
+    await saveModel(path, model);
+    const { model: back, info } = await loadModelWith(path, build);
+    expect(info.dtype).toBe("float64");
+    expect(back.params[0].value.data).toBeInstanceOf(Float64Array);
+    expect(back.params[0].value.data).toEqual(model.params[0].value.data);
+  });
+
+  it("--half stores float16: half the size, weights within float16 rounding", async () => {
+    const model = fakeModel(spec);
+    const full = join(dir, "full.safetensors");
+    const half = join(dir, "half.safetensors");
+    await saveModel(full, model);
+    await saveModel(half, model, {}, { half: true });
+    const dataBytes = 4 * (6 * 4 + 4 + 4 * 3 + 3);
+    expect(readFileSync(full).length - readFileSync(half).length).toBeGreaterThanOrEqual(dataBytes / 2 - 16);
+    const { model: back, info } = await loadModelWith(half, build);
+    expect(info.storage).toBe("F16");
+    back.params.forEach((p, k) => {
+      const orig = model.params[k].value.data;
+      // Relative error of float16 is at most 2^-11 for normal numbers.
+      p.value.data.forEach((v, j) =>
+        expect(Math.abs(v - orig[j])).toBeLessThanOrEqual(Math.abs(orig[j]) * 2 ** -11 + 2 ** -25),
+      );
+    });
+  });
+
+  it("saves batch norm running statistics with the params", async () => {
+    const bn = new BatchNormalization(NDArray.from([1, 2]), NDArray.from([0, 0]));
+    bn.runningMean = NDArray.from([0.5, -1]);
+    bn.runningVar = NDArray.from([2, 3]);
+    const model: SavableModel = { spec: { kind: "bn" }, params: bn.params, layers: [bn] };
+    const path = join(dir, "bn.safetensors");
+    await saveModel(path, model);
+    const info = await readModelInfo(path);
+    expect(info.tensors.map((t) => t.name)).toEqual(["gamma", "beta", "running_mean1", "running_var1"]);
+    expect(info.parameterCount).toBe(4);
+    const { model: back } = await loadModelWith(path, () => {
+      const fresh = new BatchNormalization(NDArray.zeros([2]), NDArray.zeros([2]));
+      return { spec: { kind: "bn" }, params: fresh.params, layers: [fresh] };
+    });
+    const layer = back.layers![0] as BatchNormalization;
+    expect(Array.from(layer.runningMean.data)).toEqual([0.5, -1]);
+    expect(Array.from(layer.runningVar.data)).toEqual([2, 3]);
+    expect(Array.from(back.params[0].value.data)).toEqual([1, 2]);
+  });
+
+  it("names duplicated param names by position", async () => {
+    const model: SavableModel = {
+      spec: { kind: "sequential" },
+      params: [param("W", NDArray.zeros([2])), param("W", NDArray.zeros([3]))],
+    };
+    const path = join(dir, "dup.safetensors");
+    await saveModel(path, model);
+    expect((await readModelInfo(path)).tensors.map((t) => t.name)).toEqual(["0.W", "1.W"]);
+  });
+
+  it("refuses a missing file, a foreign file, a corrupt file and a mismatched architecture", async () => {
+    await expect(loadModelWith(join(dir, "nope.safetensors"), build)).rejects.toThrow(
+      /model file .*nope\.safetensors not found/,
+    );
+
+    const foreign = join(dir, "foreign.safetensors");
+    writeFileSync(
+      foreign,
+      encodeSafetensors([{ name: "bert.emb", data: new Float32Array(2), shape: [2] }], { format: "pt" }),
+    );
+    await expect(loadModelWith(foreign, build)).rejects.toThrow(ModelFileError);
+    await expect(loadModelWith(foreign, build)).rejects.toThrow(
+      /foreign\.safetensors: not a zerodl model file .*bert\.emb/,
+    );
+
+    const good = join(dir, "good.safetensors");
+    await saveModel(good, fakeModel(spec));
+    const bytes = readFileSync(good);
+    const cut = join(dir, "cut.safetensors");
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 10));
+    await expect(loadModelWith(cut, build)).rejects.toThrow(SafetensorsError);
+    await expect(loadModelWith(cut, build)).rejects.toThrow(/cut\.safetensors: truncated/);
+
+    // Same tensor names, but the builder makes a different architecture (hidden 5, not 4).
+    const other = (s: SavableModel["spec"], d: DType) => fakeModel({ ...s, hidden: 5 }, d);
+    await expect(loadModelWith(good, other)).rejects.toThrow(
+      /good\.safetensors: tensor "W1" has shape \[6, 4\], the "two-layer" architecture expects \[6, 5\]/,
+    );
+    // A builder with other param names.
+    const renamed = (s: SavableModel["spec"], d: DType): SavableModel => {
+      const m = fakeModel(s, d);
+      return { spec: m.spec, params: [...m.params.slice(0, 3), param("gamma", m.params[3].value)] };
+    };
+    await expect(loadModelWith(good, renamed)).rejects.toThrow(/missing: gamma; unexpected: b2/);
+    // A builder that cannot build the spec.
+    const refusing = (): SavableModel => {
+      throw new Error("unknown model kind");
+    };
+    await expect(loadModelWith(good, refusing)).rejects.toThrow(
+      /cannot build its "two-layer" model: unknown model kind/,
+    );
+  });
+});

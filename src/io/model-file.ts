@@ -1,0 +1,282 @@
+/**
+ * Model files: safetensors with the architecture (a ModelSpec) and the training record in the
+ * header's `__metadata__`, so `eval`, `predict` and `info` need nothing but the file. Node only
+ * (the format itself, in safetensors.ts, is pure and works in the browser).
+ */
+import { readFile } from "node:fs/promises";
+import { writeFileAtomic } from "./atomic.js";
+import type { DType } from "../ndarray.js";
+import { Rng } from "../rng.js";
+import { createModel, type Model, type ModelSpec } from "../models/model.js";
+import type { Layer, Param } from "../layers/layer.js";
+import { BatchNormalization } from "../layers/batch-normalization.js";
+import { NDArray } from "../ndarray.js";
+import {
+  SafetensorsError,
+  decodeSafetensors,
+  encodeSafetensors,
+  type SafetensorsContents,
+  type SafetensorsDType,
+} from "./safetensors.js";
+
+/** Bumped when the metadata layout changes incompatibly. */
+export const MODEL_FORMAT_VERSION = "1";
+
+/** What a model file needs from a model: its parameters and a JSON architecture to rebuild it from. */
+export interface SavableModel {
+  readonly params: readonly Param[];
+  readonly spec: { readonly kind: string; [option: string]: unknown };
+  /** A Sequential model's layers: their non-trained state (batch norm statistics) is saved too. */
+  readonly layers?: readonly Layer[];
+}
+
+/** A tensor saved with the params: trained weights, or state such as batch norm running statistics. */
+interface StoredTensor {
+  name: string;
+  value: NDArray;
+  set(value: NDArray): void;
+}
+
+function isRunningStat(name: string): boolean {
+  return /^running_(mean|var)\d+$/.test(name);
+}
+
+/**
+ * Everything a model file stores, in order: the params (named as `tensorNames` says), then the
+ * running mean and variance of each BatchNormalization layer (`running_mean1`, `running_var1`, …,
+ * numbered like its gamma1/beta1), without which a loaded model would normalize with zeros.
+ */
+function storedTensors(model: SavableModel): StoredTensor[] {
+  const names = tensorNames(model.params);
+  const out: StoredTensor[] = model.params.map((p, i) => ({
+    name: names[i],
+    value: p.value,
+    set: (v) => p.value.data.set(v.data),
+  }));
+  let k = 0;
+  for (const layer of model.layers ?? []) {
+    if (layer instanceof BatchNormalization) {
+      k++;
+      out.push(
+        { name: `running_mean${k}`, value: layer.runningMean, set: (v) => (layer.runningMean = v) },
+        { name: `running_var${k}`, value: layer.runningVar, set: (v) => (layer.runningVar = v) },
+      );
+    }
+  }
+  return out;
+}
+
+/** The training record stored beside the weights (all JSON). */
+export interface ModelRecord {
+  /** Settings the model was trained with (optimizer, lr, epochs, seed, data, …). */
+  training?: Record<string, unknown>;
+  /** Per-iteration loss and per-epoch accuracies (the Trainer's History). */
+  history?: object;
+  /** Final results (test accuracy, …). */
+  results?: Record<string, unknown>;
+}
+
+export interface ModelFileInfo extends ModelRecord {
+  spec: SavableModel["spec"];
+  /** The precision the model computes in. */
+  dtype: DType;
+  /** How the weights are stored in the file (F16 = `--half`). */
+  storage: SafetensorsDType;
+  parameterCount: number;
+  tensors: { name: string; shape: number[] }[];
+}
+
+/** Thrown for a file that is valid safetensors but not a zerodl model, or that does not fit its architecture. */
+export class ModelFileError extends Error {
+  override name = "ModelFileError";
+}
+
+/**
+ * Tensor names in the file: the params' own names when they are unique (e.g. the book's "W1", "b1"),
+ * otherwise prefixed with their position ("0.W", "0.b", "1.W", …).
+ */
+export function tensorNames(params: readonly Param[]): string[] {
+  const names = params.map((p) => p.name);
+  if (new Set(names).size === names.length) return names;
+  return names.map((n, i) => `${i}.${n}`);
+}
+
+/** The model as safetensors bytes. `half` stores float16 (book §7.3.4); otherwise the model's own precision. */
+export function encodeModel(
+  model: SavableModel,
+  record: ModelRecord = {},
+  options: { half?: boolean } = {},
+): Uint8Array {
+  const tensors = storedTensors(model);
+  const dtype = model.params[0]?.value.dtype ?? "float32";
+  const metadata: Record<string, string> = {
+    zerodl: MODEL_FORMAT_VERSION,
+    spec: JSON.stringify(model.spec),
+    dtype,
+  };
+  if (record.training) metadata.training = JSON.stringify(record.training);
+  if (record.history) metadata.history = JSON.stringify(record.history);
+  if (record.results) metadata.results = JSON.stringify(record.results);
+  return encodeSafetensors(
+    tensors.map((t) => ({
+      name: t.name,
+      data: t.value.data,
+      shape: t.value.shape,
+      dtype: options.half ? "F16" : undefined,
+    })),
+    metadata,
+  );
+}
+
+/** Reads the zerodl metadata of decoded safetensors contents; a foreign file gets a clear error. */
+export function modelInfo(contents: SafetensorsContents, fileName: string): ModelFileInfo {
+  const { metadata, tensors } = contents;
+  if (metadata.zerodl === undefined || metadata.spec === undefined) {
+    const some = tensors
+      .slice(0, 3)
+      .map((t) => t.name)
+      .join(", ");
+    throw new ModelFileError(
+      `${fileName}: not a zerodl model file (its safetensors metadata has no zerodl architecture spec; ` +
+        `${tensors.length} tensors${some ? `: ${some}${tensors.length > 3 ? ", …" : ""}` : ""})`,
+    );
+  }
+  if (metadata.zerodl !== MODEL_FORMAT_VERSION) {
+    throw new ModelFileError(
+      `${fileName}: zerodl model format version ${metadata.zerodl}, this zerodl reads ${MODEL_FORMAT_VERSION}`,
+    );
+  }
+  const json = <T>(key: string): T | undefined => {
+    if (metadata[key] === undefined) return undefined;
+    try {
+      return JSON.parse(metadata[key]) as T;
+    } catch (e) {
+      throw new ModelFileError(`${fileName}: metadata "${key}" is not valid JSON (${(e as Error).message})`);
+    }
+  };
+  const spec = json<SavableModel["spec"]>("spec");
+  if (typeof spec !== "object" || spec === null || typeof spec.kind !== "string") {
+    throw new ModelFileError(`${fileName}: metadata "spec" has no model kind`);
+  }
+  const dtype = metadata.dtype === "float64" ? "float64" : "float32";
+  const storages = new Set(tensors.map((t) => t.dtype));
+  return {
+    spec,
+    dtype,
+    storage: storages.has("F16") ? "F16" : storages.has("F64") ? "F64" : "F32",
+    // Batch norm statistics are state, not parameters.
+    parameterCount: tensors.filter((t) => !isRunningStat(t.name)).reduce((s, t) => s + t.data.length, 0),
+    tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })),
+    training: json("training"),
+    history: json("history"),
+    results: json("results"),
+  };
+}
+
+/**
+ * Copies the file's tensors into a freshly built model of the stored architecture, checking that
+ * every name, dtype and shape fits.
+ */
+export function decodeModel<M extends SavableModel>(
+  bytes: Uint8Array,
+  fileName: string,
+  build: (spec: SavableModel["spec"], dtype: DType) => M,
+): { model: M; info: ModelFileInfo } {
+  const contents = decodeSafetensors(bytes, fileName);
+  const info = modelInfo(contents, fileName);
+  let model: M;
+  try {
+    model = build(info.spec, info.dtype);
+  } catch (e) {
+    throw new ModelFileError(
+      `${fileName}: cannot build its "${info.spec.kind}" model: ${(e as Error).message}`,
+    );
+  }
+  const stored = storedTensors(model);
+  const names = stored.map((t) => t.name);
+  const byName = new Map(contents.tensors.map((t) => [t.name, t]));
+  const missing = names.filter((n) => !byName.has(n));
+  const extra = contents.tensors.map((t) => t.name).filter((n) => !names.includes(n));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new ModelFileError(
+      `${fileName}: tensors do not match the "${info.spec.kind}" architecture` +
+        (missing.length ? `; missing: ${missing.join(", ")}` : "") +
+        (extra.length ? `; unexpected: ${extra.join(", ")}` : ""),
+    );
+  }
+  const expectedStorage = info.dtype === "float64" ? "F64" : "F32";
+  for (const target of stored) {
+    const t = byName.get(target.name)!;
+    if (t.dtype !== expectedStorage && t.dtype !== "F16") {
+      throw new ModelFileError(
+        `${fileName}: tensor "${t.name}" is ${t.dtype}, expected ${expectedStorage} (or F16) for a ${info.dtype} model`,
+      );
+    }
+    const shape = target.value.shape;
+    if (t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
+      throw new ModelFileError(
+        `${fileName}: tensor "${t.name}" has shape [${t.shape.join(", ")}], ` +
+          `the "${info.spec.kind}" architecture expects [${shape.join(", ")}]`,
+      );
+    }
+    const value = NDArray.zeros(shape, info.dtype);
+    value.data.set(t.data);
+    target.set(value);
+  }
+  return { model, info };
+}
+
+/**
+ * Writes the model atomically (temporary file, fsync, rename) and verifies the result by reading
+ * it back, so an interrupted save never leaves a half-written model under the real name.
+ */
+export async function saveModel(
+  path: string,
+  model: SavableModel,
+  record: ModelRecord = {},
+  options: { half?: boolean } = {},
+): Promise<void> {
+  const bytes = encodeModel(model, record, options);
+  await writeFileAtomic(path, bytes);
+  const back = await readFile(path);
+  if (back.length !== bytes.length || !back.equals(bytes)) {
+    throw new Error(`${path}: verification failed: the file read back differs from what was written`);
+  }
+  decodeSafetensors(back, path); // and it parses
+}
+
+/** Reads a model file and rebuilds its model with `build` (normally `createModel`). */
+export async function loadModelWith<M extends SavableModel>(
+  path: string,
+  build: (spec: SavableModel["spec"], dtype: DType) => M,
+): Promise<{ model: M; info: ModelFileInfo }> {
+  return decodeModel(await readModelBytes(path), path, build);
+}
+
+/**
+ * Reads a zerodl model file and rebuilds the model with `createModel` from the stored spec; every
+ * tensor's name, dtype and shape is checked against that architecture.
+ */
+export async function loadModel(path: string): Promise<{ model: Model; info: ModelFileInfo }> {
+  // The rng only initializes weights that are overwritten at once.
+  return loadModelWith(path, (spec, dtype) => createModel(spec as ModelSpec, new Rng(0), dtype));
+}
+
+/** The stored information only (no model is built): for `zerodl info`. */
+export async function readModelInfo(path: string): Promise<ModelFileInfo> {
+  return modelInfo(decodeSafetensors(await readModelBytes(path), path), path);
+}
+
+async function readModelBytes(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new ModelFileError(`model file ${path} not found`);
+    if (code === "EISDIR") throw new ModelFileError(`${path} is a directory, not a model file`);
+    throw e;
+  }
+}
+
+// Re-exported so callers catching file errors need one import.
+export { SafetensorsError };

@@ -1,0 +1,260 @@
+/**
+ * The charts zerodl draws, as Vega-Lite specs (render them with `writeChart` from ./render.ts).
+ * Data goes in as plain arrays; each function returns a spec and does no I/O.
+ */
+import { PNG } from "pngjs";
+import { chartConfig, type ChartSpec } from "./render.js";
+
+/** Training history as the Trainer records it. */
+export interface HistoryLike {
+  /** Loss per iteration. */
+  loss: readonly number[];
+  /** Accuracy per epoch. */
+  trainAcc: readonly number[];
+  testAcc: readonly number[];
+  valAcc?: readonly number[];
+}
+
+/**
+ * Trailing moving average over `window` points (the first points average what exists so far), so
+ * a noisy mini-batch loss shows its trend.
+ */
+export function movingAverage(values: readonly number[], window: number): number[] {
+  const out: number[] = [];
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) {
+    sum += values[i];
+    if (i >= window) sum -= values[i - window];
+    out.push(sum / Math.min(i + 1, window));
+  }
+  return out;
+}
+
+const SET_COLORS: Record<string, string> = { train: "#1f77b4", test: "#ff7f0e", validation: "#2ca02c" };
+
+/** Two panels: loss per iteration (raw and smoothed) and accuracy per epoch (train, test, validation). */
+export function lossAccuracyChart(history: HistoryLike, options: { title?: string } = {}): ChartSpec {
+  const window = Math.max(1, Math.min(100, Math.round(history.loss.length / 20)));
+  const smooth = movingAverage(history.loss, window);
+  const lossRows = history.loss.flatMap((loss, i) => [
+    { iteration: i + 1, loss, series: "mini-batch" },
+    { iteration: i + 1, loss: smooth[i], series: `moving average (${window})` },
+  ]);
+  const accRows: { epoch: number; accuracy: number; set: string }[] = [];
+  const addAcc = (values: readonly number[] | undefined, set: string) =>
+    values?.forEach((accuracy, i) => accRows.push({ epoch: i + 1, accuracy, set }));
+  addAcc(history.trainAcc, "train");
+  addAcc(history.testAcc, "test");
+  addAcc(history.valAcc, "validation");
+  const sets = [...new Set(accRows.map((r) => r.set))];
+
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    ...(options.title ? { title: options.title } : {}),
+    config: chartConfig,
+    resolve: { scale: { color: "independent" } },
+    hconcat: [
+      {
+        title: "Loss",
+        width: 360,
+        height: 240,
+        data: { values: lossRows },
+        mark: { type: "line", strokeWidth: 1.5 },
+        encoding: {
+          x: { field: "iteration", type: "quantitative", title: "iteration" },
+          y: { field: "loss", type: "quantitative", title: "loss", scale: { zero: true } },
+          color: {
+            field: "series",
+            type: "nominal",
+            title: null,
+            scale: { range: ["#c6dbef", "#08519c"] },
+            legend: { orient: "top-right", labelLimit: 0 },
+          },
+          opacity: { value: 1 },
+        },
+      },
+      {
+        title: "Accuracy",
+        width: 300,
+        height: 240,
+        data: { values: accRows },
+        mark: { type: "line", point: true },
+        encoding: {
+          x: { field: "epoch", type: "quantitative", title: "epoch", axis: { tickMinStep: 1 } },
+          y: { field: "accuracy", type: "quantitative", title: "accuracy", scale: { zero: false } },
+          color: {
+            field: "set",
+            type: "nominal",
+            title: null,
+            scale: { domain: sets, range: sets.map((set) => SET_COLORS[set]) },
+            legend: { orient: "bottom-right" },
+          },
+        },
+      },
+    ],
+  } as ChartSpec;
+}
+
+/** A heatmap of counts: rows are the true class, columns the predicted one; each cell labelled. */
+export function confusionMatrixChart(
+  matrix: readonly (readonly number[])[],
+  classNames: readonly string[],
+  options: { title?: string } = {},
+): ChartSpec {
+  const rows: { actual: string; predicted: string; count: number; i: number; j: number }[] = [];
+  let max = 0;
+  matrix.forEach((row, i) =>
+    row.forEach((count, j) => {
+      rows.push({ actual: classNames[i], predicted: classNames[j], count, i, j });
+      max = Math.max(max, count);
+    }),
+  );
+  const cell = Math.max(24, Math.min(48, Math.floor(480 / Math.max(1, classNames.length))));
+  const size = cell * classNames.length;
+  const order = [...classNames];
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: options.title ?? "Confusion matrix",
+    config: chartConfig,
+    width: size,
+    height: size,
+    data: { values: rows },
+    encoding: {
+      x: { field: "predicted", type: "ordinal", sort: order, title: "predicted", axis: { labelAngle: 0 } },
+      y: { field: "actual", type: "ordinal", sort: order, title: "true" },
+    },
+    layer: [
+      {
+        mark: "rect",
+        encoding: {
+          color: {
+            field: "count",
+            type: "quantitative",
+            scale: { scheme: "blues", type: "symlog" },
+            legend: null, // every cell is labelled with its count
+          },
+        },
+      },
+      {
+        mark: { type: "text", fontSize: Math.min(12, cell / 3) },
+        encoding: {
+          text: { field: "count", type: "quantitative" },
+          color: { condition: { test: `datum.count > ${max / 2}`, value: "white" }, value: "black" },
+        },
+      },
+    ],
+  } as ChartSpec;
+}
+
+/** A small grayscale image: `pixels` row-major, values in [0, 1] (0 = black for MNIST's white-on-black digits). */
+export interface GrayImage {
+  pixels: ArrayLike<number>;
+  width: number;
+  height: number;
+}
+
+/** A PNG data URL of a grayscale image; `invert` draws high values dark (ink on paper). */
+export function grayImageDataUrl(image: GrayImage, invert = false): string {
+  const { pixels, width, height } = image;
+  if (pixels.length !== width * height) {
+    throw new Error(`image of ${width}×${height} needs ${width * height} pixels, got ${pixels.length}`);
+  }
+  const png = new PNG({ width, height });
+  for (let i = 0; i < width * height; i++) {
+    const v = Math.max(0, Math.min(1, pixels[i]));
+    const byte = Math.round((invert ? 1 - v : v) * 255);
+    png.data[4 * i] = png.data[4 * i + 1] = png.data[4 * i + 2] = byte;
+    png.data[4 * i + 3] = 255;
+  }
+  return `data:image/png;base64,${PNG.sync.write(png).toString("base64")}`;
+}
+
+/**
+ * Images in a grid, each with a caption above it, like the book's Figure 7.2 of misclassified
+ * digits ("7 → 1": true label → prediction). Digits are drawn dark on light, as in the book.
+ */
+export function imageGrid(
+  images: readonly GrayImage[],
+  captions: readonly string[],
+  options: { title?: string; columns?: number; scale?: number; invert?: boolean } = {},
+): ChartSpec {
+  if (captions.length !== images.length) {
+    throw new Error(`imageGrid: ${images.length} images but ${captions.length} captions`);
+  }
+  const scale = options.scale ?? 2;
+  const invert = options.invert ?? true;
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    ...(options.title ? { title: options.title } : {}),
+    config: { ...chartConfig, concat: { spacing: 8 } },
+    columns: options.columns ?? Math.min(10, Math.max(1, images.length)),
+    concat: images.map((image, i) => {
+      const w = image.width * scale;
+      const h = image.height * scale;
+      return {
+        title: { text: captions[i], fontSize: 11, fontWeight: "normal", offset: 2 },
+        width: w,
+        height: h,
+        data: { values: [{ url: grayImageDataUrl(image, invert) }] },
+        mark: { type: "image", width: w, height: h, aspect: false },
+        encoding: { url: { field: "url", type: "nominal" }, x: { value: w / 2 }, y: { value: h / 2 } },
+      };
+    }),
+  } as ChartSpec;
+}
+
+export interface Series {
+  name: string;
+  x: readonly number[];
+  y: readonly number[];
+}
+
+/** A generic line chart of several named series (for experiments: one line per optimizer, init, …). */
+export function lineChart(
+  series: readonly Series[],
+  options: {
+    title?: string;
+    xTitle?: string;
+    yTitle?: string;
+    logX?: boolean;
+    logY?: boolean;
+    yDomain?: [number, number];
+    points?: boolean;
+    width?: number;
+    height?: number;
+  } = {},
+): ChartSpec {
+  const rows = series.flatMap((s) => {
+    if (s.x.length !== s.y.length) {
+      throw new Error(`lineChart: series "${s.name}" has ${s.x.length} x values but ${s.y.length} y values`);
+    }
+    return s.x.map((x, i) => ({ x, y: s.y[i], series: s.name }));
+  });
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    ...(options.title ? { title: options.title } : {}),
+    config: chartConfig,
+    width: options.width ?? 400,
+    height: options.height ?? 260,
+    data: { values: rows },
+    mark: { type: "line", point: options.points ?? false },
+    encoding: {
+      x: {
+        field: "x",
+        type: "quantitative",
+        title: options.xTitle ?? "x",
+        scale: options.logX ? { type: "log" } : {},
+      },
+      y: {
+        field: "y",
+        type: "quantitative",
+        title: options.yTitle ?? "y",
+        scale: {
+          ...(options.logY ? { type: "log" } : { zero: false }),
+          ...(options.yDomain ? { domain: options.yDomain } : {}),
+        },
+      },
+      color: { field: "series", type: "nominal", title: null, sort: series.map((s) => s.name) },
+    },
+  } as ChartSpec;
+}

@@ -1,0 +1,402 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Kernels } from "../src/backend/kernels.js";
+import { reference } from "../src/backend/reference.js";
+import { initWasm, setParallelMinWork, setWasmThreads, wasmThreads } from "../src/backend/wasm.js";
+import type { DType, Floats } from "../src/ndarray.js";
+import { Rng } from "../src/rng.js";
+import { assertAllClose } from "../src/testing/gradcheck.js";
+
+/**
+ * Every kernel of every backend against the reference kernels run in float64 (the specification at
+ * full precision), on shapes that hit SIMD tails and odd sizes. One body runs for each backend and
+ * thread count; the WASM runs split even tiny jobs over the threads (setParallelMinWork(0)) so the
+ * partitioning edges (empty shares, tail panels) are exercised. Then: bit-identical outputs for 1 and
+ * 2 threads.
+ */
+
+const SIZES = [1, 3, 4, 5, 17, 64, 65];
+
+/** Inputs drawn per case from a fixed seed; float32-representable, so both precisions see the same. */
+function floats(dtype: DType, n: number, rng: Rng, low = -1, high = 1): Floats {
+  const a = dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = Math.fround(rng.uniform(low, high));
+  return a;
+}
+function alloc(dtype: DType, n: number): Floats {
+  // Garbage-filled: kernels must write every output element.
+  const a = dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
+  return a.fill(7.25);
+}
+function labels(rows: number, cols: number, rng: Rng): Int32Array {
+  const t = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) t[i] = rng.int(cols);
+  return t;
+}
+const outSize = (size: number, f: number, s: number, p: number) => Math.floor((size + 2 * p - f) / s) + 1;
+
+interface Case {
+  name: string;
+  atol: number;
+  rtol: number;
+  /** Runs the kernel(s) on fresh seeded inputs; returns every output (and in-place state). */
+  run(k: Kernels, dtype: DType): (Floats | Int32Array | number)[];
+}
+
+const cases: Case[] = [];
+
+// matmul: all four transpose combinations, with and without accumulate; k > 256 and n > 512 cross
+// the kernel's cache blocks.
+const MATMUL_SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [3, 5, 4],
+  [4, 4, 8],
+  [5, 17, 3],
+  [17, 64, 65],
+  [65, 3, 17],
+  [64, 65, 5],
+  [9, 300, 33],
+  [3, 7, 530],
+];
+for (const [m, k, n] of MATMUL_SHAPES) {
+  for (const transA of [false, true]) {
+    for (const transB of [false, true]) {
+      for (const accumulate of [false, true]) {
+        cases.push({
+          name: `matmul ${m}×${k}·${k}×${n} transA=${transA} transB=${transB} accumulate=${accumulate}`,
+          atol: 1e-5 * Math.sqrt(k) + 1e-6,
+          rtol: 1e-4,
+          run(kern, dtype) {
+            const rng = new Rng(m * 1000 + k * 10 + n);
+            const a = floats(dtype, m * k, rng);
+            const b = floats(dtype, k * n, rng);
+            const out = accumulate ? floats(dtype, m * n, rng) : alloc(dtype, m * n);
+            kern.matmul(out, a, b, m, k, n, transA, transB, accumulate);
+            return [out];
+          },
+        });
+      }
+    }
+  }
+}
+
+for (const [rows, cols] of [
+  [1, 1],
+  [3, 5],
+  [4, 4],
+  [17, 65],
+  [65, 3],
+  [64, 17],
+]) {
+  cases.push({
+    name: `addBias ${rows}×${cols} (and in place)`,
+    atol: 1e-6,
+    rtol: 1e-6,
+    run(k, dtype) {
+      const rng = new Rng(rows * 100 + cols);
+      const x = floats(dtype, rows * cols, rng);
+      const bias = floats(dtype, cols, rng);
+      const out = alloc(dtype, rows * cols);
+      k.addBias(out, x, bias, rows, cols);
+      k.addBias(x, x, bias, rows, cols);
+      return [out, x];
+    },
+  });
+  cases.push({
+    name: `sumRows ${rows}×${cols}`,
+    atol: 1e-5,
+    rtol: 1e-5,
+    run(k, dtype) {
+      const rng = new Rng(rows * 101 + cols);
+      const x = floats(dtype, rows * cols, rng);
+      const out = alloc(dtype, cols);
+      k.sumRows(out, x, rows, cols);
+      return [out];
+    },
+  });
+  for (const batch of [1, 3]) {
+    cases.push({
+      name: `transpose ${batch}×${rows}×${cols}`,
+      atol: 0,
+      rtol: 0,
+      run(k, dtype) {
+        const rng = new Rng(rows * 102 + cols + batch);
+        const x = floats(dtype, batch * rows * cols, rng);
+        const out = alloc(dtype, batch * rows * cols);
+        k.transpose(out, x, batch, rows, cols);
+        return [out];
+      },
+    });
+  }
+  cases.push({
+    name: `softmax + cross-entropy ${rows}×${cols}`,
+    atol: 1e-6,
+    rtol: 1e-5,
+    run(k, dtype) {
+      const rng = new Rng(rows * 103 + cols);
+      const x = floats(dtype, rows * cols, rng, -8, 8);
+      const t = labels(rows, cols, rng);
+      const probs = alloc(dtype, rows * cols);
+      const sm = alloc(dtype, rows * cols);
+      k.softmax(sm, x, rows, cols);
+      const loss = k.softmaxCrossEntropy(probs, x, t, rows, cols);
+      const dx = alloc(dtype, rows * cols);
+      k.softmaxCrossEntropyBackward(dx, probs, t, rows, cols, 1 / rows);
+      return [sm, probs, loss, dx];
+    },
+  });
+}
+
+for (const len of SIZES) {
+  const unary = (name: string, f: (k: Kernels, out: Floats, x: Floats, y: Floats) => void, scale = 4) =>
+    cases.push({
+      name: `${name} length ${len}`,
+      atol: 1e-6,
+      rtol: 1e-5,
+      run(k, dtype) {
+        const rng = new Rng(len * 7 + name.length);
+        const x = floats(dtype, len, rng, -scale, scale);
+        // Off the kink: |x| ≥ 1e-2 so relu's branch is the same in float32 and float64.
+        for (let i = 0; i < len; i++) if (Math.abs(x[i]) < 1e-2) x[i] = 0.5;
+        const y = floats(dtype, len, rng, 0, 1);
+        const out = alloc(dtype, len);
+        f(k, out, x, y);
+        return [out];
+      },
+    });
+  unary("relu", (k, out, x) => k.relu(out, x));
+  unary("relu in place", (k, out, x) => {
+    k.relu(x, x);
+    out.set(x);
+  });
+  unary("reluBackward", (k, out, x, y) => k.reluBackward(out, y, x));
+  unary("sigmoid", (k, out, x) => k.sigmoid(out, x), 40);
+  unary("sigmoidBackward", (k, out, x, y) => k.sigmoidBackward(out, x, y));
+  unary("tanh", (k, out, x) => k.tanh(out, x));
+  unary("tanhBackward", (k, out, x, y) => k.tanhBackward(out, x, y));
+  unary("axpby", (k, out, x, y) => k.axpby(out, 0.75, x, -1.5, y));
+  unary("axpby in place", (k, out, x, y) => {
+    k.axpby(y, 0.75, x, -1.5, y);
+    out.set(y);
+  });
+  unary("mul", (k, out, x, y) => k.mul(out, x, y));
+
+  cases.push({
+    name: `optimizer updates length ${len}`,
+    atol: 1e-5,
+    rtol: 1e-4,
+    run(k, dtype) {
+      const rng = new Rng(len * 13);
+      const g = floats(dtype, len, rng);
+      const results: Floats[] = [];
+      const w = () => floats(dtype, len, rng);
+      const state = () => floats(dtype, len, rng, 0, 1);
+      let a = w();
+      k.sgdUpdate(a, g, 0.1);
+      results.push(a);
+      let s1 = floats(dtype, len, rng);
+      a = w();
+      k.momentumUpdate(a, s1, g, 0.1, 0.9);
+      results.push(a, s1);
+      s1 = floats(dtype, len, rng);
+      a = w();
+      k.nesterovUpdate(a, s1, g, 0.1, 0.9);
+      results.push(a, s1);
+      s1 = state();
+      a = w();
+      k.adagradUpdate(a, s1, g, 0.1, 1e-7);
+      results.push(a, s1);
+      s1 = state();
+      a = w();
+      k.rmspropUpdate(a, s1, g, 0.01, 0.99, 1e-7);
+      results.push(a, s1);
+      s1 = floats(dtype, len, rng);
+      const s2 = state();
+      a = w();
+      k.adamUpdate(a, s1, s2, g, 0.001, 0.9, 0.999, 1e-7);
+      results.push(a, s1, s2);
+      return results;
+    },
+  });
+}
+
+// Convolution windows: odd sizes, stride > 1, pad > 0, non-square filters.
+const CONV_SHAPES: [number, number, number, number, number, number, number, number][] = [
+  // n, c, h, w, fh, fw, stride, pad
+  [1, 1, 1, 1, 1, 1, 1, 0],
+  [2, 3, 5, 5, 3, 3, 1, 0],
+  [3, 1, 4, 5, 3, 2, 1, 1],
+  [2, 2, 7, 7, 3, 3, 2, 1],
+  [1, 3, 17, 17, 5, 5, 2, 2],
+  [5, 2, 6, 4, 2, 2, 2, 0],
+  [2, 4, 9, 9, 3, 3, 3, 3],
+];
+for (const [n, c, h, w, fh, fw, stride, pad] of CONV_SHAPES) {
+  const tag = `n=${n} c=${c} ${h}×${w} filter ${fh}×${fw} stride ${stride} pad ${pad}`;
+  const oh = outSize(h, fh, stride, pad);
+  const ow = outSize(w, fw, stride, pad);
+  const colLen = n * oh * ow * c * fh * fw;
+  cases.push({
+    name: `im2col/col2im ${tag}`,
+    atol: 1e-6,
+    rtol: 1e-5,
+    run(k, dtype) {
+      const rng = new Rng(n + c * 10 + h * 100 + stride * 1000 + pad * 7);
+      const x = floats(dtype, n * c * h * w, rng);
+      const col = alloc(dtype, colLen);
+      k.im2col(col, x, n, c, h, w, fh, fw, stride, pad);
+      const dcol = floats(dtype, colLen, rng);
+      const dx = alloc(dtype, n * c * h * w);
+      k.col2im(dx, dcol, n, c, h, w, fh, fw, stride, pad);
+      return [col, dx];
+    },
+  });
+  const po = n * c * oh * ow;
+  cases.push({
+    name: `max/avg pooling ${tag}`,
+    atol: 1e-6,
+    rtol: 1e-5,
+    run(k, dtype) {
+      const rng = new Rng(n * 3 + c * 10 + h * 100 + stride * 1000 + pad * 7);
+      // A permutation: no ties, so the argmax is the same in either precision.
+      const perm = rng.permutation(n * c * h * w);
+      const x = dtype === "float64" ? new Float64Array(perm.length) : new Float32Array(perm.length);
+      for (let i = 0; i < perm.length; i++) x[i] = perm[i] / perm.length - 0.5;
+      const out = alloc(dtype, po);
+      const argmax = new Int32Array(po).fill(-7);
+      k.maxPool(out, argmax, x, n, c, h, w, fh, fw, stride, pad);
+      const dout = floats(dtype, po, rng);
+      const dx = alloc(dtype, n * c * h * w);
+      k.maxPoolBackward(dx, dout, argmax, n, c, h, w, fh, fw, stride, pad);
+      const avg = alloc(dtype, po);
+      k.avgPool(avg, x, n, c, h, w, fh, fw, stride, pad);
+      const davg = alloc(dtype, n * c * h * w);
+      k.avgPoolBackward(davg, dout, n, c, h, w, fh, fw, stride, pad);
+      return [out, argmax, dx, avg, davg];
+    },
+  });
+}
+
+function check(k: Kernels, c: Case): void {
+  const got = c.run(k, "float32");
+  const want = c.run(reference, "float64");
+  expect(got.length).toBe(want.length);
+  got.forEach((g, i) => {
+    const e = want[i];
+    const what = `${k.name}: ${c.name}, output ${i}`;
+    if (typeof g === "number" || typeof e === "number") {
+      assertAllClose([g as number], [e as number], c.atol, c.rtol, what);
+    } else {
+      assertAllClose(g, e, c.atol, c.rtol, what);
+    }
+  });
+}
+
+const backends: { name: string; setup: () => Promise<Kernels> }[] = [
+  { name: "reference", setup: async () => reference },
+  {
+    name: "wasm × 1 thread",
+    setup: async () => {
+      const k = await initWasm({ threads: 1 });
+      setParallelMinWork(0);
+      return k;
+    },
+  },
+  {
+    name: "wasm × 2 threads",
+    setup: async () => {
+      const k = await initWasm({ threads: 2 });
+      setParallelMinWork(0);
+      expect(await wasmThreads()).toBe(2);
+      return k;
+    },
+  },
+];
+
+describe.each(backends)("kernel parity: $name", ({ name, setup }) => {
+  let k: Kernels;
+  beforeAll(async () => {
+    k = await setup();
+    if (name !== "reference") expect(k.name).toBe("wasm");
+  });
+
+  it("every kernel matches the float64 reference on odd and tail shapes", () => {
+    for (const c of cases) check(k, c);
+  });
+
+  it("float64 calls give exactly the reference's results", () => {
+    for (const c of cases.filter((_, i) => i % 5 === 0)) {
+      const got = c.run(k, "float64");
+      const want = c.run(reference, "float64");
+      got.forEach((g, i) => expect(g).toEqual(want[i]));
+    }
+  });
+});
+
+describe("wasm thread-count determinism", () => {
+  it("outputs are bit-identical for 1 and 2 threads", async () => {
+    const k = await initWasm();
+    setParallelMinWork(0);
+    // Larger shapes too, so each thread gets several panels, images and planes.
+    const big: Case[] = [
+      {
+        name: "matmul 100×784·784×50 and its backward transposes",
+        atol: 0,
+        rtol: 0,
+        run(kern, dtype) {
+          const rng = new Rng(5);
+          const x = floats(dtype, 100 * 784, rng);
+          const w = floats(dtype, 784 * 50, rng);
+          const dy = floats(dtype, 100 * 50, rng);
+          const y = alloc(dtype, 100 * 50);
+          const dx = alloc(dtype, 100 * 784);
+          const dw = alloc(dtype, 784 * 50);
+          kern.matmul(y, x, w, 100, 784, 50, false, false);
+          kern.matmul(dx, dy, w, 100, 50, 784, false, true);
+          kern.matmul(dw, x, dy, 784, 100, 50, true, false);
+          return [y, dx, dw];
+        },
+      },
+      {
+        name: "conv 8×3×28×28 im2col, matmul, col2im",
+        atol: 0,
+        rtol: 0,
+        run(kern, dtype) {
+          const rng = new Rng(6);
+          const x = floats(dtype, 8 * 3 * 28 * 28, rng);
+          const rows = 8 * 24 * 24;
+          const col = alloc(dtype, rows * 75);
+          kern.im2col(col, x, 8, 3, 28, 28, 5, 5, 1, 0);
+          const wt = floats(dtype, 30 * 75, rng);
+          const out = alloc(dtype, rows * 30);
+          kern.matmul(out, col, wt, rows, 75, 30, false, true);
+          const dw = alloc(dtype, 75 * 30);
+          kern.matmul(dw, col, out, 75, rows, 30, true, false);
+          const dx = alloc(dtype, 8 * 3 * 28 * 28);
+          kern.col2im(dx, col, 8, 3, 28, 28, 5, 5, 1, 0);
+          return [col, out, dw, dx];
+        },
+      },
+      ...cases,
+    ];
+    const runAll = () => big.map((c) => c.run(k, "float32"));
+    await setWasmThreads(1);
+    const one = runAll();
+    await setWasmThreads(2);
+    expect(await wasmThreads()).toBe(2);
+    const two = runAll();
+    one.forEach((outs, i) =>
+      outs.forEach((o, j) => {
+        const t = two[i][j];
+        if (typeof o === "number") expect(t, `${big[i].name} output ${j}`).toBe(o);
+        else {
+          const same = Buffer.compare(
+            Buffer.from(o.buffer, o.byteOffset, o.byteLength),
+            Buffer.from((t as Floats).buffer, (t as Floats).byteOffset, (t as Floats).byteLength),
+          );
+          expect(same, `${big[i].name} output ${j}`).toBe(0);
+        }
+      }),
+    );
+    setParallelMinWork(null);
+  });
+});
