@@ -19,3 +19,17 @@ export * from "./init.js";
 export * from "./optimizers/index.js";
 export * from "./models/index.js";
 export * from "./train/trainer.js";
+// Data (browser-safe; Node-only loaders are in "zerodl/node")
+export * from "./data/dataset.js";
+export * from "./data/errors.js";
+export { parseIdx, decodeIdx, mnistImages, mnistLabels, LABELS_MAGIC, IMAGES_MAGIC } from "./data/idx.js";
+export type { IdxArray, IdxData, IdxType } from "./data/idx.js";
+export { isGzip, gunzip, sha256, formatBytes } from "./data/bytes.js";
+export * from "./data/registry.js";
+export { verifyDataFile, checkArchive } from "./data/verify.js";
+export * from "./data/source.js";
+export { loadMnist } from "./data/mnist.js";
+export type { LoadMnistOptions, Mnist } from "./data/mnist.js";
+export * from "./data/augment.js";
+export * from "./data/csv.js";
+export * from "./data/image-folder.js";

@@ -10,7 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DataError, MissingFileError } from "../src/data/errors.js";
 import { loadMnist } from "../src/data/mnist.js";
+import { fetchSource } from "../src/data/source.js";
 import { DownloadError, downloadFile, type DownloadProgress } from "../src/data/node/download.js";
 import { progressBar } from "../src/data/node/progress-bar.js";
 import { tinyDataset } from "./fixtures/tiny-mnist.js";
@@ -186,5 +188,26 @@ describe("loadMnist downloads into the cache", () => {
     await loadMnist({ dataset: ds.info, cacheDir, mirrors: [`${base}/good/`], ...fast });
     expect(stalls()).toBe(before); // the registry's (stalling) mirror was never needed
     await rm(cacheDir, { recursive: true });
+  });
+});
+
+describe("fetchSource (the browser's byte source)", () => {
+  it("loads a dataset over HTTP and verifies it", async () => {
+    const ds = tinyDataset();
+    const { train, test } = await loadMnist({ dataset: ds.info, source: fetchSource(`${base}/good`) });
+    expect(train.labels.length).toBe(6);
+    expect(test.labels.length).toBe(3);
+    await expect(
+      loadMnist({ dataset: tinyDataset().info, source: fetchSource(`${base}/wrong/`) }),
+    ).rejects.toThrow(/train-images-idx3-ubyte.gz: (corrupt gzip data|wrong content)/);
+  });
+
+  it("tells a missing file (404) from a refused one", async () => {
+    await expect(fetchSource(`${base}/good/`)("nothing.gz")).rejects.toBeInstanceOf(MissingFileError);
+    const refused = fetchSource(`${base}/forbidden/`)(file.name);
+    await expect(refused).rejects.toBeInstanceOf(DataError);
+    await expect(refused).rejects.toThrow(
+      `${file.name}: ${base}/forbidden/${file.name} answered HTTP 403 Forbidden`,
+    );
   });
 });

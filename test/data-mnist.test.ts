@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { classCounts, fromOneHot } from "../src/data/dataset.js";
 import { loadMnist } from "../src/data/mnist.js";
@@ -144,6 +144,24 @@ describe("loadMnist from a byte source (the browser's path)", () => {
     expect(train.x.data[16]).toBeCloseTo(7 / 255, 6); // image 1, pixel 0
     expect(Array.from(test.labels)).toEqual([0, 1, 2]);
     expect(classNames).toEqual(["a", "b", "c"]);
+  });
+
+  it("accepts a re-compressed archive by its content (as Debian ships Fashion-MNIST)", async () => {
+    const tiny = tinyDataset();
+    const recompressed = new Uint8Array(gzipSync(tiny.files.trainImages.raw, { level: 1 }));
+    expect(Buffer.from(recompressed).equals(Buffer.from(tiny.files.trainImages.gz))).toBe(false);
+    const files = { ...tiny.archives, "train-images-idx3-ubyte.gz": recompressed };
+    const { train } = await loadMnist({ dataset: tiny.info, source: memorySource(files) });
+    expect(train.labels.length).toBe(6);
+  });
+
+  it("rejects a plain file of the wrong length, naming it and both accepted forms", async () => {
+    const tiny = tinyDataset();
+    const raw = tiny.files.testLabels.raw;
+    const files = { ...tiny.archives, "t10k-labels-idx1-ubyte.gz": raw.subarray(0, raw.length - 1) };
+    await expect(loadMnist({ dataset: tiny.info, source: memorySource(files) })).rejects.toThrow(
+      `t10k-labels-idx1-ubyte.gz: ${raw.length - 1} bytes, expected ${raw.length} (the uncompressed t10k-labels-idx1-ubyte) or the ${tiny.files.testLabels.gz.length}-byte archive`,
+    );
   });
 
   it("rejects a file whose checksum does not match, naming it", async () => {

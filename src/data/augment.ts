@@ -38,22 +38,22 @@ export function onFlatImages(imageShape: readonly [number, number, number], augm
 // ---- Deterministic transforms of a whole batch (the random ones below call these per image) ----
 
 /** Moves the content `dx` pixels right and `dy` pixels down. */
-export function shift(x: NDArray, dx: number, dy: number): NDArray {
+export function shiftImages(x: NDArray, dx: number, dy: number): NDArray {
   return mapImages(x, (img, out, h, w) => warp(img, out, h, w, (ox, oy) => [ox - dx, oy - dy]));
 }
 
 /** Rotates the content by `degrees` counter-clockwise (as seen on screen) about the centre. */
-export function rotate(x: NDArray, degrees: number): NDArray {
+export function rotateImages(x: NDArray, degrees: number): NDArray {
   return mapImages(x, (img, out, h, w) => rotateImage(img, out, h, w, degrees));
 }
 
 /** Zooms the content by `factor` about the centre (> 1 enlarges). */
-export function scale(x: NDArray, factor: number): NDArray {
+export function scaleImages(x: NDArray, factor: number): NDArray {
   return mapImages(x, (img, out, h, w) => warp(img, out, h, w, (ox, oy) => [ox / factor, oy / factor]));
 }
 
 /** Mirrors left and right. */
-export function flipHorizontal(x: NDArray): NDArray {
+export function flipImages(x: NDArray): NDArray {
   return mapImages(x, (img, out, h, w) => {
     for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) out[r * w + c] = img[r * w + (w - 1 - c)];
   });
@@ -63,7 +63,7 @@ export function flipHorizontal(x: NDArray): NDArray {
  * Pads each image with `pad` zero pixels on every side, then cuts out an (outH, outW) window whose
  * top-left corner is at (top, left) of the padded image.
  */
-export function crop(x: NDArray, pad: number, top: number, left: number, outH?: number, outW?: number): NDArray {
+export function cropImages(x: NDArray, pad: number, top: number, left: number, outH?: number, outW?: number): NDArray {
   const [n, ch, h, w] = imageDims(x, "crop");
   const oh = outH ?? h;
   const ow = outW ?? w;

@@ -126,8 +126,10 @@ async function readVerified(info: DatasetInfo, options: LoadMnistOptions): Promi
       `${info.name}: no local files in a browser: pass a source, e.g. loadMnist({ source: fetchSource(url) })`,
     );
   }
-  // Loaded only in Node, so that browsers never see the file-system code.
-  const { resolveDatasetFiles } = await import("./node/resolve.js");
+  // Loaded only in Node. The specifier is a variable so that browser bundlers do not follow it
+  // into the file-system code.
+  const nodeResolver = "./node/resolve.js";
+  const { resolveDatasetFiles } = (await import(/* @vite-ignore */ nodeResolver)) as typeof import("./node/resolve.js");
   return resolveDatasetFiles(info, options);
 }
 
