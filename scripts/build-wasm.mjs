@@ -27,7 +27,8 @@ async function compile(shared) {
       shrinkLevel: 0,
       noAssert: true,
       runtime: "stub",
-      enable: shared ? ["simd", "threads"] : ["simd"],
+      // Atomics are valid on an unshared memory too; only the memory import differs.
+      enable: ["simd", "threads"],
       importMemory: true,
       sharedMemory: shared,
       initialMemory: 1,

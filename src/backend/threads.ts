@@ -2,31 +2,37 @@
  * Worker threads that share the kernels' WebAssembly memory.
  *
  * Dispatch goes through a control block in that memory, not through messages (a message costs tens
- * of microseconds; a kernel call may take less): the main thread writes the job's op and arguments,
- * bumps the generation word and notifies; every worker runs `runJob(ctrl, t, T)` for its index t and
- * bumps the done word; the main thread runs share 0 itself and spins until the others are done.
- * Workers spin briefly before they block in `Atomics.wait`, since back-to-back kernels are common.
+ * of microseconds; a kernel call may take less). The main thread writes the job into one of two
+ * argument slots, resets the claim counter (tagged with the job's generation), publishes the
+ * generation and notifies. Every thread, the main one included, then claims chunks of the job from
+ * the counter until none are left (assembly/kernels.as `runJob`), and the main thread spins until all
+ * chunks are finished. Workers spin briefly before they block in `Atomics.wait`, since back-to-back
+ * kernels are common. Chunks are cut from the job's shape only, so results do not depend on the
+ * thread count, and a worker the OS deschedules delays nobody: the others take its chunks.
  *
  * The worker body is a plain-JavaScript string evaluated by the worker, so it runs unchanged from the
  * TypeScript sources (vitest, tsx) and from dist/. A browser would start the same body in Web Workers
- * (`new Worker(URL.createObjectURL(new Blob([...])))` receiving {module, memory} by postMessage): the
- * `WorkerHost` seam below is where that goes; only the Node host is implemented.
+ * (`new Worker(URL.createObjectURL(new Blob([...])))`, receiving {module, memory, …} by postMessage):
+ * `attachNodeHost` is the seam where such a host goes; only the Node host is implemented.
  */
 
-/** Control block words (Int32 indices); the byte layout is mirrored in assembly/kernels.as. */
+/** Control block words (Int32 indices); the layout is mirrored in assembly/kernels.as. */
 export const CTRL = {
   generation: 0,
-  done: 1,
-  op: 2,
-  threads: 3,
-  failed: 4,
+  failed: 1,
+  /** The int64 claim counter is at byte 8 (BigInt64 index 1). */
+  counter64: 1,
+  finished: 4,
+  threads: 5,
+  /** Argument slots: two of SLOT_BYTES from byte SLOTS; op at +0, int32 args from +4, float64 from +128. */
+  slots: 64,
+  slotBytes: 192,
 } as const;
-/** Bytes of the control block: 24 int32 args from byte 32, 8 float64 args from byte 128. */
-export const CTRL_BYTES = 192;
+export const CTRL_BYTES = 64 + 2 * 192;
 
 const workerBody = `
 const { workerData, parentPort } = require("node:worker_threads");
-const { module, memory, ctrl, index, spin } = workerData;
+const { module, memory, ctrl, pack, index, spin } = workerData;
 const instance = new WebAssembly.Instance(module, { env: { memory } });
 const runJob = instance.exports.runJob;
 const word = new Int32Array(memory.buffer, ctrl, 8);
@@ -38,15 +44,14 @@ for (;;) {
     if (++spins > spin) Atomics.wait(word, 0, seen);
   }
   seen = Atomics.load(word, 0);
-  const T = Atomics.load(word, 3);
-  if (T < 0) break;
-  if (index < T) {
+  const threads = Atomics.load(word, 5);
+  if (threads < 0) break;
+  if (index < threads) {
     try {
-      runJob(ctrl, index, T);
+      runJob(ctrl, seen, index, pack);
     } catch (e) {
-      Atomics.store(word, 4, 1);
+      Atomics.store(word, 1, 1);
     }
-    Atomics.add(word, 1, 1);
   }
 }
 `;
@@ -54,7 +59,7 @@ for (;;) {
 /** Spins (Atomics.load polls) a worker makes before it blocks: roughly 50–100 µs. */
 const SPIN = 20000;
 
-/** The minimum a worker host must do; Node's `worker_threads.Worker` fits it. */
+/** What the pool needs of a worker; Node's `worker_threads.Worker` fits. */
 interface HostedWorker {
   unref(): void;
   terminate(): Promise<number>;
@@ -62,30 +67,40 @@ interface HostedWorker {
   once(event: "error", listener: (error: Error) => void): unknown;
 }
 
+type RunJob = (ctrl: number, gen: number, t: number, pack: number) => number;
+
 export class ThreadPool {
   readonly #memory: WebAssembly.Memory;
   readonly #module: WebAssembly.Module;
   readonly #ctrl: number;
-  readonly #runJob: (ctrl: number, t: number, T: number) => void;
+  readonly #pack: number;
+  readonly #runJob: RunJob;
   readonly #workers: HostedWorker[] = [];
   #ready = 0;
   #wanted = 1;
+  #generation = 0;
   #spawn: ((index: number) => HostedWorker) | null = null;
 
+  /** `pack`: base of the per-thread matmul scratch (thread t uses pack + t·packBytes). */
   constructor(
     memory: WebAssembly.Memory,
     module: WebAssembly.Module,
     ctrl: number,
-    runJob: (ctrl: number, t: number, T: number) => void,
+    pack: number,
+    runJob: RunJob,
   ) {
     this.#memory = memory;
     this.#module = module;
     this.#ctrl = ctrl;
+    this.#pack = pack;
     this.#runJob = runJob;
   }
 
-  /** Loads Node's worker_threads; false where there is none (a browser without a host). */
+  /** Uses Node's worker_threads; false where there are none (then only the calling thread runs). */
   async attachNodeHost(): Promise<boolean> {
+    if (typeof SharedArrayBuffer === "undefined" || !(this.#memory.buffer instanceof SharedArrayBuffer)) {
+      return false;
+    }
     let Worker: typeof import("node:worker_threads").Worker;
     try {
       ({ Worker } = await import("node:worker_threads"));
@@ -95,7 +110,14 @@ export class ThreadPool {
     this.#spawn = (index) =>
       new Worker(workerBody, {
         eval: true,
-        workerData: { module: this.#module, memory: this.#memory, ctrl: this.#ctrl, index, spin: SPIN },
+        workerData: {
+          module: this.#module,
+          memory: this.#memory,
+          ctrl: this.#ctrl,
+          pack: this.#pack,
+          index,
+          spin: SPIN,
+        },
       });
     return true;
   }
@@ -105,7 +127,7 @@ export class ThreadPool {
     return Math.min(this.#wanted, this.#ready + 1);
   }
 
-  /** Asks for n threads; starts missing workers. Resolves when they are ready. */
+  /** Asks for n threads; starts missing workers and resolves when they are ready. */
   async setThreads(n: number): Promise<void> {
     this.#wanted = n;
     const starting: Promise<void>[] = [];
@@ -127,39 +149,41 @@ export class ThreadPool {
     await Promise.all(starting);
   }
 
-  /**
-   * Runs the job already written into the control block on `threads` threads (1 runs it here only).
-   * Workers beyond `threads` skip it. Throws if any share trapped.
-   */
+  /** The argument slot (byte offset) the next job must be written to; call `run` right after. */
+  nextSlot(): number {
+    this.#generation = (this.#generation + 1) & 0x7fffffff;
+    return this.#ctrl + CTRL.slots + (this.#generation & 1) * CTRL.slotBytes;
+  }
+
+  /** Runs the job just written to `nextSlot()` on up to `threads` threads. Throws if a chunk trapped. */
   run(threads: number): void {
-    const word = new Int32Array(this.#memory.buffer, this.#ctrl, 8);
-    word[CTRL.threads] = threads;
-    word[CTRL.failed] = 0;
-    if (threads <= 1) {
-      this.#runJob(this.#ctrl, 0, 1);
-      return;
+    const buffer = this.#memory.buffer;
+    const word = new Int32Array(buffer, this.#ctrl, 8);
+    const gen = this.#generation;
+    Atomics.store(word, CTRL.finished, 0);
+    Atomics.store(word, CTRL.failed, 0);
+    Atomics.store(new BigInt64Array(buffer, this.#ctrl, 2), CTRL.counter64, BigInt(gen) << 32n);
+    const shared = threads > 1 && this.#ready > 0;
+    if (shared) {
+      Atomics.store(word, CTRL.threads, threads);
+      Atomics.store(word, CTRL.generation, gen);
+      Atomics.notify(word, CTRL.generation);
     }
-    Atomics.store(word, CTRL.done, 0);
-    Atomics.add(word, CTRL.generation, 1);
-    Atomics.notify(word, CTRL.generation);
-    let error: unknown = null;
-    try {
-      this.#runJob(this.#ctrl, 0, threads);
-    } catch (e) {
-      error = e;
+    // A trap here leaves the job unfinished for the workers; they stop at its end all the same.
+    const chunks = this.#runJob(this.#ctrl, gen, 0, this.#pack);
+    if (shared) {
+      while (Atomics.load(word, CTRL.finished) < chunks && !Atomics.load(word, CTRL.failed)) {
+        // spin: the last chunks are running on other threads
+      }
+      if (Atomics.load(word, CTRL.failed)) throw new Error("wasm kernel trapped in a worker thread");
     }
-    while (Atomics.load(word, CTRL.done) < threads - 1) {
-      // spin: the other shares are running now
-    }
-    if (error) throw error;
-    if (Atomics.load(word, CTRL.failed)) throw new Error("wasm kernel trapped in a worker thread");
   }
 
   /** Stops every worker (the pool is unusable afterwards). */
   async close(): Promise<void> {
     const word = new Int32Array(this.#memory.buffer, this.#ctrl, 8);
     Atomics.store(word, CTRL.threads, -1);
-    Atomics.add(word, CTRL.generation, 1);
+    Atomics.store(word, CTRL.generation, (this.#generation = (this.#generation + 1) & 0x7fffffff));
     Atomics.notify(word, CTRL.generation);
     await Promise.all(this.#workers.map((w) => w.terminate()));
     this.#workers.length = 0;

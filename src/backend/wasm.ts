@@ -1,7 +1,7 @@
 import type { Floats } from "../ndarray.js";
 import type { Kernels } from "./kernels.js";
 import { reference } from "./reference.js";
-import { CTRL, CTRL_BYTES, ThreadPool } from "./threads.js";
+import { CTRL_BYTES, ThreadPool } from "./threads.js";
 import { wasmMaximumPages, wasmShared, wasmSingle } from "./wasm-binary.js";
 
 /**
@@ -62,7 +62,7 @@ const PAGE = 65536;
 interface Exports {
   heapBase(): number;
   packBytes(): number;
-  runJob(ctrl: number, t: number, T: number): void;
+  runJob(ctrl: number, gen: number, t: number, pack: number): number;
 }
 
 /** A tiny module using one v128 instruction: validates only where WebAssembly SIMD is supported. */
@@ -113,8 +113,7 @@ async function cpuCount(): Promise<number> {
 class Runtime {
   readonly memory: WebAssembly.Memory;
   readonly exports: Exports;
-  readonly pool: ThreadPool | null;
-  readonly ctrl: number;
+  readonly pool: ThreadPool;
   #packBase: number;
   #packThreads: number;
   #arenaBase: number;
@@ -123,22 +122,21 @@ class Runtime {
   #i32: Int32Array;
   #f64: Float64Array;
 
-  constructor(memory: WebAssembly.Memory, exports: Exports, pool: ThreadPool | null, ctrl: number) {
+  constructor(memory: WebAssembly.Memory, exports: Exports, pool: ThreadPool, packBase: number) {
     this.memory = memory;
     this.exports = exports;
     this.pool = pool;
-    this.ctrl = ctrl;
     this.#f32 = new Float32Array(memory.buffer);
     this.#i32 = new Int32Array(memory.buffer);
     this.#f64 = new Float64Array(memory.buffer);
-    this.#packBase = align(ctrl + CTRL_BYTES);
+    this.#packBase = packBase;
     this.#packThreads = 0;
     this.#arenaBase = this.#packBase;
     this.reservePack(1);
   }
 
   get threads(): number {
-    return this.pool ? this.pool.threads : 1;
+    return this.pool.threads;
   }
 
   /** Per-thread matmul pack scratch for up to n threads, below the arena. */
@@ -147,10 +145,6 @@ class Runtime {
     this.#packThreads = n;
     this.#arenaBase = align(this.#packBase + n * this.exports.packBytes());
     this.#ensure(this.#arenaBase);
-  }
-
-  get packBase(): number {
-    return this.#packBase;
   }
 
   /** Starts a call: the arena is empty again. */
@@ -181,19 +175,13 @@ class Runtime {
     dst.set(view.subarray(at >> 2, (at >> 2) + len));
   }
 
-  f32(at: number, len: number): Float32Array {
-    return this.#f32.subarray(at >> 2, (at >> 2) + len);
-  }
-
   /** Writes the job and runs it; threads only when there is enough work to share. */
   run(op: number, ints: readonly number[], floats: readonly number[], work: number): void {
-    const w = this.ctrl >> 2;
-    this.#i32[w + CTRL.op] = op;
-    for (let i = 0; i < ints.length; i++) this.#i32[w + 8 + i] = ints[i];
-    for (let i = 0; i < floats.length; i++) this.#f64[((this.ctrl + 128) >> 3) + i] = floats[i];
-    const threads = work >= parallelMinWork ? this.threads : 1;
-    if (this.pool) this.pool.run(threads);
-    else this.exports.runJob(this.ctrl, 0, 1);
+    const slot = this.pool.nextSlot();
+    this.#i32[slot >> 2] = op;
+    for (let i = 0; i < ints.length; i++) this.#i32[(slot >> 2) + 1 + i] = ints[i];
+    for (let i = 0; i < floats.length; i++) this.#f64[((slot + 128) >> 3) + i] = floats[i];
+    this.pool.run(work >= parallelMinWork ? this.threads : 1);
   }
 
   #ensure(end: number): void {
@@ -256,7 +244,7 @@ function fastKernels(rt: Runtime) {
       const pa = rt.put(a as Float32Array, m * k);
       const pb = rt.put(b as Float32Array, k * n);
       const po = accumulate ? rt.put(out as Float32Array, m * n) : rt.alloc(m * n);
-      rt.run(Op.matmul, [po, pa, pb, m, k, n, +transA, +transB, +accumulate, rt.packBase], [], m * n * k);
+      rt.run(Op.matmul, [po, pa, pb, m, k, n, +transA, +transB, +accumulate], [], m * n * k);
       rt.get(out as Float32Array, po, m * n);
     },
 
@@ -461,12 +449,10 @@ async function start(): Promise<{ rt: Runtime; kernels: Kernels } | null> {
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const exports = instance.exports as unknown as Exports;
   const ctrl = align(exports.heapBase());
-  let pool: ThreadPool | null = null;
-  if (canShare) {
-    const p = new ThreadPool(memory, module, ctrl, exports.runJob);
-    if (await p.attachNodeHost()) pool = p;
-  }
-  const rt = new Runtime(memory, exports, pool, ctrl);
+  const pack = align(ctrl + CTRL_BYTES);
+  const pool = new ThreadPool(memory, module, ctrl, pack, exports.runJob);
+  await pool.attachNodeHost();
+  const rt = new Runtime(memory, exports, pool, pack);
   return { rt, kernels: fastKernels(rt) };
 }
 
@@ -495,7 +481,7 @@ export async function setWasmThreads(n: number): Promise<void> {
   if (!started) return;
   const { rt } = started;
   rt.reservePack(n);
-  if (rt.pool) await rt.pool.setThreads(n);
+  await rt.pool.setThreads(n);
 }
 
 /** Threads the WASM backend uses now (0 when it is not running). */

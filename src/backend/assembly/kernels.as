@@ -2,31 +2,40 @@
 //
 // Every pointer is a byte offset into the one imported memory (shared with the worker threads when
 // more than one thread runs). The JS side (src/backend/wasm.ts) copies inputs into that memory,
-// writes a job into a control block and calls `runJob(ctrl, t, T)` on every thread t of T.
+// writes a job into a control block and calls `runJob(ctrl, gen, t)` on every participating thread.
 //
-// Determinism: each kernel splits its work by a FIXED rule (whole output rows, columns, images or
-// planes), and the arithmetic for one output element never depends on where a split falls: matmul
-// accumulates every element in the order p = 0, 1, …, k−1 (each step one f32 multiply then one f32
-// add, no FMA) whatever the blocking; element-wise ops compute each lane exactly as the scalar tail
-// would. So outputs are bit-identical for any thread count.
+// Scheduling: a job is cut into C chunks by a rule that depends only on its shape (whole output
+// tiles, rows, images, planes or runs of elements); threads claim chunks one at a time from a shared
+// counter. A thread that the OS deschedules (these cores are shared) then delays nobody: the others
+// take its chunks. Each kernel below takes (c, C): compute chunk c of C.
+//
+// Determinism: which thread computes a chunk never changes what it computes, and the arithmetic of
+// one output element never depends on where a chunk boundary falls: matmul accumulates every element
+// in the order p = 0, 1, …, k−1 (each step one f32 multiply then one f32 add, no FMA) whatever the
+// blocking; element-wise ops compute each lane exactly as the scalar tail would. So outputs are
+// bit-identical for any thread count.
 //
 // No static data and no allocation here: the module is instantiated once per thread over the same
 // memory, and a data segment would be re-copied by each instance.
 
-// ---- job control block (layout mirrored in src/backend/wasm.ts) -------------------------------------
-// i32 [0] generation, [1] done count, [2] op, [3] thread count, [4] failed flag; i32 args from byte 32,
-// f64 args from byte 128.
-const ARGS: usize = 32;
-const FARGS: usize = 128;
+// ---- job control block (layout mirrored in src/backend/threads.ts) ----------------------------------
+// i32 [0] generation, [1] failed flag; i64 at byte 8: the claim counter (high 32 bits: the job's
+// generation, low 32: next chunk); i32 at byte 16: chunks finished; i32 at byte 20: thread count.
+// Two argument slots from byte 64 (slot = generation & 1), so a late thread never reads a half-written
+// job: op at +0, i32 args from +4, f64 args from +128.
+const COUNTER: usize = 8;
+const FINISHED: usize = 16;
+const SLOTS: usize = 64;
+const SLOT_BYTES: usize = 192;
 
-@inline function arg(ctrl: usize, i: i32): i32 {
-  return load<i32>(ctrl + ARGS + (<usize>i << 2));
+@inline function arg(slot: usize, i: i32): i32 {
+  return load<i32>(slot + 4 + (<usize>i << 2));
 }
-@inline function farg(ctrl: usize, i: i32): f32 {
-  return <f32>load<f64>(ctrl + FARGS + (<usize>i << 3));
+@inline function farg(slot: usize, i: i32): f32 {
+  return <f32>load<f64>(slot + 128 + (<usize>i << 3));
 }
 
-/** Start of thread t's share of `total` items, split in whole units of `unit` items. */
+/** Start of chunk t of T over `total` items, split in whole units of `unit` items. */
 @inline function share(total: i32, unit: i32, t: i32, T: i32): i32 {
   const units = (total + unit - 1) / unit;
   return min(total, <i32>((<i64>units * <i64>t) / <i64>T) * unit);
@@ -37,18 +46,25 @@ export function heapBase(): usize {
 }
 
 // ---- matmul --------------------------------------------------------------------------------------
-// out(m×n) = op(a)(m×k) · op(b)(k×n), GotoBLAS-style: op(b) is packed in KC×NC blocks of 8-column
-// panels ([p][8]), op(a) in 4-row panels ([p][4]); a 4×8 micro-kernel keeps 8 f32x4 accumulators in
-// registers (V8 uses only xmm0–15, so 4×8 + 2 b + 1 a-broadcast fits without spills). Packing makes
+// out(m×n) = op(a)(m×k) · op(b)(k×n), GotoBLAS-style. A chunk is one output tile of MT×NT (MT = 64
+// rows for tall products, 16 otherwise; NT = 256 columns). Per KC-deep slice the tile packs op(b)
+// into 8-column panels ([p][8], one panel = 8 KiB stays in L1) and op(a) into 4-row panels ([p][4],
+// the tile's 64 KiB block stays in L2); a 4×8 micro-kernel keeps 8 f32x4 accumulators in registers
+// (V8 uses only xmm0–15, so 8 accumulators + 2 b + 1 broadcast a fit without spills). Packing makes
 // all four transpose combinations one code path and zero-pads the tails.
 const MR: i32 = 4;
 const NR: i32 = 8;
 const KC: i32 = 256;
-const NC: i32 = 512;
-/** Bytes of pack scratch one thread needs: the A panel, the B block, and a 4×8 tail tile. */
-export const PACK_BYTES: i32 = (MR * KC + KC * NC + MR * NR) * 4;
+const NT: i32 = 256;
+const MT_MAX: i32 = 64;
+/** Bytes of pack scratch one thread needs: the A block, the B block, and a 4×8 tail tile. */
+export const PACK_BYTES: i32 = (MT_MAX * KC + KC * NT + MR * NR) * 4;
 export function packBytes(): i32 {
   return PACK_BYTES;
+}
+
+@inline function matmulTileRows(m: i32): i32 {
+  return m >= 256 ? 64 : 16;
 }
 
 function packA(pa: usize, a: usize, m: i32, k: i32, transA: bool, i: i32, mr: i32, pc: i32, kc: i32): void {
@@ -159,46 +175,46 @@ function packB(pb: usize, b: usize, k: i32, n: i32, transB: bool, pc: i32, kc: i
   v128.store(c + 3 * ld, c30); v128.store(c + 3 * ld, c31, 16);
 }
 
-function matmulRegion(
+function matmulTile(
   out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool,
   pack: usize, i0: i32, i1: i32, j0: i32, j1: i32,
 ): void {
-  if (i0 >= i1 || j0 >= j1) return;
   if (k == 0) {
     if (!acc) for (let i = i0; i < i1; i++) memory.fill(out + ((<usize>i * <usize>n + <usize>j0) << 2), 0, <usize>(j1 - j0) << 2);
     return;
   }
   const pa = pack;
-  const pb = pack + ((<usize>MR * <usize>KC) << 2);
-  const tile = pb + ((<usize>KC * <usize>NC) << 2);
+  const pb = pack + ((<usize>MT_MAX * <usize>KC) << 2);
+  const tile = pb + ((<usize>KC * <usize>NT) << 2);
+  const nc = j1 - j0;
   for (let pc = 0; pc < k; pc += KC) {
     const kc = min(KC, k - pc);
     const init = acc || pc > 0;
-    for (let jc = j0; jc < j1; jc += NC) {
-      const nc = min(NC, j1 - jc);
-      packB(pb, b, k, n, transB, pc, kc, jc, nc);
+    packB(pb, b, k, n, transB, pc, kc, j0, nc);
+    for (let i = i0; i < i1; i += MR) {
+      packA(pa + ((<usize>(i - i0) * <usize>kc) << 2), a, m, k, transA, i, min(MR, i1 - i), pc, kc);
+    }
+    for (let jp = 0; jp < nc; jp += NR) {
+      const nr = min(NR, nc - jp);
+      const panel = pb + ((<usize>jp * <usize>kc) << 2);
       for (let i = i0; i < i1; i += MR) {
         const mr = min(MR, i1 - i);
-        packA(pa, a, m, k, transA, i, mr, pc, kc);
-        for (let jp = 0; jp < nc; jp += NR) {
-          const nr = min(NR, nc - jp);
-          const c = out + ((<usize>i * <usize>n + <usize>(jc + jp)) << 2);
-          const panel = pb + ((<usize>jp * <usize>kc) << 2);
-          if (mr == MR && nr == NR) {
-            micro(c, n, pa, panel, kc, init);
-          } else {
-            // Tail tile: through scratch so the kernel never touches memory outside out.
-            for (let r = 0; r < MR; r++) {
-              for (let q = 0; q < NR; q++) {
-                const v: f32 = init && r < mr && q < nr ? load<f32>(c + ((<usize>r * <usize>n + <usize>q) << 2)) : 0;
-                store<f32>(tile + (<usize>(r * NR + q) << 2), v);
-              }
+        const c = out + ((<usize>i * <usize>n + <usize>(j0 + jp)) << 2);
+        const ap = pa + ((<usize>(i - i0) * <usize>kc) << 2);
+        if (mr == MR && nr == NR) {
+          micro(c, n, ap, panel, kc, init);
+        } else {
+          // Tail tile: through scratch so the kernel never touches memory outside out.
+          for (let r = 0; r < MR; r++) {
+            for (let q = 0; q < NR; q++) {
+              const v: f32 = init && r < mr && q < nr ? load<f32>(c + ((<usize>r * <usize>n + <usize>q) << 2)) : 0;
+              store<f32>(tile + (<usize>(r * NR + q) << 2), v);
             }
-            micro(tile, NR, pa, panel, kc, true);
-            for (let r = 0; r < mr; r++) {
-              for (let q = 0; q < nr; q++) {
-                store<f32>(c + ((<usize>r * <usize>n + <usize>q) << 2), load<f32>(tile + (<usize>(r * NR + q) << 2)));
-              }
+          }
+          micro(tile, NR, ap, panel, kc, true);
+          for (let r = 0; r < mr; r++) {
+            for (let q = 0; q < nr; q++) {
+              store<f32>(c + ((<usize>r * <usize>n + <usize>q) << 2), load<f32>(tile + (<usize>(r * NR + q) << 2)));
             }
           }
         }
@@ -207,17 +223,21 @@ function matmulRegion(
   }
 }
 
+@inline function matmulChunks(m: i32, n: i32): i32 {
+  const mt = matmulTileRows(m);
+  return ((m + mt - 1) / mt) * ((n + NT - 1) / NT);
+}
+
+/** Output tile c (row-major over tiles); `pack` is this thread's pack scratch. */
 function matmul(
   out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool,
-  pack: usize, t: i32, T: i32,
+  pack: usize, c: i32,
 ): void {
-  const myPack = pack + <usize>t * <usize>PACK_BYTES;
-  // Split rows (whole 4-row panels) when there are enough; otherwise columns (whole 8-col panels).
-  if ((m + MR - 1) / MR >= 2 * T || (n + NR - 1) / NR < 2 * T) {
-    matmulRegion(out, a, b, m, k, n, transA, transB, acc, myPack, share(m, MR, t, T), share(m, MR, t + 1, T), 0, n);
-  } else {
-    matmulRegion(out, a, b, m, k, n, transA, transB, acc, myPack, 0, m, share(n, NR, t, T), share(n, NR, t + 1, T));
-  }
+  const mt = matmulTileRows(m);
+  const tilesN = (n + NT - 1) / NT;
+  const i0 = (c / tilesN) * mt;
+  const j0 = (c % tilesN) * NT;
+  matmulTile(out, a, b, m, k, n, transA, transB, acc, pack, i0, min(m, i0 + mt), j0, min(n, j0 + NT));
 }
 
 // ---- rows, columns, transposes ---------------------------------------------------------------------
@@ -255,11 +275,11 @@ function sumRows(out: usize, x: usize, rows: i32, cols: i32, t: i32, T: i32): vo
   }
 }
 
-/** Batched transpose in 8×8 blocks (cache-friendly both ways). Split by batch, else by input rows. */
+/** Batched transpose in 8×8 blocks (cache-friendly both ways). Chunks: batch items, else input rows. */
 function transpose(out: usize, x: usize, batch: i32, rows: i32, cols: i32, t: i32, T: i32): void {
   const plane = <usize>rows * <usize>cols;
   let b0 = 0, b1 = batch, r0 = 0, r1 = rows;
-  if (batch >= T) {
+  if (batch > 1) {
     b0 = share(batch, 1, t, T);
     b1 = share(batch, 1, t + 1, T);
   } else {
@@ -691,34 +711,88 @@ function adamUpdate(w: usize, m: usize, v: usize, g: usize, len: i32, lrT: f32, 
 }
 
 // ---- dispatch ----------------------------------------------------------------------------------------
-// Op codes: keep in step with `Op` in src/backend/wasm.ts.
-export function runJob(ctrl: usize, t: i32, T: i32): void {
-  const op = load<i32>(ctrl, 8);
-  const c = ctrl;
+/** Elements per chunk of element-wise work: big enough to amortize a claim, small enough to balance. */
+const GRAIN: i32 = 16384;
+
+@inline function chunksOf(items: i32, grain: i32): i32 {
+  return (items + grain - 1) / grain;
+}
+
+/** How many chunks job `op` is cut into: from its shape only, never from the thread count. */
+function chunkCount(op: i32, s: usize): i32 {
   switch (op) {
-    case 1: matmul(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6) != 0, arg(c, 7) != 0, arg(c, 8) != 0, arg(c, 9), t, T); break;
-    case 2: addBias(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), t, T); break;
-    case 3: sumRows(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), t, T); break;
-    case 4: transpose(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), t, T); break;
-    case 5: relu(arg(c, 0), arg(c, 1), arg(c, 2), t, T); break;
-    case 6: reluBackward(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), t, T); break;
-    case 7: sigmoid(arg(c, 0), arg(c, 1), arg(c, 2), t, T); break;
-    case 8: sigmoidBackward(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), t, T); break;
-    case 9: axpby(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), farg(c, 0), farg(c, 1), t, T); break;
-    case 10: mul(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), t, T); break;
-    case 11: softmax(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), t, T); break;
-    case 12: softmaxCrossEntropyBackward(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), farg(c, 0), t, T); break;
-    case 13: im2col(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6), arg(c, 7), arg(c, 8), arg(c, 9), t, T); break;
-    case 14: col2im(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6), arg(c, 7), arg(c, 8), arg(c, 9), t, T); break;
-    case 15: maxPool(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6), arg(c, 7), arg(c, 8), arg(c, 9), arg(c, 10), t, T); break;
-    case 16: maxPoolBackward(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6), arg(c, 7), arg(c, 8), arg(c, 9), arg(c, 10), t, T); break;
-    case 17: avgPool(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6), arg(c, 7), arg(c, 8), arg(c, 9), t, T); break;
-    case 18: avgPoolBackward(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6), arg(c, 7), arg(c, 8), arg(c, 9), t, T); break;
-    case 19: sgdUpdate(arg(c, 0), arg(c, 1), arg(c, 2), farg(c, 0), t, T); break;
-    case 20: momentumUpdate(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), farg(c, 0), farg(c, 1), t, T); break;
-    case 21: adagradUpdate(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), farg(c, 0), farg(c, 1), t, T); break;
-    case 22: rmspropUpdate(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), farg(c, 0), farg(c, 1), farg(c, 2), t, T); break;
-    case 23: adamUpdate(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), farg(c, 0), farg(c, 1), farg(c, 2), farg(c, 3), t, T); break;
+    case 1: return matmulChunks(arg(s, 3), arg(s, 5));
+    case 2: case 12: return min(arg(s, 3), chunksOf(arg(s, 3) * arg(s, 4), GRAIN));
+    case 11: return min(arg(s, 2), chunksOf(arg(s, 2) * arg(s, 3), GRAIN));
+    case 3: return min((arg(s, 3) + 3) / 4, chunksOf(arg(s, 2) * arg(s, 3), GRAIN));
+    case 4: return arg(s, 2) > 1 ? arg(s, 2) : (arg(s, 3) + 31) / 32;
+    case 5: case 7: return chunksOf(arg(s, 2), GRAIN);
+    case 19: return chunksOf(arg(s, 2), GRAIN);
+    case 6: case 8: case 9: case 10: case 20: case 21: case 22: return chunksOf(arg(s, 3), GRAIN);
+    case 23: return chunksOf(arg(s, 4), GRAIN);
+    case 13: case 14: return arg(s, 2);
+    case 15: case 16: {
+      const planes = arg(s, 3) * arg(s, 4);
+      return min(planes, chunksOf(planes * arg(s, 5) * arg(s, 6), GRAIN));
+    }
+    case 17: case 18: {
+      const planes = arg(s, 2) * arg(s, 3);
+      return min(planes, chunksOf(planes * arg(s, 4) * arg(s, 5), GRAIN));
+    }
     default: unreachable();
   }
+  return 0;
+}
+
+function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize): void {
+  switch (op) {
+    case 1: matmul(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6) != 0, arg(s, 7) != 0, arg(s, 8) != 0, pack, c); break;
+    case 2: addBias(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), c, C); break;
+    case 3: sumRows(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c, C); break;
+    case 4: transpose(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), c, C); break;
+    case 5: relu(arg(s, 0), arg(s, 1), arg(s, 2), c, C); break;
+    case 6: reluBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c, C); break;
+    case 7: sigmoid(arg(s, 0), arg(s, 1), arg(s, 2), c, C); break;
+    case 8: sigmoidBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c, C); break;
+    case 9: axpby(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), farg(s, 0), farg(s, 1), c, C); break;
+    case 10: mul(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c, C); break;
+    case 11: softmax(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c, C); break;
+    case 12: softmaxCrossEntropyBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), farg(s, 0), c, C); break;
+    case 13: im2col(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), c, C); break;
+    case 14: col2im(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), c, C); break;
+    case 15: maxPool(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), c, C); break;
+    case 16: maxPoolBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), c, C); break;
+    case 17: avgPool(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), c, C); break;
+    case 18: avgPoolBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), c, C); break;
+    case 19: sgdUpdate(arg(s, 0), arg(s, 1), arg(s, 2), farg(s, 0), c, C); break;
+    case 20: momentumUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), farg(s, 0), farg(s, 1), c, C); break;
+    case 21: adagradUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), farg(s, 0), farg(s, 1), c, C); break;
+    case 22: rmspropUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), farg(s, 0), farg(s, 1), farg(s, 2), c, C); break;
+    case 23: adamUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), farg(s, 0), farg(s, 1), farg(s, 2), farg(s, 3), c, C); break;
+    default: unreachable();
+  }
+}
+
+/**
+ * Runs chunks of job `gen` until none is left; returns the job's chunk count. Thread t uses pack
+ * scratch `pack + t·PACK_BYTES`. A claim succeeds only while the counter still carries this job's
+ * generation, so a thread that wakes late for a finished job claims nothing (and reads nothing but
+ * its arguments, which sit in the slot the next job does not write).
+ */
+export function runJob(ctrl: usize, gen: i32, t: i32, pack: usize): i32 {
+  const s = ctrl + SLOTS + (<usize>(gen & 1)) * SLOT_BYTES;
+  const op = load<i32>(s);
+  const C = chunkCount(op, s);
+  const mine = pack + <usize>t * <usize>PACK_BYTES;
+  const tag = <i64>gen << 32;
+  for (;;) {
+    const v = atomic.load<i64>(ctrl + COUNTER);
+    if ((v & 0xffffffff00000000) != tag) break;
+    const c = <i32>(v & 0xffffffff);
+    if (c >= C) break;
+    if (atomic.cmpxchg<i64>(ctrl + COUNTER, v, v + 1) != v) continue;
+    runChunk(op, s, c, C, mine);
+    atomic.add<i32>(ctrl + FINISHED, 1);
+  }
+  return C;
 }
