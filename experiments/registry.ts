@@ -1,0 +1,15 @@
+/** Every experiment, in the book's order. */
+import type { Experiment } from "./experiment.js";
+import { activationFunctions } from "./activation-functions.js";
+import { gradientDescentExperiment } from "./gradient-descent.js";
+import { gradientField } from "./gradient-field.js";
+import { numericalDerivative } from "./numerical-derivative.js";
+import { perceptronGates } from "./perceptron-gates.js";
+
+export const experiments: readonly Experiment[] = [
+  perceptronGates,
+  activationFunctions,
+  numericalDerivative,
+  gradientField,
+  gradientDescentExperiment,
+];
