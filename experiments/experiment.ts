@@ -100,4 +100,11 @@ export function fmt(x: number): string {
   return Number(x.toPrecision(3)).toString();
 }
 
+/** A single-view spec with its marks clipped to the plot (for a fixed y range, as the book's plt.ylim). */
+export function clipped(spec: ChartSpec): ChartSpec {
+  const s = spec as { mark?: string | Record<string, unknown> };
+  const mark = typeof s.mark === "string" ? { type: s.mark } : s.mark;
+  return { ...spec, mark: { ...mark, clip: true } } as ChartSpec;
+}
+
 export const VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";

@@ -5,6 +5,10 @@ import { gradientDescentExperiment } from "./gradient-descent.js";
 import { gradientField } from "./gradient-field.js";
 import { numericalDerivative } from "./numerical-derivative.js";
 import { perceptronGates } from "./perceptron-gates.js";
+import { optimizerPaths } from "./optimizer-paths.js";
+import { optimizersMnist } from "./optimizers-mnist.js";
+import { initMnist } from "./init-mnist.js";
+import { activationHistograms } from "./activation-histograms.js";
 
 export const experiments: readonly Experiment[] = [
   perceptronGates,
@@ -12,4 +16,8 @@ export const experiments: readonly Experiment[] = [
   numericalDerivative,
   gradientField,
   gradientDescentExperiment,
+  optimizerPaths,
+  optimizersMnist,
+  activationHistograms,
+  initMnist,
 ];
