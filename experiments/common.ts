@@ -52,3 +52,52 @@ export function trainIterations(options: {
   }
   return losses;
 }
+
+/**
+ * The loop of the book's overfit_weight_decay.py and batch_norm_test.py: batches drawn with
+ * replacement; at every `iterationsPerEpoch` (from iteration 0, before its update) the accuracy on
+ * the train set (and the test set, when given) is recorded, `epochs` times. Several models train
+ * on the same batches (batch_norm_test.py trains the plain and the batch-norm net side by side).
+ * A model whose loss overflows stops training there (`divergedAt`), the others go on.
+ */
+export function trainEpochs(options: {
+  models: { model: Model; optimizer: Optimizer }[];
+  train: Dataset;
+  test?: Dataset;
+  epochs: number;
+  batchSize: number;
+  rng: Rng;
+}): { trainAcc: number[]; testAcc: number[]; divergedAt?: number }[] {
+  const { models, train, test, epochs, batchSize, rng } = options;
+  const n = train.labels.length;
+  const iterationsPerEpoch = Math.max(Math.floor(n / batchSize), 1);
+  const curves = models.map(() => ({
+    trainAcc: [] as number[],
+    testAcc: [] as number[],
+    divergedAt: undefined as number | undefined,
+  }));
+  for (let i = 0, epoch = 0; epoch < epochs; i++) {
+    if (i % iterationsPerEpoch === 0) {
+      models.forEach(({ model }, k) => {
+        curves[k].trainAcc.push(model.accuracy(train.x, train.labels));
+        if (test) curves[k].testAcc.push(model.accuracy(test.x, test.labels));
+      });
+      epoch++;
+      if (epoch === epochs) break;
+    }
+    const batch = takeSamples(train, rng.choice(n, batchSize));
+    models.forEach(({ model, optimizer }, k) => {
+      if (curves[k].divergedAt !== undefined) return;
+      const loss = model.loss(batch.x, batch.labels);
+      // Book: NumPy carries on with overflowing weights (its net then predicts class 0 for
+      // everything); we stop updating a diverged net and keep its last finite weights.
+      if (!Number.isFinite(loss)) {
+        curves[k].divergedAt = i;
+        return;
+      }
+      model.backward();
+      optimizer.step(model.params);
+    });
+  }
+  return curves;
+}

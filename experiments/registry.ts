@@ -8,6 +8,10 @@ import { perceptronGates } from "./perceptron-gates.js";
 import { optimizerPaths } from "./optimizer-paths.js";
 import { optimizersMnist } from "./optimizers-mnist.js";
 import { initMnist } from "./init-mnist.js";
+import { batchNorm } from "./batch-norm.js";
+import { overfitting } from "./overfitting.js";
+import { hyperparameterSearch } from "./hyperparameter-search.js";
+import { simpleConvnet } from "./simple-convnet.js";
 import { activationHistograms } from "./activation-histograms.js";
 
 export const experiments: readonly Experiment[] = [
@@ -20,4 +24,8 @@ export const experiments: readonly Experiment[] = [
   optimizersMnist,
   activationHistograms,
   initMnist,
+  batchNorm,
+  overfitting,
+  hyperparameterSearch,
+  simpleConvnet,
 ];
