@@ -12,6 +12,8 @@ import { batchNorm } from "./batch-norm.js";
 import { overfitting } from "./overfitting.js";
 import { hyperparameterSearch } from "./hyperparameter-search.js";
 import { simpleConvnet } from "./simple-convnet.js";
+import { misclassified } from "./misclassified.js";
+import { halfPrecision } from "./half-precision.js";
 import { activationHistograms } from "./activation-histograms.js";
 
 export const experiments: readonly Experiment[] = [
@@ -28,4 +30,6 @@ export const experiments: readonly Experiment[] = [
   overfitting,
   hyperparameterSearch,
   simpleConvnet,
+  misclassified,
+  halfPrecision,
 ];

@@ -33,3 +33,5 @@ export type { LoadMnistOptions, Mnist } from "./data/mnist.js";
 export * from "./data/augment.js";
 export * from "./data/csv.js";
 export * from "./data/image-folder.js";
+// hyperparameter search (experiments branch)
+export * from "./train/search.js";
