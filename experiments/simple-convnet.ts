@@ -13,20 +13,20 @@ import { SimpleConvNet } from "../src/models/simple-conv-net.js";
 import { im2col } from "../src/ops/conv.js";
 import { matmul } from "../src/ops/linalg.js";
 import { Adam } from "../src/optimizers/adam.js";
-import { imageGrid, lossAccuracyChart, type GrayImage } from "../src/plot/charts.js";
+import { imageGrid, lossAccuracyChart, type ChartImage } from "../src/plot/charts.js";
 import { Rng } from "../src/rng.js";
 import { Trainer } from "../src/train/trainer.js";
 import { mnistImages } from "./common.js";
 import { fmt, type Experiment } from "./experiment.js";
 
 /** Filter k of W (FN, 1, FH, FW) as an image, scaled to [0, 1] over the whole bank (as the book's imshow per filter). */
-export function filterImages(W: NDArray): GrayImage[] {
+export function filterImages(W: NDArray): ChartImage[] {
   const [fn, , fh, fw] = W.shape;
   const size = fh * fw;
   return Array.from({ length: fn }, (_, k) => normalized(W.data.subarray(k * size, (k + 1) * size), fw, fh));
 }
 
-function normalized(values: ArrayLike<number>, width: number, height: number): GrayImage {
+function normalized(values: ArrayLike<number>, width: number, height: number): ChartImage {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < values.length; i++) {
@@ -70,7 +70,7 @@ export function neighbourCorrelation(W: NDArray): number {
 }
 
 /** Nearest-neighbour enlargement, so a 5×5 filter shows at the size of its 24×24 response. */
-function enlarge(image: GrayImage, factor: number): GrayImage {
+function enlarge(image: ChartImage, factor: number): ChartImage {
   const width = image.width * factor;
   const height = image.height * factor;
   const pixels = new Array<number>(width * height);
@@ -96,7 +96,7 @@ function smoothest(W: NDArray, k: number): number[] {
 }
 
 /** Convolves one image (1, 1, H, W) with each filter of W (FN, 1, FH, FW): FN response maps. */
-export function filterResponses(image: NDArray, W: NDArray): GrayImage[] {
+export function filterResponses(image: NDArray, W: NDArray): ChartImage[] {
   const [fn, , fh, fw] = W.shape;
   const [, , h, w] = image.shape;
   const oh = h - fh + 1;

@@ -14,11 +14,6 @@ export * from "./layers/index.js";
 // (the book-style numericalGradient(f, x) comes from functions.js; gradcheck's closure form is used inside checkGradients)
 export { compareClose, assertAllClose, randomUpstream, dot, type CloseReport } from "./testing/gradcheck.js";
 export * from "./testing/layer-gradcheck.js";
-// models branch (chapters 6–8): initializers, optimizers, networks, training
-export * from "./init.js";
-export * from "./optimizers/index.js";
-export * from "./models/index.js";
-export * from "./train/trainer.js";
 // Data (browser-safe; Node-only loaders are in "zerodl/node")
 export * from "./data/dataset.js";
 export * from "./data/errors.js";
@@ -33,5 +28,13 @@ export type { LoadMnistOptions, Mnist } from "./data/mnist.js";
 export * from "./data/augment.js";
 export * from "./data/csv.js";
 export * from "./data/image-folder.js";
-// hyperparameter search (experiments branch)
+// models branch (chapters 6–8): initializers, optimizers, networks, training
+export * from "./init.js";
+export * from "./optimizers/index.js";
+export * from "./models/index.js";
+export * from "./train/trainer.js";
+// cli branch: the safetensors format (pure, float16 included) and evaluation metrics
+export * from "./io/safetensors.js";
+export * from "./train/metrics.js";
+// experiments branch: random hyperparameter search
 export * from "./train/search.js";

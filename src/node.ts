@@ -8,3 +8,9 @@ export { resolveDatasetFiles, placesFor } from "./data/node/resolve.js";
 export type { ResolveOptions } from "./data/node/resolve.js";
 export { loadImageFolder, decodePng } from "./data/node/image-folder.js";
 export { loadMnistCsv } from "./data/node/csv.js";
+// cli branch (Node): model files, charts (SVG/PNG), picture input
+export * from "./io/model-file.js";
+export { writeFileAtomic } from "./io/atomic.js";
+export * from "./io/image.js";
+export * from "./plot/render.js";
+export * from "./plot/charts.js";

@@ -137,6 +137,18 @@ describe("downloadFile", () => {
     await rm(dest, { recursive: true });
   });
 
+  it("reports a mirror that refuses connections", async () => {
+    const dest = await tempDir();
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve)); // nothing listens there now
+    await expect(downloadFile(file.file, [`http://127.0.0.1:${port}/`], dest, fast)).rejects.toThrow(
+      `  http://127.0.0.1:${port}/${file.name}: fetch failed (ECONNREFUSED) (2 attempts)`,
+    );
+    await rm(dest, { recursive: true });
+  });
+
   it("draws a progress bar", () => {
     let text = "";
     const stream = new Writable({
@@ -200,6 +212,12 @@ describe("fetchSource (the browser's byte source)", () => {
     await expect(
       loadMnist({ dataset: tinyDataset().info, source: fetchSource(`${base}/wrong/`) }),
     ).rejects.toThrow(/train-images-idx3-ubyte.gz: (corrupt gzip data|wrong content)/);
+  });
+
+  it("needs an absolute base URL outside a page", () => {
+    expect(() => fetchSource("data/mnist")).toThrow(
+      'fetchSource: "data/mnist" is not an absolute URL, and there is no page to resolve it against',
+    );
   });
 
   it("tells a missing file (404) from a refused one", async () => {

@@ -67,6 +67,9 @@ describe("loadMnist on the bundled MNIST", () => {
     expect(small.train.x.shape).toEqual([300, 784]);
     expect(small.test.labels.length).toBe(50);
     expect(small.train.labels[0]).toBe(5); // the book's x_train[:300]
+    await expect(loadMnist({ subset: { test: 10001 } })).rejects.toThrow(
+      "subset of 10001 samples: the dataset has 10000",
+    );
 
     const split = await loadMnist({ subset: { train: 1000 }, validationSplit: 0.2, rng: new Rng(3) });
     expect(split.train.labels.length).toBe(800);

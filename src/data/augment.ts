@@ -35,7 +35,7 @@ export function onFlatImages(imageShape: readonly [number, number, number], augm
   };
 }
 
-// ---- Deterministic transforms of a whole batch (the random ones below call these per image) ----
+// ---- Deterministic transforms: the same change to every image of the batch ----
 
 /** Moves the content `dx` pixels right and `dy` pixels down. */
 export function shiftImages(x: NDArray, dx: number, dy: number): NDArray {

@@ -12,7 +12,7 @@ export type ByteSource = (file: string) => Promise<Uint8Array>;
  * failure is an error naming the URL.
  */
 export function fetchSource(baseUrl: string | URL, fetchFn: typeof fetch = globalThis.fetch): ByteSource {
-  const base = String(baseUrl).endsWith("/") ? String(baseUrl) : `${String(baseUrl)}/`;
+  const base = absoluteBase(String(baseUrl));
   return async (file) => {
     const url = new URL(file, base).href;
     let response: Response;
@@ -34,4 +34,15 @@ export function memorySource(files: Readonly<Record<string, Uint8Array>>, where 
     if (bytes === undefined) throw new MissingFileError(file, where);
     return bytes;
   };
+}
+
+/** The base as an absolute URL ending in "/"; a relative one ("data/mnist") is taken from the page. */
+function absoluteBase(baseUrl: string): string {
+  const folder = baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`;
+  const page = (globalThis as { location?: { href: string } }).location?.href;
+  try {
+    return new URL(folder, page).href;
+  } catch {
+    throw new DataError(`fetchSource: "${baseUrl}" is not an absolute URL, and there is no page to resolve it against`);
+  }
 }

@@ -1,7 +1,8 @@
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
-import { decodeImage, fitLikeMnist, prepareImage, resize, toGray, type RgbaImage } from "./image.js";
+import type { RgbaImage } from "../data/image-folder.js";
+import { decodeImage, fitLikeMnist, prepareImage, resize, toGray } from "./image.js";
 
 function rgba(width: number, height: number, gray: (x: number, y: number) => number): RgbaImage {
   const data = new Uint8Array(width * height * 4);

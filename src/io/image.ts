@@ -5,16 +5,10 @@
  */
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
+import type { RgbaImage } from "../data/image-folder.js";
 
-/** 8-bit RGBA pixels, row-major. */
-export interface RgbaImage {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
-
-/** Grayscale, values in [0, 1], row-major. */
-export interface GrayImage {
+/** Grayscale, values in [0, 1], row-major: what a model takes. */
+export interface InputImage {
   width: number;
   height: number;
   pixels: Float32Array;
@@ -42,7 +36,7 @@ export function decodeImage(bytes: Uint8Array, fileName: string): RgbaImage {
 }
 
 /** Luma (ITU-R 601, as PIL's convert("L")), transparent pixels composited over white. */
-export function toGray(image: RgbaImage): GrayImage {
+export function toGray(image: RgbaImage): InputImage {
   const { width, height, data } = image;
   const pixels = new Float32Array(width * height);
   for (let i = 0; i < width * height; i++) {
@@ -54,7 +48,7 @@ export function toGray(image: RgbaImage): GrayImage {
 }
 
 /** Mean of the outermost pixels: a light border means a dark digit on light paper. */
-export function borderMean(image: GrayImage): number {
+export function borderMean(image: InputImage): number {
   const { width: w, height: h, pixels } = image;
   let sum = 0;
   let n = 0;
@@ -69,12 +63,12 @@ export function borderMean(image: GrayImage): number {
   return n === 0 ? 0 : sum / n;
 }
 
-export function invert(image: GrayImage): GrayImage {
+export function invert(image: InputImage): InputImage {
   return { ...image, pixels: image.pixels.map((v) => 1 - v) };
 }
 
 /** Area-averaging resize (each output pixel is the mean of the input area it covers). */
-export function resize(image: GrayImage, width: number, height: number): GrayImage {
+export function resize(image: InputImage, width: number, height: number): InputImage {
   const { width: sw, height: sh, pixels: src } = image;
   const out = new Float32Array(width * height);
   const fx = sw / width;
@@ -106,7 +100,7 @@ export function resize(image: GrayImage, width: number, height: number): GrayIma
  * ratio, and place it in a size×size (28×28) image so its centre of mass is at the centre.
  * Expects a white-on-black image. A blank image is simply resized.
  */
-export function fitLikeMnist(image: GrayImage, size = 28, box = 20): GrayImage {
+export function fitLikeMnist(image: InputImage, size = 28, box = 20): InputImage {
   const { width: w, height: h, pixels } = image;
   const threshold = 0.1;
   let [minX, minY, maxX, maxY] = [w, h, -1, -1];
@@ -150,7 +144,7 @@ export function fitLikeMnist(image: GrayImage, size = 28, box = 20): GrayImage {
 }
 
 export interface PreparedImage {
-  image: GrayImage;
+  image: InputImage;
   /** What was done to the picture, for the user (e.g. "inverted: dark digit on light background"). */
   notes: string[];
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { NDArray } from "../ndarray.js";
+import { im2col } from "../ops/conv.js";
 import { Rng } from "../rng.js";
+import { assertAllClose } from "../testing/gradcheck.js";
 import { checkLayerGradients } from "../testing/layer-gradcheck.js";
 import { Pooling } from "./pooling.js";
 
@@ -28,7 +30,36 @@ const image = () =>
     "float64",
   );
 
+/** The naive twin, the book's way: im2col, then the max or mean of each channel's window. */
+function poolViaIm2col(x: NDArray, ph: number, pw: number, stride: number, kind: "max" | "avg"): NDArray {
+  const [N, C, H, W] = x.shape;
+  const OH = (H - ph) / stride + 1;
+  const OW = (W - pw) / stride + 1;
+  const col = im2col(x, ph, pw, stride, 0); // (N·OH·OW, C·PH·PW)
+  const out = NDArray.zeros([N, C, OH, OW], x.dtype);
+  for (let n = 0; n < N; n++)
+    for (let oy = 0; oy < OH; oy++)
+      for (let ox = 0; ox < OW; ox++)
+        for (let c = 0; c < C; c++) {
+          const start = ((n * OH + oy) * OW + ox) * C * ph * pw + c * ph * pw;
+          const window = Array.from(col.data.subarray(start, start + ph * pw));
+          const value = kind === "max" ? Math.max(...window) : window.reduce((a, b) => a + b) / window.length;
+          out.set(value, n, c, oy, ox);
+        }
+  return out;
+}
+
 describe("Pooling", () => {
+  for (const kind of ["max", "avg"] as const) {
+    it(`${kind} pooling matches the book's im2col pooling`, () => {
+      const rng = new Rng(7);
+      const x = NDArray.zeros([2, 3, 7, 7], "float64");
+      rng.fillNormal(x.data);
+      const y = new Pooling({ ph: 3, pw: 3, stride: 2, kind }).forward(x, "train");
+      assertAllClose(y.data, poolViaIm2col(x, 3, 3, 2, kind).data, 1e-12, 0);
+    });
+  }
+
   it("max-pools 2×2 windows with stride 2 (hand-worked)", () => {
     const pool = new Pooling({ ph: 2, pw: 2, stride: 2 });
     expect(pool.forward(image(), "train").toArray()).toEqual([

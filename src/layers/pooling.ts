@@ -25,8 +25,10 @@ export interface PoolingOptions {
  * (N, C, H, W) → (N, C, OH, OW). No params.
  *
  * Book: the book pools through im2col; here the pooling kernels walk the windows directly, which
- * gives the same values without the (N·OH·OW·C, PH·PW) copy. Max-pool backward routes each dout
- * to the cell that won its window.
+ * gives the same values without the (N·OH·OW·C, PH·PW) copy. One difference with padding: the
+ * book's zero padding can win a max over negative inputs; here padding never wins a max (it still
+ * counts as 0 in an average, as in the book). Max-pool backward routes each dout to the cell that
+ * won its window.
  */
 export class Pooling implements Layer {
   readonly params: readonly Param[] = [];

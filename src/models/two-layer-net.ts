@@ -28,6 +28,9 @@ export type TwoLayerNetSpec = {
  * The book's TwoLayerNet (§4.5, §5.7): Affine → activation → Affine → SoftmaxWithLoss, with both
  * `numericalGradient(x, t)` and the backprop `gradient(x, t)` (from Sequential). Params W1, b1,
  * W2, b2.
+ *
+ * Book: `TwoLayerNet(input_size, hidden_size, output_size, weight_init_std=0.01)`; here the sizes
+ * come in one options object, with the Rng and dtype that every model takes.
  */
 export class TwoLayerNet extends Sequential {
   constructor(options: TwoLayerNetOptions, rng: Rng, dtype: DType = "float32") {

@@ -157,6 +157,14 @@ describe("createOptimizer", () => {
     expect(() => new SGD().step([p])).toThrow(/param "W" \(2, 3\) has no gradient/);
   });
 
+  it("updates float32 params with float32 state", () => {
+    const p = param("W", NDArray.from([1, -2], [2]));
+    p.grad = NDArray.from([0.5, -1], [2]);
+    new Adam({ lr: 0.1 }).step([p]);
+    expect(p.value.dtype).toBe("float32");
+    assertAllClose(p.value.data, [0.9, -1.9], 1e-6, 0);
+  });
+
   it("keeps separate state per param", () => {
     const opt = new Momentum({ lr: 0.1 });
     const a = fixedGradParam();

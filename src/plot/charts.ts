@@ -120,7 +120,14 @@ export function confusionMatrixChart(
     height: size,
     data: { values: rows },
     encoding: {
-      x: { field: "predicted", type: "ordinal", sort: order, title: "predicted", axis: { labelAngle: 0 } },
+      x: {
+        field: "predicted",
+        type: "ordinal",
+        sort: order,
+        title: "predicted",
+        // Long names (Fashion-MNIST's "T-shirt/top") would overlap side by side.
+        axis: { labelAngle: Math.max(...classNames.map((n) => n.length)) > 3 ? -40 : 0 },
+      },
       y: { field: "actual", type: "ordinal", sort: order, title: "true" },
     },
     layer: [
@@ -147,14 +154,14 @@ export function confusionMatrixChart(
 }
 
 /** A small grayscale image: `pixels` row-major, values in [0, 1] (0 = black for MNIST's white-on-black digits). */
-export interface GrayImage {
+export interface ChartImage {
   pixels: ArrayLike<number>;
   width: number;
   height: number;
 }
 
 /** A PNG data URL of a grayscale image; `invert` draws high values dark (ink on paper). */
-export function grayImageDataUrl(image: GrayImage, invert = false): string {
+export function grayImageDataUrl(image: ChartImage, invert = false): string {
   const { pixels, width, height } = image;
   if (pixels.length !== width * height) {
     throw new Error(`image of ${width}×${height} needs ${width * height} pixels, got ${pixels.length}`);
@@ -174,7 +181,7 @@ export function grayImageDataUrl(image: GrayImage, invert = false): string {
  * digits ("7 → 1": true label → prediction). Digits are drawn dark on light, as in the book.
  */
 export function imageGrid(
-  images: readonly GrayImage[],
+  images: readonly ChartImage[],
   captions: readonly string[],
   options: { title?: string; columns?: number; scale?: number; invert?: boolean } = {},
 ): ChartSpec {

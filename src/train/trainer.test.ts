@@ -140,7 +140,7 @@ describe("Trainer", () => {
   });
 
   it("stops after `iterations` when given, ending the cut-short epoch with its evaluation", () => {
-    const t = trainer({ iterations: 5, epochs: 1 });
+    const t = trainer({ iterations: 5, epochs: undefined });
     expect(t.epochs).toBe(2);
     expect(summary([...t.steps()])).toEqual([
       "it1/5@1",
@@ -168,6 +168,24 @@ describe("Trainer", () => {
     const data = indexed(10);
     trainer({ model: spy, epochs: 2, evalSampleSize: 3, validation: data }).run();
     expect(spy.accuracySizes).toEqual([3, 3, 3, 10, 10, 10]);
+  });
+
+  it("draws augmentation randomness apart from batch order: augmenting keeps the batches", () => {
+    const batches = (noise: boolean) => {
+      const seen: number[] = [];
+      const t = trainer({
+        augment: (x, rng) => {
+          seen.push(...x.data);
+          if (!noise) return x;
+          const y = x.clone();
+          for (let i = 0; i < y.size; i++) y.data[i] += 0.01 * rng.normal();
+          return y;
+        },
+      });
+      t.run();
+      return seen;
+    };
+    expect(batches(true)).toEqual(batches(false));
   });
 
   it("reports validation accuracy per epoch", () => {
@@ -203,6 +221,7 @@ describe("Trainer", () => {
 
   it("rejects bad options by name", () => {
     expect(() => trainer({ batchSize: 0 })).toThrow(/batchSize must be a positive integer, got 0/);
+    expect(() => trainer({ epochs: undefined })).toThrow(/epochs must be a positive integer, got undefined/);
     expect(() => trainer({ sampling: "bootstrap" as "shuffle" })).toThrow(
       /unknown sampling "bootstrap"; valid: shuffle, replacement/,
     );

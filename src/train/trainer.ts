@@ -13,7 +13,8 @@ export interface TrainerOptions {
   optimizer: Optimizer;
   train: Dataset;
   test: Dataset;
-  epochs: number;
+  /** Passes over the training set (required unless `iterations` is given). */
+  epochs?: number;
   batchSize: number;
   /** Drives batch order and augmentation (each from its own split, so one does not move the other). */
   rng: Rng;
@@ -24,8 +25,8 @@ export interface TrainerOptions {
    */
   sampling?: Sampling;
   /**
-   * Stop after this many iterations in all (the book's `iters_num`) rather than after `epochs`;
-   * the last epoch may be cut short and still ends with its evaluation.
+   * Stop after this many iterations in all (the book's `iters_num`) instead of after `epochs`;
+   * the last epoch may be cut short, and still ends with its evaluation.
    */
   iterations?: number;
   /**
@@ -78,8 +79,7 @@ export class Trainer {
   readonly #trainSize: number;
 
   constructor(options: TrainerOptions) {
-    const { model, optimizer, train, test, epochs, batchSize, rng, sampling = "shuffle" } = options;
-    positiveInteger("epochs", epochs);
+    const { model, optimizer, train, test, batchSize, rng, sampling = "shuffle" } = options;
     positiveInteger("batchSize", batchSize);
     if (!samplings.includes(sampling)) throw unknownOption("sampling", sampling, samplings);
     if (options.evalSampleSize !== undefined) positiveInteger("evalSampleSize", options.evalSampleSize);
@@ -90,7 +90,6 @@ export class Trainer {
 
     this.model = model;
     this.optimizer = optimizer;
-    this.epochs = epochs;
     this.batchSize = batchSize;
     this.sampling = sampling;
     this.iterationsPerEpoch = Math.ceil(this.#trainSize / batchSize);
@@ -99,7 +98,8 @@ export class Trainer {
       this.iterations = options.iterations;
       this.epochs = Math.ceil(options.iterations / this.iterationsPerEpoch);
     } else {
-      this.iterations = epochs * this.iterationsPerEpoch;
+      this.epochs = positiveInteger("epochs", options.epochs);
+      this.iterations = this.epochs * this.iterationsPerEpoch;
     }
     this.#options = options;
     this.#batchRng = rng.split();
@@ -181,8 +181,9 @@ export class Trainer {
   }
 }
 
-function positiveInteger(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) {
+function positiveInteger(name: string, value: number | undefined): number {
+  if (value === undefined || !Number.isInteger(value) || value < 1) {
     throw new OptionError(`Trainer: ${name} must be a positive integer, got ${value}`);
   }
+  return value;
 }

@@ -142,7 +142,8 @@ async function fetchArchive(url: string, file: DataFile, options: DownloadOption
     }
 
     const chunks: Uint8Array[] = [];
-    const reader = response.body!.getReader();
+    if (!response.body) throw new AttemptError("empty response", true);
+    const reader = response.body.getReader();
     armTimer();
     try {
       for (;;) {

@@ -1,0 +1,234 @@
+#!/usr/bin/env node
+/**
+ * The zerodl command line: a thin shell over the library. Every command has --help; errors are one
+ * line (the stack only with --verbose) and a non-zero exit code.
+ */
+import { readFileSync, realpathSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { optimizerNames } from "../optimizers/optimizer.js";
+import { weightInitNames } from "../init.js";
+import { packageRoot } from "../data/node/files.js";
+import { datasetNames, processIo, type CliIo } from "./common.js";
+import { evalCommand } from "./evaluate.js";
+import { infoCommand } from "./info.js";
+import { predictCommand } from "./predict.js";
+import { modelKinds, trainCommand } from "./train.js";
+
+function version(): string {
+  const manifest = join(packageRoot(), "package.json");
+  return (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
+}
+
+function integer(what: string, min = 1) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`${what} must be an integer ≥ ${min}.`);
+    return n;
+  };
+}
+
+function number(what: string, min: number, max = Infinity) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        `${what} must be a number in [${min}, ${max === Infinity ? "∞" : max}].`,
+      );
+    }
+    return n;
+  };
+}
+
+function sizeList(value: string): number[] {
+  const sizes = value.split(",").map((s) => Number(s.trim()));
+  if (sizes.length === 0 || !sizes.every((n) => Number.isInteger(n) && n > 0)) {
+    throw new InvalidArgumentError(`expected positive integers separated by commas, like 100,100.`);
+  }
+  return sizes;
+}
+
+function initValue(value: string): string {
+  if (
+    (weightInitNames as readonly string[]).includes(value) ||
+    (Number.isFinite(Number(value)) && Number(value) > 0)
+  ) {
+    return value;
+  }
+  throw new InvalidArgumentError(
+    `Allowed choices are ${weightInitNames.join(", ")} or a standard deviation like 0.01.`,
+  );
+}
+
+function addBackendOptions(command: Command): void {
+  command
+    .addOption(
+      new Option(
+        "--backend <name>",
+        "kernels: fast (WebAssembly SIMD, threads) or reference (plain TypeScript)",
+      )
+        .choices(["fast", "reference"])
+        .default("fast"),
+    )
+    .option("--threads <n>", "threads for the fast backend (default: all cores)", integer("--threads"));
+}
+
+const dataHelp = `${datasetNames.join(", ")}, a folder with one subfolder of PNG images per class, or a CSV file (label then pixels)`;
+
+/** The program; `setExitCode` receives a command's own exit code (train's 130 after Ctrl-C). */
+export function buildProgram(io: CliIo, setExitCode: (code: number) => void = () => {}): Command {
+  const program = new Command("zerodl")
+    .description("Deep Learning from Scratch in TypeScript: train, evaluate and use the book's networks")
+    .version(version())
+    .option("--verbose", "print stack traces of errors")
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({
+      writeOut: (s) => io.out(s.trimEnd()),
+      writeErr: (s) => io.err(s.trimEnd()),
+    })
+    .exitOverride();
+
+  program
+    .command("train")
+    .description(
+      "train a network and save it as MODEL.safetensors with its history and a loss/accuracy chart",
+    )
+    .addOption(new Option("--model <name>", "network to train").choices(modelKinds))
+    .option("--data <source>", dataHelp, "mnist")
+    .option("--epochs <n>", "passes over the training set (default 5)", integer("--epochs"))
+    .option("--batch-size <n>", "mini-batch size", integer("--batch-size"), 100)
+    .addOption(
+      new Option(
+        "--optimizer <name>",
+        "update rule (default: sgd for fully connected nets, adam for conv nets)",
+      ).choices(optimizerNames),
+    )
+    .option("--lr <rate>", "learning rate (default: 0.1 with sgd, 0.001 with adam)", number("--lr", 0))
+    .option("--weight-decay <lambda>", "L2 weight decay λ (book §6.4.2)", number("--weight-decay", 0))
+    .option(
+      "--dropout <ratio>",
+      "dropout ratio for networks that support it (book §6.4.3)",
+      number("--dropout", 0, 0.99),
+    )
+    .option("--batchnorm", "batch normalization (book §6.3)")
+    .addOption(
+      new Option("--activation <name>", "hidden-layer activation of fully connected nets").choices([
+        "relu",
+        "sigmoid",
+        "tanh",
+      ]),
+    )
+    .option("--init <init>", `weight init: ${weightInitNames.join(", ")} or a std like 0.01`, initValue)
+    .option("--hidden <sizes>", "hidden layer sizes, like 100,100,100", sizeList)
+    .option(
+      "--augment",
+      "random shifts (±2 px), rotations (±10°) and scalings (±10 %) of the training images (book §7.1.2)",
+    )
+    .option(
+      "--val-split <fraction>",
+      "hold out this fraction of the training set for validation",
+      number("--val-split", 0, 0.9),
+    )
+    .option("--seed <n>", "random seed (weights, batches, augmentation)", integer("--seed", 0), 1)
+    .option("--half", "store the weights as float16 (book §7.3.4): half the file size")
+    .option(
+      "--limit <n>",
+      "use only the first n training (and test) images, for quick runs",
+      integer("--limit"),
+    )
+    .option("--test-limit <n>", "use only the first n test images", integer("--test-limit"))
+    .option(
+      "--eval-samples <n>",
+      "images of each set used for the per-epoch accuracies; the last epoch uses all",
+      integer("--eval-samples"),
+      10000,
+    )
+    .addOption(
+      new Option("--dtype <dtype>", "precision to train in")
+        .choices(["float32", "float64"])
+        .default("float32"),
+    )
+    .option("--out <file>", "where to save the model (.safetensors)")
+    .option("--resume <checkpoint>", "continue an interrupted run from its checkpoint")
+    .addOption(
+      new Option("--stop-after <n>", "stop as if interrupted after n iterations")
+        .argParser(integer("--stop-after"))
+        .hideHelp(),
+    )
+    .action(async (options) => setExitCode(await trainCommand(options, io)));
+  addBackendOptions(program.commands.at(-1)!);
+
+  program
+    .command("eval")
+    .description("evaluate a model: accuracy, per-class accuracy, confusion matrix and misclassified images")
+    .argument("<model>", "model file (.safetensors)")
+    .option("--data <source>", dataHelp, "mnist")
+    .option("--limit <n>", "use only the first n test images", integer("--limit"))
+    .option("--show <n>", "misclassified images to draw", integer("--show", 0), 20)
+    .option("--out <base>", "base path for the charts (default: beside the model)")
+    .option("--no-plots", "do not write the charts")
+    .option("--json", "print the results as JSON")
+    .action((model, options) => evalCommand(model, options, io));
+  addBackendOptions(program.commands.at(-1)!);
+
+  program
+    .command("predict")
+    .description("classify PNG or JPEG images (any size; converted to the model's input like MNIST)")
+    .argument("<model>", "model file (.safetensors)")
+    .argument("<images...>", "PNG or JPEG files")
+    .option("--top <k>", "probabilities to show per image", integer("--top"), 3)
+    .addOption(
+      new Option("--invert <when>", "invert to white-on-black like MNIST: auto = when the border is light")
+        .choices(["auto", "yes", "no"])
+        .default("auto"),
+    )
+    .option("--json", "print the results as JSON")
+    .action((model, images, options) => predictCommand(model, images, options, io));
+  addBackendOptions(program.commands.at(-1)!);
+
+  program
+    .command("info")
+    .description("show a model file's architecture, parameter count, training settings and results")
+    .argument("<model>", "model file (.safetensors)")
+    .option("--json", "print as JSON")
+    .action((model, options) => infoCommand(model, options, io));
+
+  for (const command of program.commands) {
+    command
+      .configureOutput(program.configureOutput())
+      .exitOverride()
+      .showHelpAfterError("(run with --help for usage)");
+  }
+  return program;
+}
+
+/** Runs the CLI on `argv` (the arguments after `zerodl`); resolves to the exit code. */
+export async function run(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode; // commander has printed its message (or the help)
+    const verbose = argv.includes("--verbose");
+    const error = e as Error;
+    io.err(verbose ? (error.stack ?? String(error)) : `error: ${error.message}`);
+    return 1;
+  }
+}
+
+// Run when executed directly (node dist/src/cli/main.js, the npm bin link, or tsx src/cli/main.ts).
+const invoked = process.argv[1] ? realpathSync(process.argv[1]) : "";
+if (invoked === fileURLToPath(import.meta.url)) {
+  // `zerodl info m.safetensors | head`: a closed pipe ends the output, not in a stack trace.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
+  run(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
