@@ -203,7 +203,7 @@ export const simpleConvnet: Experiment = {
       comparison: [
         {
           what: "test accuracy after training",
-          book: "0.9894 (train_convnet.py, 20 epochs)",
+          book: "≈ 0.99 (train_convnet.py, 20 epochs)",
           ours: `${fmt(finalTest)}${quick ? " (quick run)" : ""}`,
         },
         {
