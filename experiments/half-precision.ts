@@ -12,7 +12,8 @@ import { createModel, type Model, type ModelSpec } from "../src/models/model.js"
 import { Rng } from "../src/rng.js";
 import { mnistImages } from "./common.js";
 import { trainedDeepConvNet } from "./deep-convnet-model.js";
-import { fmt, type Experiment } from "./experiment.js";
+import { VEGA_LITE_SCHEMA, fmt, type Experiment } from "./experiment.js";
+import { chartConfig, type ChartSpec } from "../src/plot/render.js";
 
 export const halfPrecision: Experiment = {
   name: "half-precision",
@@ -48,7 +49,12 @@ export const halfPrecision: Experiment = {
         bytes: { float32: full.length, float16: half.length },
         maxRelativeWeightChange: maxRel,
       },
-      figures: [],
+      figures: [
+        {
+          caption: "Accuracy is unchanged with float16 weights, stored in half the bytes.",
+          spec: chart(acc32, acc16, full.length, half.length),
+        },
+      ],
       comparison: [
         { what: "accuracy with float32 weights", book: "0.9935 (float64)", ours: fmt(acc32) },
         { what: "accuracy with float16 weights", book: "0.9935", ours: fmt(acc16) },
@@ -62,3 +68,71 @@ export const halfPrecision: Experiment = {
     };
   },
 };
+
+function chart(acc32: number, acc16: number, bytes32: number, bytes16: number): ChartSpec {
+  const bars = (
+    field: string,
+    title: string,
+    values: { weights: string; value: number }[],
+    format: string,
+  ) => ({
+    title,
+    width: 200,
+    height: 200,
+    data: { values },
+    layer: [
+      {
+        mark: { type: "bar" },
+        encoding: {
+          x: {
+            field: "weights",
+            type: "nominal",
+            title: null,
+            axis: { labelAngle: 0 },
+            sort: ["float32", "float16"],
+          },
+          y: { field: "value", type: "quantitative", title: field },
+          color: {
+            field: "weights",
+            type: "nominal",
+            legend: null,
+            scale: { range: ["#1f77b4", "#ff7f0e"] },
+          },
+        },
+      },
+      {
+        mark: { type: "text", dy: -8 },
+        encoding: {
+          x: { field: "weights", type: "nominal", sort: ["float32", "float16"] },
+          y: { field: "value", type: "quantitative" },
+          text: { field: "value", type: "quantitative", format },
+        },
+      },
+    ],
+  });
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: "float16 vs float32 weights",
+    config: chartConfig,
+    hconcat: [
+      bars(
+        "accuracy",
+        "Test accuracy",
+        [
+          { weights: "float32", value: acc32 },
+          { weights: "float16", value: acc16 },
+        ],
+        ".4f",
+      ),
+      bars(
+        "bytes",
+        "Model file size",
+        [
+          { weights: "float32", value: bytes32 },
+          { weights: "float16", value: bytes16 },
+        ],
+        ",",
+      ),
+    ],
+  } as ChartSpec;
+}
