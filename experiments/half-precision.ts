@@ -96,7 +96,7 @@ function chart(acc32: number, acc16: number, bytes32: number, bytes16: number): 
             field: "weights",
             type: "nominal",
             legend: null,
-            scale: { range: ["#1f77b4", "#ff7f0e"] },
+            scale: { domain: ["float32", "float16"], range: ["#1f77b4", "#ff7f0e"] },
           },
         },
       },
