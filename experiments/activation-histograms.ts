@@ -92,6 +92,7 @@ export const activationHistograms: Experiment = {
   book: "Figures 5.3, 5.4, 5.5 (weight_init_activation_histogram.py)",
   setup:
     "1,000 × 100 N(0, 1) inputs, 5 layers of 100 without bias; std 1, 0.01, Xavier, He; sigmoid, tanh, ReLU; 30 bins",
+  quickForm: "200 inputs instead of 1,000",
   async run({ quick, seed }) {
     const samples = quick ? 200 : 1000;
     const stats = activationStats(samples, seed);

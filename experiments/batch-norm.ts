@@ -33,6 +33,7 @@ export const batchNorm: Experiment = {
   book: "Figure 5.9 (batch_norm_test.py)",
   setup:
     "MultiLayerNetExtend 784-100×5-10 ReLU, 1,000 training images, SGD lr 0.01, batch 100, 20 epochs; weight std = logspace(0, −4, 16)",
+  quickForm: "3 scales (0.1, 0.01, 0.001), 500 images, 10 epochs",
   async run({ quick, seed, log }) {
     const train = subset((await mnist()).train, quick ? 500 : 1000);
     const scales = quick ? [0.1, 0.01, 0.001] : logspace(16);

@@ -42,8 +42,10 @@ export interface Experiment {
   title: string;
   /** The book figures/sections (Chinese edition numbering, as the issue uses). */
   book: string;
-  /** What the full run does (the quick form is described in its file). */
+  /** What the full run does. */
   setup: string;
+  /** What `--quick` reduces; absent when the quick form is the full one (it already takes seconds). */
+  quickForm?: string;
   run(options: RunOptions): Promise<ExperimentOutput>;
 }
 

@@ -21,6 +21,7 @@ export const halfPrecision: Experiment = {
   book: "§7.3.4 (half_float_network.py: float64 0.9935, float16 0.9935)",
   setup:
     "The DeepConvNet of the misclassified experiment; weights rounded to float16 through a model file; accuracy on the test set",
+  quickForm: "500 test images; without a pretrained model a slim DeepConvNet trained on 2,000 images",
   async run({ quick, seed, log }) {
     const { model, source } = await trainedDeepConvNet({ quick, seed, log });
     const test = quick ? subset((await mnistImages()).test, 500) : (await mnistImages()).test;

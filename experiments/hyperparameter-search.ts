@@ -32,6 +32,7 @@ export const hyperparameterSearch: Experiment = {
   book: "Figure 5.14 (hyperparameter_optimization.py)",
   setup:
     "500 MNIST images, 20 % held out for validation; 784-100×6-10 ReLU, SGD, batch 100, 50 epochs; lr = 10^U(−6,−2), weight decay = 10^U(−8,−4); 100 trials",
+  quickForm: "20 trials of 10 epochs, 784-50-50-10, batch 25",
   async run({ quick, seed, log }) {
     const rng = new Rng(seed);
     const { train, validation } = splitValidation(subset((await mnist()).train, 500), 0.2, rng.split());

@@ -17,7 +17,7 @@ export function indexPage(results: readonly ResultFile[]): string {
       .join("\n");
     return `<section id="${escape(r.name)}">
 <h2>${escape(r.title)} <small>${escape(r.book)}</small></h2>
-<p class="setup">${escape(r.setup)}${r.quick ? " <b>(quick run: reduced set-up)</b>" : ""} · seed ${r.seed} · ${r.seconds} s · ${escape(r.finishedAt)}</p>
+<p class="setup">${escape(r.setup)}${r.quickForm ? ` <b>(quick run: ${escape(r.quickForm)})</b>` : ""} · seed ${r.seed} · ${r.seconds} s · ${escape(r.finishedAt)}</p>
 <div class="row"><div class="figures">${figures}</div>
 <div class="numbers"><p>${escape(r.summary)}</p>
 <table><thead><tr><th></th><th>book</th><th>zerodl</th></tr></thead><tbody>

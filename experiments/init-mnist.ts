@@ -23,6 +23,7 @@ export const initMnist: Experiment = {
   title: "Weight initialization compared on MNIST",
   book: "Figure 5.6 (weight_init_compare.py)",
   setup: "784-100×4-10 ReLU, SGD lr 0.01, batch 128, 2,000 iterations; init std 0.01, Xavier, He",
+  quickForm: "400 iterations instead of 2,000",
   async run({ quick, seed, log }) {
     const { train } = await mnist();
     const iterations = quick ? 400 : 2000;

@@ -19,6 +19,7 @@ export const misclassified: Experiment = {
   book: "Figure 7.2 (misclassified_mnist.py)",
   setup:
     "DeepConvNet from models/ (else trained briefly); predictions on the 10,000 test images; the first 20 mistakes",
+  quickForm: "500 test images; without a pretrained model a slim DeepConvNet trained on 2,000 images",
   async run({ quick, seed, log }) {
     const { model, source, pretrained } = await trainedDeepConvNet({ quick, seed, log });
     const test = quick ? subset((await mnistImages()).test, 500) : (await mnistImages()).test;

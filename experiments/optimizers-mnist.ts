@@ -24,6 +24,7 @@ export const optimizersMnist: Experiment = {
   title: "SGD, Momentum, AdaGrad and Adam on MNIST",
   book: "optimizer_compare_mnist.py (Figure 6-9 of the original; §5.1 of the Chinese notes)",
   setup: "784-100×4-10 ReLU, He init, batch 128, 2,000 iterations; lr SGD/Momentum/AdaGrad 0.01, Adam 0.001",
+  quickForm: "250 iterations instead of 2,000",
   async run({ quick, seed, log }) {
     const { train } = await mnist();
     const iterations = quick ? 250 : 2000;

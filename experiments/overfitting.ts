@@ -37,6 +37,7 @@ export const overfitting: Experiment = {
   book: "Figures 5.10, 5.11, 5.13 (overfit_weight_decay.py, overfit_dropout.py)",
   setup:
     "784-100×6-10 ReLU, He init, 300 training images, full test set, SGD lr 0.01, batch 100; 201 epochs (dropout: 301)",
+  quickForm: "lr 0.05 for 50 epochs, 500 test images",
   async run({ quick, seed, log }) {
     const data = await mnist();
     const train = subset(data.train, 300);

@@ -21,6 +21,8 @@ export interface ResultFile extends Omit<ExperimentOutput, "figures"> {
   book: string;
   setup: string;
   quick: boolean;
+  /** Set when a quick run differs from the full one: what it reduced. */
+  quickForm?: string;
   seed: number;
   seconds: number;
   finishedAt: string;
@@ -54,6 +56,7 @@ export async function runExperiment(experiment: Experiment, options: RunnerOptio
     book: experiment.book,
     setup: experiment.setup,
     quick,
+    ...(quick && experiment.quickForm ? { quickForm: experiment.quickForm } : {}),
     seed,
     seconds: Number(seconds.toFixed(2)),
     finishedAt: new Date().toISOString(),

@@ -116,6 +116,7 @@ export const simpleConvnet: Experiment = {
   book: "Figure 6.20 (train_convnet.py), visualize_filter.py, apply_filter.py (§7.5–7.6)",
   setup:
     "SimpleConvNet (30 filters 5×5, 100 hidden), Adam lr 0.001, batch 100, 20 epochs on 60,000 images; accuracy per epoch on 1,000 samples, final on the full sets",
+  quickForm: "1,000 training images, 2 epochs, batch 50, 500 test images",
   async run({ quick, seed, log }) {
     const data = await mnistImages();
     const train = quick ? subset(data.train, 1000) : data.train;
