@@ -114,4 +114,13 @@ describe("chapter 5 without MNIST", () => {
     expect(t[20]).toBeLessThan(0.95);
     expect(t[0]).toBeCloseTo(0, 12);
   });
+
+  it("smoothCurve matches the book's NumPy smooth_curve (np.kaiser(11, 2), reflected ends)", () => {
+    const x = Array.from({ length: 30 }, (_, i) => Math.sin(i) + i * 0.1);
+    const s = smoothCurve(x);
+    // Computed with NumPy 2.4 from the book's common/util.py smooth_curve.
+    expect(s[0]).toBeCloseTo(0.4361931934, 9);
+    expect(s[10]).toBeCloseTo(1.0495742391, 9);
+    expect(s[29]).toBeCloseTo(2.8674225929, 9);
+  });
 });
