@@ -7,7 +7,7 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { subset } from "../src/data/dataset.js";
-import { loadModel, readModelInfo } from "../src/io/model-file.js";
+import { ModelFileError, SafetensorsError, loadModel, readModelInfo } from "../src/io/model-file.js";
 import { DeepConvNet } from "../src/models/deep-conv-net.js";
 import type { Model } from "../src/models/model.js";
 import { Adam } from "../src/optimizers/adam.js";
@@ -25,8 +25,11 @@ export interface TrainedDeepConvNet {
   pretrained: boolean;
 }
 
-/** The first model file of kind "deep-conv" under `dir` (sorted by name), or null. */
-export async function findDeepConvNetFile(dir = MODELS_DIR): Promise<string | null> {
+/** The first model file of kind "deep-conv" under `dir` (sorted by name), or null; unreadable files are noted and skipped. */
+export async function findDeepConvNetFile(
+  dir = MODELS_DIR,
+  note: (m: string) => void = () => {},
+): Promise<string | null> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter((n) => n.endsWith(".safetensors")).sort();
@@ -35,8 +38,13 @@ export async function findDeepConvNetFile(dir = MODELS_DIR): Promise<string | nu
     throw e;
   }
   for (const name of names) {
-    const info = await readModelInfo(join(dir, name));
-    if (info.spec.kind === "deep-conv") return join(dir, name);
+    try {
+      const info = await readModelInfo(join(dir, name));
+      if (info.spec.kind === "deep-conv") return join(dir, name);
+    } catch (e) {
+      if (!(e instanceof ModelFileError || e instanceof SafetensorsError)) throw e;
+      note(`  skipping ${join(dir, name)}: ${e.message}`);
+    }
   }
   return null;
 }
@@ -66,7 +74,7 @@ async function load({
   seed: number;
   log: (m: string) => void;
 }): Promise<TrainedDeepConvNet> {
-  const file = await findDeepConvNetFile();
+  const file = await findDeepConvNetFile(MODELS_DIR, log);
   if (file) {
     log(`  using the pretrained ${file}`);
     return {

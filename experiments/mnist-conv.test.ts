@@ -1,5 +1,5 @@
 // The convolutional experiments in their quick forms, and the runner's files.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
@@ -8,6 +8,11 @@ import { useFastBackend } from "../src/backend/index.js";
 import { renderSvg } from "../src/plot/render.js";
 import { registerExperimentCommand } from "./cli.js";
 import type { RunOptions } from "./experiment.js";
+import { saveModel } from "../src/io/model-file.js";
+import { DeepConvNet } from "../src/models/deep-conv-net.js";
+import { SimpleConvNet } from "../src/models/simple-conv-net.js";
+import { Rng } from "../src/rng.js";
+import { findDeepConvNetFile } from "./deep-convnet-model.js";
 import { halfPrecision } from "./half-precision.js";
 import { misclassified } from "./misclassified.js";
 import type { ResultFile } from "./runner.js";
@@ -60,6 +65,28 @@ describe("convolutional experiments (quick)", () => {
     expect(half.bytes.float16).toBeLessThan(half.bytes.float32 * 0.6);
     expect(half.maxRelativeWeightChange).toBeGreaterThan(0); // really rounded…
     expect(half.maxRelativeWeightChange).toBeLessThan(1e-3); // …to float16's 11-bit precision
+  });
+});
+
+describe("pretrained DeepConvNet lookup", () => {
+  it("finds the deep-conv model file among others; skips other kinds and foreign files, noting them", async () => {
+    const models = join(dir, "models");
+    await mkdir(models);
+    expect(await findDeepConvNetFile(models)).toBeNull();
+    expect(await findDeepConvNetFile(join(dir, "missing"))).toBeNull();
+    await writeFile(join(models, "a-junk.safetensors"), "not a model");
+    await saveModel(
+      join(models, "b-simple.safetensors"),
+      new SimpleConvNet({ filterNum: 2, hiddenSize: 4 }, new Rng(0)),
+    );
+    await saveModel(
+      join(models, "c-deep.safetensors"),
+      new DeepConvNet({ filters: [2, 2, 2, 2, 2, 2], hiddenSize: 4 }, new Rng(0)),
+    );
+    const notes: string[] = [];
+    expect(await findDeepConvNetFile(models, (m) => notes.push(m))).toBe(join(models, "c-deep.safetensors"));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain("a-junk.safetensors");
   });
 });
 
