@@ -98,8 +98,13 @@ function trajectoryChart(trajectories: Trajectory[]): ChartSpec {
           },
         },
         {
-          // Points beyond the frame (lr 10) are clipped; the data keeps them.
-          data: { values: t.points.map(([x0, x1], step) => ({ x0, x1, step })) },
+          // Up to the first point outside the frame: its segment shows the way out, and the
+          // renderer never sees the astronomically large coordinates that follow.
+          data: {
+            values: t.points
+              .slice(0, outside(t) ? outside(t) + 1 : undefined)
+              .map(([x0, x1], step) => ({ x0, x1, step })),
+          },
           mark: { type: "line", point: true, color: "#1f77b4", clip: true },
           encoding: {
             x: { field: "x0", type: "quantitative", scale, title: "x0" },
