@@ -28,7 +28,9 @@ export function onFlatImages(imageShape: readonly [number, number, number], augm
   const [c, h, w] = imageShape;
   return (x, rng) => {
     if (x.ndim !== 2 || x.shape[1] !== c * h * w) {
-      throw new ShapeError(`onFlatImages: expected rows (N, ${c * h * w}) of ${c}×${h}×${w} images, got ${formatShape(x.shape)}`);
+      throw new ShapeError(
+        `onFlatImages: expected rows (N, ${c * h * w}) of ${c}×${h}×${w} images, got ${formatShape(x.shape)}`,
+      );
     }
     const out = augment(x.reshape(x.shape[0], c, h, w), rng);
     return out.reshape(out.shape[0], -1);
@@ -63,12 +65,21 @@ export function flipImages(x: NDArray): NDArray {
  * Pads each image with `pad` zero pixels on every side, then cuts out an (outH, outW) window whose
  * top-left corner is at (top, left) of the padded image.
  */
-export function cropImages(x: NDArray, pad: number, top: number, left: number, outH?: number, outW?: number): NDArray {
+export function cropImages(
+  x: NDArray,
+  pad: number,
+  top: number,
+  left: number,
+  outH?: number,
+  outW?: number,
+): NDArray {
   const [n, ch, h, w] = imageDims(x, "crop");
   const oh = outH ?? h;
   const ow = outW ?? w;
   if (top < 0 || left < 0 || top + oh > h + 2 * pad || left + ow > w + 2 * pad) {
-    throw new RangeError(`crop: window ${oh}×${ow} at (${top}, ${left}) leaves the padded ${h + 2 * pad}×${w + 2 * pad} image`);
+    throw new RangeError(
+      `crop: window ${oh}×${ow} at (${top}, ${left}) leaves the padded ${h + 2 * pad}×${w + 2 * pad} image`,
+    );
   }
   const out = NDArray.zeros([n, ch, oh, ow], x.dtype);
   for (let p = 0; p < n * ch; p++) {
@@ -149,7 +160,9 @@ type PlaneFn = (img: Floats, out: Floats, h: number, w: number) => void;
 
 function imageDims(x: NDArray, what: string): [number, number, number, number] {
   if (x.ndim !== 4) {
-    throw new ShapeError(`${what}: expected images (N, C, H, W), got ${formatShape(x.shape)}; for rows use onFlatImages`);
+    throw new ShapeError(
+      `${what}: expected images (N, C, H, W), got ${formatShape(x.shape)}; for rows use onFlatImages`,
+    );
   }
   return x.shape as unknown as [number, number, number, number];
 }
@@ -175,7 +188,13 @@ function perImage(fn: (img: Floats, out: Floats, h: number, w: number, rng: Rng)
       for (let c = 0; c < ch; c++) {
         const p = i * ch + c;
         // Every channel replays the image's draws from the same seed.
-        fn(x.data.subarray(p * size, (p + 1) * size), out.data.subarray(p * size, (p + 1) * size), h, w, new Rng(seed));
+        fn(
+          x.data.subarray(p * size, (p + 1) * size),
+          out.data.subarray(p * size, (p + 1) * size),
+          h,
+          w,
+          new Rng(seed),
+        );
       }
     }
     return out;
@@ -222,6 +241,7 @@ function bilinear(img: Floats, h: number, w: number, r: number, c: number): numb
   const fc = cc - c0;
   const at = (i: number, j: number) => (i >= 0 && i < h && j >= 0 && j < w ? img[i * w + j] : 0);
   return (
-    (1 - fr) * ((1 - fc) * at(r0, c0) + fc * at(r0, c0 + 1)) + fr * ((1 - fc) * at(r0 + 1, c0) + fc * at(r0 + 1, c0 + 1))
+    (1 - fr) * ((1 - fc) * at(r0, c0) + fc * at(r0, c0 + 1)) +
+    fr * ((1 - fc) * at(r0 + 1, c0) + fc * at(r0 + 1, c0 + 1))
   );
 }

@@ -17,7 +17,9 @@ export async function gunzip(bytes: Uint8Array, name: string): Promise<Uint8Arra
   try {
     return new Uint8Array(await new Response(stream).arrayBuffer());
   } catch (e) {
-    throw new DataError(`${name}: corrupt gzip data (${(e as Error).message}), file is ${bytes.length} bytes`);
+    throw new DataError(
+      `${name}: corrupt gzip data (${(e as Error).message}), file is ${bytes.length} bytes`,
+    );
   }
 }
 

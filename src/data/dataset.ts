@@ -31,7 +31,8 @@ export function takeSamples(ds: Dataset, indices: ArrayLike<number>): Dataset {
   const labels = new Int32Array(indices.length);
   for (let i = 0; i < indices.length; i++) {
     const k = indices[i];
-    if (!Number.isInteger(k) || k < 0 || k >= n) throw new RangeError(`sample index ${k} out of range 0..${n - 1}`);
+    if (!Number.isInteger(k) || k < 0 || k >= n)
+      throw new RangeError(`sample index ${k} out of range 0..${n - 1}`);
     labels[i] = ds.labels[k];
   }
   return withClassNames({ x: ds.x.takeRows(indices), labels }, ds);
@@ -40,7 +41,8 @@ export function takeSamples(ds: Dataset, indices: ArrayLike<number>): Dataset {
 /** Samples [start, end) (copies). */
 export function sliceSamples(ds: Dataset, start: number, end: number): Dataset {
   const n = datasetSize(ds);
-  if (!(0 <= start && start <= end && end <= n)) throw new RangeError(`slice [${start}, ${end}) of ${n} samples`);
+  if (!(0 <= start && start <= end && end <= n))
+    throw new RangeError(`slice [${start}, ${end}) of ${n} samples`);
   return withClassNames({ x: ds.x.sliceRows(start, end), labels: ds.labels.slice(start, end) }, ds);
 }
 
@@ -65,14 +67,18 @@ export function splitValidation(
   fraction: number,
   rng: Rng,
 ): { train: Dataset; validation: Dataset } {
-  if (!(fraction > 0 && fraction < 1)) throw new RangeError(`validation fraction ${fraction}: must be in (0, 1)`);
+  if (!(fraction > 0 && fraction < 1))
+    throw new RangeError(`validation fraction ${fraction}: must be in (0, 1)`);
   const n = datasetSize(ds);
   const count = Math.round(n * fraction);
   if (count === 0 || count === n) {
     throw new RangeError(`validation fraction ${fraction} of ${n} samples leaves ${count} for validation`);
   }
   const order = rng.permutation(n);
-  return { validation: takeSamples(ds, order.subarray(0, count)), train: takeSamples(ds, order.subarray(count)) };
+  return {
+    validation: takeSamples(ds, order.subarray(0, count)),
+    train: takeSamples(ds, order.subarray(count)),
+  };
 }
 
 /** (N,) class indices → (N, classes) one-hot rows. */
@@ -80,7 +86,8 @@ export function toOneHot(labels: Labels, classes: number, dtype: "float32" | "fl
   const t = NDArray.zeros([labels.length, classes], dtype);
   for (let i = 0; i < labels.length; i++) {
     const c = labels[i];
-    if (!(c >= 0 && c < classes)) throw new RangeError(`label ${c} at index ${i} is out of range 0..${classes - 1}`);
+    if (!(c >= 0 && c < classes))
+      throw new RangeError(`label ${c} at index ${i} is out of range 0..${classes - 1}`);
     t.data[i * classes + c] = 1;
   }
   return t;
@@ -114,7 +121,8 @@ export function classCounts(labels: Labels, classes: number): number[] {
  * an order shuffled by `rng`.
  */
 export function* batches(ds: Dataset, batchSize: number, rng?: Rng): Generator<Dataset> {
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size ${batchSize}: must be ≥ 1`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`batch size ${batchSize}: must be ≥ 1`);
   const n = datasetSize(ds);
   const order = rng?.permutation(n);
   for (let start = 0; start < n; start += batchSize) {

@@ -51,7 +51,9 @@ export interface ImageDatasetOptions {
 export function toGrayscale(img: RgbaImage): GrayImage {
   const n = img.width * img.height;
   if (img.data.length !== 4 * n) {
-    throw new DataError(`image of ${img.width}×${img.height} needs ${4 * n} RGBA bytes, has ${img.data.length}`);
+    throw new DataError(
+      `image of ${img.width}×${img.height} needs ${4 * n} RGBA bytes, has ${img.data.length}`,
+    );
   }
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
@@ -73,7 +75,8 @@ export function resizeGray(img: GrayImage, height: number, width: number): GrayI
   for (let r = 0; r < height; r++) {
     for (let c = 0; c < width; c++) {
       let sum = 0;
-      for (const [sr, wr] of rows[r]) for (const [sc, wc] of cols[c]) sum += wr * wc * img.data[sr * img.width + sc];
+      for (const [sr, wr] of rows[r])
+        for (const [sc, wc] of cols[c]) sum += wr * wc * img.data[sr * img.width + sc];
       out[r * width + c] = sum;
     }
   }
@@ -141,12 +144,16 @@ export function imagesToDataset(
   });
 
   const notes: string[] = [];
-  if (coloured) notes.push(`${coloured} colour image(s) converted to grayscale (luma 0.299 R + 0.587 G + 0.114 B)`);
+  if (coloured)
+    notes.push(`${coloured} colour image(s) converted to grayscale (luma 0.299 R + 0.587 G + 0.114 B)`);
   if (transparent) notes.push(`${transparent} image(s) with transparency: transparent pixels count as black`);
   for (const [size, count] of resized) {
-    notes.push(`${count} image(s) of ${size} resized to ${w}×${h} (area average when shrinking, bilinear when growing)`);
+    notes.push(
+      `${count} image(s) of ${size} resized to ${w}×${h} (area average when shrinking, bilinear when growing)`,
+    );
   }
-  if (options.invert) notes.push("inverted (255 − v): dark strokes on light paper became light on dark, as in MNIST");
+  if (options.invert)
+    notes.push("inverted (255 − v): dark strokes on light paper became light on dark, as in MNIST");
 
   const shape = options.flatten === false ? [images.length, 1, h, w] : [images.length, h * w];
   return { dataset: { x: new NDArray(pixels, shape), labels, classNames }, notes };

@@ -75,7 +75,8 @@ interface MnistArrays {
 const parsed = new WeakMap<DatasetInfo, Promise<MnistArrays>>();
 
 export async function loadMnist(options: LoadMnistOptions = {}): Promise<Mnist> {
-  const info = typeof options.dataset === "object" ? options.dataset : datasetInfo(options.dataset ?? "mnist");
+  const info =
+    typeof options.dataset === "object" ? options.dataset : datasetInfo(options.dataset ?? "mnist");
   const arrays = await loadArrays(info, options);
   const classes = info.classNames.length;
   // Subsets are cut before conversion to floats: 300 images need not cost 60000.
@@ -108,7 +109,10 @@ function loadArrays(info: DatasetInfo, options: LoadMnistOptions): Promise<Mnist
 }
 
 /** The four files' uncompressed, verified bytes, from `options.source` or the Node chain. */
-async function readVerified(info: DatasetInfo, options: LoadMnistOptions): Promise<Record<FileKey, Uint8Array>> {
+async function readVerified(
+  info: DatasetInfo,
+  options: LoadMnistOptions,
+): Promise<Record<FileKey, Uint8Array>> {
   if (options.source) {
     const source = options.source;
     const files = await Promise.all(
@@ -127,7 +131,9 @@ async function readVerified(info: DatasetInfo, options: LoadMnistOptions): Promi
   // Loaded only in Node. The specifier is a variable so that browser bundlers do not follow it
   // into the file-system code.
   const nodeResolver = "./node/resolve.js";
-  const { resolveDatasetFiles } = (await import(/* @vite-ignore */ nodeResolver)) as typeof import("./node/resolve.js");
+  const { resolveDatasetFiles } = (await import(
+    /* @vite-ignore */ nodeResolver
+  )) as typeof import("./node/resolve.js");
   return resolveDatasetFiles(info, options);
 }
 
@@ -146,7 +152,13 @@ function parseArrays(files: Record<FileKey, Uint8Array>, info: DatasetInfo): Mni
   return arrays;
 }
 
-function checkCounts(images: Uint8Array, labels: Uint8Array, imagesName: string, labelsName: string, pixels: number) {
+function checkCounts(
+  images: Uint8Array,
+  labels: Uint8Array,
+  imagesName: string,
+  labelsName: string,
+  pixels: number,
+) {
   const n = images.length / pixels;
   if (n !== labels.length) {
     throw new DataError(`${imagesName}: ${n} images, but ${labelsName} has ${labels.length} labels`);

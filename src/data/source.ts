@@ -22,7 +22,8 @@ export function fetchSource(baseUrl: string | URL, fetchFn: typeof fetch = globa
       throw new DataError(`${file}: cannot fetch ${url}: ${(e as Error).message}`);
     }
     if (response.status === 404) throw new MissingFileError(file, base);
-    if (!response.ok) throw new DataError(`${file}: ${url} answered HTTP ${response.status} ${response.statusText}`);
+    if (!response.ok)
+      throw new DataError(`${file}: ${url} answered HTTP ${response.status} ${response.statusText}`);
     return new Uint8Array(await response.arrayBuffer());
   };
 }
@@ -43,6 +44,8 @@ function absoluteBase(baseUrl: string): string {
   try {
     return new URL(folder, page).href;
   } catch {
-    throw new DataError(`fetchSource: "${baseUrl}" is not an absolute URL, and there is no page to resolve it against`);
+    throw new DataError(
+      `fetchSource: "${baseUrl}" is not an absolute URL, and there is no page to resolve it against`,
+    );
   }
 }

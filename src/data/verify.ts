@@ -12,7 +12,11 @@ import type { DataFile } from "./registry.js";
  * IDX content. Accepts the published archive itself, or any gzip or plain file whose content has
  * the published size and SHA-256. Throws a DataError naming the file and what is wrong.
  */
-export async function verifyDataFile(bytes: Uint8Array, file: DataFile, shownName: string): Promise<Uint8Array> {
+export async function verifyDataFile(
+  bytes: Uint8Array,
+  file: DataFile,
+  shownName: string,
+): Promise<Uint8Array> {
   if (isGzip(bytes)) {
     // The published archive: its digest pins the content, so hashing the content again is not needed.
     if (bytes.length === file.gz.bytes && (await sha256(bytes)) === file.gz.sha256) {
@@ -40,7 +44,12 @@ export async function checkArchive(bytes: Uint8Array, file: DataFile, shownName:
   }
 }
 
-async function checkContent(content: Uint8Array, file: DataFile, shownName: string, when: string): Promise<void> {
+async function checkContent(
+  content: Uint8Array,
+  file: DataFile,
+  shownName: string,
+  when: string,
+): Promise<void> {
   if (content.length !== file.raw.bytes) {
     throw new DataError(
       `${shownName}: ${when}${content.length} bytes, expected ${file.raw.bytes} ` +

@@ -162,11 +162,17 @@ async function fetchArchive(url: string, file: DataFile, options: DownloadOption
       if (e instanceof AttemptError) throw e;
       throw timedOut
         ? stalled()
-        : new AttemptError(`connection lost after ${received} of ${expected} bytes (${describeNetworkError(e)})`, true);
+        : new AttemptError(
+            `connection lost after ${received} of ${expected} bytes (${describeNetworkError(e)})`,
+            true,
+          );
     }
     report(true);
     if (received < expected) {
-      throw new AttemptError(`truncated: got ${received} of ${expected} bytes (${formatBytes(expected)})`, true);
+      throw new AttemptError(
+        `truncated: got ${received} of ${expected} bytes (${formatBytes(expected)})`,
+        true,
+      );
     }
     const bytes = concat(chunks, received);
     try {

@@ -29,7 +29,10 @@ export function fsSource(dir: string): ByteSource {
 export function packageRoot(from: string = fileURLToPath(import.meta.url)): string {
   for (let dir = dirname(from); ; dir = dirname(dir)) {
     const manifest = join(dir, "package.json");
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "zerodl") {
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "zerodl"
+    ) {
       return dir;
     }
     if (dirname(dir) === dir) throw new Error(`no package.json of zerodl above ${from}`);

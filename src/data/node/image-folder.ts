@@ -7,7 +7,12 @@ import { extname, join } from "node:path";
 import { PNG, type PNGWithMetadata } from "pngjs";
 import type { Dataset } from "../dataset.js";
 import { DataError } from "../errors.js";
-import { imagesToDataset, type ImageDatasetOptions, type LabelledImage, type RgbaImage } from "../image-folder.js";
+import {
+  imagesToDataset,
+  type ImageDatasetOptions,
+  type LabelledImage,
+  type RgbaImage,
+} from "../image-folder.js";
 
 export async function loadImageFolder(
   dir: string,
@@ -23,7 +28,8 @@ export async function loadImageFolder(
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
     .sort();
-  if (classNames.length === 0) throw new DataError(`${dir}: no class subfolders (expected ${dir}/<class>/<image>.png)`);
+  if (classNames.length === 0)
+    throw new DataError(`${dir}: no class subfolders (expected ${dir}/<class>/<image>.png)`);
 
   const images: LabelledImage[] = [];
   let skipped = 0;
