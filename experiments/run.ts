@@ -6,8 +6,8 @@ import { Command } from "commander";
 import { registerExperimentCommand } from "./cli.js";
 
 const program = new Command("experiments").description("the book's experiments");
-const experiment = registerExperimentCommand(program);
 // Standalone, the subcommands sit at the top level: `run.ts list` rather than `run.ts experiment list`.
+const experiment = registerExperimentCommand(new Command());
 for (const sub of experiment.commands) program.addCommand(sub);
 
 try {
