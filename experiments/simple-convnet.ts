@@ -169,7 +169,7 @@ export const simpleConvnet: Experiment = {
           caption:
             "The 30 first-layer filters before (top three rows) and after (bottom three rows) training: random noise becomes smooth edge and blob detectors.",
           spec: imageGrid(
-            [...filterImages(before), ...filterImages(W1)],
+            [...filterImages(before), ...filterImages(W1)].map((f) => enlarge(f, 6)), // blocky, as imshow(nearest)
             [
               ...Array.from({ length: 30 }, (_, i) => `${i + 1}`),
               ...Array.from({ length: 30 }, (_, i) => `${i + 1}′`),
@@ -177,7 +177,7 @@ export const simpleConvnet: Experiment = {
             {
               title: "conv1 filters: before (1–30) and after (1′–30′) training",
               columns: 10,
-              scale: 6,
+              scale: 1,
             },
           ),
         },
