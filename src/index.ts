@@ -39,3 +39,5 @@ export * from "./train/metrics.js";
 // fast backend (WASM SIMD on every core): opt in with `await useFastBackend()`
 export { useFastBackend, setThreads, backendInfo } from "./backend/index.js";
 export { initWasm, simdSupported, type WasmOptions } from "./backend/wasm.js";
+// experiments branch: random hyperparameter search
+export * from "./train/search.js";

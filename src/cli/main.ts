@@ -15,6 +15,7 @@ import { evalCommand } from "./evaluate.js";
 import { infoCommand } from "./info.js";
 import { predictCommand } from "./predict.js";
 import { modelKinds, trainCommand } from "./train.js";
+import { registerExperimentCommand } from "../../experiments/cli.js";
 
 function version(): string {
   const manifest = join(packageRoot(), "package.json");
@@ -194,6 +195,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .argument("<model>", "model file (.safetensors)")
     .option("--json", "print as JSON")
     .action((model, options) => infoCommand(model, options, io));
+
+  registerExperimentCommand(program, io);
 
   for (const command of program.commands) {
     command

@@ -1,0 +1,103 @@
+/** Helpers the MNIST experiments share: the data (loaded once) and the book's plain training loop. */
+import { takeSamples, type Dataset } from "../src/data/dataset.js";
+import { loadMnist, type Mnist } from "../src/data/mnist.js";
+import type { Model } from "../src/models/model.js";
+import type { Optimizer } from "../src/optimizers/optimizer.js";
+import type { Rng } from "../src/rng.js";
+
+let cached: Promise<Mnist> | undefined;
+
+/** MNIST as the book loads it for MLPs: normalized, flattened (N, 784), labels as indices. */
+export function mnist(): Promise<Mnist> {
+  cached ??= loadMnist({ onNote: () => {} });
+  return cached;
+}
+
+let cachedImages: Promise<Mnist> | undefined;
+
+/** MNIST as images (N, 1, 28, 28) for the convolutional networks. */
+export function mnistImages(): Promise<Mnist> {
+  cachedImages ??= loadMnist({ flatten: false, onNote: () => {} });
+  return cachedImages;
+}
+
+/**
+ * The loop of the book's optimizer_compare_mnist.py / weight_init_compare.py: each iteration a
+ * batch drawn with replacement (`np.random.choice`), loss → backward → update. Returns the loss
+ * of every iteration.
+ *
+ * Book: the book logs a second forward pass after the update; we log the loss the step computed
+ * (one forward pass less, and the curve is the same one shifted by an update).
+ */
+export function trainIterations(options: {
+  model: Model;
+  optimizer: Optimizer;
+  train: Dataset;
+  iterations: number;
+  batchSize: number;
+  rng: Rng;
+  log?: (iteration: number, loss: number) => void;
+}): number[] {
+  const { model, optimizer, train, iterations, batchSize, rng, log } = options;
+  const n = train.labels.length;
+  const losses: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const batch = takeSamples(train, rng.choice(n, batchSize));
+    const loss = model.loss(batch.x, batch.labels);
+    if (!Number.isFinite(loss)) throw new Error(`loss is ${loss} at iteration ${i}`);
+    model.backward();
+    optimizer.step(model.params);
+    losses.push(loss);
+    if (log && i % 500 === 0) log(i, loss);
+  }
+  return losses;
+}
+
+/**
+ * The loop of the book's overfit_weight_decay.py and batch_norm_test.py: batches drawn with
+ * replacement; at every `iterationsPerEpoch` (from iteration 0, before its update) the accuracy on
+ * the train set (and the test set, when given) is recorded, `epochs` times. Several models train
+ * on the same batches (batch_norm_test.py trains the plain and the batch-norm net side by side).
+ * A model whose loss overflows stops training there (`divergedAt`), the others go on.
+ */
+export function trainEpochs(options: {
+  models: { model: Model; optimizer: Optimizer }[];
+  train: Dataset;
+  test?: Dataset;
+  epochs: number;
+  batchSize: number;
+  rng: Rng;
+}): { trainAcc: number[]; testAcc: number[]; divergedAt?: number }[] {
+  const { models, train, test, epochs, batchSize, rng } = options;
+  const n = train.labels.length;
+  const iterationsPerEpoch = Math.max(Math.floor(n / batchSize), 1);
+  const curves = models.map(() => ({
+    trainAcc: [] as number[],
+    testAcc: [] as number[],
+    divergedAt: undefined as number | undefined,
+  }));
+  for (let i = 0, epoch = 0; epoch < epochs; i++) {
+    if (i % iterationsPerEpoch === 0) {
+      models.forEach(({ model }, k) => {
+        curves[k].trainAcc.push(model.accuracy(train.x, train.labels));
+        if (test) curves[k].testAcc.push(model.accuracy(test.x, test.labels));
+      });
+      epoch++;
+      if (epoch === epochs) break;
+    }
+    const batch = takeSamples(train, rng.choice(n, batchSize));
+    models.forEach(({ model, optimizer }, k) => {
+      if (curves[k].divergedAt !== undefined) return;
+      const loss = model.loss(batch.x, batch.labels);
+      // Book: NumPy carries on with overflowing weights (its net then predicts class 0 for
+      // everything); we stop updating a diverged net and keep its last finite weights.
+      if (!Number.isFinite(loss)) {
+        curves[k].divergedAt = i;
+        return;
+      }
+      model.backward();
+      optimizer.step(model.params);
+    });
+  }
+  return curves;
+}

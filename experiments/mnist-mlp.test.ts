@@ -1,0 +1,32 @@
+// The MNIST optimizer and initialization experiments in their quick forms, asserting the book's conclusions.
+import { beforeAll, describe, expect, it } from "vitest";
+import { useFastBackend } from "../src/backend/index.js";
+import { renderSvg } from "../src/plot/render.js";
+import type { RunOptions } from "./experiment.js";
+import { initMnist } from "./init-mnist.js";
+import { optimizersMnist } from "./optimizers-mnist.js";
+
+const quick: RunOptions = { quick: true, seed: 0, log: () => {} };
+
+beforeAll(async () => {
+  await useFastBackend({ threads: 1 });
+});
+
+describe("MNIST MLP experiments (quick)", () => {
+  it("optimizers: SGD ends above Momentum, AdaGrad and Adam", async () => {
+    const out = await optimizersMnist.run(quick);
+    const runs = (out.data as { runs: { name: string; tailMean: number }[] }).runs;
+    const sgd = runs.find((r) => r.name === "SGD")!.tailMean;
+    for (const r of runs.filter((r) => r.name !== "SGD")) expect(sgd).toBeGreaterThan(r.tailMean * 1.5);
+    expect(await renderSvg(out.figures[0].spec)).toContain("<svg");
+  });
+
+  it("init: std 0.01 does not learn, Xavier and He do (He fastest)", async () => {
+    const runs = ((await initMnist.run(quick)).data as { runs: { name: string; tailMean: number }[] }).runs;
+    const loss = Object.fromEntries(runs.map((r) => [r.name, r.tailMean]));
+    expect(loss["std=0.01"]).toBeGreaterThan(2.25); // ≈ ln 10: uniform guessing
+    expect(loss.Xavier).toBeLessThan(2.0);
+    expect(loss.He).toBeLessThan(1.0);
+    expect(loss.He).toBeLessThan(loss.Xavier);
+  });
+});
