@@ -7,7 +7,13 @@ import { rm } from "node:fs/promises";
 import cliProgress from "cli-progress";
 import { Rng } from "../rng.js";
 import type { DType } from "../ndarray.js";
-import { createModel, type Model, type ModelSpec } from "../models/model.js";
+import {
+  createModel,
+  modelKinds as allModelKinds,
+  type Model,
+  type ModelKind as AnyModelKind,
+  type ModelSpec,
+} from "../models/model.js";
 import { createOptimizer, type OptimizerName } from "../optimizers/optimizer.js";
 import { Trainer, type History } from "../train/trainer.js";
 import { splitValidation, type Dataset } from "../data/dataset.js";
@@ -34,16 +40,9 @@ import {
   type CliIo,
 } from "./common.js";
 
-export const modelKinds = [
-  "two-layer",
-  "multi-layer",
-  "multi-layer-extend",
-  "simple-conv",
-  "deep-conv",
-  "lenet",
-  "alexnet",
-] as const;
-export type ModelKind = (typeof modelKinds)[number];
+/** The networks `train --model` builds by name (a "sequential" spec needs a list of layers). */
+export type ModelKind = Exclude<AnyModelKind, "sequential">;
+export const modelKinds = allModelKinds.filter((kind): kind is ModelKind => kind !== "sequential");
 
 /** Options as commander parses them (numbers already converted). */
 export interface TrainOptions {
