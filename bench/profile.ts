@@ -6,7 +6,7 @@
  */
 import { setKernels } from "../src/backend/index.js";
 import type { Kernels } from "../src/backend/kernels.js";
-import { initWasm } from "../src/backend/wasm.js";
+import { initWasm, profileWasmJobs } from "../src/backend/wasm.js";
 import { DeepConvNet } from "../src/models/deep-conv-net.js";
 import { SimpleConvNet } from "../src/models/simple-conv-net.js";
 import { TwoLayerNet } from "../src/models/two-layer-net.js";
@@ -58,11 +58,13 @@ const step = () => {
 };
 for (let i = 0; i < 3; i++) step();
 times.clear();
+profileWasmJobs(true);
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 for (let i = 0; i < iterations; i++) step();
 const wall = (performance.now() - t0) / iterations;
 const cpu = process.cpuUsage(cpu0);
+const jobs = profileWasmJobs(false);
 let kernelMs = 0;
 console.log(
   `${name}, ${threads} thread(s), ${iterations} iterations: ${wall.toFixed(2)} ms/iter wall, ${((cpu.user + cpu.system) / 1000 / iterations).toFixed(2)} cpu ms/iter (all threads)`,
@@ -75,4 +77,15 @@ for (const [key, e] of [...times].sort((a, b) => b[1].ms - a[1].ms)) {
 }
 console.log(
   `  ${"(outside kernels: JS, allocation)".padEnd(40)}${(wall - kernelMs / iterations).toFixed(3).padStart(10)} ms`,
+);
+console.log("  WASM jobs inside those kernels (the rest of a kernel's time is copies in and out):");
+let jobMs = 0;
+for (const [key, e] of [...jobs].sort((a, b) => b[1].ms - a[1].ms)) {
+  jobMs += e.ms;
+  console.log(
+    `    ${key.padEnd(28)}${(e.calls / iterations).toFixed(0).padStart(4)} jobs${(e.ms / iterations).toFixed(3).padStart(10)} ms`,
+  );
+}
+console.log(
+  `  copies in and out of WASM (kernel time − job time)${(kernelMs / iterations - jobMs / iterations).toFixed(3).padStart(10)} ms`,
 );

@@ -66,6 +66,8 @@ const MATMUL_SHAPES: [number, number, number][] = [
   // Several row tiles sharing one packed b; and a b too big to pack whole (k·n > 256·256).
   [260, 30, 9],
   [5, 300, 260],
+  // A tall k (a convolution's dW, aᵀ·b): cut into k slices whose partials are summed, with tails.
+  [5, 9000, 17],
 ];
 for (const [m, k, n] of MATMUL_SHAPES) {
   for (const transA of [false, true]) {

@@ -46,7 +46,29 @@ const Op = {
   adagradUpdate: 21,
   rmspropUpdate: 22,
   adamUpdate: 23,
+  matmulSplitK: 24,
+  matmulReduce: 25,
 } as const;
+
+/**
+ * A product aᵀ·b with a tall k (a convolution's dW: m = filters, k = N·OH·OW) has too few output
+ * tiles to share between threads; from this k on (and m ≤ 128, n ≤ 1024) its k is cut into slices
+ * of KSLICE rows (as in kernels.as) whose partial products are summed in slice order.
+ */
+const SPLIT_MIN_K = 8192;
+const KSLICE = 2048;
+
+const opNames: Record<number, string> = Object.fromEntries(Object.entries(Op).map(([k, v]) => [v, k]));
+
+/** Wall time per WASM job (op), when profiling (bench/profile.ts); null when not. */
+let jobTimes: Map<string, { calls: number; ms: number }> | null = null;
+
+/** Starts (true: from zero) or stops timing every WASM job; returns the times so far. */
+export function profileWasmJobs(on: boolean): Map<string, { calls: number; ms: number }> {
+  const times = jobTimes ?? new Map();
+  jobTimes = on ? new Map() : null;
+  return times;
+}
 
 /** Below this much work (elements, or multiply-adds / 32) a job runs on the calling thread only. */
 const PARALLEL_MIN_WORK = 1 << 16;
@@ -186,7 +208,15 @@ class Runtime {
     this.#i32[slot >> 2] = op;
     for (let i = 0; i < ints.length; i++) this.#i32[(slot >> 2) + 1 + i] = ints[i];
     for (let i = 0; i < floats.length; i++) this.#f64[((slot + 128) >> 3) + i] = floats[i];
+    const t0 = jobTimes ? performance.now() : 0;
     this.pool.run(work >= parallelMinWork ? this.threads : 1);
+    if (jobTimes) {
+      const name = opNames[op];
+      const e = jobTimes.get(name) ?? { calls: 0, ms: 0 };
+      e.calls++;
+      e.ms += performance.now() - t0;
+      jobTimes.set(name, e);
+    }
   }
 
   #ensure(end: number): void {
@@ -252,6 +282,30 @@ function fastKernels(rt: Runtime) {
     inout.forEach((x, i) => rt.get(x, ptrs[i], len));
   };
 
+  /** The matmul jobs for operands already in the arena (after rt.begin): one, or k-split + reduce. */
+  const matmulJobs = (
+    po: number,
+    pa: number,
+    pb: number,
+    m: number,
+    k: number,
+    n: number,
+    transA: boolean,
+    transB: boolean,
+    accumulate: boolean,
+  ): void => {
+    // Work in element-equivalents: a multiply-add costs about 1/32 of an element-wise op's copies.
+    const work = (m * n * k) / 32;
+    if (transA && !transB && k >= SPLIT_MIN_K && m <= 128 && n <= 1024) {
+      const slices = Math.ceil(k / KSLICE);
+      const partials = rt.alloc(slices * m * n);
+      rt.run(Op.matmulSplitK, [partials, pa, pb, m, k, n], [], work);
+      rt.run(Op.matmulReduce, [po, partials, m * n, slices, +accumulate], [], m * n * slices);
+      return;
+    }
+    rt.run(Op.matmul, [po, pa, pb, m, k, n, +transA, +transB, +accumulate], [], work);
+  };
+
   /**
    * Convolution forward inside the arena (after rt.begin): im2col → matmul → addBias → transpose.
    * Returns the arena offset of the (n, fn, oh, ow) output.
@@ -301,7 +355,7 @@ function fastKernels(rt: Runtime) {
     rt.run(Op.transpose, [pd, pdout, n, fn, pixels], [], rows * fn);
     rt.run(Op.sumRows, [pdb, pd, rows, fn], [], rows * fn);
     rt.run(Op.im2col, [pcol, px, n, c, h, w, fh, fw, stride, pad], [], rows * cols);
-    rt.run(Op.matmul, [pdw, pd, pcol, fn, rows, cols, 1, 0, 0], [], (fn * rows * cols) / 32);
+    matmulJobs(pdw, pd, pcol, fn, rows, cols, true, false, false);
     if (dx.length > 0) {
       // dcol overwrites col (no longer needed) to keep the arena small.
       rt.run(Op.matmul, [pcol, pd, pw_, rows, fn, cols, 0, 0, 0], [], (rows * fn * cols) / 32);
@@ -322,8 +376,7 @@ function fastKernels(rt: Runtime) {
       const pa = rt.put(a as Float32Array, m * k);
       const pb = rt.put(b as Float32Array, k * n);
       const po = accumulate ? rt.put(out as Float32Array, m * n) : rt.alloc(m * n);
-      // Work in element-equivalents: a multiply-add costs about 1/32 of an element-wise op's copies.
-      rt.run(Op.matmul, [po, pa, pb, m, k, n, +transA, +transB, +accumulate], [], (m * n * k) / 32);
+      matmulJobs(po, pa, pb, m, k, n, transA, transB, accumulate);
       rt.get(out as Float32Array, po, m * n);
     },
 
