@@ -76,6 +76,7 @@ const MATMUL: [string, number, number, number, boolean, boolean][] = [
   ["conv forward col·Wᵀ (57600×25·(30×25)ᵀ)", 57600, 25, 30, false, true],
   ["conv dW = doutᵀ·col (30×57600·57600×25)", 30, 57600, 25, true, false],
   ["conv dcol = dout·W (57600×30·30×25)", 57600, 30, 25, false, false],
+  ["DeepConvNet conv2 dW = doutᵀ·col (16×78400·78400×144)", 16, 78400, 144, true, false],
   ["square 512³", 512, 512, 512, false, false],
 ];
 
@@ -83,7 +84,7 @@ async function matmulSection(threads: number): Promise<MatmulRow[]> {
   const wasm = await initWasm({ threads });
   const rows: MatmulRow[] = [];
   log(`\nmatmul GFLOP/s (float32; reference = plain TypeScript, wasm × 1 and × ${threads} threads)`);
-  log(`${"".padEnd(52)}${"reference".padStart(10)}${"wasm×1".padStart(10)}${`wasm×${threads}`.padStart(10)}`);
+  log(`${"".padEnd(58)}${"reference".padStart(10)}${"wasm×1".padStart(10)}${`wasm×${threads}`.padStart(10)}`);
   for (const [what, m, k, n, ta, tb] of MATMUL) {
     const a = randomFloats(m * k, 1);
     const b = randomFloats(k * n, 2);
@@ -104,7 +105,7 @@ async function matmulSection(threads: number): Promise<MatmulRow[]> {
       wasmN: wn,
     });
     log(
-      `${what.padEnd(52)}${ref.toFixed(1).padStart(10)}${w1.toFixed(1).padStart(10)}${wn.toFixed(1).padStart(10)}`,
+      `${what.padEnd(58)}${ref.toFixed(1).padStart(10)}${w1.toFixed(1).padStart(10)}${wn.toFixed(1).padStart(10)}`,
     );
   }
   return rows;
@@ -136,6 +137,10 @@ async function kernelSection(threads: number): Promise<KernelRow[]> {
   const m = new Float32Array(w.length);
   const v = new Float32Array(w.length);
   const g = randomFloats(w.length, 8);
+  const convW = randomFloats(30 * 25, 9);
+  const convDW = new Float32Array(30 * 25);
+  const dpooled = randomFloats(N * 30 * 144, 10);
+  const noDx = new Float32Array(0);
   const cases: [string, string, (k: Kernels) => void][] = [
     ["im2col", "100×1×28×28, 5×5", (k) => k.im2col(col, x, N, 1, 28, 28, 5, 5, 1, 0)],
     ["col2im", "57600×25 → 100×1×28×28", (k) => k.col2im(dx, col, N, 1, 28, 28, 5, 5, 1, 0)],
@@ -151,16 +156,50 @@ async function kernelSection(threads: number): Promise<KernelRow[]> {
       (k) => k.maxPoolBackward(out, pooled, argmax, N, 30, 24, 24, 2, 2, 2, 0),
     ],
     ["adamUpdate", "432,000 (Affine 4320×100)", (k) => k.adamUpdate(w, m, v, g, 1e-4, 0.9, 0.999, 1e-7)],
+    // The whole Convolution → ReLU → Pooling block as SimpleConvNet runs it (first layer: no dx).
+    [
+      "convReluPoolForward",
+      "100×1×28×28 → 30×5×5 → 2×2 s2",
+      (k) => k.convReluPoolForward(pooled, argmax, x, convW, bias, N, 1, 28, 28, 30, 5, 5, 1, 0, 2, 2, 2, 0),
+    ],
+    [
+      "convReluPoolBackward",
+      "the same, dW and db only",
+      (k) =>
+        k.convReluPoolBackward(
+          noDx,
+          convDW,
+          sums,
+          dpooled,
+          pooled,
+          argmax,
+          x,
+          convW,
+          N,
+          1,
+          28,
+          28,
+          30,
+          5,
+          5,
+          1,
+          0,
+          2,
+          2,
+          2,
+          0,
+        ),
+    ],
   ];
   log(`\nkernels at SimpleConvNet shapes (ms, best of ${quick ? 3 : 10}; wasm includes copies in and out)`);
-  log(`${"".padEnd(44)}${"reference".padStart(10)}${`wasm×${threads}`.padStart(10)}`);
+  log(`${"".padEnd(58)}${"reference".padStart(10)}${`wasm×${threads}`.padStart(10)}`);
   const rows: KernelRow[] = [];
   for (const [kernel, shape, fn] of cases) {
     const referenceMs = best(() => fn(reference), quick ? 2 : 5);
     const wasmMs = best(() => fn(wasm), quick ? 3 : 10);
     rows.push({ kernel, shape, referenceMs, wasmMs });
     log(
-      `${`${kernel} (${shape})`.padEnd(44)}${referenceMs.toFixed(3).padStart(10)}${wasmMs.toFixed(3).padStart(10)}`,
+      `${`${kernel} (${shape})`.padEnd(58)}${referenceMs.toFixed(3).padStart(10)}${wasmMs.toFixed(3).padStart(10)}`,
     );
   }
   return rows;

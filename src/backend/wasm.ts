@@ -48,6 +48,7 @@ const Op = {
   adamUpdate: 23,
   matmulSplitK: 24,
   matmulReduce: 25,
+  transposeBias: 26,
 } as const;
 
 /**
@@ -307,10 +308,16 @@ function fastKernels(rt: Runtime) {
   };
 
   /**
-   * Convolution forward inside the arena (after rt.begin): im2col → matmul → addBias → transpose.
-   * Returns the arena offset of the (n, fn, oh, ow) output.
+   * Convolution forward inside the arena (after rt.begin): im2col → matmul → bias (and ReLU when
+   * `rectify`) + transpose. Returns the arena offset of the (n, fn, oh, ow) output.
    */
-  const convForwardJobs = (x: Float32Array, W: Float32Array, b: Float32Array, g: ConvGeometry): number => {
+  const convForwardJobs = (
+    x: Float32Array,
+    W: Float32Array,
+    b: Float32Array,
+    g: ConvGeometry,
+    rectify: boolean,
+  ): number => {
     const { n, c, h, w, fn, fh, fw, stride, pad } = g;
     const pixels = outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad);
     const rows = n * pixels;
@@ -323,8 +330,8 @@ function fastKernels(rt: Runtime) {
     const po = rt.alloc(rows * fn);
     rt.run(Op.im2col, [pcol, px, n, c, h, w, fh, fw, stride, pad], [], rows * cols);
     rt.run(Op.matmul, [py, pcol, pw_, rows, cols, fn, 0, 1, 0], [], (rows * cols * fn) / 32);
-    rt.run(Op.addBias, [py, py, pb, rows, fn], [], rows * fn);
-    rt.run(Op.transpose, [po, py, n, pixels, fn], [], rows * fn);
+    // + b, (ReLU,) (n, pixels, fn) → (n, fn, pixels): one pass.
+    rt.run(Op.transposeBias, [po, py, pb, n, pixels, fn, +rectify], [], rows * fn);
     return po;
   };
   /**
@@ -494,7 +501,7 @@ function fastKernels(rt: Runtime) {
       }
       rt.begin();
       const geometry = { n, c, h, w, fn, fh, fw, stride, pad };
-      const po = convForwardJobs(x as Float32Array, W as Float32Array, b as Float32Array, geometry);
+      const po = convForwardJobs(x as Float32Array, W as Float32Array, b as Float32Array, geometry, false);
       rt.get(out as Float32Array, po, out.length);
     },
 
@@ -516,8 +523,7 @@ function fastKernels(rt: Runtime) {
       );
     },
 
-    // Convolution → ReLU (→ max pooling): the ReLU runs in place on the convolution's output in the
-    // arena, and only the pooled output (a quarter of it for 2×2 windows) and argmax come back.
+    // Convolution → ReLU (→ max pooling): the ReLU runs in the convolution's epilogue in the arena, and only the pooled output (a quarter of it for 2×2 windows) and argmax come back.
     convReluPoolForward(out, argmax, x, W, b, n, c, h, w, fn, fh, fw, stride, pad, ph, pw, pstride, ppad) {
       if (!isF32(out, x, W, b)) {
         return reference.convReluPoolForward(
@@ -543,9 +549,8 @@ function fastKernels(rt: Runtime) {
       }
       rt.begin();
       const geometry = { n, c, h, w, fn, fh, fw, stride, pad };
-      const py = convForwardJobs(x as Float32Array, W as Float32Array, b as Float32Array, geometry);
+      const py = convForwardJobs(x as Float32Array, W as Float32Array, b as Float32Array, geometry, true);
       const len = n * fn * outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad);
-      rt.run(Op.relu, [py, py, len], [], len);
       if (ph === 0) {
         rt.get(out as Float32Array, py, len);
         return;

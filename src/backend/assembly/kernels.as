@@ -424,6 +424,63 @@ function transpose(out: usize, x: usize, batch: i32, rows: i32, cols: i32, t: i3
 }
 
 // ---- element-wise (split in whole groups of 4 elements) -------------------------------------------
+/**
+ * A convolution's epilogue in one pass: out (batch, cols, rows) = transpose of x (batch, rows, cols)
+ * + bias[col], then ReLU when `rectify`. The same f32 add and pmax as addBias, relu and transpose one
+ * after the other, so the results are identical; it saves two passes over the activations.
+ */
+function transposeBias(out: usize, x: usize, bias: usize, batch: i32, rows: i32, cols: i32, rectify: bool, t: i32, T: i32): void {
+  const plane = <usize>rows * <usize>cols;
+  const b0 = share(batch, 1, t, T);
+  const b1 = share(batch, 1, t + 1, T);
+  const rs = <usize>rows << 2;
+  const cs = <usize>cols << 2;
+  const zero = f32x4.splat(0);
+  for (let bt = b0; bt < b1; bt++) {
+    const xs = x + ((<usize>bt * plane) << 2);
+    const os = out + ((<usize>bt * plane) << 2);
+    let i = 0;
+    for (; i + 4 <= rows; i += 4) {
+      let j = 0;
+      for (; j + 4 <= cols; j += 4) {
+        const s = xs + ((<usize>i * <usize>cols + <usize>j) << 2);
+        const bv = v128.load(bias + (<usize>j << 2));
+        let a0 = f32x4.add(v128.load(s), bv);
+        let a1 = f32x4.add(v128.load(s + cs), bv);
+        let a2 = f32x4.add(v128.load(s + 2 * cs), bv);
+        let a3 = f32x4.add(v128.load(s + 3 * cs), bv);
+        if (rectify) {
+          a0 = f32x4.pmax(zero, a0);
+          a1 = f32x4.pmax(zero, a1);
+          a2 = f32x4.pmax(zero, a2);
+          a3 = f32x4.pmax(zero, a3);
+        }
+        const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5);
+        const t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5);
+        const t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
+        const d = os + ((<usize>j * <usize>rows + <usize>i) << 2);
+        v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+        v128.store(d + rs, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+        v128.store(d + 2 * rs, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+        v128.store(d + 3 * rs, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+      }
+      for (; j < cols; j++) {
+        for (let r = i; r < i + 4; r++) transposeBiasOne(os, xs, bias, rows, cols, r, j, rectify);
+      }
+    }
+    for (; i < rows; i++) {
+      for (let j = 0; j < cols; j++) transposeBiasOne(os, xs, bias, rows, cols, i, j, rectify);
+    }
+  }
+}
+
+@inline function transposeBiasOne(os: usize, xs: usize, bias: usize, rows: i32, cols: i32, i: i32, j: i32, rectify: bool): void {
+  let v = load<f32>(xs + ((<usize>i * <usize>cols + <usize>j) << 2)) + load<f32>(bias + (<usize>j << 2));
+  if (rectify) v = v > 0 ? v : 0;
+  store<f32>(os + ((<usize>j * <usize>rows + <usize>i) << 2), v);
+}
+
 function relu(out: usize, x: usize, len: i32, t: i32, T: i32): void {
   const e = share(len, 4, t + 1, T);
   let i = share(len, 4, t, T);
@@ -1013,6 +1070,7 @@ function chunkCount(op: i32, s: usize): i32 {
     case 23: return chunksOf(arg(s, 4), GRAIN);
     case 24: return splitSlices(arg(s, 4)) * matmulChunks(arg(s, 3), arg(s, 5), false);
     case 25: return chunksOf(arg(s, 2), GRAIN);
+    case 26: return arg(s, 3);
     case 13: case 14: return arg(s, 2);
     case 15: case 16: {
       const planes = arg(s, 3) * arg(s, 4);
@@ -1053,6 +1111,7 @@ function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32): voi
     case 22: rmspropUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), farg(s, 0), farg(s, 1), farg(s, 2), c, C); break;
     case 23: adamUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), farg(s, 0), farg(s, 1), farg(s, 2), farg(s, 3), c, C); break;
     case 24: matmulSplitK(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), pack, gen, c); break;
+    case 26: transposeBias(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6) != 0, c, C); break;
     case 25: matmulReduce(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4) != 0, c, C); break;
     default: unreachable();
   }
