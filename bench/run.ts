@@ -15,10 +15,9 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import type { Kernels } from "../src/backend/kernels.js";
-import { kernels, setKernels } from "../src/backend/index.js";
+import { setKernels } from "../src/backend/index.js";
 import { reference } from "../src/backend/reference.js";
 import { initWasm, setWasmThreads, wasmThreads } from "../src/backend/wasm.js";
-import { Convolution } from "../src/layers/convolution.js";
 import { DeepConvNet } from "../src/models/deep-conv-net.js";
 import { SimpleConvNet } from "../src/models/simple-conv-net.js";
 import { TwoLayerNet } from "../src/models/two-layer-net.js";
@@ -29,6 +28,11 @@ import { Rng } from "../src/rng.js";
 const args = process.argv.slice(2);
 const json = args.includes("--json");
 const quick = args.includes("--quick");
+/** `--models simple-conv,deep-conv` runs only those models' section (no matmul or kernel tables). */
+const modelsArg = args.indexOf("--models");
+const onlyModels = modelsArg >= 0 ? (args[modelsArg + 1] ?? "").split(",") : null;
+/** `--no-reference` skips the reference backend's model rows (slow; for iterating on wasm). */
+const noReference = args.includes("--no-reference");
 const log = (line: string) => {
   if (!json) console.log(line);
 };
@@ -72,6 +76,7 @@ const MATMUL: [string, number, number, number, boolean, boolean][] = [
   ["conv forward col·Wᵀ (57600×25·(30×25)ᵀ)", 57600, 25, 30, false, true],
   ["conv dW = doutᵀ·col (30×57600·57600×25)", 30, 57600, 25, true, false],
   ["conv dcol = dout·W (57600×30·30×25)", 57600, 30, 25, false, false],
+  ["DeepConvNet conv2 dW = doutᵀ·col (16×78400·78400×144)", 16, 78400, 144, true, false],
   ["square 512³", 512, 512, 512, false, false],
 ];
 
@@ -79,7 +84,7 @@ async function matmulSection(threads: number): Promise<MatmulRow[]> {
   const wasm = await initWasm({ threads });
   const rows: MatmulRow[] = [];
   log(`\nmatmul GFLOP/s (float32; reference = plain TypeScript, wasm × 1 and × ${threads} threads)`);
-  log(`${"".padEnd(52)}${"reference".padStart(10)}${"wasm×1".padStart(10)}${`wasm×${threads}`.padStart(10)}`);
+  log(`${"".padEnd(58)}${"reference".padStart(10)}${"wasm×1".padStart(10)}${`wasm×${threads}`.padStart(10)}`);
   for (const [what, m, k, n, ta, tb] of MATMUL) {
     const a = randomFloats(m * k, 1);
     const b = randomFloats(k * n, 2);
@@ -100,7 +105,7 @@ async function matmulSection(threads: number): Promise<MatmulRow[]> {
       wasmN: wn,
     });
     log(
-      `${what.padEnd(52)}${ref.toFixed(1).padStart(10)}${w1.toFixed(1).padStart(10)}${wn.toFixed(1).padStart(10)}`,
+      `${what.padEnd(58)}${ref.toFixed(1).padStart(10)}${w1.toFixed(1).padStart(10)}${wn.toFixed(1).padStart(10)}`,
     );
   }
   return rows;
@@ -132,6 +137,10 @@ async function kernelSection(threads: number): Promise<KernelRow[]> {
   const m = new Float32Array(w.length);
   const v = new Float32Array(w.length);
   const g = randomFloats(w.length, 8);
+  const convW = randomFloats(30 * 25, 9);
+  const convDW = new Float32Array(30 * 25);
+  const dpooled = randomFloats(N * 30 * 144, 10);
+  const noDx = new Float32Array(0);
   const cases: [string, string, (k: Kernels) => void][] = [
     ["im2col", "100×1×28×28, 5×5", (k) => k.im2col(col, x, N, 1, 28, 28, 5, 5, 1, 0)],
     ["col2im", "57600×25 → 100×1×28×28", (k) => k.col2im(dx, col, N, 1, 28, 28, 5, 5, 1, 0)],
@@ -147,24 +156,57 @@ async function kernelSection(threads: number): Promise<KernelRow[]> {
       (k) => k.maxPoolBackward(out, pooled, argmax, N, 30, 24, 24, 2, 2, 2, 0),
     ],
     ["adamUpdate", "432,000 (Affine 4320×100)", (k) => k.adamUpdate(w, m, v, g, 1e-4, 0.9, 0.999, 1e-7)],
+    // The whole Convolution → ReLU → Pooling block as SimpleConvNet runs it (first layer: no dx).
+    [
+      "convReluPoolForward",
+      "100×1×28×28 → 30×5×5 → 2×2 s2",
+      (k) => k.convReluPoolForward(pooled, argmax, x, convW, bias, N, 1, 28, 28, 30, 5, 5, 1, 0, 2, 2, 2, 0),
+    ],
+    [
+      "convReluPoolBackward",
+      "the same, dW and db only",
+      (k) =>
+        k.convReluPoolBackward(
+          noDx,
+          convDW,
+          sums,
+          dpooled,
+          pooled,
+          argmax,
+          x,
+          convW,
+          N,
+          1,
+          28,
+          28,
+          30,
+          5,
+          5,
+          1,
+          0,
+          2,
+          2,
+          2,
+          0,
+        ),
+    ],
   ];
   log(`\nkernels at SimpleConvNet shapes (ms, best of ${quick ? 3 : 10}; wasm includes copies in and out)`);
-  log(`${"".padEnd(44)}${"reference".padStart(10)}${`wasm×${threads}`.padStart(10)}`);
+  log(`${"".padEnd(58)}${"reference".padStart(10)}${`wasm×${threads}`.padStart(10)}`);
   const rows: KernelRow[] = [];
   for (const [kernel, shape, fn] of cases) {
     const referenceMs = best(() => fn(reference), quick ? 2 : 5);
     const wasmMs = best(() => fn(wasm), quick ? 3 : 10);
     rows.push({ kernel, shape, referenceMs, wasmMs });
     log(
-      `${`${kernel} (${shape})`.padEnd(44)}${referenceMs.toFixed(3).padStart(10)}${wasmMs.toFixed(3).padStart(10)}`,
+      `${`${kernel} (${shape})`.padEnd(58)}${referenceMs.toFixed(3).padStart(10)}${wasmMs.toFixed(3).padStart(10)}`,
     );
   }
   return rows;
 }
 
 // ---- 3. models (each in a child process) -----------------------------------------------------------
-/** reference; wasm with the layers as they are; wasm with the proposed fused Convolution layer. */
-type Variant = "reference" | "wasm" | "wasm+fused";
+type Variant = "reference" | "wasm";
 
 interface ModelResult {
   model: string;
@@ -188,24 +230,24 @@ const MODELS = {
     inputShape: [784],
     optimizer: () => new SGD({ lr: 0.1 }),
     optimizerName: "SGD",
-    iterations: { reference: 30, wasm: 300, "wasm+fused": 0 },
-    inference: { reference: 10000, wasm: 10000, "wasm+fused": 0 },
+    iterations: { reference: 30, wasm: 300 },
+    inference: { reference: 10000, wasm: 10000 },
   },
   "simple-conv": {
     create: (rng: Rng) => new SimpleConvNet({}, rng),
     inputShape: [1, 28, 28],
     optimizer: () => new Adam({ lr: 0.001 }),
     optimizerName: "Adam",
-    iterations: { reference: 3, wasm: 30, "wasm+fused": 30 },
-    inference: { reference: 1000, wasm: 10000, "wasm+fused": 10000 },
+    iterations: { reference: 3, wasm: 30 },
+    inference: { reference: 1000, wasm: 10000 },
   },
   "deep-conv": {
     create: (rng: Rng) => new DeepConvNet({}, rng),
     inputShape: [1, 28, 28],
     optimizer: () => new Adam({ lr: 0.001 }),
     optimizerName: "Adam",
-    iterations: { reference: 1, wasm: 5, "wasm+fused": 5 },
-    inference: { reference: 200, wasm: 2000, "wasm+fused": 2000 },
+    iterations: { reference: 1, wasm: 5 },
+    inference: { reference: 200, wasm: 2000 },
   },
 } as const;
 type ModelName = keyof typeof MODELS;
@@ -221,83 +263,16 @@ function loadImages(count: number): { x: Float32Array; labels: Int32Array } {
   return { x, labels };
 }
 
-/** Convolutions whose dx nobody uses (a network's first layer): their backward skips it. */
-const firstLayers = new WeakSet<Convolution>();
-
-/**
- * The Convolution layer change proposed in bench/README.md, applied here (bench-local) to measure
- * it: forward and backward through the fused kernels, caching x instead of the col matrix, and no
- * dx for a first layer (Sequential discards it; here it gets an empty array back).
- */
-function useFusedConvolution(): void {
-  const inputs = new WeakMap<Convolution, NDArray>();
-  Convolution.prototype.forward = function (this: Convolution, x: NDArray): NDArray {
-    const [N, FN, OH, OW] = this.outputShape(x.shape);
-    const [, C, FH, FW] = this.W.value.shape;
-    const out = NDArray.zeros([N, FN, OH, OW], x.dtype);
-    const [H, W] = [x.shape[2], x.shape[3]];
-    kernels().convForward(
-      out.data,
-      x.data,
-      this.W.value.data,
-      this.b.value.data,
-      N,
-      C,
-      H,
-      W,
-      FN,
-      FH,
-      FW,
-      this.stride,
-      this.pad,
-    );
-    inputs.set(this, x);
-    return out;
-  };
-  Convolution.prototype.backward = function (this: Convolution, dout: NDArray): NDArray {
-    const x = inputs.get(this);
-    if (!x) throw new Error("Convolution: backward before forward");
-    const [N, C, H, W] = x.shape;
-    const [FN, , FH, FW] = this.W.value.shape;
-    const dx = firstLayers.has(this) ? NDArray.zeros([0], x.dtype) : NDArray.zeros(x.shape, x.dtype);
-    const dW = NDArray.zeros(this.W.value.shape, x.dtype);
-    const db = NDArray.zeros([FN], x.dtype);
-    kernels().convBackward(
-      dx.data,
-      dW.data,
-      db.data,
-      dout.data,
-      x.data,
-      this.W.value.data,
-      N,
-      C,
-      H,
-      W,
-      FN,
-      FH,
-      FW,
-      this.stride,
-      this.pad,
-    );
-    this.W.grad = dW;
-    this.b.grad = db;
-    return dx;
-  };
-}
-
 /** Child: train and infer one model on one backend; prints one JSON line. */
 async function runModelChild(name: ModelName, variant: Variant, threads: number): Promise<void> {
   const backend = variant === "reference" ? "reference" : "wasm";
   if (backend === "wasm") setKernels(await initWasm({ threads }));
-  if (variant === "wasm+fused") useFusedConvolution();
   const cfg = MODELS[name];
   const iterations = quick ? Math.max(1, Math.ceil(cfg.iterations[variant] / 4)) : cfg.iterations[variant];
   const inferN = quick ? cfg.inference[variant] / 5 : cfg.inference[variant];
   const data = loadImages(Math.max(inferN, 1000));
   const shape = [...cfg.inputShape];
   const model = cfg.create(new Rng(42));
-  const first = model.layers[0];
-  if (variant === "wasm+fused" && first instanceof Convolution) firstLayers.add(first);
   const optimizer = cfg.optimizer();
   const B = 100;
   const batch = (i: number) => {
@@ -344,23 +319,21 @@ async function runModelChild(name: ModelName, variant: Variant, threads: number)
 function modelSection(threads: number): ModelResult[] {
   const results: ModelResult[] = [];
   log(
-    `\nmodels, batch 100, TwoLayerNet SGD, the conv nets Adam (epoch = 600 iterations, projected; peak RSS per process;`,
+    `\nmodels, batch 100, TwoLayerNet SGD, the conv nets Adam (epoch = 600 iterations, projected; peak RSS per process)`,
   );
-  log(`wasm+fused = the proposed Convolution layer on the fused kernels, bench/README.md)`);
   log(
     `${"".padEnd(28)}${"ms/iter".padStart(10)}${"cpu ms".padStart(9)}${"s/epoch".padStart(10)}${"img/s".padStart(10)}${"RSS MB".padStart(9)}`,
   );
   const script = fileURLToPath(import.meta.url);
-  for (const name of Object.keys(MODELS) as ModelName[]) {
-    const runs: [Variant, number][] = [
-      ["reference", 1],
-      ["wasm", 1],
-    ];
+  const names = (Object.keys(MODELS) as ModelName[]).filter((n) => !onlyModels || onlyModels.includes(n));
+  for (const name of names) {
+    const runs: [Variant, number][] = noReference
+      ? [["wasm", 1]]
+      : [
+          ["reference", 1],
+          ["wasm", 1],
+        ];
     if (threads > 1) runs.push(["wasm", threads]);
-    if (name !== "two-layer") {
-      runs.push(["wasm+fused", 1]);
-      if (threads > 1) runs.push(["wasm+fused", threads]);
-    }
     for (const [backend, t] of runs) {
       const child = spawnSync(
         process.execPath,
@@ -400,8 +373,8 @@ async function main(): Promise<void> {
   log(
     `load average at start: ${machine.loadAverage.map((l) => l.toFixed(2)).join(" ")} (other work on these cores skews timings)`,
   );
-  const matmul = await matmulSection(threads);
-  const kernelTimes = await kernelSection(threads);
+  const matmul = onlyModels ? [] : await matmulSection(threads);
+  const kernelTimes = onlyModels ? [] : await kernelSection(threads);
   const models = modelSection(threads);
   const seconds = (performance.now() - started) / 1000;
   log(`\nbench took ${seconds.toFixed(0)} s`);

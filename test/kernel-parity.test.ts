@@ -66,6 +66,8 @@ const MATMUL_SHAPES: [number, number, number][] = [
   // Several row tiles sharing one packed b; and a b too big to pack whole (k·n > 256·256).
   [260, 30, 9],
   [5, 300, 260],
+  // A tall k (a convolution's dW, aᵀ·b): cut into k slices whose partials are summed, with tails.
+  [5, 9000, 17],
 ];
 for (const [m, k, n] of MATMUL_SHAPES) {
   for (const transA of [false, true]) {
@@ -311,6 +313,49 @@ for (const [n, c, h, w, fh, fw, stride, pad] of CONV_SHAPES) {
       const davg = alloc(dtype, n * c * h * w);
       k.avgPoolBackward(davg, dout, n, c, h, w, fh, fw, stride, pad);
       return [out, argmax, dx, avg, davg];
+    },
+  });
+}
+
+// Convolution → ReLU (→ max pooling) fused: 2×2/2 pooling (the book's), overlapping padded 3×3/1
+// windows, odd widths (SIMD tails), and no pooling (ph = 0).
+const CONV_RELU_POOL: [number, number, number, number, number, number, number, number, number[]][] = [
+  // n, c, h, w, fn, f, stride, pad, [ph, pw, pstride, ppad]
+  [2, 3, 8, 8, 5, 3, 1, 1, [2, 2, 2, 0]],
+  [1, 2, 9, 11, 4, 2, 1, 0, [2, 2, 2, 0]],
+  [1, 1, 5, 19, 1, 2, 1, 0, [2, 2, 2, 0]],
+  [3, 1, 7, 7, 3, 3, 2, 1, [3, 3, 1, 1]],
+  [2, 3, 6, 5, 5, 3, 1, 1, [0, 0, 1, 0]],
+];
+for (const [n, c, h, w, fn, f, stride, pad, [ph, pw, pstride, ppad]] of CONV_RELU_POOL) {
+  const oh = outSize(h, f, stride, pad);
+  const ow = outSize(w, f, stride, pad);
+  const len =
+    ph === 0 ? n * fn * oh * ow : n * fn * outSize(oh, ph, pstride, ppad) * outSize(ow, pw, pstride, ppad);
+  cases.push({
+    name: `fused convolution → ReLU → pool n=${n} c=${c} ${h}×${w}, ${fn} filters ${f}×${f} stride ${stride} pad ${pad}, pool ${ph}×${pw}/${pstride} pad ${ppad}`,
+    atol: 1e-5 * Math.sqrt(n * oh * ow) + 1e-6,
+    rtol: 1e-4,
+    run(k, dtype) {
+      const rng = new Rng(n * 7 + c * 13 + h * 17 + w * 19 + fn * 23 + ph);
+      const cols = c * f * f;
+      const x = floats(dtype, n * c * h * w, rng);
+      const W = floats(dtype, fn * cols, rng);
+      const b = floats(dtype, fn, rng, -0.2, 0.2);
+      const out = alloc(dtype, len);
+      const argmax = new Int32Array(ph === 0 ? 0 : len).fill(-7);
+      k.convReluPoolForward(out, argmax, x, W, b, n, c, h, w, fn, f, f, stride, pad, ph, pw, pstride, ppad);
+      const dout = floats(dtype, len, rng);
+      const dx = alloc(dtype, n * c * h * w);
+      const dW = alloc(dtype, fn * cols);
+      const db = alloc(dtype, fn);
+      const geometry = [n, c, h, w, fn, f, f, stride, pad, ph, pw, pstride, ppad] as const;
+      k.convReluPoolBackward(dx, dW, db, dout, out, argmax, x, W, ...geometry);
+      // Without dx (a first layer): the same dW and db.
+      const dW2 = alloc(dtype, fn * cols);
+      const db2 = alloc(dtype, fn);
+      k.convReluPoolBackward(alloc(dtype, 0), dW2, db2, dout, out, argmax, x, W, ...geometry);
+      return [out, argmax, dx, dW, db, dW2, db2];
     },
   });
 }

@@ -144,6 +144,63 @@ export interface Kernels {
     pad: number,
   ): void;
 
+  /**
+   * The book's Convolution → ReLU (→ max Pooling) block in one call. With ph = 0 there is no
+   * pooling: out (n, fn, oh, ow) = relu(convForward(x)), argmax unused (may be empty). With ph > 0:
+   * out (n, fn, poh, pow) = maxPool(relu(convForward(x))) over ph×pw windows (pstride, ppad), and
+   * argmax[o] is the winner's flat index into the (n, fn, oh, ow) ReLU output. The reference
+   * composes exactly convForward → relu → maxPool; a fast backend keeps the intermediates to itself.
+   */
+  convReluPoolForward(
+    out: Floats,
+    argmax: Int32Array,
+    x: Floats,
+    W: Floats,
+    b: Floats,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    fn: number,
+    fh: number,
+    fw: number,
+    stride: number,
+    pad: number,
+    ph: number,
+    pw: number,
+    pstride: number,
+    ppad: number,
+  ): void;
+  /**
+   * Backward of convReluPoolForward from dout (out's shape), given its `out` and `argmax`: dx, dW,
+   * db as convBackward (an empty dx skips dx). The ReLU mask is taken at out (out > 0): a pooled
+   * value is its winner's ReLU output, so masking dout before routing it to the winners equals
+   * routing first and masking after (maxPoolBackward, then reluBackward).
+   */
+  convReluPoolBackward(
+    dx: Floats,
+    dW: Floats,
+    db: Floats,
+    dout: Floats,
+    out: Floats,
+    argmax: Int32Array,
+    x: Floats,
+    W: Floats,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    fn: number,
+    fh: number,
+    fw: number,
+    stride: number,
+    pad: number,
+    ph: number,
+    pw: number,
+    pstride: number,
+    ppad: number,
+  ): void;
+
   // ---- pooling (x (n, c, h, w) → out (n, c, oh, ow); padding never wins a max / counts as 0 in avg) --
   /** Max pooling; argmax[o] is the flat index into x of the winner (−1 if the window is all padding). */
   maxPool(

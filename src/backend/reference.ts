@@ -282,6 +282,72 @@ function convBackward(
   col2im(dx, dcol, n, c, h, w, fh, fw, stride, pad);
 }
 
+function convReluPoolForward(
+  out: Floats,
+  argmax: Int32Array,
+  x: Floats,
+  W: Floats,
+  b: Floats,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  fn: number,
+  fh: number,
+  fw: number,
+  stride: number,
+  pad: number,
+  ph: number,
+  pw: number,
+  pstride: number,
+  ppad: number,
+): void {
+  const oh = outSize(h, fh, stride, pad);
+  const ow = outSize(w, fw, stride, pad);
+  // (n, c, h, w) → relu(conv) (n, fn, oh, ow) → max pool (n, fn, poh, pow)
+  const y = ph === 0 ? out : like(x, n * fn * oh * ow);
+  convForward(y, x, W, b, n, c, h, w, fn, fh, fw, stride, pad);
+  relu(y, y);
+  if (ph > 0) maxPool(out, argmax, y, n, fn, oh, ow, ph, pw, pstride, ppad);
+}
+
+function convReluPoolBackward(
+  dx: Floats,
+  dW: Floats,
+  db: Floats,
+  dout: Floats,
+  out: Floats,
+  argmax: Int32Array,
+  x: Floats,
+  W: Floats,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  fn: number,
+  fh: number,
+  fw: number,
+  stride: number,
+  pad: number,
+  ph: number,
+  pw: number,
+  pstride: number,
+  ppad: number,
+): void {
+  const oh = outSize(h, fh, stride, pad);
+  const ow = outSize(w, fw, stride, pad);
+  // The ReLU mask at the pooled outputs (each is its winner's ReLU output), then routed to the
+  // winners: (n, fn, poh, pow) → (n, fn, oh, ow), then the convolution's backward.
+  const masked = like(dout, dout.length);
+  reluBackward(masked, dout, out);
+  let dy = masked;
+  if (ph > 0) {
+    dy = like(dout, n * fn * oh * ow);
+    maxPoolBackward(dy, masked, argmax, n, fn, oh, ow, ph, pw, pstride, ppad);
+  }
+  convBackward(dx, dW, db, dy, x, W, n, c, h, w, fn, fh, fw, stride, pad);
+}
+
 function maxPool(
   out: Floats,
   argmax: Int32Array,
@@ -481,6 +547,8 @@ export const reference = {
   col2im,
   convForward,
   convBackward,
+  convReluPoolForward,
+  convReluPoolBackward,
   maxPool,
   maxPoolBackward,
   avgPool,

@@ -46,7 +46,30 @@ const Op = {
   adagradUpdate: 21,
   rmspropUpdate: 22,
   adamUpdate: 23,
+  matmulSplitK: 24,
+  matmulReduce: 25,
+  transposeBias: 26,
 } as const;
+
+/**
+ * A product aᵀ·b with a tall k (a convolution's dW: m = filters, k = N·OH·OW) has too few output
+ * tiles to share between threads; from this k on (and m ≤ 128, n ≤ 1024) its k is cut into slices
+ * of KSLICE rows (as in kernels.as) whose partial products are summed in slice order.
+ */
+const SPLIT_MIN_K = 8192;
+const KSLICE = 2048;
+
+const opNames: Record<number, string> = Object.fromEntries(Object.entries(Op).map(([k, v]) => [v, k]));
+
+/** Wall time per WASM job (op), when profiling (bench/profile.ts); null when not. */
+let jobTimes: Map<string, { calls: number; ms: number }> | null = null;
+
+/** Starts (true: from zero) or stops timing every WASM job; returns the times so far. */
+export function profileWasmJobs(on: boolean): Map<string, { calls: number; ms: number }> {
+  const times = jobTimes ?? new Map();
+  jobTimes = on ? new Map() : null;
+  return times;
+}
 
 /** Below this much work (elements, or multiply-adds / 32) a job runs on the calling thread only. */
 const PARALLEL_MIN_WORK = 1 << 16;
@@ -186,7 +209,15 @@ class Runtime {
     this.#i32[slot >> 2] = op;
     for (let i = 0; i < ints.length; i++) this.#i32[(slot >> 2) + 1 + i] = ints[i];
     for (let i = 0; i < floats.length; i++) this.#f64[((slot + 128) >> 3) + i] = floats[i];
+    const t0 = jobTimes ? performance.now() : 0;
     this.pool.run(work >= parallelMinWork ? this.threads : 1);
+    if (jobTimes) {
+      const name = opNames[op];
+      const e = jobTimes.get(name) ?? { calls: 0, ms: 0 };
+      e.calls++;
+      e.ms += performance.now() - t0;
+      jobTimes.set(name, e);
+    }
   }
 
   #ensure(end: number): void {
@@ -218,6 +249,19 @@ function outSize(size: number, filter: number, stride: number, pad: number): num
   return Math.floor((size + 2 * pad - filter) / stride) + 1;
 }
 
+/** A convolution's sizes: x (n, c, h, w), W (fn, c, fh, fw). */
+interface ConvGeometry {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  fn: number;
+  fh: number;
+  fw: number;
+  stride: number;
+  pad: number;
+}
+
 /** The fast kernels over one runtime: reference spread, float32 overrides. */
 function fastKernels(rt: Runtime) {
   /** Element-wise op over `inputs`, result into `out` (any of them may alias: inputs are copied). */
@@ -239,6 +283,96 @@ function fastKernels(rt: Runtime) {
     inout.forEach((x, i) => rt.get(x, ptrs[i], len));
   };
 
+  /** The matmul jobs for operands already in the arena (after rt.begin): one, or k-split + reduce. */
+  const matmulJobs = (
+    po: number,
+    pa: number,
+    pb: number,
+    m: number,
+    k: number,
+    n: number,
+    transA: boolean,
+    transB: boolean,
+    accumulate: boolean,
+  ): void => {
+    // Work in element-equivalents: a multiply-add costs about 1/32 of an element-wise op's copies.
+    const work = (m * n * k) / 32;
+    if (transA && !transB && k >= SPLIT_MIN_K && m <= 128 && n <= 1024) {
+      const slices = Math.ceil(k / KSLICE);
+      const partials = rt.alloc(slices * m * n);
+      rt.run(Op.matmulSplitK, [partials, pa, pb, m, k, n], [], work);
+      rt.run(Op.matmulReduce, [po, partials, m * n, slices, +accumulate], [], m * n * slices);
+      return;
+    }
+    rt.run(Op.matmul, [po, pa, pb, m, k, n, +transA, +transB, +accumulate], [], work);
+  };
+
+  /**
+   * Convolution forward inside the arena (after rt.begin): im2col → matmul → bias (and ReLU when
+   * `rectify`) + transpose. Returns the arena offset of the (n, fn, oh, ow) output.
+   */
+  const convForwardJobs = (
+    x: Float32Array,
+    W: Float32Array,
+    b: Float32Array,
+    g: ConvGeometry,
+    rectify: boolean,
+  ): number => {
+    const { n, c, h, w, fn, fh, fw, stride, pad } = g;
+    const pixels = outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad);
+    const rows = n * pixels;
+    const cols = c * fh * fw;
+    const px = rt.put(x, n * c * h * w);
+    const pw_ = rt.put(W, fn * cols);
+    const pb = rt.put(b, fn);
+    const pcol = rt.alloc(rows * cols);
+    const py = rt.alloc(rows * fn);
+    const po = rt.alloc(rows * fn);
+    rt.run(Op.im2col, [pcol, px, n, c, h, w, fh, fw, stride, pad], [], rows * cols);
+    rt.run(Op.matmul, [py, pcol, pw_, rows, cols, fn, 0, 1, 0], [], (rows * cols * fn) / 32);
+    // + b, (ReLU,) (n, pixels, fn) → (n, fn, pixels): one pass.
+    rt.run(Op.transposeBias, [po, py, pb, n, pixels, fn, +rectify], [], rows * fn);
+    return po;
+  };
+  /**
+   * Convolution backward from a dout (n, fn, oh, ow) already in the arena at `pdout`: transpose →
+   * sumRows (db) → im2col → matmul (dW) → matmul (dcol) → col2im (dx, skipped when dx is empty);
+   * copies dx, dW and db out.
+   */
+  const convBackwardJobs = (
+    dx: Float32Array,
+    dW: Float32Array,
+    db: Float32Array,
+    pdout: number,
+    x: Float32Array,
+    W: Float32Array,
+    g: ConvGeometry,
+  ): void => {
+    const { n, c, h, w, fn, fh, fw, stride, pad } = g;
+    const pixels = outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad);
+    const rows = n * pixels;
+    const cols = c * fh * fw;
+    const px = rt.put(x, n * c * h * w);
+    const pw_ = rt.put(W, fn * cols);
+    const pd = rt.alloc(rows * fn);
+    const pdb = rt.alloc(fn);
+    const pdw = rt.alloc(fn * cols);
+    const pcol = rt.alloc(rows * cols);
+    const pdx = rt.alloc(n * c * h * w);
+    rt.run(Op.transpose, [pd, pdout, n, fn, pixels], [], rows * fn);
+    rt.run(Op.sumRows, [pdb, pd, rows, fn], [], rows * fn);
+    rt.run(Op.im2col, [pcol, px, n, c, h, w, fh, fw, stride, pad], [], rows * cols);
+    matmulJobs(pdw, pd, pcol, fn, rows, cols, true, false, false);
+    if (dx.length > 0) {
+      // dcol overwrites col (no longer needed) to keep the arena small.
+      rt.run(Op.matmul, [pcol, pd, pw_, rows, fn, cols, 0, 0, 0], [], (rows * fn * cols) / 32);
+      rt.run(Op.col2im, [pdx, pcol, n, c, h, w, fh, fw, stride, pad], [], rows * cols);
+      rt.get(dx, pdx, n * c * h * w);
+    }
+    rt.get(dW, pdw, fn * cols);
+    rt.get(db, pdb, fn);
+  };
+
   return {
     ...reference,
     name: "wasm",
@@ -249,8 +383,7 @@ function fastKernels(rt: Runtime) {
       const pa = rt.put(a as Float32Array, m * k);
       const pb = rt.put(b as Float32Array, k * n);
       const po = accumulate ? rt.put(out as Float32Array, m * n) : rt.alloc(m * n);
-      // Work in element-equivalents: a multiply-add costs about 1/32 of an element-wise op's copies.
-      rt.run(Op.matmul, [po, pa, pb, m, k, n, +transA, +transB, +accumulate], [], (m * n * k) / 32);
+      matmulJobs(po, pa, pb, m, k, n, transA, transB, accumulate);
       rt.get(out as Float32Array, po, m * n);
     },
 
@@ -366,51 +499,142 @@ function fastKernels(rt: Runtime) {
       if (!isF32(out, x, W, b)) {
         return reference.convForward(out, x, W, b, n, c, h, w, fn, fh, fw, stride, pad);
       }
-      const pixels = outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad);
-      const rows = n * pixels;
-      const cols = c * fh * fw;
       rt.begin();
-      const px = rt.put(x as Float32Array, n * c * h * w);
-      const pw_ = rt.put(W as Float32Array, fn * cols);
-      const pb = rt.put(b as Float32Array, fn);
-      const pcol = rt.alloc(rows * cols);
-      const py = rt.alloc(rows * fn);
-      const po = rt.alloc(rows * fn);
-      rt.run(Op.im2col, [pcol, px, n, c, h, w, fh, fw, stride, pad], [], rows * cols);
-      rt.run(Op.matmul, [py, pcol, pw_, rows, cols, fn, 0, 1, 0], [], (rows * cols * fn) / 32);
-      rt.run(Op.addBias, [py, py, pb, rows, fn], [], rows * fn);
-      rt.run(Op.transpose, [po, py, n, pixels, fn], [], rows * fn);
-      rt.get(out as Float32Array, po, rows * fn);
+      const geometry = { n, c, h, w, fn, fh, fw, stride, pad };
+      const po = convForwardJobs(x as Float32Array, W as Float32Array, b as Float32Array, geometry, false);
+      rt.get(out as Float32Array, po, out.length);
     },
 
     convBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad) {
       if (!isF32(dx, dW, db, dout, x, W)) {
         return reference.convBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
       }
-      const pixels = outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad);
-      const rows = n * pixels;
-      const cols = c * fh * fw;
       rt.begin();
-      const pdout = rt.put(dout as Float32Array, rows * fn);
-      const px = rt.put(x as Float32Array, n * c * h * w);
-      const pw_ = rt.put(W as Float32Array, fn * cols);
-      const pd = rt.alloc(rows * fn);
-      const pdb = rt.alloc(fn);
-      const pdw = rt.alloc(fn * cols);
-      const pcol = rt.alloc(rows * cols);
-      const pdx = rt.alloc(n * c * h * w);
-      rt.run(Op.transpose, [pd, pdout, n, fn, pixels], [], rows * fn);
-      rt.run(Op.sumRows, [pdb, pd, rows, fn], [], rows * fn);
-      rt.run(Op.im2col, [pcol, px, n, c, h, w, fh, fw, stride, pad], [], rows * cols);
-      rt.run(Op.matmul, [pdw, pd, pcol, fn, rows, cols, 1, 0, 0], [], (fn * rows * cols) / 32);
-      if (dx.length > 0) {
-        // dcol overwrites col (no longer needed) to keep the arena small.
-        rt.run(Op.matmul, [pcol, pd, pw_, rows, fn, cols, 0, 0, 0], [], (rows * fn * cols) / 32);
-        rt.run(Op.col2im, [pdx, pcol, n, c, h, w, fh, fw, stride, pad], [], rows * cols);
-        rt.get(dx as Float32Array, pdx, n * c * h * w);
+      const pdout = rt.put(dout as Float32Array, dout.length);
+      const geometry = { n, c, h, w, fn, fh, fw, stride, pad };
+      convBackwardJobs(
+        dx as Float32Array,
+        dW as Float32Array,
+        db as Float32Array,
+        pdout,
+        x as Float32Array,
+        W as Float32Array,
+        geometry,
+      );
+    },
+
+    // Convolution → ReLU (→ max pooling): the ReLU runs in the convolution's epilogue in the arena, and only the pooled output (a quarter of it for 2×2 windows) and argmax come back.
+    convReluPoolForward(out, argmax, x, W, b, n, c, h, w, fn, fh, fw, stride, pad, ph, pw, pstride, ppad) {
+      if (!isF32(out, x, W, b)) {
+        return reference.convReluPoolForward(
+          out,
+          argmax,
+          x,
+          W,
+          b,
+          n,
+          c,
+          h,
+          w,
+          fn,
+          fh,
+          fw,
+          stride,
+          pad,
+          ph,
+          pw,
+          pstride,
+          ppad,
+        );
       }
-      rt.get(dW as Float32Array, pdw, fn * cols);
-      rt.get(db as Float32Array, pdb, fn);
+      rt.begin();
+      const geometry = { n, c, h, w, fn, fh, fw, stride, pad };
+      const py = convForwardJobs(x as Float32Array, W as Float32Array, b as Float32Array, geometry, true);
+      const len = n * fn * outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad);
+      if (ph === 0) {
+        rt.get(out as Float32Array, py, len);
+        return;
+      }
+      const [oh, ow] = [outSize(h, fh, stride, pad), outSize(w, fw, stride, pad)];
+      const po = rt.alloc(out.length);
+      const pa = rt.alloc(out.length);
+      rt.run(Op.maxPool, [po, pa, py, n, fn, oh, ow, ph, pw, pstride, ppad], [], out.length * ph * pw);
+      rt.get(out as Float32Array, po, out.length);
+      rt.get(argmax, pa, out.length);
+    },
+
+    convReluPoolBackward(
+      dx,
+      dW,
+      db,
+      dout,
+      out,
+      argmax,
+      x,
+      W,
+      n,
+      c,
+      h,
+      w,
+      fn,
+      fh,
+      fw,
+      stride,
+      pad,
+      ph,
+      pw,
+      pstride,
+      ppad,
+    ) {
+      if (!isF32(dx, dW, db, dout, out, x, W)) {
+        return reference.convReluPoolBackward(
+          dx,
+          dW,
+          db,
+          dout,
+          out,
+          argmax,
+          x,
+          W,
+          n,
+          c,
+          h,
+          w,
+          fn,
+          fh,
+          fw,
+          stride,
+          pad,
+          ph,
+          pw,
+          pstride,
+          ppad,
+        );
+      }
+      rt.begin();
+      // dout masked by out > 0 in place (reluBackward allows dx to alias dout), then routed to the
+      // window winners: (n, fn, poh, pow) → (n, fn, oh, ow).
+      const len = dout.length;
+      const pd = rt.put(dout as Float32Array, len);
+      const pout = rt.put(out as Float32Array, len);
+      rt.run(Op.reluBackward, [pd, pd, pout, len], [], len);
+      let pdy = pd;
+      if (ph > 0) {
+        const [oh, ow] = [outSize(h, fh, stride, pad), outSize(w, fw, stride, pad)];
+        const pa = rt.put(argmax, len);
+        pdy = rt.alloc(n * fn * oh * ow);
+        rt.run(Op.maxPoolBackward, [pdy, pd, pa, n, fn, oh, ow, ph, pw, pstride, ppad], [], n * fn * oh * ow);
+      }
+      const geometry = { n, c, h, w, fn, fh, fw, stride, pad };
+      convBackwardJobs(
+        dx as Float32Array,
+        dW as Float32Array,
+        db as Float32Array,
+        pdy,
+        x as Float32Array,
+        W as Float32Array,
+        geometry,
+      );
     },
 
     maxPool(out, argmax, x, n, c, h, w, ph, pw, stride, pad) {

@@ -1,5 +1,5 @@
 import { ShapeError, formatShape } from "../errors.js";
-import type { NDArray, Shape } from "../ndarray.js";
+import { NDArray, type Shape } from "../ndarray.js";
 import { addBias, matmul, sumRows } from "../ops/linalg.js";
 import { param, type Layer, type Param } from "./layer.js";
 import { cached } from "./cached.js";
@@ -12,6 +12,8 @@ export class Affine implements Layer {
   readonly W: Param;
   readonly b: Param;
   readonly params: readonly Param[];
+  /** False when nothing reads this layer's dx (a network's first layer): backward then skips it. */
+  needsInputGrad = true;
   #x: NDArray | null = null; // (N, D), a view of the input
   #xShape: Shape = [];
 
@@ -45,6 +47,7 @@ export class Affine implements Layer {
     const x = cached(this.#x, "Affine");
     this.W.grad = matmul(x, dout, { transA: true }); // dW = xᵀ·dout, (D, out)
     this.b.grad = sumRows(dout); // db = Σ_rows dout, (out,)
+    if (!this.needsInputGrad) return NDArray.zeros([0], dout.dtype);
     const dx = matmul(dout, this.W.value, { transB: true }); // dx = dout·Wᵀ, (N, D)
     return dx.reshape(...this.#xShape);
   }

@@ -3,7 +3,10 @@ import { NDArray } from "../ndarray.js";
 import { Rng } from "../rng.js";
 import { assertAllClose } from "../testing/gradcheck.js";
 import { checkLayerGradients } from "../testing/layer-gradcheck.js";
+import { Sequential } from "../models/sequential.js";
+import { Affine } from "./affine.js";
 import { Convolution } from "./convolution.js";
+import { Flatten } from "./flatten.js";
 
 function randn(shape: number[], rng: Rng): NDArray {
   const a = NDArray.zeros(shape, "float64");
@@ -126,5 +129,44 @@ describe("Convolution", () => {
     );
     const conv = new Convolution(NDArray.zeros([1, 1, 2, 2]), NDArray.zeros([1]), { stride: 2 });
     expect(() => conv.forward(NDArray.zeros([1, 1, 5, 5]), "train")).toThrow(/H=5, FH=2, P=0, S=2/);
+  });
+
+  it("skips dx when told nothing reads it, with the same dW and db", () => {
+    const rng = new Rng(4);
+    const W = randn([3, 2, 3, 3], rng);
+    const b = randn([3], rng);
+    const x = randn([2, 2, 6, 6], rng);
+    const withDx = new Convolution(W, b, { pad: 1 });
+    const withoutDx = new Convolution(W, b, { pad: 1 });
+    withoutDx.needsInputGrad = false;
+    const dout = randn([...withDx.forward(x, "train").shape], rng);
+    withoutDx.forward(x, "train");
+    expect(withDx.backward(dout).shape).toEqual([2, 2, 6, 6]);
+    expect(withoutDx.backward(dout).shape).toEqual([0]);
+    expect(withoutDx.W.grad?.data).toEqual(withDx.W.grad?.data);
+    expect(withoutDx.b.grad?.data).toEqual(withDx.b.grad?.data);
+  });
+
+  it("is told by a Sequential that it is the first layer (and only the first)", () => {
+    const conv = new Convolution(NDArray.zeros([2, 1, 3, 3]), NDArray.zeros([2]));
+    const affine = new Affine(NDArray.zeros([2 * 4 * 4, 3]), NDArray.zeros([3]));
+    new Sequential([conv, new Flatten(), affine]);
+    expect(conv.needsInputGrad).toBe(false);
+    expect(affine.needsInputGrad).toBe(true);
+    // An Affine first layer skips its dx too; its dW and db are unchanged.
+    const rng = new Rng(5);
+    const W = randn([4, 3], rng);
+    const b = randn([3], rng);
+    const x = randn([2, 4], rng);
+    const dout = randn([2, 3], rng);
+    const alone = new Affine(W, b);
+    const first = new Affine(W, b);
+    new Sequential([first]);
+    alone.forward(x);
+    first.forward(x);
+    expect(alone.backward(dout).shape).toEqual([2, 4]);
+    expect(first.backward(dout).shape).toEqual([0]);
+    expect(first.W.grad?.data).toEqual(alone.W.grad?.data);
+    expect(first.b.grad?.data).toEqual(alone.b.grad?.data);
   });
 });

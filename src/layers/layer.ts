@@ -15,6 +15,11 @@ export interface Layer {
   forward(x: NDArray, mode: Mode): NDArray;
   /** Never mutates `dout`. Fills each param's grad and returns dL/dx. */
   backward(dout: NDArray): NDArray;
+  /**
+   * Layers that can skip dL/dx declare this (default true). A network sets it false on its first
+   * layer, whose dx nobody reads; backward then returns an empty (0,) array instead.
+   */
+  needsInputGrad?: boolean;
 }
 
 /** A final layer that turns scores and labels into a scalar loss. */

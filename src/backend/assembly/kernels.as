@@ -192,7 +192,7 @@ function packB(pb: usize, b: usize, k: i32, n: i32, transB: bool, pc: i32, kc: i
 
 function matmulTile(
   out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool,
-  pack: usize, job: i32, i0: i32, i1: i32, j0: i32, j1: i32,
+  pack: usize, job: i32, i0: i32, i1: i32, j0: i32, j1: i32, cache: bool = true,
 ): void {
   if (k == 0) {
     if (!acc) for (let i = i0; i < i1; i++) memory.fill(out + ((<usize>i * <usize>n + <usize>j0) << 2), 0, <usize>(j1 - j0) << 2);
@@ -209,11 +209,13 @@ function matmulTile(
   const nc8 = (nc + NR - 1) & ~(NR - 1);
   const whole = <i64>k * <i64>nc8 <= <i64>(KC * NT);
   const tag = tile + ((<usize>MR * <usize>NR) << 2);
-  if (whole && !(load<i32>(tag) == job && load<i32>(tag, 4) == j0 && load<i32>(tag, 8) == 1)) {
+  // (A k-split job's slices have different b's under one job: it passes cache = false.)
+  const packed = cache && load<i32>(tag) == job && load<i32>(tag, 4) == j0 && load<i32>(tag, 8) == 1;
+  if (whole && !packed) {
     for (let pc = 0; pc < k; pc += KC) packB(pb + ((<usize>pc * <usize>nc8) << 2), b, k, n, transB, pc, min(KC, k - pc), j0, nc);
     store<i32>(tag, job);
     store<i32>(tag, j0, 4);
-    store<i32>(tag, 1, 8);
+    store<i32>(tag, cache ? 1 : 0, 8);
   } else if (!whole) {
     store<i32>(tag, 0, 8);
   }
@@ -276,6 +278,56 @@ function matmul(
   const i0 = (c / tilesN) * mt;
   const j0 = (c % tilesN) * nt;
   matmulTile(out, a, b, m, k, n, transA, transB, acc, pack, job, i0, min(m, i0 + mt), j0, min(n, j0 + nt));
+}
+
+// ---- k-split matmul: out(m×n) = aᵀ·b for a tall k (a stored k×m, b stored k×n) -------------------
+// The dW products of a convolution (m = filters ≤ 128, n = c·fh·fw, k = N·OH·OW up to 78,400) have
+// only 1–9 output tiles, too few to share between threads. Here k is cut into slices of KSLICE rows
+// (by shape only); chunk c computes slice c / tiles of tile c % tiles into its own partial product,
+// and matmulReduce then sums the partials in slice order. The result is the same for any thread
+// count (it differs from the unsplit product's rounding, within the parity tests' tolerance).
+const KSLICE: i32 = 2048;
+
+@inline function splitSlices(k: i32): i32 {
+  return (k + KSLICE - 1) / KSLICE;
+}
+
+/** Chunk c of the k-split product: partials (slices, m, n). */
+function matmulSplitK(partials: usize, a: usize, b: usize, m: i32, k: i32, n: i32, pack: usize, job: i32, c: i32): void {
+  const tiles = matmulChunks(m, n, false);
+  const slice = c / tiles;
+  const k0 = slice * KSLICE;
+  const ks = min(KSLICE, k - k0);
+  const mt = matmulTileRows(m, n, false);
+  const nt = matmulTileCols(m, n, false);
+  const tilesN = (n + nt - 1) / nt;
+  const tile = c % tiles;
+  const i0 = (tile / tilesN) * mt;
+  const j0 = (tile % tilesN) * nt;
+  const out = partials + ((<usize>slice * <usize>m * <usize>n) << 2);
+  const as = a + ((<usize>k0 * <usize>m) << 2);
+  const bs = b + ((<usize>k0 * <usize>n) << 2);
+  matmulTile(out, as, bs, m, ks, n, true, false, false, pack, job, i0, min(m, i0 + mt), j0, min(n, j0 + nt), false);
+}
+
+/** out[i] = (acc ? out[i] : 0) + partials[0][i] + partials[1][i] + …, in slice order. */
+function matmulReduce(out: usize, partials: usize, len: i32, slices: i32, acc: bool, t: i32, T: i32): void {
+  const i0 = share(len, 4, t, T);
+  const i1 = share(len, 4, t + 1, T);
+  const stride = <usize>len << 2;
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    const at = <usize>i << 2;
+    let v = acc ? v128.load(out + at) : f32x4.splat(0);
+    for (let s = 0; s < slices; s++) v = f32x4.add(v, v128.load(partials + <usize>s * stride + at));
+    v128.store(out + at, v);
+  }
+  for (; i < i1; i++) {
+    const at = <usize>i << 2;
+    let v: f32 = acc ? load<f32>(out + at) : 0;
+    for (let s = 0; s < slices; s++) v += load<f32>(partials + <usize>s * stride + at);
+    store<f32>(out + at, v);
+  }
 }
 
 // ---- rows, columns, transposes ---------------------------------------------------------------------
@@ -372,6 +424,63 @@ function transpose(out: usize, x: usize, batch: i32, rows: i32, cols: i32, t: i3
 }
 
 // ---- element-wise (split in whole groups of 4 elements) -------------------------------------------
+/**
+ * A convolution's epilogue in one pass: out (batch, cols, rows) = transpose of x (batch, rows, cols)
+ * + bias[col], then ReLU when `rectify`. The same f32 add and pmax as addBias, relu and transpose one
+ * after the other, so the results are identical; it saves two passes over the activations.
+ */
+function transposeBias(out: usize, x: usize, bias: usize, batch: i32, rows: i32, cols: i32, rectify: bool, t: i32, T: i32): void {
+  const plane = <usize>rows * <usize>cols;
+  const b0 = share(batch, 1, t, T);
+  const b1 = share(batch, 1, t + 1, T);
+  const rs = <usize>rows << 2;
+  const cs = <usize>cols << 2;
+  const zero = f32x4.splat(0);
+  for (let bt = b0; bt < b1; bt++) {
+    const xs = x + ((<usize>bt * plane) << 2);
+    const os = out + ((<usize>bt * plane) << 2);
+    let i = 0;
+    for (; i + 4 <= rows; i += 4) {
+      let j = 0;
+      for (; j + 4 <= cols; j += 4) {
+        const s = xs + ((<usize>i * <usize>cols + <usize>j) << 2);
+        const bv = v128.load(bias + (<usize>j << 2));
+        let a0 = f32x4.add(v128.load(s), bv);
+        let a1 = f32x4.add(v128.load(s + cs), bv);
+        let a2 = f32x4.add(v128.load(s + 2 * cs), bv);
+        let a3 = f32x4.add(v128.load(s + 3 * cs), bv);
+        if (rectify) {
+          a0 = f32x4.pmax(zero, a0);
+          a1 = f32x4.pmax(zero, a1);
+          a2 = f32x4.pmax(zero, a2);
+          a3 = f32x4.pmax(zero, a3);
+        }
+        const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5);
+        const t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5);
+        const t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
+        const d = os + ((<usize>j * <usize>rows + <usize>i) << 2);
+        v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+        v128.store(d + rs, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+        v128.store(d + 2 * rs, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+        v128.store(d + 3 * rs, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+      }
+      for (; j < cols; j++) {
+        for (let r = i; r < i + 4; r++) transposeBiasOne(os, xs, bias, rows, cols, r, j, rectify);
+      }
+    }
+    for (; i < rows; i++) {
+      for (let j = 0; j < cols; j++) transposeBiasOne(os, xs, bias, rows, cols, i, j, rectify);
+    }
+  }
+}
+
+@inline function transposeBiasOne(os: usize, xs: usize, bias: usize, rows: i32, cols: i32, i: i32, j: i32, rectify: bool): void {
+  let v = load<f32>(xs + ((<usize>i * <usize>cols + <usize>j) << 2)) + load<f32>(bias + (<usize>j << 2));
+  if (rectify) v = v > 0 ? v : 0;
+  store<f32>(os + ((<usize>j * <usize>rows + <usize>i) << 2), v);
+}
+
 function relu(out: usize, x: usize, len: i32, t: i32, T: i32): void {
   const e = share(len, 4, t + 1, T);
   let i = share(len, 4, t, T);
@@ -959,6 +1068,9 @@ function chunkCount(op: i32, s: usize): i32 {
     case 19: return chunksOf(arg(s, 2), GRAIN);
     case 6: case 8: case 9: case 10: case 20: case 21: case 22: return chunksOf(arg(s, 3), GRAIN);
     case 23: return chunksOf(arg(s, 4), GRAIN);
+    case 24: return splitSlices(arg(s, 4)) * matmulChunks(arg(s, 3), arg(s, 5), false);
+    case 25: return chunksOf(arg(s, 2), GRAIN);
+    case 26: return arg(s, 3);
     case 13: case 14: return arg(s, 2);
     case 15: case 16: {
       const planes = arg(s, 3) * arg(s, 4);
@@ -998,6 +1110,9 @@ function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32): voi
     case 21: adagradUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), farg(s, 0), farg(s, 1), c, C); break;
     case 22: rmspropUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), farg(s, 0), farg(s, 1), farg(s, 2), c, C); break;
     case 23: adamUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), farg(s, 0), farg(s, 1), farg(s, 2), farg(s, 3), c, C); break;
+    case 24: matmulSplitK(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), pack, gen, c); break;
+    case 26: transposeBias(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6) != 0, c, C); break;
+    case 25: matmulReduce(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4) != 0, c, C); break;
     default: unreachable();
   }
 }

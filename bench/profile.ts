@@ -1,0 +1,91 @@
+/**
+ * `npx tsx bench/profile.ts <two-layer|simple-conv|deep-conv> [threads] [iterations]`: where one
+ * training step's time goes, per kernel (calls and ms per iteration, copies into and out of WASM
+ * included), and the rest (JS: layer code, allocation). Wall and CPU time; batch 100, Adam/SGD as
+ * in bench/run.ts. For finding what to optimize next; not part of `npm test`.
+ */
+import { setKernels } from "../src/backend/index.js";
+import type { Kernels } from "../src/backend/kernels.js";
+import { initWasm, profileWasmJobs } from "../src/backend/wasm.js";
+import { DeepConvNet } from "../src/models/deep-conv-net.js";
+import { SimpleConvNet } from "../src/models/simple-conv-net.js";
+import { TwoLayerNet } from "../src/models/two-layer-net.js";
+import { NDArray } from "../src/ndarray.js";
+import { Adam, SGD } from "../src/optimizers/index.js";
+import { Rng } from "../src/rng.js";
+
+const [name = "simple-conv", threadsArg = "1", itersArg] = process.argv.slice(2);
+const threads = Number(threadsArg);
+const wasm = await initWasm({ threads });
+
+const times = new Map<string, { calls: number; ms: number }>();
+const timed = { ...wasm } as Record<string, unknown>;
+for (const [key, fn] of Object.entries(wasm)) {
+  if (typeof fn !== "function") continue;
+  timed[key] = (...a: unknown[]) => {
+    const t0 = performance.now();
+    const r = (fn as (...args: unknown[]) => unknown).apply(wasm, a);
+    const e = times.get(key) ?? { calls: 0, ms: 0 };
+    e.calls++;
+    e.ms += performance.now() - t0;
+    times.set(key, e);
+    return r;
+  };
+}
+setKernels(timed as unknown as Kernels);
+
+const rng = new Rng(42);
+const cfg =
+  name === "two-layer"
+    ? {
+        model: new TwoLayerNet({ inputSize: 784, hiddenSize: 50, outputSize: 10 }, rng),
+        shape: [784],
+        opt: new SGD({ lr: 0.1 }),
+        iters: 300,
+      }
+    : name === "deep-conv"
+      ? { model: new DeepConvNet({}, rng), shape: [1, 28, 28], opt: new Adam({ lr: 0.001 }), iters: 5 }
+      : { model: new SimpleConvNet({}, rng), shape: [1, 28, 28], opt: new Adam({ lr: 0.001 }), iters: 30 };
+const iterations = itersArg ? Number(itersArg) : cfg.iters;
+const dataRng = new Rng(1);
+const x = NDArray.zeros([100, ...cfg.shape]);
+dataRng.fillUniform(x.data);
+const t = new Int32Array(100).map((_, i) => i % 10);
+const step = () => {
+  cfg.model.loss(x, t);
+  cfg.model.backward();
+  cfg.opt.step(cfg.model.params);
+};
+for (let i = 0; i < 3; i++) step();
+times.clear();
+profileWasmJobs(true);
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+for (let i = 0; i < iterations; i++) step();
+const wall = (performance.now() - t0) / iterations;
+const cpu = process.cpuUsage(cpu0);
+const jobs = profileWasmJobs(false);
+let kernelMs = 0;
+console.log(
+  `${name}, ${threads} thread(s), ${iterations} iterations: ${wall.toFixed(2)} ms/iter wall, ${((cpu.user + cpu.system) / 1000 / iterations).toFixed(2)} cpu ms/iter (all threads)`,
+);
+for (const [key, e] of [...times].sort((a, b) => b[1].ms - a[1].ms)) {
+  kernelMs += e.ms;
+  console.log(
+    `  ${key.padEnd(30)}${(e.calls / iterations).toFixed(0).padStart(4)} calls${(e.ms / iterations).toFixed(3).padStart(10)} ms`,
+  );
+}
+console.log(
+  `  ${"(outside kernels: JS, allocation)".padEnd(40)}${(wall - kernelMs / iterations).toFixed(3).padStart(10)} ms`,
+);
+console.log("  WASM jobs inside those kernels (the rest of a kernel's time is copies in and out):");
+let jobMs = 0;
+for (const [key, e] of [...jobs].sort((a, b) => b[1].ms - a[1].ms)) {
+  jobMs += e.ms;
+  console.log(
+    `    ${key.padEnd(28)}${(e.calls / iterations).toFixed(0).padStart(4)} jobs${(e.ms / iterations).toFixed(3).padStart(10)} ms`,
+  );
+}
+console.log(
+  `  copies in and out of WASM (kernel time − job time)${(kernelMs / iterations - jobMs / iterations).toFixed(3).padStart(10)} ms`,
+);
