@@ -550,12 +550,11 @@ function fastKernels(rt: Runtime) {
       rt.begin();
       const geometry = { n, c, h, w, fn, fh, fw, stride, pad };
       const py = convForwardJobs(x as Float32Array, W as Float32Array, b as Float32Array, geometry, true);
-      const len = n * fn * outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad);
+      const [oh, ow] = [outSize(h, fh, stride, pad), outSize(w, fw, stride, pad)];
       if (ph === 0) {
-        rt.get(out as Float32Array, py, len);
+        rt.get(out as Float32Array, py, n * fn * oh * ow);
         return;
       }
-      const [oh, ow] = [outSize(h, fh, stride, pad), outSize(w, fw, stride, pad)];
       const po = rt.alloc(out.length);
       const pa = rt.alloc(out.length);
       rt.run(Op.maxPool, [po, pa, py, n, fn, oh, ow, ph, pw, pstride, ppad], [], out.length * ph * pw);
