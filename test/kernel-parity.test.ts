@@ -244,6 +244,10 @@ const CONV_SHAPES: [number, number, number, number, number, number, number, numb
   // 2×2 stride 2 (the book's pooling): a 4-wide SIMD path plus scalar tails.
   [2, 3, 8, 8, 2, 2, 2, 0],
   [1, 2, 7, 19, 2, 2, 2, 0],
+  // A filter wider than its padded image row; c·fh·fw > 128 and oh·ow > 256 (more than one
+  // matmul tile per image in the fused kernels), 9 images (groups of 4 and a ragged one).
+  [2, 1, 3, 3, 5, 5, 1, 2],
+  [9, 16, 19, 18, 3, 3, 1, 1],
 ];
 for (const [n, c, h, w, fh, fw, stride, pad] of CONV_SHAPES) {
   const tag = `n=${n} c=${c} ${h}×${w} filter ${fh}×${fw} stride ${stride} pad ${pad}`;

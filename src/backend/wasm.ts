@@ -48,7 +48,8 @@ const Op = {
   adamUpdate: 23,
   matmulSplitK: 24,
   matmulReduce: 25,
-  transposeBias: 26,
+  convForward: 27,
+  convBackward: 28,
 } as const;
 
 /**
@@ -58,6 +59,8 @@ const Op = {
  */
 const SPLIT_MIN_K = 8192;
 const KSLICE = 2048;
+/** Images per chunk of the convolution's backward (CONV_GROUP in kernels.as): one partial dW each. */
+const CONV_GROUP = 2;
 
 const opNames: Record<number, string> = Object.fromEntries(Object.entries(Op).map(([k, v]) => [v, k]));
 
@@ -262,6 +265,14 @@ interface ConvGeometry {
   pad: number;
 }
 
+/** A pooling's window: ph × pw, stride, pad. */
+interface PoolGeometry {
+  ph: number;
+  pw: number;
+  stride: number;
+  pad: number;
+}
+
 /** The fast kernels over one runtime: reference spread, float32 overrides. */
 function fastKernels(rt: Runtime) {
   /** Element-wise op over `inputs`, result into `out` (any of them may alias: inputs are copied). */
@@ -307,9 +318,21 @@ function fastKernels(rt: Runtime) {
     rt.run(Op.matmul, [po, pa, pb, m, k, n, +transA, +transB, +accumulate], [], work);
   };
 
+  /** Per-thread scratch for one image's colᵀ ((c·fh·fw) × (oh·ow)); returns its arena offset. */
+  const colScratch = (g: ConvGeometry): number =>
+    rt.alloc(
+      rt.threads *
+        g.c *
+        g.fh *
+        g.fw *
+        outSize(g.h, g.fh, g.stride, g.pad) *
+        outSize(g.w, g.fw, g.stride, g.pad),
+    );
+
   /**
-   * Convolution forward inside the arena (after rt.begin): im2col → matmul → bias (and ReLU when
-   * `rectify`) + transpose. Returns the arena offset of the (n, fn, oh, ow) output.
+   * Convolution forward inside the arena (after rt.begin), image by image: im2col (as colᵀ) →
+   * W·colᵀ → bias (and ReLU when `rectify`), straight into the (n, fn, oh, ow) output at `py`, then
+   * (when `pool` is given) that image's max pooling into `pooled` and `argmax` while it is in cache.
    */
   const convForwardJobs = (
     x: Float32Array,
@@ -317,60 +340,80 @@ function fastKernels(rt: Runtime) {
     b: Float32Array,
     g: ConvGeometry,
     rectify: boolean,
-  ): number => {
+    pool?: PoolGeometry,
+  ): { py: number; pooled: number; argmax: number } => {
     const { n, c, h, w, fn, fh, fw, stride, pad } = g;
-    const pixels = outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad);
-    const rows = n * pixels;
-    const cols = c * fh * fw;
+    const [oh, ow] = [outSize(h, fh, stride, pad), outSize(w, fw, stride, pad)];
     const px = rt.put(x, n * c * h * w);
-    const pw_ = rt.put(W, fn * cols);
+    const pw_ = rt.put(W, fn * c * fh * fw);
     const pb = rt.put(b, fn);
-    const pcol = rt.alloc(rows * cols);
-    const py = rt.alloc(rows * fn);
-    const po = rt.alloc(rows * fn);
-    rt.run(Op.im2col, [pcol, px, n, c, h, w, fh, fw, stride, pad], [], rows * cols);
-    rt.run(Op.matmul, [py, pcol, pw_, rows, cols, fn, 0, 1, 0], [], (rows * cols * fn) / 32);
-    // + b, (ReLU,) (n, pixels, fn) → (n, fn, pixels): one pass.
-    rt.run(Op.transposeBias, [po, py, pb, n, pixels, fn, +rectify], [], rows * fn);
-    return po;
+    const py = rt.alloc(n * fn * oh * ow);
+    const p = pool ?? { ph: 0, pw: 0, stride: 1, pad: 0 };
+    const pooledLen = pool
+      ? n * fn * outSize(oh, p.ph, p.stride, p.pad) * outSize(ow, p.pw, p.stride, p.pad)
+      : 0;
+    const pooled = rt.alloc(pooledLen);
+    const argmax = rt.alloc(pooledLen);
+    const scratch = colScratch(g);
+    const work = (n * oh * ow * c * fh * fw * fn) / 32;
+    const args = [py, px, pw_, pb, n, c, h, w, fn, fh, fw, stride, pad, +rectify, scratch];
+    rt.run(Op.convForward, [...args, pooled, argmax, p.ph, p.pw, p.stride, p.pad], [], work);
+    return { py, pooled, argmax };
   };
+
   /**
-   * Convolution backward from a dout (n, fn, oh, ow) already in the arena at `pdout`: transpose →
-   * sumRows (db) → im2col → matmul (dW) → matmul (dcol) → col2im (dx, skipped when dx is empty);
-   * copies dx, dW and db out.
+   * What followed the convolution, for its backward: "none" (dout is the convolution's gradient),
+   * "relu" (dout masked where the ReLU output y is not positive), "relu-pool" (dout is the max
+   * pooling's gradient, routed to the winners argmax where the pooled value y is positive).
+   */
+  type After =
+    | { kind: "none" }
+    | { kind: "relu"; y: number }
+    | { kind: "relu-pool"; y: number; pooled: number; argmax: number; pooledPixels: number };
+
+  /**
+   * Convolution backward inside the arena (after rt.begin), by groups of CONV_GROUP images: each
+   * image's gradient dy (n, fn, oh, ow) at `pdy` is made from `after`, its dWᵀ and db go to the
+   * group's partial, its dx (skipped when dx is empty) straight to dx; then the partials are summed
+   * in group order. Copies dx, dW and db out.
    */
   const convBackwardJobs = (
     dx: Float32Array,
     dW: Float32Array,
     db: Float32Array,
-    pdout: number,
+    pdy: number,
     x: Float32Array,
     W: Float32Array,
     g: ConvGeometry,
+    after: After,
   ): void => {
     const { n, c, h, w, fn, fh, fw, stride, pad } = g;
     const pixels = outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad);
-    const rows = n * pixels;
     const cols = c * fh * fw;
+    const groups = Math.ceil(n / CONV_GROUP);
+    const partial = cols * fn + fn;
     const px = rt.put(x, n * c * h * w);
     const pw_ = rt.put(W, fn * cols);
-    const pd = rt.alloc(rows * fn);
-    const pdb = rt.alloc(fn);
+    const partials = rt.alloc(groups * partial);
+    const withDx = dx.length > 0;
+    const pdx = withDx ? rt.alloc(n * c * h * w) : 0;
+    const scratch = colScratch(g);
+    const work = (n * pixels * cols * fn * (withDx ? 2 : 1)) / 32;
+    const mode =
+      after.kind === "none"
+        ? [0, 0, 0, 0, 0]
+        : after.kind === "relu"
+          ? [1, after.y, 0, 0, 0]
+          : [2, after.y, after.pooled, after.argmax, after.pooledPixels];
+    const args = [pdx, partials, pdy, px, pw_, n, c, h, w, fn, fh, fw, stride, pad, +withDx, scratch];
+    rt.run(Op.convBackward, [...args, ...mode], [], work);
+    const sum = rt.alloc(partial);
+    rt.run(Op.matmulReduce, [sum, partials, partial, groups, 0], [], partial * groups);
     const pdw = rt.alloc(fn * cols);
-    const pcol = rt.alloc(rows * cols);
-    const pdx = rt.alloc(n * c * h * w);
-    rt.run(Op.transpose, [pd, pdout, n, fn, pixels], [], rows * fn);
-    rt.run(Op.sumRows, [pdb, pd, rows, fn], [], rows * fn);
-    rt.run(Op.im2col, [pcol, px, n, c, h, w, fh, fw, stride, pad], [], rows * cols);
-    matmulJobs(pdw, pd, pcol, fn, rows, cols, true, false, false);
-    if (dx.length > 0) {
-      // dcol overwrites col (no longer needed) to keep the arena small.
-      rt.run(Op.matmul, [pcol, pd, pw_, rows, fn, cols, 0, 0, 0], [], (rows * fn * cols) / 32);
-      rt.run(Op.col2im, [pdx, pcol, n, c, h, w, fh, fw, stride, pad], [], rows * cols);
-      rt.get(dx, pdx, n * c * h * w);
-    }
+    rt.run(Op.transpose, [pdw, sum, 1, cols, fn], [], cols * fn);
+    if (withDx) rt.get(dx, pdx, n * c * h * w);
     rt.get(dW, pdw, fn * cols);
-    rt.get(db, pdb, fn);
+    rt.get(db, sum + cols * fn * 4, fn);
   };
 
   return {
@@ -501,8 +544,14 @@ function fastKernels(rt: Runtime) {
       }
       rt.begin();
       const geometry = { n, c, h, w, fn, fh, fw, stride, pad };
-      const po = convForwardJobs(x as Float32Array, W as Float32Array, b as Float32Array, geometry, false);
-      rt.get(out as Float32Array, po, out.length);
+      const { py } = convForwardJobs(
+        x as Float32Array,
+        W as Float32Array,
+        b as Float32Array,
+        geometry,
+        false,
+      );
+      rt.get(out as Float32Array, py, out.length);
     },
 
     convBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad) {
@@ -520,10 +569,13 @@ function fastKernels(rt: Runtime) {
         x as Float32Array,
         W as Float32Array,
         geometry,
+        { kind: "none" },
       );
     },
 
-    // Convolution → ReLU (→ max pooling): the ReLU runs in the convolution's epilogue in the arena, and only the pooled output (a quarter of it for 2×2 windows) and argmax come back.
+    // Convolution → ReLU (→ max pooling): the ReLU runs in the convolution's epilogue and each
+    // image is pooled while it is in cache; only the pooled output (a quarter of it for 2×2
+    // windows) and argmax come back.
     convReluPoolForward(out, argmax, x, W, b, n, c, h, w, fn, fh, fw, stride, pad, ph, pw, pstride, ppad) {
       if (!isF32(out, x, W, b)) {
         return reference.convReluPoolForward(
@@ -549,17 +601,17 @@ function fastKernels(rt: Runtime) {
       }
       rt.begin();
       const geometry = { n, c, h, w, fn, fh, fw, stride, pad };
-      const py = convForwardJobs(x as Float32Array, W as Float32Array, b as Float32Array, geometry, true);
-      const [oh, ow] = [outSize(h, fh, stride, pad), outSize(w, fw, stride, pad)];
-      if (ph === 0) {
-        rt.get(out as Float32Array, py, n * fn * oh * ow);
-        return;
-      }
-      const po = rt.alloc(out.length);
-      const pa = rt.alloc(out.length);
-      rt.run(Op.maxPool, [po, pa, py, n, fn, oh, ow, ph, pw, pstride, ppad], [], out.length * ph * pw);
-      rt.get(out as Float32Array, po, out.length);
-      rt.get(argmax, pa, out.length);
+      const pool = ph > 0 ? { ph, pw, stride: pstride, pad: ppad } : undefined;
+      const jobs = convForwardJobs(
+        x as Float32Array,
+        W as Float32Array,
+        b as Float32Array,
+        geometry,
+        true,
+        pool,
+      );
+      rt.get(out as Float32Array, pool ? jobs.pooled : jobs.py, out.length);
+      if (pool) rt.get(argmax, jobs.argmax, out.length);
     },
 
     convReluPoolBackward(
@@ -611,20 +663,21 @@ function fastKernels(rt: Runtime) {
         );
       }
       rt.begin();
-      // dout masked by out > 0 in place (reluBackward allows dx to alias dout), then routed to the
-      // window winners: (n, fn, poh, pow) → (n, fn, oh, ow).
+      // Without pooling, dout and out are the ReLU's: dout is masked image by image inside the
+      // convolution's backward. With it, they are the pooling's: routed to the winners there.
       const len = dout.length;
       const pd = rt.put(dout as Float32Array, len);
       const pout = rt.put(out as Float32Array, len);
-      rt.run(Op.reluBackward, [pd, pd, pout, len], [], len);
+      const geometry = { n, c, h, w, fn, fh, fw, stride, pad };
       let pdy = pd;
+      let after: After = { kind: "relu", y: pout };
       if (ph > 0) {
         const [oh, ow] = [outSize(h, fh, stride, pad), outSize(w, fw, stride, pad)];
+        const pooledPixels = outSize(oh, ph, pstride, ppad) * outSize(ow, pw, pstride, ppad);
         const pa = rt.put(argmax, len);
         pdy = rt.alloc(n * fn * oh * ow);
-        rt.run(Op.maxPoolBackward, [pdy, pd, pa, n, fn, oh, ow, ph, pw, pstride, ppad], [], n * fn * oh * ow);
+        after = { kind: "relu-pool", y: pd, pooled: pout, argmax: pa, pooledPixels };
       }
-      const geometry = { n, c, h, w, fn, fh, fw, stride, pad };
       convBackwardJobs(
         dx as Float32Array,
         dW as Float32Array,
@@ -633,6 +686,7 @@ function fastKernels(rt: Runtime) {
         x as Float32Array,
         W as Float32Array,
         geometry,
+        after,
       );
     },
 

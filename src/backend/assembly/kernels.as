@@ -424,63 +424,6 @@ function transpose(out: usize, x: usize, batch: i32, rows: i32, cols: i32, t: i3
 }
 
 // ---- element-wise (split in whole groups of 4 elements) -------------------------------------------
-/**
- * A convolution's epilogue in one pass: out (batch, cols, rows) = transpose of x (batch, rows, cols)
- * + bias[col], then ReLU when `rectify`. The same f32 add and pmax as addBias, relu and transpose one
- * after the other, so the results are identical; it saves two passes over the activations.
- */
-function transposeBias(out: usize, x: usize, bias: usize, batch: i32, rows: i32, cols: i32, rectify: bool, t: i32, T: i32): void {
-  const plane = <usize>rows * <usize>cols;
-  const b0 = share(batch, 1, t, T);
-  const b1 = share(batch, 1, t + 1, T);
-  const rs = <usize>rows << 2;
-  const cs = <usize>cols << 2;
-  const zero = f32x4.splat(0);
-  for (let bt = b0; bt < b1; bt++) {
-    const xs = x + ((<usize>bt * plane) << 2);
-    const os = out + ((<usize>bt * plane) << 2);
-    let i = 0;
-    for (; i + 4 <= rows; i += 4) {
-      let j = 0;
-      for (; j + 4 <= cols; j += 4) {
-        const s = xs + ((<usize>i * <usize>cols + <usize>j) << 2);
-        const bv = v128.load(bias + (<usize>j << 2));
-        let a0 = f32x4.add(v128.load(s), bv);
-        let a1 = f32x4.add(v128.load(s + cs), bv);
-        let a2 = f32x4.add(v128.load(s + 2 * cs), bv);
-        let a3 = f32x4.add(v128.load(s + 3 * cs), bv);
-        if (rectify) {
-          a0 = f32x4.pmax(zero, a0);
-          a1 = f32x4.pmax(zero, a1);
-          a2 = f32x4.pmax(zero, a2);
-          a3 = f32x4.pmax(zero, a3);
-        }
-        const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5);
-        const t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
-        const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5);
-        const t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
-        const d = os + ((<usize>j * <usize>rows + <usize>i) << 2);
-        v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-        v128.store(d + rs, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
-        v128.store(d + 2 * rs, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
-        v128.store(d + 3 * rs, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
-      }
-      for (; j < cols; j++) {
-        for (let r = i; r < i + 4; r++) transposeBiasOne(os, xs, bias, rows, cols, r, j, rectify);
-      }
-    }
-    for (; i < rows; i++) {
-      for (let j = 0; j < cols; j++) transposeBiasOne(os, xs, bias, rows, cols, i, j, rectify);
-    }
-  }
-}
-
-@inline function transposeBiasOne(os: usize, xs: usize, bias: usize, rows: i32, cols: i32, i: i32, j: i32, rectify: bool): void {
-  let v = load<f32>(xs + ((<usize>i * <usize>cols + <usize>j) << 2)) + load<f32>(bias + (<usize>j << 2));
-  if (rectify) v = v > 0 ? v : 0;
-  store<f32>(os + ((<usize>j * <usize>rows + <usize>i) << 2), v);
-}
-
 function relu(out: usize, x: usize, len: i32, t: i32, T: i32): void {
   const e = share(len, 4, t + 1, T);
   let i = share(len, 4, t, T);
@@ -749,6 +692,231 @@ function col2im(dx: usize, col: usize, n: i32, c: i32, h: i32, w: i32, fh: i32, 
           }
         }
       }
+    }
+  }
+}
+
+// ---- convolution, one image at a time (the fused convolution kernels) -----------------------------
+// Per image, "colᵀ" is the (c·fh·fw) × (oh·ow) matrix whose row j = (ch, ky, kx) holds, for every
+// output pixel, the input value under filter tap j (0 in the padding). With stride 1 its rows are
+// shifted runs of image rows (vector copies, no 3-wide windows), and out = W · colᵀ lands in
+// (fn, oh·ow) order, the NCHW layout, with no transpose. One image's colᵀ (≤ 450 KiB for the book's
+// nets) stays in this thread's cache from im2col to matmul to col2im; a batch-wide col never exists.
+// A chunk is one image (forward) or a group of CONV_GROUP images (backward: the group's dW and db
+// go to its own partial sum, and the groups are summed in order afterwards: the same result for any
+// thread count).
+const CONV_GROUP: i32 = 2;
+
+@inline function copyRun(d: usize, s: usize, len: i32): void {
+  let i = 0;
+  for (; i + 4 <= len; i += 4) v128.store(d + (<usize>i << 2), v128.load(s + (<usize>i << 2)));
+  for (; i < len; i++) store<f32>(d + (<usize>i << 2), load<f32>(s + (<usize>i << 2)));
+}
+
+@inline function addRun(d: usize, s: usize, len: i32): void {
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(d + at, f32x4.add(v128.load(d + at), v128.load(s + at)));
+  }
+  for (; i < len; i++) store<f32>(d + (<usize>i << 2), load<f32>(d + (<usize>i << 2)) + load<f32>(s + (<usize>i << 2)));
+}
+
+@inline function zeroRun(d: usize, len: i32): void {
+  let i = 0;
+  for (; i + 4 <= len; i += 4) v128.store(d + (<usize>i << 2), f32x4.splat(0));
+  for (; i < len; i++) store<f32>(d + (<usize>i << 2), 0);
+}
+
+/** Output columns ox whose input column ox·1 + kx − pad lies inside [0, w) (stride 1): [lo, hi). */
+@inline function insideLo(kx: i32, pad: i32): i32 {
+  return max(0, pad - kx);
+}
+@inline function insideHi(ow: i32, w: i32, kx: i32, pad: i32, lo: i32): i32 {
+  return max(lo, min(ow, w + pad - kx));
+}
+
+/** colᵀ (c·fh·fw × oh·ow) of one image x (c, h, w). */
+function im2colImage(colT: usize, x: usize, c: i32, h: i32, w: i32, fh: i32, fw: i32, stride: i32, pad: i32): void {
+  const oh = outSize(h, fh, stride, pad);
+  const ow = outSize(w, fw, stride, pad);
+  let d = colT;
+  for (let ch = 0; ch < c; ch++) {
+    const xc = x + ((<usize>ch * <usize>h * <usize>w) << 2);
+    for (let ky = 0; ky < fh; ky++) {
+      for (let kx = 0; kx < fw; kx++) {
+        const lo = insideLo(kx, pad);
+        const hi = insideHi(ow, w, kx, pad, lo);
+        for (let oy = 0; oy < oh; oy++) {
+          const y = oy * stride + ky - pad;
+          if (y < 0 || y >= h) {
+            zeroRun(d, ow);
+          } else if (stride == 1) {
+            zeroRun(d, lo);
+            copyRun(d + (<usize>lo << 2), xc + ((<usize>y * <usize>w + <usize>(lo + kx - pad)) << 2), hi - lo);
+            zeroRun(d + (<usize>hi << 2), ow - hi);
+          } else {
+            const src = xc + ((<usize>y * <usize>w) << 2);
+            for (let ox = 0; ox < ow; ox++) {
+              const xx = ox * stride + kx - pad;
+              store<f32>(d + (<usize>ox << 2), xx >= 0 && xx < w ? load<f32>(src + (<usize>xx << 2)) : 0);
+            }
+          }
+          d += <usize>ow << 2;
+        }
+      }
+    }
+  }
+}
+
+/** dx (c, h, w) of one image = the scatter-add of its dcolᵀ (c·fh·fw × oh·ow). */
+function col2imImage(dx: usize, dcolT: usize, c: i32, h: i32, w: i32, fh: i32, fw: i32, stride: i32, pad: i32): void {
+  const oh = outSize(h, fh, stride, pad);
+  const ow = outSize(w, fw, stride, pad);
+  memory.fill(dx, 0, (<usize>c * <usize>h * <usize>w) << 2);
+  let s = dcolT;
+  for (let ch = 0; ch < c; ch++) {
+    const xc = dx + ((<usize>ch * <usize>h * <usize>w) << 2);
+    for (let ky = 0; ky < fh; ky++) {
+      for (let kx = 0; kx < fw; kx++) {
+        const lo = insideLo(kx, pad);
+        const hi = insideHi(ow, w, kx, pad, lo);
+        for (let oy = 0; oy < oh; oy++) {
+          const y = oy * stride + ky - pad;
+          if (y >= 0 && y < h) {
+            if (stride == 1) {
+              addRun(xc + ((<usize>y * <usize>w + <usize>(lo + kx - pad)) << 2), s + (<usize>lo << 2), hi - lo);
+            } else {
+              const row = xc + ((<usize>y * <usize>w) << 2);
+              for (let ox = 0; ox < ow; ox++) {
+                const xx = ox * stride + kx - pad;
+                if (xx >= 0 && xx < w) {
+                  const at = row + (<usize>xx << 2);
+                  store<f32>(at, load<f32>(at) + load<f32>(s + (<usize>ox << 2)));
+                }
+              }
+            }
+          }
+          s += <usize>ow << 2;
+        }
+      }
+    }
+  }
+}
+
+/** out(m×n) = op(a)·op(b) (+ out when acc) in output tiles of the pack buffers' size. */
+function matmulBlock(out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool, pack: usize): void {
+  for (let i0 = 0; i0 < m; i0 += MT_MAX) {
+    for (let j0 = 0; j0 < n; j0 += NT) {
+      matmulTile(out, a, b, m, k, n, transA, transB, acc, pack, 0, i0, min(m, i0 + MT_MAX), j0, min(n, j0 + NT), false);
+    }
+  }
+}
+
+/**
+ * Forward of image `img`: out (fn, oh·ow) = W (fn × c·fh·fw) · colᵀ + bias (then ReLU when
+ * `rectify`), each output element summed over the filter taps in order, as the batch-wide product.
+ */
+function convForwardImage(
+  out: usize, x: usize, W: usize, bias: usize, c: i32, h: i32, w: i32, fn: i32, fh: i32, fw: i32,
+  stride: i32, pad: i32, rectify: bool, colT: usize, pack: usize, img: i32,
+): void {
+  const pixels = outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad);
+  const cols = c * fh * fw;
+  im2colImage(colT, x + ((<usize>img * <usize>c * <usize>h * <usize>w) << 2), c, h, w, fh, fw, stride, pad);
+  const o = out + ((<usize>img * <usize>fn * <usize>pixels) << 2);
+  matmulBlock(o, W, colT, fn, cols, pixels, false, false, false, pack);
+  const zero = f32x4.splat(0);
+  for (let f = 0; f < fn; f++) {
+    const row = o + ((<usize>f * <usize>pixels) << 2);
+    const bf = load<f32>(bias + (<usize>f << 2));
+    const bv = f32x4.splat(bf);
+    let i = 0;
+    for (; i + 4 <= pixels; i += 4) {
+      const at = row + (<usize>i << 2);
+      const v = f32x4.add(v128.load(at), bv);
+      v128.store(at, rectify ? f32x4.pmax(zero, v) : v);
+    }
+    for (; i < pixels; i++) {
+      const at = row + (<usize>i << 2);
+      const v = load<f32>(at) + bf;
+      store<f32>(at, rectify ? (v > 0 ? v : 0) : v);
+    }
+  }
+}
+
+/**
+ * Backward of a max pooling that followed a ReLU, for image `img`: dy (fn, oh, ow) = dpool routed
+ * to each window's winner where the pooled value is positive (a pooled value is its winner's ReLU
+ * output, so this masks by the ReLU too); argmax indexes the batch's (n, fn, oh, ow) array.
+ */
+function routePooled(dy: usize, dpool: usize, pooled: usize, argmax: usize, img: i32, fn: i32, pixels: i32, pooledPixels: i32): void {
+  memory.fill(dy + ((<usize>img * <usize>fn * <usize>pixels) << 2), 0, (<usize>fn * <usize>pixels) << 2);
+  const o1 = (img + 1) * fn * pooledPixels;
+  for (let o = img * fn * pooledPixels; o < o1; o++) {
+    const i = load<i32>(argmax + (<usize>o << 2));
+    const at = <usize>o << 2;
+    if (i >= 0 && load<f32>(pooled + at) > 0) {
+      const d = dy + (<usize>i << 2);
+      store<f32>(d, load<f32>(d) + load<f32>(dpool + at));
+    }
+  }
+}
+
+/** dy (fn, oh, ow) of image `img` masked in place where the ReLU output y is not positive. */
+function maskImage(dy: usize, y: usize, img: i32, len: i32): void {
+  const zero = f32x4.splat(0);
+  const base = <usize>img * <usize>len;
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const at = (base + <usize>i) << 2;
+    v128.store(dy + at, v128.and(v128.load(dy + at), f32x4.gt(v128.load(y + at), zero)));
+  }
+  for (; i < len; i++) {
+    const at = (base + <usize>i) << 2;
+    if (!(load<f32>(y + at) > 0)) store<f32>(dy + at, 0);
+  }
+}
+
+/**
+ * Backward of image group g: its partial (dWᵀ (c·fh·fw × fn), then db (fn)) = Σ over its images of
+ * colᵀ · doutᵀ and of dout's rows; and, when `withDx`, each image's dx = col2im(Wᵀ · dout).
+ * Each image's dout is first made from what followed the convolution: `mode` 0 nothing (dout as
+ * given), 1 a ReLU (dout masked by its output y), 2 a ReLU and a max pooling (dout = the pooling's
+ * gradient y routed by argmax where the pooled value is positive).
+ */
+function convBackwardGroup(
+  dx: usize, partials: usize, dout: usize, x: usize, W: usize, n: i32, c: i32, h: i32, w: i32,
+  fn: i32, fh: i32, fw: i32, stride: i32, pad: i32, withDx: bool, colT: usize, pack: usize, g: i32,
+  mode: i32, y: usize, pooled: usize, argmax: usize, pooledPixels: i32,
+): void {
+  const pixels = outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad);
+  const cols = c * fh * fw;
+  const image = <usize>c * <usize>h * <usize>w;
+  const pdw = partials + ((<usize>g * <usize>(cols * fn + fn)) << 2);
+  const pdb = pdw + ((<usize>cols * <usize>fn) << 2);
+  const first = g * CONV_GROUP;
+  const last = min(n, first + CONV_GROUP);
+  for (let img = first; img < last; img++) {
+    if (mode == 1) maskImage(dout, y, img, fn * pixels);
+    else if (mode == 2) routePooled(dout, y, pooled, argmax, img, fn, pixels, pooledPixels);
+    const d = dout + ((<usize>img * <usize>fn * <usize>pixels) << 2);
+    im2colImage(colT, x + ((<usize>img * image) << 2), c, h, w, fh, fw, stride, pad);
+    matmulBlock(pdw, colT, d, cols, pixels, fn, false, true, img > first, pack);
+    for (let f = 0; f < fn; f++) {
+      const row = d + ((<usize>f * <usize>pixels) << 2);
+      let v = f32x4.splat(0);
+      let i = 0;
+      for (; i + 4 <= pixels; i += 4) v = f32x4.add(v, v128.load(row + (<usize>i << 2)));
+      let s: f32 = f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+      for (; i < pixels; i++) s += load<f32>(row + (<usize>i << 2));
+      const at = pdb + (<usize>f << 2);
+      store<f32>(at, img > first ? load<f32>(at) + s : s);
+    }
+    if (withDx) {
+      // dcolᵀ overwrites colᵀ (no longer needed).
+      matmulBlock(colT, W, d, cols, fn, pixels, true, false, false, pack);
+      col2imImage(dx + ((<usize>img * image) << 2), colT, c, h, w, fh, fw, stride, pad);
     }
   }
 }
@@ -1070,8 +1238,9 @@ function chunkCount(op: i32, s: usize): i32 {
     case 23: return chunksOf(arg(s, 4), GRAIN);
     case 24: return splitSlices(arg(s, 4)) * matmulChunks(arg(s, 3), arg(s, 5), false);
     case 25: return chunksOf(arg(s, 2), GRAIN);
-    case 26: return arg(s, 3);
     case 13: case 14: return arg(s, 2);
+    case 27: return arg(s, 4);
+    case 28: return (arg(s, 5) + CONV_GROUP - 1) / CONV_GROUP;
     case 15: case 16: {
       const planes = arg(s, 3) * arg(s, 4);
       return min(planes, chunksOf(planes * arg(s, 5) * arg(s, 6), GRAIN));
@@ -1085,7 +1254,12 @@ function chunkCount(op: i32, s: usize): i32 {
   return 0;
 }
 
-function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32): void {
+/** Floats of this thread's colᵀ scratch: one image's (c·fh·fw) × (oh·ow). */
+@inline function colFloats(c: i32, h: i32, w: i32, fh: i32, fw: i32, stride: i32, pad: i32): usize {
+  return <usize>(c * fh * fw) * <usize>(outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad));
+}
+
+function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32, t: i32): void {
   switch (op) {
     case 1: matmul(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6) != 0, arg(s, 7) != 0, arg(s, 8) != 0, pack, gen, c); break;
     case 2: addBias(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), c, C); break;
@@ -1111,8 +1285,24 @@ function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32): voi
     case 22: rmspropUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), farg(s, 0), farg(s, 1), farg(s, 2), c, C); break;
     case 23: adamUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), farg(s, 0), farg(s, 1), farg(s, 2), farg(s, 3), c, C); break;
     case 24: matmulSplitK(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), pack, gen, c); break;
-    case 26: transposeBias(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6) != 0, c, C); break;
     case 25: matmulReduce(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4) != 0, c, C); break;
+    case 27: {
+      const colT = <usize>arg(s, 14) + ((<usize>t * colFloats(arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 9), arg(s, 10), arg(s, 11), arg(s, 12))) << 2);
+      convForwardImage(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), arg(s, 11), arg(s, 12), arg(s, 13) != 0, colT, pack, c);
+      if (arg(s, 17) > 0) {
+        // The pooling of this image's planes (maxPool's share of image c of n), while they are in cache.
+        const oh = outSize(arg(s, 6), arg(s, 9), arg(s, 11), arg(s, 12));
+        const ow = outSize(arg(s, 7), arg(s, 10), arg(s, 11), arg(s, 12));
+        maxPool(arg(s, 15), arg(s, 16), arg(s, 0), arg(s, 4), arg(s, 8), oh, ow, arg(s, 17), arg(s, 18), arg(s, 19), arg(s, 20), c, arg(s, 4));
+      }
+      break;
+    }
+    case 28: {
+      const colT = <usize>arg(s, 15) + ((<usize>t * colFloats(arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 10), arg(s, 11), arg(s, 12), arg(s, 13))) << 2);
+      convBackwardGroup(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), arg(s, 11), arg(s, 12), arg(s, 13), arg(s, 14) != 0, colT, pack, c,
+        arg(s, 16), arg(s, 17), arg(s, 18), arg(s, 19), arg(s, 20));
+      break;
+    }
     default: unreachable();
   }
 }
@@ -1135,7 +1325,7 @@ export function runJob(ctrl: usize, gen: i32, t: i32, pack: usize): i32 {
     const c = <i32>(v & 0xffffffff);
     if (c >= C) break;
     if (atomic.cmpxchg<i64>(ctrl + COUNTER, v, v + 1) != v) continue;
-    runChunk(op, s, c, C, mine, gen);
+    runChunk(op, s, c, C, mine, gen, t);
     atomic.add<i32>(ctrl + FINISHED, 1);
   }
   return C;
