@@ -131,8 +131,36 @@ function packB(pb: usize, b: usize, k: i32, n: i32, transB: bool, pc: i32, kc: i
           src += <usize>n << 2;
         }
       }
+    } else if (nr == NR) {
+      // b stored n×k: column q of the panel is a contiguous run of row j+q. 4 rows × 4 steps at a
+      // time through a 4×4 register transpose.
+      for (let q = 0; q < NR; q += 4) {
+        const s0 = b + ((<usize>(j + q) * <usize>k + <usize>pc) << 2);
+        const rs = <usize>k << 2;
+        const d = panel + (<usize>q << 2);
+        let p = 0;
+        for (; p + 4 <= kc; p += 4) {
+          const at = <usize>p << 2;
+          const r0 = v128.load(s0 + at);
+          const r1 = v128.load(s0 + rs + at);
+          const r2 = v128.load(s0 + 2 * rs + at);
+          const r3 = v128.load(s0 + 3 * rs + at);
+          const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+          const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+          const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+          const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+          const dp = d + (<usize>p << 5);
+          v128.store(dp, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+          v128.store(dp + 32, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+          v128.store(dp + 64, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+          v128.store(dp + 96, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+        }
+        for (; p < kc; p++) {
+          for (let r = 0; r < 4; r++) store<f32>(d + (<usize>p << 5) + (<usize>r << 2), load<f32>(s0 + <usize>r * rs + (<usize>p << 2)));
+        }
+      }
     } else {
-      // b stored n×k: column q of the panel is a contiguous run of row j+q.
+      // b stored n×k, a ragged panel: column by column, zeros past nr.
       for (let q = 0; q < NR; q++) {
         const d = panel + (<usize>q << 2);
         if (q < nr) {
@@ -149,11 +177,12 @@ function packB(pb: usize, b: usize, k: i32, n: i32, transB: bool, pc: i32, kc: i
 /**
  * c(4×8, row stride ldc floats) = (init ? c : 0) + A·pb over kc steps. A's row r, step p is at
  * pa + r·ars + p·aps bytes: packed panels (ars 4, aps 16) or, for an untransposed a, the rows
- * themselves (ars = 4k, aps 4: no packing copy). For a partial tile (mr < 4 or nr < 8) the caller
+ * themselves (ars = 4k, aps 4: no packing copy). B's 8 values of step p are at pb + p·bps: a packed
+ * panel (bps 32) or, for an untransposed b read in place, its rows (bps = 4n). For a partial tile (mr < 4 or nr < 8) the caller
  * passes a scratch tile with ldc = 8 and copies the valid part.
  */
 // @ts-ignore: decorator
-@inline function micro(c: usize, ldc: i32, pa: usize, ars: usize, aps: usize, pb: usize, kc: i32, init: bool): void {
+@inline function micro(c: usize, ldc: i32, pa: usize, ars: usize, aps: usize, pb: usize, bps: usize, kc: i32, init: bool): void {
   const ld = <usize>ldc << 2;
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
@@ -182,7 +211,7 @@ function packB(pb: usize, b: usize, k: i32, n: i32, transB: bool, pc: i32, kc: i
     c30 = f32x4.add(c30, f32x4.mul(av, b0));
     c31 = f32x4.add(c31, f32x4.mul(av, b1));
     a0 += aps; a1 += aps; a2 += aps; a3 += aps;
-    pb += 32;
+    pb += bps;
   }
   v128.store(c, c00); v128.store(c, c01, 16);
   v128.store(c + ld, c10); v128.store(c + ld, c11, 16);
@@ -192,7 +221,7 @@ function packB(pb: usize, b: usize, k: i32, n: i32, transB: bool, pc: i32, kc: i
 
 function matmulTile(
   out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool,
-  pack: usize, job: i32, i0: i32, i1: i32, j0: i32, j1: i32, cache: bool = true,
+  pack: usize, job: i32, i0: i32, i1: i32, j0: i32, j1: i32, cache: bool = true, directB: bool = false,
 ): void {
   if (k == 0) {
     if (!acc) for (let i = i0; i < i1; i++) memory.fill(out + ((<usize>i * <usize>n + <usize>j0) << 2), 0, <usize>(j1 - j0) << 2);
@@ -207,7 +236,10 @@ function matmulTile(
   // 78400×144·144×16) otherwise repack the same small b for each of hundreds of row tiles.
   // The tag (after the tail tile) names the job and columns the buffer holds.
   const nc8 = (nc + NR - 1) & ~(NR - 1);
-  const whole = <i64>k * <i64>nc8 <= <i64>(KC * NT);
+  // An untransposed b read in place (directB: a b that is in cache already and serves few row
+  // panels, as one image's colᵀ) needs packing only for a ragged last panel.
+  const inPlaceB = directB && !transB;
+  const whole = !inPlaceB && <i64>k * <i64>nc8 <= <i64>(KC * NT);
   const tag = tile + ((<usize>MR * <usize>NR) << 2);
   // (A k-split job's slices have different b's under one job: it passes cache = false.)
   const packed = cache && load<i32>(tag) == job && load<i32>(tag, 4) == j0 && load<i32>(tag, 8) == 1;
@@ -219,28 +251,37 @@ function matmulTile(
   } else if (!whole) {
     store<i32>(tag, 0, 8);
   }
+  const ragged = nc & ~(NR - 1);
   for (let pc = 0; pc < k; pc += KC) {
     const kc = min(KC, k - pc);
     const init = acc || pc > 0;
     const pbk = whole ? pb + ((<usize>pc * <usize>nc8) << 2) : pb;
-    if (!whole) packB(pb, b, k, n, transB, pc, kc, j0, nc);
-    // An untransposed a is read in place, except a ragged last panel (packed with zero rows).
+    if (inPlaceB) {
+      if (ragged < nc) packB(pb + ((<usize>ragged * <usize>kc) << 2), b, k, n, false, pc, kc, j0 + ragged, nc - ragged);
+    } else if (!whole) {
+      packB(pb, b, k, n, transB, pc, kc, j0, nc);
+    }
+    // An untransposed a is read in place, except a ragged last panel (packed with zero rows; at
+    // the start of the A buffer, so that such a tile may have any number of rows).
     for (let i = i0; i < i1; i += MR) {
       const mr = min(MR, i1 - i);
-      if (transA || mr < MR) packA(pa + ((<usize>(i - i0) * <usize>kc) << 2), a, m, k, transA, i, mr, pc, kc);
+      if (transA) packA(pa + ((<usize>(i - i0) * <usize>kc) << 2), a, m, k, true, i, mr, pc, kc);
+      else if (mr < MR) packA(pa, a, m, k, false, i, mr, pc, kc);
     }
     for (let jp = 0; jp < nc; jp += NR) {
       const nr = min(NR, nc - jp);
-      const panel = pbk + ((<usize>jp * <usize>kc) << 2);
+      const bInPlace = inPlaceB && nr == NR;
+      const panel = bInPlace ? b + ((<usize>pc * <usize>n + <usize>(j0 + jp)) << 2) : pbk + ((<usize>jp * <usize>kc) << 2);
+      const bps: usize = bInPlace ? <usize>n << 2 : 32;
       for (let i = i0; i < i1; i += MR) {
         const mr = min(MR, i1 - i);
         const c = out + ((<usize>i * <usize>n + <usize>(j0 + jp)) << 2);
         const direct = !transA && mr == MR;
-        const ap = direct ? a + ((<usize>i * <usize>k + <usize>pc) << 2) : pa + ((<usize>(i - i0) * <usize>kc) << 2);
+        const ap = direct ? a + ((<usize>i * <usize>k + <usize>pc) << 2) : transA ? pa + ((<usize>(i - i0) * <usize>kc) << 2) : pa;
         const ars: usize = direct ? <usize>k << 2 : 4;
         const aps: usize = direct ? 4 : 16;
         if (mr == MR && nr == NR) {
-          micro(c, n, ap, ars, aps, panel, kc, init);
+          micro(c, n, ap, ars, aps, panel, bps, kc, init);
         } else {
           // Tail tile: through scratch so the kernel never touches memory outside out.
           for (let r = 0; r < MR; r++) {
@@ -249,7 +290,7 @@ function matmulTile(
               store<f32>(tile + (<usize>(r * NR + q) << 2), v);
             }
           }
-          micro(tile, NR, ap, ars, aps, panel, kc, true);
+          micro(tile, NR, ap, ars, aps, panel, bps, kc, true);
           for (let r = 0; r < mr; r++) {
             for (let q = 0; q < nr; q++) {
               store<f32>(c + ((<usize>r * <usize>n + <usize>q) << 2), load<f32>(tile + (<usize>(r * NR + q) << 2)));
@@ -804,11 +845,15 @@ function col2imImage(dx: usize, dcolT: usize, c: i32, h: i32, w: i32, fh: i32, f
   }
 }
 
-/** out(m×n) = op(a)·op(b) (+ out when acc) in output tiles of the pack buffers' size. */
+/**
+ * out(m×n) = op(a)·op(b) (+ out when acc) for operands in cache (one image's): an untransposed a or
+ * b is read in place, and a tile takes all rows unless a is packed (transposed).
+ */
 function matmulBlock(out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool, pack: usize): void {
-  for (let i0 = 0; i0 < m; i0 += MT_MAX) {
+  const mt = transA ? MT_MAX : m;
+  for (let i0 = 0; i0 < m; i0 += mt) {
     for (let j0 = 0; j0 < n; j0 += NT) {
-      matmulTile(out, a, b, m, k, n, transA, transB, acc, pack, 0, i0, min(m, i0 + MT_MAX), j0, min(n, j0 + NT), false);
+      matmulTile(out, a, b, m, k, n, transA, transB, acc, pack, 0, i0, min(m, i0 + mt), j0, min(n, j0 + NT), false, true);
     }
   }
 }
@@ -856,9 +901,11 @@ function routePooled(dy: usize, dpool: usize, pooled: usize, argmax: usize, img:
   for (let o = img * fn * pooledPixels; o < o1; o++) {
     const i = load<i32>(argmax + (<usize>o << 2));
     const at = <usize>o << 2;
-    if (i >= 0 && load<f32>(pooled + at) > 0) {
+    // Select, not a branch: whether a pooled value is positive is a coin flip on real data.
+    const g = select<f32>(load<f32>(dpool + at), 0, load<f32>(pooled + at) > 0);
+    if (i >= 0) {
       const d = dy + (<usize>i << 2);
-      store<f32>(d, load<f32>(d) + load<f32>(dpool + at));
+      store<f32>(d, load<f32>(d) + g);
     }
   }
 }
