@@ -31,7 +31,7 @@ export const CTRL = {
 export const CTRL_BYTES = 64 + 2 * 192;
 
 /**
- * The worker's loop, shared by both hosts; `module, memory, ctrl, pack, index, spin` and `ready()`
+ * The worker's loop, shared by both hosts; `module, memory, ctrl, pack, index, spin` (ms) and `ready()`
  * are bound by the host's prologue.
  */
 const workerLoop = `
@@ -42,8 +42,12 @@ let seen = Atomics.load(word, 0);
 ready();
 for (;;) {
   let spins = 0;
+  let since = 0;
   while (Atomics.load(word, 0) === seen) {
-    if (++spins > spin) Atomics.wait(word, 0, seen);
+    if ((++spins & 255) !== 0) continue;
+    const now = performance.now();
+    if (since === 0) since = now;
+    else if (now - since > spin) Atomics.wait(word, 0, seen);
   }
   seen = Atomics.load(word, 0);
   const threads = Atomics.load(word, 5);
@@ -76,11 +80,13 @@ self.onmessage = (event) => {
 };`;
 
 /**
- * Polls a waiting thread makes before it blocks (a few µs). Short on purpose: these cores are shared,
- * and a spinning thread takes the core from the one it waits for (measured: with the machine's load
- * at 7, long spins made 2 threads slower than 1).
+ * How long (ms) a waiting thread polls before it blocks in Atomics.wait. A training step issues
+ * kernels with 10–100 µs of JavaScript between them; a worker that slept through that gap wakes
+ * late for the next job (measured on TwoLayerNet, whose kernels take tens of µs: 0.54 ms per step
+ * with a ~9 µs poll, 0.39–0.42 ms with 1 ms). When the machine is oversubscribed and a worker loses
+ * its core mid-chunk, the straggler backoff (`#adapt`) takes over.
  */
-const SPIN = 2000;
+const SPIN_MS = 1;
 /** A blocked main thread re-checks this often (ms), should a notify be missed. */
 const WAIT_MS = 1;
 
@@ -145,7 +151,7 @@ export class ThreadPool {
       ctrl: this.#ctrl,
       pack: this.#pack,
       index,
-      spin: SPIN,
+      spin: SPIN_MS,
     };
   }
 
@@ -245,11 +251,12 @@ export class ThreadPool {
     if (shared) {
       // The last chunks are running on other threads: spin briefly, then block and free the core.
       const own = performance.now();
-      let spins = 0;
       for (;;) {
         const finished = Atomics.load(word, CTRL.finished);
         if (finished >= chunks || Atomics.load(word, CTRL.failed)) break;
-        if (++spins > SPIN && this.#canBlock) Atomics.wait(word, CTRL.finished, finished, WAIT_MS);
+        if (this.#canBlock && performance.now() - own > SPIN_MS) {
+          Atomics.wait(word, CTRL.finished, finished, WAIT_MS);
+        }
       }
       this.#adapt(own - start, performance.now() - own);
       if (Atomics.load(word, CTRL.failed)) throw new Error("wasm kernel trapped in a worker thread");
