@@ -810,31 +810,76 @@ function im2colImage(colT: usize, x: usize, c: i32, h: i32, w: i32, fh: i32, fw:
   }
 }
 
-/** dx (c, h, w) of one image = the scatter-add of its dcolᵀ (c·fh·fw × oh·ow). */
+/**
+ * dx (c, h, w) of one image from its dcolᵀ (c·fh·fw × oh·ow): with stride 1 as a gather, each dx
+ * value the sum of the taps that read it (tap (ky, kx) of output (y + pad − ky, x + pad − kx)), 4
+ * values at a time in registers and stored once; other strides scatter-add.
+ */
 function col2imImage(dx: usize, dcolT: usize, c: i32, h: i32, w: i32, fh: i32, fw: i32, stride: i32, pad: i32): void {
   const oh = outSize(h, fh, stride, pad);
   const ow = outSize(w, fw, stride, pad);
+  const plane = <usize>oh * <usize>ow;
+  if (stride == 1) {
+    for (let ch = 0; ch < c; ch++) {
+      const taps = dcolT + ((<usize>ch * <usize>fh * <usize>fw * plane) << 2);
+      const xc = dx + ((<usize>ch * <usize>h * <usize>w) << 2);
+      for (let y = 0; y < h; y++) {
+        // Taps ky with 0 ≤ oy = y + pad − ky < oh.
+        const ky0 = max(0, y + pad - oh + 1);
+        const ky1 = min(fh, y + pad + 1);
+        const row = xc + ((<usize>y * <usize>w) << 2);
+        let x = 0;
+        // Vector body from xv0 to xv1: for all 4 lanes and every kx, ox = x + pad − kx is inside
+        // [0, ow) (x ≥ fw − 1 − pad, x + 3 + pad < ow), and x + 3 < w.
+        const xv0 = max(0, fw - 1 - pad);
+        const xv1 = min(ow - pad, w) - 4;
+        for (; x < w; ) {
+          if (x >= xv0 && x <= xv1) {
+            let v = f32x4.splat(0);
+            for (let ky = ky0; ky < ky1; ky++) {
+              const oy = y + pad - ky;
+              let src = taps + (((<usize>(ky * fw) * plane) + <usize>oy * <usize>ow + <usize>(x + pad)) << 2);
+              for (let kx = 0; kx < fw; kx++) {
+                v = f32x4.add(v, v128.load(src));
+                src += (plane << 2) - 4;
+              }
+            }
+            v128.store(row + (<usize>x << 2), v);
+            x += 4;
+          } else {
+            let v: f32 = 0;
+            for (let ky = ky0; ky < ky1; ky++) {
+              const oy = y + pad - ky;
+              for (let kx = 0; kx < fw; kx++) {
+                const ox = x + pad - kx;
+                if (ox >= 0 && ox < ow) {
+                  v += load<f32>(taps + (((<usize>(ky * fw + kx) * plane) + <usize>oy * <usize>ow + <usize>ox) << 2));
+                }
+              }
+            }
+            store<f32>(row + (<usize>x << 2), v);
+            x++;
+          }
+        }
+      }
+    }
+    return;
+  }
   memory.fill(dx, 0, (<usize>c * <usize>h * <usize>w) << 2);
   let s = dcolT;
   for (let ch = 0; ch < c; ch++) {
     const xc = dx + ((<usize>ch * <usize>h * <usize>w) << 2);
     for (let ky = 0; ky < fh; ky++) {
       for (let kx = 0; kx < fw; kx++) {
-        const lo = insideLo(kx, pad);
-        const hi = insideHi(ow, w, kx, pad, lo);
         for (let oy = 0; oy < oh; oy++) {
           const y = oy * stride + ky - pad;
           if (y >= 0 && y < h) {
-            if (stride == 1) {
-              addRun(xc + ((<usize>y * <usize>w + <usize>(lo + kx - pad)) << 2), s + (<usize>lo << 2), hi - lo);
-            } else {
-              const row = xc + ((<usize>y * <usize>w) << 2);
-              for (let ox = 0; ox < ow; ox++) {
-                const xx = ox * stride + kx - pad;
-                if (xx >= 0 && xx < w) {
-                  const at = row + (<usize>xx << 2);
-                  store<f32>(at, load<f32>(at) + load<f32>(s + (<usize>ox << 2)));
-                }
+            const row = xc + ((<usize>y * <usize>w) << 2);
+            for (let ox = 0; ox < ow; ox++) {
+              const xx = ox * stride + kx - pad;
+              if (xx >= 0 && xx < w) {
+                const at = row + (<usize>xx << 2);
+                store<f32>(at, load<f32>(at) + load<f32>(s + (<usize>ox << 2)));
               }
             }
           }
