@@ -3,8 +3,9 @@
  *
  *   1. matmul GFLOP/s at the book's shapes (and their backward transposes) and 512³;
  *   2. per-kernel times at SimpleConvNet's shapes (batch 100);
- *   3. models: training seconds per 600-iteration epoch of batch 100,
- *      timed over a fixed number of iterations and projected; inference images/s; peak RSS.
+ *   3. models: training seconds per 600-iteration epoch of batch 100, projected from the median of
+ *      5 timed blocks of a fixed number of iterations (3 for the reference); inference images/s
+ *      (median of as many passes); peak RSS.
  *      Each (model, backend) runs in a child process so its peak RSS is its own.
  *
  * Human-readable by default; `--json` prints one JSON object. Kept under 3 minutes on 2 cores.
@@ -214,7 +215,11 @@ interface ModelResult {
   threads: number;
   optimizer: string;
   iterationsTimed: number;
+  /** Timed blocks (of iterationsTimed / blocks iterations each); msPerIteration is their median. */
+  blocks: number;
   msPerIteration: number;
+  /** The fastest and the slowest block. */
+  msPerIterationRange: [number, number];
   /** CPU time (all threads) per iteration: on a shared machine, wall time also counts others' work. */
   cpuMsPerIteration: number;
   secondsPerEpoch: number;
@@ -263,6 +268,15 @@ function loadImages(count: number): { x: Float32Array; labels: Int32Array } {
   return { x, labels };
 }
 
+/** Timed blocks per (model, backend): medians over them (inference: over as many passes). */
+const BLOCKS: Record<Variant, number> = { reference: 3, wasm: 5 };
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 /** Child: train and infer one model on one backend; prints one JSON line. */
 async function runModelChild(name: ModelName, variant: Variant, threads: number): Promise<void> {
   const backend = variant === "reference" ? "reference" : "wasm";
@@ -289,24 +303,38 @@ async function runModelChild(name: ModelName, variant: Variant, threads: number)
     optimizer.step(model.params);
   };
   for (let i = 0; i < 2; i++) step(i);
+  // Blocks of iterations, and the median block: these cores are shared with other machines' work,
+  // which slows a block now and then by up to 1.5×; the median is what a quiet stretch gives.
+  const blocks = quick ? 1 : BLOCKS[variant];
+  const blockMs: number[] = [];
   const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  for (let i = 0; i < iterations; i++) step(i + 2);
-  const msPerIteration = (performance.now() - t0) / iterations;
+  let done = 2;
+  for (let b = 0; b < blocks; b++) {
+    const t0 = performance.now();
+    for (let i = 0; i < iterations; i++) step(done++);
+    blockMs.push((performance.now() - t0) / iterations);
+  }
+  const msPerIteration = median(blockMs);
   const cpu = process.cpuUsage(cpu0);
-  const cpuMsPerIteration = (cpu.user + cpu.system) / 1000 / iterations;
+  const cpuMsPerIteration = (cpu.user + cpu.system) / 1000 / (iterations * blocks);
   const xs = new NDArray(data.x.slice(0, inferN * 784), [inferN, ...shape]);
   model.predict(new NDArray(data.x.slice(0, B * 784), [B, ...shape]));
-  const t1 = performance.now();
-  for (let s = 0; s < inferN; s += B) model.predict(xs.sliceRows(s, Math.min(inferN, s + B)));
-  const inferSeconds = (performance.now() - t1) / 1000;
+  const inferRuns: number[] = [];
+  for (let r = 0; r < blocks; r++) {
+    const t1 = performance.now();
+    for (let s = 0; s < inferN; s += B) model.predict(xs.sliceRows(s, Math.min(inferN, s + B)));
+    inferRuns.push((performance.now() - t1) / 1000);
+  }
+  const inferSeconds = median(inferRuns);
   const result: ModelResult = {
     model: name,
     backend: variant,
     threads: backend === "wasm" ? await wasmThreads() : 1,
     optimizer: cfg.optimizerName,
-    iterationsTimed: iterations,
+    iterationsTimed: iterations * blocks,
+    blocks,
     msPerIteration,
+    msPerIterationRange: [Math.min(...blockMs), Math.max(...blockMs)],
     cpuMsPerIteration,
     secondsPerEpoch: (msPerIteration * 600) / 1000,
     inferenceImages: inferN,
@@ -319,7 +347,7 @@ async function runModelChild(name: ModelName, variant: Variant, threads: number)
 function modelSection(threads: number): ModelResult[] {
   const results: ModelResult[] = [];
   log(
-    `\nmodels, batch 100, TwoLayerNet SGD, the conv nets Adam (epoch = 600 iterations, projected; peak RSS per process)`,
+    `\nmodels, batch 100, TwoLayerNet SGD, the conv nets Adam (epoch = 600 iterations, projected from the median block; peak RSS per process)`,
   );
   log(
     `${"".padEnd(28)}${"ms/iter".padStart(10)}${"cpu ms".padStart(9)}${"s/epoch".padStart(10)}${"img/s".padStart(10)}${"RSS MB".padStart(9)}`,

@@ -315,7 +315,7 @@ function fastKernels(rt: Runtime) {
       rt.run(Op.matmulReduce, [po, partials, m * n, slices, +accumulate], [], m * n * slices);
       return;
     }
-    rt.run(Op.matmul, [po, pa, pb, m, k, n, +transA, +transB, +accumulate], [], work);
+    rt.run(Op.matmul, [po, pa, pb, m, k, n, +transA, +transB, +accumulate, rt.threads], [], work);
   };
 
   /** Per-thread scratch for one image's colᵀ ((c·fh·fw) × (oh·ow)); returns its arena offset. */

@@ -67,16 +67,29 @@ export function packBytes(): i32 {
  * Rows per output tile. Every row tile packs its own copy of op(b), so fewer row tiles means less
  * packing, while more tiles means more chunks to share. A short product (m ≤ 128) takes all its rows
  * in one tile and shares by columns when it can: always with a transposed b (packed by gathers,
- * slow), and when b is wide (n ≥ 128: the dW products of a convolution, m = filters, k = N·OH·OW).
+ * slow), when b is wide (n ≥ 128: the dW products of a convolution, m = filters, k = N·OH·OW), and
+ * when op(b) is too big to pack once per thread and reuse (SimpleConvNet's Affine, 100×4320·4320×100:
+ * 16-row tiles repacked all of b 7 times). `k` = 0 leaves the last rule out (the k-split's slices).
  */
-@inline function matmulTileRows(m: i32, n: i32, transB: bool): i32 {
+@inline function matmulTileRows(m: i32, k: i32, n: i32, transB: bool): i32 {
   if (m >= 256) return 64;
-  return m <= MT_MAX && (transB || n >= 128) ? (m + 3) & ~3 : 16;
+  return m <= MT_MAX && (transB || n >= 128 || bigB(k, n)) ? (m + 3) & ~3 : 16;
 }
 
-/** Columns per output tile: narrower for a one-row-tile product, so that it still splits. */
-@inline function matmulTileCols(m: i32, n: i32, transB: bool): i32 {
-  return m < 256 && m <= MT_MAX && !transB && n >= 128 ? 64 : NT;
+/** op(b) does not fit the B buffer packed whole. */
+@inline function bigB(k: i32, n: i32): bool {
+  return <i64>k * <i64>((n + NR - 1) & ~(NR - 1)) > <i64>(KC * NT);
+}
+
+/**
+ * Columns per output tile: narrower for a one-row-tile product, so that it still splits. A big
+ * op(b) with few columns (n < 128) is cut into one column tile per thread (`parts`), each packing
+ * only its own columns of b: the tiling changes no result (every element sums p = 0…k−1 in order).
+ */
+@inline function matmulTileCols(m: i32, k: i32, n: i32, transB: bool, parts: i32): i32 {
+  if (m < 256 && m <= MT_MAX && !transB && n >= 128) return 64;
+  if (m < 256 && m <= MT_MAX && !transB && bigB(k, n)) return max(NR, ((n + parts - 1) / parts + NR - 1) & ~(NR - 1));
+  return NT;
 }
 
 function packA(pa: usize, a: usize, m: i32, k: i32, transA: bool, i: i32, mr: i32, pc: i32, kc: i32): void {
@@ -302,19 +315,19 @@ function matmulTile(
   }
 }
 
-@inline function matmulChunks(m: i32, n: i32, transB: bool): i32 {
-  const mt = matmulTileRows(m, n, transB);
-  const nt = matmulTileCols(m, n, transB);
+@inline function matmulChunks(m: i32, k: i32, n: i32, transB: bool, parts: i32): i32 {
+  const mt = matmulTileRows(m, k, n, transB);
+  const nt = matmulTileCols(m, k, n, transB, parts);
   return ((m + mt - 1) / mt) * ((n + nt - 1) / nt);
 }
 
 /** Output tile c (row-major over tiles); `pack` is this thread's pack scratch. */
 function matmul(
   out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool,
-  pack: usize, job: i32, c: i32,
+  parts: i32, pack: usize, job: i32, c: i32,
 ): void {
-  const mt = matmulTileRows(m, n, transB);
-  const nt = matmulTileCols(m, n, transB);
+  const mt = matmulTileRows(m, k, n, transB);
+  const nt = matmulTileCols(m, k, n, transB, parts);
   const tilesN = (n + nt - 1) / nt;
   const i0 = (c / tilesN) * mt;
   const j0 = (c % tilesN) * nt;
@@ -335,12 +348,12 @@ const KSLICE: i32 = 2048;
 
 /** Chunk c of the k-split product: partials (slices, m, n). */
 function matmulSplitK(partials: usize, a: usize, b: usize, m: i32, k: i32, n: i32, pack: usize, job: i32, c: i32): void {
-  const tiles = matmulChunks(m, n, false);
+  const tiles = matmulChunks(m, 0, n, false, 1);
   const slice = c / tiles;
   const k0 = slice * KSLICE;
   const ks = min(KSLICE, k - k0);
-  const mt = matmulTileRows(m, n, false);
-  const nt = matmulTileCols(m, n, false);
+  const mt = matmulTileRows(m, 0, n, false);
+  const nt = matmulTileCols(m, 0, n, false, 1);
   const tilesN = (n + nt - 1) / nt;
   const tile = c % tiles;
   const i0 = (tile / tilesN) * mt;
@@ -1319,7 +1332,7 @@ const GRAIN: i32 = 16384;
 /** How many chunks job `op` is cut into: from its shape only, never from the thread count. */
 function chunkCount(op: i32, s: usize): i32 {
   switch (op) {
-    case 1: return matmulChunks(arg(s, 3), arg(s, 5), arg(s, 7) != 0);
+    case 1: return matmulChunks(arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 7) != 0, arg(s, 9));
     case 2: case 12: return min(arg(s, 3), chunksOf(arg(s, 3) * arg(s, 4), GRAIN));
     case 11: return min(arg(s, 2), chunksOf(arg(s, 2) * arg(s, 3), GRAIN));
     case 3: return chunksOf(arg(s, 3), SUM_COLS);
@@ -1328,7 +1341,7 @@ function chunkCount(op: i32, s: usize): i32 {
     case 19: return chunksOf(arg(s, 2), GRAIN);
     case 6: case 8: case 9: case 10: case 20: case 21: case 22: return chunksOf(arg(s, 3), GRAIN);
     case 23: return chunksOf(arg(s, 4), GRAIN);
-    case 24: return splitSlices(arg(s, 4)) * matmulChunks(arg(s, 3), arg(s, 5), false);
+    case 24: return splitSlices(arg(s, 4)) * matmulChunks(arg(s, 3), 0, arg(s, 5), false, 1);
     case 25: return chunksOf(arg(s, 2), GRAIN);
     case 13: case 14: return arg(s, 2);
     case 27: return arg(s, 4);
@@ -1353,7 +1366,7 @@ function chunkCount(op: i32, s: usize): i32 {
 
 function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32, t: i32): void {
   switch (op) {
-    case 1: matmul(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6) != 0, arg(s, 7) != 0, arg(s, 8) != 0, pack, gen, c); break;
+    case 1: matmul(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6) != 0, arg(s, 7) != 0, arg(s, 8) != 0, arg(s, 9), pack, gen, c); break;
     case 2: addBias(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), c, C); break;
     case 3: sumRows(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c, C); break;
     case 4: transpose(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), c, C); break;
