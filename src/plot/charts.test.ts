@@ -84,8 +84,8 @@ describe("charts", () => {
   it("PNG text renders: a font is installed and resvg finds it", async () => {
     // Only a title: every dark pixel is text. Without a usable font resvg draws nothing.
     const spec = lineChart([], { title: "Text renders" });
-    const withTitle = decodePng(svgToPng(await renderSvg(spec), 1));
-    const blank = decodePng(svgToPng(await renderSvg(lineChart([], {})), 1));
+    const withTitle = decodePng(await svgToPng(await renderSvg(spec), 1));
+    const blank = decodePng(await svgToPng(await renderSvg(lineChart([], {})), 1));
     expect(inkPixels(withTitle) - inkPixels(blank)).toBeGreaterThan(50);
   });
 

@@ -767,15 +767,6 @@ const CONV_GROUP: i32 = 2;
   for (; i < len; i++) store<f32>(d + (<usize>i << 2), load<f32>(s + (<usize>i << 2)));
 }
 
-@inline function addRun(d: usize, s: usize, len: i32): void {
-  let i = 0;
-  for (; i + 4 <= len; i += 4) {
-    const at = <usize>i << 2;
-    v128.store(d + at, f32x4.add(v128.load(d + at), v128.load(s + at)));
-  }
-  for (; i < len; i++) store<f32>(d + (<usize>i << 2), load<f32>(d + (<usize>i << 2)) + load<f32>(s + (<usize>i << 2)));
-}
-
 @inline function zeroRun(d: usize, len: i32): void {
   let i = 0;
   for (; i + 4 <= len; i += 4) v128.store(d + (<usize>i << 2), f32x4.splat(0));
