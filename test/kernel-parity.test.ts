@@ -248,6 +248,10 @@ const CONV_SHAPES: [number, number, number, number, number, number, number, numb
   // matmul tile per image in the fused kernels), 9 images (groups of 4 and a ragged one).
   [2, 1, 3, 3, 5, 5, 1, 2],
   [9, 16, 19, 18, 3, 3, 1, 1],
+  // A 1×1 filter with padding (the gather col2im's vector bounds), and AlexNet's kind of first
+  // layer (a wide filter, stride 4) on a small image.
+  [2, 3, 6, 7, 1, 1, 1, 1],
+  [2, 3, 23, 23, 11, 11, 4, 2],
 ];
 for (const [n, c, h, w, fh, fw, stride, pad] of CONV_SHAPES) {
   const tag = `n=${n} c=${c} ${h}×${w} filter ${fh}×${fw} stride ${stride} pad ${pad}`;
