@@ -116,6 +116,8 @@ export class ThreadPool {
   #spawn: ((index: number) => HostedWorker) | null = null;
   /** Whether the calling thread may block in Atomics.wait (not a page's main thread). */
   #canBlock = true;
+  #word: Int32Array;
+  #counter: BigInt64Array;
 
   /** `pack`: base of the per-thread matmul scratch (thread t uses pack + t·packBytes). */
   constructor(
@@ -128,6 +130,10 @@ export class ThreadPool {
     this.#memory = memory;
     this.#module = module;
     this.#ctrl = ctrl;
+    // Views made once, not per job: the control block sits at a fixed offset, and a view of a shared
+    // memory stays valid when the memory grows (an unshared one detaches: `run` re-makes them then).
+    this.#word = new Int32Array(memory.buffer, ctrl, 8);
+    this.#counter = new BigInt64Array(memory.buffer, ctrl, 2);
     this.#pack = pack;
     this.#runJob = runJob;
   }
@@ -232,12 +238,16 @@ export class ThreadPool {
 
   /** Runs the job just written to `nextSlot()` on up to `threads` threads. Throws if a chunk trapped. */
   run(threads: number): void {
-    const buffer = this.#memory.buffer;
-    const word = new Int32Array(buffer, this.#ctrl, 8);
+    if (this.#word.length === 0) {
+      // An unshared memory grew: its old buffer, and the views on it, are detached.
+      this.#word = new Int32Array(this.#memory.buffer, this.#ctrl, 8);
+      this.#counter = new BigInt64Array(this.#memory.buffer, this.#ctrl, 2);
+    }
+    const word = this.#word;
     const gen = this.#generation;
     Atomics.store(word, CTRL.finished, 0);
     Atomics.store(word, CTRL.failed, 0);
-    Atomics.store(new BigInt64Array(buffer, this.#ctrl, 2), CTRL.counter64, BigInt(gen) << 32n);
+    Atomics.store(this.#counter, CTRL.counter64, BigInt(gen) << 32n);
     const shared = threads > 1 && this.#ready > 0 && this.#backoff === 0;
     if (this.#backoff > 0) this.#backoff--;
     if (shared) {
