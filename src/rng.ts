@@ -1,3 +1,9 @@
+/** An Rng's state: xoshiro128**'s four words and the normal() spare. */
+export interface RngState {
+  s: [number, number, number, number];
+  spare: number | null;
+}
+
 /**
  * Seeded pseudo-random numbers (xoshiro128**, seeded through splitmix32). Every random thing in
  * zerodl takes an Rng explicitly, so a run is reproducible from its seed.
@@ -101,6 +107,32 @@ export class Rng {
   /** Fills `out` with uniform [low, high) values. */
   fillUniform(out: Float32Array | Float64Array, low = 0, high = 1): void {
     for (let i = 0; i < out.length; i++) out[i] = this.uniform(low, high);
+  }
+
+  /** The generator's whole state (JSON-serializable): `Rng.fromState` continues the same sequence. */
+  getState(): RngState {
+    return { s: [this.#s0 >>> 0, this.#s1 >>> 0, this.#s2 >>> 0, this.#s3 >>> 0], spare: this.#spare };
+  }
+
+  /** Continues the sequence of the generator whose `getState()` this was. */
+  setState(state: RngState): void {
+    const { s, spare } = state;
+    if (
+      !Array.isArray(s) ||
+      s.length !== 4 ||
+      !s.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32)
+    ) {
+      throw new RangeError(`Rng state must hold four 32-bit unsigned words, got ${JSON.stringify(s)}`);
+    }
+    if (s.every((w) => w === 0)) throw new RangeError("Rng state must not be all zeros");
+    [this.#s0, this.#s1, this.#s2, this.#s3] = s;
+    this.#spare = spare ?? null;
+  }
+
+  static fromState(state: RngState): Rng {
+    const rng = new Rng(0);
+    rng.setState(state);
+    return rng;
   }
 
   /** An independent generator derived from this one (for parallel or nested use). */

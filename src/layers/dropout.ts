@@ -36,6 +36,11 @@ export class Dropout implements Layer {
     this.inverted = inverted;
   }
 
+  /** The generator of the masks (its state goes into training checkpoints). */
+  get rng(): Rng {
+    return this.#rng;
+  }
+
   /**
    * Makes every later training forward use `mask` (1 keeps a unit, 0 drops it) instead of drawing
    * one, so gradients can be checked; null goes back to random masks.

@@ -1,7 +1,7 @@
 import { unknownOption } from "../errors.js";
 import type { Mode, Param } from "../layers/layer.js";
 import type { DType, Labels, NDArray } from "../ndarray.js";
-import type { Rng } from "../rng.js";
+import type { Rng, RngState } from "../rng.js";
 import { AlexNet, type AlexNetSpec } from "./alexnet.js";
 import { DeepConvNet, type DeepConvNetSpec } from "./deep-conv-net.js";
 import { LeNet, type LeNetSpec } from "./lenet.js";
@@ -24,6 +24,9 @@ export interface Model {
   backward(): void;
   /** The fraction of samples classified right, in eval mode, `batchSize` samples at a time. */
   accuracy(x: NDArray, t: Labels, batchSize?: number): number;
+  /** The random generators' states that training advances (dropout), for checkpoints. */
+  randomState?(): RngState[];
+  setRandomState?(states: readonly RngState[]): void;
 }
 
 export type ModelKind =

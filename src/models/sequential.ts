@@ -4,7 +4,8 @@ import { fuseLayers } from "../layers/fused-convolution.js";
 import { SoftmaxWithLoss } from "../layers/softmax-with-loss.js";
 import type { DType, Labels, NDArray } from "../ndarray.js";
 import { kernels } from "../backend/index.js";
-import type { Rng } from "../rng.js";
+import type { Rng, RngState } from "../rng.js";
+import { Dropout } from "../layers/dropout.js";
 import { numericalGradient } from "../testing/gradcheck.js";
 import { buildLayers, type LayerSpec } from "./layer-spec.js";
 import type { Model, ModelSpec } from "./model.js";
@@ -110,6 +111,24 @@ export class Sequential implements Model {
       );
     }
     return this.#spec;
+  }
+
+  /** The state of every random generator the layers draw from in training (dropout masks), in order. */
+  randomState(): RngState[] {
+    return this.#randomLayers().map((layer) => layer.rng.getState());
+  }
+
+  /** Restores what `randomState()` returned, so training continues with the same masks. */
+  setRandomState(states: readonly RngState[]): void {
+    const layers = this.#randomLayers();
+    if (states.length !== layers.length) {
+      throw new RangeError(`setRandomState: ${states.length} states for ${layers.length} random layers`);
+    }
+    layers.forEach((layer, i) => layer.rng.setState(states[i]));
+  }
+
+  #randomLayers(): Dropout[] {
+    return this.layers.filter((layer): layer is Dropout => layer instanceof Dropout);
   }
 
   predict(x: NDArray, mode: Mode = "eval"): NDArray {

@@ -1,7 +1,7 @@
 import { kernels } from "../backend/index.js";
 import type { Param } from "../layers/layer.js";
 import type { Optimizer } from "./optimizer.js";
-import { ParamState, checkPositive, gradOf } from "./state.js";
+import { ParamState, checkPositive, gradOf, loadSlots, saveSlots, type OptimizerState } from "./state.js";
 
 export interface AdaGradOptions {
   /** Learning rate η (book default 0.01). */
@@ -22,6 +22,14 @@ export class AdaGrad implements Optimizer {
   constructor({ lr = 0.01, eps = 1e-7 }: AdaGradOptions = {}) {
     this.lr = checkPositive("AdaGrad lr", lr);
     this.eps = checkPositive("AdaGrad eps", eps);
+  }
+
+  state(params: readonly Param[]): OptimizerState {
+    return { step: 0, buffers: saveSlots(params, { h: this.#h }) };
+  }
+
+  setState(params: readonly Param[], state: OptimizerState): void {
+    loadSlots("AdaGrad", params, { h: this.#h }, state.buffers);
   }
 
   step(params: readonly Param[]): void {

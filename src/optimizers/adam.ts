@@ -1,7 +1,15 @@
 import { kernels } from "../backend/index.js";
 import type { Param } from "../layers/layer.js";
 import type { Optimizer } from "./optimizer.js";
-import { ParamState, checkPositive, checkRate, gradOf } from "./state.js";
+import {
+  ParamState,
+  checkPositive,
+  checkRate,
+  gradOf,
+  loadSlots,
+  saveSlots,
+  type OptimizerState,
+} from "./state.js";
 
 export interface AdamOptions {
   /** Learning rate η (book default 0.001). */
@@ -40,6 +48,18 @@ export class Adam implements Optimizer {
   /** Steps taken so far (the book's `iter`). */
   get t(): number {
     return this.#t;
+  }
+
+  state(params: readonly Param[]): OptimizerState {
+    return { step: this.#t, buffers: saveSlots(params, { m: this.#m, v: this.#v }) };
+  }
+
+  setState(params: readonly Param[], state: OptimizerState): void {
+    loadSlots("Adam", params, { m: this.#m, v: this.#v }, state.buffers);
+    if (!Number.isInteger(state.step) || state.step < 0) {
+      throw new RangeError(`Adam: saved step count must be an integer ≥ 0, got ${state.step}`);
+    }
+    this.#t = state.step;
   }
 
   step(params: readonly Param[]): void {

@@ -5,3 +5,4 @@ export { Nesterov, type NesterovOptions } from "./nesterov.js";
 export { AdaGrad, type AdaGradOptions } from "./adagrad.js";
 export { RMSprop, type RMSpropOptions } from "./rmsprop.js";
 export { Adam, type AdamOptions } from "./adam.js";
+export type { OptimizerState } from "./state.js";

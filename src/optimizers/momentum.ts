@@ -1,7 +1,15 @@
 import { kernels } from "../backend/index.js";
 import type { Param } from "../layers/layer.js";
 import type { Optimizer } from "./optimizer.js";
-import { ParamState, checkPositive, checkRate, gradOf } from "./state.js";
+import {
+  ParamState,
+  checkPositive,
+  checkRate,
+  gradOf,
+  loadSlots,
+  saveSlots,
+  type OptimizerState,
+} from "./state.js";
 
 export interface MomentumOptions {
   /** Learning rate η (book default 0.01). */
@@ -19,6 +27,14 @@ export class Momentum implements Optimizer {
   constructor({ lr = 0.01, momentum = 0.9 }: MomentumOptions = {}) {
     this.lr = checkPositive("Momentum lr", lr);
     this.momentum = checkRate("Momentum momentum", momentum);
+  }
+
+  state(params: readonly Param[]): OptimizerState {
+    return { step: 0, buffers: saveSlots(params, { v: this.#v }) };
+  }
+
+  setState(params: readonly Param[], state: OptimizerState): void {
+    loadSlots("Momentum", params, { v: this.#v }, state.buffers);
   }
 
   step(params: readonly Param[]): void {

@@ -2,7 +2,15 @@ import { kernels } from "../backend/index.js";
 import type { Param } from "../layers/layer.js";
 import type { MomentumOptions } from "./momentum.js";
 import type { Optimizer } from "./optimizer.js";
-import { ParamState, checkPositive, checkRate, gradOf } from "./state.js";
+import {
+  ParamState,
+  checkPositive,
+  checkRate,
+  gradOf,
+  loadSlots,
+  saveSlots,
+  type OptimizerState,
+} from "./state.js";
 
 export type NesterovOptions = MomentumOptions;
 
@@ -19,6 +27,14 @@ export class Nesterov implements Optimizer {
   constructor({ lr = 0.01, momentum = 0.9 }: NesterovOptions = {}) {
     this.lr = checkPositive("Nesterov lr", lr);
     this.momentum = checkRate("Nesterov momentum", momentum);
+  }
+
+  state(params: readonly Param[]): OptimizerState {
+    return { step: 0, buffers: saveSlots(params, { v: this.#v }) };
+  }
+
+  setState(params: readonly Param[], state: OptimizerState): void {
+    loadSlots("Nesterov", params, { v: this.#v }, state.buffers);
   }
 
   step(params: readonly Param[]): void {

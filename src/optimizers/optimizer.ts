@@ -6,6 +6,7 @@ import { Momentum, type MomentumOptions } from "./momentum.js";
 import { Nesterov, type NesterovOptions } from "./nesterov.js";
 import { RMSprop, type RMSpropOptions } from "./rmsprop.js";
 import { SGD, type SGDOptions } from "./sgd.js";
+import type { OptimizerState } from "./state.js";
 
 /**
  * Updates params from their gradients. State (velocity, averages, step count) stays private to
@@ -14,6 +15,10 @@ import { SGD, type SGDOptions } from "./sgd.js";
  */
 export interface Optimizer {
   step(params: readonly Param[]): void;
+  /** Its state for `params` (a copy), so a checkpointed run continues exactly. */
+  state?(params: readonly Param[]): OptimizerState;
+  /** Restores what `state` returned (for the same params, by name). */
+  setState?(params: readonly Param[], state: OptimizerState): void;
 }
 
 /** Each optimizer's options, by name. */

@@ -1,7 +1,15 @@
 import { kernels } from "../backend/index.js";
 import type { Param } from "../layers/layer.js";
 import type { Optimizer } from "./optimizer.js";
-import { ParamState, checkPositive, checkRate, gradOf } from "./state.js";
+import {
+  ParamState,
+  checkPositive,
+  checkRate,
+  gradOf,
+  loadSlots,
+  saveSlots,
+  type OptimizerState,
+} from "./state.js";
 
 export interface RMSpropOptions {
   /** Learning rate η (book default 0.01). */
@@ -26,6 +34,14 @@ export class RMSprop implements Optimizer {
     this.lr = checkPositive("RMSprop lr", lr);
     this.decayRate = checkRate("RMSprop decayRate", decayRate);
     this.eps = checkPositive("RMSprop eps", eps);
+  }
+
+  state(params: readonly Param[]): OptimizerState {
+    return { step: 0, buffers: saveSlots(params, { h: this.#h }) };
+  }
+
+  setState(params: readonly Param[], state: OptimizerState): void {
+    loadSlots("RMSprop", params, { h: this.#h }, state.buffers);
   }
 
   step(params: readonly Param[]): void {

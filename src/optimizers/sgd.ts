@@ -1,7 +1,7 @@
 import { kernels } from "../backend/index.js";
 import type { Param } from "../layers/layer.js";
 import type { Optimizer } from "./optimizer.js";
-import { checkPositive, gradOf } from "./state.js";
+import { checkPositive, gradOf, loadSlots, saveSlots, type OptimizerState } from "./state.js";
 
 export interface SGDOptions {
   /** Learning rate η (book default 0.01). */
@@ -14,6 +14,14 @@ export class SGD implements Optimizer {
 
   constructor({ lr = 0.01 }: SGDOptions = {}) {
     this.lr = checkPositive("SGD lr", lr);
+  }
+
+  state(params: readonly Param[]): OptimizerState {
+    return { step: 0, buffers: saveSlots(params, {}) };
+  }
+
+  setState(params: readonly Param[], state: OptimizerState): void {
+    loadSlots("SGD", params, {}, state.buffers);
   }
 
   step(params: readonly Param[]): void {

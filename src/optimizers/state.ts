@@ -31,6 +31,63 @@ export class ParamState {
     }
     return buf;
   }
+
+  /** The buffer of `p` if a step made one (a param never stepped has none: it is all zeros). */
+  peek(p: Param): Floats | undefined {
+    return this.#buffers.get(p);
+  }
+}
+
+/** What a checkpoint keeps of an optimizer: its step count and every per-param buffer. */
+export interface OptimizerState {
+  /** Steps taken (Adam's t; 0 for optimizers that do not count them). */
+  step: number;
+  /** Buffers by `${param name}/${slot}`, e.g. "W1/m". */
+  buffers: Record<string, Floats>;
+}
+
+/** The buffers of `slots` (by slot name) for `params`, keyed `${param name}/${slot}`. */
+export function saveSlots(
+  params: readonly Param[],
+  slots: Record<string, ParamState>,
+): Record<string, Floats> {
+  const buffers: Record<string, Floats> = {};
+  for (const [slot, state] of Object.entries(slots)) {
+    for (const p of params) {
+      const buf = state.peek(p);
+      if (buf) buffers[`${p.name}/${slot}`] = buf.slice();
+    }
+  }
+  return buffers;
+}
+
+/**
+ * Fills `slots` from saved buffers. Every buffer must belong to one of `params` and one of the
+ * slots, with the param's size; a param without a saved buffer starts from zeros, as it would have.
+ */
+export function loadSlots(
+  who: string,
+  params: readonly Param[],
+  slots: Record<string, ParamState>,
+  buffers: Record<string, Floats>,
+): void {
+  const byName = new Map(params.map((p) => [p.name, p]));
+  for (const [key, saved] of Object.entries(buffers)) {
+    const cut = key.lastIndexOf("/");
+    const p = byName.get(key.slice(0, cut));
+    const state = slots[key.slice(cut + 1)];
+    if (cut < 0 || !p || !state) {
+      throw new RangeError(
+        `${who}: saved state "${key}" matches no param/slot (params: ${[...byName.keys()].join(", ")}; slots: ${Object.keys(slots).join(", ")})`,
+      );
+    }
+    if (saved.length !== p.value.size) {
+      throw new ShapeError(
+        `${who}: saved state "${key}" has ${saved.length} values, param ${p.name} has ${p.value.size}`,
+      );
+    }
+    state.get(p).set(saved);
+  }
 }
 
 /** Throws unless `value` is a finite number > 0 (or ≥ 0 when `allowZero`). */

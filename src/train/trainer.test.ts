@@ -2,8 +2,10 @@ import { describe, expect, it } from "vitest";
 import type { Dataset } from "../data/dataset.js";
 import type { Mode } from "../layers/layer.js";
 import type { Model } from "../models/model.js";
+import { MultiLayerNetExtend } from "../models/multi-layer-net-extend.js";
 import { TwoLayerNet } from "../models/two-layer-net.js";
 import { NDArray, type Labels } from "../ndarray.js";
+import { Adam } from "../optimizers/adam.js";
 import { SGD } from "../optimizers/sgd.js";
 import { Rng } from "../rng.js";
 import { Trainer, type TrainEvent, type TrainerOptions } from "./trainer.js";
@@ -246,5 +248,85 @@ describe("Trainer", () => {
     const last = mean(history.loss.slice(-15));
     expect(last).toBeLessThan(0.3 * first);
     expect(history.testAcc.at(-1)).toBeGreaterThan(0.9);
+  });
+});
+
+describe("Trainer resume", () => {
+  // Dropout (the model's own generator), Adam (optimizer state), augmentation (the trainer's second
+  // generator) and a last batch smaller than the others: everything a resumed run must restore.
+  const setup = (resume?: TrainerOptions["resume"]) => {
+    const data = blobs(7, new Rng(5)); // 21 samples: batches of 4, 4, 4, 4, 4, 1
+    const model = new MultiLayerNetExtend(
+      {
+        inputSize: 2,
+        hiddenSizeList: [6, 5],
+        outputSize: 3,
+        useBatchnorm: true,
+        useDropout: true,
+        dropoutRatio: 0.2,
+      },
+      new Rng(3),
+    );
+    const optimizer = new Adam({ lr: 0.01 });
+    const t = new Trainer({
+      model,
+      optimizer,
+      train: data,
+      test: data,
+      epochs: 3,
+      batchSize: 4,
+      rng: new Rng(11),
+      augment: (x, rng) => {
+        const y = x.clone();
+        for (let i = 0; i < y.size; i++) y.data[i] += 0.1 * rng.normal();
+        return y;
+      },
+      resume,
+    });
+    return { model, optimizer, trainer: t };
+  };
+  const losses = (events: TrainEvent[]) => events.map((e) => `${e.type}@${e.epoch}:${e.loss}`);
+
+  for (const stopAfter of [3, 6, 8]) {
+    it(`stopped after ${stopAfter} iterations and resumed, the run is the uninterrupted one exactly`, () => {
+      const straight = setup();
+      const whole = [...straight.trainer.steps()];
+
+      const first = setup();
+      const head: TrainEvent[] = [];
+      for (const e of first.trainer.steps()) {
+        head.push(e);
+        // Stop after an iteration, or (8 = 6 + 2 of the second epoch; 6 ends the first) at an epoch's end.
+        if (e.type === "iteration" && e.iteration === stopAfter && stopAfter !== 6) break;
+        if (e.type === "epoch" && stopAfter === 6) break;
+      }
+      const position = JSON.parse(JSON.stringify(first.trainer.position()));
+      const saved = first.optimizer.state(first.model.params);
+      const randomState = first.model.randomState();
+      const weights = first.model.params.map((p) => p.value.data.slice());
+
+      const second = setup(position);
+      second.model.params.forEach((p, i) => p.value.data.set(weights[i]));
+      // Batch norm's running statistics are state too; copy them with the layers.
+      first.model.layers.forEach((layer, i) => {
+        const from = layer as { runningMean?: NDArray; runningVar?: NDArray };
+        const to = second.model.layers[i] as typeof from;
+        if (from.runningMean) to.runningMean = from.runningMean.clone();
+        if (from.runningVar) to.runningVar = from.runningVar.clone();
+      });
+      second.optimizer.setState(second.model.params, saved);
+      second.model.setRandomState(randomState);
+      const tail = [...second.trainer.steps()];
+
+      expect(losses([...head, ...tail])).toEqual(losses(whole));
+      second.model.params.forEach((p, i) =>
+        expect(Array.from(p.value.data)).toEqual(Array.from(straight.model.params[i].value.data)),
+      );
+    });
+  }
+
+  it("rejects a position beyond the run", () => {
+    const position = { ...setup().trainer.position(), iteration: 999 };
+    expect(() => setup(position)).toThrow(/beyond this run \(18 iterations, 6 per epoch\)/);
   });
 });

@@ -3,7 +3,7 @@ import { OptionError, unknownOption } from "../errors.js";
 import type { NDArray } from "../ndarray.js";
 import type { Model } from "../models/model.js";
 import type { Optimizer } from "../optimizers/optimizer.js";
-import type { Rng } from "../rng.js";
+import type { Rng, RngState } from "../rng.js";
 
 export type Sampling = "shuffle" | "replacement";
 export const samplings: readonly Sampling[] = ["shuffle", "replacement"];
@@ -38,6 +38,29 @@ export interface TrainerOptions {
   augment?: (x: NDArray, rng: Rng) => NDArray;
   /** A held-out set whose accuracy is reported per epoch as `valAcc`. */
   validation?: Dataset;
+  /**
+   * Continue a run from `position()` of a trainer with the same options: the remaining batches,
+   * augmentations and losses are exactly those the uninterrupted run would have had (the model's
+   * and the optimizer's state are restored separately: `setRandomState`, `setState`).
+   */
+  resume?: TrainerPosition;
+}
+
+/** Where a run stands (JSON-serializable), for checkpoints. */
+export interface TrainerPosition {
+  /** Iterations done in all. */
+  iteration: number;
+  /** The epoch in progress (from 1), or the next one when the last has just ended. */
+  epoch: number;
+  /** Batches of that epoch already trained on. */
+  batchesDone: number;
+  /** Sum and count of that epoch's losses so far (its mean is reported at its end). */
+  lossSum: number;
+  count: number;
+  /** The batch generator as it was when that epoch began (its batches are drawn again and skipped). */
+  batchRng: RngState;
+  /** The augmentation generator as it is now. */
+  augmentRng: RngState;
 }
 
 export type TrainEvent =
@@ -77,6 +100,14 @@ export class Trainer {
   readonly #batchRng: Rng;
   readonly #augmentRng: Rng;
   readonly #trainSize: number;
+  // The position: see TrainerPosition.
+  #iteration = 0;
+  #epoch = 1;
+  #batchesDone = 0;
+  #lossSum = 0;
+  #count = 0;
+  /** The batch generator's state when the epoch in progress began; null before it began. */
+  #epochStart: RngState | null = null;
 
   constructor(options: TrainerOptions) {
     const { model, optimizer, train, test, batchSize, rng, sampling = "shuffle" } = options;
@@ -104,16 +135,62 @@ export class Trainer {
     this.#options = options;
     this.#batchRng = rng.split();
     this.#augmentRng = rng.split();
+    const resume = options.resume;
+    if (resume) {
+      const counts = [resume.iteration, resume.epoch, resume.batchesDone, resume.count];
+      if (
+        !counts.every((n) => Number.isInteger(n) && n >= 0) ||
+        resume.epoch < 1 ||
+        !Number.isFinite(resume.lossSum)
+      ) {
+        throw new OptionError(`Trainer: resume position is not valid: ${JSON.stringify(resume)}`);
+      }
+      if (resume.batchesDone > this.iterationsPerEpoch || resume.iteration > this.iterations) {
+        throw new OptionError(
+          `Trainer: resume position (iteration ${resume.iteration}, ${resume.batchesDone} batches into epoch ${resume.epoch}) ` +
+            `is beyond this run (${this.iterations} iterations, ${this.iterationsPerEpoch} per epoch)`,
+        );
+      }
+      this.#augmentRng.setState(resume.augmentRng);
+      this.#batchRng.setState(resume.batchRng);
+      this.#iteration = resume.iteration;
+      this.#epoch = resume.epoch;
+    }
+  }
+
+  /** Where the run stands now; `resume` with it continues exactly from here. */
+  position(): TrainerPosition {
+    return {
+      iteration: this.#iteration,
+      epoch: this.#epoch,
+      batchesDone: this.#batchesDone,
+      lossSum: this.#lossSum,
+      count: this.#count,
+      batchRng: this.#epochStart ?? this.#batchRng.getState(),
+      augmentRng: this.#augmentRng.getState(),
+    };
   }
 
   *steps(): Generator<TrainEvent> {
     const { model, optimizer } = this;
-    const { train, augment } = this.#options;
-    let iteration = 0;
-    for (let epoch = 1; epoch <= this.epochs; epoch++) {
-      let lossSum = 0;
-      let count = 0;
+    const { train, augment, resume } = this.#options;
+    let iteration = this.#iteration;
+    for (let epoch = this.#epoch; epoch <= this.epochs; epoch++) {
+      // A resumed epoch draws its batches again from the generator's state at its start and skips
+      // those already trained on.
+      const resumed = resume !== undefined && epoch === resume.epoch;
+      let skip = resumed ? resume.batchesDone : 0;
+      let lossSum = resumed ? resume.lossSum : 0;
+      let count = resumed ? resume.count : 0;
+      this.#epoch = epoch;
+      this.#epochStart = this.#batchRng.getState();
+      this.#batchesDone = 0;
       for (const indices of this.#epochBatches()) {
+        if (skip > 0) {
+          skip--;
+          this.#batchesDone++;
+          continue;
+        }
         if (iteration === this.iterations) break;
         iteration++;
         const batch = takeSamples(train, indices);
@@ -128,9 +205,25 @@ export class Trainer {
         optimizer.step(model.params);
         lossSum += loss;
         count++;
+        this.#iteration = iteration;
+        this.#batchesDone++;
+        this.#lossSum = lossSum;
+        this.#count = count;
         yield { type: "iteration", epoch, iteration, iterations: this.iterations, loss };
       }
-      yield { type: "epoch", epoch, ...this.#evaluate(epoch === this.epochs), loss: lossSum / count };
+      const event: TrainEvent = {
+        type: "epoch",
+        epoch,
+        ...this.#evaluate(epoch === this.epochs),
+        loss: lossSum / count,
+      };
+      // Whoever stops at this event resumes at the next epoch's start.
+      this.#epoch = epoch + 1;
+      this.#epochStart = null;
+      this.#batchesDone = 0;
+      this.#lossSum = 0;
+      this.#count = 0;
+      yield event;
     }
   }
 
