@@ -5,8 +5,8 @@
  */
 import { rm } from "node:fs/promises";
 import cliProgress from "cli-progress";
-import { Rng } from "../rng.js";
-import type { DType } from "../ndarray.js";
+import { Rng, type RngState } from "../rng.js";
+import type { DType, Floats } from "../ndarray.js";
 import {
   createModel,
   modelKinds as allModelKinds,
@@ -15,7 +15,7 @@ import {
   type ModelSpec,
 } from "../models/model.js";
 import { createOptimizer, type OptimizerName } from "../optimizers/optimizer.js";
-import { Trainer, type History } from "../train/trainer.js";
+import { Trainer, type History, type TrainerPosition } from "../train/trainer.js";
 import { splitValidation, type Dataset } from "../data/dataset.js";
 import {
   compose,
@@ -104,6 +104,15 @@ interface CheckpointState {
   iterationsDone: number;
   out: string;
   half: boolean;
+  /**
+   * What continues the run exactly: the trainer's position (batch order, augmentation), the
+   * model's random generators (dropout) and the optimizer's step count; the optimizer's buffers
+   * are tensors in the checkpoint file. (Checkpoints written before these existed lack them: such
+   * a run restarts its interrupted epoch with fresh batches and optimizer state.)
+   */
+  trainer?: TrainerPosition;
+  randomState?: RngState[];
+  optimizerStep?: number;
 }
 
 /** The book's choices: SGD lr 0.1 for the fully connected nets (ch. 4–6), Adam lr 0.001 for the conv nets (ch. 7–8). */
@@ -236,10 +245,11 @@ interface Resumed {
   model: Model;
   history: History | undefined;
   state: CheckpointState;
+  optimizerState: Record<string, Floats>;
 }
 
 async function loadCheckpoint(path: string, options: TrainOptions): Promise<Resumed> {
-  const { model, info } = await loadModel(path);
+  const { model, info, optimizerState = {} } = await loadModel(path);
   const { checkpoint, ...stored } = info.training ?? {};
   if (checkpoint === undefined) {
     throw new CliError(`--resume ${path}: not a checkpoint (no checkpoint state in its metadata)`);
@@ -252,7 +262,7 @@ async function loadCheckpoint(path: string, options: TrainOptions): Promise<Resu
       `--resume ${path}: all ${settings.epochs} epochs are done; give --epochs with a larger total to train on`,
     );
   }
-  return { settings, model, history: info.history as History | undefined, state };
+  return { settings, model, history: info.history as History | undefined, state, optimizerState };
 }
 
 /** The settings of a new run from the command line, with the book's defaults filled in. */
@@ -316,8 +326,10 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
     ({ train, validation } = splitValidation(train, settings.valSplit, new Rng(settings.seed)));
   }
   const inputShape = train.x.shape.slice(1) as number[];
-  // A resumed run draws its batches from the seed and the epochs done (its Rng state is not saved).
-  const rng = new Rng(settings.seed + 1_000_003 * start.epochsDone);
+  // A checkpoint with the trainer's position continues the run exactly (its generators' states are
+  // restored from it); an older one draws its batches anew from the seed and the epochs done.
+  const position = resumed?.state.trainer;
+  const rng = new Rng(position ? settings.seed : settings.seed + 1_000_003 * start.epochsDone);
   const modelInput = isFullyConnected(settings.model) ? [inputShape.reduce((p, d) => p * d, 1)] : inputShape;
   const model =
     resumed?.model ??
@@ -327,13 +339,22 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
     x: toModelInput(settings.dtype === "float64" ? d.x.astype("float64") : d.x, model.spec.inputShape, what),
   });
 
+  const optimizer = createOptimizer(settings.optimizer, { lr: settings.lr });
+  if (resumed && position) {
+    optimizer.setState?.(model.params, {
+      step: resumed.state.optimizerStep ?? 0,
+      buffers: resumed.optimizerState,
+    });
+    model.setRandomState?.(resumed.state.randomState ?? []);
+  }
   const trainer = new Trainer({
     model: model,
-    optimizer: createOptimizer(settings.optimizer, { lr: settings.lr }),
+    optimizer,
     train: asInput(train, `${data.source} training set`),
     test: asInput(test, `${data.source} test set`),
     validation: validation && asInput(validation, "validation set"),
-    epochs: settings.epochs - start.epochsDone,
+    epochs: position ? settings.epochs : settings.epochs - start.epochsDone,
+    resume: position,
     batchSize: settings.batchSize,
     rng,
     evalSampleSize: settings.evalSamples,
@@ -373,6 +394,8 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
   let epochsDone = start.epochsDone;
   let iterations = start.iterationsDone;
   let epochStart = performance.now();
+  let barEpoch = 0;
+  let firstDone = 0;
   const t0 = performance.now();
   const perEpoch = trainer.iterationsPerEpoch;
   try {
@@ -380,13 +403,17 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
       if (event.type === "iteration") {
         history.loss.push(event.loss);
         iterations++;
-        // The trainer counts iterations over the whole run; the bar shows this epoch's.
+        // The trainer counts iterations over the whole run; the bar shows this epoch's (a resumed
+        // epoch's bar starts where it stopped).
         const done = event.iteration - (event.epoch - 1) * perEpoch;
-        if (done === 1) {
+        if (event.epoch !== barEpoch) {
+          barEpoch = event.epoch;
           epochStart = performance.now();
-          bar?.start(perEpoch, 0, { epoch: epochsDone + 1, loss: "-", rate: "-" });
+          firstDone = done - 1;
+          bar?.start(perEpoch, firstDone, { epoch: epochsDone + 1, loss: "-", rate: "-" });
         }
-        const rate = Math.round((done * settings.batchSize) / ((performance.now() - epochStart) / 1000));
+        const seconds = (performance.now() - epochStart) / 1000;
+        const rate = Math.round(((done - firstDone) * settings.batchSize) / seconds);
         bar?.update(done, { loss: event.loss.toFixed(4), rate });
       } else {
         bar?.stop();
@@ -417,13 +444,22 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
   const base = stripExtension(start.out);
   if (interrupted) {
     const checkpoint = `${base}.checkpoint.safetensors`;
+    const optimizerState = optimizer.state?.(model.params);
     const state: CheckpointState = {
       epochsDone,
       iterationsDone: iterations,
       out: start.out,
       half: start.half,
+      trainer: trainer.position(),
+      randomState: model.randomState?.(),
+      optimizerStep: optimizerState?.step,
     };
-    await saveModel(checkpoint, model, { training: { ...settings, checkpoint: state }, history });
+    await saveModel(
+      checkpoint,
+      model,
+      { training: { ...settings, checkpoint: state }, history },
+      { optimizerState: optimizerState?.buffers },
+    );
     io.err(
       `interrupted after ${iterations} iterations (${epochsDone} full epoch${epochsDone === 1 ? "" : "s"}): ` +
         `checkpoint saved to ${checkpoint}`,

@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { writeFileAtomic } from "./atomic.js";
-import type { DType } from "../ndarray.js";
+import { allocFloats, type DType, type Floats } from "../ndarray.js";
 import { Rng } from "../rng.js";
 import { createModel, type Model, type ModelSpec } from "../models/model.js";
 import type { Layer, Param } from "../layers/layer.js";
@@ -39,6 +39,16 @@ interface StoredTensor {
 
 function isRunningStat(name: string): boolean {
   return /^running_(mean|var)\d+$/.test(name);
+}
+
+/**
+ * A training checkpoint also stores its optimizer's per-param buffers, as tensors named
+ * `optimizer/<param>/<slot>` (e.g. "optimizer/W1/m"); a finished model file has none.
+ */
+const OPTIMIZER_PREFIX = "optimizer/";
+
+function isOptimizerState(name: string): boolean {
+  return name.startsWith(OPTIMIZER_PREFIX);
 }
 
 /**
@@ -105,7 +115,7 @@ export function tensorNames(params: readonly Param[]): string[] {
 export function encodeModel(
   model: SavableModel,
   record: ModelRecord = {},
-  options: { half?: boolean } = {},
+  options: SaveOptions = {},
 ): Uint8Array {
   const tensors = storedTensors(model);
   const dtype = model.params[0]?.value.dtype ?? "float32";
@@ -117,15 +127,30 @@ export function encodeModel(
   if (record.training) metadata.training = JSON.stringify(record.training);
   if (record.history) metadata.history = JSON.stringify(record.history);
   if (record.results) metadata.results = JSON.stringify(record.results);
+  const optimizer = Object.entries(options.optimizerState ?? {}).map(([key, data]) => ({
+    name: `${OPTIMIZER_PREFIX}${key}`,
+    data,
+    shape: [data.length],
+  }));
   return encodeSafetensors(
-    tensors.map((t) => ({
-      name: t.name,
-      data: t.value.data,
-      shape: t.value.shape,
-      dtype: options.half ? "F16" : undefined,
-    })),
+    [
+      ...tensors.map((t) => ({
+        name: t.name,
+        data: t.value.data,
+        shape: t.value.shape,
+        dtype: options.half ? ("F16" as const) : undefined,
+      })),
+      ...optimizer,
+    ],
     metadata,
   );
+}
+
+export interface SaveOptions {
+  /** Store the weights as float16 (book §7.3.4). */
+  half?: boolean;
+  /** A checkpoint's optimizer buffers (`Optimizer.state().buffers`), kept at full precision. */
+  optimizerState?: Record<string, Floats>;
 }
 
 /** Reads the zerodl metadata of decoded safetensors contents; a foreign file gets a clear error. */
@@ -165,7 +190,9 @@ export function modelInfo(contents: SafetensorsContents, fileName: string): Mode
     dtype,
     storage: storages.has("F16") ? "F16" : storages.has("F64") ? "F64" : "F32",
     // Batch norm statistics are state, not parameters.
-    parameterCount: tensors.filter((t) => !isRunningStat(t.name)).reduce((s, t) => s + t.data.length, 0),
+    parameterCount: tensors
+      .filter((t) => !isRunningStat(t.name) && !isOptimizerState(t.name))
+      .reduce((s, t) => s + t.data.length, 0),
     tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })),
     training: json("training"),
     history: json("history"),
@@ -181,7 +208,7 @@ export function decodeModel<M extends SavableModel>(
   bytes: Uint8Array,
   fileName: string,
   build: (spec: SavableModel["spec"], dtype: DType) => M,
-): { model: M; info: ModelFileInfo } {
+): LoadedModel<M> {
   const contents = decodeSafetensors(bytes, fileName);
   const info = modelInfo(contents, fileName);
   let model: M;
@@ -196,7 +223,7 @@ export function decodeModel<M extends SavableModel>(
   const names = stored.map((t) => t.name);
   const byName = new Map(contents.tensors.map((t) => [t.name, t]));
   const missing = names.filter((n) => !byName.has(n));
-  const extra = contents.tensors.map((t) => t.name).filter((n) => !names.includes(n));
+  const extra = contents.tensors.map((t) => t.name).filter((n) => !names.includes(n) && !isOptimizerState(n));
   if (missing.length > 0 || extra.length > 0) {
     throw new ModelFileError(
       `${fileName}: tensors do not match the "${info.spec.kind}" architecture` +
@@ -223,7 +250,22 @@ export function decodeModel<M extends SavableModel>(
     value.data.set(t.data);
     target.set(value);
   }
-  return { model, info };
+  const optimizerTensors = contents.tensors.filter((t) => isOptimizerState(t.name));
+  if (optimizerTensors.length === 0) return { model, info };
+  const optimizerState: Record<string, Floats> = {};
+  for (const t of optimizerTensors) {
+    const data = allocFloats(info.dtype, t.data.length);
+    data.set(t.data);
+    optimizerState[t.name.slice(OPTIMIZER_PREFIX.length)] = data;
+  }
+  return { model, info, optimizerState };
+}
+
+/** A model read from a file; a training checkpoint also brings its optimizer's buffers. */
+export interface LoadedModel<M> {
+  model: M;
+  info: ModelFileInfo;
+  optimizerState?: Record<string, Floats>;
 }
 
 /**
@@ -234,7 +276,7 @@ export async function saveModel(
   path: string,
   model: SavableModel,
   record: ModelRecord = {},
-  options: { half?: boolean } = {},
+  options: SaveOptions = {},
 ): Promise<void> {
   const bytes = encodeModel(model, record, options);
   await writeFileAtomic(path, bytes);
@@ -249,7 +291,7 @@ export async function saveModel(
 export async function loadModelWith<M extends SavableModel>(
   path: string,
   build: (spec: SavableModel["spec"], dtype: DType) => M,
-): Promise<{ model: M; info: ModelFileInfo }> {
+): Promise<LoadedModel<M>> {
   return decodeModel(await readModelBytes(path), path, build);
 }
 
@@ -257,7 +299,7 @@ export async function loadModelWith<M extends SavableModel>(
  * Reads a zerodl model file and rebuilds the model with `createModel` from the stored spec; every
  * tensor's name, dtype and shape is checked against that architecture.
  */
-export async function loadModel(path: string): Promise<{ model: Model; info: ModelFileInfo }> {
+export async function loadModel(path: string): Promise<LoadedModel<Model>> {
   // The rng only initializes weights that are overwritten at once.
   return loadModelWith(path, (spec, dtype) => createModel(spec as ModelSpec, new Rng(0), dtype));
 }
