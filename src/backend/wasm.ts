@@ -13,8 +13,9 @@ import { wasmMaximumPages, wasmShared, wasmSingle } from "./wasm-binary.js";
  * per call) and copies the outputs back. Why not allocate NDArrays in WASM memory (ndarray's
  * `setAllocator`)? Freeing would rest on FinalizationRegistry, whose callbacks run only between
  * event-loop tasks: a synchronous training loop never yields, so the heap would only grow. The copies
- * are measured at about 20 % of a SimpleConvNet step with the unfused layers; the fused convolution
- * kernels (convForward/convBackward) keep the col matrices inside and cut them in half
+ * were measured at about 20 % of a SimpleConvNet step with the unfused layers; the fused
+ * convolution kernels (convForward/Backward, convReluPoolForward/Backward) run a whole convolution
+ * image by image inside WASM, so only its input, parameters and (pooled) output cross
  * (bench/README.md has the numbers).
  *
  * Float64 calls go to the reference kernels. Every overridden kernel is tested against the reference
