@@ -192,19 +192,24 @@ class Runtime {
     return at;
   }
 
-  /** Copies the first len values of src into the arena. */
-  put(src: Float32Array | Int32Array, len: number = src.length): number {
+  /** Copies the first len values of src (float32 or int32) into the arena. */
+  put(src: Floats | Int32Array, len: number = src.length): number {
     const at = this.alloc(len);
     const part = src.length === len ? src : src.subarray(0, len);
-    if (src instanceof Float32Array) this.#f32.set(part, at >> 2);
-    else this.#i32.set(part, at >> 2);
+    this.#view(src).set(part, at >> 2);
     return at;
   }
 
-  /** Copies len values at byte offset `at` out into dst. */
-  get(dst: Float32Array | Int32Array, at: number, len: number): void {
-    const view = dst instanceof Float32Array ? this.#f32 : this.#i32;
-    dst.set(view.subarray(at >> 2, (at >> 2) + len));
+  /** Copies len values at byte offset `at` out into dst (float32 or int32). */
+  get(dst: Floats | Int32Array, at: number, len: number): void {
+    dst.set(this.#view(dst).subarray(at >> 2, (at >> 2) + len));
+  }
+
+  /** The memory view of an array's element type; float64 never gets here (see `float32Only`). */
+  #view(a: Floats | Int32Array): Float32Array | Int32Array {
+    if (a instanceof Float64Array)
+      throw new TypeError("wasm backend: a float64 array reached a float32 kernel");
+    return a instanceof Int32Array ? this.#i32 : this.#f32;
   }
 
   /** Writes the job and runs it; threads only when there is enough work to share. */
@@ -247,7 +252,19 @@ function align(bytes: number): number {
   return (bytes + 63) & ~63;
 }
 
-const isF32 = (...arrays: Floats[]): boolean => arrays.every((a) => a instanceof Float32Array);
+/**
+ * The WASM kernels compute in float32. Each override goes through this: a call with any float64
+ * array (a float64 model, or a gradient check) runs the reference kernel of the same name instead.
+ */
+function float32Only<T extends Partial<Kernels>>(fast: T): T {
+  const wrapped: Record<string, (...args: unknown[]) => unknown> = {};
+  for (const [name, kernel] of Object.entries(fast)) {
+    const run = kernel as (...args: unknown[]) => unknown;
+    const slow = reference[name as keyof Kernels] as (...args: unknown[]) => unknown;
+    wrapped[name] = (...args) => (args.some((a) => a instanceof Float64Array) ? slow(...args) : run(...args));
+  }
+  return wrapped as unknown as T;
+}
 
 function outSize(size: number, filter: number, stride: number, pad: number): number {
   return Math.floor((size + 2 * pad - filter) / stride) + 1;
@@ -277,7 +294,7 @@ interface PoolGeometry {
 /** The fast kernels over one runtime: reference spread, float32 overrides. */
 function fastKernels(rt: Runtime) {
   /** Element-wise op over `inputs`, result into `out` (any of them may alias: inputs are copied). */
-  const elementwise = (op: number, out: Float32Array, inputs: Float32Array[], floats: number[] = []) => {
+  const elementwise = (op: number, out: Floats, inputs: Floats[], floats: number[] = []) => {
     const len = inputs[0].length;
     rt.begin();
     const ptrs = inputs.map((x) => rt.put(x, len));
@@ -286,7 +303,7 @@ function fastKernels(rt: Runtime) {
     rt.get(out, po, len);
   };
   /** In-place update of w and its state arrays from g. */
-  const update = (op: number, inout: Float32Array[], g: Float32Array, floats: number[]) => {
+  const update = (op: number, inout: Floats[], g: Floats, floats: number[]) => {
     const len = inout[0].length;
     rt.begin();
     const ptrs = inout.map((x) => rt.put(x, len));
@@ -336,9 +353,9 @@ function fastKernels(rt: Runtime) {
    * (when `pool` is given) that image's max pooling into `pooled` and `argmax` while it is in cache.
    */
   const convForwardJobs = (
-    x: Float32Array,
-    W: Float32Array,
-    b: Float32Array,
+    x: Floats,
+    W: Floats,
+    b: Floats,
     g: ConvGeometry,
     rectify: boolean,
     pool?: PoolGeometry,
@@ -379,12 +396,12 @@ function fastKernels(rt: Runtime) {
    * in group order. Copies dx, dW and db out.
    */
   const convBackwardJobs = (
-    dx: Float32Array,
-    dW: Float32Array,
-    db: Float32Array,
+    dx: Floats,
+    dW: Floats,
+    db: Floats,
     pdy: number,
-    x: Float32Array,
-    W: Float32Array,
+    x: Floats,
+    W: Floats,
     g: ConvGeometry,
     after: After,
   ): void => {
@@ -417,89 +434,74 @@ function fastKernels(rt: Runtime) {
     rt.get(db, sum + cols * fn * 4, fn);
   };
 
-  return {
-    ...reference,
-    name: "wasm",
-
+  const fast = {
     matmul(out, a, b, m, k, n, transA, transB, accumulate = false) {
-      if (!isF32(out, a, b)) return reference.matmul(out, a, b, m, k, n, transA, transB, accumulate);
       rt.begin();
-      const pa = rt.put(a as Float32Array, m * k);
-      const pb = rt.put(b as Float32Array, k * n);
-      const po = accumulate ? rt.put(out as Float32Array, m * n) : rt.alloc(m * n);
+      const pa = rt.put(a, m * k);
+      const pb = rt.put(b, k * n);
+      const po = accumulate ? rt.put(out, m * n) : rt.alloc(m * n);
       matmulJobs(po, pa, pb, m, k, n, transA, transB, accumulate);
-      rt.get(out as Float32Array, po, m * n);
+      rt.get(out, po, m * n);
     },
 
     addBias(out, x, bias, rows, cols) {
-      if (!isF32(out, x, bias)) return reference.addBias(out, x, bias, rows, cols);
       rt.begin();
-      const px = rt.put(x as Float32Array, rows * cols);
-      const pb = rt.put(bias as Float32Array, cols);
+      const px = rt.put(x, rows * cols);
+      const pb = rt.put(bias, cols);
       rt.run(Op.addBias, [px, px, pb, rows, cols], [], rows * cols);
-      rt.get(out as Float32Array, px, rows * cols);
+      rt.get(out, px, rows * cols);
     },
 
     sumRows(out, x, rows, cols) {
-      if (!isF32(out, x)) return reference.sumRows(out, x, rows, cols);
       rt.begin();
-      const px = rt.put(x as Float32Array, rows * cols);
+      const px = rt.put(x, rows * cols);
       const po = rt.alloc(cols);
       rt.run(Op.sumRows, [po, px, rows, cols], [], rows * cols);
-      rt.get(out as Float32Array, po, cols);
+      rt.get(out, po, cols);
     },
 
     transpose(out, x, batch, rows, cols) {
-      if (!isF32(out, x)) return reference.transpose(out, x, batch, rows, cols);
       const len = batch * rows * cols;
       rt.begin();
-      const px = rt.put(x as Float32Array, len);
+      const px = rt.put(x, len);
       const po = rt.alloc(len);
       rt.run(Op.transpose, [po, px, batch, rows, cols], [], len);
-      rt.get(out as Float32Array, po, len);
+      rt.get(out, po, len);
     },
 
     relu(out, x) {
-      if (!isF32(out, x)) return reference.relu(out, x);
-      elementwise(Op.relu, out as Float32Array, [x as Float32Array]);
+      elementwise(Op.relu, out, [x]);
     },
 
     reluBackward(dx, dout, x) {
-      if (!isF32(dx, dout, x)) return reference.reluBackward(dx, dout, x);
-      elementwise(Op.reluBackward, dx as Float32Array, [dout as Float32Array, x as Float32Array]);
+      elementwise(Op.reluBackward, dx, [dout, x]);
     },
 
     sigmoid(out, x) {
-      if (!isF32(out, x)) return reference.sigmoid(out, x);
-      elementwise(Op.sigmoid, out as Float32Array, [x as Float32Array]);
+      elementwise(Op.sigmoid, out, [x]);
     },
 
     sigmoidBackward(dx, dout, y) {
-      if (!isF32(dx, dout, y)) return reference.sigmoidBackward(dx, dout, y);
-      elementwise(Op.sigmoidBackward, dx as Float32Array, [dout as Float32Array, y as Float32Array]);
+      elementwise(Op.sigmoidBackward, dx, [dout, y]);
     },
 
     axpby(out, a, x, b, y) {
-      if (!isF32(out, x, y)) return reference.axpby(out, a, x, b, y);
-      elementwise(Op.axpby, out as Float32Array, [x as Float32Array, y as Float32Array], [a, b]);
+      elementwise(Op.axpby, out, [x, y], [a, b]);
     },
 
     mul(out, x, y) {
-      if (!isF32(out, x, y)) return reference.mul(out, x, y);
-      elementwise(Op.mul, out as Float32Array, [x as Float32Array, y as Float32Array]);
+      elementwise(Op.mul, out, [x, y]);
     },
 
     softmax(out, x, rows, cols) {
-      if (!isF32(out, x)) return reference.softmax(out, x, rows, cols);
       rt.begin();
-      const px = rt.put(x as Float32Array, rows * cols);
+      const px = rt.put(x, rows * cols);
       rt.run(Op.softmax, [px, px, rows, cols], [], rows * cols * 8);
-      rt.get(out as Float32Array, px, rows * cols);
+      rt.get(out, px, rows * cols);
     },
 
     softmaxCrossEntropy(probs, x, labels, rows, cols) {
-      if (!isF32(probs, x)) return reference.softmaxCrossEntropy(probs, x, labels, rows, cols);
-      this.softmax(probs, x, rows, cols);
+      fast.softmax(probs, x, rows, cols);
       // The loss is a sum over rows: summed here, in float64 and row order, as the reference does.
       let loss = 0;
       for (let r = 0; r < rows; r++) loss -= Math.log(probs[r * cols + labels[r]] + 1e-7);
@@ -507,111 +509,56 @@ function fastKernels(rt: Runtime) {
     },
 
     softmaxCrossEntropyBackward(dx, probs, labels, rows, cols, scale) {
-      if (!isF32(dx, probs)) {
-        return reference.softmaxCrossEntropyBackward(dx, probs, labels, rows, cols, scale);
-      }
       rt.begin();
-      const pp = rt.put(probs as Float32Array, rows * cols);
+      const pp = rt.put(probs, rows * cols);
       const pl = rt.put(labels, rows);
       rt.run(Op.softmaxCrossEntropyBackward, [pp, pp, pl, rows, cols], [scale], rows * cols);
-      rt.get(dx as Float32Array, pp, rows * cols);
+      rt.get(dx, pp, rows * cols);
     },
 
     im2col(col, x, n, c, h, w, fh, fw, stride, pad) {
-      if (!isF32(col, x)) return reference.im2col(col, x, n, c, h, w, fh, fw, stride, pad);
       const len = n * outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad) * c * fh * fw;
       rt.begin();
-      const px = rt.put(x as Float32Array, n * c * h * w);
+      const px = rt.put(x, n * c * h * w);
       const pc = rt.alloc(len);
       rt.run(Op.im2col, [pc, px, n, c, h, w, fh, fw, stride, pad], [], len);
-      rt.get(col as Float32Array, pc, len);
+      rt.get(col, pc, len);
     },
 
     col2im(dx, col, n, c, h, w, fh, fw, stride, pad) {
-      if (!isF32(dx, col)) return reference.col2im(dx, col, n, c, h, w, fh, fw, stride, pad);
       const len = n * outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad) * c * fh * fw;
       rt.begin();
-      const pc = rt.put(col as Float32Array, len);
+      const pc = rt.put(col, len);
       const px = rt.alloc(n * c * h * w);
       rt.run(Op.col2im, [px, pc, n, c, h, w, fh, fw, stride, pad], [], len);
-      rt.get(dx as Float32Array, px, n * c * h * w);
+      rt.get(dx, px, n * c * h * w);
     },
 
     // The fused convolution: the same jobs as the layer's im2col → matmul → addBias → transpose
     // chain, run back to back inside the arena, so col and the intermediates never cross into JS.
     convForward(out, x, W, b, n, c, h, w, fn, fh, fw, stride, pad) {
-      if (!isF32(out, x, W, b)) {
-        return reference.convForward(out, x, W, b, n, c, h, w, fn, fh, fw, stride, pad);
-      }
       rt.begin();
       const geometry = { n, c, h, w, fn, fh, fw, stride, pad };
-      const { py } = convForwardJobs(
-        x as Float32Array,
-        W as Float32Array,
-        b as Float32Array,
-        geometry,
-        false,
-      );
-      rt.get(out as Float32Array, py, out.length);
+      const { py } = convForwardJobs(x, W, b, geometry, false);
+      rt.get(out, py, out.length);
     },
 
     convBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad) {
-      if (!isF32(dx, dW, db, dout, x, W)) {
-        return reference.convBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
-      }
       rt.begin();
-      const pdout = rt.put(dout as Float32Array, dout.length);
+      const pdout = rt.put(dout, dout.length);
       const geometry = { n, c, h, w, fn, fh, fw, stride, pad };
-      convBackwardJobs(
-        dx as Float32Array,
-        dW as Float32Array,
-        db as Float32Array,
-        pdout,
-        x as Float32Array,
-        W as Float32Array,
-        geometry,
-        { kind: "none" },
-      );
+      convBackwardJobs(dx, dW, db, pdout, x, W, geometry, { kind: "none" });
     },
 
     // Convolution → ReLU (→ max pooling): the ReLU runs in the convolution's epilogue and each
     // image is pooled while it is in cache; only the pooled output (a quarter of it for 2×2
     // windows) and argmax come back.
     convReluPoolForward(out, argmax, x, W, b, n, c, h, w, fn, fh, fw, stride, pad, ph, pw, pstride, ppad) {
-      if (!isF32(out, x, W, b)) {
-        return reference.convReluPoolForward(
-          out,
-          argmax,
-          x,
-          W,
-          b,
-          n,
-          c,
-          h,
-          w,
-          fn,
-          fh,
-          fw,
-          stride,
-          pad,
-          ph,
-          pw,
-          pstride,
-          ppad,
-        );
-      }
       rt.begin();
       const geometry = { n, c, h, w, fn, fh, fw, stride, pad };
       const pool = ph > 0 ? { ph, pw, stride: pstride, pad: ppad } : undefined;
-      const jobs = convForwardJobs(
-        x as Float32Array,
-        W as Float32Array,
-        b as Float32Array,
-        geometry,
-        true,
-        pool,
-      );
-      rt.get(out as Float32Array, pool ? jobs.pooled : jobs.py, out.length);
+      const jobs = convForwardJobs(x, W, b, geometry, true, pool);
+      rt.get(out, pool ? jobs.pooled : jobs.py, out.length);
       if (pool) rt.get(argmax, jobs.argmax, out.length);
     },
 
@@ -638,37 +585,12 @@ function fastKernels(rt: Runtime) {
       pstride,
       ppad,
     ) {
-      if (!isF32(dx, dW, db, dout, out, x, W)) {
-        return reference.convReluPoolBackward(
-          dx,
-          dW,
-          db,
-          dout,
-          out,
-          argmax,
-          x,
-          W,
-          n,
-          c,
-          h,
-          w,
-          fn,
-          fh,
-          fw,
-          stride,
-          pad,
-          ph,
-          pw,
-          pstride,
-          ppad,
-        );
-      }
       rt.begin();
       // Without pooling, dout and out are the ReLU's: dout is masked image by image inside the
       // convolution's backward. With it, they are the pooling's: routed to the winners there.
       const len = dout.length;
-      const pd = rt.put(dout as Float32Array, len);
-      const pout = rt.put(out as Float32Array, len);
+      const pd = rt.put(dout, len);
+      const pout = rt.put(out, len);
       const geometry = { n, c, h, w, fn, fh, fw, stride, pad };
       let pdy = pd;
       let after: After = { kind: "relu", y: pout };
@@ -679,93 +601,70 @@ function fastKernels(rt: Runtime) {
         pdy = rt.alloc(n * fn * oh * ow);
         after = { kind: "relu-pool", y: pd, pooled: pout, argmax: pa, pooledPixels };
       }
-      convBackwardJobs(
-        dx as Float32Array,
-        dW as Float32Array,
-        db as Float32Array,
-        pdy,
-        x as Float32Array,
-        W as Float32Array,
-        geometry,
-        after,
-      );
+      convBackwardJobs(dx, dW, db, pdy, x, W, geometry, after);
     },
 
     maxPool(out, argmax, x, n, c, h, w, ph, pw, stride, pad) {
-      if (!isF32(out, x)) return reference.maxPool(out, argmax, x, n, c, h, w, ph, pw, stride, pad);
       const len = n * c * outSize(h, ph, stride, pad) * outSize(w, pw, stride, pad);
       rt.begin();
-      const px = rt.put(x as Float32Array, n * c * h * w);
+      const px = rt.put(x, n * c * h * w);
       const po = rt.alloc(len);
       const pa = rt.alloc(len);
       rt.run(Op.maxPool, [po, pa, px, n, c, h, w, ph, pw, stride, pad], [], len * ph * pw);
-      rt.get(out as Float32Array, po, len);
+      rt.get(out, po, len);
       rt.get(argmax, pa, len);
     },
 
     maxPoolBackward(dx, dout, argmax, n, c, h, w, ph, pw, stride, pad) {
-      if (!isF32(dx, dout)) {
-        return reference.maxPoolBackward(dx, dout, argmax, n, c, h, w, ph, pw, stride, pad);
-      }
       const len = n * c * outSize(h, ph, stride, pad) * outSize(w, pw, stride, pad);
       rt.begin();
-      const pd = rt.put(dout as Float32Array, len);
+      const pd = rt.put(dout, len);
       const pa = rt.put(argmax, len);
       const px = rt.alloc(n * c * h * w);
       rt.run(Op.maxPoolBackward, [px, pd, pa, n, c, h, w, ph, pw, stride, pad], [], n * c * h * w);
-      rt.get(dx as Float32Array, px, n * c * h * w);
+      rt.get(dx, px, n * c * h * w);
     },
 
     avgPool(out, x, n, c, h, w, ph, pw, stride, pad) {
-      if (!isF32(out, x)) return reference.avgPool(out, x, n, c, h, w, ph, pw, stride, pad);
       const len = n * c * outSize(h, ph, stride, pad) * outSize(w, pw, stride, pad);
       rt.begin();
-      const px = rt.put(x as Float32Array, n * c * h * w);
+      const px = rt.put(x, n * c * h * w);
       const po = rt.alloc(len);
       rt.run(Op.avgPool, [po, px, n, c, h, w, ph, pw, stride, pad], [], len * ph * pw);
-      rt.get(out as Float32Array, po, len);
+      rt.get(out, po, len);
     },
 
     avgPoolBackward(dx, dout, n, c, h, w, ph, pw, stride, pad) {
-      if (!isF32(dx, dout)) return reference.avgPoolBackward(dx, dout, n, c, h, w, ph, pw, stride, pad);
       const len = n * c * outSize(h, ph, stride, pad) * outSize(w, pw, stride, pad);
       rt.begin();
-      const pd = rt.put(dout as Float32Array, len);
+      const pd = rt.put(dout, len);
       const px = rt.alloc(n * c * h * w);
       rt.run(Op.avgPoolBackward, [px, pd, n, c, h, w, ph, pw, stride, pad], [], len * ph * pw);
-      rt.get(dx as Float32Array, px, n * c * h * w);
+      rt.get(dx, px, n * c * h * w);
     },
 
     sgdUpdate(w, g, lr) {
-      if (!isF32(w, g)) return reference.sgdUpdate(w, g, lr);
-      update(Op.sgdUpdate, [w as Float32Array], g as Float32Array, [lr]);
+      update(Op.sgdUpdate, [w], g, [lr]);
     },
 
     momentumUpdate(w, v, g, lr, momentum) {
-      if (!isF32(w, v, g)) return reference.momentumUpdate(w, v, g, lr, momentum);
-      update(Op.momentumUpdate, [w as Float32Array, v as Float32Array], g as Float32Array, [lr, momentum]);
+      update(Op.momentumUpdate, [w, v], g, [lr, momentum]);
     },
 
     adagradUpdate(w, h, g, lr, eps) {
-      if (!isF32(w, h, g)) return reference.adagradUpdate(w, h, g, lr, eps);
-      update(Op.adagradUpdate, [w as Float32Array, h as Float32Array], g as Float32Array, [lr, eps]);
+      update(Op.adagradUpdate, [w, h], g, [lr, eps]);
     },
 
     rmspropUpdate(w, h, g, lr, decay, eps) {
-      if (!isF32(w, h, g)) return reference.rmspropUpdate(w, h, g, lr, decay, eps);
-      update(Op.rmspropUpdate, [w as Float32Array, h as Float32Array], g as Float32Array, [lr, decay, eps]);
+      update(Op.rmspropUpdate, [w, h], g, [lr, decay, eps]);
     },
 
     adamUpdate(w, m, v, g, lrT, beta1, beta2, eps) {
-      if (!isF32(w, m, v, g)) return reference.adamUpdate(w, m, v, g, lrT, beta1, beta2, eps);
-      update(Op.adamUpdate, [w as Float32Array, m as Float32Array, v as Float32Array], g as Float32Array, [
-        lrT,
-        beta1,
-        beta2,
-        eps,
-      ]);
+      update(Op.adamUpdate, [w, m, v], g, [lrT, beta1, beta2, eps]);
     },
-  } satisfies Kernels;
+  } satisfies Partial<Kernels>;
+
+  return { ...reference, name: "wasm", ...float32Only(fast) } satisfies Kernels;
 }
 
 export interface WasmOptions {
