@@ -80,7 +80,8 @@ export interface History {
  * optimizer step; after each epoch, train and test (and validation) accuracy.
  *
  * `steps()` yields an event per iteration and per epoch so a browser can train a few steps per
- * animation frame; `run()` drives it to the end and returns the history.
+ * animation frame; `run()` drives it to the end and returns the history. A trainer is one run:
+ * `position()` says where it stands, and a later `steps()` continues from there.
  *
  * Book: the book's Trainer evaluates after iteration 0 and then every epoch's worth of
  * iterations, and computes each logged loss with an extra forward pass after the update; here
@@ -155,6 +156,9 @@ export class Trainer {
       this.#batchRng.setState(resume.batchRng);
       this.#iteration = resume.iteration;
       this.#epoch = resume.epoch;
+      this.#batchesDone = resume.batchesDone;
+      this.#lossSum = resume.lossSum;
+      this.#count = resume.count;
     }
   }
 
@@ -173,26 +177,20 @@ export class Trainer {
 
   *steps(): Generator<TrainEvent> {
     const { model, optimizer } = this;
-    const { train, augment, resume } = this.#options;
-    let iteration = this.#iteration;
-    for (let epoch = this.#epoch; epoch <= this.epochs; epoch++) {
+    const { train, augment } = this.#options;
+    while (this.#epoch <= this.epochs) {
+      const epoch = this.#epoch;
       // A resumed epoch draws its batches again from the generator's state at its start and skips
       // those already trained on.
-      const resumed = resume !== undefined && epoch === resume.epoch;
-      let skip = resumed ? resume.batchesDone : 0;
-      let lossSum = resumed ? resume.lossSum : 0;
-      let count = resumed ? resume.count : 0;
-      this.#epoch = epoch;
+      let skip = this.#batchesDone;
       this.#epochStart = this.#batchRng.getState();
-      this.#batchesDone = 0;
       for (const indices of this.#epochBatches()) {
         if (skip > 0) {
           skip--;
-          this.#batchesDone++;
           continue;
         }
-        if (iteration === this.iterations) break;
-        iteration++;
+        if (this.#iteration === this.iterations) break;
+        const iteration = ++this.#iteration;
         const batch = takeSamples(train, indices);
         const x = augment ? augment(batch.x, this.#augmentRng) : batch.x;
         const loss = model.loss(x, batch.labels);
@@ -203,22 +201,19 @@ export class Trainer {
         }
         model.backward();
         optimizer.step(model.params);
-        lossSum += loss;
-        count++;
-        this.#iteration = iteration;
         this.#batchesDone++;
-        this.#lossSum = lossSum;
-        this.#count = count;
+        this.#lossSum += loss;
+        this.#count++;
         yield { type: "iteration", epoch, iteration, iterations: this.iterations, loss };
       }
       const event: TrainEvent = {
         type: "epoch",
         epoch,
         ...this.#evaluate(epoch === this.epochs),
-        loss: lossSum / count,
+        loss: this.#lossSum / this.#count,
       };
       // Whoever stops at this event resumes at the next epoch's start.
-      this.#epoch = epoch + 1;
+      this.#epoch++;
       this.#epochStart = null;
       this.#batchesDone = 0;
       this.#lossSum = 0;
