@@ -4,6 +4,8 @@ import { loadMnist, type Mnist } from "../src/data/mnist.js";
 import type { Model } from "../src/models/model.js";
 import type { Optimizer } from "../src/optimizers/optimizer.js";
 import type { Rng } from "../src/rng.js";
+import { lineChart } from "../src/plot/charts.js";
+import { clipped, fmt, smoothCurve, tailMean, type ExperimentOutput } from "./experiment.js";
 
 let cached: Promise<Mnist> | undefined;
 
@@ -100,4 +102,58 @@ export function trainEpochs(options: {
     });
   }
   return curves;
+}
+
+/** One configuration's per-iteration training losses, smoothed, and the mean of the last 100. */
+export interface LossRun {
+  name: string;
+  losses: number[];
+  smooth: number[];
+  tailMean: number;
+}
+
+export function lossRun(name: string, losses: number[]): LossRun {
+  return { name, losses, smooth: smoothCurve(losses), tailMean: tailMean(losses, 100) };
+}
+
+/**
+ * The output of a loss comparison on MNIST (the book's Figures 6-9 and 6-15): the smoothed curves
+ * in one chart, and each run's loss at iteration 1,900 (or the last) beside the book's.
+ */
+export function lossComparison<R extends LossRun>(
+  runs: readonly R[],
+  options: {
+    iterations: number;
+    title: string;
+    caption: string;
+    yDomain: [number, number];
+    /** The book's loss at iteration 1,900 for a run, as the comparison shows it. */
+    book: (run: R) => string;
+    /** More of the run's settings for the data file. */
+    data?: object;
+  },
+): ExperimentOutput {
+  const { iterations, title, caption, yDomain, book, data } = options;
+  const at = Math.min(1900, iterations - 1);
+  const xs = Array.from({ length: iterations }, (_, i) => i);
+  return {
+    data: { iterations, ...data, runs },
+    figures: [
+      {
+        caption,
+        spec: clipped(
+          lineChart(
+            runs.map((r) => ({ name: r.name, x: xs, y: r.smooth })),
+            { title, xTitle: "iterations", yTitle: "loss", yDomain, width: 480 },
+          ),
+        ),
+      },
+    ],
+    comparison: runs.map((r) => ({
+      what: `${r.name}: loss at iteration ${at} (smoothed)`,
+      book: book(r),
+      ours: `${fmt(r.smooth[at])} (raw ${fmt(r.losses[at])})`,
+    })),
+    summary: `Mean loss of the last 100 iterations: ${runs.map((r) => `${r.name} ${fmt(r.tailMean)}`).join(", ")}.`,
+  };
 }

@@ -7,10 +7,9 @@
 import type { WeightInit } from "../src/init.js";
 import { MultiLayerNet } from "../src/models/multi-layer-net.js";
 import { SGD } from "../src/optimizers/sgd.js";
-import { lineChart } from "../src/plot/charts.js";
 import { Rng } from "../src/rng.js";
-import { mnist, trainIterations } from "./common.js";
-import { clipped, fmt, smoothCurve, tailMean, type Experiment } from "./experiment.js";
+import { lossComparison, lossRun, mnist, trainIterations } from "./common.js";
+import type { Experiment } from "./experiment.js";
 
 const INITS: { name: string; init: WeightInit; book1900: string }[] = [
   { name: "std=0.01", init: 0.01, book1900: "2.30" },
@@ -41,44 +40,15 @@ export const initMnist: Experiment = {
         rng: new Rng(seed + 1),
         log: (i, loss) => log(`  ${it.name} iteration ${i}: loss ${loss.toFixed(4)}`),
       });
-      const smooth = smoothCurve(losses);
-      return {
-        name: it.name,
-        init: it.init,
-        book1900: it.book1900,
-        losses,
-        smooth,
-        tailMean: tailMean(losses, 100),
-      };
+      return { ...it, ...lossRun(it.name, losses) };
     });
-    const at = Math.min(1900, iterations - 1);
-    const xs = Array.from({ length: iterations }, (_, i) => i);
-    return {
-      data: { iterations, runs },
-      figures: [
-        {
-          caption:
-            "With std 0.01 the loss stays at ln 10 ≈ 2.30 (nothing is learned); He falls fastest, Xavier close behind.",
-          spec: clipped(
-            lineChart(
-              runs.map((r) => ({ name: r.name, x: xs, y: r.smooth })),
-              {
-                title: "Weight initialization on MNIST (smoothed loss)",
-                xTitle: "iterations",
-                yTitle: "loss",
-                yDomain: [0, 2.5],
-                width: 480,
-              },
-            ),
-          ),
-        },
-      ],
-      comparison: runs.map((r) => ({
-        what: `${r.name}: loss at iteration ${at} (smoothed)`,
-        book: r.book1900,
-        ours: `${fmt(r.smooth[at])} (raw ${fmt(r.losses[at])})`,
-      })),
-      summary: `Mean loss of the last 100 iterations: ${runs.map((r) => `${r.name} ${fmt(r.tailMean)}`).join(", ")}.`,
-    };
+    return lossComparison(runs, {
+      iterations,
+      title: "Weight initialization on MNIST (smoothed loss)",
+      caption:
+        "With std 0.01 the loss stays at ln 10 ≈ 2.30 (nothing is learned); He falls fastest, Xavier close behind.",
+      yDomain: [0, 2.5],
+      book: (r) => r.book1900,
+    });
   },
 };

@@ -7,10 +7,9 @@
  */
 import { MultiLayerNet } from "../src/models/multi-layer-net.js";
 import { createOptimizer, type OptimizerName } from "../src/optimizers/optimizer.js";
-import { lineChart } from "../src/plot/charts.js";
 import { Rng } from "../src/rng.js";
-import { mnist, trainIterations } from "./common.js";
-import { clipped, fmt, smoothCurve, tailMean, type Experiment } from "./experiment.js";
+import { lossComparison, lossRun, mnist, trainIterations } from "./common.js";
+import { fmt, type Experiment } from "./experiment.js";
 
 const OPTIMIZERS: { name: string; optimizer: OptimizerName; lr: number; book1900: number }[] = [
   { name: "SGD", optimizer: "sgd", lr: 0.01, book1900: 0.15 },
@@ -43,42 +42,16 @@ export const optimizersMnist: Experiment = {
         rng: new Rng(seed + 1),
         log: (i, loss) => log(`  ${o.name} iteration ${i}: loss ${loss.toFixed(4)} (${k + 1}/4)`),
       });
-      const smooth = smoothCurve(losses);
-      return {
-        ...o,
-        losses,
-        smooth,
-        finalSmoothed: smooth[smooth.length - 1],
-        tailMean: tailMean(losses, 100),
-      };
+      const run = lossRun(o.name, losses);
+      return { ...o, ...run, finalSmoothed: run.smooth[run.smooth.length - 1] };
     });
-    const at = Math.min(1900, iterations - 1);
-    const xs = Array.from({ length: iterations }, (_, i) => i);
-    return {
-      data: { iterations, batchSize: 128, runs },
-      figures: [
-        {
-          caption: "Smoothed training loss: SGD is slowest; AdaGrad and Adam fall fastest.",
-          spec: clipped(
-            lineChart(
-              runs.map((r) => ({ name: r.name, x: xs, y: r.smooth })),
-              {
-                title: "Optimizers on MNIST (smoothed loss)",
-                xTitle: "iterations",
-                yTitle: "loss",
-                yDomain: [0, 1],
-                width: 480,
-              },
-            ),
-          ),
-        },
-      ],
-      comparison: runs.map((r) => ({
-        what: `${r.name}: loss at iteration ${at} (smoothed)`,
-        book: fmt(r.book1900),
-        ours: `${fmt(r.smooth[at])} (raw ${fmt(r.losses[at])})`,
-      })),
-      summary: `Mean loss of the last 100 iterations: ${runs.map((r) => `${r.name} ${fmt(r.tailMean)}`).join(", ")}.`,
-    };
+    return lossComparison(runs, {
+      iterations,
+      title: "Optimizers on MNIST (smoothed loss)",
+      caption: "Smoothed training loss: SGD is slowest; AdaGrad and Adam fall fastest.",
+      yDomain: [0, 1],
+      book: (r) => fmt(r.book1900),
+      data: { batchSize: 128 },
+    });
   },
 };
