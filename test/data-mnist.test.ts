@@ -294,7 +294,7 @@ describe("loadMnist resolution in Node", () => {
     await expect(
       loadMnist({ dataset: tiny2.info, cacheDir: cacheBad, download: false, onNote: (n) => notes2.push(n) }),
     ).rejects.toThrow(
-      /train-labels-idx1-ubyte.gz: no valid copy found \(looked in cache .*\) and downloads are off:\n {2}cache: .*corrupt gzip/,
+      /^train-labels-idx1-ubyte.gz: no valid copy, and downloads are off \(offline\); copy the file into .*cache-bad\/tiny or allow downloads\n {2}looked in: cache .*\n {2}local copies rejected:\n {4}cache: .*corrupt gzip/,
     );
     expect(notes2[0]).toMatch(/removed it from the cache$/);
     expect(await readdir(join(cacheBad, "tiny"))).not.toContain("train-labels-idx1-ubyte.gz");

@@ -14,9 +14,10 @@ import {
   toModelInput,
   withClassesOf,
   type CliIo,
+  type DownloadCliOptions,
 } from "./common.js";
 
-export interface EvalOptions {
+export interface EvalOptions extends DownloadCliOptions {
   data: string;
   limit?: number;
   json?: boolean;
@@ -30,7 +31,7 @@ export interface EvalOptions {
 export async function evalCommand(modelPath: string, options: EvalOptions, io: CliIo): Promise<void> {
   io.err(await chooseBackend(options.backend, options.threads));
   const { model, info } = await loadModel(modelPath);
-  const data = await loadData(options.data, "eval", io);
+  const data = await loadData(options.data, "eval", io, 0, options);
   const trainedOn = info.training?.data;
   if (typeof trainedOn === "string" && trainedOn !== options.data) {
     io.err(`note: the model was trained on ${trainedOn}, evaluated here on ${options.data}`);

@@ -38,6 +38,7 @@ import {
   stripExtension,
   toModelInput,
   type CliIo,
+  type DownloadCliOptions,
 } from "./common.js";
 
 /** The networks `train --model` builds by name (a "sequential" spec needs a list of layers). */
@@ -45,7 +46,7 @@ export type ModelKind = Exclude<AnyModelKind, "sequential">;
 export const modelKinds = allModelKinds.filter((kind): kind is ModelKind => kind !== "sequential");
 
 /** Options as commander parses them (numbers already converted). */
-export interface TrainOptions {
+export interface TrainOptions extends DownloadCliOptions {
   model?: ModelKind;
   data: string;
   epochs?: number;
@@ -317,7 +318,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
   io.err(await chooseBackend(options.backend, options.threads));
 
   // Data: the test set stays untouched; a validation split comes out of the training set (book §6.5).
-  const data = await loadData(settings.data, "train", io, settings.seed);
+  const data = await loadData(settings.data, "train", io, settings.seed, options);
   settings.classNames = data.classNames;
   let train: Dataset = limitRows(data.train, settings.limit);
   const test = limitRows(data.test, settings.testLimit ?? settings.limit);
