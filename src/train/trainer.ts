@@ -5,6 +5,7 @@ import { assertFinite, countNonFinite, findNonFinite } from "../ops/check.js";
 import type { NDArray } from "../ndarray.js";
 import type { Model } from "../models/model.js";
 import type { Optimizer } from "../optimizers/optimizer.js";
+import { clipGrads } from "../optimizers/clip.js";
 import type { Rng, RngState } from "../rng.js";
 
 export type Sampling = "shuffle" | "replacement";
@@ -46,6 +47,8 @@ export interface TrainerOptions {
    * and the optimizer's state are restored separately: `setRandomState`, `setState`).
    */
   resume?: TrainerPosition;
+  /** Clip the gradients to this global norm before each step (`clipGrads`; recurrent networks). */
+  maxGradNorm?: number;
 }
 
 /** Where a run stands (JSON-serializable), for checkpoints. */
@@ -204,6 +207,7 @@ export class Trainer {
         if (!Number.isFinite(loss)) throw this.#nonFiniteLoss(loss, at, x);
         model.backward();
         this.#checkGradients(at, loss);
+        if (this.#options.maxGradNorm !== undefined) clipGrads(model.params, this.#options.maxGradNorm);
         optimizer.step(model.params);
         this.#batchesDone++;
         this.#lossSum += loss;
