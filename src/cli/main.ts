@@ -218,7 +218,10 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .option("--data <source>", dataHelp, "mnist")
     .option("--limit <n>", "use only the first n test images", integer("--limit"))
     .option("--show <n>", "misclassified images to draw", integer("--show", 0), 20)
-    .option("--out <base>", "base path for the charts (default: beside the model)")
+    .option(
+      "--out <base>",
+      "where the charts go: BASE.confusion.png, …, or a folder (default: the model's name in the current folder)",
+    )
     .option("--no-plots", "do not write the charts")
     .option("--json", "print the results as JSON")
     .action((model, options) => evalCommand(model, options, io));
