@@ -61,7 +61,8 @@ export class BatchNormalization implements Layer {
     const rows = this.#toRows(x); // (M, D)
     const m = rows.shape[0];
     let xc: NDArray, std: NDArray;
-    if (mode === "train") {
+    // An empty batch has no statistics: its (empty) output uses the running ones, left as they are.
+    if (mode === "train" && m > 0) {
       const mu = perFeature(sumRows(rows), (s) => s / m);
       xc = addBias(rows, negative(mu));
       const variance = perFeature(sumRows(mul(xc, xc)), (s) => s / m);
@@ -74,7 +75,7 @@ export class BatchNormalization implements Layer {
       std = perFeature(this.runningVar, (v) => Math.sqrt(v + this.eps));
     }
     const xn = scaleColumns(xc, reciprocal(std));
-    this.#cache = { mode, xShape: x.shape, xc, xn, std };
+    this.#cache = { mode: m > 0 ? mode : "eval", xShape: x.shape, xc, xn, std };
     const out = addBias(scaleColumns(xn, this.gamma.value), this.beta.value);
     return this.#fromRows(out, x.shape);
   }

@@ -1,3 +1,4 @@
+import { emptyBatch } from "../errors.js";
 import type { Labels, NDArray } from "../ndarray.js";
 import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from "../ops/softmax.js";
 import type { LossLayer } from "./layer.js";
@@ -13,6 +14,7 @@ export class SoftmaxWithLoss implements LossLayer {
 
   /** Scores (N, C), labels (N,) → mean cross-entropy loss. */
   forward(scores: NDArray, t: Labels): number {
+    if (scores.shape[0] === 0) throw emptyBatch("SoftmaxWithLoss", "the mean loss");
     const { probs, loss } = softmaxCrossEntropy(scores, t);
     this.#y = probs;
     this.#t = t;

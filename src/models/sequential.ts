@@ -1,4 +1,4 @@
-import { OptionError } from "../errors.js";
+import { OptionError, emptyBatch } from "../errors.js";
 import type { Layer, LossLayer, Mode, Param } from "../layers/layer.js";
 import { fuseLayers } from "../layers/fused-convolution.js";
 import { SoftmaxWithLoss } from "../layers/softmax-with-loss.js";
@@ -201,7 +201,8 @@ export class Sequential implements Model {
         if (argmax(scores.data, i * classes, classes) === t[start + i]) correct++;
       }
     }
-    return n === 0 ? 0 : correct / n;
+    if (n === 0) throw emptyBatch("accuracy", "the accuracy");
+    return correct / n;
   }
 
   /** The book's `gradient(x, t)`: loss and backward, then each param's gradient by name. */
