@@ -28,7 +28,7 @@ export function matmul(
     );
   }
   const out = NDArray.zeros([m, n], a.dtype);
-  kernels().matmul(out.data, a.data, b.data, m, k, n, transA, transB);
+  kernels().matmul(out.buf, a.buf, b.buf, m, k, n, transA, transB);
   return out;
 }
 
@@ -37,7 +37,7 @@ export function addBias(x: NDArray, b: NDArray): NDArray {
   assertMatrix("addBias", x);
   assertBias("addBias", x, b);
   const out = NDArray.zeros(x.shape, x.dtype);
-  kernels().addBias(out.data, x.data, b.data, x.shape[0], x.shape[1]);
+  kernels().addBias(out.buf, x.buf, b.buf, x.shape[0], x.shape[1]);
   return out;
 }
 
@@ -46,7 +46,7 @@ export function scaleColumns(x: NDArray, s: NDArray): NDArray {
   assertMatrix("scaleColumns", x);
   assertBias("scaleColumns", x, s);
   const out = NDArray.zeros(x.shape, x.dtype);
-  kernels().scaleColumns(out.data, x.data, s.data, x.shape[0], x.shape[1]);
+  kernels().scaleColumns(out.buf, x.buf, s.buf, x.shape[0], x.shape[1]);
   return out;
 }
 
@@ -54,7 +54,7 @@ export function scaleColumns(x: NDArray, s: NDArray): NDArray {
 export function sumRows(x: NDArray): NDArray {
   assertMatrix("sumRows", x);
   const out = NDArray.zeros([x.shape[1]], x.dtype);
-  kernels().sumRows(out.data, x.data, x.shape[0], x.shape[1]);
+  kernels().sumRows(out.buf, x.buf, x.shape[0], x.shape[1]);
   return out;
 }
 
@@ -65,7 +65,7 @@ export function transposeLast2(x: NDArray): NDArray {
   const rows = x.shape[x.ndim - 2];
   const cols = x.shape[x.ndim - 1];
   const out = NDArray.zeros([...x.shape.slice(0, -2), cols, rows], x.dtype);
-  kernels().transpose(out.data, x.data, x.size / (rows * cols || 1), rows, cols);
+  kernels().transpose(out.buf, x.buf, x.size / (rows * cols || 1), rows, cols);
   return out;
 }
 
