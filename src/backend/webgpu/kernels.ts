@@ -544,6 +544,34 @@ export function webgpuKernels(dev: GpuDevice): Kernels {
     maxPoolBackward,
     avgPool,
     avgPoolBackward,
+    lstmForward(gates: Float, c: Float, hNext: Float, a: Float, cPrev: Float, n: number, h: number) {
+      dev.dispatch(
+        wgsl.LSTM_FORWARD,
+        grid(n * h),
+        [on(gates, "write"), on(c, "write"), on(hNext, "write"), on(a), on(cPrev)],
+        params([n, h]),
+      );
+    },
+    lstmBackward(
+      da: Float,
+      dcPrev: Float,
+      dh: Float,
+      dc: Float,
+      gates: Float,
+      cPrev: Float,
+      c: Float,
+      n: number,
+      h: number,
+    ) {
+      const aliased = dev.same(dcPrev, dc);
+      const inputs = [on(dh), ...(aliased ? [] : [on(dc)]), on(gates), on(cPrev), on(c)];
+      dev.dispatch(
+        wgsl.lstmBackward(aliased),
+        grid(n * h),
+        [on(da, "write"), on(dcPrev, aliased ? "readwrite" : "write"), ...inputs],
+        params([n, h]),
+      );
+    },
     sgdUpdate: (w: Float, g: Float, lr: number) => sgdK([w, g], dev.sizeOf(w), [lr]),
     momentumUpdate: (w: Float, v: Float, g: Float, lr: number, momentum: number) =>
       momentumK([w, v, g], dev.sizeOf(w), [lr, momentum]),

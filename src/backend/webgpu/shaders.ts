@@ -441,3 +441,72 @@ ${ENTRY_1D}
   dx[i] = s / f32(p.fh * p.fw);
 }
 `;
+
+/** σ without overflow and tanh without the NaN some drivers give for large |x|. */
+const ACTIVATIONS = `
+fn sigm(x: f32) -> f32 {
+  let e = exp(-abs(x));
+  return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
+}
+fn tanhc(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }
+`;
+
+/** The LSTM cell after its affine (gate blocks f, g, i, o), one thread per (row, unit). */
+export const LSTM_FORWARD = `${paramsStruct(["n", "h"])}
+@group(0) @binding(1) var<storage, read_write> gates: array<f32>;
+@group(0) @binding(2) var<storage, read_write> c: array<f32>;
+@group(0) @binding(3) var<storage, read_write> hNext: array<f32>;
+@group(0) @binding(4) var<storage, read> a: array<f32>;
+@group(0) @binding(5) var<storage, read> cPrev: array<f32>;
+${ACTIVATIONS}
+${ENTRY_1D}
+  if (i >= p.n * p.h) { return; }
+  let r = i / p.h;
+  let j = i % p.h;
+  let row = r * 4u * p.h;
+  let f = sigm(a[row + j]);
+  let g = tanhc(a[row + p.h + j]);
+  let ig = sigm(a[row + 2u * p.h + j]);
+  let o = sigm(a[row + 3u * p.h + j]);
+  gates[row + j] = f;
+  gates[row + p.h + j] = g;
+  gates[row + 2u * p.h + j] = ig;
+  gates[row + 3u * p.h + j] = o;
+  let cj = f * cPrev[i] + g * ig;
+  c[i] = cj;
+  hNext[i] = o * tanhc(cj);
+}
+`;
+
+/** Backward of LSTM_FORWARD; with `aliased`, dcPrev is dc (bound once, read before written). */
+export function lstmBackward(aliased: boolean): string {
+  const dc = aliased ? "dcPrev" : "dc";
+  return `${paramsStruct(["n", "h"])}
+@group(0) @binding(1) var<storage, read_write> da: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dcPrev: array<f32>;
+@group(0) @binding(3) var<storage, read> dh: array<f32>;
+${aliased ? "" : "@group(0) @binding(4) var<storage, read> dc: array<f32>;"}
+@group(0) @binding(${aliased ? 4 : 5}) var<storage, read> gates: array<f32>;
+@group(0) @binding(${aliased ? 5 : 6}) var<storage, read> cPrev: array<f32>;
+@group(0) @binding(${aliased ? 6 : 7}) var<storage, read> c: array<f32>;
+${ACTIVATIONS}
+${ENTRY_1D}
+  if (i >= p.n * p.h) { return; }
+  let r = i / p.h;
+  let j = i % p.h;
+  let row = r * 4u * p.h;
+  let f = gates[row + j];
+  let g = gates[row + p.h + j];
+  let ig = gates[row + 2u * p.h + j];
+  let o = gates[row + 3u * p.h + j];
+  let tc = tanhc(c[i]);
+  // ds: the gradient reaching c, from this step's h and from the next step's c.
+  let ds = ${dc}[i] + dh[i] * o * (1.0 - tc * tc);
+  da[row + j] = ds * cPrev[i] * f * (1.0 - f);
+  da[row + p.h + j] = ds * ig * (1.0 - g * g);
+  da[row + 2u * p.h + j] = ds * g * ig * (1.0 - ig);
+  da[row + 3u * p.h + j] = dh[i] * tc * o * (1.0 - o);
+  dcPrev[i] = ds * f;
+}
+`;
+}
