@@ -270,6 +270,11 @@ describe("decodePicture: JPEG", () => {
       "x.jpg: JPEG of 65535×65535 pixels is over the 64-megapixel limit",
     ],
     ["zero height", withSize(28, 0), "x.jpg: corrupt JPEG: size 28×0"],
+    [
+      "a few hundred bytes claiming 8000 × 8000 pixels",
+      withSize(8000, 8000),
+      "x.jpg: truncated JPEG: 278 bytes of image data cannot hold 8000×8000 pixels (at least 15625) (the file has 608 bytes)",
+    ],
     ["lossless coding", lossless, "x.jpg: unsupported JPEG: frame type 0xffc3"],
     [
       "a marker where data should be",

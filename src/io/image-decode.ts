@@ -242,6 +242,7 @@ export function decodeJpegStrict(bytes: Uint8Array, name: string): RgbaImage {
   if (bytes[0] !== 0xff || bytes[1] !== 0xd8) fail(`corrupt JPEG: no start-of-image marker`);
   let frame: { width: number; height: number; type: number } | null = null;
   let scans = 0;
+  let scanBytes = 0;
   let at = 2;
   for (;;) {
     if (at >= bytes.length) truncated(`no end-of-image marker`);
@@ -283,6 +284,7 @@ export function decodeJpegStrict(bytes: Uint8Array, name: string): RgbaImage {
     } else if (marker === 0xda) {
       if (!frame) fail(`corrupt JPEG: a scan before the frame header`);
       scans++;
+      const scanStart = at;
       // Entropy-coded data: runs to the next marker that is not a stuffed 0xff00 or a restart.
       for (;;) {
         while (at < bytes.length && bytes[at] !== 0xff) at++;
@@ -294,10 +296,21 @@ export function decodeJpegStrict(bytes: Uint8Array, name: string): RgbaImage {
         }
         break;
       }
+      scanBytes += at - scanStart;
     }
   }
   if (!frame) fail(`corrupt JPEG: no frame header (SOF)`);
   if (scans === 0) fail(`corrupt JPEG: no image data (SOS)`);
+  // Every 8×8 block costs at least a bit of image data (a 1-bit DC code; progressive scans code runs
+  // of empty blocks in a few bits), and colour may be subsampled 2×2: so at least blocks / 32 bytes,
+  // and blocks / 64 leaves a margin. A few hundred bytes claiming 8000×8000 pixels would otherwise
+  // have jpeg-js allocate and decode a 256 MB picture before failing.
+  const blocks = Math.ceil(frame!.width / 8) * Math.ceil(frame!.height / 8);
+  if (scanBytes * 64 < blocks) {
+    truncated(
+      `${scanBytes} bytes of image data cannot hold ${frame!.width}×${frame!.height} pixels (at least ${Math.ceil(blocks / 64)})`,
+    );
+  }
 
   let image: { width: number; height: number; data: Uint8Array };
   try {
