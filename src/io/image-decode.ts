@@ -11,6 +11,7 @@
 import { inflateSync } from "node:zlib";
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
+import { concatBytes } from "../data/bytes.js";
 import { DataError } from "../data/errors.js";
 import type { RgbaImage } from "../data/image-folder.js";
 
@@ -133,7 +134,9 @@ export function decodePngStrict(
   const expected = pngDataSize(h);
   let inflated: Buffer;
   try {
-    inflated = inflateSync(concat(idat), { maxOutputLength: expected + 1 });
+    inflated = inflateSync(idat.length === 1 ? idat[0] : concatBytes(idat), {
+      maxOutputLength: expected + 1,
+    });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ERR_BUFFER_TOO_LARGE") {
@@ -345,17 +348,6 @@ function checkSize(width: number, height: number, format: string, fail: (what: s
   if (width * height > MAX_IMAGE_PIXELS) {
     fail(`${format} of ${width}×${height} pixels is over the ${MAX_IMAGE_PIXELS / 1e6}-megapixel limit`);
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
 
 function hex(b: number): string {

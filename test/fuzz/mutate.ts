@@ -4,6 +4,7 @@
  * returning the new bytes and a short description for the report. Format-aware mutations (a PNG's
  * CRCs fixed, a safetensors header edited as text) live with their targets (./targets.ts).
  */
+import { concatBytes } from "../../src/data/bytes.js";
 import type { Rng } from "../../src/rng.js";
 
 export interface Mutant {
@@ -81,15 +82,7 @@ export const genericMutators: readonly Mutator[] = [
 ];
 
 /** The parts one after another, in a new array. */
-export function join(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export const join = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);
 
 /** One to three mutations in a row, drawn from `mutators`. */
 export function mutate(

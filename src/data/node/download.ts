@@ -18,7 +18,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { OptionError } from "../../errors.js";
-import { formatBytes } from "../bytes.js";
+import { concatBytes, formatBytes } from "../bytes.js";
 import { DataError } from "../errors.js";
 import type { DataFile } from "../registry.js";
 import { checkArchive } from "../verify.js";
@@ -307,7 +307,7 @@ async function fetchArchive(
         "retry",
       );
     }
-    const bytes = concat(chunks, received);
+    const bytes = concatBytes(chunks);
     try {
       await checkArchive(bytes, file, url);
     } catch (e) {
@@ -336,16 +336,6 @@ async function writeAtomically(dir: string, name: string, bytes: Uint8Array): Pr
     await rm(temp, { force: true });
     throw new DataError(`${join(dir, name)}: cannot store the download: ${(e as Error).message}`);
   }
-}
-
-function concat(chunks: readonly Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
 }
 
 /**
