@@ -5,6 +5,7 @@ import { reference } from "../src/backend/reference.js";
 import {
   createSingleThreadWasm,
   initWasm,
+  setConvAlgorithm,
   setParallelMinWork,
   setWasmThreads,
   wasmThreads,
@@ -50,6 +51,73 @@ interface Case {
 }
 
 const cases: Case[] = [];
+
+/** convForward, then convBackward with and without dx, on seeded inputs. */
+function fusedConvCase([n, c, h, w, fn, fh, fw, stride, pad]: number[]): Case {
+  const oh = outSize(h, fh, stride, pad);
+  const ow = outSize(w, fw, stride, pad);
+  return {
+    name: `fused convolution forward/backward n=${n} c=${c} ${h}×${w} filter ${fh}×${fw} stride ${stride} pad ${pad}, ${fn} filters`,
+    atol: 1e-5 * Math.sqrt(n * oh * ow) + 1e-6,
+    rtol: 1e-4,
+    run(k, dtype) {
+      const rng = new Rng(fn + n * 5 + c * 11 + h * 101 + stride * 1001 + pad * 3);
+      const cols = c * fh * fw;
+      const x = floats(dtype, n * c * h * w, rng);
+      const W = floats(dtype, fn * cols, rng);
+      const b = floats(dtype, fn, rng);
+      const out = alloc(dtype, n * fn * oh * ow);
+      k.convForward(out, x, W, b, n, c, h, w, fn, fh, fw, stride, pad);
+      const dout = floats(dtype, n * fn * oh * ow, rng);
+      const dx = alloc(dtype, n * c * h * w);
+      const dW = alloc(dtype, fn * cols);
+      const db = alloc(dtype, fn);
+      k.convBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
+      // Without dx (a first layer): the same dW and db.
+      const dW2 = alloc(dtype, fn * cols);
+      const db2 = alloc(dtype, fn);
+      k.convBackward(alloc(dtype, 0), dW2, db2, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
+      return [out, dx, dW, db, dW2, db2];
+    },
+  };
+}
+
+/** convReluPoolForward, then its backward with and without dx, on seeded inputs (ph = 0: no pooling). */
+function convReluPoolCase(
+  [n, c, h, w, fn, f, stride, pad]: number[],
+  [ph, pw, pstride, ppad]: number[],
+): Case {
+  const oh = outSize(h, f, stride, pad);
+  const ow = outSize(w, f, stride, pad);
+  const len =
+    ph === 0 ? n * fn * oh * ow : n * fn * outSize(oh, ph, pstride, ppad) * outSize(ow, pw, pstride, ppad);
+  return {
+    name: `fused convolution → ReLU → pool n=${n} c=${c} ${h}×${w}, ${fn} filters ${f}×${f} stride ${stride} pad ${pad}, pool ${ph}×${pw}/${pstride} pad ${ppad}`,
+    atol: 1e-5 * Math.sqrt(n * oh * ow) + 1e-6,
+    rtol: 1e-4,
+    run(k, dtype) {
+      const rng = new Rng(n * 7 + c * 13 + h * 17 + w * 19 + fn * 23 + ph);
+      const cols = c * f * f;
+      const x = floats(dtype, n * c * h * w, rng);
+      const W = floats(dtype, fn * cols, rng);
+      const b = floats(dtype, fn, rng, -0.2, 0.2);
+      const out = alloc(dtype, len);
+      const argmax = new Int32Array(ph === 0 ? 0 : len).fill(-7);
+      k.convReluPoolForward(out, argmax, x, W, b, n, c, h, w, fn, f, f, stride, pad, ph, pw, pstride, ppad);
+      const dout = floats(dtype, len, rng);
+      const dx = alloc(dtype, n * c * h * w);
+      const dW = alloc(dtype, fn * cols);
+      const db = alloc(dtype, fn);
+      const geometry = [n, c, h, w, fn, f, f, stride, pad, ph, pw, pstride, ppad] as const;
+      k.convReluPoolBackward(dx, dW, db, dout, out, argmax, x, W, ...geometry);
+      // Without dx (a first layer): the same dW and db.
+      const dW2 = alloc(dtype, fn * cols);
+      const db2 = alloc(dtype, fn);
+      k.convReluPoolBackward(alloc(dtype, 0), dW2, db2, dout, out, argmax, x, W, ...geometry);
+      return [out, argmax, dx, dW, db, dW2, db2];
+    },
+  };
+}
 
 // matmul: all four transpose combinations, with and without accumulate; k > 256 and n > 256 cross
 // the kernel's cache blocks.
@@ -273,32 +341,7 @@ for (const [n, c, h, w, fh, fw, stride, pad] of CONV_SHAPES) {
       return [col, dx];
     },
   });
-  for (const fn of [1, 5]) {
-    cases.push({
-      name: `fused convolution forward/backward ${tag}, ${fn} filters`,
-      atol: 1e-5 * Math.sqrt(n * oh * ow) + 1e-6,
-      rtol: 1e-4,
-      run(k, dtype) {
-        const rng = new Rng(fn + n * 5 + c * 11 + h * 101 + stride * 1001 + pad * 3);
-        const cols = c * fh * fw;
-        const x = floats(dtype, n * c * h * w, rng);
-        const W = floats(dtype, fn * cols, rng);
-        const b = floats(dtype, fn, rng);
-        const out = alloc(dtype, n * fn * oh * ow);
-        k.convForward(out, x, W, b, n, c, h, w, fn, fh, fw, stride, pad);
-        const dout = floats(dtype, n * fn * oh * ow, rng);
-        const dx = alloc(dtype, n * c * h * w);
-        const dW = alloc(dtype, fn * cols);
-        const db = alloc(dtype, fn);
-        k.convBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
-        // Without dx (a first layer): the same dW and db.
-        const dW2 = alloc(dtype, fn * cols);
-        const db2 = alloc(dtype, fn);
-        k.convBackward(alloc(dtype, 0), dW2, db2, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
-        return [out, dx, dW, db, dW2, db2];
-      },
-    });
-  }
+  for (const fn of [1, 5]) cases.push(fusedConvCase([n, c, h, w, fn, fh, fw, stride, pad]));
   const po = n * c * oh * ow;
   cases.push({
     name: `max/avg pooling ${tag}`,
@@ -335,37 +378,41 @@ const CONV_RELU_POOL: [number, number, number, number, number, number, number, n
   [3, 1, 7, 7, 3, 3, 2, 1, [3, 3, 1, 1]],
   [2, 3, 6, 5, 5, 3, 1, 1, [0, 0, 1, 0]],
 ];
-for (const [n, c, h, w, fn, f, stride, pad, [ph, pw, pstride, ppad]] of CONV_RELU_POOL) {
-  const oh = outSize(h, f, stride, pad);
-  const ow = outSize(w, f, stride, pad);
-  const len =
-    ph === 0 ? n * fn * oh * ow : n * fn * outSize(oh, ph, pstride, ppad) * outSize(ow, pw, pstride, ppad);
-  cases.push({
-    name: `fused convolution → ReLU → pool n=${n} c=${c} ${h}×${w}, ${fn} filters ${f}×${f} stride ${stride} pad ${pad}, pool ${ph}×${pw}/${pstride} pad ${ppad}`,
-    atol: 1e-5 * Math.sqrt(n * oh * ow) + 1e-6,
-    rtol: 1e-4,
+for (const [n, c, h, w, fn, f, stride, pad, pool] of CONV_RELU_POOL) {
+  cases.push(convReluPoolCase([n, c, h, w, fn, f, stride, pad], pool));
+}
+
+// Winograd F(2×2, 3×3), which the fused kernels use for 3×3 stride-1 convolutions (from 4 input
+// channels on; forced here for every shape, 1 channel included): odd and even sizes (tiles partly
+// outside the output), pad 0–3, batch 1, channels and filters not multiples of 4 (the vector lanes),
+// several images per block and per group (8×8 images), an image cut into blocks of tiles (40×40).
+const WINOGRAD_SHAPES: [number, number, number, number, number, number][] = [
+  // n, c, h, w, fn, pad
+  [1, 4, 4, 4, 2, 1],
+  [2, 5, 7, 9, 6, 1],
+  [3, 8, 6, 5, 4, 0],
+  [1, 6, 3, 3, 3, 3],
+  [2, 4, 9, 8, 5, 2],
+  [1, 1, 6, 7, 3, 1],
+  [7, 12, 8, 8, 20, 1],
+  [2, 16, 40, 40, 16, 1],
+];
+for (const [n, c, h, w, fn, pad] of WINOGRAD_SHAPES) {
+  const forced = (inner: Case): Case => ({
+    ...inner,
+    name: `Winograd: ${inner.name}`,
     run(k, dtype) {
-      const rng = new Rng(n * 7 + c * 13 + h * 17 + w * 19 + fn * 23 + ph);
-      const cols = c * f * f;
-      const x = floats(dtype, n * c * h * w, rng);
-      const W = floats(dtype, fn * cols, rng);
-      const b = floats(dtype, fn, rng, -0.2, 0.2);
-      const out = alloc(dtype, len);
-      const argmax = new Int32Array(ph === 0 ? 0 : len).fill(-7);
-      k.convReluPoolForward(out, argmax, x, W, b, n, c, h, w, fn, f, f, stride, pad, ph, pw, pstride, ppad);
-      const dout = floats(dtype, len, rng);
-      const dx = alloc(dtype, n * c * h * w);
-      const dW = alloc(dtype, fn * cols);
-      const db = alloc(dtype, fn);
-      const geometry = [n, c, h, w, fn, f, f, stride, pad, ph, pw, pstride, ppad] as const;
-      k.convReluPoolBackward(dx, dW, db, dout, out, argmax, x, W, ...geometry);
-      // Without dx (a first layer): the same dW and db.
-      const dW2 = alloc(dtype, fn * cols);
-      const db2 = alloc(dtype, fn);
-      k.convReluPoolBackward(alloc(dtype, 0), dW2, db2, dout, out, argmax, x, W, ...geometry);
-      return [out, argmax, dx, dW, db, dW2, db2];
+      setConvAlgorithm("winograd");
+      try {
+        return inner.run(k, dtype);
+      } finally {
+        setConvAlgorithm("auto");
+      }
     },
   });
+  cases.push(forced(fusedConvCase([n, c, h, w, fn, 3, 3, 1, pad])));
+  cases.push(forced(convReluPoolCase([n, c, h, w, fn, 3, 1, pad], [0, 0, 1, 0])));
+  if (h + 2 * pad - 2 >= 2) cases.push(forced(convReluPoolCase([n, c, h, w, fn, 3, 1, pad], [2, 2, 2, 0])));
 }
 
 function check(k: Kernels, c: Case): void {
@@ -401,15 +448,15 @@ const backends: { name: string; setup: () => Promise<Kernels> }[] = [
       return k as Kernels;
     },
   },
-  {
-    name: "wasm × 2 threads",
+  ...[2, 3].map((threads) => ({
+    name: `wasm × ${threads} threads`,
     setup: async () => {
-      const k = await initWasm({ threads: 2 });
+      const k = await initWasm({ threads });
       setParallelMinWork(0);
-      expect(await wasmThreads()).toBe(2);
+      expect(await wasmThreads()).toBe(threads);
       return k;
     },
-  },
+  })),
 ];
 
 describe.each(backends)("kernel parity: $name", ({ name, setup }) => {
@@ -433,7 +480,7 @@ describe.each(backends)("kernel parity: $name", ({ name, setup }) => {
 });
 
 describe("wasm thread-count determinism", () => {
-  it("outputs are bit-identical for 1 and 2 threads", async () => {
+  it("outputs are bit-identical for 1, 2 and 3 threads", async () => {
     const k = await initWasm();
     setParallelMinWork(0);
     // Larger shapes too, so each thread gets several panels, images and planes.
@@ -481,22 +528,25 @@ describe("wasm thread-count determinism", () => {
     const runAll = () => big.map((c) => c.run(k, "float32"));
     await setWasmThreads(1);
     const one = runAll();
-    await setWasmThreads(2);
-    expect(await wasmThreads()).toBe(2);
-    const two = runAll();
-    one.forEach((outs, i) =>
-      outs.forEach((o, j) => {
-        const t = two[i][j];
-        if (typeof o === "number") expect(t, `${big[i].name} output ${j}`).toBe(o);
-        else {
-          const same = Buffer.compare(
-            Buffer.from(o.buffer, o.byteOffset, o.byteLength),
-            Buffer.from((t as Floats).buffer, (t as Floats).byteOffset, (t as Floats).byteLength),
-          );
-          expect(same, `${big[i].name} output ${j}`).toBe(0);
-        }
-      }),
-    );
+    for (const threads of [2, 3]) {
+      await setWasmThreads(threads);
+      expect(await wasmThreads()).toBe(threads);
+      const more = runAll();
+      one.forEach((outs, i) =>
+        outs.forEach((o, j) => {
+          const t = more[i][j];
+          const what = `${big[i].name} output ${j}, ${threads} threads`;
+          if (typeof o === "number") expect(t, what).toBe(o);
+          else {
+            const same = Buffer.compare(
+              Buffer.from(o.buffer, o.byteOffset, o.byteLength),
+              Buffer.from((t as Floats).buffer, (t as Floats).byteOffset, (t as Floats).byteLength),
+            );
+            expect(same, what).toBe(0);
+          }
+        }),
+      );
+    }
     setParallelMinWork(null);
   });
 });
