@@ -10,379 +10,29 @@ import {
   setWasmThreads,
   wasmThreads,
 } from "../src/backend/wasm.js";
-import type { DType, Floats } from "../src/ndarray.js";
+import type { Floats } from "../src/ndarray.js";
 import { Rng } from "../src/rng.js";
 import { assertAllClose } from "../src/testing/gradcheck.js";
+import {
+  alloc,
+  cases as sharedCases,
+  check,
+  convReluPoolCase,
+  floats,
+  fusedConvCase,
+  outSize,
+  type Case,
+} from "./kernel-cases.js";
 
 /**
  * Every kernel of every backend against the reference kernels run in float64 (the specification at
  * full precision), on shapes that hit SIMD tails and odd sizes. One body runs for each backend and
  * thread count; the WASM runs split even tiny jobs over the threads (setParallelMinWork(0)) so the
- * partitioning edges (empty shares, tail panels) are exercised. Then: bit-identical outputs for 1 and
- * 2 threads.
+ * partitioning edges (empty shares, tail panels) are exercised. Then: bit-identical outputs for 1, 2
+ * and 3 threads.
  */
 
-const SIZES = [1, 3, 4, 5, 17, 64, 65];
-
-/** Inputs drawn per case from a fixed seed; float32-representable, so both precisions see the same. */
-function floats(dtype: DType, n: number, rng: Rng, low = -1, high = 1): Floats {
-  const a = dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = Math.fround(rng.uniform(low, high));
-  return a;
-}
-function alloc(dtype: DType, n: number): Floats {
-  // Garbage-filled: kernels must write every output element.
-  const a = dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
-  return a.fill(7.25);
-}
-function labels(rows: number, cols: number, rng: Rng): Int32Array {
-  const t = new Int32Array(rows);
-  for (let i = 0; i < rows; i++) t[i] = rng.int(cols);
-  return t;
-}
-const outSize = (size: number, f: number, s: number, p: number) => Math.floor((size + 2 * p - f) / s) + 1;
-
-interface Case {
-  name: string;
-  atol: number;
-  rtol: number;
-  /** Runs the kernel(s) on fresh seeded inputs; returns every output (and in-place state). */
-  run(k: Kernels, dtype: DType): (Floats | Int32Array | number)[];
-}
-
-const cases: Case[] = [];
-
-/** convForward, then convBackward with and without dx, on seeded inputs. */
-function fusedConvCase([n, c, h, w, fn, fh, fw, stride, pad]: number[]): Case {
-  const oh = outSize(h, fh, stride, pad);
-  const ow = outSize(w, fw, stride, pad);
-  return {
-    name: `fused convolution forward/backward n=${n} c=${c} ${h}×${w} filter ${fh}×${fw} stride ${stride} pad ${pad}, ${fn} filters`,
-    atol: 1e-5 * Math.sqrt(n * oh * ow) + 1e-6,
-    rtol: 1e-4,
-    run(k, dtype) {
-      const rng = new Rng(fn + n * 5 + c * 11 + h * 101 + stride * 1001 + pad * 3);
-      const cols = c * fh * fw;
-      const x = floats(dtype, n * c * h * w, rng);
-      const W = floats(dtype, fn * cols, rng);
-      const b = floats(dtype, fn, rng);
-      const out = alloc(dtype, n * fn * oh * ow);
-      k.convForward(out, x, W, b, n, c, h, w, fn, fh, fw, stride, pad);
-      const dout = floats(dtype, n * fn * oh * ow, rng);
-      const dx = alloc(dtype, n * c * h * w);
-      const dW = alloc(dtype, fn * cols);
-      const db = alloc(dtype, fn);
-      k.convBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
-      // Without dx (a first layer): the same dW and db.
-      const dW2 = alloc(dtype, fn * cols);
-      const db2 = alloc(dtype, fn);
-      k.convBackward(alloc(dtype, 0), dW2, db2, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
-      return [out, dx, dW, db, dW2, db2];
-    },
-  };
-}
-
-/** convReluPoolForward, then its backward with and without dx, on seeded inputs (ph = 0: no pooling). */
-function convReluPoolCase(
-  [n, c, h, w, fn, f, stride, pad]: number[],
-  [ph, pw, pstride, ppad]: number[],
-): Case {
-  const oh = outSize(h, f, stride, pad);
-  const ow = outSize(w, f, stride, pad);
-  const len =
-    ph === 0 ? n * fn * oh * ow : n * fn * outSize(oh, ph, pstride, ppad) * outSize(ow, pw, pstride, ppad);
-  return {
-    name: `fused convolution → ReLU → pool n=${n} c=${c} ${h}×${w}, ${fn} filters ${f}×${f} stride ${stride} pad ${pad}, pool ${ph}×${pw}/${pstride} pad ${ppad}`,
-    atol: 1e-5 * Math.sqrt(n * oh * ow) + 1e-6,
-    rtol: 1e-4,
-    run(k, dtype) {
-      const rng = new Rng(n * 7 + c * 13 + h * 17 + w * 19 + fn * 23 + ph);
-      const cols = c * f * f;
-      const x = floats(dtype, n * c * h * w, rng);
-      const W = floats(dtype, fn * cols, rng);
-      const b = floats(dtype, fn, rng, -0.2, 0.2);
-      const out = alloc(dtype, len);
-      const argmax = new Int32Array(ph === 0 ? 0 : len).fill(-7);
-      k.convReluPoolForward(out, argmax, x, W, b, n, c, h, w, fn, f, f, stride, pad, ph, pw, pstride, ppad);
-      const dout = floats(dtype, len, rng);
-      const dx = alloc(dtype, n * c * h * w);
-      const dW = alloc(dtype, fn * cols);
-      const db = alloc(dtype, fn);
-      const geometry = [n, c, h, w, fn, f, f, stride, pad, ph, pw, pstride, ppad] as const;
-      k.convReluPoolBackward(dx, dW, db, dout, out, argmax, x, W, ...geometry);
-      // Without dx (a first layer): the same dW and db.
-      const dW2 = alloc(dtype, fn * cols);
-      const db2 = alloc(dtype, fn);
-      k.convReluPoolBackward(alloc(dtype, 0), dW2, db2, dout, out, argmax, x, W, ...geometry);
-      return [out, argmax, dx, dW, db, dW2, db2];
-    },
-  };
-}
-
-// matmul: all four transpose combinations, with and without accumulate; k > 256 and n > 256 cross
-// the kernel's cache blocks.
-const MATMUL_SHAPES: [number, number, number][] = [
-  [1, 1, 1],
-  [3, 5, 4],
-  [4, 4, 8],
-  [5, 17, 3],
-  [17, 64, 65],
-  [65, 3, 17],
-  [64, 65, 5],
-  [9, 300, 33],
-  [3, 7, 530],
-  // Several row tiles sharing one packed b; and a b too big to pack whole (k·n > 256·256).
-  [260, 30, 9],
-  [5, 300, 260],
-  // A tall k (a convolution's dW, aᵀ·b): cut into k slices whose partials are summed, with tails.
-  [5, 9000, 17],
-];
-for (const [m, k, n] of MATMUL_SHAPES) {
-  for (const transA of [false, true]) {
-    for (const transB of [false, true]) {
-      for (const accumulate of [false, true]) {
-        cases.push({
-          name: `matmul ${m}×${k}·${k}×${n} transA=${transA} transB=${transB} accumulate=${accumulate}`,
-          atol: 1e-5 * Math.sqrt(k) + 1e-6,
-          rtol: 1e-4,
-          run(kern, dtype) {
-            const rng = new Rng(m * 1000 + k * 10 + n);
-            const a = floats(dtype, m * k, rng);
-            const b = floats(dtype, k * n, rng);
-            const out = accumulate ? floats(dtype, m * n, rng) : alloc(dtype, m * n);
-            kern.matmul(out, a, b, m, k, n, transA, transB, accumulate);
-            return [out];
-          },
-        });
-      }
-    }
-  }
-}
-
-for (const [rows, cols] of [
-  [1, 1],
-  [3, 5],
-  [4, 4],
-  [17, 65],
-  [65, 3],
-  [64, 17],
-]) {
-  cases.push({
-    name: `addBias ${rows}×${cols} (and in place)`,
-    atol: 1e-6,
-    rtol: 1e-6,
-    run(k, dtype) {
-      const rng = new Rng(rows * 100 + cols);
-      const x = floats(dtype, rows * cols, rng);
-      const bias = floats(dtype, cols, rng);
-      const out = alloc(dtype, rows * cols);
-      k.addBias(out, x, bias, rows, cols);
-      k.addBias(x, x, bias, rows, cols);
-      return [out, x];
-    },
-  });
-  cases.push({
-    name: `sumRows ${rows}×${cols}`,
-    atol: 1e-5,
-    rtol: 1e-5,
-    run(k, dtype) {
-      const rng = new Rng(rows * 101 + cols);
-      const x = floats(dtype, rows * cols, rng);
-      const out = alloc(dtype, cols);
-      k.sumRows(out, x, rows, cols);
-      return [out];
-    },
-  });
-  for (const batch of [1, 3]) {
-    cases.push({
-      name: `transpose ${batch}×${rows}×${cols}`,
-      atol: 0,
-      rtol: 0,
-      run(k, dtype) {
-        const rng = new Rng(rows * 102 + cols + batch);
-        const x = floats(dtype, batch * rows * cols, rng);
-        const out = alloc(dtype, batch * rows * cols);
-        k.transpose(out, x, batch, rows, cols);
-        return [out];
-      },
-    });
-  }
-  cases.push({
-    name: `softmax + cross-entropy ${rows}×${cols}`,
-    atol: 1e-6,
-    rtol: 1e-5,
-    run(k, dtype) {
-      const rng = new Rng(rows * 103 + cols);
-      const x = floats(dtype, rows * cols, rng, -8, 8);
-      const t = labels(rows, cols, rng);
-      const probs = alloc(dtype, rows * cols);
-      const sm = alloc(dtype, rows * cols);
-      k.softmax(sm, x, rows, cols);
-      const loss = k.softmaxCrossEntropy(probs, x, t, rows, cols);
-      const dx = alloc(dtype, rows * cols);
-      k.softmaxCrossEntropyBackward(dx, probs, t, rows, cols, 1 / rows);
-      return [sm, probs, loss, dx];
-    },
-  });
-}
-
-for (const len of SIZES) {
-  const unary = (name: string, f: (k: Kernels, out: Floats, x: Floats, y: Floats) => void, scale = 4) =>
-    cases.push({
-      name: `${name} length ${len}`,
-      atol: 1e-6,
-      rtol: 1e-5,
-      run(k, dtype) {
-        const rng = new Rng(len * 7 + name.length);
-        const x = floats(dtype, len, rng, -scale, scale);
-        // Off the kink: |x| ≥ 1e-2 so relu's branch is the same in float32 and float64.
-        for (let i = 0; i < len; i++) if (Math.abs(x[i]) < 1e-2) x[i] = 0.5;
-        const y = floats(dtype, len, rng, 0, 1);
-        const out = alloc(dtype, len);
-        f(k, out, x, y);
-        return [out];
-      },
-    });
-  unary("relu", (k, out, x) => k.relu(out, x));
-  unary("relu in place", (k, out, x) => {
-    k.relu(x, x);
-    out.set(x);
-  });
-  unary("reluBackward", (k, out, x, y) => k.reluBackward(out, y, x));
-  unary("sigmoid", (k, out, x) => k.sigmoid(out, x), 40);
-  unary("sigmoidBackward", (k, out, x, y) => k.sigmoidBackward(out, x, y));
-  unary("tanh", (k, out, x) => k.tanh(out, x));
-  unary("tanhBackward", (k, out, x, y) => k.tanhBackward(out, x, y));
-  unary("axpby", (k, out, x, y) => k.axpby(out, 0.75, x, -1.5, y));
-  unary("axpby in place", (k, out, x, y) => {
-    k.axpby(y, 0.75, x, -1.5, y);
-    out.set(y);
-  });
-  unary("mul", (k, out, x, y) => k.mul(out, x, y));
-
-  cases.push({
-    name: `optimizer updates length ${len}`,
-    atol: 1e-5,
-    rtol: 1e-4,
-    run(k, dtype) {
-      const rng = new Rng(len * 13);
-      const g = floats(dtype, len, rng);
-      const results: Floats[] = [];
-      const w = () => floats(dtype, len, rng);
-      const state = () => floats(dtype, len, rng, 0, 1);
-      let a = w();
-      k.sgdUpdate(a, g, 0.1);
-      results.push(a);
-      let s1 = floats(dtype, len, rng);
-      a = w();
-      k.momentumUpdate(a, s1, g, 0.1, 0.9);
-      results.push(a, s1);
-      s1 = floats(dtype, len, rng);
-      a = w();
-      k.nesterovUpdate(a, s1, g, 0.1, 0.9);
-      results.push(a, s1);
-      s1 = state();
-      a = w();
-      k.adagradUpdate(a, s1, g, 0.1, 1e-7);
-      results.push(a, s1);
-      s1 = state();
-      a = w();
-      k.rmspropUpdate(a, s1, g, 0.01, 0.99, 1e-7);
-      results.push(a, s1);
-      s1 = floats(dtype, len, rng);
-      const s2 = state();
-      a = w();
-      k.adamUpdate(a, s1, s2, g, 0.001, 0.9, 0.999, 1e-7);
-      results.push(a, s1, s2);
-      return results;
-    },
-  });
-}
-
-// Convolution windows: odd sizes, stride > 1, pad > 0, non-square filters.
-const CONV_SHAPES: [number, number, number, number, number, number, number, number][] = [
-  // n, c, h, w, fh, fw, stride, pad
-  [1, 1, 1, 1, 1, 1, 1, 0],
-  [2, 3, 5, 5, 3, 3, 1, 0],
-  [3, 1, 4, 5, 3, 2, 1, 1],
-  [2, 2, 7, 7, 3, 3, 2, 1],
-  [1, 3, 17, 17, 5, 5, 2, 2],
-  [5, 2, 6, 4, 2, 2, 2, 0],
-  [2, 4, 9, 9, 3, 3, 3, 3],
-  // 2×2 stride 2 (the book's pooling): a 4-wide SIMD path plus scalar tails.
-  [2, 3, 8, 8, 2, 2, 2, 0],
-  [1, 2, 7, 19, 2, 2, 2, 0],
-  // A filter wider than its padded image row; c·fh·fw > 128 and oh·ow > 256 (more than one
-  // matmul tile per image in the fused kernels), 9 images (groups of 4 and a ragged one).
-  [2, 1, 3, 3, 5, 5, 1, 2],
-  [9, 16, 19, 18, 3, 3, 1, 1],
-  // A 1×1 filter with padding (the gather col2im's vector bounds), and AlexNet's kind of first
-  // layer (a wide filter, stride 4) on a small image.
-  [2, 3, 6, 7, 1, 1, 1, 1],
-  [2, 3, 23, 23, 11, 11, 4, 2],
-];
-for (const [n, c, h, w, fh, fw, stride, pad] of CONV_SHAPES) {
-  const tag = `n=${n} c=${c} ${h}×${w} filter ${fh}×${fw} stride ${stride} pad ${pad}`;
-  const oh = outSize(h, fh, stride, pad);
-  const ow = outSize(w, fw, stride, pad);
-  const colLen = n * oh * ow * c * fh * fw;
-  cases.push({
-    name: `im2col/col2im ${tag}`,
-    atol: 1e-6,
-    rtol: 1e-5,
-    run(k, dtype) {
-      const rng = new Rng(n + c * 10 + h * 100 + stride * 1000 + pad * 7);
-      const x = floats(dtype, n * c * h * w, rng);
-      const col = alloc(dtype, colLen);
-      k.im2col(col, x, n, c, h, w, fh, fw, stride, pad);
-      const dcol = floats(dtype, colLen, rng);
-      const dx = alloc(dtype, n * c * h * w);
-      k.col2im(dx, dcol, n, c, h, w, fh, fw, stride, pad);
-      return [col, dx];
-    },
-  });
-  for (const fn of [1, 5]) cases.push(fusedConvCase([n, c, h, w, fn, fh, fw, stride, pad]));
-  const po = n * c * oh * ow;
-  cases.push({
-    name: `max/avg pooling ${tag}`,
-    atol: 1e-6,
-    rtol: 1e-5,
-    run(k, dtype) {
-      const rng = new Rng(n * 3 + c * 10 + h * 100 + stride * 1000 + pad * 7);
-      // A permutation: no ties, so the argmax is the same in either precision.
-      const perm = rng.permutation(n * c * h * w);
-      const x = dtype === "float64" ? new Float64Array(perm.length) : new Float32Array(perm.length);
-      for (let i = 0; i < perm.length; i++) x[i] = perm[i] / perm.length - 0.5;
-      const out = alloc(dtype, po);
-      const argmax = new Int32Array(po).fill(-7);
-      k.maxPool(out, argmax, x, n, c, h, w, fh, fw, stride, pad);
-      const dout = floats(dtype, po, rng);
-      const dx = alloc(dtype, n * c * h * w);
-      k.maxPoolBackward(dx, dout, argmax, n, c, h, w, fh, fw, stride, pad);
-      const avg = alloc(dtype, po);
-      k.avgPool(avg, x, n, c, h, w, fh, fw, stride, pad);
-      const davg = alloc(dtype, n * c * h * w);
-      k.avgPoolBackward(davg, dout, n, c, h, w, fh, fw, stride, pad);
-      return [out, argmax, dx, avg, davg];
-    },
-  });
-}
-
-// Convolution → ReLU (→ max pooling) fused: 2×2/2 pooling (the book's), overlapping padded 3×3/1
-// windows, odd widths (SIMD tails), and no pooling (ph = 0).
-const CONV_RELU_POOL: [number, number, number, number, number, number, number, number, number[]][] = [
-  // n, c, h, w, fn, f, stride, pad, [ph, pw, pstride, ppad]
-  [2, 3, 8, 8, 5, 3, 1, 1, [2, 2, 2, 0]],
-  [1, 2, 9, 11, 4, 2, 1, 0, [2, 2, 2, 0]],
-  [1, 1, 5, 19, 1, 2, 1, 0, [2, 2, 2, 0]],
-  [3, 1, 7, 7, 3, 3, 2, 1, [3, 3, 1, 1]],
-  [2, 3, 6, 5, 5, 3, 1, 1, [0, 0, 1, 0]],
-];
-for (const [n, c, h, w, fn, f, stride, pad, pool] of CONV_RELU_POOL) {
-  cases.push(convReluPoolCase([n, c, h, w, fn, f, stride, pad], pool));
-}
-
-// Winograd F(2×2, 3×3), which the fused kernels use for 3×3 stride-1 convolutions (from 4 input
+// Winograd F(2×2, 3×3), which the WASM fused kernels use for 3×3 stride-1 convolutions (from 5 input
 // channels on; forced here for every shape, 1 channel included): odd and even sizes (tiles partly
 // outside the output), pad 0–3, batch 1, channels and filters not multiples of 4 (the vector lanes),
 // several images per block and per group (8×8 images), an image cut into blocks of tiles (40×40).
@@ -397,37 +47,24 @@ const WINOGRAD_SHAPES: [number, number, number, number, number, number][] = [
   [7, 12, 8, 8, 20, 1],
   [2, 16, 40, 40, 16, 1],
 ];
-for (const [n, c, h, w, fn, pad] of WINOGRAD_SHAPES) {
-  const forced = (inner: Case): Case => ({
-    ...inner,
-    name: `Winograd: ${inner.name}`,
-    run(k, dtype) {
-      setConvAlgorithm("winograd");
-      try {
-        return inner.run(k, dtype);
-      } finally {
-        setConvAlgorithm("auto");
-      }
-    },
-  });
-  cases.push(forced(fusedConvCase([n, c, h, w, fn, 3, 3, 1, pad])));
-  cases.push(forced(convReluPoolCase([n, c, h, w, fn, 3, 1, pad], [0, 0, 1, 0])));
-  if (h + 2 * pad - 2 >= 2) cases.push(forced(convReluPoolCase([n, c, h, w, fn, 3, 1, pad], [2, 2, 2, 0])));
-}
-
-function check(k: Kernels, c: Case): void {
-  const got = c.run(k, "float32");
-  const want = c.run(reference, "float64");
-  expect(got.length).toBe(want.length);
-  got.forEach((g, i) => {
-    const e = want[i];
-    const what = `${k.name}: ${c.name}, output ${i}`;
-    if (typeof g === "number" || typeof e === "number") {
-      assertAllClose([g as number], [e as number], c.atol, c.rtol, what);
-    } else {
-      assertAllClose(g, e, c.atol, c.rtol, what);
+/** `inner` with the 3×3 convolutions forced through Winograd (the reference has no such switch). */
+const winograd = (inner: Case): Case => ({
+  ...inner,
+  name: `Winograd: ${inner.name}`,
+  run(k, dtype) {
+    setConvAlgorithm("winograd");
+    try {
+      return inner.run(k, dtype);
+    } finally {
+      setConvAlgorithm("auto");
     }
-  });
+  },
+});
+const cases: Case[] = [...sharedCases];
+for (const [n, c, h, w, fn, pad] of WINOGRAD_SHAPES) {
+  cases.push(winograd(fusedConvCase([n, c, h, w, fn, 3, 3, 1, pad])));
+  cases.push(winograd(convReluPoolCase([n, c, h, w, fn, 3, 1, pad], [0, 0, 1, 0])));
+  if (h + 2 * pad - 2 >= 2) cases.push(winograd(convReluPoolCase([n, c, h, w, fn, 3, 1, pad], [2, 2, 2, 0])));
 }
 
 const backends: { name: string; setup: () => Promise<Kernels> }[] = [
@@ -466,8 +103,8 @@ describe.each(backends)("kernel parity: $name", ({ name, setup }) => {
     if (name !== "reference") expect(k.name).toBe("wasm");
   });
 
-  it("every kernel matches the float64 reference on odd and tail shapes", () => {
-    for (const c of cases) check(k, c);
+  it("every kernel matches the float64 reference on odd and tail shapes", async () => {
+    for (const c of cases) await check(k, c);
   });
 
   it("float64 calls give exactly the reference's results", () => {

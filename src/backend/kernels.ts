@@ -1,4 +1,4 @@
-import type { Floats } from "../ndarray.js";
+import type { Device, Floats } from "../ndarray.js";
 
 /**
  * The kernel contract: flat loops over typed arrays. Outputs first, then inputs, then sizes.
@@ -10,6 +10,11 @@ import type { Floats } from "../ndarray.js";
  */
 export interface Kernels {
   readonly name: string;
+  /**
+   * Set by a device backend (WebGPU), whose kernels take handles to device memory (`NDArray.buf`)
+   * instead of typed arrays; absent for the CPU backends.
+   */
+  readonly device?: Device;
 
   // ---- linear algebra -------------------------------------------------------------------
   /**
@@ -58,10 +63,18 @@ export interface Kernels {
   /** Row-wise softmax, overflow-safe (max subtracted). out may alias x. */
   softmax(out: Floats, x: Floats, rows: number, cols: number): void;
   /**
-   * Fused softmax + cross-entropy over class labels: writes probs = softmax(x) and returns the
-   * summed loss Σ_i −log(probs[i, t_i] + 1e-7) (the book's delta). Caller divides by rows.
+   * Fused softmax + cross-entropy over class labels: writes probs = softmax(x) and loss[0] = the
+   * summed loss Σ_i −log(probs[i, t_i] + 1e-7) (the book's delta). Caller divides by rows. (An
+   * array, not a return value: a device backend's loss stays on the device until it is read.)
    */
-  softmaxCrossEntropy(probs: Floats, x: Floats, labels: Int32Array, rows: number, cols: number): number;
+  softmaxCrossEntropy(
+    loss: Floats,
+    probs: Floats,
+    x: Floats,
+    labels: Int32Array,
+    rows: number,
+    cols: number,
+  ): void;
   /** dx = (probs − onehot(labels)) · scale. dx may alias probs. */
   softmaxCrossEntropyBackward(
     dx: Floats,
@@ -257,6 +270,30 @@ export interface Kernels {
     pad: number,
   ): void;
 
+  // ---- recurrent cells (the sequel's LSTM; gate blocks in the order f, g, i, o) --------------
+  /**
+   * The LSTM cell after its affine, for n rows of h units: a (n, 4h) holds the pre-activations of
+   * the forget, candidate, input and output gates, side by side in that order. Writes
+   * gates (n, 4h) = [σ(a_f) | tanh(a_g) | σ(a_i) | σ(a_o)], c (n, h) = f⊙cPrev + g⊙i and
+   * hNext (n, h) = o⊙tanh(c).
+   */
+  lstmForward(gates: Floats, c: Floats, hNext: Floats, a: Floats, cPrev: Floats, n: number, h: number): void;
+  /**
+   * Backward of lstmForward from dh and dc (n, h), the gradients of its hNext and c (dc: from the
+   * step after). Writes da (n, 4h), the pre-activations' gradient, and dcPrev (n, h). dcPrev may
+   * alias dc.
+   */
+  lstmBackward(
+    da: Floats,
+    dcPrev: Floats,
+    dh: Floats,
+    dc: Floats,
+    gates: Floats,
+    cPrev: Floats,
+    c: Floats,
+    n: number,
+    h: number,
+  ): void;
   // ---- optimizer updates (w, state updated in place) ------------------------------------
   /** w −= lr·g */
   sgdUpdate(w: Floats, g: Floats, lr: number): void;

@@ -53,10 +53,14 @@ const Op = {
   matmulReduce: 25,
   convForward: 27,
   convBackward: 28,
-  winogradFilter: 40,
-  winogradForward: 41,
-  winogradBackward: 42,
-  winogradFilterGrad: 43,
+  // The recurrent kernels start at 40, clear of the convolution's.
+  lstmForward: 40,
+  lstmBackward: 41,
+  // Winograd F(2×2, 3×3) for 3×3 stride-1 convolutions: 70–73.
+  winogradFilter: 70,
+  winogradForward: 71,
+  winogradBackward: 72,
+  winogradFilterGrad: 73,
 } as const;
 
 /**
@@ -296,7 +300,7 @@ function float32Only<T extends Partial<Kernels>>(fast: T): T {
   const wrapped: Record<string, (...args: unknown[]) => unknown> = {};
   for (const [name, kernel] of Object.entries(fast)) {
     const run = kernel as (...args: unknown[]) => unknown;
-    const slow = reference[name as keyof Kernels] as (...args: unknown[]) => unknown;
+    const slow = reference[name as keyof typeof reference] as (...args: unknown[]) => unknown;
     wrapped[name] = (...args) => (args.some((a) => a instanceof Float64Array) ? slow(...args) : run(...args));
   }
   return wrapped as unknown as T;
@@ -564,12 +568,12 @@ function fastKernels(rt: Runtime) {
       rt.get(out, px, rows * cols);
     },
 
-    softmaxCrossEntropy(probs, x, labels, rows, cols) {
+    softmaxCrossEntropy(loss, probs, x, labels, rows, cols) {
       fast.softmax(probs, x, rows, cols);
       // The loss is a sum over rows: summed here, in float64 and row order, as the reference does.
-      let loss = 0;
-      for (let r = 0; r < rows; r++) loss -= Math.log(probs[r * cols + labels[r]] + 1e-7);
-      return loss;
+      let sum = 0;
+      for (let r = 0; r < rows; r++) sum -= Math.log(probs[r * cols + labels[r]] + 1e-7);
+      loss[0] = sum;
     },
 
     softmaxCrossEntropyBackward(dx, probs, labels, rows, cols, scale) {
@@ -725,6 +729,30 @@ function fastKernels(rt: Runtime) {
 
     adamUpdate(w, m, v, g, lrT, beta1, beta2, eps) {
       update(Op.adamUpdate, [w, m, v], g, [lrT, beta1, beta2, eps]);
+    },
+
+    // The LSTM cell's gates with a 4-lane exp (exp, σ, tanh within a few ulp of the reference's).
+    lstmForward(gates, c, hNext, a, cPrev, n, h) {
+      const units = n * h;
+      rt.begin();
+      const pa = rt.put(a, 4 * units);
+      const pcp = rt.put(cPrev, units);
+      const [pg, pc, ph] = [rt.alloc(4 * units), rt.alloc(units), rt.alloc(units)];
+      rt.run(Op.lstmForward, [pg, pc, ph, pa, pcp, n, h], [], units * 16);
+      rt.get(gates, pg, 4 * units);
+      rt.get(c, pc, units);
+      rt.get(hNext, ph, units);
+    },
+
+    lstmBackward(da, dcPrev, dh, dc, gates, cPrev, c, n, h) {
+      const units = n * h;
+      rt.begin();
+      const [pdh, pdc, pg] = [rt.put(dh, units), rt.put(dc, units), rt.put(gates, 4 * units)];
+      const [pcp, pc] = [rt.put(cPrev, units), rt.put(c, units)];
+      const [pda, pdcp] = [rt.alloc(4 * units), rt.alloc(units)];
+      rt.run(Op.lstmBackward, [pda, pdcp, pdh, pdc, pg, pcp, pc, n, h], [], units * 16);
+      rt.get(da, pda, 4 * units);
+      rt.get(dcPrev, pdcp, units);
     },
   } satisfies Partial<Kernels>;
 
