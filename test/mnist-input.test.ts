@@ -67,7 +67,8 @@ describe("prepareImage reproduces MNIST's preparation", () => {
       // levels stretched: the brightest ink becomes 1, where a few MNIST digits have 254/255), but
       // for traces fainter than the ink threshold (0.1) outside the ink's box, which are dropped.
       const box = inkBox(image);
-      const brightest = image.reduce((a, b) => Math.max(a, b), 0);
+      let brightest = 0;
+      for (const v of image) brightest = Math.max(brightest, v);
       if (Math.max(box.width, box.height) === 20) {
         let worst = 0;
         let worstInk = 0;
