@@ -11,6 +11,20 @@ import { describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
+/**
+ * The bench's stdout. Asynchronous: a synchronous child would block this worker for minutes on a
+ * loaded machine, and vitest's calls into it time out ("Timeout calling onTaskUpdate").
+ */
+async function bench(args: string[]): Promise<string> {
+  const run = promisify(execFile);
+  const { stdout } = await run(process.execPath, ["--import", "tsx", "bench/run.ts", ...args], {
+    cwd: root,
+    encoding: "utf8",
+    maxBuffer: 1 << 24,
+  });
+  return stdout;
+}
+
 interface BenchModel {
   model: string;
   backend: string;
@@ -24,16 +38,10 @@ interface BenchModel {
 }
 
 describe("npm run bench -- --quick --json", () => {
+  // The timeouts guard against a hang only: about 15 s on an idle machine, 254–260 s with two test
+  // suites running at once on a busy host.
   it("prints one JSON object with the matmul, kernel and model rows", { timeout: 1_200_000 }, async () => {
-    // Asynchronously: a worker blocked in execFileSync cannot answer vitest's runner, whose RPC
-    // gives up after 60 s; on a loaded machine this bench takes longer than that. About 15 s on an
-    // idle machine, 254–260 s with two test suites running at once on a busy host: the timeout is
-    // only a guard against a hang.
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ["--import", "tsx", "bench/run.ts", "--quick", "--json"],
-      { cwd: root, encoding: "utf8", maxBuffer: 1 << 24 },
-    );
+    const stdout = await bench(["--quick", "--json"]);
     const report = JSON.parse(stdout) as {
       machine: unknown;
       matmul: { what: string; reference: number; wasm1: number; wasmN: number }[];
@@ -60,4 +68,28 @@ describe("npm run bench -- --quick --json", () => {
       expect(m.msPerIterationRange[1]).toBeGreaterThanOrEqual(m.msPerIteration);
     }
   });
+});
+
+describe("npm run bench -- --peers --quick --json", () => {
+  it(
+    "runs zerodl and ONNX Runtime Web on SimpleConvNet, each thread count",
+    { timeout: 1_200_000 },
+    async () => {
+      // PyTorch is left out here: it is a peer on this machine only, never a dependency (bench/README.md).
+      const stdout = await bench(["--peers", "--quick", "--json", "--no-pytorch", "--models", "simple-conv"]);
+      const report = JSON.parse(stdout) as {
+        threads: number;
+        peers: { peer: string; model: string; threads: number; imagesPerSecond: number; round: number }[];
+      };
+      const threadCounts = report.threads > 1 ? [1, report.threads] : [1];
+      for (const peer of ["zerodl", "ort-web"]) {
+        for (const threads of threadCounts) {
+          const row = report.peers.find((r) => r.peer === peer && r.threads === threads);
+          expect(row, `${peer} × ${threads}`).toBeDefined();
+          expect(row!.model).toBe("simple-conv");
+          expect(Number.isFinite(row!.imagesPerSecond) && row!.imagesPerSecond > 0).toBe(true);
+        }
+      }
+    },
+  );
 });
