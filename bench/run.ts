@@ -21,7 +21,7 @@ import { gunzipSync } from "node:zlib";
 import type { Kernels } from "../src/backend/kernels.js";
 import { setKernels } from "../src/backend/index.js";
 import { reference } from "../src/backend/reference.js";
-import { initWasm, setWasmThreads, wasmThreads } from "../src/backend/wasm.js";
+import { initWasm, relaxedSimdSupported, setWasmThreads, wasmThreads } from "../src/backend/wasm.js";
 import { DeepConvNet } from "../src/models/deep-conv-net.js";
 import { SimpleConvNet } from "../src/models/simple-conv-net.js";
 import { TwoLayerNet } from "../src/models/two-layer-net.js";
@@ -411,8 +411,11 @@ async function main(): Promise<void> {
     node: process.version,
     date: new Date().toISOString(),
     loadAverage: os.loadavg(),
+    relaxedSimd: relaxedSimdSupported() && process.env.ZERODL_RELAXED_SIMD !== "0",
   };
-  log(`zerodl bench — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}`);
+  log(
+    `zerodl bench — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}; WASM ${machine.relaxedSimd ? "relaxed SIMD (fused multiply-add)" : "SIMD (no relaxed SIMD in this engine)"}`,
+  );
   log(
     `load average at start: ${machine.loadAverage.map((l) => l.toFixed(2)).join(" ")} (other work on these cores skews timings)`,
   );

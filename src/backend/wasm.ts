@@ -2,7 +2,13 @@ import type { Floats } from "../ndarray.js";
 import type { Kernels } from "./kernels.js";
 import { reference } from "./reference.js";
 import { CTRL_BYTES, ThreadPool } from "./threads.js";
-import { wasmMaximumPages, wasmShared, wasmSingle } from "./wasm-binary.js";
+import {
+  wasmMaximumPages,
+  wasmShared,
+  wasmSharedRelaxed,
+  wasmSingle,
+  wasmSingleRelaxed,
+} from "./wasm-binary.js";
 
 /**
  * The fast backend: the reference kernels, with the hot float32 ones overridden by AssemblyScript
@@ -141,11 +147,36 @@ const SIMD_PROBE = new Uint8Array([
 ]);
 
 export function simdSupported(): boolean {
+  return validates(SIMD_PROBE);
+}
+
+/** A tiny module using f32x4.relaxed_madd: validates only where relaxed SIMD is supported. */
+export const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0, 65, 0, 253, 15, 65, 0,
+  253, 15, 65, 0, 253, 15, 253, 133, 2, 11,
+]);
+
+/**
+ * Whether the engine has relaxed SIMD (Chromium 114+, Node 22+; Node 20 only behind
+ * --experimental-wasm-relaxed-simd). Where it does, the kernels' products use its fused
+ * multiply-add (`f32x4.relaxed_madd`); ZERODL_RELAXED_SIMD=0 keeps the plain SIMD module.
+ */
+export function relaxedSimdSupported(): boolean {
+  return validates(RELAXED_PROBE);
+}
+
+function validates(bytes: Uint8Array): boolean {
   try {
-    return typeof WebAssembly === "object" && WebAssembly.validate(SIMD_PROBE);
+    return typeof WebAssembly === "object" && WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>);
   } catch {
     return false;
   }
+}
+
+/** Whether the module with relaxed SIMD runs: where the engine has it, unless ZERODL_RELAXED_SIMD=0. */
+function relaxedChosen(): boolean {
+  const env = typeof process !== "undefined" ? process.env?.ZERODL_RELAXED_SIMD : undefined;
+  return env !== "0" && relaxedSimdSupported();
 }
 
 function decodeBase64(text: string): Uint8Array {
@@ -767,7 +798,10 @@ export interface WasmOptions {
 let runtime: Promise<{ rt: Runtime; kernels: Kernels } | null> | null = null;
 
 async function instantiate(shared: boolean): Promise<{ rt: Runtime; kernels: Kernels }> {
-  const bytes = decodeBase64(shared ? wasmShared : wasmSingle);
+  const relaxed = relaxedChosen();
+  const bytes = decodeBase64(
+    shared ? (relaxed ? wasmSharedRelaxed : wasmShared) : relaxed ? wasmSingleRelaxed : wasmSingle,
+  );
   const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   const memory = new WebAssembly.Memory({ initial: 64, maximum: wasmMaximumPages, shared });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
