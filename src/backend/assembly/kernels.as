@@ -46,6 +46,11 @@ export function heapBase(): usize {
   return __heap_base;
 }
 
+/** Zeros `bytes` bytes at `at` (a resident array's block, made zeros as NDArray.zeros promises). */
+export function zero(at: usize, bytes: usize): void {
+  memory.fill(at, 0, bytes);
+}
+
 // ---- matmul --------------------------------------------------------------------------------------
 // out(m×n) = op(a)(m×k) · op(b)(k×n), GotoBLAS-style. A chunk is one output tile (≤ 128 rows, ≤ 256
 // columns: see matmulTileRows/Cols). Per KC-deep slice the tile packs op(b)
@@ -2253,8 +2258,8 @@ function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32, t: i
 }
 
 /**
- * Runs chunks of job `gen` until none is left; returns the job's chunk count. Thread t uses pack
- * scratch `pack + t·PACK_BYTES`. A claim succeeds only while the counter still carries this job's
+ * Runs chunks of job `gen` until none is left; returns the job's chunk count. `pack` is the calling
+ * thread's own matmul scratch (PACK_BYTES). A claim succeeds only while the counter still carries this job's
  * generation, so a thread that wakes late for a finished job claims nothing (and reads nothing but
  * its arguments, which sit in the slot the next job does not write).
  */
@@ -2262,7 +2267,6 @@ export function runJob(ctrl: usize, gen: i32, t: i32, pack: usize): i32 {
   const s = ctrl + SLOTS + (<usize>(gen & 1)) * SLOT_BYTES;
   const op = load<i32>(s);
   const C = chunkCount(op, s);
-  const mine = pack + <usize>t * <usize>PACK_BYTES;
   const tag = <i64>gen << 32;
   for (;;) {
     const v = atomic.load<i64>(ctrl + COUNTER);
@@ -2270,7 +2274,7 @@ export function runJob(ctrl: usize, gen: i32, t: i32, pack: usize): i32 {
     const c = <i32>(v & 0xffffffff);
     if (c >= C) break;
     if (atomic.cmpxchg<i64>(ctrl + COUNTER, v, v + 1) != v) continue;
-    runChunk(op, s, c, C, mine, gen, t);
+    runChunk(op, s, c, C, pack, gen, t);
     atomic.add<i32>(ctrl + FINISHED, 1);
   }
   return C;
