@@ -23,7 +23,7 @@ export const LM_SETTINGS = {
     hiddenSize: 256,
     wordvecSize: 64,
     layers: 1,
-    epochs: 12,
+    epochs: 6,
     trainChars: Infinity,
     testChars: Infinity,
     batchSize: 32,
