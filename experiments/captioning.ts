@@ -93,14 +93,28 @@ export const captioning: Experiment = {
     });
     const summary = (r: typeof greedy) => ({ exact: r.exact, count: r.count, perLength: r.perLength });
     return {
-      data: { source, testCanvases: test.count, greedy: summary(greedy), beam: { width: 3, ...summary(beam) }, training },
+      data: {
+        source,
+        testCanvases: test.count,
+        greedy: summary(greedy),
+        beam: { width: 3, ...summary(beam) },
+        training,
+      },
       figures: [
         {
           caption: `The first ${shown.length} test canvases with their beam-search captions (${source}); a wrong one shows ✗, then [the truth].`,
           spec: imageGrid(
-            shown.map((i) => ({ pixels: images.data.subarray(i * pixels, (i + 1) * pixels), width: test.width, height: test.height })),
+            shown.map((i) => ({
+              pixels: images.data.subarray(i * pixels, (i + 1) * pixels),
+              width: test.width,
+              height: test.height,
+            })),
             captions,
-            { title: `Captions: ${fmt(beam.exact * 100)} % of ${test.count} test canvases exact`, columns: 4, scale: 1.5 },
+            {
+              title: `Captions: ${fmt(beam.exact * 100)} % of ${test.count} test canvases exact`,
+              columns: 4,
+              scale: 1.5,
+            },
           ),
         },
       ],

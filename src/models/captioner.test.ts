@@ -44,7 +44,18 @@ describe("Captioner", () => {
       loss,
       model.params.map((p) => ({ name: p.name, value: p.value, grad: p.grad && p.grad.clone() })),
     );
-    expect(reports.map((r) => r.name)).toEqual(["W1", "b1", "W2", "b2", "W3", "Wx1", "Wh1", "b3", "W4", "b4"]);
+    expect(reports.map((r) => r.name)).toEqual([
+      "W1",
+      "b1",
+      "W2",
+      "b2",
+      "W3",
+      "Wx1",
+      "Wh1",
+      "b3",
+      "W4",
+      "b4",
+    ]);
   });
 
   it("beam search finds captions at least as probable as greedy's; width 1 is greedy", () => {
