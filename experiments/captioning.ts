@@ -46,7 +46,7 @@ export const captioning: Experiment = {
     let model: Captioner;
     let test: DigitCanvases;
     let source: string;
-    let training: { epoch: number; loss: number; exact: number }[] = [];
+    const training: { epoch: number; loss: number; exact: number }[] = [];
     if (!quick && existsSync(PRETRAINED)) {
       model = await loadCaptioner(PRETRAINED);
       test = new DigitCanvases(mnist.test, 10000, TEST_CANVAS_SEED);
