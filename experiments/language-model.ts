@@ -20,10 +20,10 @@ import { fmt, type Experiment } from "./experiment.js";
 /** The settings of the full run and of the quick one. */
 export const LM_SETTINGS = {
   full: {
-    hiddenSize: 256,
-    wordvecSize: 64,
+    hiddenSize: 128,
+    wordvecSize: 32,
     layers: 1,
-    epochs: 6,
+    epochs: 4,
     trainChars: Infinity,
     testChars: Infinity,
     batchSize: 32,
