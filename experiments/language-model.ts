@@ -126,9 +126,9 @@ export const languageModel: Experiment = {
           caption: `Perplexity per epoch of the LSTM on the training text and on held-out text, and the unigram model's held-out perplexity (${fmt(unigram)}).`,
           spec: lineChart(
             [
-              { name: "LSTM, training text", x, y: epochs.map((e) => e.train) },
-              { name: "LSTM, held-out text", x, y: epochs.map((e) => e.test) },
-              { name: "unigram model, held-out", x, y: x.map(() => unigram) },
+              { name: "LSTM, training", x, y: epochs.map((e) => e.train) },
+              { name: "LSTM, held-out", x, y: epochs.map((e) => e.test) },
+              { name: "unigram, held-out", x, y: x.map(() => unigram) },
             ],
             {
               title: "Character-level LSTM on The Devil's Dictionary",

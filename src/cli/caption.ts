@@ -12,7 +12,7 @@ import { prepareImage } from "../io/input-image.js";
 import { loadModel, loadModelWith, saveModel } from "../io/model-file.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { Captioner, mnistCaptionerSpec, type CaptionerSpec } from "../models/captioner.js";
-import { NDArray } from "../ndarray.js";
+import { NDArray, type DType } from "../ndarray.js";
 import { Adam } from "../optimizers/adam.js";
 import { Rng } from "../rng.js";
 import { CaptionerTrainer, evaluateCaptions, type CaptionAccuracy } from "../train/captioner-trainer.js";
@@ -29,6 +29,8 @@ export interface TrainCaptionerOptions {
   seed: number;
   beam: number;
   encoderInit?: string;
+  /** Continue from a saved captioner's weights (a second stage, e.g. at a lower lr). */
+  from?: string;
   out?: string;
   backend?: "fast" | "reference";
   threads?: number;
@@ -42,7 +44,9 @@ export async function trainCaptionerCommand(options: TrainCaptionerOptions, io: 
   io.err(await chooseBackend(options.backend, options.threads));
   const mnist = await loadMnist({ flatten: false, onNote: (note) => io.err(`note: ${note}`) });
   const rng = new Rng(options.seed);
-  const model = new Captioner(mnistCaptionerSpec(), rng);
+  const start = options.from ? await loadModelWith(options.from, buildCaptioner(options.from)) : undefined;
+  const model = start ? start.model : new Captioner(mnistCaptionerSpec(), rng);
+  if (start) io.err(`continuing from ${options.from} (${JSON.stringify(start.info.results?.greedy ?? {})})`);
   if (options.encoderInit) {
     const source = await loadModel(options.encoderInit);
     const copied = model.initEncoderFrom(source.model.params);
@@ -52,7 +56,12 @@ export async function trainCaptionerCommand(options: TrainCaptionerOptions, io: 
     io.err(`encoder ${copied.join(", ")} initialised from ${options.encoderInit}`);
   }
   const test = new DigitCanvases(mnist.test, options.testCanvases, TEST_CANVAS_SEED);
-  const settings = { ...options, data: "mnist canvases of 1–4 digits", optimizer: "adam" };
+  const settings = {
+    ...options,
+    data: "mnist canvases of 1–4 digits",
+    optimizer: "adam",
+    ...(start ? { previous: start.info.training } : {}),
+  };
   io.err(
     `training the captioner: ${options.trainCanvases} fresh canvases from the 60,000 training digits per epoch, ` +
       `${options.testCanvases} test canvases from the test digits; adam lr ${options.lr}, batch ${options.batchSize}, ${options.epochs} epochs, seed ${options.seed}`,
@@ -138,17 +147,21 @@ export function perLengthText(r: Omit<CaptionAccuracy, "captions">): string {
   return r.perLength.map((l) => `${l.length} digit${l.length > 1 ? "s" : ""} ${percent(l.exact)}`).join(", ");
 }
 
-/** Reads a captioner model file (a clear error for any other model). */
-export async function loadCaptioner(path: string): Promise<Captioner> {
-  const { model } = await loadModelWith(path, (spec, dtype) => {
+/** Builds the captioner a model file describes (a clear error for any other model). */
+function buildCaptioner(path: string) {
+  return (spec: { kind: string }, dtype: DType): Captioner => {
     if (spec.kind !== "captioner") {
       throw new CliError(
         `${path} is a "${spec.kind}" model, not a captioner (train one with zerodl train-captioner)`,
       );
     }
     return new Captioner(spec as CaptionerSpec, new Rng(0), dtype);
-  });
-  return model;
+  };
+}
+
+/** Reads a captioner model file (a clear error for any other model). */
+export async function loadCaptioner(path: string): Promise<Captioner> {
+  return (await loadModelWith(path, buildCaptioner(path))).model;
 }
 
 export interface CaptionOptions {

@@ -217,6 +217,10 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
       "--encoder-init <model>",
       "start the first convolution from a model file's (e.g. models/simple-conv.safetensors)",
     )
+    .option(
+      "--from <captioner>",
+      "continue from a saved captioner's weights (a second stage, at a lower --lr)",
+    )
     .option("--seed <n>", "random seed (weights, canvases)", integer("--seed", 0), 1)
     .option("--out <file>", "where to save the captioner (.safetensors)")
     .action((options) => trainCaptionerCommand(options, io));
