@@ -49,7 +49,8 @@ describe("models/captioner.safetensors", () => {
     expect(greedy.perLength.map((l) => l.length)).toEqual([1, 2, 3, 4]);
     const info = await readModelInfo(MODEL);
     const recorded = (info.history as { testExact: number[] }).testExact.at(-1)!;
-    expect(greedy.exact).toBeCloseTo(recorded, 4);
+    // Within 4 canvases of 2,000: another kernel's rounding may flip a close call.
+    expect(Math.abs(greedy.exact - recorded)).toBeLessThanOrEqual(0.002);
     const results = info.results as { greedy: { exact: number; count: number } };
     expect(results.greedy.count).toBe(10000);
     expect(results.greedy.exact).toBeGreaterThanOrEqual(0.9);
