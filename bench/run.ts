@@ -11,7 +11,7 @@
  * Human-readable by default; `--json` prints one JSON object. Kept under 3 minutes on 2 cores.
  *
  * `--peers` runs instead zerodl against PyTorch and ONNX Runtime, interleaved (bench/peers.ts):
- * `--rounds N` (default 3), `--models`, `--no-pytorch`.
+ * `--rounds N` (default 3), `--models`, `--no-pytorch`, `--no-cli`.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -455,6 +455,7 @@ async function main(): Promise<void> {
       threads: threads > 1 ? [1, threads] : [1],
       rounds: roundsArg >= 0 ? Number(args[roundsArg + 1]) : quick ? 1 : 3,
       pytorch: !args.includes("--no-pytorch"),
+      cli: !args.includes("--no-cli"),
       log,
     });
     const seconds = (performance.now() - started) / 1000;
