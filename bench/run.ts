@@ -8,13 +8,14 @@
  *      (median of as many passes); peak RSS.
  *      Each (model, backend) runs in a child process so its peak RSS is its own.
  *
- * Human-readable by default; `--json` prints one JSON object. Kept under 3 minutes on 2 cores.
+ * Human-readable by default; `--json` prints one JSON object instead, `--out FILE` writes it too.
+ * Kept under 3 minutes on 2 cores.
  *
  * `--peers` runs instead zerodl against PyTorch and ONNX Runtime, interleaved (bench/peers.ts):
  * `--rounds N` (default 3), `--models`, `--no-pytorch`, `--no-cli`.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
@@ -39,6 +40,9 @@ const onlyModels = modelsArg >= 0 ? (args[modelsArg + 1] ?? "").split(",") : nul
 /** `--no-reference` skips the reference backend's model rows (slow; for iterating on wasm). */
 const noReference = args.includes("--no-reference");
 const peers = args.includes("--peers");
+/** `--out FILE`: also writes the JSON object there (the human-readable tables still print). */
+const outArg = args.indexOf("--out");
+const outFile = outArg >= 0 ? args[outArg + 1] : null;
 const roundsArg = args.indexOf("--rounds");
 const log = (line: string) => {
   if (!json) console.log(line);
@@ -460,7 +464,7 @@ async function main(): Promise<void> {
     });
     const seconds = (performance.now() - started) / 1000;
     log(`\nbench took ${seconds.toFixed(0)} s`);
-    if (json) console.log(JSON.stringify({ machine, threads, peers: results, seconds }));
+    report({ machine, threads, peers: results, seconds });
     return;
   }
   const matmul = onlyModels ? [] : await matmulSection(threads);
@@ -468,9 +472,14 @@ async function main(): Promise<void> {
   const models = modelSection(threads);
   const seconds = (performance.now() - started) / 1000;
   log(`\nbench took ${seconds.toFixed(0)} s`);
-  if (json) {
-    console.log(JSON.stringify({ machine, threads, matmul, kernels: kernelTimes, models, seconds }));
-  }
+  report({ machine, threads, matmul, kernels: kernelTimes, models, seconds });
+}
+
+/** The JSON object: printed with `--json`, written to the file with `--out`. */
+function report(result: object): void {
+  const text = JSON.stringify(result);
+  if (json) console.log(text);
+  if (outFile) writeFileSync(outFile, `${text}\n`);
 }
 
 await main();
