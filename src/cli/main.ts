@@ -16,6 +16,7 @@ import { infoCommand } from "./info.js";
 import { predictCommand } from "./predict.js";
 import { modelKinds, trainCommand } from "./train.js";
 import { registerExperimentCommand } from "../../experiments/cli.js";
+import { registerInteropCommands } from "./interop.js";
 
 function version(): string {
   const manifest = join(packageRoot(), "package.json");
@@ -197,6 +198,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .action((model, options) => infoCommand(model, options, io));
 
   registerExperimentCommand(program, io);
+  registerInteropCommands(program, io, version);
 
   for (const command of program.commands) {
     command
