@@ -148,6 +148,20 @@ async function kernelSection(threads: number): Promise<KernelRow[]> {
   const convDW = new Float32Array(30 * 25);
   const dpooled = randomFloats(N * 30 * 144, 10);
   const noDx = new Float32Array(0);
+  // The LSTM language model's step (experiments/language-model.ts): 32 streams, 256 units.
+  const [ln, lh] = [32, 256];
+  const lstmA = randomFloats(ln * 4 * lh, 11);
+  const [lstmGates, lstmDa] = [new Float32Array(ln * 4 * lh), new Float32Array(ln * 4 * lh)];
+  const [lstmC, lstmH, lstmDc] = [
+    new Float32Array(ln * lh),
+    new Float32Array(ln * lh),
+    new Float32Array(ln * lh),
+  ];
+  const [lstmCPrev, lstmDh, lstmDcNext] = [
+    randomFloats(ln * lh, 12),
+    randomFloats(ln * lh, 13),
+    randomFloats(ln * lh, 14),
+  ];
   const cases: [string, string, (k: Kernels) => void][] = [
     ["im2col", "100×1×28×28, 5×5", (k) => k.im2col(col, x, N, 1, 28, 28, 5, 5, 1, 0)],
     ["col2im", "57600×25 → 100×1×28×28", (k) => k.col2im(dx, col, N, 1, 28, 28, 5, 5, 1, 0)],
@@ -198,7 +212,21 @@ async function kernelSection(threads: number): Promise<KernelRow[]> {
         ),
     ],
   ];
-  log(`\nkernels at SimpleConvNet shapes (ms, best of ${quick ? 3 : 10}; wasm includes copies in and out)`);
+  cases.push(
+    [
+      "lstmForward",
+      "32×256 (4 gates)",
+      (k) => k.lstmForward(lstmGates, lstmC, lstmH, lstmA, lstmCPrev, ln, lh),
+    ],
+    [
+      "lstmBackward",
+      "32×256",
+      (k) => k.lstmBackward(lstmDa, lstmDc, lstmDh, lstmDcNext, lstmGates, lstmCPrev, lstmC, ln, lh),
+    ],
+  );
+  log(
+    `\nkernels at SimpleConvNet (and the LSTM language model's) shapes (ms, best of ${quick ? 3 : 10}; wasm includes copies in and out)`,
+  );
   log(`${"".padEnd(58)}${"reference".padStart(10)}${`wasm×${threads}`.padStart(10)}`);
   const rows: KernelRow[] = [];
   for (const [kernel, shape, fn] of cases) {

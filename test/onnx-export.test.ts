@@ -1,8 +1,6 @@
 // ONNX export, judged by ONNX Runtime: every shipped model on 100 test images of its dataset, and
 // every architecture zerodl builds (random weights and inputs, so padding, dropout scaling, batch
 // norm statistics and LRN all matter), must give the same classes and logits within 1e-4.
-import { readdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   AlexNet,
@@ -27,10 +25,10 @@ import { loadModel } from "../src/io/model-file.js";
 import { exportOnnx } from "../src/io/onnx/export.js";
 import { decodeModelProto, OnnxError } from "../src/io/onnx/proto.js";
 import { compareScores, runOnnx } from "./onnx-runtime.js";
+import { modelsDir, shippedModels } from "./shipped-models.js";
 
 const TOLERANCE = 1e-4;
-const modelsDir = fileURLToPath(new URL("../models/", import.meta.url));
-const shipped = readdirSync(modelsDir).filter((f) => f.endsWith(".safetensors"));
+const shipped = (await shippedModels()).filter((m) => m.classifier).map((m) => m.file);
 
 async function agree(model: Model & { layers: readonly Layer[] }, x: NDArray, classes?: string[]) {
   const bytes = exportOnnx(model, { classes });

@@ -1,8 +1,6 @@
 // The PyTorch hand-off, checked in TypeScript (Python is never needed by the tests): the generated
 // model.py and train.py say what PyTorch must build and run, the weights file holds every tensor
 // under PyTorch's name and layout, and weights written back come into zerodl unchanged.
-import { readdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadModel } from "./model-file.js";
 import { checkInput, exportPytorch, importPytorchWeights, PYTORCH_WEIGHTS, PytorchError } from "./pytorch.js";
@@ -10,10 +8,10 @@ import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
 import type { Layer } from "../layers/layer.js";
 import { createModel } from "../models/model.js";
 import { Rng } from "../rng.js";
+import { modelsDir, shippedModels } from "../../test/shipped-models.js";
 
 type Chain = ReturnType<typeof createModel> & { layers: readonly Layer[] };
-const modelsDir = fileURLToPath(new URL("../../models/", import.meta.url));
-const shipped = readdirSync(modelsDir).filter((f) => f.endsWith(".safetensors"));
+const shipped = (await shippedModels()).filter((m) => m.classifier).map((m) => m.file);
 
 describe("every shipped model has its PyTorch files", () => {
   for (const file of shipped) {
