@@ -11,7 +11,7 @@
  * Human-readable by default; `--json` prints one JSON object. Kept under 3 minutes on 2 cores.
  *
  * `--peers` runs instead zerodl against PyTorch and ONNX Runtime, interleaved (bench/peers.ts):
- * `--rounds N` (default 3), `--models`, `--no-pytorch`.
+ * `--rounds N` (default 3), `--models`, `--no-pytorch`, `--no-cli`.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -21,7 +21,7 @@ import { gunzipSync } from "node:zlib";
 import type { Kernels } from "../src/backend/kernels.js";
 import { setKernels } from "../src/backend/index.js";
 import { reference } from "../src/backend/reference.js";
-import { initWasm, setWasmThreads, wasmThreads } from "../src/backend/wasm.js";
+import { initWasm, relaxedSimdSupported, setWasmThreads, wasmThreads } from "../src/backend/wasm.js";
 import { DeepConvNet } from "../src/models/deep-conv-net.js";
 import { SimpleConvNet } from "../src/models/simple-conv-net.js";
 import { TwoLayerNet } from "../src/models/two-layer-net.js";
@@ -439,8 +439,11 @@ async function main(): Promise<void> {
     node: process.version,
     date: new Date().toISOString(),
     loadAverage: os.loadavg(),
+    relaxedSimd: relaxedSimdSupported() && process.env.ZERODL_RELAXED_SIMD !== "0",
   };
-  log(`zerodl bench — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}`);
+  log(
+    `zerodl bench — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}; WASM ${machine.relaxedSimd ? "relaxed SIMD (fused multiply-add)" : "SIMD (no relaxed SIMD in this engine)"}`,
+  );
   log(
     `load average at start: ${machine.loadAverage.map((l) => l.toFixed(2)).join(" ")} (other work on these cores skews timings)`,
   );
@@ -452,6 +455,7 @@ async function main(): Promise<void> {
       threads: threads > 1 ? [1, threads] : [1],
       rounds: roundsArg >= 0 ? Number(args[roundsArg + 1]) : quick ? 1 : 3,
       pytorch: !args.includes("--no-pytorch"),
+      cli: !args.includes("--no-cli"),
       log,
     });
     const seconds = (performance.now() - started) / 1000;

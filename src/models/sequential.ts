@@ -235,7 +235,8 @@ export class Sequential implements Model {
   gradient(x: NDArray, t: Labels): Record<string, NDArray> {
     this.loss(x, t);
     this.backward();
-    return Object.fromEntries(this.params.map((p) => [p.name, p.grad as NDArray]));
+    // Kept: the caller may hold these past the model's next step.
+    return Object.fromEntries(this.params.map((p) => [p.name, keepFromStep(p.grad as NDArray)]));
   }
 
   /**
