@@ -294,6 +294,46 @@ export interface Kernels {
     n: number,
     h: number,
   ): void;
+  // ---- batch normalization (x (rows, cols): one column per feature) -----------------------
+  /**
+   * Normalizes each column of x. In training (`train`) by its mean μ and variance σ² over the rows
+   * (divided by rows), moving the running statistics toward them in place:
+   * running = momentum·running + (1 − momentum)·batch; otherwise by the running statistics.
+   * Writes invStd (cols) = 1/√(σ² + eps), xn = (x − μ)·invStd and out = gamma·xn + beta.
+   */
+  batchNormForward(
+    out: Floats,
+    xn: Floats,
+    invStd: Floats,
+    runningMean: Floats,
+    runningVar: Floats,
+    x: Floats,
+    gamma: Floats,
+    beta: Floats,
+    rows: number,
+    cols: number,
+    momentum: number,
+    eps: number,
+    train: boolean,
+  ): void;
+  /**
+   * Backward of batchNormForward from dout, given its xn and invStd: dbeta = Σ_rows dout,
+   * dgamma = Σ_rows dout·xn, and dx = gamma·invStd·(dout − dbeta/rows − xn·dgamma/rows) in training
+   * (μ and σ depend on x), gamma·invStd·dout otherwise.
+   */
+  batchNormBackward(
+    dx: Floats,
+    dgamma: Floats,
+    dbeta: Floats,
+    dout: Floats,
+    xn: Floats,
+    invStd: Floats,
+    gamma: Floats,
+    rows: number,
+    cols: number,
+    train: boolean,
+  ): void;
+
   // ---- optimizer updates (w, state updated in place) ------------------------------------
   /** w −= lr·g */
   sgdUpdate(w: Floats, g: Floats, lr: number): void;

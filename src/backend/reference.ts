@@ -529,6 +529,79 @@ function avgPoolBackward(
   }
 }
 
+function batchNormForward(
+  out: Floats,
+  xn: Floats,
+  invStd: Floats,
+  runningMean: Floats,
+  runningVar: Floats,
+  x: Floats,
+  gamma: Floats,
+  beta: Floats,
+  rows: number,
+  cols: number,
+  momentum: number,
+  eps: number,
+  train: boolean,
+): void {
+  for (let j = 0; j < cols; j++) {
+    let mean: number;
+    let variance: number;
+    if (train) {
+      let sum = 0;
+      for (let i = 0; i < rows; i++) sum += x[i * cols + j];
+      mean = sum / rows;
+      let sq = 0;
+      for (let i = 0; i < rows; i++) {
+        const d = x[i * cols + j] - mean;
+        sq += d * d;
+      }
+      variance = sq / rows;
+      runningMean[j] = momentum * runningMean[j] + (1 - momentum) * mean;
+      runningVar[j] = momentum * runningVar[j] + (1 - momentum) * variance;
+    } else {
+      mean = runningMean[j];
+      variance = runningVar[j];
+    }
+    const inv = 1 / Math.sqrt(variance + eps);
+    invStd[j] = inv;
+    for (let i = 0; i < rows; i++) {
+      const k = i * cols + j;
+      xn[k] = (x[k] - mean) * inv;
+      out[k] = gamma[j] * xn[k] + beta[j];
+    }
+  }
+}
+
+function batchNormBackward(
+  dx: Floats,
+  dgamma: Floats,
+  dbeta: Floats,
+  dout: Floats,
+  xn: Floats,
+  invStd: Floats,
+  gamma: Floats,
+  rows: number,
+  cols: number,
+  train: boolean,
+): void {
+  for (let j = 0; j < cols; j++) {
+    let sumD = 0;
+    let sumDXn = 0;
+    for (let i = 0; i < rows; i++) {
+      sumD += dout[i * cols + j];
+      sumDXn += dout[i * cols + j] * xn[i * cols + j];
+    }
+    dbeta[j] = sumD;
+    dgamma[j] = sumDXn;
+    const scale = gamma[j] * invStd[j];
+    for (let i = 0; i < rows; i++) {
+      const k = i * cols + j;
+      dx[k] = train ? scale * (dout[k] - sumD / rows - (xn[k] * sumDXn) / rows) : scale * dout[k];
+    }
+  }
+}
+
 function sgdUpdate(w: Floats, g: Floats, lr: number): void {
   for (let i = 0; i < w.length; i++) w[i] -= lr * g[i];
 }
@@ -606,6 +679,8 @@ export const reference = {
   maxPoolBackward,
   avgPool,
   avgPoolBackward,
+  batchNormForward,
+  batchNormBackward,
   sgdUpdate,
   momentumUpdate,
   nesterovUpdate,

@@ -91,6 +91,22 @@ export function webgpuKernels(dev: GpuDevice): Kernels {
   const addBiasK = elementwise([out(), inp("x"), inp("bias", "column")], "out = x + bias;");
   const scaleColumnsK = elementwise([out(), inp("x"), inp("scale", "column")], "out = x * scale;");
 
+  const col = (name: string) => inp(name, "column");
+  const batchNormK = elementwise(
+    [out(), out("xn"), inp("x"), col("mean"), col("invStd"), col("gamma"), col("beta")],
+    "xn = (x - mean) * invStd; out = gamma * xn + beta;",
+  );
+  const batchNormBackwardK = (train: boolean) =>
+    elementwise(
+      [out("dx"), inp("dout"), inp("xn"), col("dbeta"), col("dgamma"), col("gamma"), col("invStd")],
+      train
+        ? "dx = gamma * invStd * (dout - dbeta / p.rows - xn * dgamma / p.rows);"
+        : "dx = gamma * invStd * dout;",
+      ["rows"],
+    );
+  const batchNormBackwardTrain = batchNormBackwardK(true);
+  const batchNormBackwardEval = batchNormBackwardK(false);
+
   const sgdK = elementwise([both("w"), inp("g")], "w = w - p.lr * g;", ["lr"]);
   const momentumK = elementwise(
     [both("w"), both("v"), inp("g")],
@@ -544,6 +560,54 @@ export function webgpuKernels(dev: GpuDevice): Kernels {
     maxPoolBackward,
     avgPool,
     avgPoolBackward,
+    batchNormForward(
+      o: Float,
+      xn: Float,
+      invStd: Float,
+      runningMean: Float,
+      runningVar: Float,
+      x: Float,
+      gamma: Float,
+      beta: Float,
+      rows: number,
+      cols: number,
+      momentum: number,
+      eps: number,
+      train: boolean,
+    ) {
+      const mean = dev.scratch(cols);
+      // Only training moves the running statistics (the shader binds them writable either way).
+      const stats: Access = train ? "readwrite" : "read";
+      dev.dispatch(
+        wgsl.BATCH_NORM_STATS,
+        [Math.ceil(cols / 16)],
+        [on(invStd, "write"), on(mean, "write"), on(runningMean, stats), on(runningVar, stats), on(x)],
+        params([rows, cols, +train], [momentum, eps]),
+      );
+      batchNormK([o, xn, x, mean, invStd, gamma, beta], rows * cols, [], cols);
+      dev.freeScratch(mean);
+    },
+    batchNormBackward(
+      dx: Float,
+      dgamma: Float,
+      dbeta: Float,
+      dout: Float,
+      xn: Float,
+      invStd: Float,
+      gamma: Float,
+      rows: number,
+      cols: number,
+      train: boolean,
+    ) {
+      dev.dispatch(
+        wgsl.BATCH_NORM_SUMS,
+        [Math.ceil(cols / 16)],
+        [on(dgamma, "write"), on(dbeta, "write"), on(dout), on(xn)],
+        params([rows, cols]),
+      );
+      const k = train ? batchNormBackwardTrain : batchNormBackwardEval;
+      k([dx, dout, xn, dbeta, dgamma, gamma, invStd], rows * cols, [rows], cols);
+    },
     lstmForward(gates: Float, c: Float, hNext: Float, a: Float, cPrev: Float, n: number, h: number) {
       dev.dispatch(
         wgsl.LSTM_FORWARD,

@@ -510,3 +510,97 @@ ${ENTRY_1D}
 }
 `;
 }
+
+/**
+ * Batch normalization's per-column statistics, 16 columns per workgroup and 16 lanes down the
+ * rows: in training the mean and (two-pass) variance over the rows, with the running statistics
+ * moved toward them; otherwise the running statistics. Writes mean and invStd (cols).
+ */
+export const BATCH_NORM_STATS = `${paramsStruct(["rows", "cols", "train"], ["momentum", "eps"])}
+@group(0) @binding(1) var<storage, read_write> invStd: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mean: array<f32>;
+@group(0) @binding(3) var<storage, read_write> runningMean: array<f32>;
+@group(0) @binding(4) var<storage, read_write> runningVar: array<f32>;
+@group(0) @binding(5) var<storage, read> x: array<f32>;
+var<workgroup> part: array<f32, 256>;
+var<workgroup> mu: array<f32, 16>;
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let j = wg.x * 16u + lid.x;
+  let live = j < p.cols;
+  if (p.train == 0u) {
+    if (lid.y == 0u && live) {
+      mean[j] = runningMean[j];
+      invStd[j] = 1.0 / sqrt(runningVar[j] + p.eps);
+    }
+    return;
+  }
+  var s = 0.0;
+  if (live) {
+    for (var i = lid.y; i < p.rows; i += 16u) { s += x[i * p.cols + j]; }
+  }
+  part[lid.y * 16u + lid.x] = s;
+  workgroupBarrier();
+  if (lid.y == 0u) {
+    var t = 0.0;
+    for (var l = 0u; l < 16u; l++) { t += part[l * 16u + lid.x]; }
+    mu[lid.x] = t / f32(p.rows);
+  }
+  workgroupBarrier();
+  let m = mu[lid.x];
+  var q = 0.0;
+  if (live) {
+    for (var i = lid.y; i < p.rows; i += 16u) {
+      let d = x[i * p.cols + j] - m;
+      q += d * d;
+    }
+  }
+  part[lid.y * 16u + lid.x] = q;
+  workgroupBarrier();
+  if (lid.y == 0u && live) {
+    var t = 0.0;
+    for (var l = 0u; l < 16u; l++) { t += part[l * 16u + lid.x]; }
+    let variance = t / f32(p.rows);
+    mean[j] = m;
+    invStd[j] = 1.0 / sqrt(variance + p.eps);
+    runningMean[j] = p.momentum * runningMean[j] + (1.0 - p.momentum) * m;
+    runningVar[j] = p.momentum * runningVar[j] + (1.0 - p.momentum) * variance;
+  }
+}
+`;
+
+/** Batch normalization's backward sums per column: dbeta = Σ dout, dgamma = Σ dout·xn. */
+export const BATCH_NORM_SUMS = `${paramsStruct(["rows", "cols"])}
+@group(0) @binding(1) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dbeta: array<f32>;
+@group(0) @binding(3) var<storage, read> dout: array<f32>;
+@group(0) @binding(4) var<storage, read> xn: array<f32>;
+var<workgroup> part: array<f32, 256>;
+var<workgroup> partXn: array<f32, 256>;
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let j = wg.x * 16u + lid.x;
+  var s = 0.0;
+  var sx = 0.0;
+  if (j < p.cols) {
+    for (var i = lid.y; i < p.rows; i += 16u) {
+      let d = dout[i * p.cols + j];
+      s += d;
+      sx += d * xn[i * p.cols + j];
+    }
+  }
+  part[lid.y * 16u + lid.x] = s;
+  partXn[lid.y * 16u + lid.x] = sx;
+  workgroupBarrier();
+  if (lid.y == 0u && j < p.cols) {
+    var t = 0.0;
+    var tx = 0.0;
+    for (var l = 0u; l < 16u; l++) {
+      t += part[l * 16u + lid.x];
+      tx += partXn[l * 16u + lid.x];
+    }
+    dbeta[j] = t;
+    dgamma[j] = tx;
+  }
+}
+`;
