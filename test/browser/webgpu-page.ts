@@ -5,9 +5,17 @@
 import { setKernels } from "../../src/backend/index.js";
 import type { Kernels } from "../../src/backend/kernels.js";
 import { reference } from "../../src/backend/reference.js";
+import { initWasm } from "../../src/backend/wasm.js";
 import type { GpuDevice } from "../../src/backend/webgpu/device.js";
 import { gpuDevice, initWebGPU } from "../../src/backend/webgpu/index.js";
+import { webgpuKernels } from "../../src/backend/webgpu/kernels.js";
+import { loadMnist } from "../../src/data/mnist.js";
+import { fetchSource } from "../../src/data/source.js";
+import { createModel, type ModelSpec } from "../../src/models/model.js";
 import { Storage, type Floats } from "../../src/ndarray.js";
+import { createOptimizer, type OptimizerName } from "../../src/optimizers/optimizer.js";
+import { Rng } from "../../src/rng.js";
+import { Trainer, type History } from "../../src/train/trainer.js";
 import { cases, check } from "../kernel-cases.js";
 
 let gpu: Kernels | null = null;
@@ -61,13 +69,22 @@ interface CaseResult {
   error?: string;
 }
 
-/** Every parity case on the WebGPU kernels (float32) against the reference (float64). */
-async function parity(): Promise<{ results: CaseResult[]; ms: number; dispatches: number }> {
-  const { kernels, settle } = onDevice(gpu!, dev!);
+/**
+ * Every parity case on the WebGPU kernels (float32) against the reference (float64); with
+ * `workgroupMemory` given, on kernels made with that setting instead of the adapter's default.
+ */
+async function parity(
+  workgroupMemory?: boolean,
+  only?: string,
+): Promise<{ results: CaseResult[]; ms: number; dispatches: number }> {
+  const k = workgroupMemory === undefined ? gpu! : webgpuKernels(dev!, { workgroupMemory });
+  const { kernels, settle } = onDevice(k, dev!);
   const results: CaseResult[] = [];
   const t0 = performance.now();
   const before = dev!.counts.dispatches;
+  const pattern = only === undefined ? null : new RegExp(only);
   for (const c of cases) {
+    if (pattern && !pattern.test(c.name)) continue;
     try {
       await check(kernels, c, settle);
       results.push({ name: c.name });
@@ -97,7 +114,164 @@ async function float64(): Promise<{ mismatches: string[]; dispatches: number }> 
   return { mismatches, dispatches: dev!.counts.dispatches - before };
 }
 
-const api = { setup, parity, float64 };
+interface TrainingRun {
+  history: History;
+  ms: number;
+  /** GPU buffers made and bytes held by arrays after each iteration (WebGPU only). */
+  buffers: number[];
+  liveBytes: number[];
+  /** Read-backs and uploads during the run (WebGPU only). */
+  reads: number;
+  uploads: number;
+}
+
+/**
+ * The same short training run (seeded model, batches and dropout) on the WASM kernels and on
+ * WebGPU: `spec` on the first `trainSize` MNIST training images, `iterations` steps of batch 100,
+ * with the accuracies at each epoch's end (on all `testSize` test images at the last).
+ */
+async function training(
+  spec: ModelSpec,
+  optimizer: OptimizerName,
+  iterations: number,
+  trainSize: number,
+  testSize: number,
+): Promise<{ wasm: TrainingRun; webgpu: TrainingRun }> {
+  if (gpu === null) await setup();
+  const mnist = await loadMnist({
+    source: fetchSource("/data/mnist/"),
+    subset: { train: trainSize, test: testSize },
+    flatten: spec.inputShape.length === 1,
+  });
+  const run = async (k: Kernels): Promise<TrainingRun> => {
+    setKernels(k);
+    const model = createModel(spec, new Rng(1));
+    const trainer = new Trainer({
+      model,
+      optimizer: createOptimizer(optimizer),
+      train: mnist.train,
+      test: mnist.test,
+      iterations,
+      batchSize: 100,
+      rng: new Rng(2),
+    });
+    const history: History = { loss: [], trainAcc: [], testAcc: [] };
+    const buffers: number[] = [];
+    const liveBytes: number[] = [];
+    const t0 = performance.now();
+    const { reads, uploads } = dev!.counts;
+    for await (const event of trainer.stepsAsync()) {
+      if (event.type === "iteration") {
+        history.loss.push(event.loss);
+        if (k === gpu) {
+          buffers.push(dev!.counts.buffersCreated);
+          liveBytes.push(dev!.memory().liveBytes);
+        }
+      } else {
+        history.trainAcc.push(event.trainAcc);
+        history.testAcc.push(event.testAcc);
+      }
+    }
+    const ms = performance.now() - t0;
+    return {
+      history,
+      ms,
+      buffers,
+      liveBytes,
+      reads: dev!.counts.reads - reads,
+      uploads: dev!.counts.uploads - uploads,
+    };
+  };
+  try {
+    return { wasm: await run(await initWasm({ threads: 1 })), webgpu: await run(gpu!) };
+  } finally {
+    setKernels(reference);
+  }
+}
+
+/** Milliseconds per call of each kernel at SimpleConvNet's shapes (batch 100), on WebGPU. */
+async function kernelTimes(reps = 3): Promise<Record<string, number>> {
+  if (gpu === null) await setup();
+  const d = dev!;
+  const k = gpu!;
+  const arr = (n: number) => {
+    const s = new Storage<Floats>(
+      "float32",
+      n,
+      new Float32Array(n).map((_, i) => Math.sin(i)),
+    );
+    return d.handle(s);
+  };
+  const idx = (n: number) => d.indexHandle(new Storage<Int32Array>("int32", n, null));
+  const x = arr(100 * 784);
+  const col = arr(57600 * 25);
+  const W = arr(30 * 25);
+  const b = arr(30);
+  const y = arr(57600 * 30);
+  const conv = arr(100 * 30 * 24 * 24);
+  const pooled = arr(100 * 30 * 12 * 12);
+  const am = idx(100 * 30 * 12 * 12);
+  const a1 = arr(100 * 4320);
+  const W1 = arr(4320 * 100);
+  const h = arr(100 * 100);
+  const g = arr(4320 * 100);
+  const m = arr(4320 * 100);
+  const v = arr(4320 * 100);
+  const times: Record<string, number> = {};
+  const time = async (name: string, fn: () => void) => {
+    fn();
+    await d.idle();
+    const t0 = performance.now();
+    for (let r = 0; r < reps; r++) fn();
+    await d.idle();
+    times[name] = (performance.now() - t0) / reps;
+  };
+  await time("im2col 100×1×28×28, 5×5", () => k.im2col(col, x, 100, 1, 28, 28, 5, 5, 1, 0));
+  await time("matmul 57600×25·(30×25)ᵀ", () => k.matmul(y, col, W, 57600, 25, 30, false, true));
+  await time("matmul 30×57600ᵀ·57600×25 (dW)", () => k.matmul(W, y, col, 30, 57600, 25, true, false));
+  await time("matmul 100×4320·4320×100", () => k.matmul(h, a1, W1, 100, 4320, 100, false, false));
+  await time("matmul 4320×100ᵀ·100×100 (dW)", () => k.matmul(W1, a1, h, 4320, 100, 100, true, false));
+  await time("transpose 100×576×30", () => k.transpose(conv, y, 100, 576, 30));
+  await time("sumRows 57600×30", () => k.sumRows(b, y, 57600, 30));
+  await time("relu 1,728,000", () => k.relu(y, y));
+  await time("maxPool 100×30×24×24, 2×2 s2", () => k.maxPool(pooled, am, conv, 100, 30, 24, 24, 2, 2, 2, 0));
+  await time("maxPoolBackward", () => k.maxPoolBackward(conv, pooled, am, 100, 30, 24, 24, 2, 2, 2, 0));
+  await time("convForward 100×1×28×28 → 30×5×5", () =>
+    k.convForward(conv, x, W, b, 100, 1, 28, 28, 30, 5, 5, 1, 0),
+  );
+  await time("convReluPoolForward", () =>
+    k.convReluPoolForward(pooled, am, x, W, b, 100, 1, 28, 28, 30, 5, 5, 1, 0, 2, 2, 2, 0),
+  );
+  await time("convReluPoolBackward (dW, db)", () =>
+    k.convReluPoolBackward(
+      arr(0),
+      W,
+      b,
+      pooled,
+      pooled,
+      am,
+      x,
+      W,
+      100,
+      1,
+      28,
+      28,
+      30,
+      5,
+      5,
+      1,
+      0,
+      2,
+      2,
+      2,
+      0,
+    ),
+  );
+  await time("adamUpdate 432,000", () => k.adamUpdate(g, m, v, W1, 0.001, 0.9, 0.999, 1e-7));
+  return times;
+}
+
+const api = { setup, parity, float64, training, kernelTimes };
 (globalThis as unknown as { zerodlWebGPU: typeof api }).zerodlWebGPU = api;
 (globalThis as unknown as { zerodlReady: boolean }).zerodlReady = true;
 void setKernels;
