@@ -12,10 +12,11 @@ import { webgpuKernels } from "../../src/backend/webgpu/kernels.js";
 import { loadMnist } from "../../src/data/mnist.js";
 import { fetchSource } from "../../src/data/source.js";
 import { createModel, type ModelSpec } from "../../src/models/model.js";
-import { Storage, type Floats } from "../../src/ndarray.js";
+import { NDArray, Storage, type Floats } from "../../src/ndarray.js";
 import { createOptimizer, type OptimizerName } from "../../src/optimizers/optimizer.js";
 import { Rng } from "../../src/rng.js";
 import { Trainer, type History } from "../../src/train/trainer.js";
+import { accuracyAsync } from "../../src/train/accuracy.js";
 import { cases, check } from "../kernel-cases.js";
 
 let gpu: Kernels | null = null;
@@ -271,7 +272,54 @@ async function kernelTimes(reps = 3): Promise<Record<string, number>> {
   return times;
 }
 
-const api = { setup, parity, float64, training, kernelTimes };
+/** What a user sees of the memory model: where values are, what reading them takes, what recycling does. */
+async function residency(): Promise<Record<string, unknown>> {
+  if (gpu === null) await setup();
+  setKernels(gpu!);
+  try {
+    const model = createModel(
+      { kind: "two-layer", inputShape: [4], outputSize: 3, hiddenSize: 5 },
+      new Rng(1),
+    );
+    const x = NDArray.from([0.5, -1, 2, 0.25, 1, 1, -0.5, 0], [2, 4]);
+    const t = Int32Array.from([0, 2]);
+    const result: Record<string, unknown> = {};
+    const error = (fn: () => unknown) => {
+      try {
+        fn();
+        return null;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    const scores = model.predict(x);
+    result.scoresData = error(() => scores.data);
+    result.scores = Array.from(await scores.read());
+    result.scoresDataAfterRead = Array.from(scores.data);
+    result.inputStillOnHost = Array.from(x.data);
+    result.loss = error(() => model.loss(x, t));
+    const loss = model.lossArray!(x, t);
+    model.backward();
+    const grad = model.params[0].grad!;
+    result.gradBeforeNextStep = (await grad.read()).length;
+    const grad2 = model.params[2].grad!;
+    model.lossArray!(x, t); // the next step recycles the previous one's arrays
+    result.recycledData = error(() => grad2.data);
+    result.recycledRead = await grad2.read().then(
+      () => null,
+      (e: Error) => e.message,
+    );
+    result.lossKeptAcrossSteps = (await loss.read())[0];
+    result.accuracy = error(() => model.accuracy(x, t));
+    result.accuracyAsync = await accuracyAsync(model, x, t);
+    result.predictKept = Array.from(await scores.read());
+    return result;
+  } finally {
+    setKernels(reference);
+  }
+}
+
+const api = { setup, parity, float64, training, kernelTimes, residency };
 (globalThis as unknown as { zerodlWebGPU: typeof api }).zerodlWebGPU = api;
 (globalThis as unknown as { zerodlReady: boolean }).zerodlReady = true;
 void setKernels;

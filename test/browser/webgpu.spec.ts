@@ -222,6 +222,26 @@ describe.skipIf(!haveChromium)("WebGPU backend in headless Chromium (SwiftShader
     await sameTraining({ kind: "simple-conv", inputShape: [1, 28, 28], outputSize: 10 }, 6, 300, 100);
   });
 
+  it("keeps values on the GPU until read, and recycles a model's arrays at its next step", async () => {
+    const r = await call<Record<string, unknown>>(page, "residency");
+    // A prediction stays on the device; reading `data` says how to get it, `read()` brings it home.
+    expect(r.scoresData).toMatch(/NDArray \(2, 3\) lives on the WebGPU device.*`await a.read\(\)` first/);
+    expect(r.scores).toHaveLength(6);
+    expect(r.scoresDataAfterRead).toEqual(r.scores);
+    expect(r.inputStillOnHost).toEqual([0.5, -1, 2, 0.25, 1, 1, -0.5, 0]);
+    // Methods that return numbers say what to use instead.
+    expect(r.loss).toMatch(/loss\(\): the webgpu backend sends values back asynchronously; use .*runAsync/);
+    expect(r.accuracy).toMatch(/accuracy\(\): .*accuracyAsync/);
+    expect(r.accuracyAsync).toBeGreaterThanOrEqual(0);
+    // Gradients are readable until the model's next step, which recycles them; the step's loss and
+    // a prediction (returned to the caller) are kept.
+    expect(r.gradBeforeNextStep).toBe(20);
+    expect(r.recycledData).toMatch(/NDArray \(5, 3\) was a model's intermediate value from an earlier step/);
+    expect(r.recycledRead).toEqual(r.recycledData);
+    expect(r.lossKeptAcrossSteps).toBeCloseTo(Math.log(3), 2);
+    expect(r.predictKept).toEqual(r.scores);
+  });
+
   it("reports no GPU or page errors", () => {
     expect(errors).toEqual([]);
   });
