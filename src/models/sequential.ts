@@ -228,6 +228,7 @@ export class Sequential implements Model {
 
   accuracy(x: NDArray, t: Labels, batchSize = 100): number {
     if (kernels().device) throw asyncOnly("accuracy");
+    assertFinite("accuracy: the input", x);
     return finishNow(accuracySteps(this, x, t, batchSize));
   }
 
