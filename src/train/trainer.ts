@@ -238,7 +238,9 @@ export class Trainer {
         yield { type: "iteration", epoch, iteration, iterations: this.iterations, loss };
       }
       // Finite gradients can still overflow a weight (a huge learning rate); a saturating sigmoid
-      // may keep the losses finite, so the weights are checked before the epoch is evaluated.
+      // may keep the losses finite, so the weights are checked before the epoch is evaluated (on a
+      // device backend they come home for it, once an epoch).
+      if (device) for (const p of this.model.params) yield { pending: p.value };
       const broken = this.#brokenWeights();
       if (broken) {
         throw new TrainingDivergedError(

@@ -159,6 +159,7 @@ describe.skipIf(!haveChromium)("WebGPU backend in headless Chromium (SwiftShader
   /** The page's training run on WASM and WebGPU; the loss curves agree to `rtol` at every step. */
   async function sameTraining(
     spec: Record<string, unknown>,
+    params: number,
     iterations: number,
     trainSize: number,
     testSize: number,
@@ -191,10 +192,11 @@ describe.skipIf(!haveChromium)("WebGPU backend in headless Chromium (SwiftShader
     // Memory is recycled step by step: no buffer is made and no array memory kept after step 2.
     expect(webgpu.buffers.at(-1)).toBe(webgpu.buffers[1]);
     expect(webgpu.liveBytes.at(-1)).toBe(webgpu.liveBytes[1]);
-    // Values come back only when asked: one read per step (its loss) and one per evaluated batch.
+    // Values come back only when asked: one read per step (its loss), one per evaluated batch and,
+    // once an epoch, the weights (checked for overflow).
     const epochs = webgpu.history.testAcc.length;
     const evalBatches = epochs * (Math.ceil(trainSize / 100) + Math.ceil(testSize / 100));
-    expect(webgpu.reads).toBe(iterations + evalBatches);
+    expect(webgpu.reads).toBe(iterations + evalBatches + epochs * params);
     console.log(
       `${String(spec.kind)}: ${iterations} steps, WASM ${(wasm.ms / 1000).toFixed(1)} s, WebGPU ${(webgpu.ms / 1000).toFixed(1)} s, ` +
         `largest loss difference ${Math.max(...drift).toExponential(1)}`,
@@ -215,11 +217,11 @@ describe.skipIf(!haveChromium)("WebGPU backend in headless Chromium (SwiftShader
       useDropout: true,
       dropoutRatio: 0.2,
     };
-    await sameTraining(spec, 30, 1000, 300);
+    await sameTraining(spec, 10, 30, 1000, 300); // W, b ×3; gamma, beta ×2
   });
 
   it("trains SimpleConvNet (the fused convolution–ReLU–pooling) with WASM's loss curve", async () => {
-    await sameTraining({ kind: "simple-conv", inputShape: [1, 28, 28], outputSize: 10 }, 6, 300, 100);
+    await sameTraining({ kind: "simple-conv", inputShape: [1, 28, 28], outputSize: 10 }, 6, 6, 300, 100);
   });
 
   it("keeps values on the GPU until read, and recycles a model's arrays at its next step", async () => {
