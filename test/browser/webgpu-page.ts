@@ -190,88 +190,6 @@ async function training(
   }
 }
 
-/** Milliseconds per call of each kernel at SimpleConvNet's shapes (batch 100), on WebGPU. */
-async function kernelTimes(reps = 3): Promise<Record<string, number>> {
-  if (gpu === null) await setup();
-  const d = dev!;
-  const k = gpu!;
-  const arr = (n: number) => {
-    const s = new Storage<Floats>(
-      "float32",
-      n,
-      new Float32Array(n).map((_, i) => Math.sin(i)),
-    );
-    return d.handle(s);
-  };
-  const idx = (n: number) => d.indexHandle(new Storage<Int32Array>("int32", n, null));
-  const x = arr(100 * 784);
-  const col = arr(57600 * 25);
-  const W = arr(30 * 25);
-  const b = arr(30);
-  const y = arr(57600 * 30);
-  const conv = arr(100 * 30 * 24 * 24);
-  const pooled = arr(100 * 30 * 12 * 12);
-  const am = idx(100 * 30 * 12 * 12);
-  const a1 = arr(100 * 4320);
-  const W1 = arr(4320 * 100);
-  const h = arr(100 * 100);
-  const g = arr(4320 * 100);
-  const m = arr(4320 * 100);
-  const v = arr(4320 * 100);
-  const times: Record<string, number> = {};
-  const time = async (name: string, fn: () => void) => {
-    fn();
-    await d.idle();
-    const t0 = performance.now();
-    for (let r = 0; r < reps; r++) fn();
-    await d.idle();
-    times[name] = (performance.now() - t0) / reps;
-  };
-  await time("im2col 100×1×28×28, 5×5", () => k.im2col(col, x, 100, 1, 28, 28, 5, 5, 1, 0));
-  await time("matmul 57600×25·(30×25)ᵀ", () => k.matmul(y, col, W, 57600, 25, 30, false, true));
-  await time("matmul 30×57600ᵀ·57600×25 (dW)", () => k.matmul(W, y, col, 30, 57600, 25, true, false));
-  await time("matmul 100×4320·4320×100", () => k.matmul(h, a1, W1, 100, 4320, 100, false, false));
-  await time("matmul 4320×100ᵀ·100×100 (dW)", () => k.matmul(W1, a1, h, 4320, 100, 100, true, false));
-  await time("transpose 100×576×30", () => k.transpose(conv, y, 100, 576, 30));
-  await time("sumRows 57600×30", () => k.sumRows(b, y, 57600, 30));
-  await time("relu 1,728,000", () => k.relu(y, y));
-  await time("maxPool 100×30×24×24, 2×2 s2", () => k.maxPool(pooled, am, conv, 100, 30, 24, 24, 2, 2, 2, 0));
-  await time("maxPoolBackward", () => k.maxPoolBackward(conv, pooled, am, 100, 30, 24, 24, 2, 2, 2, 0));
-  await time("convForward 100×1×28×28 → 30×5×5", () =>
-    k.convForward(conv, x, W, b, 100, 1, 28, 28, 30, 5, 5, 1, 0),
-  );
-  await time("convReluPoolForward", () =>
-    k.convReluPoolForward(pooled, am, x, W, b, 100, 1, 28, 28, 30, 5, 5, 1, 0, 2, 2, 2, 0),
-  );
-  await time("convReluPoolBackward (dW, db)", () =>
-    k.convReluPoolBackward(
-      arr(0),
-      W,
-      b,
-      pooled,
-      pooled,
-      am,
-      x,
-      W,
-      100,
-      1,
-      28,
-      28,
-      30,
-      5,
-      5,
-      1,
-      0,
-      2,
-      2,
-      2,
-      0,
-    ),
-  );
-  await time("adamUpdate 432,000", () => k.adamUpdate(g, m, v, W1, 0.001, 0.9, 0.999, 1e-7));
-  return times;
-}
-
 /** What a user sees of the memory model: where values are, what reading them takes, what recycling does. */
 async function residency(): Promise<Record<string, unknown>> {
   if (gpu === null) await setup();
@@ -319,7 +237,7 @@ async function residency(): Promise<Record<string, unknown>> {
   }
 }
 
-const api = { setup, parity, float64, training, kernelTimes, residency };
+const api = { setup, parity, float64, training, residency };
 (globalThis as unknown as { zerodlWebGPU: typeof api }).zerodlWebGPU = api;
 (globalThis as unknown as { zerodlReady: boolean }).zerodlReady = true;
 void setKernels;
