@@ -78,6 +78,7 @@ async function parity(
   workgroupMemory?: boolean,
   only?: string,
 ): Promise<{ results: CaseResult[]; ms: number; dispatches: number }> {
+  if (gpu === null) await setup();
   const k = workgroupMemory === undefined ? gpu! : webgpuKernels(dev!, { workgroupMemory });
   const { kernels, settle } = onDevice(k, dev!);
   const results: CaseResult[] = [];
@@ -98,6 +99,7 @@ async function parity(
 
 /** Float64 calls (no device arrays): the WebGPU kernels hand them to the reference, bit for bit. */
 async function float64(): Promise<{ mismatches: string[]; dispatches: number }> {
+  if (gpu === null) await setup();
   const mismatches: string[] = [];
   const before = dev!.counts.dispatches;
   for (const c of cases.filter((_, i) => i % 5 === 0)) {
