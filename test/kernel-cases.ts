@@ -458,6 +458,30 @@ for (const [rows, cols] of [
   }
 }
 
+// Local response normalization: windows wider than the channels, one channel, odd planes.
+for (const [n, c, h, w, size] of [
+  [1, 1, 1, 1, 5],
+  [2, 3, 4, 5, 5],
+  [1, 7, 3, 3, 3],
+  [2, 17, 5, 1, 5],
+]) {
+  cases.push({
+    name: `lrnForward/Backward n=${n} c=${c} ${h}×${w} size ${size}`,
+    atol: 1e-6,
+    rtol: 1e-5,
+    run(k, dtype) {
+      const rng = new Rng(n * 17 + c * 5 + h + size);
+      const x = floats(dtype, n * c * h * w, rng, -3, 3);
+      const [out, scale] = [alloc(dtype, x.length), alloc(dtype, x.length)];
+      k.lrnForward(out, scale, x, n, c, h, w, size, 2, 0.5, 0.75);
+      const dout = floats(dtype, x.length, rng);
+      const dx = alloc(dtype, x.length);
+      k.lrnBackward(dx, dout, x, out, scale, n, c, h, w, size, 0.5, 0.75);
+      return [out, scale, dx];
+    },
+  });
+}
+
 /** Runs case `c` on `k` in float32 and on the reference in float64; throws naming the first difference. */
 export async function check(
   k: Kernels,

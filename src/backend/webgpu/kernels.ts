@@ -624,6 +624,47 @@ export function webgpuKernels(dev: GpuDevice, options: WebGPUKernelOptions = {})
       const k = train ? batchNormBackwardTrain : batchNormBackwardEval;
       k([dx, dout, xn, dbeta, dgamma, gamma, invStd], rows * cols, [rows], cols);
     },
+    lrnForward(
+      o: Float,
+      scale: Float,
+      x: Float,
+      n: number,
+      c: number,
+      h: number,
+      w: number,
+      size: number,
+      k: number,
+      alpha: number,
+      beta: number,
+    ) {
+      dev.dispatch(
+        wgsl.LRN_FORWARD,
+        grid(n * c * h * w),
+        [on(o, "write"), on(scale, "write"), on(x)],
+        params([n, c, h * w, size], [k, alpha, beta]),
+      );
+    },
+    lrnBackward(
+      dx: Float,
+      dout: Float,
+      x: Float,
+      o: Float,
+      scale: Float,
+      n: number,
+      c: number,
+      h: number,
+      w: number,
+      size: number,
+      alpha: number,
+      beta: number,
+    ) {
+      dev.dispatch(
+        wgsl.LRN_BACKWARD,
+        grid(n * c * h * w),
+        [on(dx, "write"), on(dout), on(x), on(o), on(scale)],
+        params([n, c, h * w, size], [alpha, beta]),
+      );
+    },
     lstmForward(gates: Float, c: Float, hNext: Float, a: Float, cPrev: Float, n: number, h: number) {
       dev.dispatch(
         wgsl.LSTM_FORWARD,
@@ -674,6 +715,16 @@ export function webgpuKernels(dev: GpuDevice, options: WebGPUKernelOptions = {})
   } satisfies Kernels;
 
   return onDeviceOrHost(dev, gpu);
+}
+
+/**
+ * The entry of a kernel that has no WGSL version yet: called with arrays on the GPU it throws saying
+ * so (their values are not on the host); with host arrays `onDeviceOrHost` runs the reference.
+ */
+export function hostOnly(name: string): (...args: unknown[]) => never {
+  return () => {
+    throw new Error(`the ${name} kernel has no WebGPU version yet: run this layer on the CPU backends`);
+  };
 }
 
 /**

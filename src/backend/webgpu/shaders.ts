@@ -652,3 +652,50 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   }
 }
 `;
+
+/** Across-channel LRN, one thread per element: its window's sum of squares, scale and output. */
+export const LRN_FORWARD = `${paramsStruct(["n", "c", "plane", "size"], ["k", "alpha", "beta"])}
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read_write> scale: array<f32>;
+@group(0) @binding(3) var<storage, read> x: array<f32>;
+${ENTRY_1D}
+  if (i >= p.n * p.c * p.plane) { return; }
+  let pix = i % p.plane;
+  let ch = (i / p.plane) % p.c;
+  let base = i - ch * p.plane; // channel 0 of this position
+  let half = (p.size - 1u) / 2u;
+  let lo = select(0u, ch - half, ch >= half);
+  let hi = min(p.c - 1u, ch + half);
+  var sum = 0.0;
+  for (var cc = lo; cc <= hi; cc++) {
+    let v = x[base + cc * p.plane];
+    sum += v * v;
+  }
+  let s = p.k + (p.alpha / f32(p.size)) * sum;
+  scale[i] = s;
+  out[i] = x[i] * pow(s, -p.beta);
+}
+`;
+
+/** LRN's backward, one thread per element (the window is symmetric: j's own window). */
+export const LRN_BACKWARD = `${paramsStruct(["n", "c", "plane", "size"], ["alpha", "beta"])}
+@group(0) @binding(1) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(2) var<storage, read> dout: array<f32>;
+@group(0) @binding(3) var<storage, read> x: array<f32>;
+@group(0) @binding(4) var<storage, read> out: array<f32>;
+@group(0) @binding(5) var<storage, read> scale: array<f32>;
+${ENTRY_1D}
+  if (i >= p.n * p.c * p.plane) { return; }
+  let ch = (i / p.plane) % p.c;
+  let base = i - ch * p.plane;
+  let half = (p.size - 1u) / 2u;
+  let lo = select(0u, ch - half, ch >= half);
+  let hi = min(p.c - 1u, ch + half);
+  var sum = 0.0;
+  for (var cc = lo; cc <= hi; cc++) {
+    let at = base + cc * p.plane;
+    sum += dout[at] * out[at] / scale[at];
+  }
+  dx[i] = dout[i] * pow(scale[i], -p.beta) - (2.0 * p.alpha * p.beta / f32(p.size)) * x[i] * sum;
+}
+`;
