@@ -1,7 +1,7 @@
 /**
  * Fuzz tests of the file readers: thousands of mutated and truncated files of each kind, derived
  * from real ones (the shipped TwoLayerNet model file, MNIST's own IDX files and rows, Pillow's PNGs
- * and JPEGs of MNIST digits). Every one must either load, giving back something sound, or fail with
+ * and JPEGs of MNIST digits, ONNX exports by zerodl and by PyTorch). Every one must either load, giving back something sound, or fail with
  * the reader's typed error naming the file; nothing may crash or hang. Seeded: a failure names its
  * case, which `mutant(target, seed, case)` rebuilds byte for byte.
  *

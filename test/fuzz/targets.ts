@@ -11,8 +11,19 @@ import { DataError } from "../../src/data/errors.js";
 import { MAX_IMAGE_PIXELS, crc32, decodePicture } from "../../src/io/image-decode.js";
 import { ModelFileError, decodeModel, encodeModel, modelInfo } from "../../src/io/model-file.js";
 import { SafetensorsError, decodeSafetensors, encodeSafetensors } from "../../src/io/safetensors.js";
-import { createModel, type ModelSpec } from "../../src/models/model.js";
+import { createModel, type Model, type ModelSpec } from "../../src/models/model.js";
 import { Rng } from "../../src/rng.js";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { exportOnnx, type OnnxExportable } from "../../src/io/onnx/export.js";
+import { importOnnx, importableOperators } from "../../src/io/onnx/import.js";
+import { OnnxError } from "../../src/io/onnx/proto.js";
+import {
+  AttributeProto_AttributeType,
+  ModelProtoSchema,
+  TensorProto_DataType,
+  type ModelProto,
+} from "../../src/io/onnx/onnx_pb.js";
+import { NDArray } from "../../src/ndarray.js";
 import { genericMutators, join, type Mutator } from "./mutate.js";
 
 export interface FuzzTarget {
@@ -419,12 +430,181 @@ export function csvTarget(): FuzzTarget {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// ONNX models
+
+/**
+ * zerodl's own exports of two small networks (with its `zerodl_spec` metadata), and PyTorch's export
+ * of the MLP in shared/fixtures/onnx (torch.onnx.export: Flatten, Gemm with transB, Sigmoid, Tanh)
+ * cut down to 4×4 inputs: its input's shape and its first weight's columns, nothing else changed.
+ */
+function onnxSeeds(): Uint8Array[] {
+  const rng = new Rng(6);
+  const own = [
+    {
+      kind: "multi-layer-extend",
+      inputShape: [6],
+      outputSize: 3,
+      hiddenSizeList: [5, 4],
+      useBatchnorm: true,
+      useDropout: true,
+      dropoutRatio: 0.3,
+    },
+    { kind: "simple-conv", inputShape: [1, 6, 6], outputSize: 2, filterNum: 2, filterSize: 3, hiddenSize: 4 },
+  ].map((spec) => exportOnnx(createModel(spec as ModelSpec, rng) as Model & OnnxExportable));
+  const mlp = fromBinary(ModelProtoSchema, file("../shared/fixtures/onnx/mlp.onnx"));
+  const graph = mlp.graph!;
+  const dims = graph.input[0].type!.value.value as {
+    shape?: { dim: { value: { case: string; value: unknown } }[] };
+  };
+  dims.shape!.dim[2].value = { case: "dimValue", value: 4n };
+  dims.shape!.dim[3].value = { case: "dimValue", value: 4n };
+  const w = graph.initializer.find((t) => t.name === "1.weight")!;
+  const [rows, cols] = w.dims.map(Number);
+  const cut = new Uint8Array(rows * 16 * 4);
+  for (let r = 0; r < rows; r++) cut.set(w.rawData.subarray(r * cols * 4, (r * cols + 16) * 4), r * 16 * 4);
+  w.rawData = cut;
+  w.dims = [BigInt(rows), 16n];
+  return [...own, toBinary(ModelProtoSchema, mlp)];
+}
+
+const EDGE_INTS = [0n, 1n, 2n, -1n, 3n, 7n, 1000n, 1n << 31n, -(1n << 62n), 1n << 40n];
+
+/** Edits of the decoded model: a field set to an edge value, a node or tensor changed, then encoded again. */
+const onnxStructureMutator: Mutator = (bytes, rng) => {
+  let model: ModelProto;
+  try {
+    model = fromBinary(ModelProtoSchema, bytes);
+  } catch {
+    return { bytes, what: "not decodable" };
+  }
+  const graph = model.graph;
+  if (!graph || graph.node.length === 0) return { bytes, what: "no graph" };
+  const pick = <T>(xs: readonly T[]): T | undefined => (xs.length ? xs[rng.int(xs.length)] : undefined);
+  const edge = () => EDGE_INTS[rng.int(EDGE_INTS.length)];
+  const edits: (() => string)[] = [
+    () => {
+      const node = pick(graph.node)!;
+      const a = pick(node.attribute);
+      if (!a) return `node ${node.name}: no attribute`;
+      if (a.ints.length > 0) {
+        const i = rng.int(a.ints.length);
+        a.ints[i] = edge();
+        if (rng.uniform() < 0.3) a.ints.pop();
+        return `${node.opType} ${a.name}[${i}] → ${a.ints[i]}`;
+      }
+      if (rng.uniform() < 0.2) a.type = AttributeProto_AttributeType.STRING;
+      a.i = edge();
+      a.f = [0, -1, 1e30, NaN, Infinity, 0.5][rng.int(6)];
+      return `${node.opType} ${a.name} → i ${a.i}, f ${a.f}, type ${a.type}`;
+    },
+    () => {
+      const t = pick(graph.initializer);
+      if (!t) return "no initializer";
+      const what = rng.int(5);
+      if (what === 0 && t.dims.length) t.dims[rng.int(t.dims.length)] = edge();
+      else if (what === 1) t.dims = rng.uniform() < 0.5 ? t.dims.slice(1) : [...t.dims, 1n];
+      else if (what === 2) t.dataType = [0, 1, 2, 6, 7, 10, 11, 16, 99][rng.int(9)] as TensorProto_DataType;
+      else if (what === 3) t.rawData = t.rawData.slice(0, rng.int(t.rawData.length + 1));
+      else if (t.rawData.length >= 4) {
+        const at = 4 * rng.int(t.rawData.length >> 2);
+        const raw = Uint8Array.from(t.rawData);
+        new DataView(raw.buffer).setFloat32(at, [NaN, Infinity, -Infinity, 3e38][rng.int(4)], true);
+        t.rawData = raw;
+      }
+      return `initializer ${t.name}: ${["a size", "the rank", "the data type", "the data cut", "a value"][what]} changed`;
+    },
+    () => {
+      const node = pick(graph.node)!;
+      const ops = [...importableOperators, "Concat", "GlobalAveragePool", "LeakyRelu", ""];
+      const from = node.opType;
+      node.opType = ops[rng.int(ops.length)];
+      return `node ${node.name}: ${from} → ${node.opType}`;
+    },
+    () => {
+      const node = pick(graph.node)!;
+      const names = [
+        ...graph.node.flatMap((n) => [...n.input, ...n.output]),
+        ...graph.initializer.map((t) => t.name),
+        "",
+      ];
+      const list = rng.uniform() < 0.5 ? node.input : node.output;
+      if (list.length === 0 || rng.uniform() < 0.2) list.push(pick(names)!);
+      else list[rng.int(list.length)] = pick(names)!;
+      return `node ${node.name}: an input or output renamed`;
+    },
+    () => {
+      const i = rng.int(graph.node.length);
+      if (rng.uniform() < 0.5) graph.node.splice(i, 1);
+      else graph.node.splice(rng.int(graph.node.length + 1), 0, graph.node[i]);
+      return `node ${i} removed or repeated`;
+    },
+    () => {
+      const input = pick(graph.input);
+      const shape = (
+        input?.type?.value.value as
+          { shape?: { dim: { value: { case: string; value: unknown } }[] } } | undefined
+      )?.shape;
+      if (!shape || shape.dim.length === 0) return "no input shape";
+      const d = shape.dim[rng.int(shape.dim.length)];
+      d.value = rng.uniform() < 0.2 ? { case: "dimParam", value: "n" } : { case: "dimValue", value: edge() };
+      return `input dim → ${String(d.value.value)}`;
+    },
+    () => {
+      const o = pick(model.opsetImport);
+      if (o) o.version = [0n, 6n, 7n, 11n, 13n, 18n, 1n << 40n][rng.int(7)];
+      return `opset → ${o?.version}`;
+    },
+    () => {
+      const p = pick(model.metadataProps);
+      if (!p) return "no metadata";
+      p.value = [
+        "",
+        "[]",
+        '["a"]',
+        "{",
+        "null",
+        p.value.replace(/\d+/, "0"),
+        p.value.replace(/\d+/, "99999"),
+      ][rng.int(7)];
+      return `metadata ${p.key} → ${p.value.slice(0, 30)}`;
+    },
+  ];
+  const what = edits[rng.int(edits.length)]();
+  return { bytes: toBinary(ModelProtoSchema, model), what };
+};
+
+export function onnxTarget(): FuzzTarget {
+  return {
+    name: "ONNX models",
+    fileName: "m.onnx",
+    seeds: onnxSeeds(),
+    // Most byte-level changes break the protobuf encoding at once; edits of the decoded model reach the importer.
+    mutators: [...genericMutators, ...Array<Mutator>(8).fill(onnxStructureMutator)],
+    errors: [OnnxError],
+    read(bytes, name) {
+      const { model, info } = importOnnx(bytes, name);
+      if (!info.inputShape.every((d) => Number.isInteger(d) && d >= 1))
+        return `input shape [${info.inputShape}]`;
+      for (const p of model.params) {
+        if (p.value.data.some((v) => !Number.isFinite(v))) return `param ${p.name} holds a non-finite value`;
+      }
+      if (product(info.inputShape) > 4096) return null; // sound; too large to predict on in a fuzz case
+      const x = NDArray.zeros([2, ...info.inputShape]);
+      const y = model.predict(x);
+      if (y.shape.join() !== `2,${model.spec.outputSize}`) return `predict gave (${y.shape}) for 2 samples`;
+      return null;
+    },
+  };
+}
+
 export const fuzzTargets = {
   safetensors: modelFileTarget,
   idx: idxTarget,
   png: pngTarget,
   jpeg: jpegTarget,
   csv: csvTarget,
+  onnx: onnxTarget,
 } as const;
 
 export type FuzzTargetName = keyof typeof fuzzTargets;

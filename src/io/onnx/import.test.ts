@@ -155,3 +155,93 @@ describe("a foreign final Softmax", () => {
     expect(maxAbsDiff(y.data, output.data)).toBeLessThan(1e-5);
   });
 });
+
+describe("a corrupt file is refused before its numbers are trusted", () => {
+  const mlp = () => decodeModelProto(fixture("mlp.onnx"), "");
+
+  it("a weight that is NaN or infinite (as a model file's weights must be finite)", () => {
+    for (const bad of [NaN, Infinity]) {
+      const proto = mlp();
+      const w = proto.graph!.initializer.find((t) => t.name === "3.weight")!;
+      const raw = Uint8Array.from(w.rawData);
+      new DataView(raw.buffer).setFloat32(4 * 7, bad, true);
+      w.rawData = raw;
+      expect(() => importOnnx(encodeModelProto(proto), "bad.onnx")).toThrow(
+        new RegExp(`^bad\\.onnx: node .*: W holds ${bad} at index \\d+; weights must be finite`),
+      );
+    }
+  });
+
+  it("a Gemm whose beta makes the bias non-finite", () => {
+    const proto = mlp();
+    const gemm = proto.graph!.node.find((n) => n.opType === "Gemm")!;
+    gemm.attribute.find((a) => a.name === "beta")!.f = Infinity;
+    expect(() => importOnnx(encodeModelProto(proto), "beta.onnx")).toThrow(/^beta\.onnx: .*: b holds/);
+  });
+
+  it("a node without an output, an LRN without its size: named, never 'undefined'", () => {
+    const proto = mlp();
+    const [, gemm, sigmoid] = proto.graph!.node;
+    sigmoid.output = [];
+    sigmoid.name = "";
+    gemm.opType = "LRN";
+    gemm.attribute = [];
+    expect(() => importOnnx(encodeModelProto(proto), "odd.onnx")).toThrow(
+      /^odd\.onnx: cannot import: LRN node "\/1\/Gemm": size missing; Sigmoid node "\(unnamed\)": no output\./,
+    );
+  });
+
+  it("an attribute of another type than ONNX defines: named, not misread", () => {
+    const proto = decodeModelProto(fixture("simple_conv.onnx"), "");
+    const pool = proto.graph!.node.find((n) => n.opType === "MaxPool")!;
+    const kernel = pool.attribute.find((a) => a.name === "kernel_shape")!;
+    kernel.type = AttrType.INT;
+    kernel.i = 2n;
+    expect(() => importOnnx(encodeModelProto(proto), "kind.onnx")).toThrow(
+      /^kind\.onnx: cannot import: MaxPool node "\/2\/MaxPool": attribute "kernel_shape" is INT; ONNX defines it as INTS/,
+    );
+  });
+
+  it("a Pad whose value attribute (before opset 11) is not 0 is refused, not read as zero padding", () => {
+    const proto = decodeModelProto(fixture("simple_conv.onnx"), "");
+    const nodes = proto.graph!.node;
+    const conv = nodes[0];
+    nodes.unshift({
+      ...conv,
+      opType: "Pad",
+      name: "pad",
+      input: [conv.input[0]],
+      output: ["padded"],
+      attribute: [
+        create(AttributeProtoSchema, {
+          name: "pads",
+          type: AttrType.INTS,
+          ints: [0n, 0n, 1n, 1n, 0n, 0n, 1n, 1n],
+        }),
+        create(AttributeProtoSchema, { name: "value", type: AttrType.FLOAT, f: 5 }),
+      ],
+    });
+    conv.input[0] = "padded";
+    expect(() => importOnnx(encodeModelProto(proto), "pad.onnx")).toThrow(
+      /Pad node "pad": pads with 5, not 0/,
+    );
+  });
+
+  it("a tensor of negative size", () => {
+    const proto = mlp();
+    proto.graph!.initializer.find((t) => t.name === "1.bias")!.dims = [-50n];
+    expect(() => importOnnx(encodeModelProto(proto), "neg.onnx")).toThrow(
+      /^neg\.onnx: tensor "1\.bias" has shape \[-50\]; sizes must be integers ≥ 0/,
+    );
+  });
+
+  it("an input too large to build layers for, before anything is allocated", () => {
+    const proto = mlp();
+    const type = proto.graph!.input[0].type!.value;
+    if (type.case !== "tensorType") throw new Error("mlp.onnx: input is not a tensor");
+    type.value.shape!.dim[2].value = { case: "dimValue", value: 1n << 31n };
+    expect(() => importOnnx(encodeModelProto(proto), "huge.onnx")).toThrow(
+      /^huge\.onnx: input "input" has 60129542144 values per sample \(1 × 2147483648 × 28\); zerodl imports models of at most 64000000/,
+    );
+  });
+});

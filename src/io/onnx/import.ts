@@ -37,6 +37,7 @@ import {
   decodeModelProto,
   readTensor,
   roundFloat32,
+  type AttributeProto,
   type Constant,
   type NodeProto,
 } from "./proto.js";
@@ -62,6 +63,44 @@ export const importableOperators = [
   "Constant",
   "Identity",
 ] as const;
+
+/**
+ * The most values one input sample may have (as the image readers' 64 megapixels): a size beyond it
+ * is a corrupt file, and the layers built for it would not fit in memory.
+ */
+const MAX_SAMPLE_VALUES = 64_000_000;
+
+/** The types ONNX gives the attributes read here: a file with another is refused, never misread. */
+const attributeTypes: Partial<Record<string, AttrType>> = {
+  ...Object.fromEntries(["kernel_shape", "strides", "pads", "dilations"].map((n) => [n, AttrType.INTS])),
+  ...Object.fromEntries(
+    [
+      "allowzero",
+      "transA",
+      "transB",
+      "axis",
+      "training_mode",
+      "spatial",
+      "group",
+      "seed",
+      "is_test",
+      "size",
+      "ceil_mode",
+      "count_include_pad",
+      "storage_order",
+    ].map((n) => [n, AttrType.INT]),
+  ),
+  ...Object.fromEntries(
+    ["alpha", "beta", "bias", "epsilon", "momentum", "ratio", "value"].map((n) => [n, AttrType.FLOAT]),
+  ),
+  auto_pad: AttrType.STRING,
+  mode: AttrType.STRING,
+  // Constant's value attributes ("value" itself is a TENSOR there, a FLOAT in Pad before opset 11).
+  value_float: AttrType.FLOAT,
+  value_int: AttrType.INT,
+  value_floats: AttrType.FLOATS,
+  value_ints: AttrType.INTS,
+};
 
 export interface OnnxImportOptions {
   /** The precision of the imported model (default float32, as ONNX files store). */
@@ -151,7 +190,12 @@ export function importOnnx(
   const stored = metadata.zerodl_spec;
   if (stored !== undefined) {
     // zerodl's own export: rebuild the original kind of model if the graph is what its spec builds.
-    const original = rebuild(stored, dtype);
+    const largest = Math.max(
+      16,
+      ...inputShape,
+      ...layers.flatMap((l) => Object.values(l.weights).flatMap((w) => w?.dims ?? [])),
+    );
+    const original = rebuild(stored, dtype, largest);
     if (original !== null && sameLayers(original.layers, model.layers)) {
       assignWeights(original.layers, layers, fileName);
       model = original;
@@ -183,9 +227,24 @@ export function importOnnx(
   };
 }
 
-function rebuild(json: string, dtype: DType): (Model & { readonly layers: readonly Layer[] }) | null {
+/**
+ * The model a stored zerodl spec describes, or null. Only a spec whose numbers are at most `largest`
+ * (the graph's largest size) is built: building allocates and initializes its weights before they
+ * can be compared with the graph's, and a spec edited to ask for huge layers would take minutes.
+ */
+function rebuild(
+  json: string,
+  dtype: DType,
+  largest: number,
+): (Model & { readonly layers: readonly Layer[] }) | null {
   try {
-    const model = createModel(JSON.parse(json) as ModelSpec, new Rng(0), dtype);
+    let tooLarge = false;
+    const spec = JSON.parse(json, (_, v: unknown) => {
+      if (typeof v === "number" && !(v <= largest)) tooLarge = true;
+      return v;
+    }) as ModelSpec;
+    if (tooLarge) return null;
+    const model = createModel(spec, new Rng(0), dtype);
     return "layers" in model ? (model as Model & { layers: readonly Layer[] }) : null;
   } catch {
     return null;
@@ -232,6 +291,13 @@ function assignWeights(built: readonly Layer[], imported: readonly ImportedLayer
         }
         const value = NDArray.zeros(target.shape, target.dtype);
         value.data.set(w.data);
+        // As a model file's weights (model-file.ts): a NaN or infinity would only surface as NaN scores.
+        const bad = value.data.findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0) {
+          throw new OnnxError(
+            `${fileName}: node ${node}: ${key} holds ${value.data[bad]} at index ${bad}; weights must be finite`,
+          );
+        }
         return value;
       };
       if (layer instanceof Affine || layer instanceof Convolution) {
@@ -313,6 +379,12 @@ class GraphReader {
         `${this.#file}: input "${input.name}" has shape (${shown.join(", ")}); zerodl needs (batch, …) with every other size fixed`,
       );
     }
+    const size = (sample as number[]).reduce((p, d) => p * d, 1);
+    if (size > MAX_SAMPLE_VALUES) {
+      throw new OnnxError(
+        `${this.#file}: input "${input.name}" has ${size} values per sample (${sample.join(" × ")}); zerodl imports models of at most ${MAX_SAMPLE_VALUES}`,
+      );
+    }
     return sample as number[];
   }
 
@@ -342,14 +414,20 @@ class GraphReader {
   }
 
   #problem(node: NodeProto, what: string): void {
-    this.#problems.push(`${node.opType} node "${node.name || node.output[0]}": ${what}`);
+    this.#problems.push(`${node.opType} node "${node.name || node.output[0] || "(unnamed)"}": ${what}`);
   }
 
-  /** The node's attributes by name, refusing any not in `known`. */
+  #wrongType(node: NodeProto, a: AttributeProto, type: AttrType): void {
+    this.#problem(node, `attribute "${a.name}" is ${AttrType[a.type]}; ONNX defines it as ${AttrType[type]}`);
+  }
+
+  /** The node's attributes by name, refusing any not in `known` or of another type than ONNX's. */
   #attributes(node: NodeProto, known: readonly string[]): Map<string, ReturnType<typeof attributeValue>> {
     const out = new Map<string, ReturnType<typeof attributeValue>>();
     for (const a of node.attribute) {
+      const type = attributeTypes[a.name];
       if (!known.includes(a.name)) this.#problem(node, `attribute "${a.name}" is not supported`);
+      else if (type !== undefined && a.type !== type) this.#wrongType(node, a, type);
       else out.set(a.name, attributeValue(a));
     }
     return out;
@@ -372,7 +450,7 @@ class GraphReader {
     this.#layers.push({
       spec,
       weights,
-      node: `"${node.name || node.output[0]}"`,
+      node: `"${node.name || node.output[0] || "(unnamed)"}"`,
       input,
       output: node.output[0],
     });
@@ -381,6 +459,10 @@ class GraphReader {
   #node(node: NodeProto, index: number): void {
     if (node.domain !== "" && node.domain !== "ai.onnx") {
       this.#problem(node, `operator domain "${node.domain}" is not supported (only the default ai.onnx)`);
+      return;
+    }
+    if (!node.output[0]) {
+      this.#problem(node, "no output");
       return;
     }
     if (node.output.length > 1 && node.output.slice(1).some((o) => o !== "") && node.opType !== "Dropout") {
@@ -430,7 +512,8 @@ class GraphReader {
         return this.#mul(node);
       case "LRN": {
         const a = this.#attributes(node, ["size", "alpha", "beta", "bias"]);
-        const n = a.get("size") as number;
+        const n = a.get("size") as number | undefined;
+        if (n === undefined) return this.#problem(node, "size missing");
         if (n % 2 !== 1)
           return this.#problem(node, `size=${n} (zerodl's LRN window is centred: an odd size)`);
         return this.#add(node, {
@@ -453,6 +536,8 @@ class GraphReader {
     if (node.attribute.length !== 1) return this.#problem(node, `needs exactly one value attribute`);
     if (a.type === AttrType.TENSOR && a.t !== undefined) {
       this.#constants.set(node.output[0], readTensor(a.t, this.#file));
+    } else if (a.name.startsWith("value_") && attributeTypes[a.name] !== a.type) {
+      this.#wrongType(node, a, attributeTypes[a.name] ?? AttrType.UNDEFINED);
     } else if (a.name === "value_float" || a.name === "value_int") {
       this.#constants.set(node.output[0], { dims: [], data: [attributeValue(a) as number] });
     } else if (a.name === "value_floats" || a.name === "value_ints") {
@@ -464,13 +549,14 @@ class GraphReader {
   }
 
   #padNode(node: NodeProto): void {
-    const mode = this.#attributes(node, ["mode", "pads", "value"]).get("mode") ?? "constant";
+    const attributes = this.#attributes(node, ["mode", "pads", "value"]);
+    const mode = attributes.get("mode") ?? "constant";
     if (mode !== "constant") return this.#problem(node, `mode="${mode}" (only zero padding is read)`);
     // Opset ≥ 11: pads and value are inputs; before, attributes.
     const padsAttr = node.attribute.find((a) => a.name === "pads");
     const pads = padsAttr ? (attributeValue(padsAttr) as number[]) : this.#constant(node, 1, "pads")?.data;
     if (pads === undefined || pads === null) return;
-    const value = node.input[2] ? this.#constant(node, 2, "value")?.data[0] : 0;
+    const value = node.input[2] ? this.#constant(node, 2, "value")?.data[0] : (attributes.get("value") ?? 0);
     if (value !== 0) return this.#problem(node, `pads with ${value}, not 0`);
     const p = Array.from(pads);
     // (N, C, H, W): begins then ends; zerodl pads only H and W, all sides alike.

@@ -73,6 +73,11 @@ export interface Constant {
 /** The values of a tensor proto (float, double, int32/64 in raw or typed fields). */
 export function readTensor(t: TensorProto, where: string): Constant {
   const dims = t.dims.map(Number);
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+    throw new OnnxError(
+      `${where}: tensor "${t.name}" has shape [${dims.join(", ")}]; sizes must be integers ≥ 0`,
+    );
+  }
   const size = dims.reduce((p, d) => p * d, 1);
   if (t.dataLocation === TensorProto_DataLocation.EXTERNAL) {
     throw new OnnxError(
