@@ -13,3 +13,7 @@ export * from "./flatten.js";
 export * from "./convolution.js";
 export * from "./pooling.js";
 export * from "./lrn.js";
+export * from "./deconvolution.js";
+export * from "./leaky-relu.js";
+export * from "./reshape.js";
+export * from "./sigmoid-with-loss.js";
