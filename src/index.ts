@@ -41,3 +41,6 @@ export { useFastBackend, setThreads, backendInfo } from "./backend/index.js";
 export { initWasm, simdSupported, type WasmOptions } from "./backend/wasm.js";
 // experiments branch: random hyperparameter search
 export * from "./train/search.js";
+// rnn branch: text corpora and vocabularies
+export * from "./data/text.js";
+export * from "./train/rnnlm-trainer.js";
