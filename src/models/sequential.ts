@@ -7,6 +7,7 @@ import { kernels } from "../backend/index.js";
 import type { Rng, RngState } from "../rng.js";
 import { Dropout } from "../layers/dropout.js";
 import { numericalGradient } from "../testing/gradcheck.js";
+import { assertFinite, findNonFinite } from "../ops/check.js";
 import { buildLayers, type LayerSpec } from "./layer-spec.js";
 import type { Model, ModelSpec } from "./model.js";
 import { specOptions } from "./spec.js";
@@ -49,6 +50,8 @@ export class Sequential implements Model {
   readonly #spec: ModelSpec | undefined;
   /** What predict and backward run: the layers, with fusable blocks fused. */
   readonly #steps: readonly Layer[];
+  /** Each param's layer, for messages (describeParam). */
+  readonly #owners = new Map<string, string>();
 
   constructor(
     layers: readonly Layer[],
@@ -71,12 +74,13 @@ export class Sequential implements Model {
     const counts = new Map<string, number>();
     const params: Param[] = [];
     const decayed: Param[] = [];
-    for (const layer of layers) {
+    for (const [i, layer] of layers.entries()) {
       for (const p of layer.params) {
         const k = (counts.get(p.name) ?? 0) + 1;
         counts.set(p.name, k);
         const view = renamed(p, `${p.name}${k}`);
         params.push(view);
+        this.#owners.set(view.name, layerName(i, layer));
         if (p.name === "W") decayed.push(view);
       }
     }
@@ -131,15 +135,43 @@ export class Sequential implements Model {
     return this.layers.filter((layer): layer is Dropout => layer instanceof Dropout);
   }
 
+  /** Scores for `x`; refuses an input holding NaN or ±Infinity (NonFiniteError). */
   predict(x: NDArray, mode: Mode = "eval"): NDArray {
+    assertFinite("predict: the input", x);
+    return this.#forward(x, mode);
+  }
+
+  /**
+   * Forward, loss layer and weight decay. The input is not scanned here (the Trainer checks its
+   * data sets once, and every loss for being finite).
+   */
+  loss(x: NDArray, t: Labels, mode: Mode = "train"): number {
+    const data = this.lossLayer.forward(this.#forward(x, mode), t);
+    return data + this.#weightDecay();
+  }
+
+  #forward(x: NDArray, mode: Mode): NDArray {
     let y = x;
     for (const step of this.#steps) y = step.forward(y, mode);
     return y;
   }
 
-  loss(x: NDArray, t: Labels, mode: Mode = "train"): number {
-    const data = this.lossLayer.forward(this.predict(x, mode), t);
-    return data + this.#weightDecay();
+  /** Which layer a param belongs to, for messages: "layer 3 (Affine)". */
+  describeParam(name: string): string | undefined {
+    return this.#owners.get(name);
+  }
+
+  /**
+   * Runs `x` through the layers one at a time (unfused, in `mode`) and names the first whose
+   * output holds a NaN or ±Infinity, for the message after a non-finite loss; undefined if none does.
+   */
+  locateNonFinite(x: NDArray, mode: Mode = "train"): string | undefined {
+    let y = x;
+    for (const [i, layer] of this.layers.entries()) {
+      y = layer.forward(y, mode);
+      if (findNonFinite(y.data) >= 0) return layerName(i, layer);
+    }
+    return undefined;
   }
 
   backward(): void {
@@ -218,6 +250,11 @@ function renamed(p: Param, name: string): Param {
       p.grad = g;
     },
   };
+}
+
+/** A layer as messages name it: its position from 1 and its class, "layer 3 (Affine)". */
+function layerName(index: number, layer: Layer): string {
+  return `layer ${index + 1} (${layer.constructor.name})`;
 }
 
 function argmax(data: ArrayLike<number>, offset: number, length: number): number {
