@@ -88,10 +88,10 @@ export class Deconvolution implements Layer {
     const out = NDArray.zeros([N, FN, OH, OW], x.dtype);
     const { stride, pad, outputPadding } = this;
     kernels().deconvForward(
-      out.data,
-      x.data,
-      this.W.value.data,
-      this.b.value.data,
+      out.buf,
+      x.buf,
+      this.W.value.buf,
+      this.b.value.buf,
       N,
       C,
       H,
@@ -124,12 +124,12 @@ export class Deconvolution implements Layer {
     const db = NDArray.zeros([FN], x.dtype);
     const { stride, pad, outputPadding } = this;
     kernels().deconvBackward(
-      dx.data,
-      dW.data,
-      db.data,
-      dout.data,
-      x.data,
-      this.W.value.data,
+      dx.buf,
+      dW.buf,
+      db.buf,
+      dout.buf,
+      x.buf,
+      this.W.value.buf,
       N,
       C,
       H,

@@ -2,7 +2,9 @@ import { OptionError } from "../errors.js";
 import type { Layer, LossLayer, Mode, Param } from "../layers/layer.js";
 import { fuseLayers } from "../layers/fused-convolution.js";
 import { SoftmaxWithLoss } from "../layers/softmax-with-loss.js";
-import type { DType, Labels, NDArray } from "../ndarray.js";
+import { NDArray, deviceStep, keepFromStep, type DType, type Labels } from "../ndarray.js";
+import { axpby } from "../ops/elementwise.js";
+import { matmul } from "../ops/linalg.js";
 import { kernels } from "../backend/index.js";
 import type { Rng, RngState } from "../rng.js";
 import { Dropout } from "../layers/dropout.js";
@@ -138,7 +140,7 @@ export class Sequential implements Model {
   /** Scores for `x`; refuses an input holding NaN or ±Infinity (NonFiniteError). */
   predict(x: NDArray, mode: Mode = "eval"): NDArray {
     assertFinite("predict: the input", x);
-    return this.#forward(x, mode);
+    return keepFromStep(this.#forward(x, mode));
   }
 
   /**
@@ -146,11 +148,40 @@ export class Sequential implements Model {
    * data sets once, and every loss for being finite).
    */
   loss(x: NDArray, t: Labels, mode: Mode = "train"): number {
+    if (kernels().device) throw asyncOnly("loss");
     const data = this.lossLayer.forward(this.#forward(x, mode), t);
     return data + this.#weightDecay();
   }
 
+  /**
+   * `loss` as a (1,) array: on a device backend it stays on the device until read
+   * (`await a.read()`), so a training step is recorded whole before anything waits for the GPU.
+   */
+  lossArray(x: NDArray, t: Labels, mode: Mode = "train"): NDArray {
+    return keepFromStep(
+      deviceStep(this, true, () => {
+        const scores = this.#layers(x, mode);
+        const layer = this.lossLayer;
+        const loss =
+          layer.lossArray?.(scores, t) ?? NDArray.from([layer.forward(scores, t)], [1], scores.dtype);
+        if (this.weightDecayLambda === 0) return loss;
+        // ½λΣW², each ΣW² as the product of W flattened with itself
+        let sum = loss;
+        for (const p of this.#decayed) {
+          const w = p.value.reshape(1, p.value.size);
+          sum = axpby(1, sum, 0.5 * this.weightDecayLambda, matmul(w, w, { transB: true }).reshape(1));
+        }
+        return sum;
+      }),
+    );
+  }
+
+  /** The layers' forward as a new step of this model (a device recycles the previous step's arrays). */
   #forward(x: NDArray, mode: Mode): NDArray {
+    return deviceStep(this, true, () => this.#layers(x, mode));
+  }
+
+  #layers(x: NDArray, mode: Mode): NDArray {
     let y = x;
     for (const step of this.#steps) y = step.forward(y, mode);
     return y;
@@ -175,19 +206,22 @@ export class Sequential implements Model {
   }
 
   backward(): void {
-    let dout = this.lossLayer.backward();
-    const steps = this.#steps;
-    for (let i = steps.length - 1; i >= 0; i--) dout = steps[i].backward(dout);
-    const lambda = this.weightDecayLambda;
-    if (lambda === 0) return;
-    for (const p of this.#decayed) {
-      // dW += λW, in place: the grad array is the one this backward just made.
-      const grad = p.grad as NDArray;
-      kernels().axpby(grad.data, 1, grad.data, lambda, p.value.data);
-    }
+    deviceStep(this, false, () => {
+      let dout = this.lossLayer.backward();
+      const steps = this.#steps;
+      for (let i = steps.length - 1; i >= 0; i--) dout = steps[i].backward(dout);
+      const lambda = this.weightDecayLambda;
+      if (lambda === 0) return;
+      for (const p of this.#decayed) {
+        // dW += λW, in place: the grad array is the one this backward just made.
+        const grad = p.grad as NDArray;
+        kernels().axpby(grad.buf, 1, grad.buf, lambda, p.value.buf);
+      }
+    });
   }
 
   accuracy(x: NDArray, t: Labels, batchSize = 100): number {
+    if (kernels().device) throw asyncOnly("accuracy");
     const n = x.shape[0];
     if (t.length !== n) throw new RangeError(`accuracy: ${n} samples but ${t.length} labels`);
     if (!(Number.isInteger(batchSize) && batchSize > 0))
@@ -195,7 +229,7 @@ export class Sequential implements Model {
     let correct = 0;
     for (let start = 0; start < n; start += batchSize) {
       const end = Math.min(n, start + batchSize);
-      const scores = this.predict(x.sliceRows(start, end), "eval"); // (B, classes)
+      const scores = this.#forward(x.sliceRows(start, end), "eval"); // (B, classes)
       const classes = scores.shape[1];
       for (let i = 0; i < end - start; i++) {
         if (argmax(scores.data, i * classes, classes) === t[start + i]) correct++;
@@ -231,6 +265,13 @@ export class Sequential implements Model {
     }
     return 0.5 * this.weightDecayLambda * sum;
   }
+}
+
+/** The error for a method that returns a number, called while the kernels' values live on a device. */
+function asyncOnly(method: string): Error {
+  return new Error(
+    `${method}(): the ${kernels().name} backend sends values back asynchronously; use the Trainer's runAsync/stepsAsync, accuracyAsync, or \`await model.lossArray(x, t).read()\``,
+  );
 }
 
 /** A Param under another name that reads and writes the layer's own value and grad. */

@@ -203,7 +203,7 @@ export class GanTrainer {
     D.backward(loss.backward());
     D.params.forEach((p, i) => {
       const g = gradOf(p);
-      kernels().axpby(g.data, 1, g.data, 1, realGrads[i].data);
+      kernels().axpby(g.buf, 1, g.buf, 1, realGrads[i].buf);
     });
     this.discriminatorOptimizer.step(D.params);
     // (3) The generator, through the updated discriminator (whose grads this pass leaves unused).
