@@ -45,3 +45,7 @@ export * from "./train/search.js";
 // rnn branch: text corpora and vocabularies
 export * from "./data/text.js";
 export * from "./train/rnnlm-trainer.js";
+// dcgan branch: adversarial training, Fréchet distance, scoring generated images
+export * from "./train/gan.js";
+export * from "./train/frechet.js";
+export * from "./train/sample-quality.js";
