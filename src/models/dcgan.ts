@@ -53,8 +53,9 @@ export function dcganSpecs(options: DcganOptions = {}): { generator: ChainSpec; 
     throw new OptionError(`dcgan: image height and width must be positive multiples of 4, got ${H}×${W}`);
   }
   const std = 0.02;
-  const up = (filters: number): LayerSpec => ({
-    type: "deconvolution",
+  // 4×4 filters, stride 2, pad 1: the deconvolution doubles H and W, the convolution halves them.
+  const block = (type: "deconvolution" | "convolution", filters: number): LayerSpec => ({
+    type,
     filters,
     fh: 4,
     fw: 4,
@@ -62,15 +63,8 @@ export function dcganSpecs(options: DcganOptions = {}): { generator: ChainSpec; 
     pad: 1,
     weightInit: std,
   });
-  const down = (filters: number): LayerSpec => ({
-    type: "convolution",
-    filters,
-    fh: 4,
-    fw: 4,
-    stride: 2,
-    pad: 1,
-    weightInit: std,
-  });
+  const up = (filters: number) => block("deconvolution", filters);
+  const down = (filters: number) => block("convolution", filters);
   const bn: LayerSpec = { type: "batchnorm", momentum: 0.9, eps: 1e-5 };
   const generator: ChainSpec = {
     kind: "generator",

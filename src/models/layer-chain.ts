@@ -4,6 +4,7 @@ import type { DType, NDArray } from "../ndarray.js";
 import type { Rng } from "../rng.js";
 import type { GanNetwork } from "../train/gan.js";
 import { buildLayers, type LayerSpec } from "./layer-spec.js";
+import { numberedParams } from "./sequential.js";
 
 /**
  * A GAN's network as data (book §8.5.2): a chain of layers with no loss layer. A "generator" maps
@@ -36,7 +37,7 @@ export class LayerChain implements GanNetwork {
     this.layers = layers;
     this.spec = spec;
     this.outputShape = outputShape;
-    this.params = bookNamedParams(layers);
+    this.params = numberedParams(layers);
   }
 
   /**
@@ -85,33 +86,4 @@ export class LayerChain implements GanNetwork {
     for (let i = this.layers.length - 1; i >= 0; i--) d = this.layers[i].backward(d);
     return d;
   }
-}
-
-/**
- * The layers' params under the book's names: each name numbered through the stack (W1, b1, W2, …,
- * gamma1, beta1), as views that read and write the layer's own value and grad.
- */
-export function bookNamedParams(layers: readonly Layer[]): Param[] {
-  const counts = new Map<string, number>();
-  return layers.flatMap((layer) =>
-    layer.params.map((p): Param => {
-      const k = (counts.get(p.name) ?? 0) + 1;
-      counts.set(p.name, k);
-      return {
-        name: `${p.name}${k}`,
-        get value() {
-          return p.value;
-        },
-        set value(v: NDArray) {
-          p.value = v;
-        },
-        get grad() {
-          return p.grad;
-        },
-        set grad(g: NDArray | null) {
-          p.grad = g;
-        },
-      };
-    }),
-  );
 }
