@@ -41,3 +41,5 @@ export { useFastBackend, setThreads, backendInfo } from "./backend/index.js";
 export { initWasm, simdSupported, type WasmOptions } from "./backend/wasm.js";
 // experiments branch: random hyperparameter search
 export * from "./train/search.js";
+// rl branch (§8.5.4): environments, replay, DQN
+export * from "./rl/index.js";

@@ -14,3 +14,6 @@ export { writeFileAtomic } from "./io/atomic.js";
 export * from "./io/image.js";
 export * from "./plot/render.js";
 export * from "./plot/charts.js";
+// rl branch (Node): agent files, episode pictures (PNG strip, GIF)
+export * from "./rl/agent-file.js";
+export * from "./rl/episode-image.js";

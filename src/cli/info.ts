@@ -37,7 +37,8 @@ export function describeModel(path: string, info: ModelFileInfo): string[] {
     outputSize?: number;
   };
   const lines = [path];
-  const io = inputShape ? `input ${formatShape(inputShape)} → ${outputSize ?? "?"} classes` : "";
+  const outputs = kind === "q-network" ? "action values" : "classes";
+  const io = inputShape ? `input ${formatShape(inputShape)} → ${outputSize ?? "?"} ${outputs}` : "";
   lines.push(`  architecture  ${kind}  ${io}`);
   if (Object.keys(options).length > 0) lines.push(`  options       ${JSON.stringify(options)}`);
   lines.push(

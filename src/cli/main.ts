@@ -16,6 +16,7 @@ import { infoCommand } from "./info.js";
 import { predictCommand } from "./predict.js";
 import { modelKinds, trainCommand } from "./train.js";
 import { registerExperimentCommand } from "../../experiments/cli.js";
+import { registerRlCommand } from "./rl.js";
 
 function version(): string {
   const manifest = join(packageRoot(), "package.json");
@@ -63,7 +64,7 @@ function initValue(value: string): string {
   );
 }
 
-function addBackendOptions(command: Command): void {
+function addBackendOptions(command: Command, defaultThreads = "all cores"): void {
   command
     .addOption(
       new Option(
@@ -73,7 +74,11 @@ function addBackendOptions(command: Command): void {
         .choices(["fast", "reference"])
         .default("fast"),
     )
-    .option("--threads <n>", "threads for the fast backend (default: all cores)", integer("--threads"));
+    .option(
+      "--threads <n>",
+      `threads for the fast backend (default: ${defaultThreads})`,
+      integer("--threads"),
+    );
 }
 
 const dataHelp = `${datasetNames.join(", ")}, a folder with one subfolder of PNG images per class, or a CSV file (label then pixels)`;
@@ -197,6 +202,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .action((model, options) => infoCommand(model, options, io));
 
   registerExperimentCommand(program, io);
+
+  registerRlCommand(program, io, { integer, number, addBackendOptions }, setExitCode);
 
   for (const command of program.commands) {
     command
