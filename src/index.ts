@@ -41,5 +41,8 @@ export { useFastBackend, setThreads, backendInfo } from "./backend/index.js";
 export { initWasm, simdSupported, type WasmOptions } from "./backend/wasm.js";
 // experiments branch: random hyperparameter search
 export * from "./train/search.js";
+// rnn branch: text corpora and vocabularies
+export * from "./data/text.js";
+export * from "./train/rnnlm-trainer.js";
 // rl branch (§8.5.4): environments, replay, DQN
 export * from "./rl/index.js";

@@ -14,6 +14,8 @@ export { writeFileAtomic } from "./io/atomic.js";
 export * from "./io/image.js";
 export * from "./plot/render.js";
 export * from "./plot/charts.js";
+// rnn branch: the language model's corpus
+export { loadDevilsDictionary } from "./data/node/corpus.js";
 // rl branch (Node): agent files, episode pictures (PNG strip, GIF)
 export * from "./rl/agent-file.js";
 export * from "./rl/episode-image.js";

@@ -3,6 +3,7 @@ import { OptionError, unknownOption } from "../errors.js";
 import type { NDArray } from "../ndarray.js";
 import type { Model } from "../models/model.js";
 import type { Optimizer } from "../optimizers/optimizer.js";
+import { clipGrads } from "../optimizers/clip.js";
 import type { Rng, RngState } from "../rng.js";
 
 export type Sampling = "shuffle" | "replacement";
@@ -44,6 +45,8 @@ export interface TrainerOptions {
    * and the optimizer's state are restored separately: `setRandomState`, `setState`).
    */
   resume?: TrainerPosition;
+  /** Clip the gradients to this global norm before each step (`clipGrads`; recurrent networks). */
+  maxGradNorm?: number;
 }
 
 /** Where a run stands (JSON-serializable), for checkpoints. */
@@ -200,6 +203,7 @@ export class Trainer {
           );
         }
         model.backward();
+        if (this.#options.maxGradNorm !== undefined) clipGrads(model.params, this.#options.maxGradNorm);
         optimizer.step(model.params);
         this.#batchesDone++;
         this.#lossSum += loss;
