@@ -8,7 +8,7 @@
  * its linear schedule.
  *
  * Quick form: 600 environment steps per configuration and one seed (the curves then show nothing
- * yet; the checks are the point), instead of 60,000 steps and 3 seeds.
+ * yet; the checks are the point), instead of 80,000 steps and 3 seeds.
  */
 import { lineChart, movingAverage } from "../src/plot/charts.js";
 import { NDArray } from "../src/ndarray.js";
@@ -126,11 +126,11 @@ export const dqnExperiment: Experiment = {
   title: "DQN on CartPole with and without experience replay and the target network",
   book: "§8.5.4 (Deep Q-Network; Mnih et al. 2015, Extended Data Table 3)",
   setup:
-    "CartPole-v1, MLP 4-128-128-2, Adam lr 2.5e-4, batch 64, γ 0.99, replay 50,000, target copy every 1,000 updates, " +
-    "ε 1 → 0.05 over 10,000 steps; 60,000 steps per run, seeds 1–3",
+    "CartPole-v1, MLP 4-128-128-2, Adam lr 5e-4, batch 64, γ 0.99, replay 50,000, target copy every 500 updates, " +
+    "ε 1 → 0.05 over 10,000 steps; 80,000 steps per run, seeds 1–3",
   quickForm: "600 steps per configuration, one seed",
   async run({ quick, seed, log }) {
-    const steps = quick ? 600 : 60_000;
+    const steps = quick ? 600 : 80_000;
     const seeds = quick ? [seed + 1] : [seed + 1, seed + 2, seed + 3];
     const runs: ConfigRun[] = [];
     let schedule: { step: number; epsilon: number; expected: number }[] = [];

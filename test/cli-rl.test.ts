@@ -40,7 +40,7 @@ beforeAll(async () => {
 describe("zerodl rl train", () => {
   it("trains, evaluates, tests on fresh episodes and writes the agent, its curve and an episode", () => {
     expect(train.code).toBe(0);
-    expect(train.stderr).toContain("training DQN on cartpole: 400 steps at most, adam lr 0.00025, batch 16");
+    expect(train.stderr).toContain("training DQN on cartpole: 400 steps at most, adam lr 0.0005, batch 16");
     expect(train.stdout).toMatch(/step 200: greedy mean return [\d.]+ over 3 episodes/);
     expect(train.stdout).toMatch(/step 400: greedy mean return [\d.]+ over 3 episodes/);
     expect(train.stdout).toMatch(
@@ -62,7 +62,7 @@ describe("zerodl rl train", () => {
       batchSize: 16,
       learningStarts: 100,
       replay: true,
-      targetUpdate: 1000,
+      targetUpdate: 500,
     });
     expect(history.returns.reduce((a: number, b: number) => a + b, 0)).toBe(history.endSteps.at(-1));
     expect(history.evaluations.map((e: { step: number }) => e.step)).toEqual([200, 400]);
