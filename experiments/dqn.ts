@@ -171,7 +171,7 @@ export const dqnExperiment: Experiment = {
         if (config === CONFIGS[0] && s === seeds[0]) {
           schedule = epsilons;
           sampling = samplingCheck(trainer.agent, 20_000);
-          fixedBatch = fixedBatchLosses(trainer.agent, 200);
+          fixedBatch = fixedBatchLosses(trainer.agent, 500);
         }
       }
     }
@@ -218,7 +218,7 @@ export const dqnExperiment: Experiment = {
         {
           suffix: "fixed-batch",
           caption:
-            "TD loss of one fixed mini-batch with its targets held, over 200 Adam steps (lr 0.001): the network can fit its targets.",
+            "TD loss of one fixed mini-batch with its targets held, over 500 Adam steps (lr 0.001): the network can fit its targets.",
           spec: lineChart([{ name: "TD loss", x: fixedBatch.map((_, i) => i), y: fixedBatch }], {
             title: "TD loss on a fixed batch",
             xTitle: "Adam steps",
