@@ -28,6 +28,7 @@ export type { LoadMnistOptions, Mnist } from "./data/mnist.js";
 export * from "./data/augment.js";
 export * from "./data/csv.js";
 export * from "./data/image-folder.js";
+export * from "./io/input-image.js";
 // models branch (chapters 6–8): initializers, optimizers, networks, training
 export * from "./init.js";
 export * from "./optimizers/index.js";

@@ -1,4 +1,4 @@
-import type { Floats } from "../ndarray.js";
+import type { Device, Floats } from "../ndarray.js";
 
 /**
  * The kernel contract: flat loops over typed arrays. Outputs first, then inputs, then sizes.
@@ -10,6 +10,11 @@ import type { Floats } from "../ndarray.js";
  */
 export interface Kernels {
   readonly name: string;
+  /**
+   * Set by a device backend (WebGPU), whose kernels take handles to device memory (`NDArray.buf`)
+   * instead of typed arrays; absent for the CPU backends.
+   */
+  readonly device?: Device;
 
   // ---- linear algebra -------------------------------------------------------------------
   /**
@@ -58,10 +63,18 @@ export interface Kernels {
   /** Row-wise softmax, overflow-safe (max subtracted). out may alias x. */
   softmax(out: Floats, x: Floats, rows: number, cols: number): void;
   /**
-   * Fused softmax + cross-entropy over class labels: writes probs = softmax(x) and returns the
-   * summed loss Σ_i −log(probs[i, t_i] + 1e-7) (the book's delta). Caller divides by rows.
+   * Fused softmax + cross-entropy over class labels: writes probs = softmax(x) and loss[0] = the
+   * summed loss Σ_i −log(probs[i, t_i] + 1e-7) (the book's delta). Caller divides by rows. (An
+   * array, not a return value: a device backend's loss stays on the device until it is read.)
    */
-  softmaxCrossEntropy(probs: Floats, x: Floats, labels: Int32Array, rows: number, cols: number): number;
+  softmaxCrossEntropy(
+    loss: Floats,
+    probs: Floats,
+    x: Floats,
+    labels: Int32Array,
+    rows: number,
+    cols: number,
+  ): void;
   /** dx = (probs − onehot(labels)) · scale. dx may alias probs. */
   softmaxCrossEntropyBackward(
     dx: Floats,

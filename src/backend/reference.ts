@@ -115,16 +115,17 @@ function softmax(out: Floats, x: Floats, rows: number, cols: number): void {
 }
 
 function softmaxCrossEntropy(
+  loss: Floats,
   probs: Floats,
   x: Floats,
   labels: Int32Array,
   rows: number,
   cols: number,
-): number {
+): void {
   softmax(probs, x, rows, cols);
-  let loss = 0;
-  for (let r = 0; r < rows; r++) loss -= Math.log(probs[r * cols + labels[r]] + 1e-7);
-  return loss;
+  let sum = 0;
+  for (let r = 0; r < rows; r++) sum -= Math.log(probs[r * cols + labels[r]] + 1e-7);
+  loss[0] = sum;
 }
 
 function softmaxCrossEntropyBackward(

@@ -263,7 +263,7 @@ function float32Only<T extends Partial<Kernels>>(fast: T): T {
   const wrapped: Record<string, (...args: unknown[]) => unknown> = {};
   for (const [name, kernel] of Object.entries(fast)) {
     const run = kernel as (...args: unknown[]) => unknown;
-    const slow = reference[name as keyof Kernels] as (...args: unknown[]) => unknown;
+    const slow = reference[name as keyof typeof reference] as (...args: unknown[]) => unknown;
     wrapped[name] = (...args) => (args.some((a) => a instanceof Float64Array) ? slow(...args) : run(...args));
   }
   return wrapped as unknown as T;
@@ -503,12 +503,12 @@ function fastKernels(rt: Runtime) {
       rt.get(out, px, rows * cols);
     },
 
-    softmaxCrossEntropy(probs, x, labels, rows, cols) {
+    softmaxCrossEntropy(loss, probs, x, labels, rows, cols) {
       fast.softmax(probs, x, rows, cols);
       // The loss is a sum over rows: summed here, in float64 and row order, as the reference does.
-      let loss = 0;
-      for (let r = 0; r < rows; r++) loss -= Math.log(probs[r * cols + labels[r]] + 1e-7);
-      return loss;
+      let sum = 0;
+      for (let r = 0; r < rows; r++) sum -= Math.log(probs[r * cols + labels[r]] + 1e-7);
+      loss[0] = sum;
     },
 
     softmaxCrossEntropyBackward(dx, probs, labels, rows, cols, scale) {

@@ -2,11 +2,14 @@ import { OptionError } from "../errors.js";
 import type { Layer, LossLayer, Mode, Param } from "../layers/layer.js";
 import { fuseLayers } from "../layers/fused-convolution.js";
 import { SoftmaxWithLoss } from "../layers/softmax-with-loss.js";
-import type { DType, Labels, NDArray } from "../ndarray.js";
+import { NDArray, deviceStep, keepFromStep, type DType, type Labels } from "../ndarray.js";
+import { axpby } from "../ops/elementwise.js";
+import { matmul } from "../ops/linalg.js";
 import { kernels } from "../backend/index.js";
 import type { Rng, RngState } from "../rng.js";
 import { Dropout } from "../layers/dropout.js";
 import { numericalGradient } from "../testing/gradcheck.js";
+import { assertFinite, findNonFinite } from "../ops/check.js";
 import { buildLayers, type LayerSpec } from "./layer-spec.js";
 import type { Model, ModelSpec } from "./model.js";
 import { specOptions } from "./spec.js";
@@ -49,6 +52,8 @@ export class Sequential implements Model {
   readonly #spec: ModelSpec | undefined;
   /** What predict and backward run: the layers, with fusable blocks fused. */
   readonly #steps: readonly Layer[];
+  /** Each param's layer, for messages (describeParam). */
+  readonly #owners = new Map<string, string>();
 
   constructor(
     layers: readonly Layer[],
@@ -71,12 +76,13 @@ export class Sequential implements Model {
     const counts = new Map<string, number>();
     const params: Param[] = [];
     const decayed: Param[] = [];
-    for (const layer of layers) {
+    for (const [i, layer] of layers.entries()) {
       for (const p of layer.params) {
         const k = (counts.get(p.name) ?? 0) + 1;
         counts.set(p.name, k);
         const view = renamed(p, `${p.name}${k}`);
         params.push(view);
+        this.#owners.set(view.name, layerName(i, layer));
         if (p.name === "W") decayed.push(view);
       }
     }
@@ -131,31 +137,91 @@ export class Sequential implements Model {
     return this.layers.filter((layer): layer is Dropout => layer instanceof Dropout);
   }
 
+  /** Scores for `x`; refuses an input holding NaN or ±Infinity (NonFiniteError). */
   predict(x: NDArray, mode: Mode = "eval"): NDArray {
+    assertFinite("predict: the input", x);
+    return keepFromStep(this.#forward(x, mode));
+  }
+
+  /**
+   * Forward, loss layer and weight decay. The input is not scanned here (the Trainer checks its
+   * data sets once, and every loss for being finite).
+   */
+  loss(x: NDArray, t: Labels, mode: Mode = "train"): number {
+    if (kernels().device) throw asyncOnly("loss");
+    const data = this.lossLayer.forward(this.#forward(x, mode), t);
+    return data + this.#weightDecay();
+  }
+
+  /**
+   * `loss` as a (1,) array: on a device backend it stays on the device until read
+   * (`await a.read()`), so a training step is recorded whole before anything waits for the GPU.
+   */
+  lossArray(x: NDArray, t: Labels, mode: Mode = "train"): NDArray {
+    return keepFromStep(
+      deviceStep(this, true, () => {
+        const scores = this.#layers(x, mode);
+        const layer = this.lossLayer;
+        const loss =
+          layer.lossArray?.(scores, t) ?? NDArray.from([layer.forward(scores, t)], [1], scores.dtype);
+        if (this.weightDecayLambda === 0) return loss;
+        // ½λΣW², each ΣW² as the product of W flattened with itself
+        let sum = loss;
+        for (const p of this.#decayed) {
+          const w = p.value.reshape(1, p.value.size);
+          sum = axpby(1, sum, 0.5 * this.weightDecayLambda, matmul(w, w, { transB: true }).reshape(1));
+        }
+        return sum;
+      }),
+    );
+  }
+
+  /** The layers' forward as a new step of this model (a device recycles the previous step's arrays). */
+  #forward(x: NDArray, mode: Mode): NDArray {
+    return deviceStep(this, true, () => this.#layers(x, mode));
+  }
+
+  #layers(x: NDArray, mode: Mode): NDArray {
     let y = x;
     for (const step of this.#steps) y = step.forward(y, mode);
     return y;
   }
 
-  loss(x: NDArray, t: Labels, mode: Mode = "train"): number {
-    const data = this.lossLayer.forward(this.predict(x, mode), t);
-    return data + this.#weightDecay();
+  /** Which layer a param belongs to, for messages: "layer 3 (Affine)". */
+  describeParam(name: string): string | undefined {
+    return this.#owners.get(name);
+  }
+
+  /**
+   * Runs `x` through the layers one at a time (unfused, in `mode`) and names the first whose
+   * output holds a NaN or ±Infinity, for the message after a non-finite loss; undefined if none does.
+   */
+  locateNonFinite(x: NDArray, mode: Mode = "train"): string | undefined {
+    let y = x;
+    for (const [i, layer] of this.layers.entries()) {
+      y = layer.forward(y, mode);
+      if (findNonFinite(y.data) >= 0) return layerName(i, layer);
+    }
+    return undefined;
   }
 
   backward(): void {
-    let dout = this.lossLayer.backward();
-    const steps = this.#steps;
-    for (let i = steps.length - 1; i >= 0; i--) dout = steps[i].backward(dout);
-    const lambda = this.weightDecayLambda;
-    if (lambda === 0) return;
-    for (const p of this.#decayed) {
-      // dW += λW, in place: the grad array is the one this backward just made.
-      const grad = p.grad as NDArray;
-      kernels().axpby(grad.data, 1, grad.data, lambda, p.value.data);
-    }
+    deviceStep(this, false, () => {
+      let dout = this.lossLayer.backward();
+      const steps = this.#steps;
+      for (let i = steps.length - 1; i >= 0; i--) dout = steps[i].backward(dout);
+      const lambda = this.weightDecayLambda;
+      if (lambda === 0) return;
+      for (const p of this.#decayed) {
+        // dW += λW, in place: the grad array is the one this backward just made.
+        const grad = p.grad as NDArray;
+        kernels().axpby(grad.buf, 1, grad.buf, lambda, p.value.buf);
+      }
+    });
   }
 
   accuracy(x: NDArray, t: Labels, batchSize = 100): number {
+    if (kernels().device) throw asyncOnly("accuracy");
     const n = x.shape[0];
     if (t.length !== n) throw new RangeError(`accuracy: ${n} samples but ${t.length} labels`);
     if (!(Number.isInteger(batchSize) && batchSize > 0))
@@ -163,7 +229,7 @@ export class Sequential implements Model {
     let correct = 0;
     for (let start = 0; start < n; start += batchSize) {
       const end = Math.min(n, start + batchSize);
-      const scores = this.predict(x.sliceRows(start, end), "eval"); // (B, classes)
+      const scores = this.#forward(x.sliceRows(start, end), "eval"); // (B, classes)
       const classes = scores.shape[1];
       for (let i = 0; i < end - start; i++) {
         if (argmax(scores.data, i * classes, classes) === t[start + i]) correct++;
@@ -201,6 +267,13 @@ export class Sequential implements Model {
   }
 }
 
+/** The error for a method that returns a number, called while the kernels' values live on a device. */
+function asyncOnly(method: string): Error {
+  return new Error(
+    `${method}(): the ${kernels().name} backend sends values back asynchronously; use the Trainer's runAsync/stepsAsync, accuracyAsync, or \`await model.lossArray(x, t).read()\``,
+  );
+}
+
 /** A Param under another name that reads and writes the layer's own value and grad. */
 function renamed(p: Param, name: string): Param {
   return {
@@ -218,6 +291,11 @@ function renamed(p: Param, name: string): Param {
       p.grad = g;
     },
   };
+}
+
+/** A layer as messages name it: its position from 1 and its class, "layer 3 (Affine)". */
+function layerName(index: number, layer: Layer): string {
+  return `layer ${index + 1} (${layer.constructor.name})`;
 }
 
 function argmax(data: ArrayLike<number>, offset: number, length: number): number {
