@@ -228,7 +228,7 @@ export function learningCurveChart(history: AgentHistory, env: string, title = `
   const window = Math.min(100, Math.max(1, history.returns.length));
   return lineChart(
     [
-      { name: "training", x: history.endSteps, y: movingAverage(history.returns, window) },
+      { name: `${window}-episode mean`, x: history.endSteps, y: movingAverage(history.returns, window) },
       {
         name: "greedy evaluation",
         x: history.evaluations.map((e) => e.step),
@@ -238,7 +238,7 @@ export function learningCurveChart(history: AgentHistory, env: string, title = `
     {
       title,
       xTitle: "environment steps",
-      yTitle: `return (training: mean of the last ${window} episodes)`,
+      yTitle: "return per episode",
       width: 480,
     },
   );
