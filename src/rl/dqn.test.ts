@@ -200,6 +200,22 @@ describe("DQN", () => {
     for (let i = 0; i < 50; i++) expect(agent.act(obs, 0)).toBe(1);
   });
 
+  it("stops with a clear error when the TD loss stops being finite", () => {
+    const network = new QNetwork(mlp(4, 2), new Rng(1));
+    const agent = new DQN({
+      env: new CartPole(),
+      network,
+      rng: new Rng(0),
+      learningStarts: 10,
+      batchSize: 4,
+    });
+    for (const _ of agent.run(10));
+    network.params[2].value.data[0] = NaN; // W2: every Q(s, 0) is NaN
+    expect(() => agent.update()).toThrow(
+      /DQN diverged: the TD loss is NaN at update 1 \(environment step 10\)/,
+    );
+  });
+
   it("checks the network against the environment and its settings", () => {
     const network = new QNetwork(mlp(4, 2), new Rng(1));
     expect(() => new DQN({ env: new Catch(), network, rng: new Rng(0) })).toThrow(

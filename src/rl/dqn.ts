@@ -1,4 +1,4 @@
-import { OptionError } from "../errors.js";
+import { OptionError, TrainingDivergedError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
 import { Adam } from "../optimizers/adam.js";
 import type { Optimizer } from "../optimizers/optimizer.js";
@@ -184,6 +184,12 @@ export class DQN {
       ? this.buffer.sample(batchSize, this.rng, dtype)
       : this.buffer.recent(batchSize, dtype);
     const loss = this.online.loss(batch.observations, batch.actions, this.targets(batch));
+    if (!Number.isFinite(loss)) {
+      // Before the step, so the network keeps its last finite weights.
+      throw new TrainingDivergedError(
+        `DQN diverged: the TD loss is ${loss} at update ${this.#updates + 1} (environment step ${this.#step}). Try a smaller learning rate`,
+      );
+    }
     this.online.backward();
     this.optimizer.step(this.online.params);
     this.#updates++;
