@@ -229,7 +229,9 @@ export class Sequential implements Model {
     let correct = 0;
     for (let start = 0; start < n; start += batchSize) {
       const end = Math.min(n, start + batchSize);
-      const scores = this.#forward(x.sliceRows(start, end), "eval"); // (B, classes)
+      const batch = x.sliceRows(start, end);
+      assertFinite("accuracy: the input", batch);
+      const scores = this.#forward(batch, "eval"); // (B, classes)
       const classes = scores.shape[1];
       for (let i = 0; i < end - start; i++) {
         if (argmax(scores.data, i * classes, classes) === t[start + i]) correct++;
