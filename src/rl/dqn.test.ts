@@ -8,6 +8,8 @@ import { Catch } from "./catch.js";
 import { DQN } from "./dqn.js";
 import { FrameStack } from "./frame-stack.js";
 import { QNetwork, defaultQNetworkSpec, type QNetworkSpec } from "./q-network.js";
+import { createEnvironment } from "./environments.js";
+import { episodeSeeds, evaluateGreedy, recordEpisode } from "./evaluate.js";
 import { AgentTrainer, type AgentRecipe } from "./train-agent.js";
 
 const mlp = (inputs: number, actions: number): QNetworkSpec => ({
@@ -225,6 +227,22 @@ describe("DQN", () => {
       /batchSize must be an integer ≥ 1/,
     );
     expect(() => new DQN({ env: new CartPole(), network, rng: new Rng(0), gamma: 2 })).toThrow(/gamma/);
+  });
+});
+
+describe("greedy evaluation", () => {
+  it("plays all episodes side by side exactly as one by one", () => {
+    const rng = new Rng(6);
+    for (const spec of [{ name: "cartpole" }, { name: "catch", frames: 2 }] as const) {
+      const env = createEnvironment(spec);
+      const network = new QNetwork(defaultQNetworkSpec(env.observationShape, env.actions.length), rng);
+      const seeds = episodeSeeds(3, 12);
+      const together = evaluateGreedy(network, () => createEnvironment(spec), seeds);
+      const alone = seeds.map((seed) => recordEpisode(network, createEnvironment(spec), seed));
+      expect(together.returns).toEqual(alone.map((e) => e.return));
+      expect(together.lengths).toEqual(alone.map((e) => e.length));
+      expect(alone[0].frames).toHaveLength(alone[0].length + 1);
+    }
   });
 });
 
