@@ -226,6 +226,7 @@ export class Sequential implements Model {
     if (t.length !== n) throw new RangeError(`accuracy: ${n} samples but ${t.length} labels`);
     if (!(Number.isInteger(batchSize) && batchSize > 0))
       throw new RangeError(`accuracy: batchSize ${batchSize}`);
+    assertFinite("accuracy: the input", x);
     let correct = 0;
     for (let start = 0; start < n; start += batchSize) {
       const end = Math.min(n, start + batchSize);
