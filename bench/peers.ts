@@ -16,6 +16,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { RELAXED_PROBE, relaxedSimdSupported } from "../src/backend/wasm.js";
 
 /** What every contestant reports for one (model, threads); training fields absent for ORT. */
 export interface PeerResult {
@@ -112,6 +113,16 @@ function torchPython(): string | null {
   return probe.status === 0 ? python : null;
 }
 
+/** Node 20's switch for relaxed SIMD (on by default from Node 22). */
+const RELAXED_FLAG = "--experimental-wasm-relaxed-simd";
+
+/** Whether this Node accepts RELAXED_FLAG and then validates a relaxed-SIMD module. */
+function relaxedFlagWorks(): boolean {
+  const check = "process.exit(WebAssembly.validate(new Uint8Array(JSON.parse(process.argv[1]))) ? 0 : 1)";
+  const probe = spawnSync(process.execPath, [RELAXED_FLAG, "-e", check, JSON.stringify([...RELAXED_PROBE])]);
+  return probe.status === 0;
+}
+
 /** Every JSON line a child printed, or an error with its stderr. */
 function childLines(what: string, child: ReturnType<typeof spawnSync>): Record<string, unknown>[] {
   const out = String(child.stdout ?? "");
@@ -139,7 +150,16 @@ export interface PeersOptions {
 export function peersSection(o: PeersOptions): (PeerResult & { round: number })[] {
   const python = o.pytorch ? torchPython() : null;
   const ortNode = loadOrt("onnxruntime-node") !== null;
-  const peers = ["zerodl", ...(python ? ["pytorch"] : []), "ort-web", ...(ortNode ? ["ort-node"] : [])];
+  // zerodl as this Node runs it, and its other SIMD build: relaxed SIMD (fused multiply-add) where
+  // this Node has it only behind a flag (Node 20), plain SIMD where it has it (Node 22+).
+  const other = relaxedSimdSupported() ? "zerodl-plain" : relaxedFlagWorks() ? "zerodl-relaxed" : null;
+  const peers = [
+    "zerodl",
+    ...(other ? [other] : []),
+    ...(python ? ["pytorch"] : []),
+    "ort-web",
+    ...(ortNode ? ["ort-node"] : []),
+  ];
   o.log(
     `\npeers: ${peers.join(", ")}${python ? "" : " (PyTorch: no python3 with torch; set ZERODL_TORCH_PYTHON)"}` +
       `${ortNode ? "" : " (ONNX Runtime Node: not installed, see bench/README.md)"}; ${o.rounds} round(s)`,
@@ -152,13 +172,15 @@ export function peersSection(o: PeersOptions): (PeerResult & { round: number })[
       for (const threads of o.threads) {
         for (const peer of peers) {
           let lines: Record<string, unknown>[];
-          if (peer === "zerodl") {
+          if (peer.startsWith("zerodl")) {
+            const flags = peer === "zerodl-relaxed" ? [RELAXED_FLAG] : [];
+            const env = peer === "zerodl-plain" ? { ...process.env, ZERODL_RELAXED_SIMD: "0" } : process.env;
             const child = spawnSync(
               process.execPath,
-              [...node, "--child", model, "wasm", String(threads), ...quick],
-              { encoding: "utf8", maxBuffer: 1 << 24 },
+              [...flags, ...node, "--child", model, "wasm", String(threads), ...quick],
+              { encoding: "utf8", maxBuffer: 1 << 24, env },
             );
-            lines = childLines(`zerodl ${model}`, child).map((r) => ({ ...r, peer }));
+            lines = childLines(`${peer} ${model}`, child).map((r) => ({ ...r, peer }));
           } else if (peer === "pytorch") {
             const script = fileURLToPath(new URL("pytorch_peer.py", import.meta.url));
             const args = [script, "--models", model, "--threads", String(threads), ...quick];
@@ -184,6 +206,8 @@ const NAMES: Record<string, string> = {
   "simple-conv": "SimpleConvNet",
   "deep-conv": "DeepConvNet",
   zerodl: "zerodl",
+  "zerodl-relaxed": "zerodl relaxed SIMD",
+  "zerodl-plain": "zerodl plain SIMD",
   pytorch: "PyTorch",
   "ort-web": "ORT Web",
   "ort-node": "ORT Node",
@@ -208,7 +232,7 @@ function printTables(o: PeersOptions, peers: string[], results: (PeerResult & { 
   ];
   const width = 28;
   o.log(`median over rounds [slowest–fastest], batch 100`);
-  o.log(`${"".padEnd(40)}${peers.map((p) => NAMES[p].padEnd(width)).join("")}`);
+  o.log(`${"".padEnd(44)}${peers.map((p) => NAMES[p].padEnd(width)).join("")}`);
   for (const model of o.models) {
     for (const [label, key, digits] of rows) {
       for (const threads of o.threads) {
@@ -218,7 +242,7 @@ function printTables(o: PeersOptions, peers: string[], results: (PeerResult & { 
             digits,
           ).padEnd(width),
         );
-        o.log(`${`${NAMES[model]} ${label} ×${threads}`.padEnd(40)}${cells.join("")}`);
+        o.log(`${`${NAMES[model]} ${label} ×${threads}`.padEnd(44)}${cells.join("")}`);
       }
     }
   }

@@ -16,6 +16,7 @@ import { misclassified } from "./misclassified.js";
 import { halfPrecision } from "./half-precision.js";
 import { activationHistograms } from "./activation-histograms.js";
 import { languageModel } from "./language-model.js";
+import { captioning } from "./captioning.js";
 import { dqnExperiment } from "./dqn.js";
 
 export const experiments: readonly Experiment[] = [
@@ -35,5 +36,6 @@ export const experiments: readonly Experiment[] = [
   misclassified,
   halfPrecision,
   languageModel,
+  captioning,
   dqnExperiment,
 ];

@@ -1,5 +1,5 @@
 import { ShapeError, formatShape } from "../errors.js";
-import { NDArray, type Shape } from "../ndarray.js";
+import { NDArray, keepFromStep, type Shape } from "../ndarray.js";
 import { add, mul } from "../ops/elementwise.js";
 import { addBias, scaleColumns, sumRows, transposeLast2 } from "../ops/linalg.js";
 import { cached } from "./cached.js";
@@ -67,8 +67,11 @@ export class BatchNormalization implements Layer {
       const variance = perFeature(sumRows(mul(xc, xc)), (s) => s / m);
       std = perFeature(variance, (v) => Math.sqrt(v + this.eps));
       const k = this.momentum;
-      this.runningMean = perFeature(this.runningMean, (r, j) => k * r + (1 - k) * mu.data[j]);
-      this.runningVar = perFeature(this.runningVar, (r, j) => k * r + (1 - k) * variance.data[j]);
+      // Kept from the model's step: they outlive it (ndarray.ts keepFromStep).
+      this.runningMean = keepFromStep(perFeature(this.runningMean, (r, j) => k * r + (1 - k) * mu.data[j]));
+      this.runningVar = keepFromStep(
+        perFeature(this.runningVar, (r, j) => k * r + (1 - k) * variance.data[j]),
+      );
     } else {
       xc = addBias(rows, negative(this.runningMean));
       std = perFeature(this.runningVar, (v) => Math.sqrt(v + this.eps));
