@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { useFastBackend } from "../src/backend/index.js";
 import { renderSvg } from "../src/plot/render.js";
-import { dqnExperiment, type ConfigRun } from "./dqn.js";
+import { dqnExperiment, seedMeanCurve, type ConfigRun } from "./dqn.js";
 
 beforeAll(async () => {
   await useFastBackend({ threads: 1 });
@@ -39,5 +39,19 @@ describe("dqn experiment (quick)", () => {
     ]);
     for (const r of data.runs) expect(r.returns.length).toBeGreaterThan(5);
     for (const f of out.figures) expect(await renderSvg(f.spec)).toContain("<svg");
+  });
+
+  it("averages each seed's recent episodes on a grid of steps (by hand)", () => {
+    const run = (endSteps: number[], returns: number[]): ConfigRun => ({
+      name: "x",
+      seed: 0,
+      endSteps,
+      returns,
+      finalMeanReturn: 0,
+      bestEvaluation: 0,
+    });
+    const runs = [run([10, 20, 30], [1, 2, 3]), run([15, 40], [5, 7])];
+    // Step 5: the first seed has no episode yet. 15: (1 + 5) / 2. 30: ((2 + 3) / 2 + 5) / 2. 40: (2.5 + 6) / 2.
+    expect(seedMeanCurve(runs, [5, 15, 30, 40], 2)).toEqual({ x: [15, 30, 40], y: [3, 3.75, 4.25] });
   });
 });
