@@ -13,8 +13,10 @@
  * the process) moves less than the wall time; both are reported.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RELAXED_PROBE, relaxedSimdSupported } from "../src/backend/wasm.js";
 
@@ -25,8 +27,8 @@ export interface PeerResult {
   threads: number;
   secondsPerEpoch?: number;
   cpuMsPerIteration?: number;
-  imagesPerSecond: number;
-  inferenceCpuMsPer100: number;
+  imagesPerSecond?: number;
+  inferenceCpuMsPer100?: number;
 }
 
 const FIXTURES = fileURLToPath(new URL("../../shared/fixtures/onnx/", import.meta.url));
@@ -143,6 +145,8 @@ export interface PeersOptions {
   rounds: number;
   /** False skips PyTorch even where it is installed. */
   pytorch: boolean;
+  /** False skips the `zerodl train` contestant. */
+  cli: boolean;
   log: (line: string) => void;
 }
 
@@ -155,13 +159,14 @@ export function peersSection(o: PeersOptions): (PeerResult & { round: number })[
   const other = relaxedSimdSupported() ? "zerodl-plain" : relaxedFlagWorks() ? "zerodl-relaxed" : null;
   const peers = [
     "zerodl",
+    ...(o.cli ? ["zerodl-cli"] : []),
     ...(other ? [other] : []),
     ...(python ? ["pytorch"] : []),
     "ort-web",
     ...(ortNode ? ["ort-node"] : []),
   ];
   o.log(
-    `\npeers: ${peers.join(", ")}${python ? "" : " (PyTorch: no python3 with torch; set ZERODL_TORCH_PYTHON)"}` +
+    `\npeers: ${peers.join(", ")}${python || !o.pytorch ? "" : " (PyTorch: no python3 with torch; set ZERODL_TORCH_PYTHON)"}` +
       `${ortNode ? "" : " (ONNX Runtime Node: not installed, see bench/README.md)"}; ${o.rounds} round(s)`,
   );
   const node = [...process.execArgv, o.script];
@@ -172,7 +177,9 @@ export function peersSection(o: PeersOptions): (PeerResult & { round: number })[
       for (const threads of o.threads) {
         for (const peer of peers) {
           let lines: Record<string, unknown>[];
-          if (peer.startsWith("zerodl")) {
+          if (peer === "zerodl-cli") {
+            lines = [{ ...cliEpoch(model, threads, o.quick) }];
+          } else if (peer.startsWith("zerodl")) {
             const flags = peer === "zerodl-relaxed" ? [RELAXED_FLAG] : [];
             const env = peer === "zerodl-plain" ? { ...process.env, ZERODL_RELAXED_SIMD: "0" } : process.env;
             const child = spawnSync(
@@ -202,10 +209,45 @@ export function peersSection(o: PeersOptions): (PeerResult & { round: number })[
   return results;
 }
 
+/**
+ * `zerodl train` itself (the CLI as a user runs it: shuffled batches, the Trainer's per-step checks,
+ * its per-epoch evaluation on 100 + 100 images, no progress bar since stderr is not a terminal): the
+ * seconds of its first epoch, projected to 600 iterations when `quick` trains on 3,000 images.
+ */
+function cliEpoch(model: string, threads: number, quick: boolean): PeerResult {
+  const dir = mkdtempSync(join(tmpdir(), "zerodl-bench-cli-"));
+  const images = quick ? 3000 : 60000;
+  const perEpoch = images / 100;
+  const cli = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
+  // Stops (as if interrupted, saving a checkpoint: exit status 130) one step into epoch 2, so that
+  // epoch 1's line, with its time, has been printed.
+  const args = [
+    ...process.execArgv,
+    cli,
+    "train",
+    ...["--model", model, "--data", "mnist", "--epochs", "2", "--threads", String(threads)],
+    ...["--eval-samples", "100", "--stop-after", String(perEpoch + 1), "--out", join(dir, "m.safetensors")],
+    ...(quick ? ["--limit", String(images)] : []),
+  ];
+  try {
+    const child = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 24 });
+    const seconds = /^epoch\s+1\/2 .*\(([\d.]+) s\)$/m.exec(child.stdout ?? "")?.[1];
+    if (child.status !== 130 || seconds === undefined) {
+      throw new Error(
+        `bench peer zerodl train ${model} failed (status ${child.status}):\n${child.stdout}${child.stderr}`,
+      );
+    }
+    return { peer: "zerodl-cli", model, threads, secondsPerEpoch: (Number(seconds) * 600) / perEpoch };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const NAMES: Record<string, string> = {
   "simple-conv": "SimpleConvNet",
   "deep-conv": "DeepConvNet",
   zerodl: "zerodl",
+  "zerodl-cli": "zerodl train (CLI)",
   "zerodl-relaxed": "zerodl relaxed SIMD",
   "zerodl-plain": "zerodl plain SIMD",
   pytorch: "PyTorch",
@@ -270,7 +312,8 @@ function printTables(o: PeersOptions, peers: string[], results: (PeerResult & { 
         if (train.length) parts.push(`training ${cell(train, 2)}×`);
         const trainCpu = ratio(model, threads, peer, "cpuMsPerIteration", false);
         if (trainCpu.length) parts.push(`(cpu ${cell(trainCpu, 2)}×)`);
-        parts.push(`inference ${cell(ratio(model, threads, peer, "imagesPerSecond", true), 2)}×`);
+        const infer = ratio(model, threads, peer, "imagesPerSecond", true);
+        if (infer.length) parts.push(`inference ${cell(infer, 2)}×`);
         o.log(`  ${NAMES[model]} ×${threads} vs ${NAMES[peer]}: ${parts.join("  ")}`);
       }
     }
@@ -291,7 +334,7 @@ function printTables(o: PeersOptions, peers: string[], results: (PeerResult & { 
         const train = scaling("secondsPerEpoch", false);
         const infer = scaling("imagesPerSecond", true);
         o.log(
-          `  ${NAMES[peer]} ${NAMES[model]}: ${train.length ? `training ${cell(train, 2)}×  ` : ""}inference ${cell(infer, 2)}×`,
+          `  ${NAMES[peer]} ${NAMES[model]}: ${[train.length ? `training ${cell(train, 2)}×` : "", infer.length ? `inference ${cell(infer, 2)}×` : ""].filter(Boolean).join("  ")}`,
         );
       }
     }
