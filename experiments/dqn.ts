@@ -3,7 +3,8 @@
  * a target network. The same agent learns CartPole four ways: with both, without the target network
  * (the online network computes its own targets), without replay (each update on the last 32 steps
  * in order), and without either; return per episode, smoothed and averaged over seeds, against
- * environment steps. Beside it, the checks of the machinery: the TD loss on one fixed batch falls when
+ * environment steps; and the paper's other measure (its Fig. 2), the average of the greedy action's
+ * value over a fixed set of states a random policy visited. Beside it, the checks of the machinery: the TD loss on one fixed batch falls when
  * the network is fitted to it, the replay memory samples uniformly and consistently, and ε follows
  * its linear schedule.
  *
@@ -16,7 +17,9 @@ import { lineChart } from "../src/plot/charts.js";
 import { NDArray } from "../src/ndarray.js";
 import { Adam } from "../src/optimizers/adam.js";
 import { Rng } from "../src/rng.js";
+import { CartPole } from "../src/rl/cartpole.js";
 import type { DQN } from "../src/rl/dqn.js";
+import type { QNetwork } from "../src/rl/q-network.js";
 import { AgentTrainer, recipes, type AgentRecipe } from "../src/rl/train-agent.js";
 import { fmt, type Experiment } from "./experiment.js";
 
@@ -27,7 +30,7 @@ interface Config {
 }
 
 const CONFIGS: Config[] = [
-  { name: "DQN (replay + target network)", replay: true, targetNetwork: true },
+  { name: "full DQN", replay: true, targetNetwork: true },
   { name: "no target network", replay: true, targetNetwork: false },
   { name: "no replay", replay: false, targetNetwork: true },
   { name: "neither", replay: false, targetNetwork: false },
@@ -41,6 +44,9 @@ export interface ConfigRun {
   /** Mean return of the episodes that ended in the last 10 % of the steps. */
   finalMeanReturn: number;
   bestEvaluation: number;
+  /** The average max_a Q(s, a) over the held-out states, at `qSteps`. */
+  qSteps?: number[];
+  meanMaxQ?: number[];
 }
 
 /** The recipe of one configuration: CartPole's, without early stopping, for `steps` steps. */
@@ -59,6 +65,36 @@ function recipeOf(config: Config, steps: number, seed: number): AgentRecipe {
     },
     evaluation: { every: Math.max(steps / 10, 1), episodes: 10, seed: 2_000_001 },
   };
+}
+
+/**
+ * The paper's held-out states: `count` CartPole states visited by a uniformly random policy, in
+ * episodes seeded from `Rng(seed)`, as an (count, 4) batch.
+ */
+export function randomPolicyStates(count: number, seed: number): NDArray {
+  const rng = new Rng(seed);
+  const env = new CartPole();
+  const states = NDArray.zeros([count, 4], "float32");
+  let observation = env.reset(rng.nextUint32());
+  for (let i = 0; i < count; i++) {
+    states.data.set(observation, 4 * i);
+    const { observation: next, terminated, truncated } = env.step(rng.int(2));
+    observation = terminated || truncated ? env.reset(rng.nextUint32()) : next;
+  }
+  return states;
+}
+
+/** The average over the states of the greedy action's value, max_a Q(s, a). */
+export function meanMaxQ(network: QNetwork, states: NDArray): number {
+  const q = network.predict(states); // (N, A)
+  const [n, a] = q.shape;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    let best = q.data[i * a];
+    for (let j = 1; j < a; j++) best = Math.max(best, q.data[i * a + j]);
+    sum += best;
+  }
+  return sum / n;
 }
 
 /**
@@ -169,12 +205,20 @@ export const dqnExperiment: Experiment = {
     let schedule: { step: number; epsilon: number; expected: number }[] = [];
     let fixedBatch: number[] = [];
     let sampling = { chi2: 0, degrees: 0, torn: 0, outOfRange: 0 };
+    const heldOut = randomPolicyStates(500, 3);
+    const qEvery = steps / 100;
     for (const config of CONFIGS) {
       for (const s of seeds) {
         const recipe = recipeOf(config, steps, s);
         const trainer = new AgentTrainer(recipe);
         const epsilons: { step: number; epsilon: number; expected: number }[] = [];
+        const qSteps: number[] = [];
+        const qValues: number[] = [];
         for (const event of trainer.steps()) {
+          if (event.type === "step" && event.step % qEvery === 0) {
+            qSteps.push(event.step);
+            qValues.push(meanMaxQ(trainer.agent.online, heldOut));
+          }
           if (event.type === "step" && event.step % 10 === 1) {
             // The step's ε was drawn before it was counted: after t = step − 1 steps.
             const { start, end, steps: over } = recipe.dqn.epsilon;
@@ -196,10 +240,12 @@ export const dqnExperiment: Experiment = {
           endSteps: h.endSteps,
           finalMeanReturn: tail.length ? tail.reduce((a, b) => a + b, 0) / tail.length : 0,
           bestEvaluation: trainer.best?.meanReturn ?? 0,
+          qSteps,
+          meanMaxQ: qValues,
         };
         runs.push(run);
         log(
-          `  ${config.name}, seed ${s}: ${h.returns.length} episodes, final mean return ${fmt(run.finalMeanReturn)}, best greedy ${fmt(run.bestEvaluation)}`,
+          `  ${config.name}, seed ${s}: ${h.returns.length} episodes, final mean return ${fmt(run.finalMeanReturn)}, best greedy ${fmt(run.bestEvaluation)}, average max Q ${fmt(qValues.at(-1)!)}`,
         );
         if (config === CONFIGS[0] && s === seeds[0]) {
           schedule = epsilons;
@@ -215,6 +261,7 @@ export const dqnExperiment: Experiment = {
         name: c.name,
         finalMeanReturn: mean((r) => r.finalMeanReturn),
         bestEvaluation: mean((r) => r.bestEvaluation),
+        finalMeanMaxQ: mean((r) => r.meanMaxQ!.at(-1)!),
       };
     });
     const epsilonError = Math.max(0, ...schedule.map((e) => Math.abs(e.epsilon - e.expected)));
@@ -228,6 +275,22 @@ export const dqnExperiment: Experiment = {
         window,
       ),
     }));
+    const qCurves = CONFIGS.map((c) => {
+      const mine = runs.filter((r) => r.name === c.name);
+      return {
+        name: c.name,
+        x: mine[0].qSteps!,
+        y: mine[0].qSteps!.map((_, i) => mine.reduce((a, r) => a + r.meanMaxQ![i], 0) / mine.length),
+      };
+    });
+    const qChart = lineChart(qCurves, {
+      title: "Average action value on held-out states",
+      xTitle: "environment steps",
+      yTitle: "average max Q (symlog)",
+      width: 520,
+    });
+    // Symmetric log: the values run from about 0 to 10⁵ and start at 0.
+    (qChart as { encoding: { y: { scale: object } } }).encoding.y.scale = { type: "symlog" };
     const full = summaries[0];
     const worst = summaries.slice(1).reduce((a, b) => (a.finalMeanReturn < b.finalMeanReturn ? a : b));
     return {
@@ -253,6 +316,11 @@ export const dqnExperiment: Experiment = {
           }),
         },
         {
+          suffix: "q-values",
+          caption: `The average over 500 held-out states (visited by a random policy) of max_a Q(s, a), averaged over ${seeds.length === 1 ? "one seed" : `${seeds.length} seeds`}: the paper's Fig. 2 measure. No CartPole state is worth more than 1/(1 − γ) = 100.`,
+          spec: qChart,
+        },
+        {
           suffix: "fixed-batch",
           caption:
             "TD loss of one fixed mini-batch with its targets held, over 500 Adam steps (lr 0.001): the network can fit its targets.",
@@ -265,9 +333,9 @@ export const dqnExperiment: Experiment = {
         },
       ],
       comparison: summaries.map((s) => ({
-        what: `${s.name}: mean return of the last 10 % of steps (best greedy evaluation)`,
-        book: s.name.startsWith("DQN") ? "the paper: replay and target network both needed" : "lower",
-        ours: `${fmt(s.finalMeanReturn)} (${fmt(s.bestEvaluation)})`,
+        what: `${s.name}: mean return of the last 10 % of steps (best greedy evaluation; final average max Q)`,
+        book: s.name === CONFIGS[0].name ? "the paper: replay and target network both needed" : "lower",
+        ours: `${fmt(s.finalMeanReturn)} (${fmt(s.bestEvaluation)}; ${fmt(s.finalMeanMaxQ)})`,
       })),
       summary: quick
         ? `the TD loss on a fixed batch fell from ${fmt(fixedBatch[0])} to ${fmt(fixedBatch.at(-1)!)}, the memory sampled uniformly (χ² ${fmt(sampling.chi2)} on ${sampling.degrees} degrees), ε followed its schedule`
