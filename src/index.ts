@@ -24,7 +24,7 @@ export * from "./data/registry.js";
 export { verifyDataFile, checkArchive } from "./data/verify.js";
 export * from "./data/source.js";
 export { loadMnist } from "./data/mnist.js";
-export type { LoadMnistOptions, Mnist } from "./data/mnist.js";
+export type { LoadMnistOptions, MnistFormOptions, Mnist } from "./data/mnist.js";
 export * from "./data/augment.js";
 export * from "./data/csv.js";
 export * from "./data/image-folder.js";
