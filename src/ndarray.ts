@@ -97,11 +97,18 @@ export function setDevice(d: Device | null): void {
 /**
  * Runs `fn` as part of a step of `owner` (a model): on a device backend, every array made meanwhile
  * belongs to the step, and when `owner` starts a `fresh` step the previous one's device memory is
- * recycled (those arrays then refuse to be read). Nothing happens on the CPU backends.
+ * recycled (those arrays then refuse to be read). The device copy of `input` (a batch the caller
+ * made on the host) is recycled with the step too; its host values stay. Nothing happens on the CPU
+ * backends.
  */
-export function deviceStep<T>(owner: object, fresh: boolean, fn: () => T): T {
+export function deviceStep<T>(owner: object, fresh: boolean, fn: () => T, input?: NDArray): T {
   const d = activeDevice;
-  if (d !== null) return d.step(owner, fresh, fn);
+  if (d !== null) {
+    return d.step(owner, fresh, () => {
+      if (input?.storage.host) d.adopt(input.storage);
+      return fn();
+    });
+  }
   return hostMemory === null ? fn() : hostMemory.step(owner, fresh, fn);
 }
 
@@ -294,8 +301,9 @@ export class NDArray {
 
   /** Rows × features view: the first axis kept, the rest flattened (as Affine sees N-D input). */
   flatten2d(): NDArray {
-    const n = this.shape[0] ?? 1;
-    return this.reshape(n, n === 0 ? 0 : this.size / n);
+    if (this.ndim === 0) return this.reshape(1, this.size);
+    // The features from the shape, not size / N: an empty batch (0, 784) still has 784 per row.
+    return this.reshape(this.shape[0], shapeSize(this.shape.slice(1)));
   }
 
   clone(): NDArray {
