@@ -21,7 +21,13 @@ import { ganLossChart, pictureChart } from "../src/plot/gan-charts.js";
 import { tileImages } from "../src/plot/tiles.js";
 import { Rng } from "../src/rng.js";
 import { sampleLatent } from "../src/train/gan.js";
-import { classifierReport, sampleQuality, type ImageClassifier } from "../src/train/sample-quality.js";
+import {
+  classifierReport,
+  concatRows,
+  sampleQuality,
+  type ImageClassifier,
+} from "../src/train/sample-quality.js";
+import { breathe } from "./common.js";
 import { fmt, type Experiment } from "./experiment.js";
 
 /** The settings of the full run and of the quick one. */
@@ -101,6 +107,7 @@ export const dcgan: Experiment = {
     };
     const t0 = performance.now();
     for (const event of trainer.steps()) {
+      await breathe();
       if (event.type !== "iteration") continue;
       history.dLoss.push(event.dLoss);
       history.gLoss.push(event.gLoss);
@@ -121,7 +128,7 @@ export const dcgan: Experiment = {
 
     const final = sampleLatent(s.finalSamples, DCGAN_SETTINGS.latentSize, new Rng(seed + 3));
     const real = mnist.test.x.sliceRows(0, Math.min(s.realSamples, mnist.test.x.shape[0]));
-    const quality = sampleQuality(classifier, fromTanhRange(draw(final)), real);
+    const quality = await sampleQuality(classifier, fromTanhRange(draw(final)), real);
     const walk = latentWalk(generator, classifier, new Rng(seed + 4), DCGAN_SETTINGS.walkSteps);
     const output = draw(final.sliceRows(0, Math.min(100, s.finalSamples)));
     const range = [Math.min(...output.data), Math.max(...output.data)];
@@ -184,18 +191,6 @@ export const dcgan: Experiment = {
     };
   },
 };
-
-/** (N1, …), (N2, …), … → (N1 + N2 + …, …). */
-function concatRows(parts: readonly NDArray[]): NDArray {
-  const rows = parts.reduce((n, p) => n + p.shape[0], 0);
-  const out = NDArray.zeros([rows, ...parts[0].shape.slice(1)], parts[0].dtype);
-  let at = 0;
-  for (const p of parts) {
-    out.data.set(p.data, at);
-    at += p.size;
-  }
-  return out;
-}
 
 /**
  * Images along the straight line between two latent vectors whose images the classifier reads as

@@ -18,6 +18,7 @@ import { activationHistograms } from "./activation-histograms.js";
 import { languageModel } from "./language-model.js";
 import { captioning } from "./captioning.js";
 import { dcgan } from "./dcgan.js";
+import { dqnExperiment } from "./dqn.js";
 
 export const experiments: readonly Experiment[] = [
   perceptronGates,
@@ -38,4 +39,5 @@ export const experiments: readonly Experiment[] = [
   languageModel,
   captioning,
   dcgan,
+  dqnExperiment,
 ];

@@ -12,7 +12,7 @@ import { loadModel, saveModel, type ModelRecord } from "../io/model-file.js";
 import { createDcgan, fromTanhRange, generateImages } from "../models/dcgan.js";
 import { ganLossChart } from "../plot/gan-charts.js";
 import { writeChart } from "../plot/render.js";
-import { encodePng, tileImages } from "../plot/tiles.js";
+import { encodeGrayPng, tileImages } from "../plot/tiles.js";
 import { Rng } from "../rng.js";
 import type { GanHistory } from "../train/gan.js";
 import { sampleQuality, type SampleQuality } from "../train/sample-quality.js";
@@ -168,7 +168,7 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<void> 
     `${base}.history`,
   );
   const samples = generateImages(generator, 100, new Rng(SAMPLE_SEED));
-  await writeFileAtomic(`${base}.samples.png`, encodePng(tileImages(samples, { columns: 10, scale: 2 })));
+  await writeFileAtomic(`${base}.samples.png`, encodeGrayPng(tileImages(samples, { columns: 10, scale: 2 })));
   io.out(
     `trained in ${results.seconds} s (${results.cpuSeconds} s of CPU time); saved ${options.out}, ${base}.history.json, ` +
       `${chart.svg}, ${chart.png}, ${base}.samples.png`,
@@ -203,7 +203,7 @@ export async function generateCommand(model: string, options: GenerateOptions, i
   const images = generateImages(generator, options.count, new Rng(options.seed));
   if (options.out !== undefined) {
     const columns = options.columns ?? Math.ceil(Math.sqrt(options.count));
-    await writeFileAtomic(options.out, encodePng(tileImages(images, { columns, scale: options.scale })));
+    await writeFileAtomic(options.out, encodeGrayPng(tileImages(images, { columns, scale: options.scale })));
     io.err(`wrote ${options.count} images to ${options.out}`);
   }
   if (!options.score) return;
@@ -220,7 +220,7 @@ export async function generateCommand(model: string, options: GenerateOptions, i
   if (!("layers" in classifier))
     throw new CliError(`--classifier ${classifierPath}: needs a chain of layers`);
   const real = await loadData(data in bundledClassifiers ? data : "mnist", "eval", io);
-  const quality = sampleQuality(
+  const quality = await sampleQuality(
     classifier as Parameters<typeof sampleQuality>[0],
     fromTanhRange(images),
     real.test.x,

@@ -5,7 +5,7 @@
 import { movingAverage } from "./charts.js";
 import { chartConfig, type ChartSpec } from "./render.js";
 import type { GrayPicture } from "./tiles.js";
-import { encodePng } from "./tiles.js";
+import { encodeGrayPng } from "./tiles.js";
 
 /** What GanTrainer records per iteration. */
 export interface GanHistoryLike {
@@ -76,7 +76,7 @@ export function pictureChart(
   const scale = options.scale ?? 1;
   const w = picture.width * scale;
   const h = picture.height * scale;
-  const url = `data:image/png;base64,${Buffer.from(encodePng(picture)).toString("base64")}`;
+  const url = `data:image/png;base64,${Buffer.from(encodeGrayPng(picture)).toString("base64")}`;
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     ...(options.title ? { title: options.title } : {}),

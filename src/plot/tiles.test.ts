@@ -1,7 +1,7 @@
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
 import { NDArray } from "../ndarray.js";
-import { encodePng, tileImages } from "./tiles.js";
+import { encodeGrayPng, tileImages } from "./tiles.js";
 
 describe("tileImages", () => {
   it("tiles images row by row with gaps, mapping the range to 0–255", () => {
@@ -32,7 +32,7 @@ describe("tileImages", () => {
 
   it("encodes a PNG that decodes to the same gray levels", () => {
     const t = tileImages(NDArray.from([-1, 0, 0.5, 1], [1, 1, 2, 2]));
-    const png = PNG.sync.read(Buffer.from(encodePng(t)));
+    const png = PNG.sync.read(Buffer.from(encodeGrayPng(t)));
     expect([png.width, png.height]).toEqual([2, 2]);
     expect([0, 1, 2, 3].map((i) => png.data[4 * i])).toEqual([0, 128, 191, 255]);
   });

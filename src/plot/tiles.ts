@@ -73,7 +73,7 @@ export function tileImages(images: NDArray, options: TileOptions = {}): GrayPict
 }
 
 /** PNG bytes of a grayscale picture. */
-export function encodePng(image: GrayPicture): Uint8Array {
+export function encodeGrayPng(image: GrayPicture): Uint8Array {
   const { width, height, pixels } = image;
   const png = new PNG({ width, height });
   for (let i = 0; i < width * height; i++) {

@@ -66,7 +66,7 @@ describe("penultimateFeatures", () => {
 });
 
 describe("sampleQuality", () => {
-  it("scores 0 for generated images equal to the reference half, and the floor from the other half", () => {
+  it("scores 0 for generated images equal to the reference half, and the floor from the other half", async () => {
     const rng = new Rng(2);
     const c = tinyClassifier(rng);
     const half = NDArray.zeros([50, 4], "float64");
@@ -74,12 +74,18 @@ describe("sampleQuality", () => {
     const real = NDArray.zeros([100, 4], "float64");
     real.data.set(half.data);
     real.data.set(half.data, half.size);
-    const q = sampleQuality(c, half, real);
+    const q = await sampleQuality(c, half, real, { chunk: 7 });
     expect(q.realHalf).toBe(50);
+    // Scored 7 at a time, the report is the one of all 50 at once.
+    const whole = classifierReport(c, half);
+    expect(q.report.count).toBe(50);
+    expect(q.report.confident).toBeCloseTo(whole.confident, 12);
+    expect(q.report.meanConfidence).toBeCloseTo(whole.meanConfidence, 12);
+    q.report.classShares.forEach((share, j) => expect(share).toBeCloseTo(whole.classShares[j], 12));
     expect(q.frechet).toBeCloseTo(0, 6);
     expect(q.frechetFloor).toBeCloseTo(0, 6);
     const shifted = half.clone();
     for (let i = 0; i < shifted.size; i++) shifted.data[i] += 3;
-    expect(sampleQuality(c, shifted, real).frechet).toBeGreaterThan(0.1);
+    expect((await sampleQuality(c, shifted, real)).frechet).toBeGreaterThan(0.1);
   });
 });

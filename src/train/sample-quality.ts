@@ -111,23 +111,70 @@ export interface SampleQuality {
  * Scores `generated` images against `real` ones (both in the classifier's input range): the
  * classifier's report on the generated ones, and Fréchet distances on its penultimate features
  * (`penultimateFeatures`): generated against the first half of `real`, and, as the floor, the
- * second half against the first.
+ * second half against the first. Works through `chunk` images at a time and lets the event loop
+ * run between chunks (a page stays responsive; a test runner's worker can answer).
  */
-export function sampleQuality(
+export async function sampleQuality(
   classifier: ImageClassifier & { readonly layers: readonly Layer[] },
   generated: NDArray,
   real: NDArray,
-  options: { threshold?: number } = {},
-): SampleQuality {
+  { threshold = 0.9, chunk = 1000 }: { threshold?: number; chunk?: number } = {},
+): Promise<SampleQuality> {
   const half = Math.floor(real.shape[0] / 2);
   if (half < 2)
     throw new ShapeError(`sampleQuality: needs at least 4 real images, got ${formatShape(real.shape)}`);
-  const reference = gaussianStats(penultimateFeatures(classifier, real.sliceRows(0, half)));
-  const other = gaussianStats(penultimateFeatures(classifier, real.sliceRows(half, 2 * half)));
+  const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+  const chunks = (x: NDArray) =>
+    Array.from({ length: Math.ceil(x.shape[0] / chunk) }, (_, i) =>
+      x.sliceRows(i * chunk, Math.min(x.shape[0], (i + 1) * chunk)),
+    );
+  const stats = async (x: NDArray) => {
+    const parts: NDArray[] = [];
+    for (const part of chunks(x)) {
+      parts.push(penultimateFeatures(classifier, part));
+      await pause();
+    }
+    return gaussianStats(concatRows(parts));
+  };
+  const reports: ClassifierReport[] = [];
+  for (const part of chunks(generated)) {
+    reports.push(classifierReport(classifier, part, { threshold }));
+    await pause();
+  }
+  const reference = await stats(real.sliceRows(0, half));
+  const other = await stats(real.sliceRows(half, 2 * half));
   return {
-    report: classifierReport(classifier, generated, options),
-    frechet: frechetDistance(gaussianStats(penultimateFeatures(classifier, generated)), reference),
+    report: mergeReports(reports),
+    frechet: frechetDistance(await stats(generated), reference),
     frechetFloor: frechetDistance(other, reference),
     realHalf: half,
   };
+}
+
+/** One report of several reports' images (their fractions weighted by their counts). */
+function mergeReports(reports: readonly ClassifierReport[]): ClassifierReport {
+  const count = reports.reduce((n, r) => n + r.count, 0);
+  const weighted = (f: (r: ClassifierReport) => number) =>
+    reports.reduce((s, r) => s + f(r) * r.count, 0) / count;
+  return {
+    count,
+    threshold: reports[0].threshold,
+    confident: weighted((r) => r.confident),
+    meanConfidence: weighted((r) => r.meanConfidence),
+    classShares: reports[0].classShares.map((_, j) => weighted((r) => r.classShares[j] ?? 0)),
+  };
+}
+
+/** Arrays of rows stacked: (N1, …), (N2, …), … → (N1 + N2 + …, …). */
+export function concatRows(parts: readonly NDArray[]): NDArray {
+  const out = NDArray.zeros(
+    [parts.reduce((n, p) => n + p.shape[0], 0), ...parts[0].shape.slice(1)],
+    parts[0].dtype,
+  );
+  let at = 0;
+  for (const p of parts) {
+    out.data.set(p.data, at);
+    at += p.size;
+  }
+  return out;
 }
