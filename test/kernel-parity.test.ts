@@ -252,6 +252,19 @@ const CONV_SHAPES: [number, number, number, number, number, number, number, numb
   // layer (a wide filter, stride 4) on a small image.
   [2, 3, 6, 7, 1, 1, 1, 1],
   [2, 3, 23, 23, 11, 11, 4, 2],
+  // 1×1 filters, stride 1, no padding (the fused kernels' path without im2col: GoogLeNet's
+  // reductions): odd planes, batch 1, many channels; a 1×1 stride-2 filter (ResNet's projection
+  // shortcut) takes the im2col path.
+  [3, 5, 7, 9, 1, 1, 1, 0],
+  [1, 17, 4, 4, 1, 1, 1, 0],
+  [5, 64, 3, 5, 1, 1, 1, 0],
+  [2, 8, 7, 7, 1, 1, 2, 0],
+  // A window the size of the image: global average pooling (and a filter that covers it all).
+  [3, 5, 7, 7, 7, 7, 1, 0],
+  [1, 65, 4, 3, 4, 3, 1, 0],
+  // Sizes that do not divide by the stride (floored: the last rows and columns are not read).
+  [2, 3, 8, 7, 3, 3, 2, 1],
+  [3, 2, 9, 6, 2, 2, 2, 0],
 ];
 for (const [n, c, h, w, fh, fw, stride, pad] of CONV_SHAPES) {
   const tag = `n=${n} c=${c} ${h}×${w} filter ${fh}×${fw} stride ${stride} pad ${pad}`;

@@ -336,10 +336,13 @@ function fastKernels(rt: Runtime) {
     rt.run(Op.matmul, [po, pa, pb, m, k, n, +transA, +transB, +accumulate, rt.threads], [], work);
   };
 
-  /** Per-thread scratch for one image's colᵀ ((c·fh·fw) × (oh·ow)); returns its arena offset. */
+  /**
+   * Per-thread scratch for one image's colᵀ ((c·fh·fw) × (oh·ow)); returns its arena offset. A 1×1
+   * filter with stride 1 and no padding needs none: the kernels read the image as its colᵀ.
+   */
   const colScratch = (g: ConvGeometry): number =>
     rt.alloc(
-      rt.threads *
+      (g.fh === 1 && g.fw === 1 && g.stride === 1 && g.pad === 0 ? 0 : rt.threads) *
         g.c *
         g.fh *
         g.fw *

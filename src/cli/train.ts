@@ -40,9 +40,11 @@ import {
   type CliIo,
 } from "./common.js";
 
-/** The networks `train --model` builds by name (a "sequential" spec needs a list of layers). */
-export type ModelKind = Exclude<AnyModelKind, "sequential">;
-export const modelKinds = allModelKinds.filter((kind): kind is ModelKind => kind !== "sequential");
+/** The networks `train --model` builds by name (a "sequential" or "graph" spec needs its layers). */
+export type ModelKind = Exclude<AnyModelKind, "sequential" | "graph">;
+export const modelKinds = allModelKinds.filter(
+  (kind): kind is ModelKind => kind !== "sequential" && kind !== "graph",
+);
 
 /** Options as commander parses them (numbers already converted). */
 export interface TrainOptions {

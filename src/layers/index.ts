@@ -13,3 +13,6 @@ export * from "./flatten.js";
 export * from "./convolution.js";
 export * from "./pooling.js";
 export * from "./lrn.js";
+export * from "./add.js";
+export * from "./concat.js";
+export * from "./global-average-pooling.js";

@@ -9,3 +9,4 @@ export * from "./simple-conv-net.js";
 export * from "./deep-conv-net.js";
 export * from "./lenet.js";
 export * from "./alexnet.js";
+export * from "./graph.js";

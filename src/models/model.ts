@@ -8,12 +8,15 @@ import { LeNet, type LeNetSpec } from "./lenet.js";
 import { MultiLayerNetExtend, type MultiLayerNetExtendSpec } from "./multi-layer-net-extend.js";
 import { MultiLayerNet, type MultiLayerNetSpec } from "./multi-layer-net.js";
 import { Sequential, type SequentialSpec } from "./sequential.js";
+import { graphFromSpec, type GraphModelSpec } from "./graph.js";
 import { SimpleConvNet, type SimpleConvNetSpec } from "./simple-conv-net.js";
 import { TwoLayerNet, type TwoLayerNetSpec } from "./two-layer-net.js";
 
 /** A classifier the Trainer can train and the CLI can save, load and run. */
 export interface Model {
   readonly params: readonly Param[];
+  /** The params training updates, when some are frozen (transfer learning); default all of `params`. */
+  readonly trainableParams?: readonly Param[];
   /** JSON-serializable architecture (saved in model files): `createModel(spec)` rebuilds it. */
   readonly spec: ModelSpec;
   /** Scores (N, classes); "eval" by default (dropout off, batch norm on running statistics). */
@@ -37,7 +40,8 @@ export type ModelKind =
   | "deep-conv"
   | "lenet"
   | "alexnet"
-  | "sequential";
+  | "sequential"
+  | "graph";
 export const modelKinds: readonly ModelKind[] = [
   "two-layer",
   "multi-layer",
@@ -47,6 +51,7 @@ export const modelKinds: readonly ModelKind[] = [
   "lenet",
   "alexnet",
   "sequential",
+  "graph",
 ];
 
 export type ModelSpec = {
@@ -81,6 +86,8 @@ export function createModel(spec: ModelSpec, rng: Rng, dtype: DType = "float32")
       return AlexNet.fromSpec(spec as AlexNetSpec, rng, dtype);
     case "sequential":
       return Sequential.fromLayerSpecs(spec as SequentialSpec, rng, dtype);
+    case "graph":
+      return graphFromSpec(spec as GraphModelSpec, rng, dtype);
     default: {
       const unknown: never = kind;
       throw unknownOption("model kind", unknown, modelKinds);

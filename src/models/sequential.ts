@@ -1,14 +1,12 @@
 import { OptionError } from "../errors.js";
-import type { Layer, LossLayer, Mode, Param } from "../layers/layer.js";
-import { fuseLayers } from "../layers/fused-convolution.js";
+import { BatchNormalization } from "../layers/batch-normalization.js";
+import type { Layer, LossLayer } from "../layers/layer.js";
 import { SoftmaxWithLoss } from "../layers/softmax-with-loss.js";
-import type { DType, Labels, NDArray } from "../ndarray.js";
-import { kernels } from "../backend/index.js";
-import type { Rng, RngState } from "../rng.js";
-import { Dropout } from "../layers/dropout.js";
-import { numericalGradient } from "../testing/gradcheck.js";
-import { buildLayers, type LayerSpec } from "./layer-spec.js";
-import type { Model, ModelSpec } from "./model.js";
+import type { DType } from "../ndarray.js";
+import type { Rng } from "../rng.js";
+import { Graph, type GraphNode } from "./graph.js";
+import { buildLayers, describeLayer, type LayerSpec } from "./layer-spec.js";
+import type { ModelSpec } from "./model.js";
 import { specOptions } from "./spec.js";
 
 export interface SequentialOptions {
@@ -33,55 +31,36 @@ export type SequentialSpec = {
 };
 
 /**
- * A stack of layers and a loss layer: the structure of every network in the book.
+ * A stack of layers and a loss layer: the structure of every network in the book, and the graph
+ * whose every node reads the one before it (the same engine as Graph).
  *
  * Params are the layers' own, renamed the book's way — W1, b1, W2, …, gamma1, beta1 — by counting
  * each name through the stack, so `params` reads like the book's `network.params` dict and model
- * files get unique names. Weight decay applies to every param a layer calls "W" (Affine and
- * Convolution weights), as the book's MultiLayerNet does.
+ * files get unique names (batch norm's running statistics are running_mean1, running_var1, … beside
+ * gamma1). Weight decay applies to every param a layer calls "W" (Affine and Convolution weights),
+ * as the book's MultiLayerNet does.
  */
-export class Sequential implements Model {
-  readonly layers: readonly Layer[];
-  readonly lossLayer: LossLayer;
-  readonly params: readonly Param[];
-  readonly weightDecayLambda: number;
-  readonly #decayed: readonly Param[];
-  readonly #spec: ModelSpec | undefined;
-  /** What predict and backward run: the layers, with fusable blocks fused. */
-  readonly #steps: readonly Layer[];
+export class Sequential extends Graph {
+  readonly #layers: readonly Layer[];
 
   constructor(
     layers: readonly Layer[],
     lossLayer: LossLayer = new SoftmaxWithLoss(),
     options: SequentialOptions = {},
   ) {
-    const { weightDecayLambda = 0, spec, fuse = true } = options;
-    if (!(weightDecayLambda >= 0) || !Number.isFinite(weightDecayLambda)) {
-      throw new OptionError(`weightDecayLambda must be a finite number ≥ 0, got ${weightDecayLambda}`);
-    }
-    this.layers = layers;
-    // Nothing reads the first layer's dx (backward() returns no input gradient): a layer that can
-    // skip computing it (Convolution, Affine) is told so. For SimpleConvNet that is ≈13 % of a step.
-    const first = layers[0];
-    if (first?.needsInputGrad !== undefined) first.needsInputGrad = false;
-    this.#steps = fuse ? fuseLayers(layers) : layers;
-    this.lossLayer = lossLayer;
-    this.weightDecayLambda = weightDecayLambda;
-    this.#spec = spec;
-    const counts = new Map<string, number>();
-    const params: Param[] = [];
-    const decayed: Param[] = [];
-    for (const layer of layers) {
-      for (const p of layer.params) {
-        const k = (counts.get(p.name) ?? 0) + 1;
-        counts.set(p.name, k);
-        const view = renamed(p, `${p.name}${k}`);
-        params.push(view);
-        if (p.name === "W") decayed.push(view);
-      }
-    }
-    this.params = params;
-    this.#decayed = decayed;
+    super(
+      {
+        inputs: [{ name: "x", shape: options.spec?.inputShape ?? null }],
+        nodes: chainNodes(layers),
+        loss: lossLayer,
+      },
+      options,
+    );
+    this.#layers = layers;
+  }
+
+  override get layers(): readonly Layer[] {
+    return this.#layers;
   }
 
   /** Builds the layers a "sequential" spec lists (weights from `rng`), then SoftmaxWithLoss. */
@@ -103,125 +82,42 @@ export class Sequential implements Model {
       spec: structuredClone(spec),
     });
   }
-
-  get spec(): ModelSpec {
-    if (this.#spec === undefined) {
-      throw new Error(
-        "this Sequential was built from layer objects, so it has no spec to save; build it from a spec with Sequential.fromLayerSpecs",
-      );
-    }
-    return this.#spec;
-  }
-
-  /** The state of every random generator the layers draw from in training (dropout masks), in order. */
-  randomState(): RngState[] {
-    return this.#randomLayers().map((layer) => layer.rng.getState());
-  }
-
-  /** Restores what `randomState()` returned, so training continues with the same masks. */
-  setRandomState(states: readonly RngState[]): void {
-    const layers = this.#randomLayers();
-    if (states.length !== layers.length) {
-      throw new RangeError(`setRandomState: ${states.length} states for ${layers.length} random layers`);
-    }
-    layers.forEach((layer, i) => layer.rng.setState(states[i]));
-  }
-
-  #randomLayers(): Dropout[] {
-    return this.layers.filter((layer): layer is Dropout => layer instanceof Dropout);
-  }
-
-  predict(x: NDArray, mode: Mode = "eval"): NDArray {
-    let y = x;
-    for (const step of this.#steps) y = step.forward(y, mode);
-    return y;
-  }
-
-  loss(x: NDArray, t: Labels, mode: Mode = "train"): number {
-    const data = this.lossLayer.forward(this.predict(x, mode), t);
-    return data + this.#weightDecay();
-  }
-
-  backward(): void {
-    let dout = this.lossLayer.backward();
-    const steps = this.#steps;
-    for (let i = steps.length - 1; i >= 0; i--) dout = steps[i].backward(dout);
-    const lambda = this.weightDecayLambda;
-    if (lambda === 0) return;
-    for (const p of this.#decayed) {
-      // dW += λW, in place: the grad array is the one this backward just made.
-      const grad = p.grad as NDArray;
-      kernels().axpby(grad.data, 1, grad.data, lambda, p.value.data);
-    }
-  }
-
-  accuracy(x: NDArray, t: Labels, batchSize = 100): number {
-    const n = x.shape[0];
-    if (t.length !== n) throw new RangeError(`accuracy: ${n} samples but ${t.length} labels`);
-    if (!(Number.isInteger(batchSize) && batchSize > 0))
-      throw new RangeError(`accuracy: batchSize ${batchSize}`);
-    let correct = 0;
-    for (let start = 0; start < n; start += batchSize) {
-      const end = Math.min(n, start + batchSize);
-      const scores = this.predict(x.sliceRows(start, end), "eval"); // (B, classes)
-      const classes = scores.shape[1];
-      for (let i = 0; i < end - start; i++) {
-        if (argmax(scores.data, i * classes, classes) === t[start + i]) correct++;
-      }
-    }
-    return n === 0 ? 0 : correct / n;
-  }
-
-  /** The book's `gradient(x, t)`: loss and backward, then each param's gradient by name. */
-  gradient(x: NDArray, t: Labels): Record<string, NDArray> {
-    this.loss(x, t);
-    this.backward();
-    return Object.fromEntries(this.params.map((p) => [p.name, p.grad as NDArray]));
-  }
-
-  /**
-   * The book's `numerical_gradient(x, t)`: central differences of the loss for every weight —
-   * slow (two forward passes per weight) and only meaningful in float64; for gradient checks.
-   */
-  numericalGradient(x: NDArray, t: Labels, h = 1e-4): Record<string, NDArray> {
-    return Object.fromEntries(
-      this.params.map((p) => [p.name, numericalGradient(() => this.loss(x, t), p.value, h)]),
-    );
-  }
-
-  /** ½λΣW² over every weight matrix and filter bank. */
-  #weightDecay(): number {
-    if (this.weightDecayLambda === 0) return 0;
-    let sum = 0;
-    for (const p of this.#decayed) {
-      const w = p.value.data;
-      for (let i = 0; i < w.length; i++) sum += w[i] * w[i];
-    }
-    return 0.5 * this.weightDecayLambda * sum;
-  }
 }
 
-/** A Param under another name that reads and writes the layer's own value and grad. */
-function renamed(p: Param, name: string): Param {
-  return {
-    name,
-    get value() {
-      return p.value;
-    },
-    set value(v: NDArray) {
-      p.value = v;
-    },
-    get grad() {
-      return p.grad;
-    },
-    set grad(g: NDArray | null) {
-      p.grad = g;
-    },
+/**
+ * The nodes of a chain: each reads the one before (the first reads the input "x"), named by type
+ * and count (convolution1, relu1, …), its tensors named the book's way (W1, b1, gamma1, …).
+ */
+function chainNodes(layers: readonly Layer[]): GraphNode[] {
+  const counts = new Map<string, number>();
+  const next = (key: string) => {
+    const k = (counts.get(key) ?? 0) + 1;
+    counts.set(key, k);
+    return k;
   };
+  let previous = "x";
+  return layers.map((layer) => {
+    const type = describable(layer);
+    const name = `${type}${next(`node:${type}`)}`;
+    const params: Record<string, string> = {};
+    for (const p of layer.params) params[p.name] = `${p.name}${next(p.name)}`;
+    if (layer instanceof BatchNormalization) {
+      // Numbered like the layer's gamma: running_mean1 beside gamma1.
+      const k = params.gamma.slice("gamma".length);
+      params.running_mean = `running_mean${k}`;
+      params.running_var = `running_var${k}`;
+    }
+    const node: GraphNode = { name, layer, inputs: [previous], params };
+    previous = name;
+    return node;
+  });
 }
 
-function argmax(data: ArrayLike<number>, offset: number, length: number): number {
-  let best = 0;
-  for (let j = 1; j < length; j++) if (data[offset + j] > data[offset + best]) best = j;
-  return best;
+/** A node name for a layer: its spec type, or "layer" for a class without one. */
+function describable(layer: Layer): string {
+  try {
+    return describeLayer(layer).type;
+  } catch {
+    return "layer";
+  }
 }

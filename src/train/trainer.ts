@@ -200,7 +200,7 @@ export class Trainer {
           );
         }
         model.backward();
-        optimizer.step(model.params);
+        optimizer.step(model.trainableParams ?? model.params);
         this.#batchesDone++;
         this.#lossSum += loss;
         this.#count++;

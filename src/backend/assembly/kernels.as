@@ -907,6 +907,11 @@ function matmulBlock(out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, tra
   }
 }
 
+/** A 1×1 filter with stride 1 and no padding: one image's colᵀ (c × h·w) is the image itself. */
+@inline function isPointwise(fh: i32, fw: i32, stride: i32, pad: i32): bool {
+  return fh == 1 && fw == 1 && stride == 1 && pad == 0;
+}
+
 /**
  * Forward of image `img`: out (fn, oh·ow) = W (fn × c·fh·fw) · colᵀ + bias (then ReLU when
  * `rectify`), each output element summed over the filter taps in order, as the batch-wide product.
@@ -917,9 +922,12 @@ function convForwardImage(
 ): void {
   const pixels = outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad);
   const cols = c * fh * fw;
-  im2colImage(colT, x + ((<usize>img * <usize>c * <usize>h * <usize>w) << 2), c, h, w, fh, fw, stride, pad);
+  const xi = x + ((<usize>img * <usize>c * <usize>h * <usize>w) << 2);
+  // A 1×1 filter (stride 1, no padding) reads the image as it is: its colᵀ would be a copy of x.
+  const pointwise = isPointwise(fh, fw, stride, pad);
+  if (!pointwise) im2colImage(colT, xi, c, h, w, fh, fw, stride, pad);
   const o = out + ((<usize>img * <usize>fn * <usize>pixels) << 2);
-  matmulBlock(o, W, colT, fn, cols, pixels, false, false, false, pack);
+  matmulBlock(o, W, pointwise ? xi : colT, fn, cols, pixels, false, false, false, pack);
   const zero = f32x4.splat(0);
   for (let f = 0; f < fn; f++) {
     const row = o + ((<usize>f * <usize>pixels) << 2);
@@ -993,12 +1001,14 @@ function convBackwardGroup(
   const pdb = pdw + ((<usize>cols * <usize>fn) << 2);
   const first = g * CONV_GROUP;
   const last = min(n, first + CONV_GROUP);
+  const pointwise = isPointwise(fh, fw, stride, pad);
   for (let img = first; img < last; img++) {
     if (mode == 1) maskImage(dout, y, img, fn * pixels);
     else if (mode == 2) routePooled(dout, y, pooled, argmax, img, fn, pixels, pooledPixels);
     const d = dout + ((<usize>img * <usize>fn * <usize>pixels) << 2);
-    im2colImage(colT, x + ((<usize>img * image) << 2), c, h, w, fh, fw, stride, pad);
-    matmulBlock(pdw, colT, d, cols, pixels, fn, false, true, img > first, pack);
+    const xi = x + ((<usize>img * image) << 2);
+    if (!pointwise) im2colImage(colT, xi, c, h, w, fh, fw, stride, pad);
+    matmulBlock(pdw, pointwise ? xi : colT, d, cols, pixels, fn, false, true, img > first, pack);
     for (let f = 0; f < fn; f++) {
       const row = d + ((<usize>f * <usize>pixels) << 2);
       let v = f32x4.splat(0);
@@ -1009,7 +1019,10 @@ function convBackwardGroup(
       const at = pdb + (<usize>f << 2);
       store<f32>(at, img > first ? load<f32>(at) + s : s);
     }
-    if (withDx) {
+    if (withDx && pointwise) {
+      // A 1×1 filter's dcolᵀ is dx itself.
+      matmulBlock(dx + ((<usize>img * image) << 2), W, d, cols, fn, pixels, true, false, false, pack);
+    } else if (withDx) {
       // dcolᵀ overwrites colᵀ (no longer needed).
       matmulBlock(colT, W, d, cols, fn, pixels, true, false, false, pack);
       col2imImage(dx + ((<usize>img * image) << 2), colT, c, h, w, fh, fw, stride, pad);
