@@ -338,6 +338,48 @@ for (const [n, c, h, w, fh, fw, stride, pad] of CONV_SHAPES) {
   });
 }
 
+// Batch normalization per channel: planes of 1 (an (N, D) input), odd sizes (SIMD tails), 7×7,
+// batch 1; with and without the ReLU epilogue.
+for (const [n, c, hw] of [
+  [1, 1, 1],
+  [5, 4, 1],
+  [3, 5, 3],
+  [1, 17, 49],
+  [4, 3, 65],
+  [2, 64, 17],
+]) {
+  cases.push({
+    name: `batch norm kernels n=${n} c=${c} hw=${hw}`,
+    atol: 1e-5,
+    rtol: 1e-4,
+    run(k, dtype) {
+      const rng = new Rng(n * 7 + c * 13 + hw);
+      const len = n * c * hw;
+      const x = floats(dtype, len, rng, -2, 3); // a non-zero mean
+      const mean = alloc(dtype, c);
+      const variance = alloc(dtype, c);
+      k.batchNormStats(mean, variance, x, n, c, hw);
+      const scale = floats(dtype, c, rng);
+      const shift = floats(dtype, c, rng);
+      const y = alloc(dtype, len);
+      k.channelAffine(y, x, scale, shift, n, c, hw, false);
+      const yr = alloc(dtype, len);
+      k.channelAffine(yr, x, scale, shift, n, c, hw, true);
+      const dy = floats(dtype, len, rng);
+      const sumDy = alloc(dtype, c);
+      const sumDyXc = alloc(dtype, c);
+      k.batchNormBackwardSums(sumDy, sumDyXc, dy, x, mean, n, c, hw);
+      const [a, b, kk] = [floats(dtype, c, rng), floats(dtype, c, rng), floats(dtype, c, rng)];
+      const dx = alloc(dtype, len);
+      k.batchNormBackwardDx(dx, dy, x, mean, a, b, kk, n, c, hw);
+      const inPlace = Float64Array.from(x);
+      const xi = dtype === "float64" ? inPlace : Float32Array.from(inPlace);
+      k.channelAffine(xi, xi, scale, shift, n, c, hw, true);
+      return [mean, variance, y, yr, sumDy, sumDyXc, dx, xi];
+    },
+  });
+}
+
 // Convolution → ReLU (→ max pooling) fused: 2×2/2 pooling (the book's), overlapping padded 3×3/1
 // windows, odd widths (SIMD tails), and no pooling (ph = 0).
 const CONV_RELU_POOL: [number, number, number, number, number, number, number, number, number[]][] = [

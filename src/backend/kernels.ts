@@ -257,6 +257,45 @@ export interface Kernels {
     pad: number,
   ): void;
 
+  // ---- batch normalization, per channel of x (n, c, hw); an (N, D) input is (N, D, 1) ---------
+  /** mean[ch] and variance[ch] (biased: ÷ n·hw) of each channel, the variance about the mean (two passes). */
+  batchNormStats(mean: Floats, variance: Floats, x: Floats, n: number, c: number, hw: number): void;
+  /** out = x·scale[ch] + shift[ch] (normalize and scale in one pass), then max(·, 0) when `relu`. out may alias x. */
+  channelAffine(
+    out: Floats,
+    x: Floats,
+    scale: Floats,
+    shift: Floats,
+    n: number,
+    c: number,
+    hw: number,
+    relu: boolean,
+  ): void;
+  /** sumDy[ch] = Σ dy and sumDyXc[ch] = Σ dy·(x − mean[ch]) over each channel. */
+  batchNormBackwardSums(
+    sumDy: Floats,
+    sumDyXc: Floats,
+    dy: Floats,
+    x: Floats,
+    mean: Floats,
+    n: number,
+    c: number,
+    hw: number,
+  ): void;
+  /** dx = a[ch]·dy + b[ch]·(x − mean[ch]) + k[ch]: batch norm's input gradient from its per-channel coefficients. */
+  batchNormBackwardDx(
+    dx: Floats,
+    dy: Floats,
+    x: Floats,
+    mean: Floats,
+    a: Floats,
+    b: Floats,
+    k: Floats,
+    n: number,
+    c: number,
+    hw: number,
+  ): void;
+
   // ---- optimizer updates (w, state updated in place) ------------------------------------
   /** w −= lr·g */
   sgdUpdate(w: Floats, g: Floats, lr: number): void;

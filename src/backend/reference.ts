@@ -476,6 +476,90 @@ function avgPoolBackward(
   }
 }
 
+function batchNormStats(mean: Floats, variance: Floats, x: Floats, n: number, c: number, hw: number): void {
+  const m = n * hw;
+  for (let ch = 0; ch < c; ch++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < hw; j++) sum += x[(i * c + ch) * hw + j];
+    const mu = sum / m;
+    let sq = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < hw; j++) {
+        const d = x[(i * c + ch) * hw + j] - mu;
+        sq += d * d;
+      }
+    }
+    mean[ch] = mu;
+    variance[ch] = sq / m;
+  }
+}
+
+function channelAffine(
+  out: Floats,
+  x: Floats,
+  scale: Floats,
+  shift: Floats,
+  n: number,
+  c: number,
+  hw: number,
+  relu: boolean,
+): void {
+  for (let i = 0; i < n; i++) {
+    for (let ch = 0; ch < c; ch++) {
+      const at = (i * c + ch) * hw;
+      for (let j = 0; j < hw; j++) {
+        const v = x[at + j] * scale[ch] + shift[ch];
+        out[at + j] = relu && !(v > 0) ? 0 : v;
+      }
+    }
+  }
+}
+
+function batchNormBackwardSums(
+  sumDy: Floats,
+  sumDyXc: Floats,
+  dy: Floats,
+  x: Floats,
+  mean: Floats,
+  n: number,
+  c: number,
+  hw: number,
+): void {
+  for (let ch = 0; ch < c; ch++) {
+    let s = 0;
+    let sx = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < hw; j++) {
+        const at = (i * c + ch) * hw + j;
+        s += dy[at];
+        sx += dy[at] * (x[at] - mean[ch]);
+      }
+    }
+    sumDy[ch] = s;
+    sumDyXc[ch] = sx;
+  }
+}
+
+function batchNormBackwardDx(
+  dx: Floats,
+  dy: Floats,
+  x: Floats,
+  mean: Floats,
+  a: Floats,
+  b: Floats,
+  k: Floats,
+  n: number,
+  c: number,
+  hw: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    for (let ch = 0; ch < c; ch++) {
+      const at = (i * c + ch) * hw;
+      for (let j = 0; j < hw; j++) dx[at + j] = a[ch] * dy[at + j] + b[ch] * (x[at + j] - mean[ch]) + k[ch];
+    }
+  }
+}
+
 function sgdUpdate(w: Floats, g: Floats, lr: number): void {
   for (let i = 0; i < w.length; i++) w[i] -= lr * g[i];
 }
@@ -553,6 +637,10 @@ export const reference = {
   maxPoolBackward,
   avgPool,
   avgPoolBackward,
+  batchNormStats,
+  channelAffine,
+  batchNormBackwardSums,
+  batchNormBackwardDx,
   sgdUpdate,
   momentumUpdate,
   nesterovUpdate,

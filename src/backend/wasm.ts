@@ -51,6 +51,10 @@ const Op = {
   matmulReduce: 25,
   convForward: 27,
   convBackward: 28,
+  batchNormStats: 40,
+  channelAffine: 41,
+  batchNormBackwardSums: 42,
+  batchNormBackwardDx: 43,
 } as const;
 
 /**
@@ -644,6 +648,51 @@ function fastKernels(rt: Runtime) {
       const px = rt.alloc(n * c * h * w);
       rt.run(Op.avgPoolBackward, [px, pd, n, c, h, w, ph, pw, stride, pad], [], len * ph * pw);
       rt.get(dx, px, n * c * h * w);
+    },
+
+    // Batch normalization: per-channel sums and one multiply-add pass per value, over (n, c, hw).
+    batchNormStats(mean, variance, x, n, c, hw) {
+      const len = n * c * hw;
+      rt.begin();
+      const px = rt.put(x, len);
+      const pm = rt.alloc(c);
+      const pv = rt.alloc(c);
+      rt.run(Op.batchNormStats, [pm, pv, px, n, c, hw], [], 2 * len);
+      rt.get(mean, pm, c);
+      rt.get(variance, pv, c);
+    },
+
+    channelAffine(out, x, scale, shift, n, c, hw, relu) {
+      const len = n * c * hw;
+      rt.begin();
+      const px = rt.put(x, len);
+      const ps = rt.put(scale, c);
+      const pb = rt.put(shift, c);
+      rt.run(Op.channelAffine, [px, px, ps, pb, n, c, hw, +relu], [], len);
+      rt.get(out, px, len);
+    },
+
+    batchNormBackwardSums(sumDy, sumDyXc, dy, x, mean, n, c, hw) {
+      const len = n * c * hw;
+      rt.begin();
+      const pd = rt.put(dy, len);
+      const px = rt.put(x, len);
+      const pm = rt.put(mean, c);
+      const ps = rt.alloc(c);
+      const psx = rt.alloc(c);
+      rt.run(Op.batchNormBackwardSums, [ps, psx, pd, px, pm, n, c, hw], [], 2 * len);
+      rt.get(sumDy, ps, c);
+      rt.get(sumDyXc, psx, c);
+    },
+
+    batchNormBackwardDx(dx, dy, x, mean, a, b, k, n, c, hw) {
+      const len = n * c * hw;
+      rt.begin();
+      const pd = rt.put(dy, len);
+      const px = rt.put(x, len);
+      const [pm, pa, pb, pk] = [mean, a, b, k].map((v) => rt.put(v, c));
+      rt.run(Op.batchNormBackwardDx, [pd, pd, px, pm, pa, pb, pk, n, c, hw], [], 2 * len);
+      rt.get(dx, pd, len);
     },
 
     sgdUpdate(w, g, lr) {

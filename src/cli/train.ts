@@ -203,6 +203,18 @@ export function specFor(s: Settings, inputShape: number[], outputSize: number): 
         weightDecayLambda: decay,
       };
       break;
+    case "vgg":
+      accepts = ["hidden", "dropout", "weightDecay"];
+      options = { hiddenSize: one("vgg"), dropoutRatio: s.dropout || undefined, weightDecayLambda: decay };
+      break;
+    case "googlenet":
+      accepts = ["dropout", "weightDecay"];
+      options = { dropoutRatio: s.dropout || undefined, weightDecayLambda: decay };
+      break;
+    case "resnet":
+      accepts = ["weightDecay"];
+      options = { weightDecayLambda: decay };
+      break;
     default: {
       const unknown: never = kind;
       throw new CliError(`unknown model ${unknown}`);

@@ -1,7 +1,6 @@
+import { kernels } from "../backend/index.js";
 import { ShapeError, formatShape } from "../errors.js";
-import { NDArray, type Shape } from "../ndarray.js";
-import { add, mul } from "../ops/elementwise.js";
-import { addBias, scaleColumns, sumRows, transposeLast2 } from "../ops/linalg.js";
+import { NDArray, allocFloats, type Floats, type Shape } from "../ndarray.js";
 import { cached } from "./cached.js";
 import { param, type Layer, type Mode, type Param } from "./layer.js";
 
@@ -15,10 +14,10 @@ export interface BatchNormalizationOptions {
 /** What forward keeps for backward. */
 interface Cache {
   mode: Mode;
-  xShape: Shape;
-  xc: NDArray; // x − μ, (M, D)
-  xn: NDArray; // (x − μ) / σ, (M, D)
-  std: NDArray; // σ, (D,)
+  x: NDArray;
+  /** The statistics x was normalized with: the batch's in training, the running ones in evaluation. */
+  mean: Floats;
+  std: Floats; // √(σ² + eps)
 }
 
 /**
@@ -29,6 +28,11 @@ interface Cache {
  * - 4-D input (N, C, H, W): per channel, statistics over N·H·W; γ, β have shape (C,).
  *   Book: its BatchNormalization flattens 4-D input to (N, C·H·W) and normalizes each activation;
  *   per-channel is the form the paper gives for convolutions (and what frameworks do).
+ *
+ * Both run on the per-channel kernels over x seen as (N, C, H·W) ((N, D) is (N, D, 1)): statistics
+ * in two passes, normalization and scale as one multiply-add per value, and a backward of two
+ * passes (the book's chain of steps, folded into per-channel coefficients; its step-by-step form is
+ * the test's twin).
  */
 export class BatchNormalization implements Layer {
   readonly gamma: Param;
@@ -58,78 +62,92 @@ export class BatchNormalization implements Layer {
   }
 
   forward(x: NDArray, mode: Mode = "train"): NDArray {
-    const rows = this.#toRows(x); // (M, D)
-    const m = rows.shape[0];
-    let xc: NDArray, std: NDArray;
+    return this.forwardRelu(x, mode, false);
+  }
+
+  /** forward, then max(·, 0) in the same pass when `relu` (a following ReLU fused in). */
+  forwardRelu(x: NDArray, mode: Mode, relu: boolean): NDArray {
+    const [n, c, hw] = this.#geometry(x.shape);
+    const dtype = x.dtype;
+    let mean: Floats, std: Floats;
     if (mode === "train") {
-      const mu = perFeature(sumRows(rows), (s) => s / m);
-      xc = addBias(rows, negative(mu));
-      const variance = perFeature(sumRows(mul(xc, xc)), (s) => s / m);
-      std = perFeature(variance, (v) => Math.sqrt(v + this.eps));
+      mean = allocFloats(dtype, c);
+      const variance = allocFloats(dtype, c);
+      kernels().batchNormStats(mean, variance, x.data, n, c, hw);
+      std = variance.map((v) => Math.sqrt(v + this.eps));
       const k = this.momentum;
-      this.runningMean = perFeature(this.runningMean, (r, j) => k * r + (1 - k) * mu.data[j]);
-      this.runningVar = perFeature(this.runningVar, (r, j) => k * r + (1 - k) * variance.data[j]);
+      const runMean = this.runningMean.clone();
+      const runVar = this.runningVar.clone();
+      for (let j = 0; j < c; j++) {
+        runMean.data[j] = k * runMean.data[j] + (1 - k) * mean[j];
+        runVar.data[j] = k * runVar.data[j] + (1 - k) * variance[j];
+      }
+      this.runningMean = runMean;
+      this.runningVar = runVar;
     } else {
-      xc = addBias(rows, negative(this.runningMean));
-      std = perFeature(this.runningVar, (v) => Math.sqrt(v + this.eps));
+      mean = this.runningMean.data;
+      std = this.runningVar.data.map((v) => Math.sqrt(v + this.eps));
     }
-    const xn = scaleColumns(xc, reciprocal(std));
-    this.#cache = { mode, xShape: x.shape, xc, xn, std };
-    const out = addBias(scaleColumns(xn, this.gamma.value), this.beta.value);
-    return this.#fromRows(out, x.shape);
+    // y = γ(x − μ)/σ + β = x·(γ/σ) + (β − μγ/σ)
+    const gamma = this.gamma.value.data;
+    const beta = this.beta.value.data;
+    const scale = allocFloats(dtype, c);
+    const shift = allocFloats(dtype, c);
+    for (let j = 0; j < c; j++) {
+      scale[j] = gamma[j] / std[j];
+      shift[j] = beta[j] - mean[j] * scale[j];
+    }
+    const out = NDArray.zeros(x.shape, dtype);
+    kernels().channelAffine(out.data, x.data, scale, shift, n, c, hw, relu);
+    this.#cache = { mode, x, mean, std };
+    return out;
   }
 
   backward(dout: NDArray): NDArray {
-    const { mode, xShape, xc, xn, std } = cached(this.#cache, "BatchNormalization");
-    const d = this.#toRows(dout); // (M, D)
-    const m = d.shape[0];
-    this.beta.grad = sumRows(d);
-    this.gamma.grad = sumRows(mul(xn, d));
-    const dxn = scaleColumns(d, this.gamma.value);
-    const invStd = reciprocal(std);
-    if (mode === "eval") {
-      // μ and σ are constants here, so the layer is a per-feature affine map.
-      return this.#fromRows(scaleColumns(dxn, invStd), xShape);
+    const { mode, x, mean, std } = cached(this.#cache, "BatchNormalization");
+    if (dout.ndim !== x.ndim || dout.shape.some((d, i) => d !== x.shape[i])) {
+      throw new ShapeError(
+        `BatchNormalization: dout ${formatShape(dout.shape)} does not match the input ${formatShape(x.shape)}`,
+      );
     }
-    // The book's backward, through xc = x − μ and σ = √(var + eps):
-    let dxc = scaleColumns(dxn, invStd);
-    const dstd = perFeature(sumRows(mul(dxn, xc)), (s, j) => -s / (std.data[j] * std.data[j]));
-    const dvar = perFeature(dstd, (v, j) => (0.5 * v) / std.data[j]);
-    // dxc += (2/m)·xc·dvar
-    const twoDvarOverM = perFeature(dvar, (v) => (2 / m) * v);
-    dxc = add(dxc, scaleColumns(xc, twoDvarOverM));
-    const meanDxc = perFeature(sumRows(dxc), (s) => s / m); // dμ/m
-    const dx = addBias(dxc, negative(meanDxc));
-    return this.#fromRows(dx, xShape);
+    const [n, c, hw] = this.#geometry(x.shape);
+    const m = n * hw;
+    const dtype = x.dtype;
+    const gamma = this.gamma.value.data;
+    // dβ = Σ dy, dγ = Σ dy·x̂ = Σ dy·(x − μ)/σ
+    const sumDy = allocFloats(dtype, c);
+    const sumDyXc = allocFloats(dtype, c);
+    kernels().batchNormBackwardSums(sumDy, sumDyXc, dout.data, x.data, mean, n, c, hw);
+    this.beta.grad = new NDArray(sumDy, [c]);
+    this.gamma.grad = new NDArray(
+      sumDyXc.map((s, j) => s / std[j]),
+      [c],
+    );
+    // Evaluation: μ and σ are constants, so dx = γ/σ·dy. Training (the book's backward through
+    // xc = x − μ and σ = √(var + eps), collected per channel):
+    //   dx = γ/σ·dy − γ·Σ(dy·xc)/(mσ³)·xc − γ·Σdy/(mσ)
+    const a = allocFloats(dtype, c);
+    const b = allocFloats(dtype, c);
+    const k = allocFloats(dtype, c);
+    for (let j = 0; j < c; j++) {
+      a[j] = gamma[j] / std[j];
+      if (mode === "train") {
+        b[j] = (-gamma[j] * sumDyXc[j]) / (m * std[j] * std[j] * std[j]);
+        k[j] = (-gamma[j] * sumDy[j]) / (m * std[j]);
+      }
+    }
+    const dx = NDArray.zeros(x.shape, dtype);
+    kernels().batchNormBackwardDx(dx.data, dout.data, x.data, mean, a, b, k, n, c, hw);
+    return dx;
   }
 
-  /** (N, D) as is; (N, C, H, W) → channels last (N·H·W, C) so each channel is a column. */
-  #toRows(x: NDArray): NDArray {
+  /** x as (n, c, hw): (N, D) → (N, D, 1); (N, C, H, W) → (N, C, H·W). */
+  #geometry(shape: Shape): [number, number, number] {
     const d = this.gamma.value.size;
-    if (x.ndim === 2 && x.shape[1] === d) return x;
-    if (x.ndim === 4 && x.shape[1] === d) {
-      const [n, c, h, w] = x.shape;
-      return transposeLast2(x.reshape(n, c, h * w)).reshape(n * h * w, c);
-    }
+    if (shape.length === 2 && shape[1] === d) return [shape[0], d, 1];
+    if (shape.length === 4 && shape[1] === d) return [shape[0], d, shape[2] * shape[3]];
     throw new ShapeError(
-      `BatchNormalization: expected (N, ${d}) or (N, ${d}, H, W) for gamma ${formatShape(this.gamma.value.shape)}, got ${formatShape(x.shape)}`,
+      `BatchNormalization: expected (N, ${d}) or (N, ${d}, H, W) for gamma ${formatShape(this.gamma.value.shape)}, got ${formatShape(shape)}`,
     );
   }
-
-  /** The inverse of #toRows. */
-  #fromRows(rows: NDArray, xShape: Shape): NDArray {
-    if (xShape.length === 2) return rows;
-    const [n, c, h, w] = xShape;
-    return transposeLast2(rows.reshape(n, h * w, c)).reshape(n, c, h, w);
-  }
-}
-
-const negative = (v: NDArray) => perFeature(v, (value) => -value);
-const reciprocal = (v: NDArray) => perFeature(v, (value) => 1 / value);
-
-/** A new (D,) vector f(v[j], j): the per-feature statistics are small, so a plain loop. */
-function perFeature(v: NDArray, f: (value: number, j: number) => number): NDArray {
-  const out = NDArray.zeros(v.shape, v.dtype);
-  for (let j = 0; j < v.size; j++) out.data[j] = f(v.data[j], j);
-  return out;
 }

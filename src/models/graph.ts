@@ -63,6 +63,30 @@ export type GraphModelSpec = {
   graph: GraphSpec;
 };
 
+/**
+ * The layers of a spec, built for its input shapes with fresh weights from `rng`, wired as it
+ * says: what `new Graph(…)` takes (Graph.build, and the named networks' constructors).
+ */
+export function buildGraphParts(spec: GraphSpec, rng: Rng, dtype: DType = "float32"): GraphParts {
+  checkGraphSpec(spec);
+  const shapes = new Map<string, readonly number[]>(spec.inputs.map((i) => [i.name, i.shape]));
+  const nodes: GraphNode[] = spec.nodes.map((node, i) => {
+    const { name, inputs, params, ...layerSpec } = node;
+    const where = `node ${i} "${name}" (${layerSpec.type})`;
+    const built = buildLayer(
+      layerSpec as LayerSpec,
+      inputs.map((input) => shapes.get(input)!),
+      rng,
+      dtype,
+      where,
+    );
+    shapes.set(name, built.outputShape);
+    return { name, layer: built.layer, inputs, params, spec: layerSpec as LayerSpec };
+  });
+  const loss = spec.loss === undefined ? { type: "softmax-cross-entropy" as const } : spec.loss;
+  return { inputs: spec.inputs, nodes, outputs: spec.outputs, loss: loss && lossLayerOf(loss) };
+}
+
 /** Builds a `{ kind: "graph" }` recipe: the graph it carries (inputShape and outputSize are derived, and checked). */
 export function graphFromSpec(spec: GraphModelSpec, rng: Rng, dtype: DType = "float32"): Graph {
   const { graph, inputShape, outputSize } = specOptions(spec, "graph", ["graph"]);
@@ -227,31 +251,10 @@ export class Graph implements Model {
 
   /** Builds the graph a spec describes, with fresh weights from `rng`. */
   static build(spec: GraphSpec, rng: Rng, dtype: DType = "float32", options: GraphOptions = {}): Graph {
-    checkGraphSpec(spec);
-    const shapes = new Map<string, readonly number[]>(spec.inputs.map((i) => [i.name, i.shape]));
-    const nodes: GraphNode[] = spec.nodes.map((node, i) => {
-      const { name, inputs, params, ...layerSpec } = node;
-      const where = `node ${i} "${name}" (${layerSpec.type})`;
-      const built = buildLayer(
-        layerSpec as LayerSpec,
-        inputs.map((input) => shapes.get(input)!),
-        rng,
-        dtype,
-        where,
-      );
-      shapes.set(name, built.outputShape);
-      return { name, layer: built.layer, inputs, params, spec: layerSpec as LayerSpec };
+    return new Graph(buildGraphParts(spec, rng, dtype), {
+      ...options,
+      weightDecayLambda: spec.weightDecayLambda ?? options.weightDecayLambda,
     });
-    const loss = spec.loss === undefined ? { type: "softmax-cross-entropy" as const } : spec.loss;
-    return new Graph(
-      {
-        inputs: spec.inputs,
-        nodes,
-        outputs: spec.outputs,
-        loss: loss && lossLayerOf(loss),
-      },
-      { ...options, weightDecayLambda: spec.weightDecayLambda ?? options.weightDecayLambda },
-    );
   }
 
   /** The recipe the graph was built from (model files store it): a named network's, or the graph itself. */

@@ -10,3 +10,7 @@ export * from "./deep-conv-net.js";
 export * from "./lenet.js";
 export * from "./alexnet.js";
 export * from "./graph.js";
+export * from "./graph-builder.js";
+export * from "./vgg.js";
+export * from "./googlenet.js";
+export * from "./resnet.js";

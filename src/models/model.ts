@@ -9,6 +9,9 @@ import { MultiLayerNetExtend, type MultiLayerNetExtendSpec } from "./multi-layer
 import { MultiLayerNet, type MultiLayerNetSpec } from "./multi-layer-net.js";
 import { Sequential, type SequentialSpec } from "./sequential.js";
 import { graphFromSpec, type GraphModelSpec } from "./graph.js";
+import { GoogLeNet, type GoogLeNetSpec } from "./googlenet.js";
+import { ResNet, type ResNetSpec } from "./resnet.js";
+import { VGG, type VGGSpec } from "./vgg.js";
 import { SimpleConvNet, type SimpleConvNetSpec } from "./simple-conv-net.js";
 import { TwoLayerNet, type TwoLayerNetSpec } from "./two-layer-net.js";
 
@@ -41,7 +44,10 @@ export type ModelKind =
   | "lenet"
   | "alexnet"
   | "sequential"
-  | "graph";
+  | "graph"
+  | "vgg"
+  | "googlenet"
+  | "resnet";
 export const modelKinds: readonly ModelKind[] = [
   "two-layer",
   "multi-layer",
@@ -52,6 +58,9 @@ export const modelKinds: readonly ModelKind[] = [
   "alexnet",
   "sequential",
   "graph",
+  "vgg",
+  "googlenet",
+  "resnet",
 ];
 
 export type ModelSpec = {
@@ -88,6 +97,12 @@ export function createModel(spec: ModelSpec, rng: Rng, dtype: DType = "float32")
       return Sequential.fromLayerSpecs(spec as SequentialSpec, rng, dtype);
     case "graph":
       return graphFromSpec(spec as GraphModelSpec, rng, dtype);
+    case "vgg":
+      return VGG.fromSpec(spec as VGGSpec, rng, dtype);
+    case "googlenet":
+      return GoogLeNet.fromSpec(spec as GoogLeNetSpec, rng, dtype);
+    case "resnet":
+      return ResNet.fromSpec(spec as ResNetSpec, rng, dtype);
     default: {
       const unknown: never = kind;
       throw unknownOption("model kind", unknown, modelKinds);

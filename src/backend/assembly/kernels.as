@@ -1216,6 +1216,118 @@ function avgPoolBackward(dx: usize, dout: usize, n: i32, c: i32, h: i32, w: i32,
   }
 }
 
+// ---- batch normalization, per channel of x (n, c, hw) -------------------------------------------------
+// Statistics and gradient sums: a chunk is a run of channels (each channel summed whole, in plane
+// order, by one thread: the same sums for any thread count); each plane is summed in f32 lanes and
+// the planes in f64. The element-wise passes: a chunk is a run of (n, c) planes.
+
+/** Σ of a plane of hw values. */
+@inline function planeSum(p: usize, hw: i32): f32 {
+  let v = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= hw; j += 4) v = f32x4.add(v, v128.load(p + (<usize>j << 2)));
+  let s: f32 = f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+  for (; j < hw; j++) s += load<f32>(p + (<usize>j << 2));
+  return s;
+}
+
+/** Σ a·(b − mu) over a plane of hw values (a = b: the squared deviations). */
+@inline function planeDot(a: usize, b: usize, mu: f32, hw: i32): f32 {
+  const m = f32x4.splat(mu);
+  let v = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= hw; j += 4) {
+    const o = <usize>j << 2;
+    v = f32x4.add(v, f32x4.mul(v128.load(a + o), f32x4.sub(v128.load(b + o), m)));
+  }
+  let s: f32 = f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+  for (; j < hw; j++) s += load<f32>(a + (<usize>j << 2)) * (load<f32>(b + (<usize>j << 2)) - mu);
+  return s;
+}
+
+function batchNormStats(mean: usize, variance: usize, x: usize, n: i32, c: i32, hw: i32, t: i32, T: i32): void {
+  const c1 = share(c, 1, t + 1, T);
+  const m = <f64>n * <f64>hw;
+  for (let ch = share(c, 1, t, T); ch < c1; ch++) {
+    let s: f64 = 0;
+    for (let i = 0; i < n; i++) s += <f64>planeSum(x + ((<usize>(i * c + ch) * <usize>hw) << 2), hw);
+    const mu = <f32>(s / m);
+    let q: f64 = 0;
+    for (let i = 0; i < n; i++) {
+      const p = x + ((<usize>(i * c + ch) * <usize>hw) << 2);
+      q += <f64>planeDot(p, p, mu, hw);
+    }
+    store<f32>(mean + (<usize>ch << 2), mu);
+    store<f32>(variance + (<usize>ch << 2), <f32>(q / m));
+  }
+}
+
+function channelAffine(out: usize, x: usize, scale: usize, shift: usize, n: i32, c: i32, hw: i32, relu: bool, t: i32, T: i32): void {
+  const zero = f32x4.splat(0);
+  const p1 = share(n * c, 1, t + 1, T);
+  for (let p = share(n * c, 1, t, T); p < p1; p++) {
+    const ch = p % c;
+    const a = load<f32>(scale + (<usize>ch << 2));
+    const b = load<f32>(shift + (<usize>ch << 2));
+    const av = f32x4.splat(a);
+    const bv = f32x4.splat(b);
+    const base = <usize>p * <usize>hw;
+    let j = 0;
+    for (; j + 4 <= hw; j += 4) {
+      const o = (base + <usize>j) << 2;
+      const v = f32x4.add(f32x4.mul(v128.load(x + o), av), bv);
+      v128.store(out + o, relu ? f32x4.pmax(zero, v) : v);
+    }
+    for (; j < hw; j++) {
+      const o = (base + <usize>j) << 2;
+      const v = load<f32>(x + o) * a + b;
+      store<f32>(out + o, relu && !(v > 0) ? 0 : v);
+    }
+  }
+}
+
+function batchNormBackwardSums(sumDy: usize, sumDyXc: usize, dy: usize, x: usize, mean: usize, n: i32, c: i32, hw: i32, t: i32, T: i32): void {
+  const c1 = share(c, 1, t + 1, T);
+  for (let ch = share(c, 1, t, T); ch < c1; ch++) {
+    const mu = load<f32>(mean + (<usize>ch << 2));
+    let s: f64 = 0;
+    let sx: f64 = 0;
+    for (let i = 0; i < n; i++) {
+      const o = (<usize>(i * c + ch) * <usize>hw) << 2;
+      s += <f64>planeSum(dy + o, hw);
+      sx += <f64>planeDot(dy + o, x + o, mu, hw);
+    }
+    store<f32>(sumDy + (<usize>ch << 2), <f32>s);
+    store<f32>(sumDyXc + (<usize>ch << 2), <f32>sx);
+  }
+}
+
+function batchNormBackwardDx(dx: usize, dy: usize, x: usize, mean: usize, a: usize, b: usize, k: usize, n: i32, c: i32, hw: i32, t: i32, T: i32): void {
+  const p1 = share(n * c, 1, t + 1, T);
+  for (let p = share(n * c, 1, t, T); p < p1; p++) {
+    const ch = <usize>(p % c) << 2;
+    const mu = load<f32>(mean + ch);
+    const ac = load<f32>(a + ch);
+    const bc = load<f32>(b + ch);
+    const kc = load<f32>(k + ch);
+    const mv = f32x4.splat(mu);
+    const av = f32x4.splat(ac);
+    const bv = f32x4.splat(bc);
+    const kv = f32x4.splat(kc);
+    const base = <usize>p * <usize>hw;
+    let j = 0;
+    for (; j + 4 <= hw; j += 4) {
+      const o = (base + <usize>j) << 2;
+      const xc = f32x4.sub(v128.load(x + o), mv);
+      v128.store(dx + o, f32x4.add(f32x4.add(f32x4.mul(av, v128.load(dy + o)), f32x4.mul(bv, xc)), kv));
+    }
+    for (; j < hw; j++) {
+      const o = (base + <usize>j) << 2;
+      store<f32>(dx + o, ac * load<f32>(dy + o) + bc * (load<f32>(x + o) - mu) + kc);
+    }
+  }
+}
+
 // ---- optimizer updates (element-wise, in place) ------------------------------------------------------
 function sgdUpdate(w: usize, g: usize, len: i32, lr: f32, t: i32, T: i32): void {
   const e = share(len, 4, t + 1, T);
@@ -1349,6 +1461,10 @@ function chunkCount(op: i32, s: usize): i32 {
     case 25: return chunksOf(arg(s, 2), GRAIN);
     case 13: case 14: return arg(s, 2);
     case 27: return arg(s, 4);
+    case 40: return max(1, min(arg(s, 4), chunksOf(arg(s, 3) * arg(s, 4) * arg(s, 5), GRAIN)));
+    case 42: return max(1, min(arg(s, 6), chunksOf(arg(s, 5) * arg(s, 6) * arg(s, 7), GRAIN)));
+    case 41: return max(1, min(arg(s, 4) * arg(s, 5), chunksOf(arg(s, 4) * arg(s, 5) * arg(s, 6), GRAIN)));
+    case 43: return max(1, min(arg(s, 7) * arg(s, 8), chunksOf(arg(s, 7) * arg(s, 8) * arg(s, 9), GRAIN)));
     case 28: return (arg(s, 5) + CONV_GROUP - 1) / CONV_GROUP;
     case 15: case 16: {
       const planes = arg(s, 3) * arg(s, 4);
@@ -1394,6 +1510,10 @@ function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32, t: i
     case 22: rmspropUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), farg(s, 0), farg(s, 1), farg(s, 2), c, C); break;
     case 23: adamUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), farg(s, 0), farg(s, 1), farg(s, 2), farg(s, 3), c, C); break;
     case 24: matmulSplitK(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), pack, gen, c); break;
+    case 40: batchNormStats(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), c, C); break;
+    case 41: channelAffine(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7) != 0, c, C); break;
+    case 42: batchNormBackwardSums(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), c, C); break;
+    case 43: batchNormBackwardDx(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), c, C); break;
     case 25: matmulReduce(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4) != 0, c, C); break;
     case 27: {
       const colT = <usize>arg(s, 14) + ((<usize>t * colFloats(arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 9), arg(s, 10), arg(s, 11), arg(s, 12))) << 2);
