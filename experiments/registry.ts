@@ -15,6 +15,7 @@ import { simpleConvnet } from "./simple-convnet.js";
 import { misclassified } from "./misclassified.js";
 import { halfPrecision } from "./half-precision.js";
 import { activationHistograms } from "./activation-histograms.js";
+import { languageModel } from "./language-model.js";
 
 export const experiments: readonly Experiment[] = [
   perceptronGates,
@@ -32,4 +33,5 @@ export const experiments: readonly Experiment[] = [
   simpleConvnet,
   misclassified,
   halfPrecision,
+  languageModel,
 ];

@@ -29,3 +29,16 @@ export class OptionError extends Error {
 export function unknownOption(what: string, value: unknown, valid: readonly string[]): OptionError {
   return new OptionError(`unknown ${what} ${JSON.stringify(value)}; valid: ${valid.join(", ")}`);
 }
+
+/**
+ * Thrown where a NaN or ±Infinity would otherwise flow on silently: a model's input, a training
+ * loss or gradient. The message names the tensor, where the value is and what to do.
+ */
+export class NonFiniteError extends Error {
+  override name = "NonFiniteError";
+}
+
+/** Thrown by the Trainer when a loss or a gradient becomes non-finite: the run diverged. */
+export class TrainingDivergedError extends NonFiniteError {
+  override name = "TrainingDivergedError";
+}

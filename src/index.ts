@@ -28,6 +28,7 @@ export type { LoadMnistOptions, Mnist } from "./data/mnist.js";
 export * from "./data/augment.js";
 export * from "./data/csv.js";
 export * from "./data/image-folder.js";
+export * from "./io/input-image.js";
 // models branch (chapters 6–8): initializers, optimizers, networks, training
 export * from "./init.js";
 export * from "./optimizers/index.js";
@@ -41,3 +42,6 @@ export { useFastBackend, setThreads, backendInfo } from "./backend/index.js";
 export { initWasm, simdSupported, type WasmOptions } from "./backend/wasm.js";
 // experiments branch: random hyperparameter search
 export * from "./train/search.js";
+// rnn branch: text corpora and vocabularies
+export * from "./data/text.js";
+export * from "./train/rnnlm-trainer.js";

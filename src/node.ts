@@ -14,3 +14,5 @@ export { writeFileAtomic } from "./io/atomic.js";
 export * from "./io/image.js";
 export * from "./plot/render.js";
 export * from "./plot/charts.js";
+// rnn branch: the language model's corpus
+export { loadDevilsDictionary } from "./data/node/corpus.js";

@@ -438,6 +438,38 @@ function check(k: Kernels, c: Case): void {
   });
 }
 
+// The LSTM cell's element-wise work: n rows of h units (4h gate columns), pre-activations wide
+// enough to saturate a gate; backward also in place (dcPrev aliasing dc).
+for (const [n, h] of [
+  [1, 1],
+  [3, 5],
+  [4, 4],
+  [5, 17],
+  [2, 64],
+  [3, 65],
+]) {
+  cases.push({
+    name: `lstmForward/lstmBackward ${n}×${h}`,
+    atol: 2e-6,
+    rtol: 1e-5,
+    run(k, dtype) {
+      const rng = new Rng(n * 100 + h);
+      const a = floats(dtype, n * 4 * h, rng, -6, 6);
+      const cPrev = floats(dtype, n * h, rng, -2, 2);
+      const [gates, c, hNext] = [alloc(dtype, n * 4 * h), alloc(dtype, n * h), alloc(dtype, n * h)];
+      k.lstmForward(gates, c, hNext, a, cPrev, n, h);
+      const dh = floats(dtype, n * h, rng);
+      const dc = floats(dtype, n * h, rng);
+      const [da, dcPrev] = [alloc(dtype, n * 4 * h), alloc(dtype, n * h)];
+      // Backward from the float64 reference's own forward values, so both precisions see the same.
+      k.lstmBackward(da, dcPrev, dh, dc, gates, cPrev, c, n, h);
+      const daInPlace = alloc(dtype, n * 4 * h);
+      k.lstmBackward(daInPlace, dc, dh, dc, gates, cPrev, c, n, h);
+      return [gates, c, hNext, da, dcPrev, daInPlace, dc];
+    },
+  });
+}
+
 const backends: { name: string; setup: () => Promise<Kernels> }[] = [
   { name: "reference", setup: async () => reference },
   {

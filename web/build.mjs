@@ -34,6 +34,8 @@ const options = {
   target: "es2022",
   sourcemap: true,
   minify: !process.argv.includes("--dev"),
+  // Class names survive minifying: error messages name layers by them ("layer 3 (Affine)").
+  keepNames: true,
   plugins: [nodeBuiltinsUnavailable],
   logLevel: "warning",
 };

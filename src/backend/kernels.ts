@@ -296,6 +296,31 @@ export interface Kernels {
     hw: number,
   ): void;
 
+  // ---- recurrent cells (the sequel's LSTM; gate blocks in the order f, g, i, o) --------------
+  /**
+   * The LSTM cell after its affine, for n rows of h units: a (n, 4h) holds the pre-activations of
+   * the forget, candidate, input and output gates, side by side in that order. Writes
+   * gates (n, 4h) = [σ(a_f) | tanh(a_g) | σ(a_i) | σ(a_o)], c (n, h) = f⊙cPrev + g⊙i and
+   * hNext (n, h) = o⊙tanh(c).
+   */
+  lstmForward(gates: Floats, c: Floats, hNext: Floats, a: Floats, cPrev: Floats, n: number, h: number): void;
+  /**
+   * Backward of lstmForward from dh and dc (n, h), the gradients of its hNext and c (dc: from the
+   * step after). Writes da (n, 4h), the pre-activations' gradient, and dcPrev (n, h). dcPrev may
+   * alias dc.
+   */
+  lstmBackward(
+    da: Floats,
+    dcPrev: Floats,
+    dh: Floats,
+    dc: Floats,
+    gates: Floats,
+    cPrev: Floats,
+    c: Floats,
+    n: number,
+    h: number,
+  ): void;
+
   // ---- optimizer updates (w, state updated in place) ------------------------------------
   /** w −= lr·g */
   sgdUpdate(w: Floats, g: Floats, lr: number): void;

@@ -68,17 +68,15 @@ function reluBackward(dx: Floats, dout: Floats, x: Floats): void {
   for (let i = 0; i < x.length; i++) dx[i] = x[i] > 0 ? dout[i] : 0;
 }
 
+/** σ(v) without overflow: exp of a non-positive number only. */
+function sigmoidOf(v: number): number {
+  if (v >= 0) return 1 / (1 + Math.exp(-v));
+  const e = Math.exp(v);
+  return e / (1 + e);
+}
+
 function sigmoid(out: Floats, x: Floats): void {
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    // exp of a non-positive number only: no overflow for large |x|.
-    if (v >= 0) {
-      out[i] = 1 / (1 + Math.exp(-v));
-    } else {
-      const e = Math.exp(v);
-      out[i] = e / (1 + e);
-    }
-  }
+  for (let i = 0; i < x.length; i++) out[i] = sigmoidOf(x[i]);
 }
 
 function sigmoidBackward(dx: Floats, dout: Floats, y: Floats): void {
@@ -140,6 +138,60 @@ function softmaxCrossEntropyBackward(
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     for (let j = 0; j < cols; j++) dx[o + j] = (probs[o + j] - (j === labels[r] ? 1 : 0)) * scale;
+  }
+}
+
+function lstmForward(
+  gates: Floats,
+  c: Floats,
+  hNext: Floats,
+  a: Floats,
+  cPrev: Floats,
+  n: number,
+  h: number,
+): void {
+  for (let r = 0; r < n; r++) {
+    const row = r * 4 * h;
+    for (let j = 0; j < h; j++) {
+      const [fi, gi, ii, oi] = [row + j, row + h + j, row + 2 * h + j, row + 3 * h + j];
+      const f = (gates[fi] = sigmoidOf(a[fi]));
+      const g = (gates[gi] = Math.tanh(a[gi]));
+      const i = (gates[ii] = sigmoidOf(a[ii]));
+      const o = (gates[oi] = sigmoidOf(a[oi]));
+      const cj = f * cPrev[r * h + j] + g * i;
+      c[r * h + j] = cj;
+      hNext[r * h + j] = o * Math.tanh(cj);
+    }
+  }
+}
+
+function lstmBackward(
+  da: Floats,
+  dcPrev: Floats,
+  dh: Floats,
+  dc: Floats,
+  gates: Floats,
+  cPrev: Floats,
+  c: Floats,
+  n: number,
+  h: number,
+): void {
+  for (let r = 0; r < n; r++) {
+    const row = r * 4 * h;
+    for (let j = 0; j < h; j++) {
+      const [fi, gi, ii, oi] = [row + j, row + h + j, row + 2 * h + j, row + 3 * h + j];
+      const [f, g, i, o] = [gates[fi], gates[gi], gates[ii], gates[oi]];
+      const k = r * h + j;
+      const tc = Math.tanh(c[k]);
+      const dhk = dh[k];
+      // ds: the gradient reaching c, from this step's h and from the next step's c.
+      const ds = dc[k] + dhk * o * (1 - tc * tc);
+      da[fi] = ds * cPrev[k] * f * (1 - f);
+      da[gi] = ds * i * (1 - g * g);
+      da[ii] = ds * g * i * (1 - i);
+      da[oi] = dhk * tc * o * (1 - o);
+      dcPrev[k] = ds * f;
+    }
   }
 }
 
@@ -647,4 +699,6 @@ export const reference = {
   adagradUpdate,
   rmspropUpdate,
   adamUpdate,
+  lstmForward,
+  lstmBackward,
 } satisfies Kernels;

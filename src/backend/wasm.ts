@@ -51,10 +51,14 @@ const Op = {
   matmulReduce: 25,
   convForward: 27,
   convBackward: 28,
-  batchNormStats: 40,
-  channelAffine: 41,
-  batchNormBackwardSums: 42,
-  batchNormBackwardDx: 43,
+  // The recurrent kernels start at 40, clear of the convolution's.
+  lstmForward: 40,
+  lstmBackward: 41,
+  // Batch normalization from 50.
+  batchNormStats: 50,
+  channelAffine: 51,
+  batchNormBackwardSums: 52,
+  batchNormBackwardDx: 53,
 } as const;
 
 /**
@@ -713,6 +717,30 @@ function fastKernels(rt: Runtime) {
 
     adamUpdate(w, m, v, g, lrT, beta1, beta2, eps) {
       update(Op.adamUpdate, [w, m, v], g, [lrT, beta1, beta2, eps]);
+    },
+
+    // The LSTM cell's gates with a 4-lane exp (exp, σ, tanh within a few ulp of the reference's).
+    lstmForward(gates, c, hNext, a, cPrev, n, h) {
+      const units = n * h;
+      rt.begin();
+      const pa = rt.put(a, 4 * units);
+      const pcp = rt.put(cPrev, units);
+      const [pg, pc, ph] = [rt.alloc(4 * units), rt.alloc(units), rt.alloc(units)];
+      rt.run(Op.lstmForward, [pg, pc, ph, pa, pcp, n, h], [], units * 16);
+      rt.get(gates, pg, 4 * units);
+      rt.get(c, pc, units);
+      rt.get(hNext, ph, units);
+    },
+
+    lstmBackward(da, dcPrev, dh, dc, gates, cPrev, c, n, h) {
+      const units = n * h;
+      rt.begin();
+      const [pdh, pdc, pg] = [rt.put(dh, units), rt.put(dc, units), rt.put(gates, 4 * units)];
+      const [pcp, pc] = [rt.put(cPrev, units), rt.put(c, units)];
+      const [pda, pdcp] = [rt.alloc(4 * units), rt.alloc(units)];
+      rt.run(Op.lstmBackward, [pda, pdcp, pdh, pdc, pg, pcp, pc, n, h], [], units * 16);
+      rt.get(da, pda, 4 * units);
+      rt.get(dcPrev, pdcp, units);
     },
   } satisfies Partial<Kernels>;
 

@@ -1,5 +1,6 @@
 /** `zerodl eval MODEL --data …`: accuracy, per-class accuracy, confusion matrix, misclassified images. */
 import { loadModel } from "../io/model-file.js";
+import { assertFinite } from "../ops/check.js";
 import { evaluate } from "../train/metrics.js";
 import { confusionMatrixChart, imageGrid } from "../plot/charts.js";
 import { writeChart } from "../plot/render.js";
@@ -54,6 +55,8 @@ export async function evalCommand(modelPath: string, options: EvalOptions, io: C
     );
   }
   const x = toModelInput(test.x, info.spec.inputShape as number[], `${data.source} test set`);
+  // Named here by its source and image number (the model's own check sees one batch at a time).
+  assertFinite(`eval: the ${data.source} test set`, x);
   const started = performance.now();
   const r = evaluate(model, x, test.labels, classes);
   const seconds = (performance.now() - started) / 1000;

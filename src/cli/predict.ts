@@ -2,7 +2,9 @@
 import { readFile } from "node:fs/promises";
 import { NDArray } from "../ndarray.js";
 import { loadModel } from "../io/model-file.js";
-import { decodeImage, prepareImage } from "../io/image.js";
+import { decodeImage } from "../io/image.js";
+import { prepareImage } from "../io/input-image.js";
+import { assertFinite } from "../ops/check.js";
 import { softmaxRows } from "../train/metrics.js";
 import { CliError, chooseBackend, percent, type CliIo } from "./common.js";
 
@@ -54,6 +56,10 @@ export async function predictCommand(
       throw new CliError(e.code === "ENOENT" ? `image ${file} not found` : `${file}: ${e.message}`);
     });
     const prepared = prepareImage(decodeImage(bytes, file), { width, height }, { polarity });
+    assertFinite(
+      `predict: ${file}, prepared as the model's input,`,
+      new NDArray(prepared.image.pixels, [1, height * width]),
+    );
     x.data.set(prepared.image.pixels, i * width * height);
     notes.push(prepared.notes);
   }

@@ -7,6 +7,7 @@ import { IdentityWithLoss } from "../layers/identity-with-loss.js";
 import type { Layer, LossLayer, MergeLayer, Mode, Param } from "../layers/layer.js";
 import { SoftmaxWithLoss } from "../layers/softmax-with-loss.js";
 import { NDArray, type DType, type Labels } from "../ndarray.js";
+import { assertFinite, findNonFinite } from "../ops/check.js";
 import type { Rng, RngState } from "../rng.js";
 import { numericalGradient } from "../testing/gradcheck.js";
 import { buildLayer, describeLayer, layerKeys, layerTypes, type LayerSpec } from "./layer-spec.js";
@@ -390,25 +391,7 @@ export class Graph implements Model {
    * input, else an object with an array per input name.
    */
   run(inputs: GraphInputs, mode: Mode = "eval"): Record<string, NDArray> {
-    const values = new Map<string, NDArray>();
-    if (inputs instanceof NDArray) {
-      if (this.inputNames.length !== 1) {
-        throw new OptionError(
-          `this graph has ${this.inputNames.length} inputs (${this.inputNames.join(", ")}): pass an object with an array for each`,
-        );
-      }
-      values.set(this.inputNames[0], inputs);
-    } else {
-      for (const name of this.inputNames) {
-        const x = inputs[name];
-        if (!(x instanceof NDArray)) {
-          throw new OptionError(
-            `graph input "${name}" is missing; got ${Object.keys(inputs).join(", ") || "no inputs"}`,
-          );
-        }
-        values.set(name, x);
-      }
-    }
+    const values = new Map<string, NDArray>(Object.entries(this.#inputsByName(inputs)));
     for (const step of this.#steps) {
       const layer = step.layer;
       const y =
@@ -493,9 +476,68 @@ export class Graph implements Model {
     );
   }
 
-  /** Scores of the first output; "eval" by default (dropout off, batch norm on running statistics). */
+  /** The arrays of a run by input name, checked: one array for a graph of one input, else one per name. */
+  #inputsByName(inputs: GraphInputs): Record<string, NDArray> {
+    if (inputs instanceof NDArray) {
+      if (this.inputNames.length !== 1) {
+        throw new OptionError(
+          `this graph has ${this.inputNames.length} inputs (${this.inputNames.join(", ")}): pass an object with an array for each`,
+        );
+      }
+      return { [this.inputNames[0]]: inputs };
+    }
+    for (const name of this.inputNames) {
+      if (!(inputs[name] instanceof NDArray)) {
+        throw new OptionError(
+          `graph input "${name}" is missing; got ${Object.keys(inputs).join(", ") || "no inputs"}`,
+        );
+      }
+    }
+    return Object.fromEntries(this.inputNames.map((name) => [name, inputs[name]]));
+  }
+
+  /**
+   * Scores of the first output; "eval" by default (dropout off, batch norm on running statistics).
+   * Refuses an input holding NaN or ±Infinity (NonFiniteError).
+   */
   predict(x: GraphInputs, mode: Mode = "eval"): NDArray {
+    if (x instanceof NDArray) assertFinite("predict: the input", x);
+    else for (const [name, value] of Object.entries(x)) assertFinite(`predict: the input "${name}"`, value);
     return this.run(x, mode)[this.outputNames[0]];
+  }
+
+  /** Which node a param belongs to, for messages: `node "stage1.conv1" (Convolution)`. */
+  describeParam(name: string): string | undefined {
+    const node = this.#owner.get(this.params.find((p) => p.name === name)!);
+    const i = this.nodes.findIndex((n) => n.name === node);
+    return i < 0 ? undefined : this.describeNode(i);
+  }
+
+  /** How messages name node `i`. */
+  protected describeNode(i: number): string {
+    const node = this.nodes[i];
+    return `node "${node.name}" (${node.layer.constructor.name})`;
+  }
+
+  /**
+   * Runs `x` through the nodes one at a time (unfused, in `mode`) and names the first whose output
+   * holds a NaN or ±Infinity, for the message after a non-finite loss; undefined if none does.
+   */
+  locateNonFinite(x: GraphInputs, mode: Mode = "train"): string | undefined {
+    const values = new Map<string, NDArray>(Object.entries(this.#inputsByName(x)));
+    for (const [i, node] of this.nodes.entries()) {
+      const layer = node.layer;
+      const y =
+        "merge" in layer
+          ? layer.forward(
+              node.inputs.map((n) => values.get(n)!),
+              mode,
+            )
+          : layer.forward(values.get(node.inputs[0])!, mode);
+      if (findNonFinite(y.data) >= 0) return this.describeNode(i);
+      values.set(node.name, y);
+    }
+    return undefined;
   }
 
   /**
@@ -504,7 +546,8 @@ export class Graph implements Model {
    */
   loss(x: GraphInputs, t: Labels | NDArray, mode: Mode = "train"): number {
     const loss = this.#needLoss();
-    const y = this.predict(x, mode);
+    // The input is not scanned here (the Trainer checks its data sets once, and every loss).
+    const y = this.run(x, mode)[this.outputNames[0]];
     let data: number;
     if (loss instanceof IdentityWithLoss) {
       if (!(t instanceof NDArray))

@@ -14,3 +14,4 @@ export * from "./graph-builder.js";
 export * from "./vgg.js";
 export * from "./googlenet.js";
 export * from "./resnet.js";
+export * from "./rnnlm.js";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Affine } from "../layers/affine.js";
 import { Relu } from "../layers/relu.js";
+import { NonFiniteError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
 import { Rng } from "../rng.js";
 import { AlexNet } from "./alexnet.js";
@@ -167,6 +168,19 @@ describe("createModel", () => {
 });
 
 describe("Sequential", () => {
+  it("refuses input holding NaN or ±Infinity in predict and accuracy, naming sample and element", () => {
+    const net = new TwoLayerNet({ inputSize: 4, hiddenSize: 3, outputSize: 2 }, new Rng(1));
+    const x = NDArray.zeros([3, 4]);
+    x.data[9] = Infinity;
+    expect(() => net.predict(x)).toThrow(NonFiniteError);
+    expect(() => net.predict(x)).toThrow(
+      /predict: the input holds Infinity \(sample 2 of 3, element 1; 1 non-finite values in all, shape \(3, 4\)\)/,
+    );
+    expect(() => net.accuracy(x, new Int32Array(3))).toThrow(/holds Infinity/);
+    x.data[9] = 0.5;
+    expect(net.predict(x).shape).toEqual([3, 2]);
+  });
+
   it("names params the book's way and has no spec when built from layer objects", () => {
     const affine = () => new Affine(NDArray.zeros([3, 3]), NDArray.zeros([3]));
     const model = new Sequential([affine(), new Relu(), affine()]);

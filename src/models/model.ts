@@ -22,7 +22,10 @@ export interface Model {
   readonly trainableParams?: readonly Param[];
   /** JSON-serializable architecture (saved in model files): `createModel(spec)` rebuilds it. */
   readonly spec: ModelSpec;
-  /** Scores (N, classes); "eval" by default (dropout off, batch norm on running statistics). */
+  /**
+   * Scores (N, classes); "eval" by default (dropout off, batch norm on running statistics).
+   * Refuses an input holding NaN or ±Infinity with a NonFiniteError.
+   */
   predict(x: NDArray, mode?: Mode): NDArray;
   /** Forward incl. weight decay; "train" by default. */
   loss(x: NDArray, t: Labels, mode?: Mode): number;
@@ -30,6 +33,10 @@ export interface Model {
   backward(): void;
   /** The fraction of samples classified right, in eval mode, `batchSize` samples at a time. */
   accuracy(x: NDArray, t: Labels, batchSize?: number): number;
+  /** Which layer the param called `name` belongs to, for messages ("layer 3 (Affine)"). */
+  describeParam?(name: string): string | undefined;
+  /** Names the first layer whose output for `x` holds a NaN or ±Infinity (after a non-finite loss). */
+  locateNonFinite?(x: NDArray, mode?: Mode): string | undefined;
   /** The random generators' states that training advances (dropout), for checkpoints. */
   randomState?(): RngState[];
   setRandomState?(states: readonly RngState[]): void;

@@ -63,6 +63,11 @@ export class Sequential extends Graph {
     return this.#layers;
   }
 
+  /** Layers are named by position in messages: "layer 3 (Affine)". */
+  protected override describeNode(i: number): string {
+    return `layer ${i + 1} (${this.#layers[i].constructor.name})`;
+  }
+
   /** Builds the layers a "sequential" spec lists (weights from `rng`), then SoftmaxWithLoss. */
   static fromLayerSpecs(spec: SequentialSpec, rng: Rng, dtype: DType = "float32"): Sequential {
     const { inputShape, outputSize, layers, weightDecayLambda } = specOptions(spec, "sequential", [

@@ -4,3 +4,4 @@ export * from "./conv.js";
 export * from "./elementwise.js";
 export * from "./linalg.js";
 export * from "./softmax.js";
+export * from "./recurrent.js";

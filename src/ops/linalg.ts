@@ -11,25 +11,44 @@ export interface MatmulOptions {
 }
 
 /** op(a)·op(b): (m, k)·(k, n) → (m, n), where op transposes when asked (no copy is made). */
-export function matmul(
+export function matmul(a: NDArray, b: NDArray, options: MatmulOptions = {}): NDArray {
+  const [m, k, n] = matmulSizes("matmul", a, b, options);
+  const out = NDArray.zeros([m, n], a.dtype);
+  kernels().matmul(out.data, a.data, b.data, m, k, n, !!options.transA, !!options.transB);
+  return out;
+}
+
+/** out += op(a)·op(b), in place: a recurrent step adds h·Wh to its precomputed x·Wx + b. */
+export function addMatmul(out: NDArray, a: NDArray, b: NDArray, options: MatmulOptions = {}): void {
+  const [m, k, n] = matmulSizes("addMatmul", a, b, options);
+  if (out.ndim !== 2 || out.shape[0] !== m || out.shape[1] !== n) {
+    throw new ShapeError(
+      `addMatmul: out ${formatShape(out.shape)} does not fit the product's ${formatShape([m, n])}`,
+    );
+  }
+  assertSameDtype("addMatmul", out, a);
+  kernels().matmul(out.data, a.data, b.data, m, k, n, !!options.transA, !!options.transB, true);
+}
+
+/** [m, k, n] of op(a)·op(b), after checking both are matrices of one dtype with equal inner sizes. */
+function matmulSizes(
+  what: string,
   a: NDArray,
   b: NDArray,
-  { transA = false, transB = false }: MatmulOptions = {},
-): NDArray {
-  assertMatrix("matmul (a)", a);
-  assertMatrix("matmul (b)", b);
-  assertSameDtype("matmul", a, b);
+  { transA = false, transB = false }: MatmulOptions,
+): [number, number, number] {
+  assertMatrix(`${what} (a)`, a);
+  assertMatrix(`${what} (b)`, b);
+  assertSameDtype(what, a, b);
   const [m, k] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
   const [kb, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
   if (k !== kb) {
     const name = (t: boolean, s: string) => (t ? `${s}ᵀ` : s);
     throw new ShapeError(
-      `matmul: inner sizes differ, ${name(transA, "a")} is ${formatShape([m, k])} (a ${formatShape(a.shape)}), ${name(transB, "b")} is ${formatShape([kb, n])} (b ${formatShape(b.shape)})`,
+      `${what}: inner sizes differ, ${name(transA, "a")} is ${formatShape([m, k])} (a ${formatShape(a.shape)}), ${name(transB, "b")} is ${formatShape([kb, n])} (b ${formatShape(b.shape)})`,
     );
   }
-  const out = NDArray.zeros([m, n], a.dtype);
-  kernels().matmul(out.data, a.data, b.data, m, k, n, transA, transB);
-  return out;
+  return [m, k, n];
 }
 
 /** x (N, D) + b (D,) on every row. */

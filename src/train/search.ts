@@ -18,7 +18,7 @@
  * ```
  */
 import { datasetSize, type Dataset } from "../data/dataset.js";
-import { OptionError } from "../errors.js";
+import { OptionError, TrainingDivergedError } from "../errors.js";
 import type { Model } from "../models/model.js";
 import type { Optimizer } from "../optimizers/optimizer.js";
 import type { Rng } from "../rng.js";
@@ -148,7 +148,7 @@ export function randomSearch(options: SearchOptions): SearchResult {
         trainAccHistory: history.trainAcc,
       };
     } catch (e) {
-      if (!(e instanceof Error && e.message.startsWith("training diverged"))) throw e;
+      if (!(e instanceof TrainingDivergedError)) throw e;
       trial = {
         index,
         params,

@@ -8,6 +8,7 @@ import { NDArray, type Labels } from "../ndarray.js";
 import { Adam } from "../optimizers/adam.js";
 import { SGD } from "../optimizers/sgd.js";
 import { Rng } from "../rng.js";
+import { NonFiniteError, TrainingDivergedError } from "../errors.js";
 import { Trainer, type TrainEvent, type TrainerOptions } from "./trainer.js";
 
 /** Three separable 2-D blobs around (±2, 0) and (0, 2), `n` samples each. */
@@ -213,6 +214,66 @@ describe("Trainer", () => {
     expect(() => huge.run()).toThrow(
       /training diverged: loss is (NaN|Infinity) at iteration \d+ of 450 \(epoch \d+\)/,
     );
+  });
+
+  it("stops before the update when a gradient is not finite, naming the iteration and the layer", () => {
+    // A backward that overflows in one weight's gradient at the 4th iteration (what an exploding
+    // gradient looks like), with a finite loss.
+    const net = tinyNet();
+    let calls = 0;
+    const model: Model = {
+      params: net.params,
+      spec: net.spec,
+      predict: (x, mode) => net.predict(x, mode),
+      loss: (x, t, mode) => net.loss(x, t, mode),
+      accuracy: (x, t, batchSize) => net.accuracy(x, t, batchSize),
+      describeParam: (name) => net.describeParam(name),
+      backward() {
+        net.backward();
+        if (++calls === 4) net.params[2].grad!.data[3] = -Infinity; // W2
+      },
+    };
+    let thrown: unknown;
+    try {
+      trainer({ model }).run();
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(TrainingDivergedError);
+    expect((thrown as Error).message).toMatch(
+      /the gradient of W2 \(layer 3 \(Affine\)\) holds -Infinity \(1 of 8 values non-finite\) at iteration 4 of 6 \(epoch 2\), with loss [\d.]+; the step was not taken/,
+    );
+    // The step was not taken: the weights stay finite.
+    expect(net.params[2].value.data.every(Number.isFinite)).toBe(true);
+  });
+
+  it("names the layer whose output first became non-finite when the loss is not finite", () => {
+    // After one step with lr 1e30 the weights are huge but finite; the next forward overflows.
+    const rng = new Rng(3);
+    const data = blobs(30, rng);
+    const run = new Trainer({
+      model: new TwoLayerNet({ inputSize: 2, hiddenSize: 20, outputSize: 3, weightInitStd: 1 }, rng),
+      optimizer: new SGD({ lr: 1e30 }),
+      train: data,
+      test: data,
+      epochs: 50,
+      batchSize: 10,
+      rng,
+    });
+    expect(() => run.run()).toThrow(
+      /training diverged: loss is (NaN|Infinity) at iteration \d+ of 450 \(epoch \d+\); (the first non-finite output is that of layer \d \(\w+\)|the weights [\w, ()]+ hold non-finite values)/,
+    );
+  });
+
+  it("refuses data sets holding NaN or ±Infinity when it is made, naming the set and the sample", () => {
+    const bad = indexed(10);
+    bad.x.data[7] = NaN;
+    expect(() => trainer({ train: bad })).toThrow(NonFiniteError);
+    expect(() => trainer({ train: bad })).toThrow(
+      /Trainer: the training set's inputs holds NaN \(sample 7 of 10, element 0;/,
+    );
+    expect(() => trainer({ test: bad })).toThrow(/the test set's inputs holds NaN/);
+    expect(() => trainer({ validation: bad })).toThrow(/the validation set's inputs holds NaN/);
   });
 
   it("is reproducible from its seed", () => {

@@ -1,8 +1,11 @@
 import { datasetSize, sliceSamples, takeSamples, type Dataset } from "../data/dataset.js";
-import { OptionError, unknownOption } from "../errors.js";
+import { OptionError, TrainingDivergedError, unknownOption } from "../errors.js";
+import type { Param } from "../layers/layer.js";
+import { assertFinite, countNonFinite, findNonFinite } from "../ops/check.js";
 import type { NDArray } from "../ndarray.js";
 import type { Model } from "../models/model.js";
 import type { Optimizer } from "../optimizers/optimizer.js";
+import { clipGrads } from "../optimizers/clip.js";
 import type { Rng, RngState } from "../rng.js";
 
 export type Sampling = "shuffle" | "replacement";
@@ -44,6 +47,8 @@ export interface TrainerOptions {
    * and the optimizer's state are restored separately: `setRandomState`, `setState`).
    */
   resume?: TrainerPosition;
+  /** Clip the gradients to this global norm before each step (`clipGrads`; recurrent networks). */
+  maxGradNorm?: number;
 }
 
 /** Where a run stands (JSON-serializable), for checkpoints. */
@@ -118,6 +123,10 @@ export class Trainer {
     this.#trainSize = datasetSize(train);
     datasetSize(test);
     if (options.validation) datasetSize(options.validation);
+    // Once here, instead of at every step: a NaN in the data would otherwise surface as a NaN loss.
+    assertFinite("Trainer: the training set's inputs", train.x);
+    assertFinite("Trainer: the test set's inputs", test.x);
+    if (options.validation) assertFinite("Trainer: the validation set's inputs", options.validation.x);
     if (this.#trainSize === 0) throw new OptionError("Trainer: the training set is empty");
 
     this.model = model;
@@ -194,13 +203,14 @@ export class Trainer {
         const batch = takeSamples(train, indices);
         const x = augment ? augment(batch.x, this.#augmentRng) : batch.x;
         const loss = model.loss(x, batch.labels);
-        if (!Number.isFinite(loss)) {
-          throw new Error(
-            `training diverged: loss is ${loss} at iteration ${iteration} of ${this.iterations} (epoch ${epoch}); try a smaller learning rate`,
-          );
-        }
+        const at = `iteration ${iteration} of ${this.iterations} (epoch ${epoch})`;
+        if (!Number.isFinite(loss)) throw this.#nonFiniteLoss(loss, at, x);
         model.backward();
-        optimizer.step(model.trainableParams ?? model.params);
+        this.#checkGradients(at, loss);
+        // Frozen params (transfer learning) are left as they are.
+        const trainable = model.trainableParams ?? model.params;
+        if (this.#options.maxGradNorm !== undefined) clipGrads(trainable, this.#options.maxGradNorm);
+        optimizer.step(trainable);
         this.#batchesDone++;
         this.#lossSum += loss;
         this.#count++;
@@ -220,6 +230,48 @@ export class Trainer {
       this.#count = 0;
       yield event;
     }
+  }
+
+  /**
+   * The error for a NaN or ±Infinity loss: the layer whose output first became non-finite (the
+   * batch run again layer by layer) or the params that already hold non-finite values.
+   */
+  #nonFiniteLoss(loss: number, at: string, x: NDArray): TrainingDivergedError {
+    const { model } = this;
+    const broken = model.params
+      .filter((p) => findNonFinite(p.value.data) >= 0)
+      .map((p) => this.#paramName(p));
+    const layer = broken.length === 0 ? model.locateNonFinite?.(x) : undefined;
+    const where =
+      broken.length > 0
+        ? `the weights ${broken.join(", ")} hold non-finite values`
+        : layer
+          ? `the first non-finite output is that of ${layer}`
+          : "";
+    return new TrainingDivergedError(
+      `training diverged: loss is ${loss} at ${at}${where ? `; ${where}` : ""}. Try a smaller learning rate`,
+    );
+  }
+
+  /** Stops before the optimizer step when a gradient holds a NaN or ±Infinity, naming its layer. */
+  #checkGradients(at: string, loss: number): void {
+    for (const p of this.model.trainableParams ?? this.model.params) {
+      const grad = p.grad;
+      if (grad === null) continue;
+      const i = findNonFinite(grad.data);
+      if (i < 0) continue;
+      throw new TrainingDivergedError(
+        `training diverged: the gradient of ${this.#paramName(p)} holds ${grad.data[i]} ` +
+          `(${countNonFinite(grad.data)} of ${grad.size} values non-finite) at ${at}, with loss ${loss}; ` +
+          `the step was not taken. Try a smaller learning rate`,
+      );
+    }
+  }
+
+  /** "W2 (layer 3 (Affine))", or the bare name for a model that does not say. */
+  #paramName(p: Param): string {
+    const layer = this.model.describeParam?.(p.name);
+    return layer ? `${p.name} (${layer})` : p.name;
   }
 
   run(): History {

@@ -11,6 +11,9 @@ import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer } from "../../web/serve.mjs";
+import { decodeImage } from "../../src/io/image.js";
+import { prepareImage } from "../../src/io/input-image.js";
+import { typedDigits } from "../fixtures/typed-digits.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
@@ -41,6 +44,8 @@ interface Demo {
   ready: Promise<void>;
   snapshot(): Snapshot;
   showTestImage(index: number): number;
+  padSize(): [number, number];
+  showPicture(rgba: number[]): void;
   compareWithReference(n: number): number;
   testImage(index: number): number[];
 }
@@ -263,6 +268,29 @@ describe.skipIf(!haveChromium)("browser demo (headless Chromium)", () => {
       if (prediction!.guess === result.label) right++;
     }
     expect(right).toBeGreaterThanOrEqual(9);
+  });
+
+  it("prepares a picture on the pad exactly as `zerodl predict` prepares the same picture file", async () => {
+    const [width, height] = await page.evaluate(() => (window as unknown as DemoWindow).zerodlDemo.padSize());
+    // Two typed digits per face (28 pictures), light on dark as drawn on the pad, at the pad's size.
+    const pictures = typedDigits(1, 5, {
+      canvas: [width, height],
+      lightOnDark: true,
+      pngOnly: true,
+      digits: [2, 7],
+    });
+    for (const picture of pictures) {
+      const rgba = decodeImage(picture.bytes, picture.file);
+      const expected = prepareImage(rgba, { width: 28, height: 28 }).image.pixels;
+      const input = await page.evaluate((data) => {
+        const demo = (window as unknown as DemoWindow).zerodlDemo;
+        demo.showPicture(data);
+        return demo.snapshot().input;
+      }, Array.from(rgba.data));
+      expect(input, picture.description).toHaveLength(784);
+      const worst = input!.reduce((w, v, i) => Math.max(w, Math.abs(v - expected[i])), 0);
+      expect(worst, picture.description).toBeLessThan(1e-6);
+    }
   });
 
   it("predicts a digit drawn with the mouse: a vertical stroke is a centred 1", async () => {

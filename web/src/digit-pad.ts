@@ -1,97 +1,11 @@
 /**
- * A canvas to draw a digit on (white on black, as MNIST), and the conversion of the drawing into
- * an MNIST-like 28×28 input.
+ * A canvas to draw a digit on (white on black, as MNIST). The drawing becomes an MNIST-like 28×28
+ * input through the library's prepareImage, the same code `zerodl predict` runs on a picture file.
  */
+import { prepareImage } from "../../src/index.js";
 
-/** Side of an MNIST image, and of the box its digits were scaled to fit (LeCun et al.). */
+/** Side of an MNIST image. */
 const SIDE = 28;
-const BOX = 20;
-
-/**
- * Converts a grayscale image (values 0…1, ink bright) into 784 values in 0…1 as MNIST prepared
- * its digits: the ink's bounding box scaled to fit 20×20 keeping its aspect ratio (averaging the
- * source pixels, which gives the soft edges MNIST has), then placed so that its centre of mass
- * lies at the centre of the 28×28 field. Null when there is no ink.
- */
-export function toMnistInput(
-  gray: Float32Array,
-  width: number,
-  height: number,
-  threshold = 0.05,
-): Float32Array | null {
-  let x0 = width;
-  let y0 = height;
-  let x1 = -1;
-  let y1 = -1;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (gray[y * width + x] > threshold) {
-        x0 = Math.min(x0, x);
-        x1 = Math.max(x1, x);
-        y0 = Math.min(y0, y);
-        y1 = Math.max(y1, y);
-      }
-    }
-  }
-  if (x1 < 0) return null;
-
-  // The bounding box (bw × bh) → (tw × th), longer side 20.
-  const bw = x1 - x0 + 1;
-  const bh = y1 - y0 + 1;
-  const scale = BOX / Math.max(bw, bh);
-  const tw = Math.max(1, Math.round(bw * scale));
-  const th = Math.max(1, Math.round(bh * scale));
-  const sum = new Float64Array(tw * th);
-  const count = new Float64Array(tw * th);
-  for (let sy = y0; sy <= y1; sy++) {
-    const ty = Math.min(th - 1, Math.floor(((sy - y0 + 0.5) * th) / bh));
-    for (let sx = x0; sx <= x1; sx++) {
-      const tx = Math.min(tw - 1, Math.floor(((sx - x0 + 0.5) * tw) / bw));
-      sum[ty * tw + tx] += gray[sy * width + sx];
-      count[ty * tw + tx]++;
-    }
-  }
-  // A digit drawn smaller than 20 px is enlarged: target pixels no source centre fell into take
-  // their nearest source pixel.
-  const box = new Float64Array(tw * th);
-  for (let ty = 0; ty < th; ty++) {
-    for (let tx = 0; tx < tw; tx++) {
-      const i = ty * tw + tx;
-      if (count[i] > 0) box[i] = sum[i] / count[i];
-      else {
-        const sy = y0 + Math.min(bh - 1, Math.floor(((ty + 0.5) * bh) / th));
-        const sx = x0 + Math.min(bw - 1, Math.floor(((tx + 0.5) * bw) / tw));
-        box[i] = gray[sy * width + sx];
-      }
-    }
-  }
-
-  // Centre of mass → pixel (14, 14) in index coordinates: where MNIST's digits have it (the mean
-  // over its test images is (14.00, 13.99)).
-  let mass = 0;
-  let cx = 0;
-  let cy = 0;
-  for (let ty = 0; ty < th; ty++) {
-    for (let tx = 0; tx < tw; tx++) {
-      const v = box[ty * tw + tx];
-      mass += v;
-      cx += v * tx;
-      cy += v * ty;
-    }
-  }
-  const dx = Math.round(SIDE / 2 - cx / mass);
-  const dy = Math.round(SIDE / 2 - cy / mass);
-  const out = new Float32Array(SIDE * SIDE);
-  for (let ty = 0; ty < th; ty++) {
-    const y = ty + dy;
-    if (y < 0 || y >= SIDE) continue;
-    for (let tx = 0; tx < tw; tx++) {
-      const x = tx + dx;
-      if (x >= 0 && x < SIDE) out[y * SIDE + x] = Math.min(1, box[ty * tw + tx]);
-    }
-  }
-  return out;
-}
 
 /** Draws 28×28 values (0…1) as gray pixels filling `canvas` (no smoothing, so pixels show). */
 export function showImage(canvas: HTMLCanvasElement, pixels: ArrayLike<number>): void {
@@ -175,10 +89,19 @@ export class DigitPad {
   input(): Float32Array | null {
     if (this.#empty) return null;
     const { width, height } = this.canvas;
-    const rgba = this.#ctx.getImageData(0, 0, width, height).data;
-    const gray = new Float32Array(width * height);
-    for (let i = 0; i < gray.length; i++) gray[i] = rgba[i * 4] / 255;
-    return toMnistInput(gray, width, height);
+    const { data } = this.#ctx.getImageData(0, 0, width, height);
+    const picture = { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+    const prepared = prepareImage(picture, { width: SIDE, height: SIDE }, { polarity: "keep" });
+    return prepared.blank ? null : prepared.image.pixels;
+  }
+
+  /** Puts a picture of the pad's own size on it, pixel for pixel (RGBA bytes, row-major). */
+  showPicture(rgba: ArrayLike<number>): void {
+    const { width, height } = this.canvas;
+    const image = this.#ctx.createImageData(width, height);
+    image.data.set(rgba);
+    this.#ctx.putImageData(image, 0, 0);
+    this.#empty = false;
   }
 
   #point(e: PointerEvent): { x: number; y: number } {

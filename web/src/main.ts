@@ -390,6 +390,12 @@ window.zerodlDemo = {
     };
   },
   showTestImage,
+  /** The pad's size, and a picture of that size (RGBA bytes) put on it and classified. */
+  padSize: () => [pad.canvas.width, pad.canvas.height],
+  showPicture: (rgba: number[]) => {
+    pad.showPicture(rgba);
+    predict();
+  },
   /**
    * The largest difference between the trained model's scores for the first n test images from the
    * kernels in use and from the reference kernels (the specification).

@@ -596,6 +596,116 @@ function softmaxCrossEntropyBackward(
   }
 }
 
+// ---- LSTM cell (gate blocks f, g, i, o; split in whole rows) -----------------------------------------
+// exp, σ and tanh four lanes at a time: Cephes' expf (range reduction by ln 2 in two parts, a degree-6
+// polynomial, 2^n put into the exponent), within 2 ulp of the true value on the clamped range.
+@inline function expv(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
+  const fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(0.693359375)));
+  r = f32x4.add(r, f32x4.mul(fx, f32x4.splat(2.12194440e-4)));
+  let y = f32x4.splat(1.9875691500e-4);
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.3981999507e-3));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(8.3334519073e-3));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(4.1665795894e-2));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.6666665459e-1));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(5.0000001201e-1));
+  y = f32x4.add(f32x4.mul(f32x4.mul(y, r), r), f32x4.add(r, f32x4.splat(1.0)));
+  const pow2 = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(fx), i32x4.splat(127)), 23);
+  return f32x4.mul(y, pow2);
+}
+
+@inline function sigmoidv(x: v128): v128 {
+  const one = f32x4.splat(1);
+  return f32x4.div(one, f32x4.add(one, expv(f32x4.neg(x))));
+}
+
+/** tanh(x) = sign(x)·(1 − e)/(1 + e), e = exp(−2|x|) ∈ (0, 1]: no overflow. */
+@inline function tanhv(x: v128): v128 {
+  const one = f32x4.splat(1);
+  const e = expv(f32x4.mul(f32x4.abs(x), f32x4.splat(-2)));
+  const t = f32x4.div(f32x4.sub(one, e), f32x4.add(one, e));
+  return v128.or(t, v128.and(x, i32x4.splat(0x80000000)));
+}
+
+/** Loads `lanes` (1–4) floats at p into a vector (the rest 0): a row's tail. */
+@inline function loadLanes(p: usize, lanes: i32): v128 {
+  if (lanes >= 4) return v128.load(p);
+  let v = f32x4.splat(0);
+  v = f32x4.replace_lane(v, 0, load<f32>(p));
+  if (lanes > 1) v = f32x4.replace_lane(v, 1, load<f32>(p + 4));
+  if (lanes > 2) v = f32x4.replace_lane(v, 2, load<f32>(p + 8));
+  return v;
+}
+
+@inline function storeLanes(p: usize, v: v128, lanes: i32): void {
+  if (lanes >= 4) {
+    v128.store(p, v);
+    return;
+  }
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (lanes > 1) store<f32>(p + 4, f32x4.extract_lane(v, 1));
+  if (lanes > 2) store<f32>(p + 8, f32x4.extract_lane(v, 2));
+}
+
+function lstmForward(gates: usize, c: usize, hNext: usize, a: usize, cPrev: usize, n: i32, h: i32, t: i32, T: i32): void {
+  const r1 = share(n, 1, t + 1, T);
+  const gate = <usize>h << 2; // bytes between gate blocks
+  for (let r = share(n, 1, t, T); r < r1; r++) {
+    const row = (<usize>r * <usize>(4 * h)) << 2;
+    const unit = (<usize>r * <usize>h) << 2;
+    for (let j = 0; j < h; j += 4) {
+      const lanes = min(4, h - j);
+      const o4 = <usize>j << 2;
+      const pa = a + row + o4;
+      const f = sigmoidv(loadLanes(pa, lanes));
+      const g = tanhv(loadLanes(pa + gate, lanes));
+      const i = sigmoidv(loadLanes(pa + 2 * gate, lanes));
+      const o = sigmoidv(loadLanes(pa + 3 * gate, lanes));
+      const pg = gates + row + o4;
+      storeLanes(pg, f, lanes);
+      storeLanes(pg + gate, g, lanes);
+      storeLanes(pg + 2 * gate, i, lanes);
+      storeLanes(pg + 3 * gate, o, lanes);
+      const cn = f32x4.add(f32x4.mul(f, loadLanes(cPrev + unit + o4, lanes)), f32x4.mul(g, i));
+      storeLanes(c + unit + o4, cn, lanes);
+      storeLanes(hNext + unit + o4, f32x4.mul(o, tanhv(cn)), lanes);
+    }
+  }
+}
+
+function lstmBackward(
+  da: usize, dcPrev: usize, dh: usize, dc: usize, gates: usize, cPrev: usize, c: usize, n: i32, h: i32, t: i32, T: i32,
+): void {
+  const r1 = share(n, 1, t + 1, T);
+  const gate = <usize>h << 2;
+  const one = f32x4.splat(1);
+  for (let r = share(n, 1, t, T); r < r1; r++) {
+    const row = (<usize>r * <usize>(4 * h)) << 2;
+    const unit = (<usize>r * <usize>h) << 2;
+    for (let j = 0; j < h; j += 4) {
+      const lanes = min(4, h - j);
+      const o4 = <usize>j << 2;
+      const pg = gates + row + o4;
+      const f = loadLanes(pg, lanes);
+      const g = loadLanes(pg + gate, lanes);
+      const i = loadLanes(pg + 2 * gate, lanes);
+      const o = loadLanes(pg + 3 * gate, lanes);
+      const u = unit + o4;
+      const tc = tanhv(loadLanes(c + u, lanes));
+      const dhv = loadLanes(dh + u, lanes);
+      // ds: the gradient reaching c, from this step's h and from the next step's c.
+      const ds = f32x4.add(loadLanes(dc + u, lanes), f32x4.mul(f32x4.mul(dhv, o), f32x4.sub(one, f32x4.mul(tc, tc))));
+      const pd = da + row + o4;
+      storeLanes(pd, f32x4.mul(f32x4.mul(f32x4.mul(ds, loadLanes(cPrev + u, lanes)), f), f32x4.sub(one, f)), lanes);
+      storeLanes(pd + gate, f32x4.mul(f32x4.mul(ds, i), f32x4.sub(one, f32x4.mul(g, g))), lanes);
+      storeLanes(pd + 2 * gate, f32x4.mul(f32x4.mul(f32x4.mul(ds, g), i), f32x4.sub(one, i)), lanes);
+      storeLanes(pd + 3 * gate, f32x4.mul(f32x4.mul(f32x4.mul(dhv, tc), o), f32x4.sub(one, o)), lanes);
+      storeLanes(dcPrev + u, f32x4.mul(ds, f), lanes);
+    }
+  }
+}
+
 // ---- convolution ------------------------------------------------------------------------------------
 @inline function outSize(size: i32, filter: i32, stride: i32, pad: i32): i32 {
   return (size + 2 * pad - filter) / stride + 1;
@@ -1461,11 +1571,13 @@ function chunkCount(op: i32, s: usize): i32 {
     case 25: return chunksOf(arg(s, 2), GRAIN);
     case 13: case 14: return arg(s, 2);
     case 27: return arg(s, 4);
-    case 40: return max(1, min(arg(s, 4), chunksOf(arg(s, 3) * arg(s, 4) * arg(s, 5), GRAIN)));
-    case 42: return max(1, min(arg(s, 6), chunksOf(arg(s, 5) * arg(s, 6) * arg(s, 7), GRAIN)));
-    case 41: return max(1, min(arg(s, 4) * arg(s, 5), chunksOf(arg(s, 4) * arg(s, 5) * arg(s, 6), GRAIN)));
-    case 43: return max(1, min(arg(s, 7) * arg(s, 8), chunksOf(arg(s, 7) * arg(s, 8) * arg(s, 9), GRAIN)));
+    case 50: return max(1, min(arg(s, 4), chunksOf(arg(s, 3) * arg(s, 4) * arg(s, 5), GRAIN)));
+    case 52: return max(1, min(arg(s, 6), chunksOf(arg(s, 5) * arg(s, 6) * arg(s, 7), GRAIN)));
+    case 51: return max(1, min(arg(s, 4) * arg(s, 5), chunksOf(arg(s, 4) * arg(s, 5) * arg(s, 6), GRAIN)));
+    case 53: return max(1, min(arg(s, 7) * arg(s, 8), chunksOf(arg(s, 7) * arg(s, 8) * arg(s, 9), GRAIN)));
     case 28: return (arg(s, 5) + CONV_GROUP - 1) / CONV_GROUP;
+    case 40: return min(arg(s, 5), chunksOf(arg(s, 5) * arg(s, 6) * 4, GRAIN));
+    case 41: return min(arg(s, 7), chunksOf(arg(s, 7) * arg(s, 8) * 4, GRAIN));
     case 15: case 16: {
       const planes = arg(s, 3) * arg(s, 4);
       return min(planes, chunksOf(planes * arg(s, 5) * arg(s, 6), GRAIN));
@@ -1510,10 +1622,10 @@ function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32, t: i
     case 22: rmspropUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), farg(s, 0), farg(s, 1), farg(s, 2), c, C); break;
     case 23: adamUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), farg(s, 0), farg(s, 1), farg(s, 2), farg(s, 3), c, C); break;
     case 24: matmulSplitK(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), pack, gen, c); break;
-    case 40: batchNormStats(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), c, C); break;
-    case 41: channelAffine(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7) != 0, c, C); break;
-    case 42: batchNormBackwardSums(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), c, C); break;
-    case 43: batchNormBackwardDx(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), c, C); break;
+    case 50: batchNormStats(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), c, C); break;
+    case 51: channelAffine(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7) != 0, c, C); break;
+    case 52: batchNormBackwardSums(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), c, C); break;
+    case 53: batchNormBackwardDx(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), c, C); break;
     case 25: matmulReduce(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4) != 0, c, C); break;
     case 27: {
       const colT = <usize>arg(s, 14) + ((<usize>t * colFloats(arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 9), arg(s, 10), arg(s, 11), arg(s, 12))) << 2);
@@ -1532,6 +1644,8 @@ function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32, t: i
         arg(s, 16), arg(s, 17), arg(s, 18), arg(s, 19), arg(s, 20));
       break;
     }
+    case 40: lstmForward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), c, C); break;
+    case 41: lstmBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), c, C); break;
     default: unreachable();
   }
 }
