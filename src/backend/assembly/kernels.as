@@ -715,8 +715,8 @@ function lstmBackward(
 /**
  * im2col of image b through a zero-padded copy of it in this thread's scratch: no bounds checks, and
  * a window row of fw ≤ 4 floats moves as one f32x4 load and store. The stores overlap (each writes
- * 4 − fw floats of the next run, which the next store overwrites); the last run of a col row is
- * written float by float so nothing beyond the row is touched.
+ * 4 − fw floats of the next runs, which the next stores overwrite); the runs within 4 floats of a
+ * col row's end are written float by float so nothing beyond the row is touched.
  */
 function im2colPadded(col: usize, x: usize, b: i32, c: i32, h: i32, w: i32, fh: i32, fw: i32, stride: i32, pad: i32, xp: usize): void {
   const oh = outSize(h, fh, stride, pad);
@@ -740,10 +740,13 @@ function im2colPadded(col: usize, x: usize, b: i32, c: i32, h: i32, w: i32, fh: 
   for (let oy = 0; oy < oh; oy++) {
     for (let ox = 0; ox < ow; ox++) {
       let plane = xp + ((<usize>(oy * stride) * <usize>wp + <usize>(ox * stride)) << 2);
+      // A vector store only where its 4 floats stay inside this col row: with fw = 1 the last
+      // three runs spill past it, into the next image's row when that is another thread's.
+      const rowEnd = d + ((<usize>(c * fh * fw)) << 2);
       for (let ch = 0; ch < c; ch++) {
         let s = plane;
         for (let ky = 0; ky < fh; ky++) {
-          if (fw <= 4 && (ch < c - 1 || ky < fh - 1)) {
+          if (fw <= 4 && d + 16 <= rowEnd) {
             v128.store(d, v128.load(s));
           } else {
             for (let kx = 0; kx < fw; kx++) store<f32>(d + (<usize>kx << 2), load<f32>(s + (<usize>kx << 2)));
