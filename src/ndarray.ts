@@ -34,26 +34,175 @@ export function allocFloats(dtype: DType, size: number): Floats {
   return dtype === "float64" ? new Float64Array(size) : allocator.float32(size);
 }
 
+// ---- where values live -------------------------------------------------------------------------
+
+/** A device backend's copy of an array's values (WebGPU: a GPU buffer). Opaque here. */
+export interface DeviceCopy {
+  readonly device: Device;
+}
+
+/**
+ * Where an array's values live. Views of one array (`reshape`) share its Storage, so moving the
+ * values moves them for every view.
+ * - `host`: the values as a typed array, or null while they live only on a device (or are not made yet).
+ * - `device`: a device backend's copy, or null. Both set: the same values in both places.
+ * - Both null: zeros not yet allocated; an op's output is allocated where its kernel runs.
+ * - `released`: a device recycled the memory (a model's intermediate value from an earlier step).
+ *
+ * The CPU backends only ever see `host`. docs/webgpu.md has the whole memory model.
+ */
+export class Storage<A extends Floats | Int32Array = Floats> {
+  host: A | null;
+  device: DeviceCopy | null = null;
+  released = false;
+  readonly kind: DType | "int32";
+  readonly size: number;
+
+  constructor(kind: DType | "int32", size: number, host: A | null) {
+    this.kind = kind;
+    this.size = size;
+    this.host = host;
+  }
+}
+
+/**
+ * A device backend (WebGPU) as arrays see it. Installed with `setDevice` while its kernels are the
+ * current ones; null for the CPU backends, whose arrays are plain typed arrays.
+ */
+export interface Device {
+  readonly name: string;
+  /** What this device's kernels take for `s` (`NDArray.buf`): a handle; no values move until a kernel runs. */
+  handle(s: Storage): Floats;
+  /** An index array (max pooling's argmax) that kernels write and read on the device. */
+  indices(size: number): Int32Array;
+  /** Called for every Storage made while the device is active (a model step records its own). */
+  adopt(s: Storage<Floats | Int32Array>): void;
+  /** Brings the values of `s` home: `s.host` set, the device copy dropped. */
+  read(s: Storage<Floats | Int32Array>): Promise<void>;
+  /** Drops the device copy of `s` whose `host` holds the same values (the host is about to write). */
+  drop(s: Storage<Floats | Int32Array>): void;
+  /** Runs `fn` as part of `owner`'s step (see `deviceStep`). */
+  step<T>(owner: object, fresh: boolean, fn: () => T): T;
+  /** `s` leaves the step that made it: its caller owns it now. */
+  keep(s: Storage<Floats | Int32Array>): void;
+}
+
+let activeDevice: Device | null = null;
+
+/** Makes `d` the device whose kernels run (null: a CPU backend). Called by the backend switch. */
+export function setDevice(d: Device | null): void {
+  activeDevice = d;
+}
+
+/**
+ * Runs `fn` as part of a step of `owner` (a model): on a device backend, every array made meanwhile
+ * belongs to the step, and when `owner` starts a `fresh` step the previous one's device memory is
+ * recycled (those arrays then refuse to be read). Nothing happens on the CPU backends.
+ */
+export function deviceStep<T>(owner: object, fresh: boolean, fn: () => T): T {
+  const d = activeDevice;
+  return d === null ? fn() : d.step(owner, fresh, fn);
+}
+
+/** `a` leaves the device step that made it (a model's return value): the caller owns it. */
+export function keepFromStep(a: NDArray): NDArray {
+  activeDevice?.keep(a.storage);
+  return a;
+}
+
+/**
+ * An index array for kernels to fill and read (max pooling's argmax) next to `dtype` values: a typed
+ * array on the CPU backends, a handle to device memory on a device backend. Only kernels read it.
+ */
+export function allocIndices(size: number, dtype: DType): Int32Array {
+  return activeDevice === null || dtype === "float64" ? new Int32Array(size) : activeDevice.indices(size);
+}
+
+/** The host values of `s`, made (zeros), kept, or refused when they live only on a device. */
+function hostValues(s: Storage, shape: Shape): Floats {
+  if (s.released) {
+    throw new Error(
+      `NDArray ${formatShape(shape)} was a model's intermediate value from an earlier step, and its device memory has been reused: copy what you need before the model's next step`,
+    );
+  }
+  if (s.device === null) {
+    s.host ??= allocFloats(s.kind === "float64" ? "float64" : "float32", s.size);
+    return s.host;
+  }
+  if (s.host === null) {
+    throw new Error(
+      `NDArray ${formatShape(shape)} lives on the ${s.device.device.name} device, which sends values back asynchronously: \`await a.read()\` first`,
+    );
+  }
+  s.device.device.drop(s); // the caller may write: the host copy becomes the only one
+  return s.host;
+}
+
 /** A dense row-major array of floats. No math lives here: see `ops/`. */
 export class NDArray {
-  readonly data: Floats;
   readonly shape: Shape;
+  readonly dtype: DType;
+  readonly size: number;
+  /** Where the values live, shared by views (see `Storage`). Kernels reach it through `buf`. */
+  readonly storage: Storage;
 
-  constructor(data: Floats, shape: Shape) {
+  /** Over `data` (not copied), or over a Storage shared with other views. */
+  constructor(data: Floats | Storage, shape: Shape) {
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new ShapeError(`invalid shape ${formatShape(shape)}`);
     }
-    if (shapeSize(shape) !== data.length) {
-      throw new ShapeError(
-        `shape ${formatShape(shape)} needs ${shapeSize(shape)} values, got ${data.length}`,
-      );
+    const size = data instanceof Storage ? data.size : data.length;
+    if (shapeSize(shape) !== size) {
+      throw new ShapeError(`shape ${formatShape(shape)} needs ${shapeSize(shape)} values, got ${size}`);
     }
-    this.data = data;
+    if (data instanceof Storage) {
+      this.storage = data;
+    } else {
+      this.storage = new Storage(dtypeOf(data), size, data);
+      activeDevice?.adopt(this.storage);
+    }
+    this.dtype = this.storage.kind === "float64" ? "float64" : "float32";
+    this.size = size;
     this.shape = Object.freeze([...shape]);
   }
 
+  /**
+   * The values on the host, as a typed array to read and write. On a device backend an array that
+   * lives on the device must be brought home first (`await a.read()`); reading `data` of one that
+   * lives in both places keeps the host copy only, as the caller may write to it.
+   */
+  get data(): Floats {
+    const s = this.storage;
+    const host = s.host;
+    if (host !== null && s.device === null) return host;
+    return hostValues(s, this.shape);
+  }
+
+  /**
+   * The values as the current kernels take them: `data` on the CPU backends; on a device backend a
+   * handle to the device copy (values move when a kernel runs). Ops pass `buf` to kernels; all
+   * other code reads `data`.
+   */
+  get buf(): Floats {
+    const d = activeDevice;
+    return d === null || this.dtype === "float64" ? this.data : d.handle(this.storage);
+  }
+
+  /**
+   * The values on the host once a device has sent them back (at once on the CPU backends); after
+   * it `data` reads them synchronously.
+   */
+  async read(): Promise<Floats> {
+    const s = this.storage;
+    if (s.device !== null && s.host === null && !s.released) await s.device.device.read(s);
+    return this.data;
+  }
+
+  /** Zeros, allocated where first used (on the host, or on a device by the kernel that fills it). */
   static zeros(shape: Shape, dtype: DType = "float32"): NDArray {
-    return new NDArray(allocFloats(dtype, shapeSize(shape)), shape);
+    const storage = new Storage<Floats>(dtype, shapeSize(shape), null);
+    activeDevice?.adopt(storage);
+    return new NDArray(storage, shape);
   }
 
   static full(shape: Shape, value: number, dtype: DType = "float32"): NDArray {
@@ -73,12 +222,6 @@ export class NDArray {
     return a;
   }
 
-  get dtype(): DType {
-    return dtypeOf(this.data);
-  }
-  get size(): number {
-    return this.data.length;
-  }
   get ndim(): number {
     return this.shape.length;
   }
@@ -94,12 +237,12 @@ export class NDArray {
       if (!Number.isInteger(out[free])) {
         throw new ShapeError(`cannot reshape ${formatShape(this.shape)} to ${formatShape(s)}`);
       }
-      return new NDArray(this.data, out);
+      return new NDArray(this.storage, out);
     }
     if (shapeSize(s) !== this.size) {
       throw new ShapeError(`cannot reshape ${formatShape(this.shape)} to ${formatShape(s)}`);
     }
-    return new NDArray(this.data, s);
+    return new NDArray(this.storage, s);
   }
 
   /** Rows × features view: the first axis kept, the rest flattened (as Affine sees N-D input). */

@@ -1,3 +1,4 @@
+import { setDevice } from "../ndarray.js";
 import type { Kernels } from "./kernels.js";
 import { reference } from "./reference.js";
 
@@ -14,6 +15,7 @@ export function kernels(): Kernels {
 export function setKernels(k: Kernels): Kernels {
   const previous = current;
   current = k;
+  setDevice(k.device ?? null);
   return previous;
 }
 
@@ -46,9 +48,29 @@ export async function setThreads(n: number): Promise<void> {
   await setWasmThreads(n);
 }
 
-/** Which kernels run now and on how many threads. */
-export async function backendInfo(): Promise<{ name: string; threads: number }> {
-  const { wasmThreads } = await import("./wasm.js");
+/** Which kernels run now and on how many threads (and for WebGPU, which adapter). */
+export async function backendInfo(): Promise<{ name: string; threads: number; adapter?: string }> {
   const name = current.name;
+  if (name === "webgpu") {
+    const { gpuDevice } = await import("./webgpu/index.js");
+    const info = gpuDevice(current)?.adapterInfo;
+    const adapter = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(" ");
+    return { name, threads: 1, adapter };
+  }
+  const { wasmThreads } = await import("./wasm.js");
   return { name, threads: name === "wasm" ? await wasmThreads() : 1 };
+}
+
+// ---- the GPU backend ---------------------------------------------------------------------------
+
+/**
+ * Switches to the WebGPU kernels and returns them: arrays then live on the GPU between kernels and
+ * come back with `await a.read()` (docs/webgpu.md). Rejects with a WebGPUUnavailableError saying
+ * what is missing where there is no WebGPU, adapter or device; the current kernels stay.
+ */
+export async function useWebGPU(options: { powerPreference?: GPUPowerPreference } = {}): Promise<Kernels> {
+  const { initWebGPU } = await import("./webgpu/index.js");
+  const k = await initWebGPU(options);
+  setKernels(k);
+  return k;
 }

@@ -1,4 +1,4 @@
-import type { Floats } from "../ndarray.js";
+import type { Device, Floats } from "../ndarray.js";
 
 /**
  * The kernel contract: flat loops over typed arrays. Outputs first, then inputs, then sizes.
@@ -10,6 +10,11 @@ import type { Floats } from "../ndarray.js";
  */
 export interface Kernels {
   readonly name: string;
+  /**
+   * Set by a device backend (WebGPU), whose kernels take handles to device memory (`NDArray.buf`)
+   * instead of typed arrays; absent for the CPU backends.
+   */
+  readonly device?: Device;
 
   // ---- linear algebra -------------------------------------------------------------------
   /**
@@ -58,10 +63,18 @@ export interface Kernels {
   /** Row-wise softmax, overflow-safe (max subtracted). out may alias x. */
   softmax(out: Floats, x: Floats, rows: number, cols: number): void;
   /**
-   * Fused softmax + cross-entropy over class labels: writes probs = softmax(x) and returns the
-   * summed loss Σ_i −log(probs[i, t_i] + 1e-7) (the book's delta). Caller divides by rows.
+   * Fused softmax + cross-entropy over class labels: writes probs = softmax(x) and loss[0] = the
+   * summed loss Σ_i −log(probs[i, t_i] + 1e-7) (the book's delta). Caller divides by rows. (An
+   * array, not a return value: a device backend's loss stays on the device until it is read.)
    */
-  softmaxCrossEntropy(probs: Floats, x: Floats, labels: Int32Array, rows: number, cols: number): number;
+  softmaxCrossEntropy(
+    loss: Floats,
+    probs: Floats,
+    x: Floats,
+    labels: Int32Array,
+    rows: number,
+    cols: number,
+  ): void;
   /** dx = (probs − onehot(labels)) · scale. dx may alias probs. */
   softmaxCrossEntropyBackward(
     dx: Floats,
@@ -260,40 +273,42 @@ export interface Kernels {
   // ---- batch normalization, per channel of x (n, c, hw); an (N, D) input is (N, D, 1) ---------
   /** mean[ch] and variance[ch] (biased: ÷ n·hw) of each channel, the variance about the mean (two passes). */
   batchNormStats(mean: Floats, variance: Floats, x: Floats, n: number, c: number, hw: number): void;
-  /** out = x·scale[ch] + shift[ch] (normalize and scale in one pass), then max(·, 0) when `relu`. out may alias x. */
-  channelAffine(
+  /**
+   * out = gamma[ch]·(x − mean[ch]) / √(variance[ch] + eps) + beta[ch], then max(·, 0) when `relu`
+   * (a following ReLU fused in). The statistics are the batch's (training) or the running ones.
+   */
+  batchNormForward(
     out: Floats,
     x: Floats,
-    scale: Floats,
-    shift: Floats,
+    mean: Floats,
+    variance: Floats,
+    gamma: Floats,
+    beta: Floats,
     n: number,
     c: number,
     hw: number,
+    eps: number,
     relu: boolean,
   ): void;
-  /** sumDy[ch] = Σ dy and sumDyXc[ch] = Σ dy·(x − mean[ch]) over each channel. */
-  batchNormBackwardSums(
-    sumDy: Floats,
-    sumDyXc: Floats,
-    dy: Floats,
-    x: Floats,
-    mean: Floats,
-    n: number,
-    c: number,
-    hw: number,
-  ): void;
-  /** dx = a[ch]·dy + b[ch]·(x − mean[ch]) + k[ch]: batch norm's input gradient from its per-channel coefficients. */
-  batchNormBackwardDx(
+  /**
+   * Backward of batchNormForward (without ReLU) from dy: dbeta[ch] = Σ dy, dgamma[ch] = Σ dy·x̂ with
+   * x̂ = (x − mean)/σ, σ = √(variance + eps); dx = gamma/σ·(dy − (dbeta + x̂·dgamma)/m), m = n·hw,
+   * when `train` (the statistics were the batch's, so they depend on x), else dx = gamma/σ·dy.
+   */
+  batchNormBackward(
     dx: Floats,
+    dgamma: Floats,
+    dbeta: Floats,
     dy: Floats,
     x: Floats,
     mean: Floats,
-    a: Floats,
-    b: Floats,
-    k: Floats,
+    variance: Floats,
+    gamma: Floats,
     n: number,
     c: number,
     hw: number,
+    eps: number,
+    train: boolean,
   ): void;
 
   // ---- recurrent cells (the sequel's LSTM; gate blocks in the order f, g, i, o) --------------

@@ -115,16 +115,17 @@ function softmax(out: Floats, x: Floats, rows: number, cols: number): void {
 }
 
 function softmaxCrossEntropy(
+  loss: Floats,
   probs: Floats,
   x: Floats,
   labels: Int32Array,
   rows: number,
   cols: number,
-): number {
+): void {
   softmax(probs, x, rows, cols);
-  let loss = 0;
-  for (let r = 0; r < rows; r++) loss -= Math.log(probs[r * cols + labels[r]] + 1e-7);
-  return loss;
+  let sum = 0;
+  for (let r = 0; r < rows; r++) sum -= Math.log(probs[r * cols + labels[r]] + 1e-7);
+  loss[0] = sum;
 }
 
 function softmaxCrossEntropyBackward(
@@ -546,68 +547,70 @@ function batchNormStats(mean: Floats, variance: Floats, x: Floats, n: number, c:
   }
 }
 
-function channelAffine(
+function batchNormForward(
   out: Floats,
   x: Floats,
-  scale: Floats,
-  shift: Floats,
+  mean: Floats,
+  variance: Floats,
+  gamma: Floats,
+  beta: Floats,
   n: number,
   c: number,
   hw: number,
+  eps: number,
   relu: boolean,
 ): void {
   for (let i = 0; i < n; i++) {
     for (let ch = 0; ch < c; ch++) {
       const at = (i * c + ch) * hw;
+      const std = Math.sqrt(variance[ch] + eps);
       for (let j = 0; j < hw; j++) {
-        const v = x[at + j] * scale[ch] + shift[ch];
+        const v = (gamma[ch] * (x[at + j] - mean[ch])) / std + beta[ch];
         out[at + j] = relu && !(v > 0) ? 0 : v;
       }
     }
   }
 }
 
-function batchNormBackwardSums(
-  sumDy: Floats,
-  sumDyXc: Floats,
+function batchNormBackward(
+  dx: Floats,
+  dgamma: Floats,
+  dbeta: Floats,
   dy: Floats,
   x: Floats,
   mean: Floats,
+  variance: Floats,
+  gamma: Floats,
   n: number,
   c: number,
   hw: number,
+  eps: number,
+  train: boolean,
 ): void {
+  const m = n * hw;
   for (let ch = 0; ch < c; ch++) {
-    let s = 0;
-    let sx = 0;
+    const std = Math.sqrt(variance[ch] + eps);
+    let sumDy = 0;
+    let sumDyXhat = 0;
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < hw; j++) {
         const at = (i * c + ch) * hw + j;
-        s += dy[at];
-        sx += dy[at] * (x[at] - mean[ch]);
+        sumDy += dy[at];
+        sumDyXhat += (dy[at] * (x[at] - mean[ch])) / std;
       }
     }
-    sumDy[ch] = s;
-    sumDyXc[ch] = sx;
+    dbeta[ch] = sumDy;
+    dgamma[ch] = sumDyXhat;
   }
-}
-
-function batchNormBackwardDx(
-  dx: Floats,
-  dy: Floats,
-  x: Floats,
-  mean: Floats,
-  a: Floats,
-  b: Floats,
-  k: Floats,
-  n: number,
-  c: number,
-  hw: number,
-): void {
   for (let i = 0; i < n; i++) {
     for (let ch = 0; ch < c; ch++) {
       const at = (i * c + ch) * hw;
-      for (let j = 0; j < hw; j++) dx[at + j] = a[ch] * dy[at + j] + b[ch] * (x[at + j] - mean[ch]) + k[ch];
+      const std = Math.sqrt(variance[ch] + eps);
+      for (let j = 0; j < hw; j++) {
+        const xhat = (x[at + j] - mean[ch]) / std;
+        const d = train ? dy[at + j] - (dbeta[ch] + xhat * dgamma[ch]) / m : dy[at + j];
+        dx[at + j] = (gamma[ch] / std) * d;
+      }
     }
   }
 }
@@ -690,9 +693,8 @@ export const reference = {
   avgPool,
   avgPoolBackward,
   batchNormStats,
-  channelAffine,
-  batchNormBackwardSums,
-  batchNormBackwardDx,
+  batchNormForward,
+  batchNormBackward,
   sgdUpdate,
   momentumUpdate,
   nesterovUpdate,

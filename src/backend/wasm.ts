@@ -56,7 +56,7 @@ const Op = {
   lstmBackward: 41,
   // Batch normalization from 50.
   batchNormStats: 50,
-  channelAffine: 51,
+  batchNormForward: 51,
   batchNormBackwardSums: 52,
   batchNormBackwardDx: 53,
 } as const;
@@ -268,7 +268,7 @@ function float32Only<T extends Partial<Kernels>>(fast: T): T {
   const wrapped: Record<string, (...args: unknown[]) => unknown> = {};
   for (const [name, kernel] of Object.entries(fast)) {
     const run = kernel as (...args: unknown[]) => unknown;
-    const slow = reference[name as keyof Kernels] as (...args: unknown[]) => unknown;
+    const slow = reference[name as keyof typeof reference] as (...args: unknown[]) => unknown;
     wrapped[name] = (...args) => (args.some((a) => a instanceof Float64Array) ? slow(...args) : run(...args));
   }
   return wrapped as unknown as T;
@@ -511,12 +511,12 @@ function fastKernels(rt: Runtime) {
       rt.get(out, px, rows * cols);
     },
 
-    softmaxCrossEntropy(probs, x, labels, rows, cols) {
+    softmaxCrossEntropy(loss, probs, x, labels, rows, cols) {
       fast.softmax(probs, x, rows, cols);
       // The loss is a sum over rows: summed here, in float64 and row order, as the reference does.
-      let loss = 0;
-      for (let r = 0; r < rows; r++) loss -= Math.log(probs[r * cols + labels[r]] + 1e-7);
-      return loss;
+      let sum = 0;
+      for (let r = 0; r < rows; r++) sum -= Math.log(probs[r * cols + labels[r]] + 1e-7);
+      loss[0] = sum;
     },
 
     softmaxCrossEntropyBackward(dx, probs, labels, rows, cols, scale) {
@@ -666,37 +666,29 @@ function fastKernels(rt: Runtime) {
       rt.get(variance, pv, c);
     },
 
-    channelAffine(out, x, scale, shift, n, c, hw, relu) {
+    batchNormForward(out, x, mean, variance, gamma, beta, n, c, hw, eps, relu) {
       const len = n * c * hw;
       rt.begin();
       const px = rt.put(x, len);
-      const ps = rt.put(scale, c);
-      const pb = rt.put(shift, c);
-      rt.run(Op.channelAffine, [px, px, ps, pb, n, c, hw, +relu], [], len);
+      const [pm, pv, pg, pb] = [mean, variance, gamma, beta].map((v) => rt.put(v, c));
+      rt.run(Op.batchNormForward, [px, px, pm, pv, pg, pb, n, c, hw, +relu], [eps], len);
       rt.get(out, px, len);
     },
 
-    batchNormBackwardSums(sumDy, sumDyXc, dy, x, mean, n, c, hw) {
+    // The parameter gradients (per-channel sums) first, then dx from them, both inside the arena.
+    batchNormBackward(dx, dgamma, dbeta, dy, x, mean, variance, gamma, n, c, hw, eps, train) {
       const len = n * c * hw;
       rt.begin();
       const pd = rt.put(dy, len);
       const px = rt.put(x, len);
-      const pm = rt.put(mean, c);
-      const ps = rt.alloc(c);
-      const psx = rt.alloc(c);
-      rt.run(Op.batchNormBackwardSums, [ps, psx, pd, px, pm, n, c, hw], [], 2 * len);
-      rt.get(sumDy, ps, c);
-      rt.get(sumDyXc, psx, c);
-    },
-
-    batchNormBackwardDx(dx, dy, x, mean, a, b, k, n, c, hw) {
-      const len = n * c * hw;
-      rt.begin();
-      const pd = rt.put(dy, len);
-      const px = rt.put(x, len);
-      const [pm, pa, pb, pk] = [mean, a, b, k].map((v) => rt.put(v, c));
-      rt.run(Op.batchNormBackwardDx, [pd, pd, px, pm, pa, pb, pk, n, c, hw], [], 2 * len);
+      const [pm, pv, pg] = [mean, variance, gamma].map((v) => rt.put(v, c));
+      const pdg = rt.alloc(c);
+      const pdb = rt.alloc(c);
+      rt.run(Op.batchNormBackwardSums, [pdg, pdb, pd, px, pm, pv, n, c, hw], [eps], 2 * len);
+      rt.run(Op.batchNormBackwardDx, [pd, pd, px, pm, pv, pg, pdg, pdb, n, c, hw, +train], [eps], 2 * len);
       rt.get(dx, pd, len);
+      rt.get(dgamma, pdg, c);
+      rt.get(dbeta, pdb, c);
     },
 
     sgdUpdate(w, g, lr) {

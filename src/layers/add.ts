@@ -30,8 +30,8 @@ export class Add implements MergeLayer {
       }
     }
     const out = NDArray.zeros(first.shape, first.dtype);
-    kernels().axpby(out.data, 1, first.data, 1, xs[1].data);
-    for (let i = 2; i < xs.length; i++) kernels().axpby(out.data, 1, out.data, 1, xs[i].data);
+    kernels().axpby(out.buf, 1, first.buf, 1, xs[1].buf);
+    for (let i = 2; i < xs.length; i++) kernels().axpby(out.buf, 1, out.buf, 1, xs[i].buf);
     this.#inputs = xs.length;
     return out;
   }

@@ -1,6 +1,7 @@
 import { kernels } from "../backend/index.js";
 import { ShapeError, formatShape } from "../errors.js";
-import { NDArray, allocFloats, type Floats, type Shape } from "../ndarray.js";
+import { NDArray, type Shape } from "../ndarray.js";
+import { axpby } from "../ops/elementwise.js";
 import { cached } from "./cached.js";
 import { param, type Layer, type Mode, type Param } from "./layer.js";
 
@@ -16,23 +17,22 @@ interface Cache {
   mode: Mode;
   x: NDArray;
   /** The statistics x was normalized with: the batch's in training, the running ones in evaluation. */
-  mean: Floats;
-  std: Floats; // √(σ² + eps)
+  mean: NDArray;
+  variance: NDArray;
 }
 
 /**
  * Batch normalization (Ioffe & Szegedy), y = γ·(x − μ)/σ + β with μ, σ² the batch statistics in
- * training and the running averages in evaluation.
+ * training and the running averages in evaluation, σ = √(σ² + eps).
  *
  * - 2-D input (N, D): per activation, the book's form; γ, β, running mean/var have shape (D,).
  * - 4-D input (N, C, H, W): per channel, statistics over N·H·W; γ, β have shape (C,).
  *   Book: its BatchNormalization flattens 4-D input to (N, C·H·W) and normalizes each activation;
  *   per-channel is the form the paper gives for convolutions (and what frameworks do).
  *
- * Both run on the per-channel kernels over x seen as (N, C, H·W) ((N, D) is (N, D, 1)): statistics
- * in two passes, normalization and scale as one multiply-add per value, and a backward of two
- * passes (the book's chain of steps, folded into per-channel coefficients; its step-by-step form is
- * the test's twin).
+ * Both run on the batch norm kernels over x seen as (N, C, H·W) ((N, D) is (N, D, 1)): statistics
+ * in two passes, the normalization as one multiply-add per value, and a backward of two passes (the
+ * book's chain of steps folded into per-channel sums; its step-by-step form is the test's twin).
  */
 export class BatchNormalization implements Layer {
   readonly gamma: Param;
@@ -68,76 +68,66 @@ export class BatchNormalization implements Layer {
   /** forward, then max(·, 0) in the same pass when `relu` (a following ReLU fused in). */
   forwardRelu(x: NDArray, mode: Mode, relu: boolean): NDArray {
     const [n, c, hw] = this.#geometry(x.shape);
-    const dtype = x.dtype;
-    let mean: Floats, std: Floats;
+    let mean = this.runningMean;
+    let variance = this.runningVar;
     if (mode === "train") {
-      mean = allocFloats(dtype, c);
-      const variance = allocFloats(dtype, c);
-      kernels().batchNormStats(mean, variance, x.data, n, c, hw);
-      std = variance.map((v) => Math.sqrt(v + this.eps));
+      mean = NDArray.zeros([c], x.dtype);
+      variance = NDArray.zeros([c], x.dtype);
+      kernels().batchNormStats(mean.buf, variance.buf, x.buf, n, c, hw);
+      // running = momentum·running + (1 − momentum)·batch (the biased variance, as the book)
       const k = this.momentum;
-      const runMean = this.runningMean.clone();
-      const runVar = this.runningVar.clone();
-      for (let j = 0; j < c; j++) {
-        runMean.data[j] = k * runMean.data[j] + (1 - k) * mean[j];
-        runVar.data[j] = k * runVar.data[j] + (1 - k) * variance[j];
-      }
-      this.runningMean = runMean;
-      this.runningVar = runVar;
-    } else {
-      mean = this.runningMean.data;
-      std = this.runningVar.data.map((v) => Math.sqrt(v + this.eps));
+      this.runningMean = axpby(k, this.runningMean, 1 - k, mean);
+      this.runningVar = axpby(k, this.runningVar, 1 - k, variance);
     }
-    // y = γ(x − μ)/σ + β = x·(γ/σ) + (β − μγ/σ)
-    const gamma = this.gamma.value.data;
-    const beta = this.beta.value.data;
-    const scale = allocFloats(dtype, c);
-    const shift = allocFloats(dtype, c);
-    for (let j = 0; j < c; j++) {
-      scale[j] = gamma[j] / std[j];
-      shift[j] = beta[j] - mean[j] * scale[j];
-    }
-    const out = NDArray.zeros(x.shape, dtype);
-    kernels().channelAffine(out.data, x.data, scale, shift, n, c, hw, relu);
-    this.#cache = { mode, x, mean, std };
+    const out = NDArray.zeros(x.shape, x.dtype);
+    const { gamma, beta, eps } = this;
+    kernels().batchNormForward(
+      out.buf,
+      x.buf,
+      mean.buf,
+      variance.buf,
+      gamma.value.buf,
+      beta.value.buf,
+      n,
+      c,
+      hw,
+      eps,
+      relu,
+    );
+    this.#cache = { mode, x, mean, variance };
     return out;
   }
 
   backward(dout: NDArray): NDArray {
-    const { mode, x, mean, std } = cached(this.#cache, "BatchNormalization");
+    const { mode, x, mean, variance } = cached(this.#cache, "BatchNormalization");
     if (dout.ndim !== x.ndim || dout.shape.some((d, i) => d !== x.shape[i])) {
       throw new ShapeError(
         `BatchNormalization: dout ${formatShape(dout.shape)} does not match the input ${formatShape(x.shape)}`,
       );
     }
     const [n, c, hw] = this.#geometry(x.shape);
-    const m = n * hw;
-    const dtype = x.dtype;
-    const gamma = this.gamma.value.data;
-    // dβ = Σ dy, dγ = Σ dy·x̂ = Σ dy·(x − μ)/σ
-    const sumDy = allocFloats(dtype, c);
-    const sumDyXc = allocFloats(dtype, c);
-    kernels().batchNormBackwardSums(sumDy, sumDyXc, dout.data, x.data, mean, n, c, hw);
-    this.beta.grad = new NDArray(sumDy, [c]);
-    this.gamma.grad = new NDArray(
-      sumDyXc.map((s, j) => s / std[j]),
-      [c],
+    const dx = NDArray.zeros(x.shape, x.dtype);
+    const dgamma = NDArray.zeros([c], x.dtype);
+    const dbeta = NDArray.zeros([c], x.dtype);
+    // Training: the book's backward through xc = x − μ and σ = √(var + eps), per channel;
+    // evaluation: μ and σ are constants, so the layer is a per-channel affine map.
+    kernels().batchNormBackward(
+      dx.buf,
+      dgamma.buf,
+      dbeta.buf,
+      dout.buf,
+      x.buf,
+      mean.buf,
+      variance.buf,
+      this.gamma.value.buf,
+      n,
+      c,
+      hw,
+      this.eps,
+      mode === "train",
     );
-    // Evaluation: μ and σ are constants, so dx = γ/σ·dy. Training (the book's backward through
-    // xc = x − μ and σ = √(var + eps), collected per channel):
-    //   dx = γ/σ·dy − γ·Σ(dy·xc)/(mσ³)·xc − γ·Σdy/(mσ)
-    const a = allocFloats(dtype, c);
-    const b = allocFloats(dtype, c);
-    const k = allocFloats(dtype, c);
-    for (let j = 0; j < c; j++) {
-      a[j] = gamma[j] / std[j];
-      if (mode === "train") {
-        b[j] = (-gamma[j] * sumDyXc[j]) / (m * std[j] * std[j] * std[j]);
-        k[j] = (-gamma[j] * sumDy[j]) / (m * std[j]);
-      }
-    }
-    const dx = NDArray.zeros(x.shape, dtype);
-    kernels().batchNormBackwardDx(dx.data, dout.data, x.data, mean, a, b, k, n, c, hw);
+    this.gamma.grad = dgamma;
+    this.beta.grad = dbeta;
     return dx;
   }
 

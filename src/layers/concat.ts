@@ -7,6 +7,9 @@ import type { MergeLayer, Mode, Param } from "./layer.js";
  * Concatenation on the channel axis (axis 1): (N, C₁, …) ⊕ (N, C₂, …) → (N, C₁ + C₂, …), the
  * merge of an Inception block's branches (GoogLeNet, book §8.2.2). Every other axis must agree.
  * Backward cuts dout back into the inputs' channel ranges.
+ *
+ * The copies are host-side typed-array copies (one contiguous run per input and sample), so on a
+ * device backend (WebGPU) the inputs' values must be on the host: there is no concat kernel yet.
  */
 export class Concat implements MergeLayer {
   readonly params: readonly Param[] = [];

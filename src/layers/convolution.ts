@@ -71,10 +71,10 @@ export class Convolution implements Layer {
     // kernel call: a fast backend keeps col (C·FH·FW times the size of x) to itself.
     const out = NDArray.zeros([N, FN, OH, OW], x.dtype);
     kernels().convForward(
-      out.data,
-      x.data,
-      this.W.value.data,
-      this.b.value.data,
+      out.buf,
+      x.buf,
+      this.W.value.buf,
+      this.b.value.buf,
       N,
       C,
       H,
@@ -107,12 +107,12 @@ export class Convolution implements Layer {
     const dW = NDArray.zeros(this.W.value.shape, x.dtype);
     const db = NDArray.zeros([FN], x.dtype);
     kernels().convBackward(
-      dx.data,
-      dW.data,
-      db.data,
-      dout.data,
-      x.data,
-      this.W.value.data,
+      dx.buf,
+      dW.buf,
+      db.buf,
+      dout.buf,
+      x.buf,
+      this.W.value.buf,
       N,
       C,
       H,

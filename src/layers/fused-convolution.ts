@@ -1,6 +1,6 @@
 import { kernels } from "../backend/index.js";
 import { ShapeError, formatShape } from "../errors.js";
-import { NDArray } from "../ndarray.js";
+import { NDArray, allocIndices } from "../ndarray.js";
 import { cached } from "./cached.js";
 import { Convolution } from "./convolution.js";
 import type { Layer, MergeLayer, Mode, Param } from "./layer.js";
@@ -52,13 +52,13 @@ export class FusedConvolution implements Layer {
 
   forward(x: NDArray, _mode: Mode): NDArray {
     const out = NDArray.zeros(this.outputShape(x.shape), x.dtype);
-    const argmax = new Int32Array(this.pool ? out.size : 0);
+    const argmax = allocIndices(this.pool ? out.size : 0, x.dtype);
     kernels().convReluPoolForward(
-      out.data,
+      out.buf,
       argmax,
-      x.data,
-      this.conv.W.value.data,
-      this.conv.b.value.data,
+      x.buf,
+      this.conv.W.value.buf,
+      this.conv.b.value.buf,
       ...this.#geometry(x),
     );
     this.#x = x;
@@ -80,15 +80,15 @@ export class FusedConvolution implements Layer {
     const dx = NDArray.zeros(conv.needsInputGrad ? x.shape : [0], x.dtype);
     const dW = NDArray.zeros(conv.W.value.shape, x.dtype);
     const db = NDArray.zeros(conv.b.value.shape, x.dtype);
-    const W = conv.W.value.data;
+    const W = conv.W.value.buf;
     kernels().convReluPoolBackward(
-      dx.data,
-      dW.data,
-      db.data,
-      dout.data,
-      out.data,
+      dx.buf,
+      dW.buf,
+      db.buf,
+      dout.buf,
+      out.buf,
       argmax,
-      x.data,
+      x.buf,
       W,
       ...this.#geometry(x),
     );

@@ -21,7 +21,7 @@ export class GlobalAveragePooling implements Layer {
     }
     const [N, C, H, W] = x.shape;
     const out = NDArray.zeros([N, C], x.dtype);
-    kernels().avgPool(out.data, x.data, N, C, H, W, H, W, 1, 0);
+    kernels().avgPool(out.buf, x.buf, N, C, H, W, H, W, 1, 0);
     this.#xShape = x.shape;
     return out;
   }
@@ -35,7 +35,7 @@ export class GlobalAveragePooling implements Layer {
       );
     }
     const dx = NDArray.zeros(xShape, dout.dtype);
-    kernels().avgPoolBackward(dx.data, dout.data, N, C, H, W, H, W, 1, 0);
+    kernels().avgPoolBackward(dx.buf, dout.buf, N, C, H, W, H, W, 1, 0);
     return dx;
   }
 }

@@ -39,6 +39,8 @@ export interface MergeLayer {
 /** A final layer that turns scores and labels into a scalar loss. */
 export interface LossLayer {
   forward(y: NDArray, t: Labels): number;
+  /** `forward` with the loss as a (1,) array, which a device backend keeps until it is read. */
+  lossArray?(y: NDArray, t: Labels): NDArray;
   backward(): NDArray;
 }
 

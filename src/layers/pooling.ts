@@ -1,6 +1,6 @@
 import { kernels } from "../backend/index.js";
 import { ShapeError, formatShape, unknownOption } from "../errors.js";
-import { NDArray, type Shape } from "../ndarray.js";
+import { NDArray, allocIndices, type Shape } from "../ndarray.js";
 import { convOutputSize } from "../ops/index.js";
 import { cached } from "./cached.js";
 import type { Layer, Mode, Param } from "./layer.js";
@@ -78,11 +78,11 @@ export class Pooling implements Layer {
     const out = NDArray.zeros(outShape, x.dtype);
     const { ph, pw, stride, pad } = this;
     if (this.kind === "max") {
-      const argmax = new Int32Array(out.size);
-      kernels().maxPool(out.data, argmax, x.data, N, C, H, W, ph, pw, stride, pad);
+      const argmax = allocIndices(out.size, x.dtype);
+      kernels().maxPool(out.buf, argmax, x.buf, N, C, H, W, ph, pw, stride, pad);
       this.#argmax = argmax;
     } else {
-      kernels().avgPool(out.data, x.data, N, C, H, W, ph, pw, stride, pad);
+      kernels().avgPool(out.buf, x.buf, N, C, H, W, ph, pw, stride, pad);
     }
     this.#xShape = x.shape;
     return out;
@@ -101,9 +101,9 @@ export class Pooling implements Layer {
     const { ph, pw, stride, pad } = this;
     if (this.kind === "max") {
       const argmax = cached(this.#argmax, "Pooling");
-      kernels().maxPoolBackward(dx.data, dout.data, argmax, N, C, H, W, ph, pw, stride, pad);
+      kernels().maxPoolBackward(dx.buf, dout.buf, argmax, N, C, H, W, ph, pw, stride, pad);
     } else {
-      kernels().avgPoolBackward(dx.data, dout.data, N, C, H, W, ph, pw, stride, pad);
+      kernels().avgPoolBackward(dx.buf, dout.buf, N, C, H, W, ph, pw, stride, pad);
     }
     return dx;
   }

@@ -1,4 +1,5 @@
 import type { Labels, NDArray } from "../ndarray.js";
+import { scale } from "../ops/elementwise.js";
 import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from "../ops/softmax.js";
 import type { LossLayer } from "./layer.js";
 import { cached } from "./cached.js";
@@ -13,10 +14,15 @@ export class SoftmaxWithLoss implements LossLayer {
 
   /** Scores (N, C), labels (N,) → mean cross-entropy loss. */
   forward(scores: NDArray, t: Labels): number {
+    return this.lossArray(scores, t).data[0];
+  }
+
+  /** `forward` with the loss as a (1,) array: on a device backend it stays there until read. */
+  lossArray(scores: NDArray, t: Labels): NDArray {
     const { probs, loss } = softmaxCrossEntropy(scores, t);
     this.#y = probs;
     this.#t = t;
-    return loss / scores.shape[0];
+    return scale(loss, 1 / scores.shape[0]);
   }
 
   /** dL/dscores (N, C); `dout` scales it (1 when this is the final loss, as in the book). */

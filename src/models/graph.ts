@@ -6,7 +6,9 @@ import { fuseNodes, type FusedStep } from "../layers/fused-convolution.js";
 import { IdentityWithLoss } from "../layers/identity-with-loss.js";
 import type { Layer, LossLayer, MergeLayer, Mode, Param } from "../layers/layer.js";
 import { SoftmaxWithLoss } from "../layers/softmax-with-loss.js";
-import { NDArray, type DType, type Labels } from "../ndarray.js";
+import { NDArray, deviceStep, keepFromStep, type DType, type Labels } from "../ndarray.js";
+import { axpby } from "../ops/elementwise.js";
+import { matmul } from "../ops/linalg.js";
 import { assertFinite, findNonFinite } from "../ops/check.js";
 import type { Rng, RngState } from "../rng.js";
 import { numericalGradient } from "../testing/gradcheck.js";
@@ -391,6 +393,17 @@ export class Graph implements Model {
    * input, else an object with an array per input name.
    */
   run(inputs: GraphInputs, mode: Mode = "eval"): Record<string, NDArray> {
+    const outputs = this.#forward(inputs, mode);
+    for (const y of Object.values(outputs)) keepFromStep(y);
+    return outputs;
+  }
+
+  /** The nodes' forward as a new step of this model (a device recycles the previous step's arrays). */
+  #forward(inputs: GraphInputs, mode: Mode): Record<string, NDArray> {
+    return deviceStep(this, true, () => this.#walk(inputs, mode));
+  }
+
+  #walk(inputs: GraphInputs, mode: Mode): Record<string, NDArray> {
     const values = new Map<string, NDArray>(Object.entries(this.#inputsByName(inputs)));
     for (const step of this.#steps) {
       const layer = step.layer;
@@ -413,6 +426,10 @@ export class Graph implements Model {
    * `inputGradients` is on. A tensor read by several nodes gets the sum of their gradients.
    */
   backpropagate(outputGrads: Readonly<Record<string, NDArray>>): Record<string, NDArray> {
+    return deviceStep(this, false, () => this.#backpropagate(outputGrads));
+  }
+
+  #backpropagate(outputGrads: Readonly<Record<string, NDArray>>): Record<string, NDArray> {
     const grads = new Map<string, NDArray>();
     /** Gradient arrays this pass allocated itself: the only ones it may add into in place. */
     const owned = new Set<NDArray>();
@@ -428,10 +445,10 @@ export class Graph implements Model {
         );
       }
       if (owned.has(before)) {
-        kernels().axpby(before.data, 1, before.data, 1, g.data);
+        kernels().axpby(before.buf, 1, before.buf, 1, g.buf);
       } else {
         const sum = NDArray.zeros(before.shape, before.dtype);
-        kernels().axpby(sum.data, 1, before.data, 1, g.data);
+        kernels().axpby(sum.buf, 1, before.buf, 1, g.buf);
         owned.add(sum);
         grads.set(name, sum);
       }
@@ -506,6 +523,32 @@ export class Graph implements Model {
     return this.run(x, mode)[this.outputNames[0]];
   }
 
+  /**
+   * `loss` as a (1,) array: on a device backend it stays on the device until read
+   * (`await a.read()`), so a training step is recorded whole before anything waits for the GPU.
+   */
+  lossArray(x: GraphInputs, t: Labels, mode: Mode = "train"): NDArray {
+    const lossLayer = this.#needLoss();
+    if (lossLayer instanceof IdentityWithLoss) {
+      return NDArray.from([this.loss(x, t, mode)], [1], this.params[0]?.value.dtype);
+    }
+    return keepFromStep(
+      deviceStep(this, true, () => {
+        const scores = this.#walk(x, mode)[this.outputNames[0]];
+        const loss =
+          lossLayer.lossArray?.(scores, t) ?? NDArray.from([lossLayer.forward(scores, t)], [1], scores.dtype);
+        if (this.weightDecayLambda === 0) return loss;
+        // ½λΣW², each ΣW² as the product of W flattened with itself
+        let sum = loss;
+        for (const p of this.#decayed) {
+          const w = p.value.reshape(1, p.value.size);
+          sum = axpby(1, sum, 0.5 * this.weightDecayLambda, matmul(w, w, { transB: true }).reshape(1));
+        }
+        return sum;
+      }),
+    );
+  }
+
   /** Which node a param belongs to, for messages: `node "stage1.conv1" (Convolution)`. */
   describeParam(name: string): string | undefined {
     const node = this.#owner.get(this.params.find((p) => p.name === name)!);
@@ -545,9 +588,10 @@ export class Graph implements Model {
    * arrays for mean-squared-error), plus weight decay; "train" by default.
    */
   loss(x: GraphInputs, t: Labels | NDArray, mode: Mode = "train"): number {
+    if (kernels().device) throw asyncOnly("loss");
     const loss = this.#needLoss();
     // The input is not scanned here (the Trainer checks its data sets once, and every loss).
-    const y = this.run(x, mode)[this.outputNames[0]];
+    const y = this.#forward(x, mode)[this.outputNames[0]];
     let data: number;
     if (loss instanceof IdentityWithLoss) {
       if (!(t instanceof NDArray))
@@ -563,20 +607,24 @@ export class Graph implements Model {
 
   /** After loss(): fills every param's grad, the book's backward from the loss layer. */
   backward(): void {
-    const dy = this.#needLoss().backward();
-    this.backpropagate({ [this.outputNames[0]]: dy });
+    deviceStep(this, false, () => {
+      const dy = this.#needLoss().backward();
+      this.#backpropagate({ [this.outputNames[0]]: dy });
+    });
   }
 
   /** The fraction of samples classified right, in eval mode, `batchSize` samples at a time. */
   accuracy(x: NDArray, t: Labels, batchSize = 100): number {
+    if (kernels().device) throw asyncOnly("accuracy");
     const n = x.shape[0];
     if (t.length !== n) throw new RangeError(`accuracy: ${n} samples but ${t.length} labels`);
     if (!(Number.isInteger(batchSize) && batchSize > 0))
       throw new RangeError(`accuracy: batchSize ${batchSize}`);
+    assertFinite("accuracy: the input", x);
     let correct = 0;
     for (let start = 0; start < n; start += batchSize) {
       const end = Math.min(n, start + batchSize);
-      const scores = this.predict(x.sliceRows(start, end), "eval"); // (B, classes)
+      const scores = this.#forward(x.sliceRows(start, end), "eval")[this.outputNames[0]]; // (B, classes)
       const classes = scores.size / (end - start);
       for (let i = 0; i < end - start; i++) {
         if (argmax(scores.data, i * classes, classes) === t[start + i]) correct++;
@@ -673,7 +721,7 @@ export class Graph implements Model {
     if (lambda === 0) return;
     for (const p of this.#decayed) {
       if (this.#frozen.has(p) || p.grad === null) continue;
-      kernels().axpby(p.grad.data, 1, p.grad.data, lambda, p.value.data);
+      kernels().axpby(p.grad.buf, 1, p.grad.buf, lambda, p.value.buf);
     }
   }
 
@@ -851,6 +899,13 @@ function lossSpecOf(layer: LossLayer | IdentityWithLoss): LossSpec {
   if (layer instanceof IdentityWithLoss) return { type: "mean-squared-error" };
   throw new OptionError(
     `a ${layer.constructor.name} loss has no spec type (types: ${lossTypes.join(", ")}), so its network cannot be saved`,
+  );
+}
+
+/** The error for a method that returns a number, called while the kernels' values live on a device. */
+function asyncOnly(method: string): Error {
+  return new Error(
+    `${method}(): the ${kernels().name} backend sends values back asynchronously; use the Trainer's runAsync/stepsAsync, accuracyAsync, or \`await model.lossArray(x, t).read()\``,
   );
 }
 

@@ -29,6 +29,8 @@ export interface Model {
   predict(x: NDArray, mode?: Mode): NDArray;
   /** Forward incl. weight decay; "train" by default. */
   loss(x: NDArray, t: Labels, mode?: Mode): number;
+  /** `loss` as a (1,) array, which a device backend keeps on the device until it is read. */
+  lossArray?(x: NDArray, t: Labels, mode?: Mode): NDArray;
   /** After loss(): fills every param.grad. */
   backward(): void;
   /** The fraction of samples classified right, in eval mode, `batchSize` samples at a time. */

@@ -58,7 +58,7 @@ function windowGeometry(op: string, xShape: Shape, fh: number, fw: number, strid
 export function im2col(x: NDArray, fh: number, fw: number, stride = 1, pad = 0): NDArray {
   const { n, c, h, w, oh, ow } = windowGeometry("im2col", x.shape, fh, fw, stride, pad);
   const col = NDArray.zeros([n * oh * ow, c * fh * fw], x.dtype);
-  kernels().im2col(col.data, x.data, n, c, h, w, fh, fw, stride, pad);
+  kernels().im2col(col.buf, x.buf, n, c, h, w, fh, fw, stride, pad);
   return col;
 }
 
@@ -75,6 +75,6 @@ export function col2im(col: NDArray, xShape: Shape, fh: number, fw: number, stri
     );
   }
   const dx = NDArray.zeros(xShape, col.dtype);
-  kernels().col2im(dx.data, col.data, n, c, h, w, fh, fw, stride, pad);
+  kernels().col2im(dx.buf, col.buf, n, c, h, w, fh, fw, stride, pad);
   return dx;
 }

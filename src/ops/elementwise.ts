@@ -9,7 +9,7 @@ function like(x: NDArray): NDArray {
 
 export function relu(x: NDArray): NDArray {
   const out = like(x);
-  kernels().relu(out.data, x.data);
+  kernels().relu(out.buf, x.buf);
   return out;
 }
 
@@ -17,13 +17,13 @@ export function relu(x: NDArray): NDArray {
 export function reluBackward(dout: NDArray, x: NDArray): NDArray {
   assertSameShape("reluBackward", dout, x);
   const dx = like(dout);
-  kernels().reluBackward(dx.data, dout.data, x.data);
+  kernels().reluBackward(dx.buf, dout.buf, x.buf);
   return dx;
 }
 
 export function sigmoid(x: NDArray): NDArray {
   const out = like(x);
-  kernels().sigmoid(out.data, x.data);
+  kernels().sigmoid(out.buf, x.buf);
   return out;
 }
 
@@ -31,13 +31,13 @@ export function sigmoid(x: NDArray): NDArray {
 export function sigmoidBackward(dout: NDArray, y: NDArray): NDArray {
   assertSameShape("sigmoidBackward", dout, y);
   const dx = like(dout);
-  kernels().sigmoidBackward(dx.data, dout.data, y.data);
+  kernels().sigmoidBackward(dx.buf, dout.buf, y.buf);
   return dx;
 }
 
 export function tanh(x: NDArray): NDArray {
   const out = like(x);
-  kernels().tanh(out.data, x.data);
+  kernels().tanh(out.buf, x.buf);
   return out;
 }
 
@@ -45,7 +45,7 @@ export function tanh(x: NDArray): NDArray {
 export function tanhBackward(dout: NDArray, y: NDArray): NDArray {
   assertSameShape("tanhBackward", dout, y);
   const dx = like(dout);
-  kernels().tanhBackward(dx.data, dout.data, y.data);
+  kernels().tanhBackward(dx.buf, dout.buf, y.buf);
   return dx;
 }
 
@@ -70,7 +70,7 @@ export function scale(x: NDArray, s: number): NDArray {
 function combine(what: string, a: number, x: NDArray, b: number, y: NDArray): NDArray {
   assertSameShape(what, x, y);
   const out = like(x);
-  kernels().axpby(out.data, a, x.data, b, y.data);
+  kernels().axpby(out.buf, a, x.buf, b, y.buf);
   return out;
 }
 
@@ -78,6 +78,6 @@ function combine(what: string, a: number, x: NDArray, b: number, y: NDArray): ND
 export function mul(x: NDArray, y: NDArray): NDArray {
   assertSameShape("mul", x, y);
   const out = like(x);
-  kernels().mul(out.data, x.data, y.data);
+  kernels().mul(out.buf, x.buf, y.buf);
   return out;
 }

@@ -14,7 +14,7 @@ export interface MatmulOptions {
 export function matmul(a: NDArray, b: NDArray, options: MatmulOptions = {}): NDArray {
   const [m, k, n] = matmulSizes("matmul", a, b, options);
   const out = NDArray.zeros([m, n], a.dtype);
-  kernels().matmul(out.data, a.data, b.data, m, k, n, !!options.transA, !!options.transB);
+  kernels().matmul(out.buf, a.buf, b.buf, m, k, n, !!options.transA, !!options.transB);
   return out;
 }
 
@@ -27,7 +27,7 @@ export function addMatmul(out: NDArray, a: NDArray, b: NDArray, options: MatmulO
     );
   }
   assertSameDtype("addMatmul", out, a);
-  kernels().matmul(out.data, a.data, b.data, m, k, n, !!options.transA, !!options.transB, true);
+  kernels().matmul(out.buf, a.buf, b.buf, m, k, n, !!options.transA, !!options.transB, true);
 }
 
 /** [m, k, n] of op(a)·op(b), after checking both are matrices of one dtype with equal inner sizes. */
@@ -56,7 +56,7 @@ export function addBias(x: NDArray, b: NDArray): NDArray {
   assertMatrix("addBias", x);
   assertBias("addBias", x, b);
   const out = NDArray.zeros(x.shape, x.dtype);
-  kernels().addBias(out.data, x.data, b.data, x.shape[0], x.shape[1]);
+  kernels().addBias(out.buf, x.buf, b.buf, x.shape[0], x.shape[1]);
   return out;
 }
 
@@ -65,7 +65,7 @@ export function scaleColumns(x: NDArray, s: NDArray): NDArray {
   assertMatrix("scaleColumns", x);
   assertBias("scaleColumns", x, s);
   const out = NDArray.zeros(x.shape, x.dtype);
-  kernels().scaleColumns(out.data, x.data, s.data, x.shape[0], x.shape[1]);
+  kernels().scaleColumns(out.buf, x.buf, s.buf, x.shape[0], x.shape[1]);
   return out;
 }
 
@@ -73,7 +73,7 @@ export function scaleColumns(x: NDArray, s: NDArray): NDArray {
 export function sumRows(x: NDArray): NDArray {
   assertMatrix("sumRows", x);
   const out = NDArray.zeros([x.shape[1]], x.dtype);
-  kernels().sumRows(out.data, x.data, x.shape[0], x.shape[1]);
+  kernels().sumRows(out.buf, x.buf, x.shape[0], x.shape[1]);
   return out;
 }
 
@@ -84,7 +84,7 @@ export function transposeLast2(x: NDArray): NDArray {
   const rows = x.shape[x.ndim - 2];
   const cols = x.shape[x.ndim - 1];
   const out = NDArray.zeros([...x.shape.slice(0, -2), cols, rows], x.dtype);
-  kernels().transpose(out.data, x.data, x.size / (rows * cols || 1), rows, cols);
+  kernels().transpose(out.buf, x.buf, x.size / (rows * cols || 1), rows, cols);
   return out;
 }
 

@@ -23,14 +23,14 @@ function assertRows(what: string, arrays: Record<string, NDArray>, n: number, co
 export function rnnForward(hNext: NDArray, a: NDArray): void {
   const [n, h] = a.shape;
   assertRows("rnnForward", { hNext, a }, n, { hNext: h, a: h });
-  kernels().tanh(hNext.data, a.data);
+  kernels().tanh(hNext.buf, a.buf);
 }
 
 /** RNN cell backward: da = dh ⊙ (1 − hNext²). da may alias dh. */
 export function rnnBackward(da: NDArray, dh: NDArray, hNext: NDArray): void {
   const [n, h] = hNext.shape;
   assertRows("rnnBackward", { da, dh, hNext }, n, { da: h, dh: h, hNext: h });
-  kernels().tanhBackward(da.data, dh.data, hNext.data);
+  kernels().tanhBackward(da.buf, dh.buf, hNext.buf);
 }
 
 /**
@@ -46,7 +46,7 @@ export function lstmForward(gates: NDArray, c: NDArray, hNext: NDArray, a: NDArr
     a: 4 * h,
     cPrev: h,
   });
-  kernels().lstmForward(gates.data, c.data, hNext.data, a.data, cPrev.data, n, h);
+  kernels().lstmForward(gates.buf, c.buf, hNext.buf, a.buf, cPrev.buf, n, h);
 }
 
 /** LSTM cell backward from dh (of hNext) and dc (of c, from the next step): da (N, 4H), dcPrev (N, H). */
@@ -69,7 +69,7 @@ export function lstmBackward(
     cPrev: h,
     c: h,
   });
-  kernels().lstmBackward(da.data, dcPrev.data, dh.data, dc.data, gates.data, cPrev.data, c.data, n, h);
+  kernels().lstmBackward(da.buf, dcPrev.buf, dh.buf, dc.buf, gates.buf, cPrev.buf, c.buf, n, h);
 }
 
 /** Swaps the first two axes, (A, B, …) → (B, A, …): batch-major ⇄ time-major. A copy. */

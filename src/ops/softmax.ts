@@ -7,7 +7,7 @@ export function softmax(x: NDArray): NDArray {
   if (x.ndim === 0) throw new ShapeError(`softmax: expected at least 1 axis, got ${formatShape(x.shape)}`);
   const cols = x.shape[x.ndim - 1];
   const out = NDArray.zeros(x.shape, x.dtype);
-  kernels().softmax(out.data, x.data, cols === 0 ? 0 : x.size / cols, cols);
+  kernels().softmax(out.buf, x.buf, cols === 0 ? 0 : x.size / cols, cols);
   return out;
 }
 
@@ -26,13 +26,15 @@ export function assertLabels(what: string, scores: NDArray, t: Labels): void {
 
 /**
  * Fused softmax + cross-entropy over class labels: the probabilities (N, C) and the SUMMED loss
- * Σ −log(p[i, t_i] + 1e-7) (the book's delta keeps log away from 0).
+ * Σ −log(p[i, t_i] + 1e-7) (the book's delta keeps log away from 0), as a (1,) array (on a device
+ * backend it stays on the device until read).
  */
-export function softmaxCrossEntropy(scores: NDArray, t: Labels): { probs: NDArray; loss: number } {
+export function softmaxCrossEntropy(scores: NDArray, t: Labels): { probs: NDArray; loss: NDArray } {
   assertLabels("softmaxCrossEntropy", scores, t);
   const [n, c] = scores.shape;
   const probs = NDArray.zeros(scores.shape, scores.dtype);
-  const loss = kernels().softmaxCrossEntropy(probs.data, scores.data, t, n, c);
+  const loss = NDArray.zeros([1], scores.dtype);
+  kernels().softmaxCrossEntropy(loss.buf, probs.buf, scores.buf, t, n, c);
   return { probs, loss };
 }
 
@@ -41,6 +43,6 @@ export function softmaxCrossEntropyBackward(probs: NDArray, t: Labels, scale: nu
   assertLabels("softmaxCrossEntropyBackward", probs, t);
   const [n, c] = probs.shape;
   const dx = NDArray.zeros(probs.shape, probs.dtype);
-  kernels().softmaxCrossEntropyBackward(dx.data, probs.data, t, n, c, scale);
+  kernels().softmaxCrossEntropyBackward(dx.buf, probs.buf, t, n, c, scale);
   return dx;
 }

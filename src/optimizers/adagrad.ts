@@ -34,6 +34,6 @@ export class AdaGrad implements Optimizer {
 
   step(params: readonly Param[]): void {
     for (const p of params)
-      kernels().adagradUpdate(p.value.data, this.#h.get(p), gradOf(p), this.lr, this.eps);
+      kernels().adagradUpdate(p.value.buf, this.#h.get(p), gradOf(p), this.lr, this.eps);
   }
 }

@@ -67,7 +67,7 @@ export class Adam implements Optimizer {
     const lrT = (this.lr * Math.sqrt(1 - this.beta2 ** this.#t)) / (1 - this.beta1 ** this.#t);
     for (const p of params) {
       kernels().adamUpdate(
-        p.value.data,
+        p.value.buf,
         this.#m.get(p),
         this.#v.get(p),
         gradOf(p),

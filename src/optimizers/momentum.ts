@@ -39,7 +39,7 @@ export class Momentum implements Optimizer {
 
   step(params: readonly Param[]): void {
     for (const p of params) {
-      kernels().momentumUpdate(p.value.data, this.#v.get(p), gradOf(p), this.lr, this.momentum);
+      kernels().momentumUpdate(p.value.buf, this.#v.get(p), gradOf(p), this.lr, this.momentum);
     }
   }
 }

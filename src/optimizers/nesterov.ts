@@ -39,7 +39,7 @@ export class Nesterov implements Optimizer {
 
   step(params: readonly Param[]): void {
     for (const p of params) {
-      kernels().nesterovUpdate(p.value.data, this.#v.get(p), gradOf(p), this.lr, this.momentum);
+      kernels().nesterovUpdate(p.value.buf, this.#v.get(p), gradOf(p), this.lr, this.momentum);
     }
   }
 }

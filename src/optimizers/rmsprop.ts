@@ -46,7 +46,7 @@ export class RMSprop implements Optimizer {
 
   step(params: readonly Param[]): void {
     for (const p of params) {
-      kernels().rmspropUpdate(p.value.data, this.#h.get(p), gradOf(p), this.lr, this.decayRate, this.eps);
+      kernels().rmspropUpdate(p.value.buf, this.#h.get(p), gradOf(p), this.lr, this.decayRate, this.eps);
     }
   }
 }

@@ -25,6 +25,6 @@ export class SGD implements Optimizer {
   }
 
   step(params: readonly Param[]): void {
-    for (const p of params) kernels().sgdUpdate(p.value.data, gradOf(p), this.lr);
+    for (const p of params) kernels().sgdUpdate(p.value.buf, gradOf(p), this.lr);
   }
 }

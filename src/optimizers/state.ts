@@ -1,8 +1,8 @@
 import { ShapeError, formatShape } from "../errors.js";
-import { allocFloats, type Floats } from "../ndarray.js";
+import { NDArray, type Floats } from "../ndarray.js";
 import type { Param } from "../layers/layer.js";
 
-/** The gradient of `p`, checked: an optimizer step needs `backward()` to have run first. */
+/** The gradient of `p` as kernels take it, checked: an optimizer step needs `backward()` to have run first. */
 export function gradOf(p: Param): Floats {
   if (p.grad === null) {
     throw new Error(`param "${p.name}" ${formatShape(p.value.shape)} has no gradient: call backward() first`);
@@ -12,29 +12,35 @@ export function gradOf(p: Param): Floats {
       `param "${p.name}": grad ${formatShape(p.grad.shape)} does not match value ${formatShape(p.value.shape)}`,
     );
   }
-  return p.grad.data;
+  return p.grad.buf;
 }
 
 /**
  * Per-parameter optimizer state (velocity, squared-gradient sums, …), private to one optimizer and
  * keyed by the Param itself, so one optimizer can serve any set of params. Buffers start at zero,
- * as the book's `np.zeros_like(val)`.
+ * as the book's `np.zeros_like(val)`; on a device backend they live on the device.
  */
 export class ParamState {
-  readonly #buffers = new WeakMap<Param, Floats>();
+  readonly #arrays = new WeakMap<Param, NDArray>();
 
+  /** The buffer of `p` as kernels take it (made on first use). */
   get(p: Param): Floats {
-    let buf = this.#buffers.get(p);
-    if (buf === undefined || buf.length !== p.value.size) {
-      buf = allocFloats(p.value.dtype, p.value.size);
-      this.#buffers.set(p, buf);
+    return this.array(p).buf;
+  }
+
+  /** The buffer of `p` as an array (made on first use). */
+  array(p: Param): NDArray {
+    let a = this.#arrays.get(p);
+    if (a === undefined || a.size !== p.value.size) {
+      a = NDArray.zeros(p.value.shape, p.value.dtype);
+      this.#arrays.set(p, a);
     }
-    return buf;
+    return a;
   }
 
   /** The buffer of `p` if a step made one (a param never stepped has none: it is all zeros). */
-  peek(p: Param): Floats | undefined {
-    return this.#buffers.get(p);
+  peek(p: Param): NDArray | undefined {
+    return this.#arrays.get(p);
   }
 }
 
@@ -55,7 +61,7 @@ export function saveSlots(
   for (const [slot, state] of Object.entries(slots)) {
     for (const p of params) {
       const buf = state.peek(p);
-      if (buf) buffers[`${p.name}/${slot}`] = buf.slice();
+      if (buf) buffers[`${p.name}/${slot}`] = buf.data.slice();
     }
   }
   return buffers;
@@ -86,7 +92,7 @@ export function loadSlots(
         `${who}: saved state "${key}" has ${saved.length} values, param ${p.name} has ${p.value.size}`,
       );
     }
-    state.get(p).set(saved);
+    state.array(p).data.set(saved);
   }
 }
 

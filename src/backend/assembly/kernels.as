@@ -1375,13 +1375,14 @@ function batchNormStats(mean: usize, variance: usize, x: usize, n: i32, c: i32, 
   }
 }
 
-function channelAffine(out: usize, x: usize, scale: usize, shift: usize, n: i32, c: i32, hw: i32, relu: bool, t: i32, T: i32): void {
+function batchNormForward(out: usize, x: usize, mean: usize, variance: usize, gamma: usize, beta: usize, n: i32, c: i32, hw: i32, relu: bool, eps: f32, t: i32, T: i32): void {
   const zero = f32x4.splat(0);
   const p1 = share(n * c, 1, t + 1, T);
   for (let p = share(n * c, 1, t, T); p < p1; p++) {
-    const ch = p % c;
-    const a = load<f32>(scale + (<usize>ch << 2));
-    const b = load<f32>(shift + (<usize>ch << 2));
+    // γ(x − μ)/σ + β as one multiply-add: x·(γ/σ) + (β − μγ/σ).
+    const ch = <usize>(p % c) << 2;
+    const a = load<f32>(gamma + ch) / sqrt<f32>(load<f32>(variance + ch) + eps);
+    const b = load<f32>(beta + ch) - load<f32>(mean + ch) * a;
     const av = f32x4.splat(a);
     const bv = f32x4.splat(b);
     const base = <usize>p * <usize>hw;
@@ -1399,7 +1400,8 @@ function channelAffine(out: usize, x: usize, scale: usize, shift: usize, n: i32,
   }
 }
 
-function batchNormBackwardSums(sumDy: usize, sumDyXc: usize, dy: usize, x: usize, mean: usize, n: i32, c: i32, hw: i32, t: i32, T: i32): void {
+/** dbeta[ch] = Σ dy, dgamma[ch] = Σ dy·(x − μ)/σ over each channel (batch norm's parameter gradients). */
+function batchNormBackwardSums(dgamma: usize, dbeta: usize, dy: usize, x: usize, mean: usize, variance: usize, n: i32, c: i32, hw: i32, eps: f32, t: i32, T: i32): void {
   const c1 = share(c, 1, t + 1, T);
   for (let ch = share(c, 1, t, T); ch < c1; ch++) {
     const mu = load<f32>(mean + (<usize>ch << 2));
@@ -1410,19 +1412,24 @@ function batchNormBackwardSums(sumDy: usize, sumDyXc: usize, dy: usize, x: usize
       s += <f64>planeSum(dy + o, hw);
       sx += <f64>planeDot(dy + o, x + o, mu, hw);
     }
-    store<f32>(sumDy + (<usize>ch << 2), <f32>s);
-    store<f32>(sumDyXc + (<usize>ch << 2), <f32>sx);
+    const std = sqrt<f64>(<f64>load<f32>(variance + (<usize>ch << 2)) + <f64>eps);
+    store<f32>(dbeta + (<usize>ch << 2), <f32>s);
+    store<f32>(dgamma + (<usize>ch << 2), <f32>(sx / std));
   }
 }
 
-function batchNormBackwardDx(dx: usize, dy: usize, x: usize, mean: usize, a: usize, b: usize, k: usize, n: i32, c: i32, hw: i32, t: i32, T: i32): void {
+/** dx = γ/σ·(dy − (dbeta + x̂·dgamma)/m) in training (`train`), γ/σ·dy in evaluation. */
+function batchNormBackwardDx(dx: usize, dy: usize, x: usize, mean: usize, variance: usize, gamma: usize, dgamma: usize, dbeta: usize, n: i32, c: i32, hw: i32, train: bool, eps: f32, t: i32, T: i32): void {
+  const m = <f32>n * <f32>hw;
   const p1 = share(n * c, 1, t + 1, T);
   for (let p = share(n * c, 1, t, T); p < p1; p++) {
+    // = a·dy + b·(x − μ) + k with a = γ/σ, b = −a·dgamma/(mσ), k = −a·dbeta/m.
     const ch = <usize>(p % c) << 2;
     const mu = load<f32>(mean + ch);
-    const ac = load<f32>(a + ch);
-    const bc = load<f32>(b + ch);
-    const kc = load<f32>(k + ch);
+    const std = sqrt<f32>(load<f32>(variance + ch) + eps);
+    const ac = load<f32>(gamma + ch) / std;
+    const bc: f32 = train ? (-ac * load<f32>(dgamma + ch)) / (m * std) : 0;
+    const kc: f32 = train ? (-ac * load<f32>(dbeta + ch)) / m : 0;
     const mv = f32x4.splat(mu);
     const av = f32x4.splat(ac);
     const bv = f32x4.splat(bc);
@@ -1575,9 +1582,9 @@ function chunkCount(op: i32, s: usize): i32 {
     case 13: case 14: return arg(s, 2);
     case 27: return arg(s, 4);
     case 50: return max(1, min(arg(s, 4), chunksOf(arg(s, 3) * arg(s, 4) * arg(s, 5), GRAIN)));
-    case 52: return max(1, min(arg(s, 6), chunksOf(arg(s, 5) * arg(s, 6) * arg(s, 7), GRAIN)));
-    case 51: return max(1, min(arg(s, 4) * arg(s, 5), chunksOf(arg(s, 4) * arg(s, 5) * arg(s, 6), GRAIN)));
-    case 53: return max(1, min(arg(s, 7) * arg(s, 8), chunksOf(arg(s, 7) * arg(s, 8) * arg(s, 9), GRAIN)));
+    case 51: return max(1, min(arg(s, 6) * arg(s, 7), chunksOf(arg(s, 6) * arg(s, 7) * arg(s, 8), GRAIN)));
+    case 52: return max(1, min(arg(s, 7), chunksOf(arg(s, 6) * arg(s, 7) * arg(s, 8), GRAIN)));
+    case 53: return max(1, min(arg(s, 8) * arg(s, 9), chunksOf(arg(s, 8) * arg(s, 9) * arg(s, 10), GRAIN)));
     case 28: return (arg(s, 5) + CONV_GROUP - 1) / CONV_GROUP;
     case 40: return min(arg(s, 5), chunksOf(arg(s, 5) * arg(s, 6) * 4, GRAIN));
     case 41: return min(arg(s, 7), chunksOf(arg(s, 7) * arg(s, 8) * 4, GRAIN));
@@ -1626,9 +1633,9 @@ function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32, t: i
     case 23: adamUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), farg(s, 0), farg(s, 1), farg(s, 2), farg(s, 3), c, C); break;
     case 24: matmulSplitK(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), pack, gen, c); break;
     case 50: batchNormStats(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), c, C); break;
-    case 51: channelAffine(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7) != 0, c, C); break;
-    case 52: batchNormBackwardSums(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), c, C); break;
-    case 53: batchNormBackwardDx(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), c, C); break;
+    case 51: batchNormForward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9) != 0, farg(s, 0), c, C); break;
+    case 52: batchNormBackwardSums(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), farg(s, 0), c, C); break;
+    case 53: batchNormBackwardDx(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), arg(s, 11) != 0, farg(s, 0), c, C); break;
     case 25: matmulReduce(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4) != 0, c, C); break;
     case 27: {
       const colT = <usize>arg(s, 14) + ((<usize>t * colFloats(arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 9), arg(s, 10), arg(s, 11), arg(s, 12))) << 2);

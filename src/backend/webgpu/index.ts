@@ -1,0 +1,74 @@
+import type { Kernels } from "../kernels.js";
+import { GpuDevice } from "./device.js";
+import { webgpuKernels } from "./kernels.js";
+
+export { GpuDevice } from "./device.js";
+
+/** Why the WebGPU backend cannot run here (no `navigator.gpu`, no adapter, no device). */
+export class WebGPUUnavailableError extends Error {
+  override name = "WebGPUUnavailableError";
+}
+
+export interface WebGPUOptions {
+  /** Which adapter to ask for where there are several (a laptop's integrated or discrete GPU). */
+  powerPreference?: GPUPowerPreference;
+}
+
+/** The adapter the kernels run on, as it describes itself (SwiftShader is Chromium's CPU one). */
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  description: string;
+}
+
+let instance: Promise<Kernels> | null = null;
+
+/**
+ * The WebGPU kernels on this page's GPU: asks for an adapter and a device once (later calls return
+ * the same kernels). Rejects with a WebGPUUnavailableError that says what is missing.
+ */
+export function initWebGPU(options: WebGPUOptions = {}): Promise<Kernels> {
+  instance ??= create(options).catch((e: unknown) => {
+    instance = null;
+    throw e;
+  });
+  return instance;
+}
+
+async function create({ powerPreference }: WebGPUOptions): Promise<Kernels> {
+  const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (!gpu) {
+    throw new WebGPUUnavailableError(
+      "WebGPU is not available here: navigator.gpu is missing (a browser without WebGPU, a page that is not a secure context, Chromium on Linux without --enable-unsafe-webgpu, or Node without a WebGPU implementation)",
+    );
+  }
+  const adapter = await gpu.requestAdapter(powerPreference ? { powerPreference } : {});
+  if (!adapter) {
+    throw new WebGPUUnavailableError(
+      "WebGPU is available but offers no adapter (no usable GPU or driver; Chromium on Linux needs --enable-unsafe-webgpu)",
+    );
+  }
+  const { maxStorageBufferBindingSize, maxBufferSize } = adapter.limits;
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize, maxBufferSize } });
+  } catch (e) {
+    throw new WebGPUUnavailableError(`the WebGPU adapter refused a device: ${String(e)}`);
+  }
+  const info = adapter.info;
+  const dev = new GpuDevice(device, {
+    vendor: info?.vendor ?? "",
+    architecture: info?.architecture ?? "",
+    description: info?.description ?? "",
+  });
+  device.addEventListener("uncapturederror", (event) =>
+    dev.fail((event as GPUUncapturedErrorEvent).error.message),
+  );
+  void device.lost.then((lost) => dev.fail(`the WebGPU device was lost: ${lost.message || lost.reason}`));
+  return webgpuKernels(dev);
+}
+
+/** The device behind WebGPU kernels (for its adapter and memory figures). */
+export function gpuDevice(k: Kernels): GpuDevice | null {
+  return k.device instanceof GpuDevice ? k.device : null;
+}

@@ -1,0 +1,474 @@
+import type { Kernels } from "../src/backend/kernels.js";
+import { reference } from "../src/backend/reference.js";
+import type { DType, Floats } from "../src/ndarray.js";
+import { Rng } from "../src/rng.js";
+import { assertAllClose } from "../src/testing/gradcheck.js";
+
+/**
+ * The kernel parity cases: every kernel on shapes that hit SIMD tails and odd sizes, run on a
+ * backend in float32 and compared with the reference kernels in float64 (the specification at full
+ * precision). One table for every backend: test/kernel-parity.test.ts runs it for the CPU backends
+ * in Node, test/browser/webgpu-page.ts for WebGPU in Chromium.
+ *
+ * A case reads no output on the host before it returns them (a device backend fills them later).
+ */
+
+const SIZES = [1, 3, 4, 5, 17, 64, 65];
+
+/** Inputs drawn per case from a fixed seed; float32-representable, so both precisions see the same. */
+export function floats(dtype: DType, n: number, rng: Rng, low = -1, high = 1): Floats {
+  const a = dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = Math.fround(rng.uniform(low, high));
+  return a;
+}
+export function alloc(dtype: DType, n: number): Floats {
+  // Garbage-filled: kernels must write every output element.
+  const a = dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
+  return a.fill(7.25);
+}
+function labels(rows: number, cols: number, rng: Rng): Int32Array {
+  const t = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) t[i] = rng.int(cols);
+  return t;
+}
+export const outSize = (size: number, f: number, s: number, p: number) =>
+  Math.floor((size + 2 * p - f) / s) + 1;
+
+export interface Case {
+  name: string;
+  atol: number;
+  rtol: number;
+  /** Runs the kernel(s) on fresh seeded inputs; returns every output (and in-place state). */
+  run(k: Kernels, dtype: DType): (Floats | Int32Array | number)[];
+}
+
+export const cases: Case[] = [];
+
+// matmul: all four transpose combinations, with and without accumulate; k > 256 and n > 256 cross
+// the kernel's cache blocks.
+const MATMUL_SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [3, 5, 4],
+  [4, 4, 8],
+  [5, 17, 3],
+  [17, 64, 65],
+  [65, 3, 17],
+  [64, 65, 5],
+  [9, 300, 33],
+  [3, 7, 530],
+  // Several row tiles sharing one packed b; and a b too big to pack whole (k·n > 256·256).
+  [260, 30, 9],
+  [5, 300, 260],
+  // A tall k (a convolution's dW, aᵀ·b): cut into k slices whose partials are summed, with tails.
+  [5, 9000, 17],
+];
+for (const [m, k, n] of MATMUL_SHAPES) {
+  for (const transA of [false, true]) {
+    for (const transB of [false, true]) {
+      for (const accumulate of [false, true]) {
+        cases.push({
+          name: `matmul ${m}×${k}·${k}×${n} transA=${transA} transB=${transB} accumulate=${accumulate}`,
+          atol: 1e-5 * Math.sqrt(k) + 1e-6,
+          rtol: 1e-4,
+          run(kern, dtype) {
+            const rng = new Rng(m * 1000 + k * 10 + n);
+            const a = floats(dtype, m * k, rng);
+            const b = floats(dtype, k * n, rng);
+            const out = accumulate ? floats(dtype, m * n, rng) : alloc(dtype, m * n);
+            kern.matmul(out, a, b, m, k, n, transA, transB, accumulate);
+            return [out];
+          },
+        });
+      }
+    }
+  }
+}
+
+for (const [rows, cols] of [
+  [1, 1],
+  [3, 5],
+  [4, 4],
+  [17, 65],
+  [65, 3],
+  [64, 17],
+]) {
+  cases.push({
+    name: `addBias ${rows}×${cols} (and in place)`,
+    atol: 1e-6,
+    rtol: 1e-6,
+    run(k, dtype) {
+      const rng = new Rng(rows * 100 + cols);
+      const x = floats(dtype, rows * cols, rng);
+      const bias = floats(dtype, cols, rng);
+      const out = alloc(dtype, rows * cols);
+      k.addBias(out, x, bias, rows, cols);
+      k.addBias(x, x, bias, rows, cols);
+      return [out, x];
+    },
+  });
+  cases.push({
+    name: `sumRows ${rows}×${cols}`,
+    atol: 1e-5,
+    rtol: 1e-5,
+    run(k, dtype) {
+      const rng = new Rng(rows * 101 + cols);
+      const x = floats(dtype, rows * cols, rng);
+      const out = alloc(dtype, cols);
+      k.sumRows(out, x, rows, cols);
+      return [out];
+    },
+  });
+  for (const batch of [1, 3]) {
+    cases.push({
+      name: `transpose ${batch}×${rows}×${cols}`,
+      atol: 0,
+      rtol: 0,
+      run(k, dtype) {
+        const rng = new Rng(rows * 102 + cols + batch);
+        const x = floats(dtype, batch * rows * cols, rng);
+        const out = alloc(dtype, batch * rows * cols);
+        k.transpose(out, x, batch, rows, cols);
+        return [out];
+      },
+    });
+  }
+  cases.push({
+    name: `softmax + cross-entropy ${rows}×${cols}`,
+    atol: 1e-6,
+    rtol: 1e-5,
+    run(k, dtype) {
+      const rng = new Rng(rows * 103 + cols);
+      const x = floats(dtype, rows * cols, rng, -8, 8);
+      const t = labels(rows, cols, rng);
+      const probs = alloc(dtype, rows * cols);
+      const sm = alloc(dtype, rows * cols);
+      k.softmax(sm, x, rows, cols);
+      const loss = alloc(dtype, 1);
+      k.softmaxCrossEntropy(loss, probs, x, t, rows, cols);
+      const dx = alloc(dtype, rows * cols);
+      k.softmaxCrossEntropyBackward(dx, probs, t, rows, cols, 1 / rows);
+      return [sm, probs, loss, dx];
+    },
+  });
+}
+
+for (const len of SIZES) {
+  /** f returns the array to check when it is not `out` (an in-place call). */
+  const unary = (
+    name: string,
+    f: (k: Kernels, out: Floats, x: Floats, y: Floats) => Floats | void,
+    scale = 4,
+  ) =>
+    cases.push({
+      name: `${name} length ${len}`,
+      atol: 1e-6,
+      rtol: 1e-5,
+      run(k, dtype) {
+        const rng = new Rng(len * 7 + name.length);
+        const x = floats(dtype, len, rng, -scale, scale);
+        // Off the kink: |x| ≥ 1e-2 so relu's branch is the same in float32 and float64.
+        for (let i = 0; i < len; i++) if (Math.abs(x[i]) < 1e-2) x[i] = 0.5;
+        const y = floats(dtype, len, rng, 0, 1);
+        const out = alloc(dtype, len);
+        return [f(k, out, x, y) ?? out];
+      },
+    });
+  unary("relu", (k, out, x) => k.relu(out, x));
+  unary("relu in place", (k, _out, x) => {
+    k.relu(x, x);
+    return x;
+  });
+  unary("reluBackward", (k, out, x, y) => k.reluBackward(out, y, x));
+  unary("sigmoid", (k, out, x) => k.sigmoid(out, x), 40);
+  unary("sigmoidBackward", (k, out, x, y) => k.sigmoidBackward(out, x, y));
+  unary("tanh", (k, out, x) => k.tanh(out, x));
+  unary("tanhBackward", (k, out, x, y) => k.tanhBackward(out, x, y));
+  unary("axpby", (k, out, x, y) => k.axpby(out, 0.75, x, -1.5, y));
+  unary("axpby in place", (k, _out, x, y) => {
+    k.axpby(y, 0.75, x, -1.5, y);
+    return y;
+  });
+  unary("mul", (k, out, x, y) => k.mul(out, x, y));
+
+  cases.push({
+    name: `optimizer updates length ${len}`,
+    atol: 1e-5,
+    rtol: 1e-4,
+    run(k, dtype) {
+      const rng = new Rng(len * 13);
+      const g = floats(dtype, len, rng);
+      const results: Floats[] = [];
+      const w = () => floats(dtype, len, rng);
+      const state = () => floats(dtype, len, rng, 0, 1);
+      let a = w();
+      k.sgdUpdate(a, g, 0.1);
+      results.push(a);
+      let s1 = floats(dtype, len, rng);
+      a = w();
+      k.momentumUpdate(a, s1, g, 0.1, 0.9);
+      results.push(a, s1);
+      s1 = floats(dtype, len, rng);
+      a = w();
+      k.nesterovUpdate(a, s1, g, 0.1, 0.9);
+      results.push(a, s1);
+      s1 = state();
+      a = w();
+      k.adagradUpdate(a, s1, g, 0.1, 1e-7);
+      results.push(a, s1);
+      s1 = state();
+      a = w();
+      k.rmspropUpdate(a, s1, g, 0.01, 0.99, 1e-7);
+      results.push(a, s1);
+      s1 = floats(dtype, len, rng);
+      const s2 = state();
+      a = w();
+      k.adamUpdate(a, s1, s2, g, 0.001, 0.9, 0.999, 1e-7);
+      results.push(a, s1, s2);
+      return results;
+    },
+  });
+}
+
+// Convolution windows: odd sizes, stride > 1, pad > 0, non-square filters.
+const CONV_SHAPES: [number, number, number, number, number, number, number, number][] = [
+  // n, c, h, w, fh, fw, stride, pad
+  [1, 1, 1, 1, 1, 1, 1, 0],
+  [2, 3, 5, 5, 3, 3, 1, 0],
+  [3, 1, 4, 5, 3, 2, 1, 1],
+  [2, 2, 7, 7, 3, 3, 2, 1],
+  [1, 3, 17, 17, 5, 5, 2, 2],
+  [5, 2, 6, 4, 2, 2, 2, 0],
+  [2, 4, 9, 9, 3, 3, 3, 3],
+  // 2×2 stride 2 (the book's pooling): a 4-wide SIMD path plus scalar tails.
+  [2, 3, 8, 8, 2, 2, 2, 0],
+  [1, 2, 7, 19, 2, 2, 2, 0],
+  // A filter wider than its padded image row; c·fh·fw > 128 and oh·ow > 256 (more than one
+  // matmul tile per image in the fused kernels), 9 images (groups of 4 and a ragged one).
+  [2, 1, 3, 3, 5, 5, 1, 2],
+  [9, 16, 19, 18, 3, 3, 1, 1],
+  // A 1×1 filter with padding (the gather col2im's vector bounds), and AlexNet's kind of first
+  // layer (a wide filter, stride 4) on a small image.
+  [2, 3, 6, 7, 1, 1, 1, 1],
+  [2, 3, 23, 23, 11, 11, 4, 2],
+  // 1×1 filters, stride 1, no padding (the fused kernels' path without im2col: GoogLeNet's
+  // reductions): odd planes, batch 1, many channels; a 1×1 stride-2 filter (ResNet's projection
+  // shortcut) takes the im2col path.
+  [3, 5, 7, 9, 1, 1, 1, 0],
+  [1, 17, 4, 4, 1, 1, 1, 0],
+  [5, 64, 3, 5, 1, 1, 1, 0],
+  [2, 8, 7, 7, 1, 1, 2, 0],
+  // A window the size of the image: global average pooling (and a filter that covers it all).
+  [3, 5, 7, 7, 7, 7, 1, 0],
+  [1, 65, 4, 3, 4, 3, 1, 0],
+  // Sizes that do not divide by the stride (floored: the last rows and columns are not read).
+  [2, 3, 8, 7, 3, 3, 2, 1],
+  [3, 2, 9, 6, 2, 2, 2, 0],
+];
+for (const [n, c, h, w, fh, fw, stride, pad] of CONV_SHAPES) {
+  const tag = `n=${n} c=${c} ${h}×${w} filter ${fh}×${fw} stride ${stride} pad ${pad}`;
+  const oh = outSize(h, fh, stride, pad);
+  const ow = outSize(w, fw, stride, pad);
+  const colLen = n * oh * ow * c * fh * fw;
+  cases.push({
+    name: `im2col/col2im ${tag}`,
+    atol: 1e-6,
+    rtol: 1e-5,
+    run(k, dtype) {
+      const rng = new Rng(n + c * 10 + h * 100 + stride * 1000 + pad * 7);
+      const x = floats(dtype, n * c * h * w, rng);
+      const col = alloc(dtype, colLen);
+      k.im2col(col, x, n, c, h, w, fh, fw, stride, pad);
+      const dcol = floats(dtype, colLen, rng);
+      const dx = alloc(dtype, n * c * h * w);
+      k.col2im(dx, dcol, n, c, h, w, fh, fw, stride, pad);
+      return [col, dx];
+    },
+  });
+  for (const fn of [1, 5]) {
+    cases.push({
+      name: `fused convolution forward/backward ${tag}, ${fn} filters`,
+      atol: 1e-5 * Math.sqrt(n * oh * ow) + 1e-6,
+      rtol: 1e-4,
+      run(k, dtype) {
+        const rng = new Rng(fn + n * 5 + c * 11 + h * 101 + stride * 1001 + pad * 3);
+        const cols = c * fh * fw;
+        const x = floats(dtype, n * c * h * w, rng);
+        const W = floats(dtype, fn * cols, rng);
+        const b = floats(dtype, fn, rng);
+        const out = alloc(dtype, n * fn * oh * ow);
+        k.convForward(out, x, W, b, n, c, h, w, fn, fh, fw, stride, pad);
+        const dout = floats(dtype, n * fn * oh * ow, rng);
+        const dx = alloc(dtype, n * c * h * w);
+        const dW = alloc(dtype, fn * cols);
+        const db = alloc(dtype, fn);
+        k.convBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
+        // Without dx (a first layer): the same dW and db.
+        const dW2 = alloc(dtype, fn * cols);
+        const db2 = alloc(dtype, fn);
+        k.convBackward(alloc(dtype, 0), dW2, db2, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
+        return [out, dx, dW, db, dW2, db2];
+      },
+    });
+  }
+  const po = n * c * oh * ow;
+  cases.push({
+    name: `max/avg pooling ${tag}`,
+    atol: 1e-6,
+    rtol: 1e-5,
+    run(k, dtype) {
+      const rng = new Rng(n * 3 + c * 10 + h * 100 + stride * 1000 + pad * 7);
+      // A permutation: no ties, so the argmax is the same in either precision.
+      const perm = rng.permutation(n * c * h * w);
+      const x = dtype === "float64" ? new Float64Array(perm.length) : new Float32Array(perm.length);
+      for (let i = 0; i < perm.length; i++) x[i] = perm[i] / perm.length - 0.5;
+      const out = alloc(dtype, po);
+      const argmax = new Int32Array(po).fill(-7);
+      k.maxPool(out, argmax, x, n, c, h, w, fh, fw, stride, pad);
+      const dout = floats(dtype, po, rng);
+      const dx = alloc(dtype, n * c * h * w);
+      k.maxPoolBackward(dx, dout, argmax, n, c, h, w, fh, fw, stride, pad);
+      const avg = alloc(dtype, po);
+      k.avgPool(avg, x, n, c, h, w, fh, fw, stride, pad);
+      const davg = alloc(dtype, n * c * h * w);
+      k.avgPoolBackward(davg, dout, n, c, h, w, fh, fw, stride, pad);
+      return [out, argmax, dx, avg, davg];
+    },
+  });
+}
+
+// Batch normalization per channel: planes of 1 (an (N, D) input), odd sizes (SIMD tails), 7×7,
+// batch 1; training and evaluation, with and without the ReLU epilogue.
+for (const [n, c, hw] of [
+  [1, 1, 1],
+  [5, 4, 1],
+  [3, 5, 3],
+  [1, 17, 49],
+  [4, 3, 65],
+  [2, 64, 17],
+]) {
+  cases.push({
+    name: `batch norm n=${n} c=${c} hw=${hw}`,
+    atol: 1e-5,
+    rtol: 1e-4,
+    run(k, dtype) {
+      const rng = new Rng(n * 7 + c * 13 + hw);
+      const len = n * c * hw;
+      const x = floats(dtype, len, rng, -2, 3); // a non-zero mean
+      const [gamma, beta] = [floats(dtype, c, rng), floats(dtype, c, rng)];
+      const mean = alloc(dtype, c);
+      const variance = alloc(dtype, c);
+      k.batchNormStats(mean, variance, x, n, c, hw);
+      const y = alloc(dtype, len);
+      k.batchNormForward(y, x, mean, variance, gamma, beta, n, c, hw, 1e-5, false);
+      const yr = alloc(dtype, len);
+      k.batchNormForward(yr, x, mean, variance, gamma, beta, n, c, hw, 1e-5, true);
+      const dy = floats(dtype, len, rng);
+      const [dx, dgamma, dbeta] = [alloc(dtype, len), alloc(dtype, c), alloc(dtype, c)];
+      k.batchNormBackward(dx, dgamma, dbeta, dy, x, mean, variance, gamma, n, c, hw, 1e-5, true);
+      // Evaluation: running statistics given.
+      const [runMean, runVar] = [floats(dtype, c, rng), floats(dtype, c, rng, 0.5, 2)];
+      const ye = alloc(dtype, len);
+      k.batchNormForward(ye, x, runMean, runVar, gamma, beta, n, c, hw, 1e-3, false);
+      const [dxe, dge, dbe] = [alloc(dtype, len), alloc(dtype, c), alloc(dtype, c)];
+      k.batchNormBackward(dxe, dge, dbe, dy, x, runMean, runVar, gamma, n, c, hw, 1e-3, false);
+      return [mean, variance, y, yr, dx, dgamma, dbeta, ye, dxe, dge, dbe];
+    },
+  });
+}
+
+// Convolution → ReLU (→ max pooling) fused: 2×2/2 pooling (the book's), overlapping padded 3×3/1
+// windows, odd widths (SIMD tails), and no pooling (ph = 0).
+const CONV_RELU_POOL: [number, number, number, number, number, number, number, number, number[]][] = [
+  // n, c, h, w, fn, f, stride, pad, [ph, pw, pstride, ppad]
+  [2, 3, 8, 8, 5, 3, 1, 1, [2, 2, 2, 0]],
+  [1, 2, 9, 11, 4, 2, 1, 0, [2, 2, 2, 0]],
+  [1, 1, 5, 19, 1, 2, 1, 0, [2, 2, 2, 0]],
+  [3, 1, 7, 7, 3, 3, 2, 1, [3, 3, 1, 1]],
+  [2, 3, 6, 5, 5, 3, 1, 1, [0, 0, 1, 0]],
+];
+for (const [n, c, h, w, fn, f, stride, pad, [ph, pw, pstride, ppad]] of CONV_RELU_POOL) {
+  const oh = outSize(h, f, stride, pad);
+  const ow = outSize(w, f, stride, pad);
+  const len =
+    ph === 0 ? n * fn * oh * ow : n * fn * outSize(oh, ph, pstride, ppad) * outSize(ow, pw, pstride, ppad);
+  cases.push({
+    name: `fused convolution → ReLU → pool n=${n} c=${c} ${h}×${w}, ${fn} filters ${f}×${f} stride ${stride} pad ${pad}, pool ${ph}×${pw}/${pstride} pad ${ppad}`,
+    atol: 1e-5 * Math.sqrt(n * oh * ow) + 1e-6,
+    rtol: 1e-4,
+    run(k, dtype) {
+      const rng = new Rng(n * 7 + c * 13 + h * 17 + w * 19 + fn * 23 + ph);
+      const cols = c * f * f;
+      const x = floats(dtype, n * c * h * w, rng);
+      const W = floats(dtype, fn * cols, rng);
+      const b = floats(dtype, fn, rng, -0.2, 0.2);
+      const out = alloc(dtype, len);
+      const argmax = new Int32Array(ph === 0 ? 0 : len).fill(-7);
+      k.convReluPoolForward(out, argmax, x, W, b, n, c, h, w, fn, f, f, stride, pad, ph, pw, pstride, ppad);
+      const dout = floats(dtype, len, rng);
+      const dx = alloc(dtype, n * c * h * w);
+      const dW = alloc(dtype, fn * cols);
+      const db = alloc(dtype, fn);
+      const geometry = [n, c, h, w, fn, f, f, stride, pad, ph, pw, pstride, ppad] as const;
+      k.convReluPoolBackward(dx, dW, db, dout, out, argmax, x, W, ...geometry);
+      // Without dx (a first layer): the same dW and db.
+      const dW2 = alloc(dtype, fn * cols);
+      const db2 = alloc(dtype, fn);
+      k.convReluPoolBackward(alloc(dtype, 0), dW2, db2, dout, out, argmax, x, W, ...geometry);
+      return [out, argmax, dx, dW, db, dW2, db2];
+    },
+  });
+}
+
+// The LSTM cell's element-wise work: n rows of h units (4h gate columns), pre-activations wide
+// enough to saturate a gate; backward also in place (dcPrev aliasing dc).
+for (const [n, h] of [
+  [1, 1],
+  [3, 5],
+  [4, 4],
+  [5, 17],
+  [2, 64],
+  [3, 65],
+]) {
+  cases.push({
+    name: `lstmForward/lstmBackward ${n}×${h}`,
+    atol: 2e-6,
+    rtol: 1e-5,
+    run(k, dtype) {
+      const rng = new Rng(n * 100 + h);
+      const a = floats(dtype, n * 4 * h, rng, -6, 6);
+      const cPrev = floats(dtype, n * h, rng, -2, 2);
+      const [gates, c, hNext] = [alloc(dtype, n * 4 * h), alloc(dtype, n * h), alloc(dtype, n * h)];
+      k.lstmForward(gates, c, hNext, a, cPrev, n, h);
+      const dh = floats(dtype, n * h, rng);
+      const dc = floats(dtype, n * h, rng);
+      const [da, dcPrev] = [alloc(dtype, n * 4 * h), alloc(dtype, n * h)];
+      // Backward from the float64 reference's own forward values, so both precisions see the same.
+      k.lstmBackward(da, dcPrev, dh, dc, gates, cPrev, c, n, h);
+      const daInPlace = alloc(dtype, n * 4 * h);
+      k.lstmBackward(daInPlace, dc, dh, dc, gates, cPrev, c, n, h);
+      return [gates, c, hNext, da, dcPrev, daInPlace, dc];
+    },
+  });
+}
+
+/** Runs case `c` on `k` in float32 and on the reference in float64; throws naming the first difference. */
+export async function check(
+  k: Kernels,
+  c: Case,
+  settle: () => Promise<void> = async () => {},
+): Promise<void> {
+  const got = c.run(k, "float32");
+  await settle();
+  const want = c.run(reference, "float64");
+  if (got.length !== want.length)
+    throw new Error(`${c.name}: ${got.length} outputs, expected ${want.length}`);
+  got.forEach((g, i) => {
+    const e = want[i];
+    const what = `${k.name}: ${c.name}, output ${i}`;
+    if (typeof g === "number" || typeof e === "number") {
+      assertAllClose([g as number], [e as number], c.atol, c.rtol, what);
+    } else {
+      assertAllClose(g, e, c.atol, c.rtol, what);
+    }
+  });
+}
