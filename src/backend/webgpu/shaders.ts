@@ -610,9 +610,9 @@ export const BN_BACKWARD_DX = `${paramsStruct(["len", "c", "hw", "m", "train"], 
 ${ENTRY_1D}
   if (i >= p.len) { return; }
   let ch = (i / p.hw) % p.c;
-  let std = sqrt(variance[ch] + p.eps);
-  let xhat = (x[i] - mean[ch]) / std;
+  let sd = sqrt(variance[ch] + p.eps);
+  let xhat = (x[i] - mean[ch]) / sd;
   let d = select(dy[i], dy[i] - (dbeta[ch] + xhat * dgamma[ch]) / f32(p.m), p.train == 1u);
-  dx[i] = gamma[ch] / std * d;
+  dx[i] = gamma[ch] / sd * d;
 }
 `;
