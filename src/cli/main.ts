@@ -14,7 +14,7 @@ import { datasetNames, processIo, type CliIo } from "./common.js";
 import { evalCommand } from "./evaluate.js";
 import { infoCommand } from "./info.js";
 import { predictCommand } from "./predict.js";
-import { modelKinds, trainCommand } from "./train.js";
+import { lrScheduleNames, modelKinds, trainCommand } from "./train.js";
 import { registerExperimentCommand } from "../../experiments/cli.js";
 
 function version(): string {
@@ -49,6 +49,14 @@ function sizeList(value: string): number[] {
     throw new InvalidArgumentError(`expected positive integers separated by commas, like 100,100.`);
   }
   return sizes;
+}
+
+function nameList(value: string): string[] {
+  const names = value.split(",").map((s) => s.trim());
+  if (names.some((n) => n === "")) {
+    throw new InvalidArgumentError(`expected names separated by commas, like stem,stage1.`);
+  }
+  return names;
 }
 
 function initValue(value: string): string {
@@ -151,6 +159,16 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
         .choices(["float32", "float64"])
         .default("float32"),
     )
+    .addOption(
+      new Option("--lr-schedule <schedule>", "learning rate over the run: constant, or cosine decay to 0")
+        .choices(lrScheduleNames)
+        .default("constant"),
+    )
+    .option(
+      "--init-from <model>",
+      "transfer learning (book §8.2.3): start from this model's weights where names and shapes agree (the classifier is replaced)",
+    )
+    .option("--freeze <layers>", "leave these layers' weights as they are: node names or prefixes, like stem,stage1", nameList)
     .option("--out <file>", "where to save the model (.safetensors)")
     .option("--resume <checkpoint>", "continue an interrupted run from its checkpoint")
     .addOption(

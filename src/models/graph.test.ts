@@ -10,6 +10,10 @@ import { checkGradients, type GradientTarget } from "../testing/layer-gradcheck.
 import { Graph, type GraphSpec } from "./graph.js";
 import { createModel } from "./model.js";
 import { Sequential } from "./sequential.js";
+import { ResNet } from "./resnet.js";
+import { copyMatchingWeights } from "./transfer.js";
+import { Trainer } from "../train/trainer.js";
+import { Adam } from "../optimizers/adam.js";
 
 function randn(shape: number[], rng: Rng, dtype: DType = "float64"): NDArray {
   const a = NDArray.zeros(shape, dtype);
@@ -358,5 +362,63 @@ describe("Sequential is the one-input-per-node graph", () => {
     expect(() => frozen.freeze(["affine9"])).toThrow(/nothing to freeze called "affine9"/);
     frozen.unfreeze();
     expect(frozen.trainableParams).toHaveLength(4);
+  });
+});
+
+describe("transfer learning (book §8.2.3)", () => {
+  const small = (outputSize: number, seed: number) =>
+    new ResNet({ inputShape: [1, 8, 8], widths: [2, 3], blocks: [1, 1], outputSize }, new Rng(seed));
+
+  it("copies every tensor whose name and shape agree, batch norm statistics too, and replaces the head", () => {
+    const source = small(3, 1);
+    source.loss(randn([4, 1, 8, 8], new Rng(2), "float32"), new Int32Array([0, 1, 2, 0])); // moves running stats
+    const target = small(5, 3);
+    const report = copyMatchingWeights(target, source);
+    expect(report.kept).toEqual([
+      { name: "fc.W", reason: 'the head ("fc") is replaced' },
+      { name: "fc.b", reason: 'the head ("fc") is replaced' },
+    ]);
+    expect(report.copied).toContain("stage2.block1.bn1.running_var");
+    const byName = (m: Graph) => new Map(m.tensors().map((t) => [t.name, Array.from(t.value.data)]));
+    const [s, t] = [byName(source), byName(target)];
+    for (const name of report.copied) expect(t.get(name)).toEqual(s.get(name));
+    // Same classes: the head still starts fresh unless asked to copy it.
+    const same = small(3, 4);
+    const fresh = Array.from(same.node("fc").layer.params[0].value.data);
+    copyMatchingWeights(same, source);
+    expect(Array.from(same.node("fc").layer.params[0].value.data)).toEqual(fresh);
+    copyMatchingWeights(same, source, { head: "copy" });
+    expect(Array.from(same.node("fc").layer.params[0].value.data)).toEqual(s.get("fc.W"));
+  });
+
+  it("a fine-tuned network's frozen layers do not move; the rest trains", () => {
+    const model = small(3, 5);
+    copyMatchingWeights(model, small(3, 6));
+    model.freeze(["stem", "stage1"]);
+    const before = new Map(model.params.map((p) => [p.name, Array.from(p.value.data)]));
+    const rng = new Rng(7);
+    const data = {
+      x: randn([20, 1, 8, 8], rng, "float32"),
+      labels: Int32Array.from({ length: 20 }, (_, i) => i % 3),
+    };
+    new Trainer({
+      model,
+      optimizer: new Adam({ lr: 0.01 }),
+      train: data,
+      test: data,
+      epochs: 2,
+      batchSize: 5,
+      rng,
+    }).run();
+    for (const p of model.params) {
+      const moved = Array.from(p.value.data).some((v, i) => v !== before.get(p.name)![i]);
+      expect(moved, p.name).toBe(!(p.name.startsWith("stem") || p.name.startsWith("stage1")));
+    }
+  });
+
+  it("refuses a source that shares no tensor with the target", () => {
+    expect(() => copyMatchingWeights(small(3, 1), [{ name: "W1", value: NDArray.zeros([2]) }])).toThrow(
+      /no tensor of the source fits this network.*W1/,
+    );
   });
 });

@@ -15,3 +15,4 @@ export * from "./vgg.js";
 export * from "./googlenet.js";
 export * from "./resnet.js";
 export * from "./rnnlm.js";
+export * from "./transfer.js";

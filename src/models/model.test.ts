@@ -129,7 +129,7 @@ describe("createModel", () => {
     expect(shapes(new LeNet({}, new Rng(0))).W3).toEqual([16 * 5 * 5, 120]);
     expect(new AlexNet({}, new Rng(0)).predict(NDArray.zeros([2, 1, 28, 28])).shape).toEqual([2, 10]);
     // Chapter 8's, sized for 28×28: 28 → 14 → 7 (→ 3 for VGG's last pooling).
-    expect(shapes(new VGG({}, new Rng(0)))["fc1.W"]).toEqual([128 * 3 * 3, 256]);
+    expect(shapes(new VGG({}, new Rng(0)))["fc1.W"]).toEqual([64 * 3 * 3, 128]);
     expect(shapes(new GoogLeNet({}, new Rng(0)))["fc.W"]).toEqual([48 + 64 + 16 + 16, 10]);
     const resnet = new ResNet({}, new Rng(0));
     expect(shapes(resnet)["stage3.block1.proj.W"]).toEqual([64, 32, 1, 1]);

@@ -9,11 +9,11 @@ export interface VGGOptions {
   /** (C, H, W) of one sample (default [1, 28, 28]). */
   inputShape?: readonly number[];
   outputSize?: number;
-  /** Filters of each stage's convolutions (default 32, 64, 128); each stage ends in a 2×2 max pool. */
+  /** Filters of each stage's convolutions (default 16, 32, 64); each stage ends in a 2×2 max pool. */
   widths?: readonly number[];
   /** 3×3 convolutions per stage (default 2). */
   convsPerStage?: number;
-  /** Units of the hidden Affine layer (default 256). */
+  /** Units of the hidden Affine layer (default 128). */
   hiddenSize?: number;
   /** Dropout after the hidden layer, the book's form (default 0.5). */
   dropoutRatio?: number;
@@ -47,9 +47,9 @@ export class VGG extends Graph {
       kind: "vgg",
       inputShape: [...(options.inputShape ?? [1, 28, 28])],
       outputSize: options.outputSize ?? 10,
-      widths: [...(options.widths ?? [32, 64, 128])],
+      widths: [...(options.widths ?? [16, 32, 64])],
       convsPerStage: options.convsPerStage ?? 2,
-      hiddenSize: options.hiddenSize ?? 256,
+      hiddenSize: options.hiddenSize ?? 128,
       dropoutRatio: options.dropoutRatio ?? 0.5,
       weightDecayLambda: options.weightDecayLambda ?? 0,
     };

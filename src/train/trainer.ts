@@ -37,6 +37,12 @@ export interface TrainerOptions {
    * (`evaluate_sample_num_per_epoch`); the last epoch always evaluates on the full sets.
    */
   evalSampleSize?: number;
+  /**
+   * Scales the optimizer's learning rate before each step: lr = (its lr when the Trainer was made)
+   * · schedule(iteration, iterations), iteration counting from 0 (e.g. `cosineSchedule`). It
+   * depends on the iteration only, so a resumed run follows it exactly.
+   */
+  lrSchedule?: LearningRateSchedule;
   /** Transforms each training batch's inputs (data augmentation). */
   augment?: (x: NDArray, rng: Rng) => NDArray;
   /** A held-out set whose accuracy is reported per epoch as `valAcc`. */
@@ -67,6 +73,13 @@ export interface TrainerPosition {
   /** The augmentation generator as it is now. */
   augmentRng: RngState;
 }
+
+/** The factor of the base learning rate at `iteration` (from 0) of `iterations`. */
+export type LearningRateSchedule = (iteration: number, iterations: number) => number;
+
+/** Cosine decay from the base learning rate to 0 over the run (Loshchilov & Hutter's SGDR without restarts). */
+export const cosineSchedule: LearningRateSchedule = (iteration, iterations) =>
+  0.5 * (1 + Math.cos((Math.PI * iteration) / iterations));
 
 export type TrainEvent =
   | { type: "iteration"; epoch: number; iteration: number; iterations: number; loss: number }
@@ -107,6 +120,8 @@ export class Trainer {
   readonly #augmentRng: Rng;
   readonly #trainSize: number;
   // The position: see TrainerPosition.
+  /** The optimizer's learning rate when the Trainer was made (what a schedule scales). */
+  #baseLr = 0;
   #iteration = 0;
   #epoch = 1;
   #batchesDone = 0;
@@ -143,6 +158,12 @@ export class Trainer {
       this.iterations = this.epochs * this.iterationsPerEpoch;
     }
     this.#options = options;
+    if (options.lrSchedule) {
+      if (typeof optimizer.lr !== "number") {
+        throw new OptionError("Trainer: lrSchedule needs an optimizer with an lr to schedule");
+      }
+      this.#baseLr = optimizer.lr;
+    }
     this.#batchRng = rng.split();
     this.#augmentRng = rng.split();
     const resume = options.resume;
@@ -209,6 +230,8 @@ export class Trainer {
         this.#checkGradients(at, loss);
         // Frozen params (transfer learning) are left as they are.
         const trainable = model.trainableParams ?? model.params;
+        const schedule = this.#options.lrSchedule;
+        if (schedule) optimizer.lr = this.#baseLr * schedule(iteration - 1, this.iterations);
         if (this.#options.maxGradNorm !== undefined) clipGrads(trainable, this.#options.maxGradNorm);
         optimizer.step(trainable);
         this.#batchesDone++;
