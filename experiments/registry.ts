@@ -16,6 +16,9 @@ import { misclassified } from "./misclassified.js";
 import { halfPrecision } from "./half-precision.js";
 import { activationHistograms } from "./activation-histograms.js";
 import { languageModel } from "./language-model.js";
+import { resnetSkips } from "./resnet-skips.js";
+import { transferLearning } from "./transfer-learning.js";
+import { fcnDetection } from "./fcn-detection.js";
 
 export const experiments: readonly Experiment[] = [
   perceptronGates,
@@ -33,5 +36,8 @@ export const experiments: readonly Experiment[] = [
   simpleConvnet,
   misclassified,
   halfPrecision,
+  resnetSkips,
+  transferLearning,
+  fcnDetection,
   languageModel,
 ];

@@ -563,6 +563,35 @@ export class Graph implements Model {
   }
 
   /**
+   * The per-sample shape of every input and every node's output, from one evaluation pass over a
+   * zero sample of the declared input shapes.
+   */
+  nodeShapes(): Map<string, number[]> {
+    const dtype = this.params[0]?.value.dtype ?? "float32";
+    const shapes = new Map<string, number[]>();
+    const values = new Map<string, NDArray>();
+    this.inputNames.forEach((name, i) => {
+      const shape = this.#inputShapes[i];
+      if (!shape) throw new Error(`nodeShapes: the shape of input "${name}" is not known`);
+      values.set(name, NDArray.zeros([1, ...shape], dtype));
+      shapes.set(name, [...shape]);
+    });
+    for (const node of this.nodes) {
+      const layer = node.layer;
+      const y =
+        "merge" in layer
+          ? layer.forward(
+              node.inputs.map((n) => values.get(n)!),
+              "eval",
+            )
+          : layer.forward(values.get(node.inputs[0])!, "eval");
+      values.set(node.name, y);
+      shapes.set(node.name, y.shape.slice(1));
+    }
+    return shapes;
+  }
+
+  /**
    * Runs `x` through the nodes one at a time (unfused, in `mode`) and names the first whose output
    * holds a NaN or ±Infinity, for the message after a non-finite loss; undefined if none does.
    */

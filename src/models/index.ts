@@ -16,3 +16,4 @@ export * from "./googlenet.js";
 export * from "./resnet.js";
 export * from "./rnnlm.js";
 export * from "./transfer.js";
+export * from "./fcn.js";
