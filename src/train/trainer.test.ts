@@ -255,10 +255,20 @@ describe("Trainer", () => {
     }
     expect(thrown).toBeInstanceOf(TrainingDivergedError);
     expect((thrown as Error).message).toMatch(
-      /the gradient of W2 \(layer 3 \(Affine\)\) holds -Infinity \(1 of 8 values non-finite\) at iteration 4 of 6 \(epoch 2\), with loss [\d.]+; the step was not taken/,
+      /^training diverged: the gradient of W2 \(layer 3 \(Affine\)\) holds -Infinity \(1 of 8 values non-finite\) at iteration 4 of 6 \(epoch 2\), with loss [\d.]+; the step was not taken/,
     );
     // The step was not taken: the weights stay finite.
     expect(net.params[2].value.data.every(Number.isFinite)).toBe(true);
+  });
+
+  it("checks the weights before evaluating an epoch (an update can overflow with finite gradients)", () => {
+    // The epoch's last update (its 3rd) overflows a weight; no loss of the epoch sees it.
+    const net = tinyNet();
+    let steps = 0;
+    const overflow = { step: () => void (++steps === 3 && (net.params[0].value.data[1] = Infinity)) };
+    expect(() => trainer({ model: net, optimizer: overflow }).run()).toThrow(
+      /^training diverged: at the end of epoch 1, the weights W1 \(layer 1 \(Affine\)\) hold non-finite values/,
+    );
   });
 
   it("names the layer whose output first became non-finite when the loss is not finite", () => {

@@ -225,7 +225,7 @@ export class Trainer {
         const x = augment ? augment(batch.x, this.#augmentRng) : batch.x;
         const loss = model.loss(x, batch.labels);
         const at = `iteration ${iteration} of ${this.iterations} (epoch ${epoch})`;
-        if (!Number.isFinite(loss)) throw this.#nonFiniteLoss(loss, at, x);
+        if (!Number.isFinite(loss)) throw this.#diverged(loss, at, x);
         model.backward();
         this.#checkGradients(at, loss);
         // Frozen params (transfer learning) are left as they are.
@@ -238,6 +238,14 @@ export class Trainer {
         this.#lossSum += loss;
         this.#count++;
         yield { type: "iteration", epoch, iteration, iterations: this.iterations, loss };
+      }
+      // Finite gradients can still overflow a weight (a huge learning rate); a saturating sigmoid
+      // may keep the losses finite, so the weights are checked before the epoch is evaluated.
+      const broken = this.#brokenWeights();
+      if (broken) {
+        throw new TrainingDivergedError(
+          `training diverged: at the end of epoch ${epoch}, ${broken}. Try a smaller learning rate`,
+        );
       }
       const event: TrainEvent = {
         type: "epoch",
@@ -256,23 +264,16 @@ export class Trainer {
   }
 
   /**
-   * The error for a NaN or ±Infinity loss: the layer whose output first became non-finite (the
-   * batch run again layer by layer) or the params that already hold non-finite values.
+   * The error for a NaN or ±Infinity loss: the params holding non-finite values (an update that
+   * overflowed), or else the layer whose output first became non-finite (the batch run again
+   * layer by layer).
    */
-  #nonFiniteLoss(loss: number, at: string, x: NDArray): TrainingDivergedError {
-    const { model } = this;
-    const broken = model.params
-      .filter((p) => findNonFinite(p.value.data) >= 0)
-      .map((p) => this.#paramName(p));
-    const layer = broken.length === 0 ? model.locateNonFinite?.(x) : undefined;
-    const where =
-      broken.length > 0
-        ? `the weights ${broken.join(", ")} hold non-finite values`
-        : layer
-          ? `the first non-finite output is that of ${layer}`
-          : "";
+  #diverged(loss: number, at: string, x: NDArray): TrainingDivergedError {
+    const broken = this.#brokenWeights();
+    const layer = broken ? undefined : this.model.locateNonFinite?.(x);
+    const why = broken ?? (layer ? `the first non-finite output is that of ${layer}` : "");
     return new TrainingDivergedError(
-      `training diverged: loss is ${loss} at ${at}${where ? `; ${where}` : ""}. Try a smaller learning rate`,
+      `training diverged: loss is ${loss} at ${at}${why ? `; ${why}` : ""}. Try a smaller learning rate`,
     );
   }
 
@@ -280,15 +281,21 @@ export class Trainer {
   #checkGradients(at: string, loss: number): void {
     for (const p of this.model.trainableParams ?? this.model.params) {
       const grad = p.grad;
-      if (grad === null) continue;
-      const i = findNonFinite(grad.data);
-      if (i < 0) continue;
+      const i = grad ? findNonFinite(grad.data) : -1;
+      if (!grad || i < 0) continue;
       throw new TrainingDivergedError(
         `training diverged: the gradient of ${this.#paramName(p)} holds ${grad.data[i]} ` +
           `(${countNonFinite(grad.data)} of ${grad.size} values non-finite) at ${at}, with loss ${loss}; ` +
           `the step was not taken. Try a smaller learning rate`,
       );
     }
+  }
+
+  /** "the weights W2 (layer 3 (Affine)), b2 (…) hold non-finite values", or undefined. */
+  #brokenWeights(): string | undefined {
+    const broken = this.model.params.filter((p) => findNonFinite(p.value.data) >= 0);
+    if (broken.length === 0) return undefined;
+    return `the weights ${broken.map((p) => this.#paramName(p)).join(", ")} hold non-finite values (an update overflowed)`;
   }
 
   /** "W2 (layer 3 (Affine))", or the bare name for a model that does not say. */
