@@ -168,7 +168,11 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
       "--init-from <model>",
       "transfer learning (book §8.2.3): start from this model's weights where names and shapes agree (the classifier is replaced)",
     )
-    .option("--freeze <layers>", "leave these layers' weights as they are: node names or prefixes, like stem,stage1", nameList)
+    .option(
+      "--freeze <layers>",
+      "leave these layers' weights as they are: node names or prefixes, like stem,stage1",
+      nameList,
+    )
     .option("--out <file>", "where to save the model (.safetensors)")
     .option("--resume <checkpoint>", "continue an interrupted run from its checkpoint")
     .addOption(

@@ -326,7 +326,8 @@ function newSettings(options: TrainOptions & { model: ModelKind }): Settings {
  * agree; the head (the classifier) is replaced.
  */
 async function initFrom(model: Model, path: string, io: CliIo): Promise<void> {
-  if (!(model instanceof Graph)) throw new CliError(`--init-from: a ${model.spec.kind} model cannot take weights`);
+  if (!(model instanceof Graph))
+    throw new CliError(`--init-from: a ${model.spec.kind} model cannot take weights`);
   const { model: source } = await loadModel(path);
   let report;
   try {
@@ -343,7 +344,8 @@ async function initFrom(model: Model, path: string, io: CliIo): Promise<void> {
 
 /** `--freeze`: node names, name prefixes or param names whose params training leaves alone. */
 function freezeParams(model: Model, names: readonly string[]): string[] {
-  if (!(model instanceof Graph)) throw new CliError(`--freeze: a ${model.spec.kind} model cannot freeze layers`);
+  if (!(model instanceof Graph))
+    throw new CliError(`--freeze: a ${model.spec.kind} model cannot freeze layers`);
   try {
     return model.freeze(names);
   } catch (e) {

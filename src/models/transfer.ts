@@ -32,7 +32,9 @@ export function copyMatchingWeights(
 ): TransferReport {
   const from = new Map(("tensors" in source ? source.tensors() : source).map((t) => [t.name, t.value]));
   const head = options.head === "copy" ? undefined : headNode(target);
-  const headTensors = new Set(head ? Object.values(target.architecture().nodes.find((n) => n.name === head)?.params ?? {}) : []);
+  const headTensors = new Set(
+    head ? Object.values(target.architecture().nodes.find((n) => n.name === head)?.params ?? {}) : [],
+  );
   const report: TransferReport = { copied: [], kept: [] };
   for (const t of target.tensors()) {
     const value = from.get(t.name);
@@ -40,7 +42,10 @@ export function copyMatchingWeights(
       report.kept.push({ name: t.name, reason: `the head ("${head}") is replaced` });
     } else if (value === undefined) {
       report.kept.push({ name: t.name, reason: "not in the source" });
-    } else if (value.shape.length !== t.value.shape.length || value.shape.some((d, i) => d !== t.value.shape[i])) {
+    } else if (
+      value.shape.length !== t.value.shape.length ||
+      value.shape.some((d, i) => d !== t.value.shape[i])
+    ) {
       report.kept.push({
         name: t.name,
         reason: `shape (${value.shape.join(", ")}) in the source, (${t.value.shape.join(", ")}) here`,
