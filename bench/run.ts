@@ -9,6 +9,9 @@
  *      Each (model, backend) runs in a child process so its peak RSS is its own.
  *
  * Human-readable by default; `--json` prints one JSON object. Kept under 3 minutes on 2 cores.
+ *
+ * `--peers` runs instead zerodl against PyTorch and ONNX Runtime, interleaved (bench/peers.ts):
+ * `--rounds N` (default 3), `--models`, `--no-pytorch`.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -25,6 +28,7 @@ import { TwoLayerNet } from "../src/models/two-layer-net.js";
 import { NDArray } from "../src/ndarray.js";
 import { Adam, SGD } from "../src/optimizers/index.js";
 import { Rng } from "../src/rng.js";
+import { peersSection, runOrtChild } from "./peers.js";
 
 const args = process.argv.slice(2);
 const json = args.includes("--json");
@@ -34,6 +38,8 @@ const modelsArg = args.indexOf("--models");
 const onlyModels = modelsArg >= 0 ? (args[modelsArg + 1] ?? "").split(",") : null;
 /** `--no-reference` skips the reference backend's model rows (slow; for iterating on wasm). */
 const noReference = args.includes("--no-reference");
+const peers = args.includes("--peers");
+const roundsArg = args.indexOf("--rounds");
 const log = (line: string) => {
   if (!json) console.log(line);
 };
@@ -225,6 +231,8 @@ interface ModelResult {
   secondsPerEpoch: number;
   inferenceImages: number;
   imagesPerSecond: number;
+  /** CPU time (all threads) of inference per 100 images. */
+  inferenceCpuMsPer100: number;
   peakRssMB: number;
 }
 
@@ -320,12 +328,14 @@ async function runModelChild(name: ModelName, variant: Variant, threads: number)
   const xs = new NDArray(data.x.slice(0, inferN * 784), [inferN, ...shape]);
   model.predict(new NDArray(data.x.slice(0, B * 784), [B, ...shape]));
   const inferRuns: number[] = [];
+  const inferCpu0 = process.cpuUsage();
   for (let r = 0; r < blocks; r++) {
     const t1 = performance.now();
     for (let s = 0; s < inferN; s += B) model.predict(xs.sliceRows(s, Math.min(inferN, s + B)));
     inferRuns.push((performance.now() - t1) / 1000);
   }
   const inferSeconds = median(inferRuns);
+  const inferCpu = process.cpuUsage(inferCpu0);
   const result: ModelResult = {
     model: name,
     backend: variant,
@@ -339,6 +349,7 @@ async function runModelChild(name: ModelName, variant: Variant, threads: number)
     secondsPerEpoch: (msPerIteration * 600) / 1000,
     inferenceImages: inferN,
     imagesPerSecond: inferN / inferSeconds,
+    inferenceCpuMsPer100: (inferCpu.user + inferCpu.system) / 1000 / blocks / (inferN / 100),
     peakRssMB: process.resourceUsage().maxRSS / 1024,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -388,6 +399,10 @@ async function main(): Promise<void> {
     await runModelChild(args[1] as ModelName, args[2] as Variant, Number(args[3]));
     return;
   }
+  if (args[0] === "--peer-child") {
+    await runOrtChild(args[1], args[2], Number(args[3]), quick);
+    return;
+  }
   const threads = os.availableParallelism();
   const started = performance.now();
   const machine = {
@@ -401,6 +416,21 @@ async function main(): Promise<void> {
   log(
     `load average at start: ${machine.loadAverage.map((l) => l.toFixed(2)).join(" ")} (other work on these cores skews timings)`,
   );
+  if (peers) {
+    const results = peersSection({
+      script: fileURLToPath(import.meta.url),
+      quick,
+      models: onlyModels ?? ["simple-conv", "deep-conv"],
+      threads: threads > 1 ? [1, threads] : [1],
+      rounds: roundsArg >= 0 ? Number(args[roundsArg + 1]) : quick ? 1 : 3,
+      pytorch: !args.includes("--no-pytorch"),
+      log,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    log(`\nbench took ${seconds.toFixed(0)} s`);
+    if (json) console.log(JSON.stringify({ machine, threads, peers: results, seconds }));
+    return;
+  }
   const matmul = onlyModels ? [] : await matmulSection(threads);
   const kernelTimes = onlyModels ? [] : await kernelSection(threads);
   const models = modelSection(threads);

@@ -4,11 +4,26 @@
  * Speed itself is not asserted here (timings belong to the bench, not to tests): the numbers must
  * only be there, finite and positive. About 15 s.
  */
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+
+/**
+ * The bench's stdout. Asynchronous: a synchronous child would block this worker for minutes on a
+ * loaded machine, and vitest's calls into it time out ("Timeout calling onTaskUpdate").
+ */
+async function bench(args: string[]): Promise<string> {
+  const run = promisify(execFile);
+  const { stdout } = await run(process.execPath, ["--import", "tsx", "bench/run.ts", ...args], {
+    cwd: root,
+    encoding: "utf8",
+    maxBuffer: 1 << 24,
+  });
+  return stdout;
+}
 
 interface BenchModel {
   model: string;
@@ -23,12 +38,8 @@ interface BenchModel {
 }
 
 describe("npm run bench -- --quick --json", () => {
-  it("prints one JSON object with the matmul, kernel and model rows", { timeout: 120_000 }, () => {
-    const stdout = execFileSync(process.execPath, ["--import", "tsx", "bench/run.ts", "--quick", "--json"], {
-      cwd: root,
-      encoding: "utf8",
-      maxBuffer: 1 << 24,
-    });
+  it("prints one JSON object with the matmul, kernel and model rows", { timeout: 400_000 }, async () => {
+    const stdout = await bench(["--quick", "--json"]);
     const report = JSON.parse(stdout) as {
       machine: unknown;
       matmul: { what: string; reference: number; wasm1: number; wasmN: number }[];
@@ -55,4 +66,28 @@ describe("npm run bench -- --quick --json", () => {
       expect(m.msPerIterationRange[1]).toBeGreaterThanOrEqual(m.msPerIteration);
     }
   });
+});
+
+describe("npm run bench -- --peers --quick --json", () => {
+  it(
+    "runs zerodl and ONNX Runtime Web on SimpleConvNet, each thread count",
+    { timeout: 400_000 },
+    async () => {
+      // PyTorch is left out here: it is a peer on this machine only, never a dependency (bench/README.md).
+      const stdout = await bench(["--peers", "--quick", "--json", "--no-pytorch", "--models", "simple-conv"]);
+      const report = JSON.parse(stdout) as {
+        threads: number;
+        peers: { peer: string; model: string; threads: number; imagesPerSecond: number; round: number }[];
+      };
+      const threadCounts = report.threads > 1 ? [1, report.threads] : [1];
+      for (const peer of ["zerodl", "ort-web"]) {
+        for (const threads of threadCounts) {
+          const row = report.peers.find((r) => r.peer === peer && r.threads === threads);
+          expect(row, `${peer} × ${threads}`).toBeDefined();
+          expect(row!.model).toBe("simple-conv");
+          expect(Number.isFinite(row!.imagesPerSecond) && row!.imagesPerSecond > 0).toBe(true);
+        }
+      }
+    },
+  );
 });

@@ -44,6 +44,73 @@ export interface Case {
 
 export const cases: Case[] = [];
 
+/** convForward, then convBackward with and without dx, on seeded inputs. */
+export function fusedConvCase([n, c, h, w, fn, fh, fw, stride, pad]: number[]): Case {
+  const oh = outSize(h, fh, stride, pad);
+  const ow = outSize(w, fw, stride, pad);
+  return {
+    name: `fused convolution forward/backward n=${n} c=${c} ${h}×${w} filter ${fh}×${fw} stride ${stride} pad ${pad}, ${fn} filters`,
+    atol: 1e-5 * Math.sqrt(n * oh * ow) + 1e-6,
+    rtol: 1e-4,
+    run(k, dtype) {
+      const rng = new Rng(fn + n * 5 + c * 11 + h * 101 + stride * 1001 + pad * 3);
+      const cols = c * fh * fw;
+      const x = floats(dtype, n * c * h * w, rng);
+      const W = floats(dtype, fn * cols, rng);
+      const b = floats(dtype, fn, rng);
+      const out = alloc(dtype, n * fn * oh * ow);
+      k.convForward(out, x, W, b, n, c, h, w, fn, fh, fw, stride, pad);
+      const dout = floats(dtype, n * fn * oh * ow, rng);
+      const dx = alloc(dtype, n * c * h * w);
+      const dW = alloc(dtype, fn * cols);
+      const db = alloc(dtype, fn);
+      k.convBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
+      // Without dx (a first layer): the same dW and db.
+      const dW2 = alloc(dtype, fn * cols);
+      const db2 = alloc(dtype, fn);
+      k.convBackward(alloc(dtype, 0), dW2, db2, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
+      return [out, dx, dW, db, dW2, db2];
+    },
+  };
+}
+
+/** convReluPoolForward, then its backward with and without dx, on seeded inputs (ph = 0: no pooling). */
+export function convReluPoolCase(
+  [n, c, h, w, fn, f, stride, pad]: number[],
+  [ph, pw, pstride, ppad]: number[],
+): Case {
+  const oh = outSize(h, f, stride, pad);
+  const ow = outSize(w, f, stride, pad);
+  const len =
+    ph === 0 ? n * fn * oh * ow : n * fn * outSize(oh, ph, pstride, ppad) * outSize(ow, pw, pstride, ppad);
+  return {
+    name: `fused convolution → ReLU → pool n=${n} c=${c} ${h}×${w}, ${fn} filters ${f}×${f} stride ${stride} pad ${pad}, pool ${ph}×${pw}/${pstride} pad ${ppad}`,
+    atol: 1e-5 * Math.sqrt(n * oh * ow) + 1e-6,
+    rtol: 1e-4,
+    run(k, dtype) {
+      const rng = new Rng(n * 7 + c * 13 + h * 17 + w * 19 + fn * 23 + ph);
+      const cols = c * f * f;
+      const x = floats(dtype, n * c * h * w, rng);
+      const W = floats(dtype, fn * cols, rng);
+      const b = floats(dtype, fn, rng, -0.2, 0.2);
+      const out = alloc(dtype, len);
+      const argmax = new Int32Array(ph === 0 ? 0 : len).fill(-7);
+      k.convReluPoolForward(out, argmax, x, W, b, n, c, h, w, fn, f, f, stride, pad, ph, pw, pstride, ppad);
+      const dout = floats(dtype, len, rng);
+      const dx = alloc(dtype, n * c * h * w);
+      const dW = alloc(dtype, fn * cols);
+      const db = alloc(dtype, fn);
+      const geometry = [n, c, h, w, fn, f, f, stride, pad, ph, pw, pstride, ppad] as const;
+      k.convReluPoolBackward(dx, dW, db, dout, out, argmax, x, W, ...geometry);
+      // Without dx (a first layer): the same dW and db.
+      const dW2 = alloc(dtype, fn * cols);
+      const db2 = alloc(dtype, fn);
+      k.convReluPoolBackward(alloc(dtype, 0), dW2, db2, dout, out, argmax, x, W, ...geometry);
+      return [out, argmax, dx, dW, db, dW2, db2];
+    },
+  };
+}
+
 // matmul: all four transpose combinations, with and without accumulate; k > 256 and n > 256 cross
 // the kernel's cache blocks.
 const MATMUL_SHAPES: [number, number, number][] = [
@@ -284,32 +351,7 @@ for (const [n, c, h, w, fh, fw, stride, pad] of CONV_SHAPES) {
       return [col, dx];
     },
   });
-  for (const fn of [1, 5]) {
-    cases.push({
-      name: `fused convolution forward/backward ${tag}, ${fn} filters`,
-      atol: 1e-5 * Math.sqrt(n * oh * ow) + 1e-6,
-      rtol: 1e-4,
-      run(k, dtype) {
-        const rng = new Rng(fn + n * 5 + c * 11 + h * 101 + stride * 1001 + pad * 3);
-        const cols = c * fh * fw;
-        const x = floats(dtype, n * c * h * w, rng);
-        const W = floats(dtype, fn * cols, rng);
-        const b = floats(dtype, fn, rng);
-        const out = alloc(dtype, n * fn * oh * ow);
-        k.convForward(out, x, W, b, n, c, h, w, fn, fh, fw, stride, pad);
-        const dout = floats(dtype, n * fn * oh * ow, rng);
-        const dx = alloc(dtype, n * c * h * w);
-        const dW = alloc(dtype, fn * cols);
-        const db = alloc(dtype, fn);
-        k.convBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
-        // Without dx (a first layer): the same dW and db.
-        const dW2 = alloc(dtype, fn * cols);
-        const db2 = alloc(dtype, fn);
-        k.convBackward(alloc(dtype, 0), dW2, db2, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
-        return [out, dx, dW, db, dW2, db2];
-      },
-    });
-  }
+  for (const fn of [1, 5]) cases.push(fusedConvCase([n, c, h, w, fn, fh, fw, stride, pad]));
   const po = n * c * oh * ow;
   cases.push({
     name: `max/avg pooling ${tag}`,
@@ -386,37 +428,8 @@ const CONV_RELU_POOL: [number, number, number, number, number, number, number, n
   [3, 1, 7, 7, 3, 3, 2, 1, [3, 3, 1, 1]],
   [2, 3, 6, 5, 5, 3, 1, 1, [0, 0, 1, 0]],
 ];
-for (const [n, c, h, w, fn, f, stride, pad, [ph, pw, pstride, ppad]] of CONV_RELU_POOL) {
-  const oh = outSize(h, f, stride, pad);
-  const ow = outSize(w, f, stride, pad);
-  const len =
-    ph === 0 ? n * fn * oh * ow : n * fn * outSize(oh, ph, pstride, ppad) * outSize(ow, pw, pstride, ppad);
-  cases.push({
-    name: `fused convolution → ReLU → pool n=${n} c=${c} ${h}×${w}, ${fn} filters ${f}×${f} stride ${stride} pad ${pad}, pool ${ph}×${pw}/${pstride} pad ${ppad}`,
-    atol: 1e-5 * Math.sqrt(n * oh * ow) + 1e-6,
-    rtol: 1e-4,
-    run(k, dtype) {
-      const rng = new Rng(n * 7 + c * 13 + h * 17 + w * 19 + fn * 23 + ph);
-      const cols = c * f * f;
-      const x = floats(dtype, n * c * h * w, rng);
-      const W = floats(dtype, fn * cols, rng);
-      const b = floats(dtype, fn, rng, -0.2, 0.2);
-      const out = alloc(dtype, len);
-      const argmax = new Int32Array(ph === 0 ? 0 : len).fill(-7);
-      k.convReluPoolForward(out, argmax, x, W, b, n, c, h, w, fn, f, f, stride, pad, ph, pw, pstride, ppad);
-      const dout = floats(dtype, len, rng);
-      const dx = alloc(dtype, n * c * h * w);
-      const dW = alloc(dtype, fn * cols);
-      const db = alloc(dtype, fn);
-      const geometry = [n, c, h, w, fn, f, f, stride, pad, ph, pw, pstride, ppad] as const;
-      k.convReluPoolBackward(dx, dW, db, dout, out, argmax, x, W, ...geometry);
-      // Without dx (a first layer): the same dW and db.
-      const dW2 = alloc(dtype, fn * cols);
-      const db2 = alloc(dtype, fn);
-      k.convReluPoolBackward(alloc(dtype, 0), dW2, db2, dout, out, argmax, x, W, ...geometry);
-      return [out, argmax, dx, dW, db, dW2, db2];
-    },
-  });
+for (const [n, c, h, w, fn, f, stride, pad, pool] of CONV_RELU_POOL) {
+  cases.push(convReluPoolCase([n, c, h, w, fn, f, stride, pad], pool));
 }
 
 // The LSTM cell's element-wise work: n rows of h units (4h gate columns), pre-activations wide

@@ -5,6 +5,7 @@ import { reference } from "../src/backend/reference.js";
 import {
   createSingleThreadWasm,
   initWasm,
+  setConvAlgorithm,
   setParallelMinWork,
   setWasmThreads,
   wasmThreads,
@@ -12,15 +13,59 @@ import {
 import type { Floats } from "../src/ndarray.js";
 import { Rng } from "../src/rng.js";
 import { assertAllClose } from "../src/testing/gradcheck.js";
-import { alloc, cases, check, floats, outSize, type Case } from "./kernel-cases.js";
+import {
+  alloc,
+  cases as sharedCases,
+  check,
+  convReluPoolCase,
+  floats,
+  fusedConvCase,
+  outSize,
+  type Case,
+} from "./kernel-cases.js";
 
 /**
  * Every kernel of every backend against the reference kernels run in float64 (the specification at
  * full precision), on shapes that hit SIMD tails and odd sizes. One body runs for each backend and
  * thread count; the WASM runs split even tiny jobs over the threads (setParallelMinWork(0)) so the
- * partitioning edges (empty shares, tail panels) are exercised. Then: bit-identical outputs for 1 and
- * 2 threads.
+ * partitioning edges (empty shares, tail panels) are exercised. Then: bit-identical outputs for 1, 2
+ * and 3 threads.
  */
+
+// Winograd F(2×2, 3×3), which the WASM fused kernels use for 3×3 stride-1 convolutions (from 5 input
+// channels on; forced here for every shape, 1 channel included): odd and even sizes (tiles partly
+// outside the output), pad 0–3, batch 1, channels and filters not multiples of 4 (the vector lanes),
+// several images per block and per group (8×8 images), an image cut into blocks of tiles (40×40).
+const WINOGRAD_SHAPES: [number, number, number, number, number, number][] = [
+  // n, c, h, w, fn, pad
+  [1, 4, 4, 4, 2, 1],
+  [2, 5, 7, 9, 6, 1],
+  [3, 8, 6, 5, 4, 0],
+  [1, 6, 3, 3, 3, 3],
+  [2, 4, 9, 8, 5, 2],
+  [1, 1, 6, 7, 3, 1],
+  [7, 12, 8, 8, 20, 1],
+  [2, 16, 40, 40, 16, 1],
+];
+/** `inner` with the 3×3 convolutions forced through Winograd (the reference has no such switch). */
+const winograd = (inner: Case): Case => ({
+  ...inner,
+  name: `Winograd: ${inner.name}`,
+  run(k, dtype) {
+    setConvAlgorithm("winograd");
+    try {
+      return inner.run(k, dtype);
+    } finally {
+      setConvAlgorithm("auto");
+    }
+  },
+});
+const cases: Case[] = [...sharedCases];
+for (const [n, c, h, w, fn, pad] of WINOGRAD_SHAPES) {
+  cases.push(winograd(fusedConvCase([n, c, h, w, fn, 3, 3, 1, pad])));
+  cases.push(winograd(convReluPoolCase([n, c, h, w, fn, 3, 1, pad], [0, 0, 1, 0])));
+  if (h + 2 * pad - 2 >= 2) cases.push(winograd(convReluPoolCase([n, c, h, w, fn, 3, 1, pad], [2, 2, 2, 0])));
+}
 
 const backends: { name: string; setup: () => Promise<Kernels> }[] = [
   { name: "reference", setup: async () => reference },
@@ -40,15 +85,15 @@ const backends: { name: string; setup: () => Promise<Kernels> }[] = [
       return k as Kernels;
     },
   },
-  {
-    name: "wasm × 2 threads",
+  ...[2, 3].map((threads) => ({
+    name: `wasm × ${threads} threads`,
     setup: async () => {
-      const k = await initWasm({ threads: 2 });
+      const k = await initWasm({ threads });
       setParallelMinWork(0);
-      expect(await wasmThreads()).toBe(2);
+      expect(await wasmThreads()).toBe(threads);
       return k;
     },
-  },
+  })),
 ];
 
 describe.each(backends)("kernel parity: $name", ({ name, setup }) => {
@@ -72,7 +117,7 @@ describe.each(backends)("kernel parity: $name", ({ name, setup }) => {
 });
 
 describe("wasm thread-count determinism", () => {
-  it("outputs are bit-identical for 1 and 2 threads", async () => {
+  it("outputs are bit-identical for 1, 2 and 3 threads", async () => {
     const k = await initWasm();
     setParallelMinWork(0);
     // Larger shapes too, so each thread gets several panels, images and planes.
@@ -120,22 +165,25 @@ describe("wasm thread-count determinism", () => {
     const runAll = () => big.map((c) => c.run(k, "float32"));
     await setWasmThreads(1);
     const one = runAll();
-    await setWasmThreads(2);
-    expect(await wasmThreads()).toBe(2);
-    const two = runAll();
-    one.forEach((outs, i) =>
-      outs.forEach((o, j) => {
-        const t = two[i][j];
-        if (typeof o === "number") expect(t, `${big[i].name} output ${j}`).toBe(o);
-        else {
-          const same = Buffer.compare(
-            Buffer.from(o.buffer, o.byteOffset, o.byteLength),
-            Buffer.from((t as Floats).buffer, (t as Floats).byteOffset, (t as Floats).byteLength),
-          );
-          expect(same, `${big[i].name} output ${j}`).toBe(0);
-        }
-      }),
-    );
+    for (const threads of [2, 3]) {
+      await setWasmThreads(threads);
+      expect(await wasmThreads()).toBe(threads);
+      const more = runAll();
+      one.forEach((outs, i) =>
+        outs.forEach((o, j) => {
+          const t = more[i][j];
+          const what = `${big[i].name} output ${j}, ${threads} threads`;
+          if (typeof o === "number") expect(t, what).toBe(o);
+          else {
+            const same = Buffer.compare(
+              Buffer.from(o.buffer, o.byteOffset, o.byteLength),
+              Buffer.from((t as Floats).buffer, (t as Floats).byteOffset, (t as Floats).byteLength),
+            );
+            expect(same, what).toBe(0);
+          }
+        }),
+      );
+    }
     setParallelMinWork(null);
   });
 });

@@ -16,7 +16,9 @@ import { wasmMaximumPages, wasmShared, wasmSingle } from "./wasm-binary.js";
  * were measured at about 20 % of a SimpleConvNet step with the unfused layers; the fused
  * convolution kernels (convForward/Backward, convReluPoolForward/Backward) run a whole convolution
  * image by image inside WASM, so only its input, parameters and (pooled) output cross
- * (bench/README.md has the numbers).
+ * (bench/README.md has the numbers). A 3×3 stride-1 convolution with 5 or more input channels runs
+ * as Winograd F(2×2, 3×3) (16 multiply-adds per 2×2 outputs and channel instead of 36), forward and
+ * both backward passes; its float32 error is that of the direct sums (bench/winograd-error.ts).
  *
  * Float64 calls go to the reference kernels. Every overridden kernel is tested against the reference
  * for 1 and 2 threads in test/kernel-parity.test.ts.
@@ -59,6 +61,11 @@ const Op = {
   batchNormForward: 51,
   batchNormBackwardSums: 52,
   batchNormBackwardDx: 53,
+  // Winograd F(2×2, 3×3) for 3×3 stride-1 convolutions: 70–73.
+  winogradFilter: 70,
+  winogradForward: 71,
+  winogradBackward: 72,
+  winogradFilterGrad: 73,
 } as const;
 
 /**
@@ -100,6 +107,36 @@ interface Exports {
   heapBase(): number;
   packBytes(): number;
   runJob(ctrl: number, gen: number, t: number, pack: number): number;
+  winogradScratch(c: number, h: number, w: number, fn: number, pad: number): number;
+  winogradGroups(n: number, c: number, h: number, w: number, fn: number, pad: number): number;
+  winogradFilterFloats(c: number, fn: number): number;
+  winogradPartial(c: number, fn: number): number;
+}
+
+/**
+ * How the fused convolution kernels compute a 3×3 stride-1 convolution: "auto" (Winograd
+ * F(2×2, 3×3) from WINOGRAD_MIN_CHANNELS input channels on, else im2col), or always one of them.
+ */
+export type ConvAlgorithm = "auto" | "im2col" | "winograd";
+let convAlgorithm: ConvAlgorithm = "auto";
+
+/**
+ * Input channels from which "auto" takes Winograd: below it the products are too short (k = c,
+ * rounded up to 4) for the transforms to pay. Measured in instructions (callgrind, 10 images,
+ * forward + backward, im2col / Winograd): c = 3, 32×32, 64 filters 50 M / 61 M; c = 4, 16×16, 16
+ * filters 7.7 M / 8.4 M; c = 8, the same 18.8 M / 8.6 M.
+ */
+const WINOGRAD_MIN_CHANNELS = 5;
+
+/** Chooses the 3×3 convolution algorithm (tests and benchmarks compare them); "auto" by default. */
+export function setConvAlgorithm(algorithm: ConvAlgorithm): void {
+  convAlgorithm = algorithm;
+}
+
+/** Whether the fused kernels run this convolution through Winograd F(2×2, 3×3). */
+function useWinograd(g: { c: number; fh: number; fw: number; stride: number }): boolean {
+  if (g.fh !== 3 || g.fw !== 3 || g.stride !== 1 || convAlgorithm === "im2col") return false;
+  return convAlgorithm === "winograd" || g.c >= WINOGRAD_MIN_CHANNELS;
 }
 
 /** A tiny module using one v128 instruction: validates only where WebAssembly SIMD is supported. */
@@ -383,10 +420,18 @@ function fastKernels(rt: Runtime) {
       : 0;
     const pooled = rt.alloc(pooledLen);
     const argmax = rt.alloc(pooledLen);
-    const scratch = colScratch(g);
+    const pooling = [pooled, argmax, p.ph, p.pw, p.stride, p.pad];
     const work = (n * oh * ow * c * fh * fw * fn) / 32;
+    if (useWinograd(g)) {
+      const pu = winogradFilters(pw_, fn, c);
+      const scratch = rt.alloc(rt.threads * rt.exports.winogradScratch(c, h, w, fn, pad));
+      const args = [py, px, pu, pb, n, c, h, w, fn, pad, +rectify, scratch];
+      rt.run(Op.winogradForward, [...args, ...pooling], [], work / 2.25);
+      return { py, pooled, argmax };
+    }
+    const scratch = colScratch(g);
     const args = [py, px, pw_, pb, n, c, h, w, fn, fh, fw, stride, pad, +rectify, scratch];
-    rt.run(Op.convForward, [...args, pooled, argmax, p.ph, p.pw, p.stride, p.pad], [], work);
+    rt.run(Op.convForward, [...args, ...pooling], [], work);
     return { py, pooled, argmax };
   };
 
@@ -406,6 +451,14 @@ function fastKernels(rt: Runtime) {
    * group's partial, its dx (skipped when dx is empty) straight to dx; then the partials are summed
    * in group order. Copies dx, dW and db out.
    */
+  /** The filters W (fn, c, 3, 3) at `pw` transformed for Winograd (U and Uᵀ); returns their offset. */
+  const winogradFilters = (pw: number, fn: number, c: number): number => {
+    const len = rt.exports.winogradFilterFloats(c, fn);
+    const pu = rt.alloc(len);
+    rt.run(Op.winogradFilter, [pu, pw, fn, c], [], len);
+    return pu;
+  };
+
   const convBackwardJobs = (
     dx: Floats,
     dW: Floats,
@@ -419,14 +472,10 @@ function fastKernels(rt: Runtime) {
     const { n, c, h, w, fn, fh, fw, stride, pad } = g;
     const pixels = outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad);
     const cols = c * fh * fw;
-    const groups = Math.ceil(n / CONV_GROUP);
-    const partial = cols * fn + fn;
     const px = rt.put(x, n * c * h * w);
     const pw_ = rt.put(W, fn * cols);
-    const partials = rt.alloc(groups * partial);
     const withDx = dx.length > 0;
     const pdx = withDx ? rt.alloc(n * c * h * w) : 0;
-    const scratch = colScratch(g);
     const work = (n * pixels * cols * fn * (withDx ? 2 : 1)) / 32;
     const mode =
       after.kind === "none"
@@ -434,15 +483,31 @@ function fastKernels(rt: Runtime) {
         : after.kind === "relu"
           ? [1, after.y, 0, 0, 0]
           : [2, after.y, after.pooled, after.argmax, after.pooledPixels];
-    const args = [pdx, partials, pdy, px, pw_, n, c, h, w, fn, fh, fw, stride, pad, +withDx, scratch];
-    rt.run(Op.convBackward, [...args, ...mode], [], work);
+    // Each group's partial dW (in the algorithm's own layout) and db, summed in group order.
+    const winograd = useWinograd(g);
+    const groups = winograd ? rt.exports.winogradGroups(n, c, h, w, fn, pad) : Math.ceil(n / CONV_GROUP);
+    const partial = winograd ? rt.exports.winogradPartial(c, fn) : cols * fn + fn;
+    const dwLen = partial - fn;
+    const partials = rt.alloc(groups * partial);
+    if (winograd) {
+      const pu = withDx ? winogradFilters(pw_, fn, c) : 0;
+      const scratch = rt.alloc(rt.threads * rt.exports.winogradScratch(c, h, w, fn, pad));
+      const args = [pdx, partials, pdy, px, pu, n, c, h, w, fn, pad, +withDx, scratch];
+      rt.run(Op.winogradBackward, [...args, ...mode], [], work / 2.25);
+    } else {
+      const scratch = colScratch(g);
+      const args = [pdx, partials, pdy, px, pw_, n, c, h, w, fn, fh, fw, stride, pad, +withDx, scratch];
+      rt.run(Op.convBackward, [...args, ...mode], [], work);
+    }
     const sum = rt.alloc(partial);
     rt.run(Op.matmulReduce, [sum, partials, partial, groups, 0], [], partial * groups);
+    // dW from the summed partial: dWᵀ transposed, or Winograd's dU transformed back (Gᵀ dU G).
     const pdw = rt.alloc(fn * cols);
-    rt.run(Op.transpose, [pdw, sum, 1, cols, fn], [], cols * fn);
+    if (winograd) rt.run(Op.winogradFilterGrad, [pdw, sum, fn, c], [], dwLen);
+    else rt.run(Op.transpose, [pdw, sum, 1, cols, fn], [], cols * fn);
     if (withDx) rt.get(dx, pdx, n * c * h * w);
     rt.get(dW, pdw, fn * cols);
-    rt.get(db, sum + cols * fn * 4, fn);
+    rt.get(db, sum + dwLen * 4, fn);
   };
 
   const fast = {

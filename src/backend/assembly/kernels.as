@@ -1143,6 +1143,709 @@ function convBackwardGroup(
   }
 }
 
+// ---- Winograd F(2×2, 3×3): 3×3 stride-1 convolutions with 16 products per 2×2 outputs -------------
+// Each 2×2 block of one filter's outputs (a "tile") comes from a 4×4 block d of the padded input:
+//   Y = Aᵀ [U ⊙ V] A,   U = G g Gᵀ (the 3×3 filter g, transformed),   V = Bᵀ d B,
+//   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],  G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1],  Aᵀ = [1 1 1 0; 0 1 −1 −1].
+// Summed over channels, each of the 16 positions ξ of the 4×4 transforms is a matrix product
+//   Mᵀ[ξ] (tiles × fn) = V[ξ] (tiles × c) · Uᵀ[ξ] (c × fn),
+// 16 multiply-adds where direct convolution does 36 (2.25× fewer), on matmul's micro-kernel. The
+// backward passes are the adjoints of the same steps, on the same tiles:
+//   D = A e Aᵀ for each 2×2 tile e of dout (one transform serves both gradients),
+//   dU[ξ] (c × fn) = V[ξ]ᵀ·Dᵀ[ξ] summed over tiles, then dW = Gᵀ dU G;
+//   dVᵀ[ξ] (tiles × c) = Dᵀ[ξ]·U[ξ], then dx += B dV Bᵀ (the 4×4 blocks of neighbouring tiles
+//   overlap by 2 rows and columns: their contributions add up).
+// The transforms use only ±1 and ½; the float32 error against the float64 reference is measured
+// in bench/winograd-error.ts.
+//
+// Layout: channels (and filters) are the vector lanes. Each image is copied channels-last into a
+// zero-padded plane xp (hp × wp pixels × c4 channels, c4 = c rounded up to 4, the extra channels
+// zero), so a tile's 16 values of 4 channels are 16 vector loads and its V[ξ] rows hold c4 floats;
+// Mᵀ and Dᵀ rows hold f4 (fn rounded up). Tiles are numbered row-major over the output (tH × tW,
+// the last row and column partly outside an odd-sized output). A "block" is a set of tiles whose
+// transforms ((c4 + f4)·16 floats per tile) stay in L2 together: several whole images when they
+// fit (WINO_BUDGET), else a run of one image's tiles. A chunk is a run of whole images (forward: as
+// many as fit a block; backward: a group whose dW partial is its own, summed in group order
+// afterwards), so results never depend on the thread count.
+
+/** A block's tiles times (c4 + f4): its V and M are 64 bytes times this, 512 KiB (half of L2). */
+const WINO_BUDGET: i32 = 8192;
+/** Scratch floats before the planes: the Wino record. */
+const WINO_HEAD: i32 = 16;
+
+@inline function winoTiles(size: i32): i32 {
+  return (size + 1) >> 1;
+}
+@inline function round4(v: i32): i32 {
+  return (v + 3) & ~3;
+}
+/** Tiles per block. */
+@inline function winoBlock(c: i32, fn: i32): i32 {
+  return max(4, WINO_BUDGET / (round4(c) + round4(fn)));
+}
+/** Images per forward chunk: as many whole images as one block holds, at least one. */
+@inline function winoImages(tiles: i32, c: i32, fn: i32): i32 {
+  return max(1, winoBlock(c, fn) / tiles);
+}
+/** Columns of a block: whole images, or one block of a bigger image's tiles. */
+@inline function winoCols(tiles: i32, c: i32, fn: i32): i32 {
+  return tiles <= winoBlock(c, fn) ? winoImages(tiles, c, fn) * tiles : winoBlock(c, fn);
+}
+/** Floats of one padded channels-last plane. */
+@inline function winoPlane(c: i32, h: i32, w: i32, pad: i32): i32 {
+  return (2 * winoTiles(h + 2 * pad - 2) + 2) * (2 * winoTiles(w + 2 * pad - 2) + 2) * round4(c);
+}
+
+/** Scratch floats one thread needs: the record, the padded input and dx planes, a block's V and M/D. */
+export function winogradScratch(c: i32, h: i32, w: i32, fn: i32, pad: i32): i32 {
+  const tiles = winoTiles(h + 2 * pad - 2) * winoTiles(w + 2 * pad - 2);
+  return WINO_HEAD + 2 * winoPlane(c, h, w, pad) + 16 * (round4(c) + round4(fn)) * winoCols(tiles, c, fn);
+}
+
+/** Floats of the transformed filters: U (16 × f4 × c4) and Uᵀ (16 × c4 × f4). */
+export function winogradFilterFloats(c: i32, fn: i32): i32 {
+  return 32 * round4(c) * round4(fn);
+}
+
+/** Floats of one backward group's partial: dU (16 × c4 × f4), then db (fn). */
+export function winogradPartial(c: i32, fn: i32): i32 {
+  return 16 * round4(c) * round4(fn) + fn;
+}
+
+/** Images per backward group (one partial each; at most 4M partial floats in all). */
+function winoGroupImages(n: i32, c: i32, h: i32, w: i32, fn: i32, pad: i32): i32 {
+  const tiles = winoTiles(h + 2 * pad - 2) * winoTiles(w + 2 * pad - 2);
+  const unit = tiles <= winoBlock(c, fn) ? winoImages(tiles, c, fn) : 1;
+  const units = (n + unit - 1) / unit;
+  const groups = min(units, max(1, (1 << 22) / winogradPartial(c, fn)));
+  return unit * ((units + groups - 1) / groups);
+}
+
+/** Backward groups (chunks of the backward job). */
+export function winogradGroups(n: i32, c: i32, h: i32, w: i32, fn: i32, pad: i32): i32 {
+  const g = winoGroupImages(n, c, h, w, fn, pad);
+  return (n + g - 1) / g;
+}
+
+/** Forward chunks: runs of whole images. */
+function winoForwardChunks(n: i32, c: i32, h: i32, w: i32, fn: i32, pad: i32): i32 {
+  const tiles = winoTiles(h + 2 * pad - 2) * winoTiles(w + 2 * pad - 2);
+  const per = tiles <= winoBlock(c, fn) ? winoImages(tiles, c, fn) : 1;
+  return (n + per - 1) / per;
+}
+
+/**
+ * Filter f of U (16 × f4 × c4) and Uᵀ (16 × c4 × f4): (G g Gᵀ)[ξ] of each channel's 3×3 filter
+ * g = W[f][ch]; zeros for the rounding-up filters and channels.
+ */
+function winogradFilter(U: usize, W: usize, fn: i32, c: i32, f: i32): void {
+  const c4 = round4(c);
+  const f4 = round4(fn);
+  const xi = (<usize>f4 * <usize>c4) << 2;
+  const Ut = U + 16 * xi;
+  for (let ch = 0; ch < c4; ch++) {
+    const g = W + ((<usize>(f * c + ch) * 9) << 2);
+    const real = f < fn && ch < c;
+    const o = U + ((<usize>f * <usize>c4 + <usize>ch) << 2);
+    const ot = Ut + ((<usize>ch * <usize>f4 + <usize>f) << 2);
+    for (let i = 0; i < 4; i++) {
+      // Row i of G·g (3 values), from g's rows 0–2.
+      let q0: f32 = 0, q1: f32 = 0, q2: f32 = 0;
+      if (real && (i == 0 || i == 3)) {
+        const r = g + (<usize>(i == 0 ? 0 : 6) << 2);
+        q0 = load<f32>(r);
+        q1 = load<f32>(r, 4);
+        q2 = load<f32>(r, 8);
+      } else if (real) {
+        const s: f32 = i == 1 ? 1 : -1;
+        q0 = 0.5 * (load<f32>(g) + s * load<f32>(g, 12) + load<f32>(g, 24));
+        q1 = 0.5 * (load<f32>(g, 4) + s * load<f32>(g, 16) + load<f32>(g, 28));
+        q2 = 0.5 * (load<f32>(g, 8) + s * load<f32>(g, 20) + load<f32>(g, 32));
+      }
+      const u0 = q0;
+      const u1: f32 = 0.5 * (q0 + q1 + q2);
+      const u2: f32 = 0.5 * (q0 - q1 + q2);
+      const u3 = q2;
+      const at = <usize>(4 * i) * xi;
+      store<f32>(o + at, u0);
+      store<f32>(o + at + xi, u1);
+      store<f32>(o + at + 2 * xi, u2);
+      store<f32>(o + at + 3 * xi, u3);
+      store<f32>(ot + at, u0);
+      store<f32>(ot + at + xi, u1);
+      store<f32>(ot + at + 2 * xi, u2);
+      store<f32>(ot + at + 3 * xi, u3);
+    }
+  }
+}
+
+/** Row a of Gᵀ·(u0, u1, u2, u3)ᵀ: Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]. */
+@inline function winoGt(u0: f32, u1: f32, u2: f32, u3: f32, a: i32): f32 {
+  return a == 0 ? u0 + 0.5 * (u1 + u2) : a == 1 ? 0.5 * (u1 - u2) : 0.5 * (u1 + u2) + u3;
+}
+
+/** dW[f][ch] (3×3) = Gᵀ dU[ch][f] G for filter f, from the summed dU (16 × c4 × f4). */
+function winogradFilterGrad(dW: usize, dU: usize, fn: i32, c: i32, f: i32): void {
+  const xi = (<usize>round4(c) * <usize>round4(fn)) << 2;
+  for (let ch = 0; ch < c; ch++) {
+    const u = dU + ((<usize>ch * <usize>round4(fn) + <usize>f) << 2);
+    const o = dW + ((<usize>(f * c + ch) * 9) << 2);
+    for (let a = 0; a < 3; a++) {
+      // Row a of R = Gᵀ·dU (4 values), then R·G = (Gᵀ·Rᵀ)ᵀ.
+      let r0: f32 = 0, r1: f32 = 0, r2: f32 = 0, r3: f32 = 0;
+      for (let j = 0; j < 4; j++) {
+        const v = winoGt(
+          load<f32>(u + <usize>j * xi),
+          load<f32>(u + <usize>(4 + j) * xi),
+          load<f32>(u + <usize>(8 + j) * xi),
+          load<f32>(u + <usize>(12 + j) * xi),
+          a,
+        );
+        if (j == 0) r0 = v;
+        else if (j == 1) r1 = v;
+        else if (j == 2) r2 = v;
+        else r3 = v;
+      }
+      const cell = o + (<usize>(3 * a) << 2);
+      store<f32>(cell, winoGt(r0, r1, r2, r3, 0));
+      store<f32>(cell, winoGt(r0, r1, r2, r3, 1), 4);
+      store<f32>(cell, winoGt(r0, r1, r2, r3, 2), 8);
+    }
+  }
+}
+
+/** 4×4 transpose of the rows r0…r3; `k` picks output row k. */
+@inline function transposeRow(r0: v128, r1: v128, r2: v128, r3: v128, k: i32): v128 {
+  const lo = k < 2;
+  const a = lo ? v128.shuffle<f32>(r0, r1, 0, 4, 1, 5) : v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const b = lo ? v128.shuffle<f32>(r2, r3, 0, 4, 1, 5) : v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  return (k & 1) == 0 ? v128.shuffle<f32>(a, b, 0, 1, 4, 5) : v128.shuffle<f32>(a, b, 2, 3, 6, 7);
+}
+
+/**
+ * xp (hp × wp pixels × c4 channels) = image x (c, h, w) channels-last, with `pad` zero pixels on the
+ * top and left, zeros to the plane's edge on the bottom and right, and zero channels c … c4 − 1.
+ * Runs of 4 pixels × 4 channels go through a 4×4 register transpose.
+ */
+function winoPadImage(xp: usize, x: usize, c: i32, h: i32, w: i32, pad: i32, hp: i32, wp: i32): void {
+  const c4 = round4(c);
+  memory.fill(xp, 0, (<usize>hp * <usize>wp * <usize>c4) << 2);
+  const plane = <usize>h * <usize>w << 2;
+  for (let y = 0; y < h; y++) {
+    const row = xp + ((<usize>((y + pad) * wp + pad) * <usize>c4) << 2);
+    let ch = 0;
+    for (; ch + 4 <= c; ch += 4) {
+      const s = x + ((<usize>(ch * h + y) * <usize>w) << 2);
+      let xx = 0;
+      for (; xx + 4 <= w; xx += 4) {
+        const at = s + (<usize>xx << 2);
+        const r0 = v128.load(at), r1 = v128.load(at + plane), r2 = v128.load(at + 2 * plane), r3 = v128.load(at + 3 * plane);
+        const d = row + ((<usize>xx * <usize>c4 + <usize>ch) << 2);
+        const px = <usize>c4 << 2;
+        v128.store(d, transposeRow(r0, r1, r2, r3, 0));
+        v128.store(d + px, transposeRow(r0, r1, r2, r3, 1));
+        v128.store(d + 2 * px, transposeRow(r0, r1, r2, r3, 2));
+        v128.store(d + 3 * px, transposeRow(r0, r1, r2, r3, 3));
+      }
+      for (; xx < w; xx++) {
+        for (let k = 0; k < 4; k++) {
+          store<f32>(row + ((<usize>xx * <usize>c4 + <usize>(ch + k)) << 2), load<f32>(s + <usize>k * plane + (<usize>xx << 2)));
+        }
+      }
+    }
+    for (; ch < c; ch++) {
+      const s = x + ((<usize>(ch * h + y) * <usize>w) << 2);
+      for (let xx = 0; xx < w; xx++) store<f32>(row + ((<usize>xx * <usize>c4 + <usize>ch) << 2), load<f32>(s + (<usize>xx << 2)));
+    }
+  }
+}
+
+/**
+ * dx (c, h, w) of one image = the channels-last padded gradient plane dxp without its padding
+ * (4×4 register transposes, as winoPadImage backwards).
+ */
+function winoCrop(dx: usize, dxp: usize, c: i32, h: i32, w: i32, pad: i32, wp: i32): void {
+  const c4 = round4(c);
+  const plane = <usize>h * <usize>w << 2;
+  const px = <usize>c4 << 2;
+  for (let y = 0; y < h; y++) {
+    const row = dxp + ((<usize>((y + pad) * wp + pad) * <usize>c4) << 2);
+    let ch = 0;
+    for (; ch + 4 <= c; ch += 4) {
+      const d = dx + ((<usize>(ch * h + y) * <usize>w) << 2);
+      let xx = 0;
+      for (; xx + 4 <= w; xx += 4) {
+        const s = row + ((<usize>xx * <usize>c4 + <usize>ch) << 2);
+        const r0 = v128.load(s), r1 = v128.load(s + px), r2 = v128.load(s + 2 * px), r3 = v128.load(s + 3 * px);
+        const at = d + (<usize>xx << 2);
+        v128.store(at, transposeRow(r0, r1, r2, r3, 0));
+        v128.store(at + plane, transposeRow(r0, r1, r2, r3, 1));
+        v128.store(at + 2 * plane, transposeRow(r0, r1, r2, r3, 2));
+        v128.store(at + 3 * plane, transposeRow(r0, r1, r2, r3, 3));
+      }
+      for (; xx < w; xx++) {
+        for (let k = 0; k < 4; k++) {
+          store<f32>(d + <usize>k * plane + (<usize>xx << 2), load<f32>(row + ((<usize>xx * <usize>c4 + <usize>(ch + k)) << 2)));
+        }
+      }
+    }
+    for (; ch < c; ch++) {
+      const d = dx + ((<usize>(ch * h + y) * <usize>w) << 2);
+      for (let xx = 0; xx < w; xx++) store<f32>(d + (<usize>xx << 2), load<f32>(row + ((<usize>xx * <usize>c4 + <usize>ch) << 2)));
+    }
+  }
+}
+
+/** Row i of Bᵀ·d from rows a, b of d (i = 0: d0 − d2, 1: d1 + d2, 2: d2 − d1, 3: d1 − d3). */
+@inline function winoBt(a: v128, b: v128, i: i32): v128 {
+  return i == 1 ? f32x4.add(a, b) : i == 2 ? f32x4.sub(b, a) : f32x4.sub(a, b);
+}
+
+/** Row i of Vᵀ = Bᵀ d B for 4 channels: d's pixel (r, j) at p + r·rs + j·js; stored at o + j·xi. */
+@inline function winoInputRow(o: usize, xi: usize, p: usize, rs: usize, js: usize, i: i32): void {
+  const ra = p + <usize>(i == 0 ? 0 : 1) * rs;
+  const rb = p + <usize>(i == 3 ? 3 : 2) * rs;
+  const p0 = winoBt(v128.load(ra), v128.load(rb), i);
+  const p1 = winoBt(v128.load(ra + js), v128.load(rb + js), i);
+  const p2 = winoBt(v128.load(ra + 2 * js), v128.load(rb + 2 * js), i);
+  const p3 = winoBt(v128.load(ra + 3 * js), v128.load(rb + 3 * js), i);
+  const at = o + <usize>(4 * i) * xi;
+  v128.store(at, f32x4.sub(p0, p2));
+  v128.store(at + xi, f32x4.add(p1, p2));
+  v128.store(at + 2 * xi, f32x4.sub(p2, p1));
+  v128.store(at + 3 * xi, f32x4.sub(p1, p3));
+}
+
+/**
+ * Row col0 + t − t0 of V[ξ] (cols × c4) = (Bᵀ d B)[ξ] for tiles t0 ≤ t < t1 of one image, d each
+ * tile's 4×4 block of the padded plane xp (wp pixels per row, c4 channels).
+ */
+function winoInput(V: usize, cols: i32, col0: i32, xp: usize, c4: i32, wp: i32, tW: i32, t0: i32, t1: i32): void {
+  const xi = (<usize>cols * <usize>c4) << 2;
+  const js = <usize>c4 << 2;
+  const rs = <usize>wp * js;
+  for (let t = t0; t < t1; t++) {
+    const ty = t / tW;
+    const p0 = xp + <usize>(2 * ty) * rs + <usize>(2 * (t - ty * tW)) * js;
+    const o0 = V + ((<usize>(col0 + t - t0) * <usize>c4) << 2);
+    for (let ch = 0; ch < c4; ch += 4) {
+      const p = p0 + (<usize>ch << 2);
+      const o = o0 + (<usize>ch << 2);
+      winoInputRow(o, xi, p, rs, js, 0);
+      winoInputRow(o, xi, p, rs, js, 1);
+      winoInputRow(o, xi, p, rs, js, 2);
+      winoInputRow(o, xi, p, rs, js, 3);
+    }
+  }
+}
+
+/**
+ * One image's outputs for tiles t0 ≤ t < t1: out (fn, oh, ow) = Aᵀ M A + bias (then ReLU when
+ * `rectify`), from Mᵀ[ξ] (cols × f4); outputs outside (oh, ow) and filters past fn are dropped.
+ */
+function winoOutput(out: usize, M: usize, cols: i32, col0: i32, bias: usize, fn: i32, oh: i32, ow: i32, tW: i32, t0: i32, t1: i32, rectify: bool): void {
+  const f4 = round4(fn);
+  const xi = (<usize>cols * <usize>f4) << 2;
+  const zero = f32x4.splat(0);
+  const planeBytes = (<usize>oh * <usize>ow) << 2;
+  const rowBytes = <usize>ow << 2;
+  for (let t = t0; t < t1; t++) {
+    const ty = t / tW;
+    const tx = t - ty * tW;
+    const m0 = M + ((<usize>(col0 + t - t0) * <usize>f4) << 2);
+    const pix = out + ((<usize>(2 * ty) * <usize>ow + <usize>(2 * tx)) << 2);
+    const inside = 2 * ty + 2 <= oh && 2 * tx + 2 <= ow;
+    for (let f = 0; f < fn; f += 4) {
+      const m = m0 + (<usize>f << 2);
+      // Rows of Aᵀ·M: s0j = M0j + M1j + M2j, s1j = M1j − M2j − M3j (Mij = M[ξ = 4i + j]).
+      let a = v128.load(m + 4 * xi), b = v128.load(m + 8 * xi);
+      const s00 = f32x4.add(f32x4.add(v128.load(m), a), b);
+      const s10 = f32x4.sub(f32x4.sub(a, b), v128.load(m + 12 * xi));
+      a = v128.load(m + 5 * xi);
+      b = v128.load(m + 9 * xi);
+      const s01 = f32x4.add(f32x4.add(v128.load(m + xi), a), b);
+      const s11 = f32x4.sub(f32x4.sub(a, b), v128.load(m + 13 * xi));
+      a = v128.load(m + 6 * xi);
+      b = v128.load(m + 10 * xi);
+      const s02 = f32x4.add(f32x4.add(v128.load(m + 2 * xi), a), b);
+      const s12 = f32x4.sub(f32x4.sub(a, b), v128.load(m + 14 * xi));
+      a = v128.load(m + 7 * xi);
+      b = v128.load(m + 11 * xi);
+      const s03 = f32x4.add(f32x4.add(v128.load(m + 3 * xi), a), b);
+      const s13 = f32x4.sub(f32x4.sub(a, b), v128.load(m + 15 * xi));
+      // The bias of filters past fn is read but never stored (it lies inside the arena).
+      const bv = v128.load(bias + (<usize>f << 2));
+      let y00 = f32x4.add(f32x4.add(f32x4.add(s00, s01), s02), bv);
+      let y01 = f32x4.add(f32x4.sub(f32x4.sub(s01, s02), s03), bv);
+      let y10 = f32x4.add(f32x4.add(f32x4.add(s10, s11), s12), bv);
+      let y11 = f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), bv);
+      if (rectify) {
+        y00 = f32x4.pmax(zero, y00);
+        y01 = f32x4.pmax(zero, y01);
+        y10 = f32x4.pmax(zero, y10);
+        y11 = f32x4.pmax(zero, y11);
+      }
+      // Lane k is filter f + k: its plane, 2×2 pixels.
+      const p = pix + <usize>f * planeBytes;
+      if (inside && f + 4 <= fn) {
+        v128.store32_lane(p, y00, 0);
+        v128.store32_lane(p, y01, 0, 4);
+        v128.store32_lane(p + rowBytes, y10, 0);
+        v128.store32_lane(p + rowBytes, y11, 0, 4);
+        const p1 = p + planeBytes;
+        v128.store32_lane(p1, y00, 1);
+        v128.store32_lane(p1, y01, 1, 4);
+        v128.store32_lane(p1 + rowBytes, y10, 1);
+        v128.store32_lane(p1 + rowBytes, y11, 1, 4);
+        const p2 = p1 + planeBytes;
+        v128.store32_lane(p2, y00, 2);
+        v128.store32_lane(p2, y01, 2, 4);
+        v128.store32_lane(p2 + rowBytes, y10, 2);
+        v128.store32_lane(p2 + rowBytes, y11, 2, 4);
+        const p3 = p2 + planeBytes;
+        v128.store32_lane(p3, y00, 3);
+        v128.store32_lane(p3, y01, 3, 4);
+        v128.store32_lane(p3 + rowBytes, y10, 3);
+        v128.store32_lane(p3 + rowBytes, y11, 3, 4);
+      } else {
+        const right = 2 * tx + 1 < ow;
+        const below = 2 * ty + 1 < oh;
+        for (let k = 0; k < min(4, fn - f); k++) {
+          const q = p + <usize>k * planeBytes;
+          store<f32>(q, laneOf(y00, k));
+          if (right) store<f32>(q, laneOf(y01, k), 4);
+          if (below) {
+            store<f32>(q + rowBytes, laneOf(y10, k));
+            if (right) store<f32>(q + rowBytes, laneOf(y11, k), 4);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Lane k (0–3) of v. */
+@inline function laneOf(v: v128, k: i32): f32 {
+  return k == 0 ? f32x4.extract_lane(v, 0) : k == 1 ? f32x4.extract_lane(v, 1) : k == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
+}
+
+/**
+ * Row col0 + t − t0 of Dᵀ[ξ] (cols × f4) = (A e Aᵀ)[ξ] for tiles t0 ≤ t < t1 of one image's
+ * dout dy (fn, oh, ow), e each tile's 2×2 block of 4 filters (zeros outside (oh, ow) and past fn).
+ */
+function winoDout(D: usize, cols: i32, col0: i32, dy: usize, fn: i32, oh: i32, ow: i32, tW: i32, t0: i32, t1: i32): void {
+  const f4 = round4(fn);
+  const xi = (<usize>cols * <usize>f4) << 2;
+  const planeBytes = (<usize>oh * <usize>ow) << 2;
+  const rowBytes = <usize>ow << 2;
+  for (let t = t0; t < t1; t++) {
+    const ty = t / tW;
+    const tx = t - ty * tW;
+    const d0 = D + ((<usize>(col0 + t - t0) * <usize>f4) << 2);
+    const pix = dy + ((<usize>(2 * ty) * <usize>ow + <usize>(2 * tx)) << 2);
+    const inside = 2 * ty + 2 <= oh && 2 * tx + 2 <= ow;
+    for (let f = 0; f < f4; f += 4) {
+      const p = pix + <usize>f * planeBytes;
+      let e00 = f32x4.splat(0), e01 = f32x4.splat(0), e10 = f32x4.splat(0), e11 = f32x4.splat(0);
+      if (inside && f + 4 <= fn) {
+        // Lane k: filter f + k's plane.
+        e00 = v128.load32_lane(p, e00, 0);
+        e01 = v128.load32_lane(p, e01, 0, 4);
+        e10 = v128.load32_lane(p + rowBytes, e10, 0);
+        e11 = v128.load32_lane(p + rowBytes, e11, 0, 4);
+        const p1 = p + planeBytes;
+        e00 = v128.load32_lane(p1, e00, 1);
+        e01 = v128.load32_lane(p1, e01, 1, 4);
+        e10 = v128.load32_lane(p1 + rowBytes, e10, 1);
+        e11 = v128.load32_lane(p1 + rowBytes, e11, 1, 4);
+        const p2 = p1 + planeBytes;
+        e00 = v128.load32_lane(p2, e00, 2);
+        e01 = v128.load32_lane(p2, e01, 2, 4);
+        e10 = v128.load32_lane(p2 + rowBytes, e10, 2);
+        e11 = v128.load32_lane(p2 + rowBytes, e11, 2, 4);
+        const p3 = p2 + planeBytes;
+        e00 = v128.load32_lane(p3, e00, 3);
+        e01 = v128.load32_lane(p3, e01, 3, 4);
+        e10 = v128.load32_lane(p3 + rowBytes, e10, 3);
+        e11 = v128.load32_lane(p3 + rowBytes, e11, 3, 4);
+      } else {
+        const right = 2 * tx + 1 < ow;
+        const below = 2 * ty + 1 < oh;
+        for (let k = 0; k < min(4, fn - f); k++) {
+          const q = p + <usize>k * planeBytes;
+          e00 = withLane(e00, k, load<f32>(q));
+          if (right) e01 = withLane(e01, k, load<f32>(q, 4));
+          if (below) {
+            e10 = withLane(e10, k, load<f32>(q + rowBytes));
+            if (right) e11 = withLane(e11, k, load<f32>(q + rowBytes, 4));
+          }
+        }
+      }
+      // Rows of A·e (A = [1 0; 1 1; 1 −1; 0 −1]): (u, v) = (e0, e1 pairs) → e0, e0 + e1, e0 − e1,
+      // −e1; then the same on the columns.
+      const o = d0 + (<usize>f << 2);
+      winoDoutRow(o, xi, e00, e01, 0);
+      winoDoutRow(o + 4 * xi, xi, f32x4.add(e00, e10), f32x4.add(e01, e11), 0);
+      winoDoutRow(o + 8 * xi, xi, f32x4.sub(e00, e10), f32x4.sub(e01, e11), 0);
+      winoDoutRow(o + 12 * xi, xi, e10, e11, 1);
+    }
+  }
+}
+
+/** Row (u, v) of A·e through Aᵀ on the right: u, u + v, u − v, −v (all negated when `neg`). */
+@inline function winoDoutRow(o: usize, xi: usize, u: v128, v: v128, neg: i32): void {
+  if (neg) {
+    v128.store(o, f32x4.neg(u));
+    v128.store(o + xi, f32x4.neg(f32x4.add(u, v)));
+    v128.store(o + 2 * xi, f32x4.sub(v, u));
+    v128.store(o + 3 * xi, v);
+    return;
+  }
+  v128.store(o, u);
+  v128.store(o + xi, f32x4.add(u, v));
+  v128.store(o + 2 * xi, f32x4.sub(u, v));
+  v128.store(o + 3 * xi, f32x4.neg(v));
+}
+
+/** v with lane k (0–3) set to x. */
+@inline function withLane(v: v128, k: i32, x: f32): v128 {
+  return k == 0 ? f32x4.replace_lane(v, 0, x) : k == 1 ? f32x4.replace_lane(v, 1, x) : k == 2 ? f32x4.replace_lane(v, 2, x) : f32x4.replace_lane(v, 3, x);
+}
+
+/** Row r of B·(X0, X1, X2, X3) (B = (Bᵀ)ᵀ): X0, X1 − X2 + X3, X1 + X2 − X0, −X3. */
+@inline function winoB(x0: v128, x1: v128, x2: v128, x3: v128, r: i32): v128 {
+  return r == 0 ? x0 : r == 1 ? f32x4.add(f32x4.sub(x1, x2), x3) : r == 2 ? f32x4.sub(f32x4.add(x1, x2), x0) : f32x4.neg(x3);
+}
+
+/** Row r of the tile's B dV Bᵀ for 4 channels (dV[ξ] at x + ξ·xi) added into row p (pixels js apart). */
+@inline function winoInputGradRow(p: usize, js: usize, x: usize, xi: usize, r: i32): void {
+  let q0: v128, q1: v128, q2: v128, q3: v128;
+  if (r == 0) {
+    q0 = v128.load(x);
+    q1 = v128.load(x + xi);
+    q2 = v128.load(x + 2 * xi);
+    q3 = v128.load(x + 3 * xi);
+  } else if (r == 3) {
+    q0 = f32x4.neg(v128.load(x + 12 * xi));
+    q1 = f32x4.neg(v128.load(x + 13 * xi));
+    q2 = f32x4.neg(v128.load(x + 14 * xi));
+    q3 = f32x4.neg(v128.load(x + 15 * xi));
+  } else {
+    q0 = winoB(v128.load(x), v128.load(x + 4 * xi), v128.load(x + 8 * xi), v128.load(x + 12 * xi), r);
+    q1 = winoB(v128.load(x + xi), v128.load(x + 5 * xi), v128.load(x + 9 * xi), v128.load(x + 13 * xi), r);
+    q2 = winoB(v128.load(x + 2 * xi), v128.load(x + 6 * xi), v128.load(x + 10 * xi), v128.load(x + 14 * xi), r);
+    q3 = winoB(v128.load(x + 3 * xi), v128.load(x + 7 * xi), v128.load(x + 11 * xi), v128.load(x + 15 * xi), r);
+  }
+  v128.store(p, f32x4.add(v128.load(p), q0));
+  v128.store(p + js, f32x4.add(v128.load(p + js), winoB(q0, q1, q2, q3, 1)));
+  v128.store(p + 2 * js, f32x4.add(v128.load(p + 2 * js), winoB(q0, q1, q2, q3, 2)));
+  v128.store(p + 3 * js, f32x4.sub(v128.load(p + 3 * js), q3));
+}
+
+/**
+ * dxp (the padded channels-last plane, as xp) += B dV Bᵀ for tiles t0 ≤ t < t1 of one image, each
+ * 4×4 result added at its tile's block; dVᵀ[ξ] is cols × c4.
+ */
+function winoInputGrad(dxp: usize, dV: usize, cols: i32, col0: i32, c4: i32, wp: i32, tW: i32, t0: i32, t1: i32): void {
+  const xi = (<usize>cols * <usize>c4) << 2;
+  const js = <usize>c4 << 2;
+  const rs = <usize>wp * js;
+  for (let t = t0; t < t1; t++) {
+    const ty = t / tW;
+    const p0 = dxp + <usize>(2 * ty) * rs + <usize>(2 * (t - ty * tW)) * js;
+    const x0 = dV + ((<usize>(col0 + t - t0) * <usize>c4) << 2);
+    for (let ch = 0; ch < c4; ch += 4) {
+      const p = p0 + (<usize>ch << 2);
+      const x = x0 + (<usize>ch << 2);
+      winoInputGradRow(p, js, x, xi, 0);
+      winoInputGradRow(p + rs, js, x, xi, 1);
+      winoInputGradRow(p + 2 * rs, js, x, xi, 2);
+      winoInputGradRow(p + 3 * rs, js, x, xi, 3);
+    }
+  }
+}
+
+/**
+ * A 3×3 stride-1 convolution's tile geometry and this thread's scratch layout, for the chunk
+ * drivers; the record itself sits at the start of the scratch (WINO_HEAD floats).
+ */
+@unmanaged class Wino {
+  oh: i32; ow: i32; tW: i32; T: i32; hp: i32; wp: i32; block: i32; c4: i32; f4: i32;
+  /** Images per block when whole images fit one (0 when an image is cut into blocks). */
+  per: i32;
+  xp: usize; dxp: usize; V: usize; M: usize;
+}
+
+@inline function winoGeometry(g: Wino, c: i32, h: i32, w: i32, fn: i32, pad: i32, scratch: usize): void {
+  g.oh = h + 2 * pad - 2;
+  g.ow = w + 2 * pad - 2;
+  const tH = winoTiles(g.oh);
+  g.tW = winoTiles(g.ow);
+  g.T = tH * g.tW;
+  g.hp = 2 * tH + 2;
+  g.wp = 2 * g.tW + 2;
+  g.c4 = round4(c);
+  g.f4 = round4(fn);
+  g.block = winoBlock(c, fn);
+  g.per = g.T <= g.block ? winoImages(g.T, c, fn) : 0;
+  const plane = (<usize>winoPlane(c, h, w, pad)) << 2;
+  g.xp = scratch + (<usize>WINO_HEAD << 2);
+  g.dxp = g.xp + plane;
+  g.V = g.dxp + plane;
+  g.M = g.V + ((<usize>16 * <usize>g.c4 * <usize>winoCols(g.T, c, fn)) << 2);
+}
+
+/** Mᵀ[ξ] (cols × f4) = V[ξ] (cols × c4) · Uᵀ[ξ] (c4 × f4) for the 16 positions ξ. */
+function winoProducts(g: Wino, Ut: usize, cols: i32, pack: usize): void {
+  for (let xi = 0; xi < 16; xi++) {
+    matmulBlock(
+      g.M + ((<usize>xi * <usize>cols * <usize>g.f4) << 2),
+      g.V + ((<usize>xi * <usize>cols * <usize>g.c4) << 2),
+      Ut + ((<usize>xi * <usize>g.c4 * <usize>g.f4) << 2),
+      cols, g.c4, g.f4, false, false, false, pack,
+    );
+  }
+}
+
+/**
+ * Forward of one chunk (whole images): out (n, fn, oh, ow) = conv(x, W) + bias (then ReLU when
+ * `rectify`), then each image's max pooling (ph > 0) while it is in cache. U: the transformed
+ * filters (winogradFilter): U then Uᵀ.
+ */
+function winogradForward(
+  out: usize, x: usize, U: usize, bias: usize, n: i32, c: i32, h: i32, w: i32, fn: i32, pad: i32,
+  rectify: bool, scratch: usize, pack: usize, chunk: i32,
+  pooled: usize, argmax: usize, ph: i32, pw: i32, pstride: i32, ppad: i32,
+): void {
+  const g = changetype<Wino>(scratch);
+  winoGeometry(g, c, h, w, fn, pad, scratch);
+  const T = g.T;
+  const Ut = U + ((<usize>16 * <usize>g.f4 * <usize>g.c4) << 2);
+  const image = <usize>c * <usize>h * <usize>w;
+  const outImage = <usize>fn * <usize>g.oh * <usize>g.ow;
+  const first = chunk * max(1, g.per);
+  const last = min(n, first + max(1, g.per));
+  if (g.per > 0) {
+    // One block: every image of the chunk, all its tiles.
+    const cols = (last - first) * T;
+    for (let img = first; img < last; img++) {
+      winoPadImage(g.xp, x + ((<usize>img * image) << 2), c, h, w, pad, g.hp, g.wp);
+      winoInput(g.V, cols, (img - first) * T, g.xp, g.c4, g.wp, g.tW, 0, T);
+    }
+    winoProducts(g, Ut, cols, pack);
+    for (let img = first; img < last; img++) {
+      winoOutput(out + ((<usize>img * outImage) << 2), g.M, cols, (img - first) * T, bias, fn, g.oh, g.ow, g.tW, 0, T, rectify);
+    }
+  } else {
+    // One image, in blocks of its tiles.
+    winoPadImage(g.xp, x + ((<usize>first * image) << 2), c, h, w, pad, g.hp, g.wp);
+    for (let t0 = 0; t0 < T; t0 += g.block) {
+      const t1 = min(T, t0 + g.block);
+      winoInput(g.V, t1 - t0, 0, g.xp, g.c4, g.wp, g.tW, t0, t1);
+      winoProducts(g, Ut, t1 - t0, pack);
+      winoOutput(out + ((<usize>first * outImage) << 2), g.M, t1 - t0, 0, bias, fn, g.oh, g.ow, g.tW, t0, t1, rectify);
+    }
+  }
+  if (ph > 0) {
+    for (let img = first; img < last; img++) maxPool(pooled, argmax, out, n, fn, g.oh, g.ow, ph, pw, pstride, ppad, img, n);
+  }
+}
+
+/**
+ * One block of the backward pass, its V (x's tiles) and Dᵀ (dout's tiles, in g.M) made: the
+ * group's partial dU[ξ] (+)= V[ξ]ᵀ·Dᵀ[ξ] and db (+)= the column sums of Dᵀ at ξ = 5 (A e Aᵀ there
+ * is the sum of e); with dx, dVᵀ[ξ] = Dᵀ[ξ]·U[ξ] overwrites V.
+ */
+function winoBackwardBlock(g: Wino, dU: usize, db: usize, U: usize, fn: i32, cols: i32, acc: bool, withDx: bool, pack: usize): void {
+  const c4 = g.c4;
+  const f4 = g.f4;
+  for (let xi = 0; xi < 16; xi++) {
+    matmulBlock(
+      dU + ((<usize>xi * <usize>c4 * <usize>f4) << 2),
+      g.V + ((<usize>xi * <usize>cols * <usize>c4) << 2),
+      g.M + ((<usize>xi * <usize>cols * <usize>f4) << 2),
+      c4, cols, f4, true, false, acc, pack,
+    );
+  }
+  const d5 = g.M + ((<usize>5 * <usize>cols * <usize>f4) << 2);
+  for (let f = 0; f < fn; f += 4) {
+    let v = f32x4.splat(0);
+    for (let t = 0; t < cols; t++) v = f32x4.add(v, v128.load(d5 + ((<usize>t * <usize>f4 + <usize>f) << 2)));
+    for (let k = 0; k < min(4, fn - f); k++) {
+      const at = db + (<usize>(f + k) << 2);
+      store<f32>(at, (acc ? load<f32>(at) : 0) + laneOf(v, k));
+    }
+  }
+  if (!withDx) return;
+  for (let xi = 0; xi < 16; xi++) {
+    matmulBlock(
+      g.V + ((<usize>xi * <usize>cols * <usize>c4) << 2),
+      g.M + ((<usize>xi * <usize>cols * <usize>f4) << 2),
+      U + ((<usize>xi * <usize>f4 * <usize>c4) << 2),
+      cols, f4, c4, false, false, false, pack,
+    );
+  }
+}
+
+/**
+ * Backward of image group `group` (winoGroupImages images): its partial (dU (16 × c4 × f4), then
+ * db (fn)) and, when `withDx`, each image's dx. Each image's dout is first made from what followed
+ * the convolution, as in convBackwardGroup: `mode` 0 nothing, 1 a ReLU (masked by its output y),
+ * 2 a ReLU and a max pooling (y is the pooling's gradient, routed by argmax where `pooled` > 0).
+ */
+function winogradBackward(
+  dx: usize, partials: usize, dout: usize, x: usize, U: usize, n: i32, c: i32, h: i32, w: i32,
+  fn: i32, pad: i32, withDx: bool, scratch: usize, pack: usize, group: i32,
+  mode: i32, y: usize, pooled: usize, argmax: usize, pooledPixels: i32,
+): void {
+  const g = changetype<Wino>(scratch);
+  winoGeometry(g, c, h, w, fn, pad, scratch);
+  const T = g.T;
+  const pixels = g.oh * g.ow;
+  const image = <usize>c * <usize>h * <usize>w;
+  const outImage = <usize>fn * <usize>pixels;
+  const per = winoGroupImages(n, c, h, w, fn, pad);
+  const first = group * per;
+  const last = min(n, first + per);
+  const dU = partials + ((<usize>group * <usize>winogradPartial(c, fn)) << 2);
+  const db = dU + ((<usize>16 * <usize>g.c4 * <usize>g.f4) << 2);
+  const planeBytes = (<usize>winoPlane(c, h, w, pad)) << 2;
+  let acc = false;
+  for (let b0 = first; b0 < last; ) {
+    // A block of whole images (g.per of them), or one image in blocks of its tiles.
+    const imgs = g.per > 0 ? min(g.per, last - b0) : 1;
+    const step = g.per > 0 ? T : g.block;
+    for (let img = b0; img < b0 + imgs; img++) {
+      if (mode == 1) maskImage(dout, y, img, fn * pixels);
+      else if (mode == 2) routePooled(dout, y, pooled, argmax, img, fn, pixels, pooledPixels);
+    }
+    if (g.per == 0) {
+      winoPadImage(g.xp, x + ((<usize>b0 * image) << 2), c, h, w, pad, g.hp, g.wp);
+      if (withDx) memory.fill(g.dxp, 0, planeBytes);
+    }
+    for (let t0 = 0; t0 < T; t0 += step) {
+      const t1 = min(T, t0 + step);
+      const cols = imgs * (t1 - t0);
+      for (let img = b0; img < b0 + imgs; img++) {
+        const col0 = (img - b0) * (t1 - t0);
+        if (g.per > 0) winoPadImage(g.xp, x + ((<usize>img * image) << 2), c, h, w, pad, g.hp, g.wp);
+        winoInput(g.V, cols, col0, g.xp, g.c4, g.wp, g.tW, t0, t1);
+        winoDout(g.M, cols, col0, dout + ((<usize>img * outImage) << 2), fn, g.oh, g.ow, g.tW, t0, t1);
+      }
+      winoBackwardBlock(g, dU, db, U, fn, cols, acc, withDx, pack);
+      acc = true;
+      if (!withDx) continue;
+      for (let img = b0; img < b0 + imgs; img++) {
+        if (g.per > 0) memory.fill(g.dxp, 0, planeBytes);
+        winoInputGrad(g.dxp, g.V, cols, (img - b0) * (t1 - t0), g.c4, g.wp, g.tW, t0, t1);
+        if (g.per > 0) winoCrop(dx + ((<usize>img * image) << 2), g.dxp, c, h, w, pad, g.wp);
+      }
+    }
+    if (withDx && g.per == 0) winoCrop(dx + ((<usize>b0 * image) << 2), g.dxp, c, h, w, pad, g.wp);
+    b0 += imgs;
+  }
+}
+
 // ---- pooling (split by (n, c) plane) ----------------------------------------------------------------
 /**
  * The book's pooling everywhere (2×2, stride 2, no pad), 4 outputs per step: even and odd columns
@@ -1588,6 +2291,10 @@ function chunkCount(op: i32, s: usize): i32 {
     case 28: return (arg(s, 5) + CONV_GROUP - 1) / CONV_GROUP;
     case 40: return min(arg(s, 5), chunksOf(arg(s, 5) * arg(s, 6) * 4, GRAIN));
     case 41: return min(arg(s, 7), chunksOf(arg(s, 7) * arg(s, 8) * 4, GRAIN));
+    case 70: return round4(arg(s, 2));
+    case 73: return arg(s, 2);
+    case 71: return winoForwardChunks(arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9));
+    case 72: return winogradGroups(arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10));
     case 15: case 16: {
       const planes = arg(s, 3) * arg(s, 4);
       return min(planes, chunksOf(planes * arg(s, 5) * arg(s, 6), GRAIN));
@@ -1656,6 +2363,20 @@ function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32, t: i
     }
     case 40: lstmForward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), c, C); break;
     case 41: lstmBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), c, C); break;
+    case 70: winogradFilter(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c); break;
+    case 71: {
+      const scratch = <usize>arg(s, 11) + ((<usize>t * <usize>winogradScratch(arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9))) << 2);
+      winogradForward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10) != 0, scratch, pack, c,
+        arg(s, 12), arg(s, 13), arg(s, 14), arg(s, 15), arg(s, 16), arg(s, 17));
+      break;
+    }
+    case 72: {
+      const scratch = <usize>arg(s, 12) + ((<usize>t * <usize>winogradScratch(arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10))) << 2);
+      winogradBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), arg(s, 11) != 0, scratch, pack, c,
+        arg(s, 13), arg(s, 14), arg(s, 15), arg(s, 16), arg(s, 17));
+      break;
+    }
+    case 73: winogradFilterGrad(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c); break;
     default: unreachable();
   }
 }
