@@ -332,6 +332,14 @@ describe.skipIf(!haveChromium)("browser demo (headless Chromium)", () => {
     await page.screenshot({ path: screenshot("demo-conv.png"), fullPage: true });
   });
 
+  it("trains chapter 8's ResNet a few steps (skips, batch norm)", async () => {
+    const { run, errors } = await train(page, "resnet", 1000, 1);
+    expect(errors).toEqual([]);
+    expect(run!.config.model).toBe("resnet");
+    expect(run!.losses).toHaveLength(10);
+    expect(run!.losses.every(Number.isFinite)).toBe(true);
+  });
+
   it("logged no console errors", () => {
     expect(consoleErrors).toEqual([]);
   });

@@ -285,6 +285,7 @@ ui.model.addEventListener("change", () => {
   // The last epoch measures accuracy on every training image: for the convolutional net, 60,000
   // would freeze the page for many seconds at the end.
   if (ui.model.value === "simple-conv" && ui.trainSize.value === "60000") ui.trainSize.value = "10000";
+  if (ui.model.value === "resnet" && Number(ui.trainSize.value) > 5000) ui.trainSize.value = "5000";
   showRecipe();
 });
 // Switching takes effect at the next kernel call, even in the middle of a run.

@@ -6,6 +6,7 @@
 import {
   Adam,
   NDArray,
+  ResNet,
   Rng,
   SGD,
   SimpleConvNet,
@@ -19,7 +20,7 @@ import {
   type TrainEvent,
 } from "../../src/index.js";
 
-export type ModelChoice = "two-layer" | "simple-conv";
+export type ModelChoice = "two-layer" | "simple-conv" | "resnet";
 
 export interface RunConfig {
   model: ModelChoice;
@@ -36,6 +37,8 @@ export const recipes: Record<ModelChoice, { label: string; optimizer: string; te
   // The convolution costs ~1 M multiply-adds per image forward: evaluating on fewer test images
   // keeps the end-of-epoch pause short on the reference backend.
   "simple-conv": { label: "SimpleConvNet (30 filters 5×5)", optimizer: "Adam, lr 0.001", testSize: 2000 },
+  // Chapter 8: ~20 M multiply-adds per image forward (skips, batch norm, 14 layers).
+  resnet: { label: "ResNet (14 layers, chapter 8)", optimizer: "Adam, lr 0.001", testSize: 1000 },
 };
 
 function build(choice: ModelChoice, rng: Rng): { model: Model; optimizer: Optimizer } {
@@ -50,6 +53,8 @@ function build(choice: ModelChoice, rng: Rng): { model: Model; optimizer: Optimi
         model: new SimpleConvNet({ inputShape: [1, 28, 28] }, rng),
         optimizer: new Adam({ lr: 0.001 }),
       };
+    case "resnet":
+      return { model: new ResNet({}, rng), optimizer: new Adam({ lr: 0.001 }) };
     default: {
       const unknown: never = choice;
       throw new Error(`unknown model ${String(unknown)}`);
