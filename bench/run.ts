@@ -11,7 +11,7 @@
  * Human-readable by default; `--json` prints one JSON object. Kept under 3 minutes on 2 cores.
  *
  * `--peers` runs instead zerodl against PyTorch and ONNX Runtime, interleaved (bench/peers.ts):
- * `--rounds N` (default 3), `--models`, `--no-pytorch`.
+ * `--rounds N` (default 3), `--models`, `--no-pytorch`, `--no-cli`.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -21,7 +21,7 @@ import { gunzipSync } from "node:zlib";
 import type { Kernels } from "../src/backend/kernels.js";
 import { setKernels } from "../src/backend/index.js";
 import { reference } from "../src/backend/reference.js";
-import { initWasm, setWasmThreads, wasmThreads } from "../src/backend/wasm.js";
+import { initWasm, relaxedSimdSupported, setWasmThreads, wasmThreads } from "../src/backend/wasm.js";
 import { DeepConvNet } from "../src/models/deep-conv-net.js";
 import { ResNet } from "../src/models/resnet.js";
 import { SimpleConvNet } from "../src/models/simple-conv-net.js";
@@ -149,6 +149,20 @@ async function kernelSection(threads: number): Promise<KernelRow[]> {
   const convDW = new Float32Array(30 * 25);
   const dpooled = randomFloats(N * 30 * 144, 10);
   const noDx = new Float32Array(0);
+  // The LSTM language model's step (experiments/language-model.ts): 32 streams, 256 units.
+  const [ln, lh] = [32, 256];
+  const lstmA = randomFloats(ln * 4 * lh, 11);
+  const [lstmGates, lstmDa] = [new Float32Array(ln * 4 * lh), new Float32Array(ln * 4 * lh)];
+  const [lstmC, lstmH, lstmDc] = [
+    new Float32Array(ln * lh),
+    new Float32Array(ln * lh),
+    new Float32Array(ln * lh),
+  ];
+  const [lstmCPrev, lstmDh, lstmDcNext] = [
+    randomFloats(ln * lh, 12),
+    randomFloats(ln * lh, 13),
+    randomFloats(ln * lh, 14),
+  ];
   const cases: [string, string, (k: Kernels) => void][] = [
     ["im2col", "100×1×28×28, 5×5", (k) => k.im2col(col, x, N, 1, 28, 28, 5, 5, 1, 0)],
     ["col2im", "57600×25 → 100×1×28×28", (k) => k.col2im(dx, col, N, 1, 28, 28, 5, 5, 1, 0)],
@@ -199,7 +213,21 @@ async function kernelSection(threads: number): Promise<KernelRow[]> {
         ),
     ],
   ];
-  log(`\nkernels at SimpleConvNet shapes (ms, best of ${quick ? 3 : 10}; wasm includes copies in and out)`);
+  cases.push(
+    [
+      "lstmForward",
+      "32×256 (4 gates)",
+      (k) => k.lstmForward(lstmGates, lstmC, lstmH, lstmA, lstmCPrev, ln, lh),
+    ],
+    [
+      "lstmBackward",
+      "32×256",
+      (k) => k.lstmBackward(lstmDa, lstmDc, lstmDh, lstmDcNext, lstmGates, lstmCPrev, lstmC, ln, lh),
+    ],
+  );
+  log(
+    `\nkernels at SimpleConvNet (and the LSTM language model's) shapes (ms, best of ${quick ? 3 : 10}; wasm includes copies in and out)`,
+  );
   log(`${"".padEnd(58)}${"reference".padStart(10)}${`wasm×${threads}`.padStart(10)}`);
   const rows: KernelRow[] = [];
   for (const [kernel, shape, fn] of cases) {
@@ -424,8 +452,11 @@ async function main(): Promise<void> {
     node: process.version,
     date: new Date().toISOString(),
     loadAverage: os.loadavg(),
+    relaxedSimd: relaxedSimdSupported() && process.env.ZERODL_RELAXED_SIMD !== "0",
   };
-  log(`zerodl bench — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}`);
+  log(
+    `zerodl bench — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}; WASM ${machine.relaxedSimd ? "relaxed SIMD (fused multiply-add)" : "SIMD (no relaxed SIMD in this engine)"}`,
+  );
   log(
     `load average at start: ${machine.loadAverage.map((l) => l.toFixed(2)).join(" ")} (other work on these cores skews timings)`,
   );
@@ -437,6 +468,7 @@ async function main(): Promise<void> {
       threads: threads > 1 ? [1, threads] : [1],
       rounds: roundsArg >= 0 ? Number(args[roundsArg + 1]) : quick ? 1 : 3,
       pytorch: !args.includes("--no-pytorch"),
+      cli: !args.includes("--no-cli"),
       log,
     });
     const seconds = (performance.now() - started) / 1000;

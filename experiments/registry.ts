@@ -19,6 +19,7 @@ import { languageModel } from "./language-model.js";
 import { resnetSkips } from "./resnet-skips.js";
 import { transferLearning } from "./transfer-learning.js";
 import { fcnDetection } from "./fcn-detection.js";
+import { captioning } from "./captioning.js";
 
 export const experiments: readonly Experiment[] = [
   perceptronGates,
@@ -40,4 +41,5 @@ export const experiments: readonly Experiment[] = [
   transferLearning,
   fcnDetection,
   languageModel,
+  captioning,
 ];

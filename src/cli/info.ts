@@ -47,7 +47,9 @@ export function describeModel(path: string, info: ModelFileInfo): string[] {
     graph?: unknown;
   };
   const lines = [path];
-  const io = inputShape ? `input ${formatShape(inputShape)} → ${outputSize ?? "?"} classes` : "";
+  const io = inputShape
+    ? `input ${formatShape(inputShape)}` + (outputSize !== undefined ? ` → ${outputSize} classes` : "")
+    : "";
   lines.push(`  architecture  ${kind}  ${io}`);
   if (Object.keys(options).length > 0) lines.push(`  options       ${JSON.stringify(options)}`);
   if (info.graph) lines.push(...describeGraph(info.graph));

@@ -16,6 +16,7 @@ import { infoCommand } from "./info.js";
 import { predictCommand } from "./predict.js";
 import { lrScheduleNames, modelKinds, trainCommand } from "./train.js";
 import { registerExperimentCommand } from "../../experiments/cli.js";
+import { captionCommand, trainCaptionerCommand } from "./caption.js";
 
 function version(): string {
   const manifest = join(packageRoot(), "package.json");
@@ -217,6 +218,50 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .argument("<model>", "model file (.safetensors)")
     .option("--json", "print as JSON")
     .action((model, options) => infoCommand(model, options, io));
+
+  program
+    .command("train-captioner")
+    .description("train the image captioner (CNN encoder + LSTM decoder) on canvases of 1–4 MNIST digits")
+    .option("--epochs <n>", "passes (each over fresh canvases)", integer("--epochs"), 8)
+    .option("--train-canvases <n>", "training canvases per epoch", integer("--train-canvases"), 60000)
+    .option("--test-canvases <n>", "test canvases (from the test digits)", integer("--test-canvases"), 10000)
+    .option(
+      "--eval-canvases <n>",
+      "test canvases captioned after each epoch",
+      integer("--eval-canvases"),
+      2000,
+    )
+    .option("--batch-size <n>", "mini-batch size", integer("--batch-size"), 100)
+    .option("--lr <rate>", "Adam learning rate", number("--lr", 0), 0.002)
+    .option("--max-grad-norm <n>", "clip gradients to this global norm", number("--max-grad-norm", 0), 5)
+    .option("--beam <k>", "beam width of the final evaluation (beside greedy)", integer("--beam"), 3)
+    .option(
+      "--encoder-init <model>",
+      "start the first convolution from a model file's (e.g. models/simple-conv.safetensors)",
+    )
+    .option(
+      "--from <captioner>",
+      "continue from a saved captioner's weights (a second stage, at a lower --lr)",
+    )
+    .option("--seed <n>", "random seed (weights, canvases)", integer("--seed", 0), 1)
+    .option("--out <file>", "where to save the captioner (.safetensors)")
+    .action((options) => trainCaptionerCommand(options, io));
+  addBackendOptions(program.commands.at(-1)!);
+
+  program
+    .command("caption")
+    .description("caption pictures of digits side by side (PNG or JPEG, resized to the model's canvas)")
+    .argument("<model>", "captioner model file (.safetensors)")
+    .argument("<images...>", "PNG or JPEG files")
+    .option("--beam <k>", "beam width (1: greedy)", integer("--beam"), 3)
+    .addOption(
+      new Option("--invert <when>", "invert to white-on-black like MNIST: auto = when the border is light")
+        .choices(["auto", "yes", "no"])
+        .default("auto"),
+    )
+    .option("--json", "print the results as JSON")
+    .action((model, images, options) => captionCommand(model, images, options, io));
+  addBackendOptions(program.commands.at(-1)!);
 
   registerExperimentCommand(program, io);
 

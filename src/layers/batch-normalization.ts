@@ -1,6 +1,6 @@
 import { kernels } from "../backend/index.js";
 import { ShapeError, formatShape } from "../errors.js";
-import { NDArray, type Shape } from "../ndarray.js";
+import { NDArray, keepFromStep, type Shape } from "../ndarray.js";
 import { axpby } from "../ops/elementwise.js";
 import { cached } from "./cached.js";
 import { param, type Layer, type Mode, type Param } from "./layer.js";
@@ -76,8 +76,9 @@ export class BatchNormalization implements Layer {
       kernels().batchNormStats(mean.buf, variance.buf, x.buf, n, c, hw);
       // running = momentum·running + (1 − momentum)·batch (the biased variance, as the book)
       const k = this.momentum;
-      this.runningMean = axpby(k, this.runningMean, 1 - k, mean);
-      this.runningVar = axpby(k, this.runningVar, 1 - k, variance);
+      // Kept from the model's step: they outlive it (ndarray.ts keepFromStep).
+      this.runningMean = keepFromStep(axpby(k, this.runningMean, 1 - k, mean));
+      this.runningVar = keepFromStep(axpby(k, this.runningVar, 1 - k, variance));
     }
     const out = NDArray.zeros(x.shape, x.dtype);
     const { gamma, beta, eps } = this;

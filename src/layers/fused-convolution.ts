@@ -172,3 +172,9 @@ export function fuseNodes(nodes: readonly FusableNode[], keep: readonly string[]
   }
   return steps;
 }
+
+/** `fuseNodes` for a chain of layers (each reads the one before): the layers a chain runs. */
+export function fuseLayers(layers: readonly Layer[]): Layer[] {
+  const nodes = layers.map((layer, i) => ({ name: `${i}`, layer, inputs: [`${i - 1}`] }));
+  return fuseNodes(nodes).map((step) => step.layer as Layer);
+}

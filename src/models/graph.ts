@@ -666,7 +666,8 @@ export class Graph implements Model {
   gradient(x: GraphInputs, t: Labels | NDArray): Record<string, NDArray> {
     this.loss(x, t);
     this.backward();
-    return Object.fromEntries(this.params.map((p) => [p.name, p.grad as NDArray]));
+    // Kept: the caller may hold these past the model's next step.
+    return Object.fromEntries(this.params.map((p) => [p.name, keepFromStep(p.grad as NDArray)]));
   }
 
   /**
@@ -939,7 +940,7 @@ function asyncOnly(method: string): Error {
 }
 
 /** A Param under another name that reads and writes the layer's own value and grad. */
-function renamed(p: Param, name: string): Param {
+export function renamed(p: Param, name: string): Param {
   return {
     name,
     get value() {

@@ -1,10 +1,10 @@
 import { OptionError } from "../errors.js";
 import { BatchNormalization } from "../layers/batch-normalization.js";
-import type { Layer, LossLayer } from "../layers/layer.js";
+import type { Layer, LossLayer, Param } from "../layers/layer.js";
 import { SoftmaxWithLoss } from "../layers/softmax-with-loss.js";
 import type { DType } from "../ndarray.js";
 import type { Rng } from "../rng.js";
-import { Graph, type GraphNode } from "./graph.js";
+import { Graph, renamed, type GraphNode } from "./graph.js";
 import { buildLayers, describeLayer, type LayerSpec } from "./layer-spec.js";
 import type { ModelSpec } from "./model.js";
 import { specOptions } from "./spec.js";
@@ -125,4 +125,20 @@ function describable(layer: Layer): string {
   } catch {
     return "layer";
   }
+}
+
+/**
+ * The layers' params named the book's way, by counting each name through the stack: W1, b1, W2, …,
+ * gamma1, beta1 (views that read and write the layers' own values and grads), as a chain's nodes
+ * name them.
+ */
+export function numberedParams(layers: readonly { params: readonly Param[] }[]): Param[] {
+  const counts = new Map<string, number>();
+  return layers.flatMap((layer) =>
+    layer.params.map((p) => {
+      const k = (counts.get(p.name) ?? 0) + 1;
+      counts.set(p.name, k);
+      return renamed(p, `${p.name}${k}`);
+    }),
+  );
 }

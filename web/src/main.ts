@@ -391,10 +391,10 @@ window.zerodlDemo = {
     };
   },
   showTestImage,
-  /** The pad's size, and a picture of that size (RGBA bytes) put on it and classified. */
+  /** The pad's size, and a picture of that size (RGBA bytes, base64) put on it and classified. */
   padSize: () => [pad.canvas.width, pad.canvas.height],
-  showPicture: (rgba: number[]) => {
-    pad.showPicture(rgba);
+  showPicture: (rgbaBase64: string) => {
+    pad.showPicture(Uint8Array.from(atob(rgbaBase64), (c) => c.charCodeAt(0)));
     predict();
   },
   /**
