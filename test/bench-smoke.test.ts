@@ -53,7 +53,7 @@ describe("npm run bench -- --quick --json", () => {
     expect(report.kernels.length).toBeGreaterThan(5);
     for (const r of report.kernels) expect([r.referenceMs, r.wasmMs].every(positive)).toBe(true);
     const rows = report.models.map((m) => `${m.model}/${m.backend}`);
-    for (const model of ["two-layer", "simple-conv", "deep-conv"]) {
+    for (const model of ["two-layer", "simple-conv", "deep-conv", "lstm"]) {
       expect(rows).toContain(`${model}/reference`);
       expect(rows).toContain(`${model}/wasm`);
     }

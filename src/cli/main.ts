@@ -16,6 +16,7 @@ import { infoCommand } from "./info.js";
 import { predictCommand } from "./predict.js";
 import { lrScheduleNames, modelKinds, trainCommand } from "./train.js";
 import { registerExperimentCommand } from "../../experiments/cli.js";
+import { registerInteropCommands } from "./interop.js";
 import { captionCommand, trainCaptionerCommand } from "./caption.js";
 
 function version(): string {
@@ -264,6 +265,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
   addBackendOptions(program.commands.at(-1)!);
 
   registerExperimentCommand(program, io);
+  registerInteropCommands(program, io, version);
 
   for (const command of program.commands) {
     command
