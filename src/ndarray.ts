@@ -97,11 +97,25 @@ export function setDevice(d: Device | null): void {
 /**
  * Runs `fn` as part of a step of `owner` (a model): on a device backend, every array made meanwhile
  * belongs to the step, and when `owner` starts a `fresh` step the previous one's device memory is
- * recycled (those arrays then refuse to be read). Nothing happens on the CPU backends.
+ * recycled (those arrays then refuse to be read). The device copy of `input` (a batch the caller
+ * made on the host; or each of several inputs) is recycled with the step too; its host values stay. Nothing happens on the CPU
+ * backends.
  */
-export function deviceStep<T>(owner: object, fresh: boolean, fn: () => T): T {
+export function deviceStep<T>(
+  owner: object,
+  fresh: boolean,
+  fn: () => T,
+  input?: NDArray | readonly NDArray[],
+): T {
   const d = activeDevice;
-  if (d !== null) return d.step(owner, fresh, fn);
+  if (d !== null) {
+    return d.step(owner, fresh, () => {
+      for (const a of input instanceof NDArray ? [input] : (input ?? [])) {
+        if (a.storage.host) d.adopt(a.storage);
+      }
+      return fn();
+    });
+  }
   return hostMemory === null ? fn() : hostMemory.step(owner, fresh, fn);
 }
 

@@ -379,10 +379,14 @@ for (const [n, c, h, w, fh, fw, stride, pad] of CONV_SHAPES) {
 }
 
 // Batch normalization per channel: planes of 1 (an (N, D) input), odd sizes (SIMD tails), 7×7,
-// batch 1; training and evaluation, with and without the ReLU epilogue.
+// batch 1, a single sample (zero variance); training and evaluation, with and without the ReLU
+// epilogue.
 for (const [n, c, hw] of [
   [1, 1, 1],
+  [1, 3, 1],
   [5, 4, 1],
+  [17, 65, 1],
+  [200, 30, 1],
   [3, 5, 3],
   [1, 17, 49],
   [4, 3, 65],
@@ -460,6 +464,30 @@ for (const [n, h] of [
       const daInPlace = alloc(dtype, n * 4 * h);
       k.lstmBackward(daInPlace, dc, dh, dc, gates, cPrev, c, n, h);
       return [gates, c, hNext, da, dcPrev, daInPlace, dc];
+    },
+  });
+}
+
+// Local response normalization: windows wider than the channels, one channel, odd planes.
+for (const [n, c, h, w, size] of [
+  [1, 1, 1, 1, 5],
+  [2, 3, 4, 5, 5],
+  [1, 7, 3, 3, 3],
+  [2, 17, 5, 1, 5],
+]) {
+  cases.push({
+    name: `lrnForward/Backward n=${n} c=${c} ${h}×${w} size ${size}`,
+    atol: 1e-6,
+    rtol: 1e-5,
+    run(k, dtype) {
+      const rng = new Rng(n * 17 + c * 5 + h + size);
+      const x = floats(dtype, n * c * h * w, rng, -3, 3);
+      const [out, scale] = [alloc(dtype, x.length), alloc(dtype, x.length)];
+      k.lrnForward(out, scale, x, n, c, h, w, size, 2, 0.5, 0.75);
+      const dout = floats(dtype, x.length, rng);
+      const dx = alloc(dtype, x.length);
+      k.lrnBackward(dx, dout, x, out, scale, n, c, h, w, size, 0.5, 0.75);
+      return [out, scale, dx];
     },
   });
 }

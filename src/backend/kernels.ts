@@ -7,6 +7,8 @@ import type { Device, Floats, HostMemory } from "../ndarray.js";
  * All arrays passed to one call have the same element type (all Float32Array or all Float64Array).
  *
  * `reference.ts` is the specification; a fast backend spreads it and overrides hot kernels.
+ * The WebGPU backend (webgpu/kernels.ts) lists every kernel: a new one needs a WGSL version there,
+ * or `hostOnly` until it has one (then it runs on host arrays only, and says so on GPU arrays).
  */
 export interface Kernels {
   readonly name: string;
@@ -339,6 +341,42 @@ export interface Kernels {
     c: Floats,
     n: number,
     h: number,
+  ): void;
+  // ---- local response normalization (AlexNet), across channels of x (n, c, h, w) ----------
+  /**
+   * scale = k + (alpha/size)·Σ x² over the `size` channels centred on each one (fewer at the
+   * edges), at the same position; out = x·scale^−beta. `size` is odd.
+   */
+  lrnForward(
+    out: Floats,
+    scale: Floats,
+    x: Floats,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    size: number,
+    k: number,
+    alpha: number,
+    beta: number,
+  ): void;
+  /**
+   * Backward of lrnForward given its x, out and scale:
+   * dx_j = dout_j·scale_j^−beta − (2·alpha·beta/size)·x_j·Σ_{channels c within the window of j} dout_c·out_c/scale_c.
+   */
+  lrnBackward(
+    dx: Floats,
+    dout: Floats,
+    x: Floats,
+    out: Floats,
+    scale: Floats,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    size: number,
+    alpha: number,
+    beta: number,
   ): void;
 
   // ---- optimizer updates (w, state updated in place) ------------------------------------

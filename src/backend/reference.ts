@@ -615,6 +615,74 @@ function batchNormBackward(
   }
 }
 
+function lrnForward(
+  out: Floats,
+  scale: Floats,
+  x: Floats,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  size: number,
+  k: number,
+  alpha: number,
+  beta: number,
+): void {
+  const plane = h * w;
+  const half = (size - 1) / 2;
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const lo = Math.max(0, ch - half);
+      const hi = Math.min(c - 1, ch + half);
+      for (let p = 0; p < plane; p++) {
+        let sum = 0;
+        for (let cc = lo; cc <= hi; cc++) {
+          const v = x[(b * c + cc) * plane + p];
+          sum += v * v;
+        }
+        const i = (b * c + ch) * plane + p;
+        scale[i] = k + (alpha / size) * sum;
+        out[i] = x[i] * Math.pow(scale[i], -beta);
+      }
+    }
+  }
+}
+
+function lrnBackward(
+  dx: Floats,
+  dout: Floats,
+  x: Floats,
+  out: Floats,
+  scale: Floats,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  size: number,
+  alpha: number,
+  beta: number,
+): void {
+  const plane = h * w;
+  const half = (size - 1) / 2;
+  const coef = (2 * alpha * beta) / size;
+  for (let b = 0; b < n; b++) {
+    for (let j = 0; j < c; j++) {
+      const lo = Math.max(0, j - half);
+      const hi = Math.min(c - 1, j + half);
+      for (let p = 0; p < plane; p++) {
+        // The window is symmetric: the channels whose sums hold x_j are those in j's own window.
+        let sum = 0;
+        for (let cc = lo; cc <= hi; cc++) {
+          const i = (b * c + cc) * plane + p;
+          sum += (dout[i] * out[i]) / scale[i];
+        }
+        const i = (b * c + j) * plane + p;
+        dx[i] = dout[i] * Math.pow(scale[i], -beta) - coef * x[i] * sum;
+      }
+    }
+  }
+}
+
 function sgdUpdate(w: Floats, g: Floats, lr: number): void {
   for (let i = 0; i < w.length; i++) w[i] -= lr * g[i];
 }
@@ -695,6 +763,8 @@ export const reference = {
   batchNormStats,
   batchNormForward,
   batchNormBackward,
+  lrnForward,
+  lrnBackward,
   sgdUpdate,
   momentumUpdate,
   nesterovUpdate,

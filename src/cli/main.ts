@@ -135,7 +135,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .option("--hidden <sizes>", "hidden layer sizes, like 100,100,100", sizeList)
     .option(
       "--augment",
-      "random shifts (±2 px), rotations (±10°) and scalings (±10 %) of the training images (book §7.1.2)",
+      "random shifts (±2 px), rotations (±10°) and scalings (±10 %) of the training images (book §8.1.2)",
     )
     .option(
       "--val-split <fraction>",
@@ -143,7 +143,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
       number("--val-split", 0, 0.9),
     )
     .option("--seed <n>", "random seed (weights, batches, augmentation)", integer("--seed", 0), 1)
-    .option("--half", "store the weights as float16 (book §7.3.4): half the file size")
+    .option("--half", "store the weights as float16 (book §8.3.4): half the file size")
     .option(
       "--limit <n>",
       "use only the first n training (and test) images, for quick runs",

@@ -7,6 +7,7 @@ import { IdentityWithLoss } from "../layers/identity-with-loss.js";
 import type { Layer, LossLayer, MergeLayer, Mode, Param } from "../layers/layer.js";
 import { SoftmaxWithLoss } from "../layers/softmax-with-loss.js";
 import { NDArray, deviceStep, keepFromStep, type DType, type Labels } from "../ndarray.js";
+import { accuracySteps, finishNow } from "../train/accuracy.js";
 import { axpby } from "../ops/elementwise.js";
 import { matmul } from "../ops/linalg.js";
 import { assertFinite, findNonFinite } from "../ops/check.js";
@@ -400,7 +401,7 @@ export class Graph implements Model {
 
   /** The nodes' forward as a new step of this model (a device recycles the previous step's arrays). */
   #forward(inputs: GraphInputs, mode: Mode): Record<string, NDArray> {
-    return deviceStep(this, true, () => this.#walk(inputs, mode));
+    return deviceStep(this, true, () => this.#walk(inputs, mode), this.#inputArrays(inputs));
   }
 
   #walk(inputs: GraphInputs, mode: Mode): Record<string, NDArray> {
@@ -494,6 +495,11 @@ export class Graph implements Model {
   }
 
   /** The arrays of a run by input name, checked: one array for a graph of one input, else one per name. */
+  /** The input arrays, for the device step that adopts their device copies. */
+  #inputArrays(inputs: GraphInputs): NDArray[] {
+    return inputs instanceof NDArray ? [inputs] : Object.values(inputs);
+  }
+
   #inputsByName(inputs: GraphInputs): Record<string, NDArray> {
     if (inputs instanceof NDArray) {
       if (this.inputNames.length !== 1) {
@@ -533,19 +539,25 @@ export class Graph implements Model {
       return NDArray.from([this.loss(x, t, mode)], [1], this.params[0]?.value.dtype);
     }
     return keepFromStep(
-      deviceStep(this, true, () => {
-        const scores = this.#walk(x, mode)[this.outputNames[0]];
-        const loss =
-          lossLayer.lossArray?.(scores, t) ?? NDArray.from([lossLayer.forward(scores, t)], [1], scores.dtype);
-        if (this.weightDecayLambda === 0) return loss;
-        // ½λΣW², each ΣW² as the product of W flattened with itself
-        let sum = loss;
-        for (const p of this.#decayed) {
-          const w = p.value.reshape(1, p.value.size);
-          sum = axpby(1, sum, 0.5 * this.weightDecayLambda, matmul(w, w, { transB: true }).reshape(1));
-        }
-        return sum;
-      }),
+      deviceStep(
+        this,
+        true,
+        () => {
+          const scores = this.#walk(x, mode)[this.outputNames[0]];
+          const loss =
+            lossLayer.lossArray?.(scores, t) ??
+            NDArray.from([lossLayer.forward(scores, t)], [1], scores.dtype);
+          if (this.weightDecayLambda === 0) return loss;
+          // ½λΣW², each ΣW² as the product of W flattened with itself
+          let sum = loss;
+          for (const p of this.#decayed) {
+            const w = p.value.reshape(1, p.value.size);
+            sum = axpby(1, sum, 0.5 * this.weightDecayLambda, matmul(w, w, { transB: true }).reshape(1));
+          }
+          return sum;
+        },
+        this.#inputArrays(x),
+      ),
     );
   }
 
@@ -645,21 +657,9 @@ export class Graph implements Model {
   /** The fraction of samples classified right, in eval mode, `batchSize` samples at a time. */
   accuracy(x: NDArray, t: Labels, batchSize = 100): number {
     if (kernels().device) throw asyncOnly("accuracy");
-    const n = x.shape[0];
-    if (t.length !== n) throw new RangeError(`accuracy: ${n} samples but ${t.length} labels`);
-    if (!(Number.isInteger(batchSize) && batchSize > 0))
-      throw new RangeError(`accuracy: batchSize ${batchSize}`);
-    assertFinite("accuracy: the input", x);
-    let correct = 0;
-    for (let start = 0; start < n; start += batchSize) {
-      const end = Math.min(n, start + batchSize);
-      const scores = this.#forward(x.sliceRows(start, end), "eval")[this.outputNames[0]]; // (B, classes)
-      const classes = scores.size / (end - start);
-      for (let i = 0; i < end - start; i++) {
-        if (argmax(scores.data, i * classes, classes) === t[start + i]) correct++;
-      }
-    }
-    return n === 0 ? 0 : correct / n;
+    assertFinite("accuracy: the input", x); // once, not once per batch as predict would
+    const scores = { predict: (batch: NDArray) => this.#forward(batch, "eval")[this.outputNames[0]] };
+    return finishNow(accuracySteps(scores, x, t, batchSize));
   }
 
   /** The book's `gradient(x, t)`: loss and backward, then each param's gradient by name. */
