@@ -957,9 +957,3 @@ export function renamed(p: Param, name: string): Param {
     },
   };
 }
-
-function argmax(data: ArrayLike<number>, offset: number, length: number): number {
-  let best = 0;
-  for (let j = 1; j < length; j++) if (data[offset + j] > data[offset + best]) best = j;
-  return best;
-}
