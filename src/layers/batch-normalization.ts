@@ -1,7 +1,6 @@
 import { kernels } from "../backend/index.js";
 import { ShapeError, formatShape } from "../errors.js";
-import { NDArray, keepFromStep, type Shape } from "../ndarray.js";
-import { axpby } from "../ops/elementwise.js";
+import { NDArray, type Shape } from "../ndarray.js";
 import { cached } from "./cached.js";
 import { param, type Layer, type Mode, type Param } from "./layer.js";
 
@@ -74,11 +73,12 @@ export class BatchNormalization implements Layer {
       mean = NDArray.zeros([c], x.dtype);
       variance = NDArray.zeros([c], x.dtype);
       kernels().batchNormStats(mean.buf, variance.buf, x.buf, n, c, hw);
-      // running = momentum·running + (1 − momentum)·batch (the biased variance, as the book)
+      // running = momentum·running + (1 − momentum)·batch (the biased variance, as the book), in
+      // place: the running statistics are never made in a model's step, so they outlive it and a
+      // device backend makes no new buffer for them step after step.
       const k = this.momentum;
-      // Kept from the model's step: they outlive it (ndarray.ts keepFromStep).
-      this.runningMean = keepFromStep(axpby(k, this.runningMean, 1 - k, mean));
-      this.runningVar = keepFromStep(axpby(k, this.runningVar, 1 - k, variance));
+      kernels().axpby(this.runningMean.buf, k, this.runningMean.buf, 1 - k, mean.buf);
+      kernels().axpby(this.runningVar.buf, k, this.runningVar.buf, 1 - k, variance.buf);
     }
     const out = NDArray.zeros(x.shape, x.dtype);
     const { gamma, beta, eps } = this;
