@@ -23,7 +23,7 @@ import type { ChartSpec } from "../src/plot/render.js";
 import { chartConfig } from "../src/plot/render.js";
 import { Rng } from "../src/rng.js";
 import { Trainer } from "../src/train/trainer.js";
-import { mnistImages } from "./common.js";
+import { breathe, mnistImages } from "./common.js";
 import { VEGA_LITE_SCHEMA, fmt, type Experiment } from "./experiment.js";
 
 const WINDOW = 28;
@@ -70,6 +70,7 @@ export const fcnDetection: Experiment = {
     for (const event of trainer.steps()) {
       if (event.type === "epoch")
         log(`  window classifier epoch ${event.epoch}: train accuracy ${fmt(event.trainAcc)}`);
+      await breathe();
     }
     // 2. The same network, fully convolutional, on canvases of test digits.
     const fcn = toFullyConvolutional(net, [1, size, size]);

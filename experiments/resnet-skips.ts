@@ -15,7 +15,7 @@ import { ResNet } from "../src/models/resnet.js";
 import { Adam } from "../src/optimizers/adam.js";
 import { lineChart } from "../src/plot/charts.js";
 import { Rng } from "../src/rng.js";
-import { lossRun, mnistImages, trainIterations } from "./common.js";
+import { lossRun, mapInOrder, mnistImages, trainIterations } from "./common.js";
 import { clipped, fmt, tailMean, type Experiment } from "./experiment.js";
 
 interface Net {
@@ -48,10 +48,10 @@ export const resnetSkips: Experiment = {
       { name: `plain, ${depth(deep)} layers`, layers: depth(deep), skips: false, blocks: deep },
       { name: "plain, 8 layers", layers: 8, skips: false, blocks: [1, 1, 1] },
     ];
-    const runs = nets.map((net, k) => {
+    const runs = await mapInOrder(nets, async (net, k) => {
       const model = new ResNet({ inputShape, widths, blocks: net.blocks, skips: net.skips }, new Rng(seed));
       const gradients = convGradients(model, train, seed);
-      const losses = trainIterations({
+      const losses = await trainIterations({
         model,
         optimizer: new Adam({ lr: quick ? 0.003 : 0.001 }),
         train,

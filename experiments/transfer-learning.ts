@@ -20,7 +20,7 @@ import { Adam } from "../src/optimizers/adam.js";
 import { lineChart } from "../src/plot/charts.js";
 import { Rng } from "../src/rng.js";
 import { Trainer } from "../src/train/trainer.js";
-import { mnistImages } from "./common.js";
+import { breathe, mnistImages } from "./common.js";
 import { fmt, type Experiment } from "./experiment.js";
 
 export const SOURCE_MODEL = "models/resnet.safetensors";
@@ -67,7 +67,7 @@ export const transferLearning: Experiment = {
         for (const mode of ["from scratch", "fine-tuned"] as const) {
           const model = new ResNet({}, new Rng(s));
           if (mode === "fine-tuned") copyMatchingWeights(model, source);
-          const curve = train1(model, train, curveTest, iterations, every, s);
+          const curve = await train1(model, train, curveTest, iterations, every, s);
           const accuracy = model.accuracy(test.x, test.labels);
           runs.push({ size, seed: s, mode, curve, accuracy });
           log(`  ${size} images, seed ${s}, ${mode}: test accuracy ${fmt(accuracy)}`);
@@ -117,14 +117,14 @@ export const transferLearning: Experiment = {
 };
 
 /** Trains `model` on `train` for `iterations` (Adam, batch 25); test accuracy every `every` iterations. */
-function train1(
+async function train1(
   model: Graph,
   train: Dataset,
   test: Dataset,
   iterations: number,
   every: number,
   seed: number,
-): number[] {
+): Promise<number[]> {
   const curve = [model.accuracy(test.x, test.labels)];
   const trainer = new Trainer({
     model,
@@ -139,6 +139,7 @@ function train1(
   for (const event of trainer.steps()) {
     if (event.type === "iteration" && event.iteration % every === 0)
       curve.push(model.accuracy(test.x, test.labels));
+    await breathe();
   }
   return curve;
 }
@@ -171,6 +172,7 @@ async function sourceModel(
   for (const event of trainer.steps()) {
     if (event.type === "iteration" && event.iteration % 20 === 0)
       log(`  training the MNIST ResNet: iteration ${event.iteration}/${event.iterations}`);
+    await breathe();
   }
   return { model, what: `no ${SOURCE_MODEL}: a ResNet trained here for 1 epoch on ${images} MNIST images` };
 }

@@ -69,7 +69,9 @@ export class BatchNormalization implements Layer {
     const [n, c, hw] = this.#geometry(x.shape);
     let mean = this.runningMean;
     let variance = this.runningVar;
-    if (mode === "train") {
+    // An empty batch has no statistics: its (empty) output uses the running ones, left as they are.
+    const train = mode === "train" && n * hw > 0;
+    if (train) {
       mean = NDArray.zeros([c], x.dtype);
       variance = NDArray.zeros([c], x.dtype);
       kernels().batchNormStats(mean.buf, variance.buf, x.buf, n, c, hw);
@@ -95,7 +97,7 @@ export class BatchNormalization implements Layer {
       eps,
       relu,
     );
-    this.#cache = { mode, x, mean, variance };
+    this.#cache = { mode: train ? "train" : "eval", x, mean, variance };
     return out;
   }
 
