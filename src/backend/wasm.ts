@@ -518,6 +518,16 @@ function align(bytes: number): number {
 }
 
 /**
+ * Arrays a kernel is given empty on purpose, by argument position: an empty batch is not meant (that
+ * goes to the reference), only "nothing to write here": a first layer's dx, argmax without pooling.
+ */
+const OPTIONAL_EMPTY: Partial<Record<keyof Kernels, readonly number[]>> = {
+  convBackward: [0],
+  convReluPoolForward: [1],
+  convReluPoolBackward: [0, 5],
+};
+
+/**
  * The WASM kernels compute in float32. Each override goes through this: a call with any float64
  * array (a float64 model, or a gradient check) runs the reference kernel of the same name instead,
  * and so does a call with an empty array (an empty batch: nothing to speed up, and the WASM
@@ -528,8 +538,12 @@ function float32Only<T extends Partial<Kernels>>(fast: T): T {
   for (const [name, kernel] of Object.entries(fast)) {
     const run = kernel as (...args: unknown[]) => unknown;
     const slow = reference[name as keyof typeof reference] as (...args: unknown[]) => unknown;
+    const optional = OPTIONAL_EMPTY[name as keyof Kernels] ?? [];
     wrapped[name] = (...args) =>
-      args.some((a) => a instanceof Float64Array || (ArrayBuffer.isView(a) && a.byteLength === 0))
+      args.some(
+        (a, i) =>
+          a instanceof Float64Array || (ArrayBuffer.isView(a) && a.byteLength === 0 && !optional.includes(i)),
+      )
         ? slow(...args)
         : run(...args);
   }
