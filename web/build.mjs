@@ -10,16 +10,38 @@ import { URL, fileURLToPath } from "node:url";
 const webDir = fileURLToPath(new URL(".", import.meta.url));
 
 /**
- * The library reaches Node built-ins only through dynamic imports that it guards with try/catch
- * (worker threads, the CPU count). Left external, a browser would try to fetch "node:os" and log a
- * CORS error; bundled as a module that throws, the import fails quietly and the fallback runs.
+ * Node-only code in a browser bundle. The library reaches Node built-ins in two ways:
+ * - dynamic imports that it guards with try/catch (worker threads, the CPU count): bundled as a
+ *   module that throws, the import fails quietly and the fallback runs (left external, a browser
+ *   would try to fetch "node:os" and log a CORS error);
+ * - static imports in modules that also hold browser-safe code (model files: encodeModel beside
+ *   saveModel; charts: their specs beside the PNG writer): bundled as a stand-in whose every export
+ *   throws when used, so the module loads and only the Node-only function fails, naming what is
+ *   missing. The Node-only packages (pngjs, resvg) are stood in for the same way.
  */
+const nodeOnlyPackages = /^(pngjs|@resvg\/resvg-js)$/;
 const nodeBuiltinsUnavailable = {
   name: "node-builtins-unavailable",
   setup(build) {
-    build.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: "node-unavailable" }));
+    build.onResolve({ filter: /^node:/ }, (args) => ({
+      path: args.path,
+      namespace: args.kind === "dynamic-import" ? "node-unavailable" : "node-stand-in",
+    }));
+    build.onResolve({ filter: nodeOnlyPackages }, (args) => ({ path: args.path, namespace: "node-stand-in" }));
     build.onLoad({ filter: /.*/, namespace: "node-unavailable" }, (args) => ({
       contents: `throw new Error(${JSON.stringify(`${args.path} is not available in a browser`)});`,
+      loader: "js",
+    }));
+    build.onLoad({ filter: /.*/, namespace: "node-stand-in" }, (args) => ({
+      contents: `const missing = ${JSON.stringify(`${args.path} is not available in a browser`)};
+module.exports = new Proxy({}, {
+  get(_, name) {
+    if (name === "__esModule") return false;
+    if (name === "then") return undefined;
+    const use = () => { throw new Error(\`\${missing} (\${String(name)})\`); };
+    return new Proxy(use, { get: use, construct: use });
+  },
+});`,
       loader: "js",
     }));
   },

@@ -37,6 +37,12 @@ export interface TrainerOptions {
    * (`evaluate_sample_num_per_epoch`); the last epoch always evaluates on the full sets.
    */
   evalSampleSize?: number;
+  /**
+   * false: the last epoch also evaluates on the first `evalSampleSize` samples only (default true:
+   * the full sets). For callers that measure the final accuracy themselves in slices (the browser
+   * playground, which must not freeze the page for a pass over 70,000 images).
+   */
+  fullFinalEvaluation?: boolean;
   /** Transforms each training batch's inputs (data augmentation). */
   augment?: (x: NDArray, rng: Rng) => NDArray;
   /** A held-out set whose accuracy is reported per epoch as `valAcc`. */
@@ -308,11 +314,12 @@ export class Trainer {
   }
 
   #evaluate(last: boolean): { trainAcc: number; testAcc: number; valAcc?: number } {
-    const { train, test, validation, evalSampleSize } = this.#options;
+    const { train, test, validation, evalSampleSize, fullFinalEvaluation = true } = this.#options;
+    const sampled = !last || !fullFinalEvaluation;
     const accuracy = (ds: Dataset) => {
       const n = datasetSize(ds);
       const sample =
-        evalSampleSize !== undefined && !last && evalSampleSize < n
+        evalSampleSize !== undefined && sampled && evalSampleSize < n
           ? sliceSamples(ds, 0, evalSampleSize)
           : ds;
       return this.model.accuracy(sample.x, sample.labels);
