@@ -42,3 +42,8 @@ export class NonFiniteError extends Error {
 export class TrainingDivergedError extends NonFiniteError {
   override name = "TrainingDivergedError";
 }
+
+/** Why the WebGPU backend cannot run here: no `navigator.gpu`, no adapter, or no device. */
+export class WebGPUUnavailableError extends Error {
+  override name = "WebGPUUnavailableError";
+}

@@ -40,6 +40,10 @@ export * from "./train/metrics.js";
 // fast backend (WASM SIMD on every core): opt in with `await useFastBackend()`
 export { useFastBackend, setThreads, backendInfo } from "./backend/index.js";
 export { initWasm, simdSupported, type WasmOptions } from "./backend/wasm.js";
+// GPU backend (WebGPU, in browsers that have it): opt in with `await useWebGPU()`; values come back
+// with `await a.read()`, training with `trainer.runAsync()` (docs/webgpu.md)
+export { useWebGPU } from "./backend/index.js";
+export { accuracyAsync, finish, type Pending } from "./train/accuracy.js";
 // experiments branch: random hyperparameter search
 export * from "./train/search.js";
 // rnn branch: text corpora and vocabularies

@@ -97,11 +97,17 @@ export function setDevice(d: Device | null): void {
 /**
  * Runs `fn` as part of a step of `owner` (a model): on a device backend, every array made meanwhile
  * belongs to the step, and when `owner` starts a `fresh` step the previous one's device memory is
- * recycled (those arrays then refuse to be read). Nothing happens on the CPU backends.
+ * recycled (those arrays then refuse to be read). The device copy of `input` (a batch the caller
+ * made on the host) is recycled with the step too; its host values stay. Nothing happens on the CPU
+ * backends.
  */
-export function deviceStep<T>(owner: object, fresh: boolean, fn: () => T): T {
+export function deviceStep<T>(owner: object, fresh: boolean, fn: () => T, input?: NDArray): T {
   const d = activeDevice;
-  return d === null ? fn() : d.step(owner, fresh, fn);
+  if (d === null) return fn();
+  return d.step(owner, fresh, () => {
+    if (input?.storage.host) d.adopt(input.storage);
+    return fn();
+  });
 }
 
 /** `a` leaves the device step that made it (a model's return value): the caller owns it. */

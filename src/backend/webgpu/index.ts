@@ -1,13 +1,9 @@
+import { WebGPUUnavailableError } from "../../errors.js";
 import type { Kernels } from "../kernels.js";
 import { GpuDevice } from "./device.js";
 import { webgpuKernels } from "./kernels.js";
 
 export { GpuDevice } from "./device.js";
-
-/** Why the WebGPU backend cannot run here (no `navigator.gpu`, no adapter, no device). */
-export class WebGPUUnavailableError extends Error {
-  override name = "WebGPUUnavailableError";
-}
 
 export interface WebGPUOptions {
   /** Which adapter to ask for where there are several (a laptop's integrated or discrete GPU). */
