@@ -8,7 +8,7 @@ import { lineChart } from "../src/plot/charts.js";
 import { clipped, fmt, smoothCurve, tailMean, type ExperimentOutput } from "./experiment.js";
 
 /** How the experiments get MNIST: from the library's loader (Node: cache or download) unless a page provides it. */
-type MnistLoader = (options: { flatten: boolean }) => Promise<Mnist>;
+export type MnistLoader = (options: { flatten: boolean }) => Promise<Mnist>;
 let loader: MnistLoader = ({ flatten }) => loadMnist({ flatten, onNote: () => {} });
 let cached: Promise<Mnist> | undefined;
 let cachedImages: Promise<Mnist> | undefined;

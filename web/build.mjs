@@ -2,7 +2,7 @@
 // Bundles the browser demo (web/src/main.ts, which imports only zerodl's public API) into
 // web/dist/main.js with esbuild. `npm run build:web`; `--watch` rebuilds on change.
 import * as esbuild from "esbuild";
-import { stat } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import process from "node:process";
 import { URL, fileURLToPath } from "node:url";
@@ -27,7 +27,10 @@ const nodeBuiltinsUnavailable = {
       path: args.path,
       namespace: args.kind === "dynamic-import" ? "node-unavailable" : "node-stand-in",
     }));
-    build.onResolve({ filter: nodeOnlyPackages }, (args) => ({ path: args.path, namespace: "node-stand-in" }));
+    build.onResolve({ filter: nodeOnlyPackages }, (args) => ({
+      path: args.path,
+      namespace: "node-stand-in",
+    }));
     build.onLoad({ filter: /.*/, namespace: "node-unavailable" }, (args) => ({
       contents: `throw new Error(${JSON.stringify(`${args.path} is not available in a browser`)});`,
       loader: "js",
@@ -49,7 +52,11 @@ module.exports = new Proxy({}, {
 
 const options = {
   entryPoints: [`${webDir}src/main.ts`],
-  outfile: `${webDir}dist/main.js`,
+  outdir: `${webDir}dist`,
+  entryNames: "[name]",
+  // The book's experiments and Vega (≈1 MB) are a chunk the page loads when it first needs them.
+  splitting: true,
+  chunkNames: "chunk-[hash]",
   bundle: true,
   format: "esm",
   platform: "browser",
@@ -68,10 +75,16 @@ if (process.argv.includes("--watch")) {
   process.stdout.write("build:web: watching web/src and src/ …\n");
 } else {
   const t0 = performance.now();
+  await rm(options.outdir, { recursive: true, force: true }); // no stale chunks
   const result = await esbuild.build({ ...options, metafile: true });
-  const bytes = (await stat(options.outfile)).size;
+  const bytes = async (file) => (await stat(file)).size;
+  const scripts = Object.keys(result.metafile.outputs).filter((f) => f.endsWith(".js"));
+  const sizes = await Promise.all(scripts.map(bytes));
+  const main = sizes[scripts.findIndex((f) => f.endsWith("/main.js"))];
   const inputs = Object.keys(result.metafile.inputs).length;
+  const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
   process.stdout.write(
-    `build:web: ${inputs} modules → web/dist/main.js (${(bytes / 1024).toFixed(0)} KiB) in ${(performance.now() - t0).toFixed(0)} ms\n`,
+    `build:web: ${inputs} modules → web/dist/main.js (${kib(main)}) and ${scripts.length - 1} chunk(s) ` +
+      `(${kib(sizes.reduce((a, b) => a + b, 0) - main)}) in ${(performance.now() - t0).toFixed(0)} ms\n`,
   );
 }

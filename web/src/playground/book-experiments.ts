@@ -5,8 +5,7 @@
  */
 import { compile } from "vega-lite";
 import * as vega from "vega";
-import type { Mnist } from "../../../src/index.js";
-import { provideMnist } from "../../../experiments/common.js";
+import { provideMnist, type MnistLoader } from "../../../experiments/common.js";
 import type { Experiment, ExperimentOutput } from "../../../experiments/experiment.js";
 import { experiments } from "../../../experiments/registry.js";
 
@@ -37,7 +36,7 @@ export function pageExperiments(): Experiment[] {
 }
 
 /** Where the MNIST experiments get their data in the page (the set the page already loaded). */
-export function useMnist(load: () => Promise<Mnist>): void {
+export function useMnist(load: MnistLoader): void {
   provideMnist(load);
 }
 

@@ -4,7 +4,7 @@
  * layer's activations over many inputs, and an evaluation of the whole test set done a slice at a
  * time so the page keeps answering.
  */
-import { NDArray, argmaxRows, confusionMatrix, type Labels, type Model } from "../../../src/index.js";
+import { NDArray, confusionMatrix, type Labels, type Model } from "../../../src/index.js";
 import type { Tiles } from "./views.js";
 
 /** A layer in a chain: what `Sequential.layers` holds. */
@@ -31,29 +31,46 @@ export function chainLayers(model: Model): readonly ChainLayer[] | null {
 
 /**
  * Every layer's output for input `x` (already shaped for the model), in eval mode (dropout off,
- * batch norm on its running statistics); copies, so later steps cannot change them.
+ * batch norm on its running statistics); copies (read back from a device), so later steps cannot
+ * change them.
  */
-export function layerOutputs(model: Model, x: NDArray): LayerOutput[] | null {
+export async function layerOutputs(model: Model, x: NDArray): Promise<LayerOutput[] | null> {
   const layers = chainLayers(model);
   if (!layers) return null;
   const outputs: LayerOutput[] = [];
   let y = x;
-  layers.forEach((layer, i) => {
+  for (const [i, layer] of layers.entries()) {
     y = layer.forward(y, "eval");
     const kind = layer.constructor.name;
-    outputs.push({ name: `${i + 1} ${kind}`, kind, shape: [...y.shape], data: Float32Array.from(y.data) });
-  });
+    outputs.push({
+      name: `${i + 1} ${kind}`,
+      kind,
+      shape: [...y.shape],
+      data: Float32Array.from(await y.read()),
+    });
+  }
   return outputs;
 }
 
 /** The first convolution's filters (input channel 0), as tiles: the book's Figure 7-24. */
-export function firstFilters(model: Model): Tiles | null {
+export async function firstFilters(model: Model): Promise<Tiles | null> {
   const W = model.params.find((p) => p.value.shape.length === 4)?.value;
   if (!W) return null;
-  const [count, channels, height, width] = W.shape;
+  return filterTiles(await W.read(), W.shape);
+}
+
+/** Weights (count, channels, height, width) as tiles of their first input channel. */
+export function filterTiles(
+  weights: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> },
+  shape: readonly number[],
+): Tiles {
+  const [count, channels, height, width] = shape;
   const data = new Float32Array(count * height * width);
   for (let f = 0; f < count; f++) {
-    data.set(W.data.subarray(f * channels * height * width, f * channels * height * width + height * width), f * height * width);
+    data.set(
+      weights.subarray(f * channels * height * width, f * channels * height * width + height * width),
+      f * height * width,
+    );
   }
   return { data, count, height, width };
 }
@@ -71,11 +88,11 @@ const activationKinds = new Set(["Relu", "ReLU", "Sigmoid", "Tanh"]);
  * The outputs of each activation layer for the inputs `x` (the book's Figure 6-10 uses 1,000
  * inputs): one panel per hidden layer, over the range the values actually take.
  */
-export function activationPanels(
+export async function activationPanels(
   model: Model,
   x: NDArray,
-): { title: string; values: Float32Array; range: [number, number] }[] | null {
-  const outputs = layerOutputs(model, x);
+): Promise<{ title: string; values: Float32Array; range: [number, number]; skipZeros: boolean }[] | null> {
+  const outputs = await layerOutputs(model, x);
   if (!outputs) return null;
   const picked = outputs.filter((o) => activationKinds.has(o.kind));
   return picked.map((o, k) => {
@@ -84,7 +101,13 @@ export function activationPanels(
     // Sigmoid outputs lie in [0, 1] (the book's axis); tanh in [-1, 1]; ReLU from 0 to its largest.
     const range: [number, number] =
       o.kind === "Sigmoid" ? [0, 1] : o.kind === "Tanh" ? [-1, 1] : [0, Math.max(hi, 1e-6)];
-    return { title: `layer ${k + 1} (${o.kind === "Relu" ? "ReLU" : o.kind})`, values: o.data, range };
+    if (o.kind !== "Relu" && o.kind !== "ReLU")
+      return { title: `layer ${k + 1} (${o.kind})`, values: o.data, range, skipZeros: false };
+    // ReLU: most outputs are exactly 0; drawn, they would flatten every other bar, so they are counted in the title.
+    let zeros = 0;
+    for (const v of o.data) if (v === 0) zeros++;
+    const share = Math.round((100 * zeros) / o.data.length);
+    return { title: `layer ${k + 1} (ReLU, ${share} % zero)`, values: o.data, range, skipZeros: true };
   });
 }
 
@@ -96,52 +119,44 @@ export interface Evaluation {
 }
 
 /**
- * Classifies all of `x` (shaped for the model) `batch` samples per step; yields after each step
- * with the fraction done, so the caller can spread the work over animation frames.
+ * Classifies all of `x` (shaped for the model) `batch` samples at a time, giving the page a frame
+ * whenever `budgetMs` of work has passed (so even 10,000 images through a convolutional network
+ * never freeze it); `onProgress` gets the fraction done.
  */
-export function* evaluateSliced(
+export async function evaluateInFrames(
   model: Model,
   x: NDArray,
   labels: Labels,
   classes: number,
-  batch = 200,
-): Generator<number, Evaluation> {
+  onProgress: (done: number) => void = () => {},
+  { batch = 100, budgetMs = 25 } = {},
+): Promise<Evaluation> {
   const n = labels.length;
   const predicted = new Int32Array(n);
+  let deadline = performance.now() + budgetMs;
   for (let start = 0; start < n; start += batch) {
     const end = Math.min(n, start + batch);
-    predicted.set(argmaxRows(model.predict(x.sliceRows(start, end))), start);
-    yield end / n;
+    const scores = model.predict(x.sliceRows(start, end));
+    const values = await scores.read();
+    const k = scores.shape[1];
+    for (let i = 0; i < end - start; i++) {
+      let best = 0;
+      for (let j = 1; j < k; j++) if (values[i * k + j] > values[i * k + best]) best = j;
+      predicted[start + i] = best;
+    }
+    if (performance.now() >= deadline) {
+      onProgress(end / n);
+      await nextFrame();
+      deadline = performance.now() + budgetMs;
+    }
   }
+  onProgress(1);
   let right = 0;
   for (let i = 0; i < n; i++) if (predicted[i] === labels[i]) right++;
   return { accuracy: right / n, predicted, matrix: confusionMatrix(labels, predicted, classes), count: n };
 }
 
-/**
- * Runs a generator in slices of about `budgetMs` per animation frame (the page redraws between
- * them), calling `onProgress` with what it yields; resolves with what it returns.
- */
-export function runInFrames<Y, R>(
-  work: Generator<Y, R>,
-  onProgress: (value: Y) => void = () => {},
-  budgetMs = 20,
-): Promise<R> {
-  return new Promise((resolve, reject) => {
-    const slice = () => {
-      const deadline = performance.now() + budgetMs;
-      try {
-        for (;;) {
-          const next = work.next();
-          if (next.done) return resolve(next.value);
-          onProgress(next.value);
-          if (performance.now() >= deadline) break;
-        }
-      } catch (e) {
-        return reject(e);
-      }
-      requestAnimationFrame(slice);
-    };
-    requestAnimationFrame(slice);
-  });
+/** Resolves at the next animation frame (the page draws and handles input in between). */
+export function nextFrame(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => resolve()));
 }

@@ -84,7 +84,8 @@ export function checkConfig(config: LabConfig): LabConfig {
   const problems: string[] = [];
   const integer = (name: keyof LabConfig, lo: number, hi: number) => {
     const v = config[name] as number;
-    if (!Number.isInteger(v) || v < lo || v > hi) problems.push(`${name} must be an integer in [${lo}, ${hi}], got ${v}`);
+    if (!Number.isInteger(v) || v < lo || v > hi)
+      problems.push(`${name} must be an integer in [${lo}, ${hi}], got ${v}`);
   };
   const real = (name: keyof LabConfig, lo: number, hi: number, openLo = false) => {
     const v = config[name] as number;

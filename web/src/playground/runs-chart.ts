@@ -51,7 +51,10 @@ export class RunsChart {
     const iterations = Math.max(1, ...this.runs.map((r) => r.iterations));
     const half = cssWidth / 2;
     const smooth = this.runs.map((r) => smoothLosses(r.losses));
-    const lossTop = Math.max(0.5, Math.ceil(2 * Math.max(0, ...smooth.flatMap((s) => s.slice(Math.min(s.length - 1, 5))))) / 2);
+    const lossTop = Math.max(
+      0.5,
+      Math.ceil(2 * Math.max(0, ...smooth.flatMap((s) => s.slice(Math.min(s.length - 1, 5))))) / 2,
+    );
     this.#panel(ctx, 0, half, cssHeight, {
       title: "training loss (moving average)",
       yTop: lossTop,

@@ -80,10 +80,16 @@ export interface HistogramPanel {
   values: ArrayLike<number>;
   /** The x range; the book's Figure 6-10 uses [0, 1] for sigmoid outputs. */
   range: [number, number];
+  /** Leave exact zeros out (ReLU: the zeros would dwarf every other bar; the title gives their share). */
+  skipZeros?: boolean;
 }
 
 /** Histograms side by side (the book's Figure 6-10 layout), 30 bins each, with axis labels. */
-export function drawHistograms(canvas: HTMLCanvasElement, panels: readonly HistogramPanel[], bins = 30): void {
+export function drawHistograms(
+  canvas: HTMLCanvasElement,
+  panels: readonly HistogramPanel[],
+  bins = 30,
+): void {
   const ratio = window.devicePixelRatio || 1;
   const panelWidth = 150;
   const cssWidth = Math.max(1, panels.length) * panelWidth;
@@ -102,7 +108,7 @@ export function drawHistograms(canvas: HTMLCanvasElement, panels: readonly Histo
     const width = hi - lo || 1;
     for (let i = 0; i < panel.values.length; i++) {
       const v = panel.values[i];
-      if (v < lo || v > hi) continue;
+      if (v < lo || v > hi || (panel.skipZeros && v === 0)) continue;
       counts[Math.min(bins - 1, Math.floor(((v - lo) / width) * bins))]++;
     }
     const top = Math.max(1, ...counts);
@@ -145,14 +151,20 @@ function short(x: number): string {
  * The confusion matrix as an HTML table: rows the true class, columns the prediction, cells
  * shaded by their share of the row (so the diagonal reads as accuracy per class).
  */
-export function confusionTable(matrix: readonly (readonly number[])[], classNames: readonly string[]): string {
+export function confusionTable(
+  matrix: readonly (readonly number[])[],
+  classNames: readonly string[],
+): string {
   const head = classNames.map((c) => `<th title="predicted ${c}">${abbreviate(c)}</th>`).join("");
   const rows = matrix.map((row, i) => {
     const total = row.reduce((a, b) => a + b, 0) || 1;
     const cells = row
       .map((count, j) => {
         const share = count / total;
-        const bg = i === j ? `rgba(27, 158, 119, ${share.toFixed(3)})` : `rgba(214, 96, 77, ${Math.min(1, 4 * share).toFixed(3)})`;
+        const bg =
+          i === j
+            ? `rgba(27, 158, 119, ${share.toFixed(3)})`
+            : `rgba(214, 96, 77, ${Math.min(1, 4 * share).toFixed(3)})`;
         return `<td style="background: ${bg}" title="true ${classNames[i]}, predicted ${classNames[j]}: ${count}">${count}</td>`;
       })
       .join("");
@@ -173,7 +185,11 @@ export interface Mistake {
 }
 
 /** The first misclassified test images, each with "true → predicted" under it. */
-export function drawMistakes(container: HTMLElement, mistakes: readonly Mistake[], classNames: readonly string[]): void {
+export function drawMistakes(
+  container: HTMLElement,
+  mistakes: readonly Mistake[],
+  classNames: readonly string[],
+): void {
   container.replaceChildren(
     ...mistakes.map((m) => {
       const figure = document.createElement("figure");
