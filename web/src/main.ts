@@ -189,7 +189,17 @@ const state = {
 };
 
 const chart = new RunsChart(ui.runsChart);
-const pad = new DigitPad(ui.pad, () => predict());
+/**
+ * A test image shown on the pad is classified from its own 28×28 pixels (as `zerodl eval` does):
+ * the pad's MNIST-style re-centring is for drawings, and would move a Fashion-MNIST article.
+ */
+let testPixels: Float32Array | null = null;
+const pad = new DigitPad(ui.pad, () => {
+  testPixels = null; // the reader drew over it
+  void predict();
+});
+/** What the network classifies: the test image shown, or the drawing prepared like MNIST. */
+const padInput = () => testPixels ?? pad.input();
 
 function fail(where: string, e: unknown): void {
   const message = `${where}: ${e instanceof Error ? e.message : String(e)}`;
@@ -391,7 +401,7 @@ function selectClassifier(id: string): void {
   ui.mistakesCaption.textContent = "";
   ui.evaluateStatus.textContent = "";
   updateClassifierControls();
-  predict();
+  void predict();
   void showInside();
 }
 
@@ -418,8 +428,9 @@ function showBars(classNames: readonly string[]): void {
 /** Counts predictions, so that only the latest one's result is shown (WebGPU's come back later). */
 let predictions = 0;
 
-function predict(): void {
-  const input = pad.input();
+/** Classifies the pad's input with the chosen network; resolves once the result is shown. */
+function predict(): Promise<void> {
+  const input = padInput();
   showImage(ui.preview, input ?? new Float32Array(784));
   const c = current();
   const id = ++predictions;
@@ -427,27 +438,24 @@ function predict(): void {
     state.prediction = null;
     showPrediction(null);
     ui.predictNote.textContent = c ? "Draw a digit, or press Test image." : "Choose a network.";
-    void showResponses(null, id);
-    return;
+    return showResponses(null, id);
   }
   const training = state.run && c.model === state.run.model && !state.run.done;
   const x = shapeFor(c.model, NDArray.from(input, [1, 784]));
-  try {
-    softmax(c.model.predict(x))
-      .read()
-      .then((p) => {
-        if (id !== predictions) return;
-        const probabilities = Array.from(p);
-        const guess = probabilities.indexOf(Math.max(...probabilities));
-        state.prediction = { probabilities, guess };
-        showPrediction(state.prediction);
-        ui.predictNote.textContent = `Predicted by ${c.label}${training ? " as it trains" : ""}.`;
-      })
-      .catch((e: unknown) => fail("predict", e));
-  } catch (e) {
-    fail("predict", e);
-  }
-  void showResponses(x, id);
+  const shown = (async () => {
+    // On WebGPU the scores come back later: only the latest prediction is shown.
+    const p = await softmax(c.model.predict(x)).read();
+    if (id !== predictions) return;
+    const probabilities = Array.from(p);
+    const guess = probabilities.indexOf(Math.max(...probabilities));
+    state.prediction = { probabilities, guess };
+    showPrediction(state.prediction);
+    ui.predictNote.textContent = `Predicted by ${c.label}${training ? " as it trains" : ""}.`;
+  })();
+  return Promise.all([shown, showResponses(x, id)]).then(
+    () => {},
+    (e: unknown) => fail("predict", e),
+  );
 }
 
 function showPrediction(prediction: { probabilities: number[]; guess: number } | null): void {
@@ -490,14 +498,16 @@ async function showResponses(x: NDArray | null, id: number): Promise<void> {
 async function showTestImage(index: number): Promise<number> {
   const c = current();
   const test = (await testSet(c?.dataset ?? "mnist")).test;
-  pad.showImage(test.x.data.subarray(index * 784, (index + 1) * 784));
-  predict();
+  testPixels = test.x.data.slice(index * 784, (index + 1) * 784) as Float32Array;
+  pad.showImage(testPixels);
+  await predict();
   return test.labels[index];
 }
 
 ui.clear.addEventListener("click", () => {
+  testPixels = null;
   pad.clear();
-  predict();
+  void predict();
 });
 ui.sample.addEventListener("click", () => {
   // Steps through the test set in a fixed order that mixes the classes.
@@ -560,7 +570,7 @@ ui.modelFile.addEventListener("change", () => {
     .arrayBuffer()
     .then((buffer) => loadModelFile(new Uint8Array(buffer), file.name))
     .catch((e: unknown) => {
-      fail("load", e);
+      // The reader's file, not the page, is at fault: said in the page, not logged as an error.
       ui.classifierNote.textContent = `Could not load ${file.name}: ${(e as Error).message}`;
     })
     .finally(() => (ui.modelFile.value = ""));
@@ -568,7 +578,11 @@ ui.modelFile.addEventListener("change", () => {
 
 // ---- training (chapter 6) -------------------------------------------------------------------------
 
-/** Each network's starting settings: the book's (TwoLayerNet §4.5; SimpleConvNet §7.5). */
+/**
+ * Each network's starting settings, the book's: TwoLayerNet as in §5.7 (784-50-10, ReLU, weights of
+ * std 0.01, SGD with lr 0.1; §4.5's sigmoid version is the activation list away), SimpleConvNet as
+ * in §7.5 (std 0.01, Adam 0.001), MultiLayerNet as in §6.2 (He, ReLU).
+ */
 const presets: Record<string, Partial<LabConfig>> = {
   mlp: { depth: 2, width: 100, activation: "relu", init: "he", optimizer: "sgd", lr: 0.1 },
   "two-layer": {
@@ -739,13 +753,12 @@ async function probe(run: TrainingRun): Promise<void> {
   const accuracy = await run.probeAccuracy();
   state.probeMs = performance.now() - t0;
   state.runs.at(-1)?.probes.push({ iteration: run.iteration, accuracy });
-  if (!pad.empty && current()?.model === run.model) predict();
+  if (!pad.empty && current()?.model === run.model) void predict();
 }
 
 /** After the last step: the whole test set, a slice per frame, then chapter 7's views. */
 async function finishRun(run: TrainingRun, loop: number): Promise<void> {
   const record = state.runs.at(-1)!;
-  ui.progressText.textContent = "Done training: measuring all 10,000 test images…";
   const evaluation = await evaluateCurrent(run.model);
   if (loop !== state.loop || !evaluation) return;
   record.testAccuracy = evaluation.accuracy;
@@ -849,6 +862,8 @@ drawRuns();
 
 /** Counts view updates, so that a slow one never overwrites a newer one. */
 let insideViews = 0;
+/** The histogram panels shown (for the tests' snapshot). */
+let histogramTitles: string[] = [];
 
 /** Filters before/after, activation histograms: for the chosen network. */
 async function showInside(): Promise<void> {
@@ -885,6 +900,7 @@ async function showInside(): Promise<void> {
     const panels = await activationPanels(c.model, x);
     if (id !== insideViews) return;
     ui.histogramsFigure.hidden = !panels || panels.length === 0;
+    histogramTitles = panels?.map((p) => p.title) ?? [];
     if (panels && panels.length > 0) drawHistograms(ui.histograms, panels);
   } catch (e) {
     fail("views", e);
@@ -1038,7 +1054,7 @@ window.zerodlDemo = {
   experimentsListed,
   /** A JSON-friendly picture of the page's state. */
   snapshot: () => {
-    const input = pad.input();
+    const input = padInput();
     const run = state.run;
     const record = state.runs.at(-1);
     return {
@@ -1074,7 +1090,7 @@ window.zerodlDemo = {
         responses: !ui.responsesFigure.hidden,
         beforeAfter: !ui.beforeAfterFigure.hidden,
         maps: ui.mapsFigure.hidden ? [] : [...ui.mapsLayer.options].map((o) => o.value),
-        histograms: !ui.histogramsFigure.hidden,
+        histograms: ui.histogramsFigure.hidden ? [] : histogramTitles,
         mistakesShown: ui.mistakes.childElementCount,
       },
       experiments: experimentResults,
@@ -1099,12 +1115,14 @@ window.zerodlDemo = {
     });
   },
   evaluate: () => evaluateCurrent().then((e) => e && e.accuracy),
+  runParams: () => state.run?.model.params.map((p) => [p.name, [...p.value.shape]]) ?? [],
   runExperiment,
   /** The pad's size, and a picture of that size (RGBA bytes, base64) put on it and classified. */
   padSize: () => [pad.canvas.width, pad.canvas.height],
   showPicture: (rgbaBase64: string) => {
+    testPixels = null;
     pad.showPicture(fromBase64(rgbaBase64));
-    predict();
+    return predict();
   },
   /**
    * The largest difference between the trained model's scores for the first n test images from the
