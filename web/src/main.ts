@@ -175,6 +175,8 @@ const state = {
   classifiers: new Map<string, Classifier>(),
   run: null as TrainingRun | null,
   runs: [] as RunRecord[],
+  /** Each run's record (a run that is replaced may still deliver a probe). */
+  records: new WeakMap<TrainingRun, RunRecord>(),
   paused: false,
   /** Which frame loop may continue: starting, restarting or resuming begins a new one. */
   loop: 0,
@@ -588,7 +590,7 @@ const presets: Record<string, Partial<LabConfig>> = {
   "two-layer": {
     depth: 1,
     width: 50,
-    activation: "sigmoid",
+    activation: "relu",
     init: "std",
     initStd: 0.01,
     optimizer: "sgd",
@@ -645,23 +647,25 @@ function readConfig(): LabConfig {
   };
 }
 
-function onEvent(event: TrainEvent): void {
-  const record = state.runs.at(-1);
-  if (!record) return;
-  if (event.type === "iteration") {
-    record.losses.push(event.loss);
-  } else {
-    const { epoch, trainAcc, testAcc, loss } = event;
-    state.epochs.push({ epoch, trainAcc, testAcc, loss });
-  }
+/** What a run's events add to its record (bound to the record: a replaced run's late events go nowhere else). */
+function recordEvents(record: RunRecord): (event: TrainEvent) => void {
+  return (event) => {
+    if (event.type === "iteration") {
+      record.losses.push(event.loss);
+    } else if (record === state.runs.at(-1)) {
+      const { epoch, trainAcc, testAcc, loss } = event;
+      state.epochs.push({ epoch, trainAcc, testAcc, loss });
+    }
+  };
 }
 
 function startTraining(): void {
   if (!state.mnist) return;
   let run: TrainingRun;
   const config = readConfig();
+  const record: RunRecord = { config, label: describeConfig(config), losses: [], probes: [], iterations: 0 };
   try {
-    run = new TrainingRun(config, state.mnist, onEvent);
+    run = new TrainingRun(config, state.mnist, recordEvents(record));
   } catch (e) {
     fail("settings", e);
     ui.progressText.textContent = (e as Error).message;
@@ -673,8 +677,10 @@ function startTraining(): void {
   state.trainingMs = 0;
   state.sinceProbeMs = 0;
   state.probeMs = 0;
-  const label = describeConfig(config);
-  state.runs.push({ config, label, losses: [], probes: [], iterations: run.trainer.iterations });
+  const label = record.label;
+  record.iterations = run.trainer.iterations;
+  state.runs.push(record);
+  state.records.set(run, record);
   drawRuns();
   ui.pause.disabled = false;
   ui.pause.textContent = "Pause";
@@ -752,13 +758,13 @@ async function probe(run: TrainingRun): Promise<void> {
   const t0 = performance.now();
   const accuracy = await run.probeAccuracy();
   state.probeMs = performance.now() - t0;
-  state.runs.at(-1)?.probes.push({ iteration: run.iteration, accuracy });
+  state.records.get(run)?.probes.push({ iteration: run.iteration, accuracy });
   if (!pad.empty && current()?.model === run.model) void predict();
 }
 
 /** After the last step: the whole test set, a slice per frame, then chapter 7's views. */
 async function finishRun(run: TrainingRun, loop: number): Promise<void> {
-  const record = state.runs.at(-1)!;
+  const record = state.records.get(run)!;
   const evaluation = await evaluateCurrent(run.model);
   if (loop !== state.loop || !evaluation) return;
   record.testAccuracy = evaluation.accuracy;
