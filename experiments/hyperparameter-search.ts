@@ -1,5 +1,5 @@
 /**
- * Book hyperparameter_optimization.py (Figure 5.14): random search over the learning rate
+ * Book hyperparameter_optimization.py (Figure 6-24, §6.5): random search over the learning rate
  * 10^U(−6, −2) and weight decay 10^U(−8, −4) for a 7-layer net (784-100×6-10) trained 50 epochs
  * on 400 of the first 500 MNIST images, judged on the other 100 (validation, never test data);
  * the best 20 trials' validation (solid) and training (dashed) accuracy curves.
@@ -29,7 +29,7 @@ const SHOWN = 20;
 export const hyperparameterSearch: Experiment = {
   name: "hyperparameter-search",
   title: "Random hyperparameter search on a validation split",
-  book: "Figure 5.14 (hyperparameter_optimization.py)",
+  book: "Figure 6-24, §6.5 (hyperparameter_optimization.py)",
   setup:
     "500 MNIST images, 20 % held out for validation; 784-100×6-10 ReLU, SGD, batch 100, 50 epochs; lr = 10^U(−6,−2), weight decay = 10^U(−8,−4); 100 trials",
   quickForm: "20 trials of 10 epochs, 784-50-50-10, batch 25",

@@ -1,5 +1,5 @@
 /**
- * Book weight_init_compare.py (Figure 5.6): the same 5-layer ReLU net on MNIST with weights of
+ * Book weight_init_compare.py (Figure 6-15): the same 5-layer ReLU net on MNIST with weights of
  * std 0.01, Xavier (√(1/n)) and He (√(2/n)); SGD lr 0.01, batch 128, smoothed training loss.
  *
  * Quick form: 400 iterations (Xavier starts slowly) instead of 2,000.
@@ -20,7 +20,7 @@ const INITS: { name: string; init: WeightInit; book1900: string }[] = [
 export const initMnist: Experiment = {
   name: "init-mnist",
   title: "Weight initialization compared on MNIST",
-  book: "Figure 5.6 (weight_init_compare.py)",
+  book: "Figure 6-15, §6.2.4 (weight_init_compare.py)",
   setup: "784-100×4-10 ReLU, SGD lr 0.01, batch 128, 2,000 iterations; init std 0.01, Xavier, He",
   quickForm: "400 iterations instead of 2,000",
   async run({ quick, seed, log }) {

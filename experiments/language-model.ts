@@ -20,10 +20,10 @@ import { fmt, type Experiment } from "./experiment.js";
 /** The settings of the full run and of the quick one. */
 export const LM_SETTINGS = {
   full: {
-    hiddenSize: 256,
-    wordvecSize: 64,
+    hiddenSize: 128,
+    wordvecSize: 32,
     layers: 1,
-    epochs: 12,
+    epochs: 4,
     trainChars: Infinity,
     testChars: Infinity,
     batchSize: 32,
@@ -126,9 +126,9 @@ export const languageModel: Experiment = {
           caption: `Perplexity per epoch of the LSTM on the training text and on held-out text, and the unigram model's held-out perplexity (${fmt(unigram)}).`,
           spec: lineChart(
             [
-              { name: "LSTM, training text", x, y: epochs.map((e) => e.train) },
-              { name: "LSTM, held-out text", x, y: epochs.map((e) => e.test) },
-              { name: "unigram model, held-out", x, y: x.map(() => unigram) },
+              { name: "LSTM, training", x, y: epochs.map((e) => e.train) },
+              { name: "LSTM, held-out", x, y: epochs.map((e) => e.test) },
+              { name: "unigram, held-out", x, y: x.map(() => unigram) },
             ],
             {
               title: "Character-level LSTM on The Devil's Dictionary",

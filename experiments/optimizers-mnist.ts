@@ -1,5 +1,5 @@
 /**
- * Book optimizer_compare_mnist.py (the MNIST comparison after Figure 5.2): a 5-layer ReLU net
+ * Book optimizer_compare_mnist.py (Figure 6-9): a 5-layer ReLU net
  * (784-100-100-100-100-10, He initialization) trained with SGD, Momentum, AdaGrad and Adam at the
  * book's default learning rates; smoothed training loss per iteration.
  *
@@ -21,7 +21,7 @@ const OPTIMIZERS: { name: string; optimizer: OptimizerName; lr: number; book1900
 export const optimizersMnist: Experiment = {
   name: "optimizers-mnist",
   title: "SGD, Momentum, AdaGrad and Adam on MNIST",
-  book: "optimizer_compare_mnist.py (Figure 6-9 of the original; §5.1 of the Chinese notes)",
+  book: "Figure 6-9, §6.1.8 (optimizer_compare_mnist.py)",
   setup: "784-100×4-10 ReLU, He init, batch 128, 2,000 iterations; lr SGD/Momentum/AdaGrad 0.01, Adam 0.001",
   quickForm: "250 iterations instead of 2,000",
   async run({ quick, seed, log }) {

@@ -1,5 +1,5 @@
 /**
- * Book overfit_weight_decay.py and overfit_dropout.py (Figures 5.10, 5.11, 5.13): a 7-layer net
+ * Book overfit_weight_decay.py and overfit_dropout.py (Figures 6-20, 6-21, 6-23): a 7-layer net
  * (784-100×6-10, ReLU, He) trained on only 300 MNIST images (SGD lr 0.01, batch 100) overfits:
  * training accuracy reaches 100 % while test accuracy stays far below. Weight decay λ = 0.1 and
  * dropout (ratio 0.2) narrow that gap. Train and test accuracy per epoch.
@@ -34,7 +34,7 @@ export interface VariantRun {
 export const overfitting: Experiment = {
   name: "overfitting",
   title: "Overfitting on 300 images; weight decay and dropout",
-  book: "Figures 5.10, 5.11, 5.13 (overfit_weight_decay.py, overfit_dropout.py)",
+  book: "Figures 6-20, 6-21, 6-23, §6.4 (overfit_weight_decay.py, overfit_dropout.py)",
   setup:
     "784-100×6-10 ReLU, He init, 300 training images, full test set, SGD lr 0.01, batch 100; 201 epochs (dropout: 301)",
   quickForm: "lr 0.05 for 50 epochs, 500 test images",

@@ -16,6 +16,7 @@ import { misclassified } from "./misclassified.js";
 import { halfPrecision } from "./half-precision.js";
 import { activationHistograms } from "./activation-histograms.js";
 import { languageModel } from "./language-model.js";
+import { captioning } from "./captioning.js";
 
 export const experiments: readonly Experiment[] = [
   perceptronGates,
@@ -34,4 +35,5 @@ export const experiments: readonly Experiment[] = [
   misclassified,
   halfPrecision,
   languageModel,
+  captioning,
 ];

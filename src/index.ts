@@ -49,3 +49,11 @@ export * from "./train/search.js";
 // rnn branch: text corpora and vocabularies
 export * from "./data/text.js";
 export * from "./train/rnnlm-trainer.js";
+// interop branch: ONNX export/import and the PyTorch hand-off (pure: bytes in, bytes out)
+export { exportOnnx, ONNX_OPSET, ONNX_INPUT, ONNX_OUTPUT } from "./io/onnx/export.js";
+export type { OnnxExportOptions, OnnxExportable } from "./io/onnx/export.js";
+export { importOnnx, importableOperators } from "./io/onnx/import.js";
+export type { ImportedOnnx, OnnxImportOptions, OnnxModelInfo } from "./io/onnx/import.js";
+export { OnnxError } from "./io/onnx/proto.js";
+export { exportPytorch, importPytorchWeights, PytorchError, PYTORCH_WEIGHTS } from "./io/pytorch.js";
+export type { PytorchExportOptions } from "./io/pytorch.js";

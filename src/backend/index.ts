@@ -1,4 +1,4 @@
-import { setDevice } from "../ndarray.js";
+import { setDevice, setHostMemory } from "../ndarray.js";
 import type { Kernels } from "./kernels.js";
 import { reference } from "./reference.js";
 
@@ -16,6 +16,7 @@ export function setKernels(k: Kernels): Kernels {
   const previous = current;
   current = k;
   setDevice(k.device ?? null);
+  setHostMemory(k.hostMemory ?? null);
   return previous;
 }
 

@@ -1,4 +1,4 @@
-import type { Device, Floats } from "../ndarray.js";
+import type { Device, Floats, HostMemory } from "../ndarray.js";
 
 /**
  * The kernel contract: flat loops over typed arrays. Outputs first, then inputs, then sizes.
@@ -17,6 +17,11 @@ export interface Kernels {
    * instead of typed arrays; absent for the CPU backends.
    */
   readonly device?: Device;
+  /**
+   * Set by a CPU backend with memory of its own (WASM with shared memory), where a model's arrays
+   * live so that its kernels run on them in place (ndarray.ts `HostMemory`).
+   */
+  readonly hostMemory?: HostMemory;
 
   // ---- linear algebra -------------------------------------------------------------------
   /**

@@ -61,7 +61,7 @@ export async function evalCommand(modelPath: string, options: EvalOptions, io: C
   const r = evaluate(model, x, test.labels, classes);
   const seconds = (performance.now() - started) / 1000;
 
-  // The first misclassified test images, in test-set order (the book's Figure 7.2).
+  // The first misclassified test images, in test-set order (the book's Figure 8-2).
   const wrong: number[] = [];
   for (let i = 0; i < r.predicted.length; i++) if (r.predicted[i] !== test.labels[i]) wrong.push(i);
 

@@ -37,7 +37,9 @@ export function describeModel(path: string, info: ModelFileInfo): string[] {
     outputSize?: number;
   };
   const lines = [path];
-  const io = inputShape ? `input ${formatShape(inputShape)} → ${outputSize ?? "?"} classes` : "";
+  const io = inputShape
+    ? `input ${formatShape(inputShape)}` + (outputSize !== undefined ? ` → ${outputSize} classes` : "")
+    : "";
   lines.push(`  architecture  ${kind}  ${io}`);
   if (Object.keys(options).length > 0) lines.push(`  options       ${JSON.stringify(options)}`);
   lines.push(

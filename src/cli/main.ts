@@ -16,6 +16,8 @@ import { infoCommand } from "./info.js";
 import { predictCommand } from "./predict.js";
 import { modelKinds, trainCommand } from "./train.js";
 import { registerExperimentCommand } from "../../experiments/cli.js";
+import { registerInteropCommands } from "./interop.js";
+import { captionCommand, trainCaptionerCommand } from "./caption.js";
 
 function version(): string {
   const manifest = join(packageRoot(), "package.json");
@@ -125,7 +127,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .option("--hidden <sizes>", "hidden layer sizes, like 100,100,100", sizeList)
     .option(
       "--augment",
-      "random shifts (±2 px), rotations (±10°) and scalings (±10 %) of the training images (book §7.1.2)",
+      "random shifts (±2 px), rotations (±10°) and scalings (±10 %) of the training images (book §8.1.2)",
     )
     .option(
       "--val-split <fraction>",
@@ -133,7 +135,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
       number("--val-split", 0, 0.9),
     )
     .option("--seed <n>", "random seed (weights, batches, augmentation)", integer("--seed", 0), 1)
-    .option("--half", "store the weights as float16 (book §7.3.4): half the file size")
+    .option("--half", "store the weights as float16 (book §8.3.4): half the file size")
     .option(
       "--limit <n>",
       "use only the first n training (and test) images, for quick runs",
@@ -196,7 +198,52 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .option("--json", "print as JSON")
     .action((model, options) => infoCommand(model, options, io));
 
+  program
+    .command("train-captioner")
+    .description("train the image captioner (CNN encoder + LSTM decoder) on canvases of 1–4 MNIST digits")
+    .option("--epochs <n>", "passes (each over fresh canvases)", integer("--epochs"), 8)
+    .option("--train-canvases <n>", "training canvases per epoch", integer("--train-canvases"), 60000)
+    .option("--test-canvases <n>", "test canvases (from the test digits)", integer("--test-canvases"), 10000)
+    .option(
+      "--eval-canvases <n>",
+      "test canvases captioned after each epoch",
+      integer("--eval-canvases"),
+      2000,
+    )
+    .option("--batch-size <n>", "mini-batch size", integer("--batch-size"), 100)
+    .option("--lr <rate>", "Adam learning rate", number("--lr", 0), 0.002)
+    .option("--max-grad-norm <n>", "clip gradients to this global norm", number("--max-grad-norm", 0), 5)
+    .option("--beam <k>", "beam width of the final evaluation (beside greedy)", integer("--beam"), 3)
+    .option(
+      "--encoder-init <model>",
+      "start the first convolution from a model file's (e.g. models/simple-conv.safetensors)",
+    )
+    .option(
+      "--from <captioner>",
+      "continue from a saved captioner's weights (a second stage, at a lower --lr)",
+    )
+    .option("--seed <n>", "random seed (weights, canvases)", integer("--seed", 0), 1)
+    .option("--out <file>", "where to save the captioner (.safetensors)")
+    .action((options) => trainCaptionerCommand(options, io));
+  addBackendOptions(program.commands.at(-1)!);
+
+  program
+    .command("caption")
+    .description("caption pictures of digits side by side (PNG or JPEG, resized to the model's canvas)")
+    .argument("<model>", "captioner model file (.safetensors)")
+    .argument("<images...>", "PNG or JPEG files")
+    .option("--beam <k>", "beam width (1: greedy)", integer("--beam"), 3)
+    .addOption(
+      new Option("--invert <when>", "invert to white-on-black like MNIST: auto = when the border is light")
+        .choices(["auto", "yes", "no"])
+        .default("auto"),
+    )
+    .option("--json", "print the results as JSON")
+    .action((model, images, options) => captionCommand(model, images, options, io));
+  addBackendOptions(program.commands.at(-1)!);
+
   registerExperimentCommand(program, io);
+  registerInteropCommands(program, io, version);
 
   for (const command of program.commands) {
     command

@@ -228,7 +228,7 @@ export function specFor(s: Settings, inputShape: number[], outputSize: number): 
 
 /**
  * `--augment`: small random shifts (±2 px), rotations (±10°) and scalings (±10 %) per image, as
- * the book suggests in §7.1.2 for pushing MNIST accuracy further. Flat models see rows, so the
+ * the book suggests in §8.1.2 for pushing MNIST accuracy further. Flat models see rows, so the
  * image shape is given explicitly.
  */
 function augmentFor(modelInput: readonly number[], imageShape: readonly number[]): Augment {

@@ -111,7 +111,7 @@ export function tensorNames(params: readonly Param[]): string[] {
   return names.map((n, i) => `${i}.${n}`);
 }
 
-/** The model as safetensors bytes. `half` stores float16 (book §7.3.4); otherwise the model's own precision. */
+/** The model as safetensors bytes. `half` stores float16 (book §8.3.4); otherwise the model's own precision. */
 export function encodeModel(
   model: SavableModel,
   record: ModelRecord = {},
@@ -147,7 +147,7 @@ export function encodeModel(
 }
 
 export interface SaveOptions {
-  /** Store the weights as float16 (book §7.3.4). */
+  /** Store the weights as float16 (book §8.3.4). */
   half?: boolean;
   /** A checkpoint's optimizer buffers (`Optimizer.state().buffers`), kept at full precision. */
   optimizerState?: Record<string, Floats>;

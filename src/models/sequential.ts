@@ -74,21 +74,13 @@ export class Sequential implements Model {
     this.lossLayer = lossLayer;
     this.weightDecayLambda = weightDecayLambda;
     this.#spec = spec;
-    const counts = new Map<string, number>();
-    const params: Param[] = [];
-    const decayed: Param[] = [];
+    this.params = numberedParams(layers);
+    let at = 0;
     for (const [i, layer] of layers.entries()) {
-      for (const p of layer.params) {
-        const k = (counts.get(p.name) ?? 0) + 1;
-        counts.set(p.name, k);
-        const view = renamed(p, `${p.name}${k}`);
-        params.push(view);
-        this.#owners.set(view.name, layerName(i, layer));
-        if (p.name === "W") decayed.push(view);
-      }
+      for (let k = 0; k < layer.params.length; k++)
+        this.#owners.set(this.params[at++].name, layerName(i, layer));
     }
-    this.params = params;
-    this.#decayed = decayed;
+    this.#decayed = this.params.filter((p) => /^W\d+$/.test(p.name));
   }
 
   /** Builds the layers a "sequential" spec lists (weights from `rng`), then SoftmaxWithLoss. */
@@ -236,7 +228,8 @@ export class Sequential implements Model {
   gradient(x: NDArray, t: Labels): Record<string, NDArray> {
     this.loss(x, t);
     this.backward();
-    return Object.fromEntries(this.params.map((p) => [p.name, p.grad as NDArray]));
+    // Kept: the caller may hold these past the model's next step.
+    return Object.fromEntries(this.params.map((p) => [p.name, keepFromStep(p.grad as NDArray)]));
   }
 
   /**
@@ -259,6 +252,21 @@ export class Sequential implements Model {
     }
     return 0.5 * this.weightDecayLambda * sum;
   }
+}
+
+/**
+ * The layers' params named the book's way, by counting each name through the stack: W1, b1, W2, …,
+ * gamma1, beta1 (views that read and write the layers' own values and grads).
+ */
+export function numberedParams(layers: readonly { params: readonly Param[] }[]): Param[] {
+  const counts = new Map<string, number>();
+  return layers.flatMap((layer) =>
+    layer.params.map((p) => {
+      const k = (counts.get(p.name) ?? 0) + 1;
+      counts.set(p.name, k);
+      return renamed(p, `${p.name}${k}`);
+    }),
+  );
 }
 
 /** The error for a method that returns a number, called while the kernels' values live on a device. */

@@ -421,3 +421,34 @@ describe("Trainer resume", () => {
     expect(() => setup(position)).toThrow(/beyond this run \(18 iterations, 6 per epoch\)/);
   });
 });
+
+describe("Trainer maxGradNorm", () => {
+  it("clips each step's gradients to the global norm before the update", () => {
+    const rng = new Rng(11);
+    const train = blobs(10, rng);
+    const run = (maxGradNorm?: number) => {
+      const model = new TwoLayerNet({ inputSize: 2, hiddenSize: 4, outputSize: 3 }, new Rng(12));
+      const before = model.params.map((p) => p.value.clone());
+      new Trainer({
+        model,
+        optimizer: new SGD({ lr: 1 }),
+        train,
+        test: train,
+        iterations: 1,
+        batchSize: 30,
+        rng: new Rng(13),
+        maxGradNorm,
+      }).run();
+      // With SGD at lr 1 the step is the (clipped) gradient itself.
+      let sq = 0;
+      model.params.forEach((p, i) => {
+        for (let k = 0; k < p.value.size; k++) sq += (p.value.data[k] - before[i].data[k]) ** 2;
+      });
+      return Math.sqrt(sq);
+    };
+    const free = run();
+    expect(free).toBeGreaterThan(0.01);
+    expect(run(0.01)).toBeCloseTo(0.01, 5);
+    expect(run(free * 2)).toBeCloseTo(free, 6);
+  });
+});

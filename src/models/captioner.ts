@@ -1,0 +1,327 @@
+import { OptionError, ShapeError, formatShape } from "../errors.js";
+import { initWeights } from "../init.js";
+import { Affine } from "../layers/affine.js";
+import { Embedding } from "../layers/embedding.js";
+import { fuseLayers } from "../layers/fused-convolution.js";
+import type { Layer, Mode, Param } from "../layers/layer.js";
+import { LSTM } from "../layers/lstm.js";
+import { Tanh } from "../layers/tanh.js";
+import { TimeAffine } from "../layers/time-affine.js";
+import { TimeLSTM } from "../layers/time-lstm.js";
+import { TimeSoftmaxWithLoss } from "../layers/time-softmax-with-loss.js";
+import { NDArray, type DType, type Labels } from "../ndarray.js";
+import { softmax } from "../ops/softmax.js";
+import type { Rng } from "../rng.js";
+import { buildLayers, type LayerSpec } from "./layer-spec.js";
+import { numberedParams } from "./sequential.js";
+
+/** An image captioner's architecture, as stored in its model file. */
+export interface CaptionerSpec {
+  kind: "captioner";
+  /** One image's shape (C, H, W). */
+  inputShape: number[];
+  /** The tokens by id: "<start>" (0) and "<end>" (1) first, then the words. */
+  tokens: string[];
+  /** The longest caption, in words. */
+  maxLength: number;
+  /** The convolutional encoder: layers from the image to a flat feature vector. */
+  encoder: LayerSpec[];
+  /** Word vector size D. */
+  wordvecSize: number;
+  /** LSTM units H. */
+  hiddenSize: number;
+  [option: string]: unknown;
+}
+
+const START = 0;
+const END = 1;
+
+export interface CaptionOptions {
+  /** 1 (default): greedy, the most likely word at each step. More: beam search of this width. */
+  beamWidth?: number;
+  /** Images per forward pass. */
+  batchSize?: number;
+}
+
+/**
+ * The NIC captioner (Vinyals et al. 2015; book §8.4.3) with the sequel's seq2seq wiring: a
+ * convolutional encoder turns the image into features, Affine → tanh makes them the LSTM's initial
+ * hidden state (its cell starts at 0), and the LSTM decoder reads `<start> w1 … wk` (Embedding) and
+ * is trained (teacher forcing, TimeSoftmaxWithLoss, padding ignored) to write `w1 … wk <end>`.
+ * The gradient reaches the encoder through the decoder's dh. Decoding is greedy or beam search,
+ * one step at a time through the LSTM cell.
+ *
+ * Params are numbered through the whole network the book's way (W1, b1 of the first convolution,
+ * …, the Embedding's W, the LSTM's Wx1, Wh1, and so on).
+ */
+export class Captioner {
+  readonly spec: CaptionerSpec;
+  readonly params: readonly Param[];
+  /** Every layer, encoder first (a model file saves any batch norm statistics among them). */
+  readonly layers: readonly Layer[];
+  /** The encoder's layers, then the bridge (Affine, Tanh) to the LSTM's initial state. */
+  readonly encoder: readonly Layer[];
+  readonly embedding: Embedding;
+  readonly lstm: TimeLSTM;
+  readonly output: TimeAffine;
+  readonly lossLayer = new TimeSoftmaxWithLoss({ ignoreLabel: -1 });
+  /** What the encoder runs: Convolution → ReLU → Pool blocks fused (the same values, faster). */
+  readonly #encoderSteps: readonly Layer[];
+
+  constructor(spec: CaptionerSpec, rng: Rng, dtype: DType = "float32") {
+    const valid = ["kind", "inputShape", "tokens", "maxLength", "encoder", "wordvecSize", "hiddenSize"];
+    const unknown = Object.keys(spec).filter((k) => !valid.includes(k));
+    if (spec.kind !== "captioner" || unknown.length > 0) {
+      throw new OptionError(
+        `captioner model spec: ${spec.kind !== "captioner" ? `kind ${JSON.stringify(spec.kind)}` : `no option "${unknown[0]}"`}; valid: ${valid.join(", ")}`,
+      );
+    }
+    const { tokens, wordvecSize: D, hiddenSize: H, maxLength } = spec;
+    if (
+      !Array.isArray(tokens) ||
+      tokens.length < 3 ||
+      tokens[START] !== "<start>" ||
+      tokens[END] !== "<end>"
+    ) {
+      throw new OptionError(`captioner model spec: tokens must begin "<start>", "<end>", then the words`);
+    }
+    for (const [name, v] of Object.entries({ wordvecSize: D, hiddenSize: H, maxLength })) {
+      if (!(Number.isInteger(v) && v > 0)) {
+        throw new OptionError(
+          `captioner model spec: ${name} must be a positive integer, got ${JSON.stringify(v)}`,
+        );
+      }
+    }
+    const V = tokens.length;
+    const built = buildLayers(spec.inputShape, spec.encoder, rng, dtype);
+    if (built.outputShape.length !== 1) {
+      throw new OptionError(
+        `captioner model spec: the encoder must end in a flat feature vector, not samples of ${formatShape(built.outputShape)}`,
+      );
+    }
+    const F = built.outputShape[0];
+    const bridge = [
+      new Affine(initWeights([F, H], "xavier", F, rng, dtype), NDArray.zeros([H], dtype)),
+      new Tanh(),
+    ];
+    this.encoder = [...built.layers, ...bridge];
+    this.embedding = new Embedding(initWeights([V, D], 0.01, 1, rng, dtype));
+    this.lstm = new TimeLSTM(
+      initWeights([D, 4 * H], "xavier", D, rng, dtype),
+      initWeights([H, 4 * H], "xavier", H, rng, dtype),
+      NDArray.zeros([4 * H], dtype),
+    );
+    this.output = new TimeAffine(initWeights([H, V], "xavier", H, rng, dtype), NDArray.zeros([V], dtype));
+    // Nothing reads the image's gradient.
+    const first = this.encoder[0];
+    if (first.needsInputGrad !== undefined) first.needsInputGrad = false;
+    this.#encoderSteps = fuseLayers(this.encoder);
+    this.layers = [...this.encoder, this.embedding, this.lstm, this.output];
+    this.params = numberedParams(this.layers);
+    this.spec = structuredClone(spec);
+  }
+
+  get vocabSize(): number {
+    return this.spec.tokens.length;
+  }
+
+  /** Images (N, C, H, W) → the decoder's initial hidden state (N, H). */
+  encode(images: NDArray, mode: Mode = "eval"): NDArray {
+    const shape = this.spec.inputShape;
+    if (images.ndim !== shape.length + 1 || shape.some((d, i) => images.shape[i + 1] !== d)) {
+      throw new ShapeError(
+        `Captioner: expected images (N, ${shape.join(", ")}), got ${formatShape(images.shape)}`,
+      );
+    }
+    return this.#encoderSteps.reduce((x, step) => step.forward(x, mode), images);
+  }
+
+  /**
+   * Teacher-forced loss: images (N, C, H, W), decoder inputs (N, T) (`<start> w1 … wk`, any
+   * padding after) and targets (N·T) (`w1 … wk <end>`, −1 for padding).
+   */
+  loss(images: NDArray, inputs: NDArray, targets: Labels, mode: Mode = "train"): number {
+    this.lstm.setState(this.encode(images, mode));
+    const hs = this.lstm.forward(this.embedding.forward(inputs), mode);
+    return this.lossLayer.forward(this.output.forward(hs), targets);
+  }
+
+  /** After loss(): every param's gradient, through the decoder and into the encoder. */
+  backward(): void {
+    const dhs = this.output.backward(this.lossLayer.backward());
+    this.embedding.backward(this.lstm.backward(dhs));
+    let dout = this.lstm.dh as NDArray;
+    const steps = this.#encoderSteps;
+    for (let i = steps.length - 1; i >= 0; i--) dout = steps[i].backward(dout);
+  }
+
+  /**
+   * Captions for images (N, C, H, W) as token ids, `<end>` left off: greedy (the most likely next
+   * word) or, with beamWidth > 1, beam search over the summed log probabilities.
+   */
+  caption(images: NDArray, { beamWidth = 1, batchSize = 100 }: CaptionOptions = {}): number[][] {
+    if (!(Number.isInteger(beamWidth) && beamWidth >= 1)) {
+      throw new RangeError(`caption: beamWidth must be an integer ≥ 1, got ${beamWidth}`);
+    }
+    const out: number[][] = [];
+    const n = images.shape[0];
+    for (let start = 0; start < n; start += batchSize) {
+      const h0 = this.encode(images.sliceRows(start, Math.min(n, start + batchSize)));
+      out.push(...this.#beamSearch(h0, beamWidth));
+    }
+    return out;
+  }
+
+  /** Captions as words: "three seven one". */
+  captionWords(images: NDArray, options: CaptionOptions = {}): string[] {
+    return this.caption(images, options).map((ids) => ids.map((id) => this.spec.tokens[id]).join(" "));
+  }
+
+  /**
+   * Copies the encoder's first parameters from another zerodl model's (e.g. the pretrained
+   * SimpleConvNet's first convolution, W1 and b1), in order, while name and shape agree. Returns
+   * the names copied.
+   */
+  initEncoderFrom(source: readonly Param[]): string[] {
+    const copied: string[] = [];
+    const encoderParams = numberedParams(this.encoder);
+    for (let i = 0; i < Math.min(source.length, encoderParams.length); i++) {
+      const [from, to] = [source[i], encoderParams[i]];
+      const sameShape =
+        from.value.ndim === to.value.ndim && from.value.shape.every((d, k) => d === to.value.shape[k]);
+      if (from.name !== to.name || !sameShape) break;
+      to.value.data.set(from.value.data);
+      copied.push(to.name);
+    }
+    return copied;
+  }
+
+  /**
+   * Beam search for a batch of initial states h0 (N, H); width 1 is greedy. Each image keeps its
+   * `width` best hypotheses (by summed log probability); one LSTM step runs for all live ones
+   * together. A hypothesis that writes `<end>` is finished; after maxLength words only `<end>` may
+   * follow. `<start>` is never written.
+   */
+  #beamSearch(h0: NDArray, width: number): number[][] {
+    const [N, H] = h0.shape;
+    const V = this.vocabSize;
+    const dtype = h0.dtype;
+    const { Wx, Wh, b } = this.lstm;
+    const cell = new LSTM(Wx.value, Wh.value, b.value);
+    type Hyp = {
+      tokens: number[];
+      logp: number;
+      h: Float32Array | Float64Array;
+      c: Float32Array | Float64Array;
+    };
+    const rowOf = (a: NDArray, i: number) => a.data.slice(i * H, (i + 1) * H);
+    let live: Hyp[][] = Array.from({ length: N }, (_, i) => [
+      { tokens: [], logp: 0, h: rowOf(h0, i), c: new (dtype === "float64" ? Float64Array : Float32Array)(H) },
+    ]);
+    const finished: Hyp[][] = Array.from({ length: N }, () => []);
+    for (let step = 0; step <= this.spec.maxLength; step++) {
+      const rows = live.flat();
+      if (rows.length === 0) break;
+      const R = rows.length;
+      const ids = NDArray.from(
+        rows.map((r) => r.tokens.at(-1) ?? START),
+        [R],
+        dtype,
+      );
+      const hPrev = NDArray.zeros([R, H], dtype);
+      const cPrev = NDArray.zeros([R, H], dtype);
+      rows.forEach((r, i) => {
+        hPrev.data.set(r.h, i * H);
+        cPrev.data.set(r.c, i * H);
+      });
+      const { h, c } = cell.forward(this.embedding.forward(ids), hPrev, cPrev);
+      const probs = softmax(this.output.forward(h)).data; // (R, V)
+      let row = 0;
+      live = live.map((hyps, img) => {
+        const candidates: { from: number; token: number; logp: number }[] = [];
+        hyps.forEach((hyp, k) => {
+          const r = row + k;
+          for (let v = 0; v < V; v++) {
+            if (v === START || (step === this.spec.maxLength && v !== END)) continue;
+            candidates.push({ from: r, token: v, logp: hyp.logp + Math.log(probs[r * V + v] + 1e-30) });
+          }
+        });
+        row += hyps.length;
+        // The `width` best continuations: those ending in <end> are finished.
+        candidates.sort((p, q) => q.logp - p.logp);
+        const next: Hyp[] = [];
+        for (const cand of candidates.slice(0, width)) {
+          const parent = rows[cand.from];
+          if (cand.token === END) {
+            finished[img].push({ ...parent, logp: cand.logp });
+          } else {
+            next.push({
+              tokens: [...parent.tokens, cand.token],
+              logp: cand.logp,
+              h: rowOf(h, cand.from),
+              c: rowOf(c, cand.from),
+            });
+          }
+        }
+        // A longer caption only loses probability: once `width` are finished, a live hypothesis
+        // below the worst of them cannot win.
+        finished[img].sort((p, q) => q.logp - p.logp).splice(width);
+        const worstFinished = finished[img].length === width ? finished[img][width - 1].logp : -Infinity;
+        return next.filter((hyp) => hyp.logp > worstFinished);
+      });
+    }
+    return finished.map((f) => f[0]?.tokens ?? []);
+  }
+}
+
+export interface MnistCaptionerOptions {
+  /** The most digits a canvas holds (default 4): the canvas is 28 × 28·maxDigits. */
+  maxDigits?: number;
+  /** Filters of the two convolutions (default 30 — SimpleConvNet's, so its first layer can start it — and 16). */
+  filters?: [number, number];
+  /** Units of the encoder's feature layer (default 128). */
+  features?: number;
+  wordvecSize?: number;
+  hiddenSize?: number;
+}
+
+/**
+ * The captioner for MNIST digit canvases: Convolution 5×5 (30) → ReLU → Pool 2 → Convolution 3×3
+ * pad 1 (16) → ReLU → Pool 2 → Affine (128) → ReLU, then the LSTM decoder (128 units, 32-wide
+ * word vectors) over "<start>", "<end>" and the ten digit words.
+ */
+export function mnistCaptionerSpec(options: MnistCaptionerOptions = {}): CaptionerSpec {
+  const { maxDigits = 4, filters = [30, 16], features = 128, wordvecSize = 32, hiddenSize = 128 } = options;
+  return {
+    kind: "captioner",
+    inputShape: [1, 28, 28 * maxDigits],
+    tokens: [
+      "<start>",
+      "<end>",
+      "zero",
+      "one",
+      "two",
+      "three",
+      "four",
+      "five",
+      "six",
+      "seven",
+      "eight",
+      "nine",
+    ],
+    maxLength: maxDigits,
+    encoder: [
+      { type: "convolution", filters: filters[0], fh: 5, fw: 5 },
+      { type: "relu" },
+      { type: "pooling", ph: 2, pw: 2, stride: 2 },
+      { type: "convolution", filters: filters[1], fh: 3, fw: 3, pad: 1 },
+      { type: "relu" },
+      { type: "pooling", ph: 2, pw: 2, stride: 2 },
+      { type: "flatten" },
+      { type: "affine", outputSize: features },
+      { type: "relu" },
+    ],
+    wordvecSize,
+    hiddenSize,
+  };
+}

@@ -1,0 +1,80 @@
+// The pretrained captioner (models/captioner.safetensors) captions the test canvases as its file
+// records, and `zerodl caption` captions pictures of canvases. The shipped model captions 90.9 % of
+// the 10,000 test canvases exactly; the issue's target is 95 % (not reached: docs/recurrent.md).
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PNG } from "pngjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { useFastBackend } from "../src/backend/index.js";
+import { loadCaptioner, TEST_CANVAS_SEED } from "../src/cli/caption.js";
+import { DigitCanvases } from "../src/data/captions.js";
+import { loadMnist } from "../src/data/mnist.js";
+import { readModelInfo } from "../src/io/model-file.js";
+import { evaluateCaptions } from "../src/train/captioner-trainer.js";
+import { cli } from "./cli-helpers.js";
+
+const MODEL = fileURLToPath(new URL("../models/captioner.safetensors", import.meta.url));
+let test: DigitCanvases;
+let dir: string;
+
+beforeAll(async () => {
+  await useFastBackend();
+  test = new DigitCanvases((await loadMnist({ flatten: false })).test, 10000, TEST_CANVAS_SEED);
+  dir = await mkdtemp(join(tmpdir(), "zerodl-caption-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Canvas i as a PNG file: black on white (as a person would draw it), so `caption` inverts it. */
+async function canvasPng(i: number): Promise<string> {
+  const image = test.images([i]);
+  const png = new PNG({ width: test.width, height: test.height });
+  for (let p = 0; p < test.width * test.height; p++) {
+    const v = Math.round(255 * (1 - image.data[p]));
+    png.data.set([v, v, v, 255], 4 * p);
+  }
+  const path = join(dir, `canvas-${i}.png`);
+  await writeFile(path, PNG.sync.write(png));
+  return path;
+}
+
+describe("models/captioner.safetensors", () => {
+  it("captions ≥ 90 % of the first 2,000 test canvases exactly, as its last epoch recorded", async () => {
+    const model = await loadCaptioner(MODEL);
+    const greedy = evaluateCaptions(model, test, { limit: 2000 });
+    expect(greedy.exact).toBeGreaterThanOrEqual(0.9);
+    expect(greedy.perLength.map((l) => l.length)).toEqual([1, 2, 3, 4]);
+    const info = await readModelInfo(MODEL);
+    const recorded = (info.history as { testExact: number[] }).testExact.at(-1)!;
+    // Within 4 canvases of 2,000: another kernel's rounding may flip a close call.
+    expect(Math.abs(greedy.exact - recorded)).toBeLessThanOrEqual(0.002);
+    const results = info.results as { greedy: { exact: number; count: number } };
+    expect(results.greedy.count).toBe(10000);
+    expect(results.greedy.exact).toBeGreaterThanOrEqual(0.9);
+  });
+});
+
+describe("zerodl caption", () => {
+  it("prints each picture's caption in words (beam search, pictures inverted when light)", async () => {
+    const files = await Promise.all([0, 1, 2].map(canvasPng));
+    const r = await cli("caption", MODEL, ...files);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n")).toEqual(files.map((f, i) => `${f}: ${test.caption(i)}`));
+    expect(r.stderr).toMatch(/note: inverted/);
+    const json = await cli("caption", MODEL, files[0], "--json", "--beam", "1");
+    expect(JSON.parse(json.stdout)[0].caption).toBe(test.caption(0));
+  });
+
+  it("refuses a model that is not a captioner, and a missing picture", async () => {
+    const file = await canvasPng(3);
+    const simple = fileURLToPath(new URL("../models/simple-conv.safetensors", import.meta.url));
+    const r = await cli("caption", simple, file);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/"simple-conv" model, not a captioner/);
+    const missing = await cli("caption", MODEL, join(dir, "nope.png"));
+    expect(missing.stderr).toMatch(/image .*nope.png not found/);
+  });
+});
