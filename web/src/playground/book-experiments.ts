@@ -7,32 +7,40 @@ import { compile } from "vega-lite";
 import * as vega from "vega";
 import { provideMnist, type MnistLoader } from "../../../experiments/common.js";
 import type { Experiment, ExperimentOutput } from "../../../experiments/experiment.js";
-import { experiments } from "../../../experiments/registry.js";
+import { activationFunctions } from "../../../experiments/activation-functions.js";
+import { activationHistograms } from "../../../experiments/activation-histograms.js";
+import { batchNorm } from "../../../experiments/batch-norm.js";
+import { gradientDescentExperiment } from "../../../experiments/gradient-descent.js";
+import { gradientField } from "../../../experiments/gradient-field.js";
+import { initMnist } from "../../../experiments/init-mnist.js";
+import { numericalDerivative } from "../../../experiments/numerical-derivative.js";
+import { optimizerPaths } from "../../../experiments/optimizer-paths.js";
+import { optimizersMnist } from "../../../experiments/optimizers-mnist.js";
+import { overfitting } from "../../../experiments/overfitting.js";
+import { perceptronGates } from "../../../experiments/perceptron-gates.js";
 
 /**
  * The experiments whose quick form takes seconds in a browser (measured in headless Chromium on
- * two cores); the others train for minutes and stay with the CLI.
+ * two cores), in the book's order: the registry's own objects (experiments/registry.ts lists them
+ * all; the others train for minutes, or read files, and stay with the CLI). Imported one by one so
+ * the page's chunk holds no Node-only code.
  */
-export const pageExperimentNames = [
-  "perceptron-gates",
-  "activation-functions",
-  "numerical-derivative",
-  "gradient-field",
-  "gradient-descent",
-  "optimizer-paths",
-  "activation-histograms",
-  "optimizers-mnist",
-  "init-mnist",
-  "batch-norm",
-  "overfitting",
-] as const;
+export const pageExperimentList: readonly Experiment[] = [
+  perceptronGates,
+  activationFunctions,
+  numericalDerivative,
+  gradientField,
+  gradientDescentExperiment,
+  optimizerPaths,
+  optimizersMnist,
+  activationHistograms,
+  initMnist,
+  batchNorm,
+  overfitting,
+];
 
-export function pageExperiments(): Experiment[] {
-  return pageExperimentNames.map((name) => {
-    const found = experiments.find((e) => e.name === name);
-    if (!found) throw new Error(`no experiment "${name}" in the registry`);
-    return found;
-  });
+export function pageExperiments(): readonly Experiment[] {
+  return pageExperimentList;
 }
 
 /** Where the MNIST experiments get their data in the page (the set the page already loaded). */
