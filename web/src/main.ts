@@ -24,6 +24,7 @@ import {
 import { decodeModel, encodeModel, type ModelFileInfo } from "../../src/io/model-file.js";
 import {
   chooseBackend,
+  onDevice,
   probeWebGPU,
   type BackendChoice,
   type BackendInfo,
@@ -902,7 +903,10 @@ async function showInside(): Promise<void> {
       ui.histogramsFigure.hidden = true;
       return;
     }
-    const x = shapeFor(c.model, data.test.x.sliceRows(0, 1000));
+    // The book's 1,000 inputs for a fully connected net; 200 for a convolutional one, whose every
+    // layer's maps for 1,000 images would take long on a slow device (a CPU-emulated GPU).
+    const images = c.model.spec.inputShape.length === 3 ? 200 : 1000;
+    const x = shapeFor(c.model, data.test.x.sliceRows(0, images));
     const panels = await activationPanels(c.model, x);
     if (id !== insideViews) return;
     ui.histogramsFigure.hidden = !panels || panels.length === 0;
@@ -941,9 +945,17 @@ async function evaluateCurrent(model?: Model): Promise<Evaluation | null> {
     const data = await testSet(c.dataset);
     const x = shapeFor(c.model, data.test.x);
     const t0 = performance.now();
-    const evaluation = await evaluateInFrames(c.model, x, data.test.labels, c.classNames.length, (done) => {
-      ui.evaluateStatus.textContent = `classifying the test images… ${(100 * done).toFixed(0)} %`;
-    });
+    const evaluation = await evaluateInFrames(
+      c.model,
+      x,
+      data.test.labels,
+      c.classNames.length,
+      (done) => {
+        ui.evaluateStatus.textContent = `classifying the test images… ${(100 * done).toFixed(0)} %`;
+      },
+      // On a GPU each batch's scores come back to the page: fewer, larger batches.
+      { batch: onDevice() ? 1000 : 100 },
+    );
     if (current() !== c) return evaluation;
     const mistakes: number[] = [];
     for (let i = 0; i < evaluation.count && mistakes.length < MISTAKES_SHOWN; i++) {
