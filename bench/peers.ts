@@ -5,20 +5,24 @@
  * (WebAssembly SIMD, its threads on worker_threads; a dev dependency) and ONNX Runtime Node (native;
  * only when installed by hand, see bench/README.md).
  *
- * The networks are the book's SimpleConvNet and DeepConvNet at batch 100. ONNX Runtime runs the
- * PyTorch-exported fixtures of the same shapes in ../shared/fixtures/onnx (inference only: ONNX
- * Runtime does not train). Each round runs every contestant once per thread count, each in its own
+ * The networks are the book's SimpleConvNet and DeepConvNet at batch 100. ONNX Runtime runs zerodl's
+ * own ONNX export (src/io/onnx/export.ts) of the very networks the zerodl rows time, with the same
+ * seeded weights (inference only: ONNX Runtime does not train). Each round runs every contestant once per thread count, each in its own
  * process, in the same order; ratios are taken within a round, and the tables give the median over
  * rounds with the slowest and fastest. On a shared machine the CPU time per step (all threads of
  * the process) moves less than the wall time; both are reported.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RELAXED_PROBE, relaxedSimdSupported } from "../src/backend/wasm.js";
+import { exportOnnx } from "../src/io/onnx/export.js";
+import { DeepConvNet } from "../src/models/deep-conv-net.js";
+import { SimpleConvNet } from "../src/models/simple-conv-net.js";
+import { Rng } from "../src/rng.js";
 
 /** What every contestant reports for one (model, threads); training fields absent for ORT. */
 export interface PeerResult {
@@ -31,8 +35,11 @@ export interface PeerResult {
   inferenceCpuMsPer100?: number;
 }
 
-const FIXTURES = fileURLToPath(new URL("../../shared/fixtures/onnx/", import.meta.url));
-const FIXTURE_OF: Record<string, string> = { "simple-conv": "simple_conv", "deep-conv": "deep_conv" };
+/** The networks as bench/run.ts builds them (seed 42), exported to ONNX by zerodl. */
+const EXPORTED: Record<string, () => Uint8Array> = {
+  "simple-conv": () => exportOnnx(new SimpleConvNet({}, new Rng(42))),
+  "deep-conv": () => exportOnnx(new DeepConvNet({}, new Rng(42))),
+};
 /** Inference images per timed pass, as bench/run.ts and bench/pytorch_peer.py use. */
 const INFERENCE: Record<string, number> = { "simple-conv": 10000, "deep-conv": 2000 };
 
@@ -78,10 +85,7 @@ export async function runOrtChild(
   } else {
     Object.assign(options, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential" });
   }
-  const session = await ort.InferenceSession.create(
-    new Uint8Array(readFileSync(`${FIXTURES}${FIXTURE_OF[model]}.onnx`)),
-    options,
-  );
+  const session = await ort.InferenceSession.create(EXPORTED[model](), options);
   const B = 100;
   const images = quick ? INFERENCE[model] / 5 : INFERENCE[model];
   const x = new Float32Array(B * 784).map((_, i) => ((i * 7919) % 256) / 255);

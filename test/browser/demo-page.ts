@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { startServer } from "../../web/serve.mjs";
+import { CHROMIUM, CHROMIUM_FLAGS } from "./chromium.js";
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const haveChromium = existsSync(CHROMIUM);
 export const haveBundle = existsSync(new URL("../../web/dist/main.js", import.meta.url));
 if (!haveChromium) {
@@ -129,17 +129,7 @@ export async function openDemo(isolated: boolean, flags: string[] = [], query = 
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1000, height: 1150 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      ...flags,
-    ],
+    args: ["--headless", ...CHROMIUM_FLAGS, ...flags],
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];

@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeImage } from "../../src/io/image.js";
 import { prepareImage } from "../../src/io/input-image.js";
 import { typedDigits } from "../fixtures/typed-digits.js";
-
 import {
   closeDemo,
   correlation,
