@@ -50,7 +50,10 @@ export function mnistImages(): Promise<Mnist> {
  * answer within 60 s.
  */
 export function breathe(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  // A page (the playground runs these loops too) has no setImmediate: a zero timeout there.
+  return new Promise((resolve) =>
+    typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0),
+  );
 }
 
 /** `array.map(fn)` with an async `fn`, one element after another (the trainings share the CPU). */

@@ -335,9 +335,10 @@ describe.skipIf(!haveChromium)("playground (headless Chromium)", () => {
     // The recorded accuracy of the shipped file (README: 99.52 %).
     expect(accuracy).toBeCloseTo(0.9952, 4);
     expect(frames).toBeGreaterThan(20);
-    // A single pass would hold the page for seconds; slices of ~25 ms keep every gap far below
-    // (the bound is loose because the machine running the tests is shared).
-    expect(worstGapMs).toBeLessThan(1000);
+    // A single pass would hold the page for a minute here; the longest pause is one batch of 100
+    // images (about 0.1 s on an idle 2-core machine; the bound is loose because the machine running
+    // the tests is shared and at times 10× slower).
+    expect(worstGapMs).toBeLessThan(4000);
   });
 
   it("logged no errors", async () => {

@@ -42,6 +42,7 @@ import {
   firstFilters,
   layerOutputs,
   mapsOf,
+  modelQueue,
   type Evaluation,
   type LayerOutput,
 } from "./playground/inspect.js";
@@ -447,7 +448,7 @@ function predict(): Promise<void> {
   const x = shapeFor(c.model, NDArray.from(input, [1, 784]));
   const shown = (async () => {
     // On WebGPU the scores come back later: only the latest prediction is shown.
-    const p = await softmax(c.model.predict(x)).read();
+    const p = await modelQueue.run(async () => Float32Array.from(await softmax(c.model.predict(x)).read()));
     if (id !== predictions) return;
     const probabilities = Array.from(p);
     const guess = probabilities.indexOf(Math.max(...probabilities));
@@ -731,7 +732,7 @@ async function frame(loop: number): Promise<boolean> {
       await probe(run);
     } else {
       const t0 = performance.now();
-      phase = (await run.advance(FRAME_BUDGET_MS)).state;
+      phase = (await modelQueue.run(() => run.advance(FRAME_BUDGET_MS))).state;
       const spent = performance.now() - t0;
       state.trainingMs += spent;
       state.sinceProbeMs += spent;
@@ -757,7 +758,7 @@ async function frame(loop: number): Promise<boolean> {
 
 async function probe(run: TrainingRun): Promise<void> {
   const t0 = performance.now();
-  const accuracy = await run.probeAccuracy();
+  const accuracy = await modelQueue.run(() => run.probeAccuracy());
   state.probeMs = performance.now() - t0;
   state.records.get(run)?.probes.push({ iteration: run.iteration, accuracy });
   if (!pad.empty && current()?.model === run.model) void predict();
@@ -1125,7 +1126,8 @@ window.zerodlDemo = {
   /** Classifies the first n test images of MNIST with network `id`: the predicted classes. */
   classify: async (id: string, n: number) => {
     const c = state.classifiers.get(id)!;
-    const scores = await c.model.predict(shapeFor(c.model, state.mnist!.test.x.sliceRows(0, n))).read();
+    const x = shapeFor(c.model, state.mnist!.test.x.sliceRows(0, n));
+    const scores = await modelQueue.run(async () => Float32Array.from(await c.model.predict(x).read()));
     const k = c.classNames.length;
     return Array.from({ length: n }, (_, i) => {
       const row = Array.from(scores.subarray(i * k, (i + 1) * k));
@@ -1150,7 +1152,7 @@ window.zerodlDemo = {
     const run = state.run!;
     const model = run.model;
     const x = shapeFor(model, state.mnist!.test.x.sliceRows(0, n));
-    const fast = await model.predict(x).read();
+    const fast = await modelQueue.run(async () => Float32Array.from(await model.predict(x).read()));
     await run.readWeights(); // the reference kernels run on the host
     const spec = withKernels(reference, () => model.predict(x)).data;
     let worst = 0;

@@ -7,6 +7,24 @@
 import { NDArray, confusionMatrix, type Labels, type Model } from "../../../src/index.js";
 import type { Tiles } from "./views.js";
 
+/**
+ * One computation on the page's networks at a time. A model's arrays are reused from one step to
+ * the next (in the WASM memory, or on the GPU), so a prediction must be read before anything else
+ * runs the model: work that awaits a read (a GPU, or just a promise) goes through here, and the
+ * evaluation's batches, the views, the pad's predictions and the training slices never interleave.
+ */
+export class ModelQueue {
+  #last: Promise<unknown> = Promise.resolve();
+
+  run<T>(work: () => Promise<T> | T): Promise<T> {
+    const next = this.#last.then(work, work);
+    this.#last = next.catch(() => {});
+    return next;
+  }
+}
+
+export const modelQueue = new ModelQueue();
+
 /** A layer in a chain: what `Sequential.layers` holds. */
 interface ChainLayer {
   forward(x: NDArray, mode: "train" | "eval"): NDArray;
@@ -37,6 +55,10 @@ export function chainLayers(model: Model): readonly ChainLayer[] | null {
 export async function layerOutputs(model: Model, x: NDArray): Promise<LayerOutput[] | null> {
   const layers = chainLayers(model);
   if (!layers) return null;
+  return modelQueue.run(() => forwardEach(layers, x));
+}
+
+async function forwardEach(layers: readonly ChainLayer[], x: NDArray): Promise<LayerOutput[]> {
   const outputs: LayerOutput[] = [];
   let y = x;
   for (const [i, layer] of layers.entries()) {
@@ -56,7 +78,7 @@ export async function layerOutputs(model: Model, x: NDArray): Promise<LayerOutpu
 export async function firstFilters(model: Model): Promise<Tiles | null> {
   const W = model.params.find((p) => p.value.shape.length === 4)?.value;
   if (!W) return null;
-  return filterTiles(await W.read(), W.shape);
+  return filterTiles(await modelQueue.run(async () => Float32Array.from(await W.read())), W.shape);
 }
 
 /** Weights (count, channels, height, width) as tiles of their first input channel. */
@@ -120,8 +142,9 @@ export interface Evaluation {
 
 /**
  * Classifies all of `x` (shaped for the model) `batch` samples at a time, giving the page a frame
- * whenever `budgetMs` of work has passed (so even 10,000 images through a convolutional network
- * never freeze it); `onProgress` gets the fraction done.
+ * whenever `budgetMs` of work has passed, so even 10,000 images through a deep convolutional
+ * network never freeze it (one batch is the page's longest pause). `onProgress` gets the fraction
+ * done.
  */
 export async function evaluateInFrames(
   model: Model,
@@ -136,9 +159,11 @@ export async function evaluateInFrames(
   let deadline = performance.now() + budgetMs;
   for (let start = 0; start < n; start += batch) {
     const end = Math.min(n, start + batch);
-    const scores = model.predict(x.sliceRows(start, end));
-    const values = await scores.read();
-    const k = scores.shape[1];
+    const rows = x.sliceRows(start, end);
+    const { values, k } = await modelQueue.run(async () => {
+      const scores = model.predict(rows);
+      return { values: Float32Array.from(await scores.read()), k: scores.shape[1] };
+    });
     for (let i = 0; i < end - start; i++) {
       let best = 0;
       for (let j = 1; j < k; j++) if (values[i * k + j] > values[i * k + best]) best = j;
