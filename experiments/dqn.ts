@@ -14,6 +14,7 @@
  * 2-core machine and is where the four configurations have already parted.)
  */
 import { lineChart } from "../src/plot/charts.js";
+import type { ChartSpec } from "../src/plot/render.js";
 import { NDArray } from "../src/ndarray.js";
 import { Adam } from "../src/optimizers/adam.js";
 import { Rng } from "../src/rng.js";
@@ -95,6 +96,31 @@ export function meanMaxQ(network: QNetwork, states: NDArray): number {
     sum += best;
   }
   return sum / n;
+}
+
+/**
+ * The average max Q of each configuration, averaged over its seeds, on a symmetric-log axis: the
+ * values start near 0 (and may dip below it) and, without a target network, reach 10⁸.
+ */
+export function qValueChart(runs: readonly ConfigRun[]): ChartSpec {
+  const curves = CONFIGS.map((c) => {
+    const mine = runs.filter((r) => r.name === c.name);
+    return {
+      name: c.name,
+      x: mine[0].qSteps!,
+      y: mine[0].qSteps!.map((_, i) => mine.reduce((a, r) => a + r.meanMaxQ![i], 0) / mine.length),
+    };
+  });
+  const chart = lineChart(curves, {
+    title: "Average action value on held-out states",
+    xTitle: "environment steps",
+    yTitle: "average max Q (symlog)",
+    width: 520,
+  });
+  const y = (chart as { encoding: { y: Record<string, unknown> } }).encoding.y;
+  y.scale = { type: "symlog" };
+  y.axis = { values: [0, 1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8], format: ",.0f" };
+  return chart;
 }
 
 /**
@@ -275,22 +301,7 @@ export const dqnExperiment: Experiment = {
         window,
       ),
     }));
-    const qCurves = CONFIGS.map((c) => {
-      const mine = runs.filter((r) => r.name === c.name);
-      return {
-        name: c.name,
-        x: mine[0].qSteps!,
-        y: mine[0].qSteps!.map((_, i) => mine.reduce((a, r) => a + r.meanMaxQ![i], 0) / mine.length),
-      };
-    });
-    const qChart = lineChart(qCurves, {
-      title: "Average action value on held-out states",
-      xTitle: "environment steps",
-      yTitle: "average max Q (symlog)",
-      width: 520,
-    });
-    // Symmetric log: the values run from about 0 to 10⁵ and start at 0.
-    (qChart as { encoding: { y: { scale: object } } }).encoding.y.scale = { type: "symlog" };
+    const qChart = qValueChart(runs);
     const full = summaries[0];
     const worst = summaries.slice(1).reduce((a, b) => (a.finalMeanReturn < b.finalMeanReturn ? a : b));
     return {

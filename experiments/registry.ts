@@ -20,6 +20,7 @@ import { resnetSkips } from "./resnet-skips.js";
 import { transferLearning } from "./transfer-learning.js";
 import { fcnDetection } from "./fcn-detection.js";
 import { captioning } from "./captioning.js";
+import { dcgan } from "./dcgan.js";
 import { dqnExperiment } from "./dqn.js";
 
 export const experiments: readonly Experiment[] = [
@@ -43,5 +44,6 @@ export const experiments: readonly Experiment[] = [
   fcnDetection,
   languageModel,
   captioning,
+  dcgan,
   dqnExperiment,
 ];

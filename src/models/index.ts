@@ -17,3 +17,5 @@ export * from "./resnet.js";
 export * from "./rnnlm.js";
 export * from "./transfer.js";
 export * from "./fcn.js";
+export * from "./layer-chain.js";
+export * from "./dcgan.js";

@@ -5,17 +5,20 @@ import { Affine } from "../layers/affine.js";
 import { BatchNormalization } from "../layers/batch-normalization.js";
 import { Concat } from "../layers/concat.js";
 import { Convolution } from "../layers/convolution.js";
+import { Deconvolution } from "../layers/deconvolution.js";
 import { Dropout } from "../layers/dropout.js";
 import { Flatten } from "../layers/flatten.js";
 import { GlobalAveragePooling } from "../layers/global-average-pooling.js";
 import type { Layer, MergeLayer } from "../layers/layer.js";
+import { LeakyRelu } from "../layers/leaky-relu.js";
 import { LRN } from "../layers/lrn.js";
 import { Pooling, type PoolingKind } from "../layers/pooling.js";
 import { Relu } from "../layers/relu.js";
+import { Reshape } from "../layers/reshape.js";
 import { Sigmoid } from "../layers/sigmoid.js";
 import { Tanh } from "../layers/tanh.js";
 import { NDArray, shapeSize, type DType } from "../ndarray.js";
-import { convOutputSize } from "../ops/conv.js";
+import { convOutputSize, deconvOutputSize } from "../ops/conv.js";
 import type { Rng } from "../rng.js";
 
 /**
@@ -44,7 +47,19 @@ export type LayerSpec =
   | { type: "lrn"; k?: number; n?: number; alpha?: number; beta?: number }
   | { type: "add" }
   | { type: "concat" }
-  | { type: "global-average-pooling" };
+  | { type: "global-average-pooling" }
+  | {
+      type: "deconvolution";
+      filters: number;
+      fh: number;
+      fw: number;
+      stride?: number;
+      pad?: number;
+      outputPadding?: number;
+      weightInit?: WeightInit;
+    }
+  | { type: "leaky-relu"; alpha?: number }
+  | { type: "reshape"; shape: number[] };
 
 export type LayerType = LayerSpec["type"];
 export const layerTypes: readonly LayerType[] = [
@@ -61,6 +76,9 @@ export const layerTypes: readonly LayerType[] = [
   "add",
   "concat",
   "global-average-pooling",
+  "deconvolution",
+  "leaky-relu",
+  "reshape",
 ];
 
 /**
@@ -81,6 +99,9 @@ export const layerKeys: Record<LayerType, readonly string[]> = {
   add: [],
   concat: [],
   "global-average-pooling": [],
+  deconvolution: ["filters", "fh", "fw", "stride", "pad", "outputPadding", "weightInit"],
+  "leaky-relu": ["alpha"],
+  reshape: ["shape"],
 };
 
 /** The layer types that merge several inputs (a graph's Add and Concat). */
@@ -231,6 +252,42 @@ export function buildLayer(
     }
     case "global-average-pooling":
       return { layer: new GlobalAveragePooling(), outputShape: [image()[0]] };
+    case "deconvolution": {
+      const [C, H, W] = image();
+      positive("filters", spec.filters);
+      const { filters, fh, fw, stride = 1, pad = 0, outputPadding = 0 } = spec;
+      // W (C, FN, FH, FW). Each output pixel sums C·FH·FW / stride² products on average: that is
+      // its fan-in for "relu"/"xavier" (PyTorch counts FN·FH·FW for ConvTranspose2d instead).
+      const weights = initWeights(
+        [C, filters, fh, fw],
+        spec.weightInit ?? defaultInit,
+        Math.max(1, Math.round(convFanIn(C, fh, fw) / (stride * stride))),
+        rng,
+        dtype,
+      );
+      const layer = new Deconvolution(weights, NDArray.zeros([filters], dtype), {
+        stride,
+        pad,
+        outputPadding,
+      });
+      const outputShape = [
+        filters,
+        deconvOutputSize(H, fh, stride, pad, outputPadding, "H"),
+        deconvOutputSize(W, fw, stride, pad, outputPadding, "W"),
+      ];
+      return { layer, outputShape };
+    }
+    case "leaky-relu":
+      return { layer: new LeakyRelu({ alpha: spec.alpha }), outputShape: shape };
+    case "reshape": {
+      const layer = new Reshape(spec.shape);
+      if (shapeSize(layer.shape) !== shapeSize(shape)) {
+        throw new ShapeError(
+          `${where}: cannot hold ${formatShape(shape)} samples (${shapeSize(shape)} values) as ${formatShape(layer.shape)}`,
+        );
+      }
+      return { layer, outputShape: [...layer.shape] };
+    }
     default: {
       const unknown: never = spec;
       throw unknownOption("layer type", (unknown as { type: unknown }).type, layerTypes);
@@ -271,6 +328,13 @@ export function describeLayer(layer: Layer | MergeLayer): LayerSpec {
   if (layer instanceof Add) return { type: "add" };
   if (layer instanceof Concat) return { type: "concat" };
   if (layer instanceof GlobalAveragePooling) return { type: "global-average-pooling" };
+  if (layer instanceof Deconvolution) {
+    const [, filters, fh, fw] = layer.W.value.shape;
+    const { stride, pad, outputPadding } = layer;
+    return { type: "deconvolution", filters, fh, fw, stride, pad, outputPadding };
+  }
+  if (layer instanceof LeakyRelu) return { type: "leaky-relu", alpha: layer.alpha };
+  if (layer instanceof Reshape) return { type: "reshape", shape: [...layer.shape] };
   throw new OptionError(
     `a ${layer.constructor.name} layer has no spec type (types: ${layerTypes.join(", ")}), so its network cannot be saved`,
   );
