@@ -18,6 +18,8 @@ import { halfPrecision } from "./half-precision.js";
 import { activationHistograms } from "./activation-histograms.js";
 import { languageModel } from "./language-model.js";
 import { captioning } from "./captioning.js";
+import { dcgan } from "./dcgan.js";
+import { dqnExperiment } from "./dqn.js";
 
 export const experiments: readonly Experiment[] = [
   perceptronGates,
@@ -38,4 +40,6 @@ export const experiments: readonly Experiment[] = [
   halfPrecision,
   languageModel,
   captioning,
+  dcgan,
+  dqnExperiment,
 ];

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { loadCaptioner } from "../src/cli/caption.js";
 import { loadModel } from "../src/io/model-file.js";
 import { checkInput } from "../src/io/pytorch.js";
 import { cli } from "./cli-helpers.js";
@@ -64,6 +65,27 @@ describe("zerodl export / import", () => {
     expect(imported.code).toBe(0);
     const [a, b] = [await loadModel(model), await loadModel(back)];
     b.model.params.forEach((p, i) => expect(p.value.data).toEqual(a.model.params[i].value.data));
+  });
+
+  it("the captioner: export --format onnx, import back to the same weights; --format pytorch refused", async () => {
+    const captioner = fileURLToPath(new URL("../models/captioner.safetensors", import.meta.url));
+    const dir = tmp();
+    const onnx = join(dir, "captioner.onnx");
+    const exported = await cli("export", captioner, "--format", "onnx", "--out", onnx);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).toMatch(
+      /inputs "image" \(N, 1, 28, 112\) and "words" \(N, T\) → output "scores" \(N, T, 12\).*identical weights$/,
+    );
+    const back = join(dir, "back.safetensors");
+    const imported = await cli("import", onnx, "--out", back);
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toContain(`a "captioner" model, input (1, 28, 112) → 12 tokens`);
+    const [a, b] = [await loadCaptioner(captioner), await loadCaptioner(back)];
+    expect(b.spec).toEqual(a.spec);
+    b.params.forEach((p, i) => expect(p.value.data).toEqual(a.params[i].value.data));
+    const pytorch = await cli("export", captioner, "--format", "pytorch");
+    expect(pytorch.code).toBe(1);
+    expect(pytorch.stderr).toMatch(/a captioner exports to ONNX only/);
   });
 
   it("export without --format, or with an unknown one: an error listing the formats", async () => {

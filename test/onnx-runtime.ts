@@ -12,13 +12,28 @@ export async function runOnnx(
 ): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const session = await ort.InferenceSession.create(bytes);
   try {
-    const input = new ort.Tensor("float32", Float32Array.from(x.data), [...x.shape]);
-    const result = await session.run({ [session.inputNames[0]]: input });
-    const out = result[session.outputNames[0]];
-    return { data: out.data as Float32Array, dims: out.dims };
+    return await runSession(session, { [session.inputNames[0]]: x });
   } finally {
     await session.release();
   }
+}
+
+/** Runs a session on named inputs (float arrays, or int64 ids as BigInt64Array) and returns its first output. */
+export async function runSession(
+  session: ort.InferenceSession,
+  inputs: Record<string, NDArray | { ids: BigInt64Array; dims: number[] }>,
+): Promise<{ data: Float32Array; dims: readonly number[] }> {
+  const feeds = Object.fromEntries(
+    Object.entries(inputs).map(([name, v]) => [
+      name,
+      "ids" in v
+        ? new ort.Tensor("int64", v.ids, v.dims)
+        : new ort.Tensor("float32", Float32Array.from(v.data), [...v.shape]),
+    ]),
+  );
+  const result = await session.run(feeds);
+  const out = result[session.outputNames[0]];
+  return { data: out.data as Float32Array, dims: out.dims };
 }
 
 /** The largest |a − b| and the rows whose argmax differs, for (N, classes) scores. */

@@ -5,14 +5,24 @@
 import { readFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { type Command, Option } from "commander";
-import { loadModel, saveModel, type ModelRecord } from "../io/model-file.js";
+import { loadModel, readModelInfo, saveModel, type ModelRecord } from "../io/model-file.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { exportOnnx, ONNX_OPSET } from "../io/onnx/export.js";
 import { importOnnx } from "../io/onnx/import.js";
+import {
+  CAPTIONER_IMAGE,
+  CAPTIONER_SCORES,
+  CAPTIONER_WORDS,
+  exportCaptionerOnnx,
+  importCaptionerOnnx,
+  storedZerodlSpec,
+} from "../io/onnx/captioner.js";
 import { exportPytorch, importPytorchWeights, PYTORCH_WEIGHTS } from "../io/pytorch.js";
-import type { Layer } from "../layers/layer.js";
+import type { Layer, Param } from "../layers/layer.js";
+import { Captioner } from "../models/captioner.js";
 import type { Model } from "../models/model.js";
 import { formatBytes } from "../data/bytes.js";
+import { loadCaptioner } from "./caption.js";
 import { CliError, type CliIo } from "./common.js";
 
 export const exportFormats = ["onnx", "pytorch"] as const;
@@ -34,8 +44,11 @@ function chain(model: Model, path: string): ChainModel {
 }
 
 export async function exportCommand(modelPath: string, options: ExportOptions, io: CliIo): Promise<void> {
-  const { model, info } = await loadModel(modelPath);
   const stem = basename(modelPath, extname(modelPath));
+  if ((await readModelInfo(modelPath)).spec.kind === "captioner") {
+    return exportCaptioner(modelPath, stem, options, io);
+  }
+  const { model, info } = await loadModel(modelPath);
   const classes = info.training?.classNames as string[] | undefined;
   if (options.format === "onnx") {
     const out = options.out ?? join(".", `${stem}.onnx`);
@@ -47,10 +60,7 @@ export async function exportCommand(modelPath: string, options: ExportOptions, i
     await writeFileAtomic(out, bytes);
     // Read back: what was written must import to the same weights.
     const back = importOnnx(new Uint8Array(await readFile(out)), out);
-    const same = back.model.params.every((p, i) =>
-      p.value.data.every((v, j) => v === model.params[i].value.data[j]),
-    );
-    if (!same)
+    if (!sameWeights(back.model.params, model.params))
       throw new Error(`${out}: verification failed: the file does not read back to the model's weights`);
     io.out(
       `wrote ${out} (ONNX opset ${ONNX_OPSET}, ${formatBytes(bytes.length)}): input "input" (N, ${model.spec.inputShape.join(", ")}) → output "logits" (N, ${model.spec.outputSize}); read back with identical weights`,
@@ -73,6 +83,30 @@ export async function exportCommand(modelPath: string, options: ExportOptions, i
   io.out(`  back:   zerodl import trained.safetensors --out ${stem}-trained.safetensors`);
 }
 
+/** The captioner: ONNX only (its teacher-forced graph; the PyTorch hand-off writes classifiers). */
+async function exportCaptioner(path: string, stem: string, options: ExportOptions, io: CliIo): Promise<void> {
+  if (options.format !== "onnx") {
+    throw new CliError(
+      `${path}: the PyTorch export writes classifiers; a captioner exports to ONNX only (--format onnx)`,
+    );
+  }
+  const model = await loadCaptioner(path);
+  const out = options.out ?? join(".", `${stem}.onnx`);
+  const bytes = exportCaptionerOnnx(model, { name: stem, producerVersion: options.version });
+  await writeFileAtomic(out, bytes);
+  const back = importCaptionerOnnx(new Uint8Array(await readFile(out)), out);
+  if (!sameWeights(back.params, model.params))
+    throw new Error(`${out}: verification failed: the file does not read back to the model's weights`);
+  const [C, H, W] = model.spec.inputShape;
+  io.out(
+    `wrote ${out} (ONNX opset ${ONNX_OPSET}, ${formatBytes(bytes.length)}): inputs "${CAPTIONER_IMAGE}" (N, ${C}, ${H}, ${W}) and "${CAPTIONER_WORDS}" (N, T) → output "${CAPTIONER_SCORES}" (N, T, ${model.vocabSize}), the next word's scores; read back with identical weights`,
+  );
+}
+
+function sameWeights(a: readonly Param[], b: readonly Param[]): boolean {
+  return a.length === b.length && a.every((p, i) => p.value.data.every((v, j) => v === b[i].value.data[j]));
+}
+
 export interface ImportOptions {
   out: string;
   /** For PyTorch weights without the architecture in their metadata: a zerodl model of the architecture. */
@@ -84,7 +118,7 @@ export async function importCommand(path: string, options: ImportOptions, io: Cl
     throw new CliError(e.code === "ENOENT" ? `${path} not found` : `${path}: ${e.message}`);
   });
   const record: ModelRecord = {};
-  let model: Model;
+  let model: Model | Captioner;
   if (isSafetensors(bytes)) {
     const like = options.like ? (await loadModel(options.like)).model : undefined;
     const imported = importPytorchWeights(
@@ -94,6 +128,9 @@ export async function importCommand(path: string, options: ImportOptions, io: Cl
     );
     model = imported.model;
     record.training = { importedFrom: basename(path), format: "pytorch", ...imported.training };
+  } else if (storedZerodlSpec(new Uint8Array(bytes), path)?.kind === "captioner") {
+    model = importCaptionerOnnx(new Uint8Array(bytes), path);
+    record.training = { importedFrom: basename(path), format: "onnx" };
   } else {
     const imported = importOnnx(new Uint8Array(bytes), path);
     model = imported.model;
@@ -109,8 +146,10 @@ export async function importCommand(path: string, options: ImportOptions, io: Cl
   }
   await saveModel(options.out, model, record);
   const count = model.params.reduce((s, p) => s + p.value.size, 0);
+  const outputs =
+    model instanceof Captioner ? `${model.vocabSize} tokens` : `${model.spec.outputSize} classes`;
   io.out(
-    `imported ${path} → ${options.out}: a "${model.spec.kind}" model, input (${model.spec.inputShape.join(", ")}) → ${model.spec.outputSize} classes, ${count.toLocaleString("en-US")} parameters`,
+    `imported ${path} → ${options.out}: a "${model.spec.kind}" model, input (${model.spec.inputShape.join(", ")}) → ${outputs}, ${count.toLocaleString("en-US")} parameters`,
   );
 }
 

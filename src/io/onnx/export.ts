@@ -38,6 +38,7 @@ import {
   TensorShapeProto_DimensionSchema,
   TypeProtoSchema,
   ValueInfoProtoSchema,
+  type ModelProto,
   type NodeProto,
   type TensorProto,
   type ValueInfoProto,
@@ -48,6 +49,7 @@ import {
   attributes,
   encodeModelProto,
   floatTensor,
+  int64Tensor,
   type AttributeValues,
 } from "./proto.js";
 
@@ -102,38 +104,67 @@ export function exportOnnx(model: OnnxExportable, options: OnnxExportOptions = {
     throw new OnnxError(`exportOnnx: the layers end in (${shape.join(", ")}), not ${spec.outputSize} scores`);
   }
   const name = options.name ?? spec.kind;
-  const proto = create(ModelProtoSchema, {
+  return encodeModelProto(
+    modelProto(graph, {
+      name,
+      doc: `${name}: a zerodl ${spec.kind} model; output "${ONNX_OUTPUT}" are class scores (apply softmax for probabilities)`,
+      inputs: [valueInfo(ONNX_INPUT, ["N", ...spec.inputShape])],
+      outputs: [valueInfo(ONNX_OUTPUT, ["N", spec.outputSize])],
+      metadata: {
+        name,
+        classes: JSON.stringify(classes),
+        input_shape: JSON.stringify(spec.inputShape),
+        zerodl_spec: JSON.stringify(spec),
+      },
+      producerVersion: options.producerVersion,
+    }),
+  );
+}
+
+/** A model proto around a written graph: opset, producer, inputs and outputs, metadata. */
+export function modelProto(
+  graph: GraphWriter,
+  about: {
+    name: string;
+    doc: string;
+    inputs: ValueInfoProto[];
+    outputs: ValueInfoProto[];
+    metadata: Record<string, string>;
+    producerVersion?: string;
+  },
+): ModelProto {
+  return create(ModelProtoSchema, {
     irVersion: IR_VERSION,
     opsetImport: [create(OperatorSetIdProtoSchema, { domain: "", version: BigInt(ONNX_OPSET) })],
     producerName: "zerodl",
-    producerVersion: options.producerVersion ?? "",
-    docString: `${name}: a zerodl ${spec.kind} model; output "${ONNX_OUTPUT}" are class scores (apply softmax for probabilities)`,
+    producerVersion: about.producerVersion ?? "",
+    docString: about.doc,
     graph: create(GraphProtoSchema, {
-      name,
+      name: about.name,
       node: graph.nodes,
       initializer: graph.initializers,
-      input: [valueInfo(ONNX_INPUT, ["N", ...spec.inputShape])],
-      output: [valueInfo(ONNX_OUTPUT, ["N", spec.outputSize])],
+      input: about.inputs,
+      output: about.outputs,
     }),
-    metadataProps: Object.entries({
-      name,
-      classes: JSON.stringify(classes),
-      input_shape: JSON.stringify(spec.inputShape),
-      zerodl_spec: JSON.stringify(spec),
-    }).map(([key, value]) => create(StringStringEntryProtoSchema, { key, value })),
+    metadataProps: Object.entries(about.metadata).map(([key, value]) =>
+      create(StringStringEntryProtoSchema, { key, value }),
+    ),
   });
-  return encodeModelProto(proto);
 }
 
-/** A float tensor's type and shape; a string dimension is symbolic (the batch). */
-function valueInfo(name: string, dims: readonly (number | string)[]): ValueInfoProto {
+/** A tensor's type (float unless given) and shape; a string dimension is symbolic (the batch). */
+export function valueInfo(
+  name: string,
+  dims: readonly (number | string)[],
+  elemType: DataType = DataType.FLOAT,
+): ValueInfoProto {
   return create(ValueInfoProtoSchema, {
     name,
     type: create(TypeProtoSchema, {
       value: {
         case: "tensorType",
         value: {
-          elemType: DataType.FLOAT,
+          elemType,
           shape: {
             dim: dims.map((d) =>
               create(TensorShapeProto_DimensionSchema, {
@@ -151,7 +182,7 @@ function valueInfo(name: string, dims: readonly (number | string)[]): ValueInfoP
 }
 
 /** Collects nodes and initializers; names nodes by their layer type and count (convolution1, relu2, …). */
-class GraphWriter {
+export class GraphWriter {
   readonly nodes: NodeProto[] = [];
   readonly initializers: TensorProto[] = [];
   readonly #counts = new Map<string, number>();
@@ -183,18 +214,27 @@ class GraphWriter {
     return output;
   }
 
-  /** Adds a layer's next param (in model order) as an initializer under the model's name for it. */
-  param(p: Param): string {
+  /**
+   * Adds a layer's next param (in model order) as an initializer under the model's name for it;
+   * `onnx` gives its values in an ONNX operator's layout where that differs from zerodl's.
+   */
+  param(p: Param, onnx?: { dims: readonly number[]; data: ArrayLike<number> }): string {
     const named = this.#params[this.#next++];
     if (named === undefined || named.value !== p.value) {
       throw new OnnxError(`exportOnnx: the model's params do not follow its layers (at param ${p.name})`);
     }
-    this.initializers.push(floatTensor(named.name, p.value.shape, p.value.data));
+    this.initializers.push(floatTensor(named.name, onnx?.dims ?? p.value.shape, onnx?.data ?? p.value.data));
     return named.name;
   }
 
   constant(name: string, dims: readonly number[], data: ArrayLike<number>): string {
     this.initializers.push(floatTensor(name, dims, data));
+    return name;
+  }
+
+  /** An int64 constant (axes, shapes). */
+  int64Constant(name: string, dims: readonly number[], data: readonly number[]): string {
+    this.initializers.push(int64Tensor(name, dims, data));
     return name;
   }
 

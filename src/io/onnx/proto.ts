@@ -51,6 +51,19 @@ export function floatTensor(name: string, dims: readonly number[], data: ArrayLi
   });
 }
 
+/** An int64 tensor (axes, shapes) with raw little-endian data. */
+export function int64Tensor(name: string, dims: readonly number[], data: readonly number[]): TensorProto {
+  const bytes = new Uint8Array(data.length * 8);
+  const view = new DataView(bytes.buffer);
+  data.forEach((v, i) => view.setBigInt64(8 * i, BigInt(v), true));
+  return create(TensorProtoSchema, {
+    name,
+    dims: dims.map(BigInt),
+    dataType: DataType.INT64,
+    rawData: bytes,
+  });
+}
+
 /** A constant read from a file: its shape and values as numbers (float or integer). */
 export interface Constant {
   dims: number[];
