@@ -57,6 +57,84 @@ describe("models/captioner.safetensors", () => {
   });
 });
 
+describe("zerodl train-captioner", () => {
+  it("trains and saves a captioner; --from with larger sizes widens it, computing the same at first", async () => {
+    const small = join(dir, "small.safetensors");
+    const args = [
+      "--train-canvases",
+      "200",
+      "--test-canvases",
+      "100",
+      "--eval-canvases",
+      "100",
+      "--epochs",
+      "1",
+    ];
+    const r = await cli(
+      "train-captioner",
+      ...args,
+      "--filters",
+      "4,3",
+      "--features",
+      "8",
+      "--hidden",
+      "8",
+      "--out",
+      small,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/epoch 1\/1 .* test exact/);
+    expect((await readModelInfo(small)).spec).toMatchObject({ hiddenSize: 8, wordvecSize: 32 });
+
+    // An lr of 1e-12 keeps the weights (float32), so the widened model's captions are the small one's.
+    const wide = join(dir, "wide.safetensors");
+    const w = await cli(
+      "train-captioner",
+      ...args,
+      "--from",
+      small,
+      "--hidden",
+      "12",
+      "--features",
+      "10",
+      "--lr",
+      "1e-12",
+      "--out",
+      wide,
+    );
+    expect(w.code).toBe(0);
+    expect(w.stderr).toMatch(/widened .* to filters 4,3, features 10, hidden 12, word vectors 32/);
+    const [a, b] = [await loadCaptioner(small), await loadCaptioner(wide)];
+    const images = test.images([0, 1, 2, 3, 4, 5]);
+    expect(b.spec.hiddenSize).toBe(12);
+    expect(b.caption(images, { beamWidth: 2 })).toEqual(a.caption(images, { beamWidth: 2 }));
+
+    const bad = await cli(
+      "train-captioner",
+      ...args,
+      "--from",
+      wide,
+      "--hidden",
+      "8",
+      "--out",
+      join(dir, "x.safetensors"),
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /--from .*wide.safetensors: Captioner.widenFrom: Affine W \(10, 12\) does not fit in \(10, 8\)/,
+    );
+    const filters = await cli(
+      "train-captioner",
+      ...args,
+      "--filters",
+      "4",
+      "--out",
+      join(dir, "x.safetensors"),
+    );
+    expect(filters.stderr).toMatch(/--filters: give the two convolutions' filters, e.g. 30,16, not 4/);
+  });
+});
+
 describe("zerodl caption", () => {
   it("prints each picture's caption in words (beam search, pictures inverted when light)", async () => {
     const files = await Promise.all([0, 1, 2].map(canvasPng));
