@@ -1,5 +1,5 @@
 // The pretrained captioner (models/captioner.safetensors) captions the test canvases as its file
-// records, and `zerodl caption` captions pictures of canvases. The shipped model captions 90.9 % of
+// records, and `zerodl caption` captions pictures of canvases. The shipped model captions 93.8 % of
 // the 10,000 test canvases exactly; the issue's target is 95 % (not reached: docs/recurrent.md).
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -42,10 +42,10 @@ async function canvasPng(i: number): Promise<string> {
 }
 
 describe("models/captioner.safetensors", () => {
-  it("captions ≥ 90 % of the first 2,000 test canvases exactly, as its last epoch recorded", async () => {
+  it("captions ≥ 93 % of the first 2,000 test canvases exactly, as its last epoch recorded", async () => {
     const model = await loadCaptioner(MODEL);
     const greedy = evaluateCaptions(model, test, { limit: 2000 });
-    expect(greedy.exact).toBeGreaterThanOrEqual(0.9);
+    expect(greedy.exact).toBeGreaterThanOrEqual(0.93);
     expect(greedy.perLength.map((l) => l.length)).toEqual([1, 2, 3, 4]);
     const info = await readModelInfo(MODEL);
     const recorded = (info.history as { testExact: number[] }).testExact.at(-1)!;
@@ -53,7 +53,7 @@ describe("models/captioner.safetensors", () => {
     expect(Math.abs(greedy.exact - recorded)).toBeLessThanOrEqual(0.002);
     const results = info.results as { greedy: { exact: number; count: number } };
     expect(results.greedy.count).toBe(10000);
-    expect(results.greedy.exact).toBeGreaterThanOrEqual(0.9);
+    expect(results.greedy.exact).toBeGreaterThanOrEqual(0.93);
   });
 });
 
