@@ -7,6 +7,7 @@ export default tseslint.config(
       "dist/**",
       "node_modules/**",
       "src/backend/wasm-binary.ts",
+      "src/io/onnx/onnx_pb.ts",
       "src/backend/assembly/**",
       "bench/results/**",
       "web/dist/**",

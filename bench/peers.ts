@@ -5,17 +5,24 @@
  * (WebAssembly SIMD, its threads on worker_threads; a dev dependency) and ONNX Runtime Node (native;
  * only when installed by hand, see bench/README.md).
  *
- * The networks are the book's SimpleConvNet and DeepConvNet at batch 100. ONNX Runtime runs the
- * PyTorch-exported fixtures of the same shapes in ../shared/fixtures/onnx (inference only: ONNX
- * Runtime does not train). Each round runs every contestant once per thread count, each in its own
+ * The networks are the book's SimpleConvNet and DeepConvNet at batch 100. ONNX Runtime runs zerodl's
+ * own ONNX export (src/io/onnx/export.ts) of the very networks the zerodl rows time, with the same
+ * seeded weights (inference only: ONNX Runtime does not train). Each round runs every contestant once per thread count, each in its own
  * process, in the same order; ratios are taken within a round, and the tables give the median over
  * rounds with the slowest and fastest. On a shared machine the CPU time per step (all threads of
  * the process) moves less than the wall time; both are reported.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { RELAXED_PROBE, relaxedSimdSupported } from "../src/backend/wasm.js";
+import { exportOnnx } from "../src/io/onnx/export.js";
+import { DeepConvNet } from "../src/models/deep-conv-net.js";
+import { SimpleConvNet } from "../src/models/simple-conv-net.js";
+import { Rng } from "../src/rng.js";
 
 /** What every contestant reports for one (model, threads); training fields absent for ORT. */
 export interface PeerResult {
@@ -24,12 +31,15 @@ export interface PeerResult {
   threads: number;
   secondsPerEpoch?: number;
   cpuMsPerIteration?: number;
-  imagesPerSecond: number;
-  inferenceCpuMsPer100: number;
+  imagesPerSecond?: number;
+  inferenceCpuMsPer100?: number;
 }
 
-const FIXTURES = fileURLToPath(new URL("../../shared/fixtures/onnx/", import.meta.url));
-const FIXTURE_OF: Record<string, string> = { "simple-conv": "simple_conv", "deep-conv": "deep_conv" };
+/** The networks as bench/run.ts builds them (seed 42), exported to ONNX by zerodl. */
+const EXPORTED: Record<string, () => Uint8Array> = {
+  "simple-conv": () => exportOnnx(new SimpleConvNet({}, new Rng(42))),
+  "deep-conv": () => exportOnnx(new DeepConvNet({}, new Rng(42))),
+};
 /** Inference images per timed pass, as bench/run.ts and bench/pytorch_peer.py use. */
 const INFERENCE: Record<string, number> = { "simple-conv": 10000, "deep-conv": 2000 };
 
@@ -75,10 +85,7 @@ export async function runOrtChild(
   } else {
     Object.assign(options, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential" });
   }
-  const session = await ort.InferenceSession.create(
-    new Uint8Array(readFileSync(`${FIXTURES}${FIXTURE_OF[model]}.onnx`)),
-    options,
-  );
+  const session = await ort.InferenceSession.create(EXPORTED[model](), options);
   const B = 100;
   const images = quick ? INFERENCE[model] / 5 : INFERENCE[model];
   const x = new Float32Array(B * 784).map((_, i) => ((i * 7919) % 256) / 255);
@@ -112,6 +119,16 @@ function torchPython(): string | null {
   return probe.status === 0 ? python : null;
 }
 
+/** Node 20's switch for relaxed SIMD (on by default from Node 22). */
+const RELAXED_FLAG = "--experimental-wasm-relaxed-simd";
+
+/** Whether this Node accepts RELAXED_FLAG and then validates a relaxed-SIMD module. */
+function relaxedFlagWorks(): boolean {
+  const check = "process.exit(WebAssembly.validate(new Uint8Array(JSON.parse(process.argv[1]))) ? 0 : 1)";
+  const probe = spawnSync(process.execPath, [RELAXED_FLAG, "-e", check, JSON.stringify([...RELAXED_PROBE])]);
+  return probe.status === 0;
+}
+
 /** Every JSON line a child printed, or an error with its stderr. */
 function childLines(what: string, child: ReturnType<typeof spawnSync>): Record<string, unknown>[] {
   const out = String(child.stdout ?? "");
@@ -132,6 +149,8 @@ export interface PeersOptions {
   rounds: number;
   /** False skips PyTorch even where it is installed. */
   pytorch: boolean;
+  /** False skips the `zerodl train` contestant. */
+  cli: boolean;
   log: (line: string) => void;
 }
 
@@ -139,9 +158,19 @@ export interface PeersOptions {
 export function peersSection(o: PeersOptions): (PeerResult & { round: number })[] {
   const python = o.pytorch ? torchPython() : null;
   const ortNode = loadOrt("onnxruntime-node") !== null;
-  const peers = ["zerodl", ...(python ? ["pytorch"] : []), "ort-web", ...(ortNode ? ["ort-node"] : [])];
+  // zerodl as this Node runs it, and its other SIMD build: relaxed SIMD (fused multiply-add) where
+  // this Node has it only behind a flag (Node 20), plain SIMD where it has it (Node 22+).
+  const other = relaxedSimdSupported() ? "zerodl-plain" : relaxedFlagWorks() ? "zerodl-relaxed" : null;
+  const peers = [
+    "zerodl",
+    ...(o.cli ? ["zerodl-cli"] : []),
+    ...(other ? [other] : []),
+    ...(python ? ["pytorch"] : []),
+    "ort-web",
+    ...(ortNode ? ["ort-node"] : []),
+  ];
   o.log(
-    `\npeers: ${peers.join(", ")}${python ? "" : " (PyTorch: no python3 with torch; set ZERODL_TORCH_PYTHON)"}` +
+    `\npeers: ${peers.join(", ")}${python || !o.pytorch ? "" : " (PyTorch: no python3 with torch; set ZERODL_TORCH_PYTHON)"}` +
       `${ortNode ? "" : " (ONNX Runtime Node: not installed, see bench/README.md)"}; ${o.rounds} round(s)`,
   );
   const node = [...process.execArgv, o.script];
@@ -152,13 +181,17 @@ export function peersSection(o: PeersOptions): (PeerResult & { round: number })[
       for (const threads of o.threads) {
         for (const peer of peers) {
           let lines: Record<string, unknown>[];
-          if (peer === "zerodl") {
+          if (peer === "zerodl-cli") {
+            lines = [{ ...cliEpoch(model, threads, o.quick) }];
+          } else if (peer.startsWith("zerodl")) {
+            const flags = peer === "zerodl-relaxed" ? [RELAXED_FLAG] : [];
+            const env = peer === "zerodl-plain" ? { ...process.env, ZERODL_RELAXED_SIMD: "0" } : process.env;
             const child = spawnSync(
               process.execPath,
-              [...node, "--child", model, "wasm", String(threads), ...quick],
-              { encoding: "utf8", maxBuffer: 1 << 24 },
+              [...flags, ...node, "--child", model, "wasm", String(threads), ...quick],
+              { encoding: "utf8", maxBuffer: 1 << 24, env },
             );
-            lines = childLines(`zerodl ${model}`, child).map((r) => ({ ...r, peer }));
+            lines = childLines(`${peer} ${model}`, child).map((r) => ({ ...r, peer }));
           } else if (peer === "pytorch") {
             const script = fileURLToPath(new URL("pytorch_peer.py", import.meta.url));
             const args = [script, "--models", model, "--threads", String(threads), ...quick];
@@ -180,10 +213,47 @@ export function peersSection(o: PeersOptions): (PeerResult & { round: number })[
   return results;
 }
 
+/**
+ * `zerodl train` itself (the CLI as a user runs it: shuffled batches, the Trainer's per-step checks,
+ * its per-epoch evaluation on 100 + 100 images, no progress bar since stderr is not a terminal): the
+ * seconds of its first epoch, projected to 600 iterations when `quick` trains on 3,000 images.
+ */
+function cliEpoch(model: string, threads: number, quick: boolean): PeerResult {
+  const dir = mkdtempSync(join(tmpdir(), "zerodl-bench-cli-"));
+  const images = quick ? 3000 : 60000;
+  const perEpoch = images / 100;
+  const cli = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
+  // Stops (as if interrupted, saving a checkpoint: exit status 130) one step into epoch 2, so that
+  // epoch 1's line, with its time, has been printed.
+  const args = [
+    ...process.execArgv,
+    cli,
+    "train",
+    ...["--model", model, "--data", "mnist", "--epochs", "2", "--threads", String(threads)],
+    ...["--eval-samples", "100", "--stop-after", String(perEpoch + 1), "--out", join(dir, "m.safetensors")],
+    ...(quick ? ["--limit", String(images)] : []),
+  ];
+  try {
+    const child = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 24 });
+    const seconds = /^epoch\s+1\/2 .*\(([\d.]+) s\)$/m.exec(child.stdout ?? "")?.[1];
+    if (child.status !== 130 || seconds === undefined) {
+      throw new Error(
+        `bench peer zerodl train ${model} failed (status ${child.status}):\n${child.stdout}${child.stderr}`,
+      );
+    }
+    return { peer: "zerodl-cli", model, threads, secondsPerEpoch: (Number(seconds) * 600) / perEpoch };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const NAMES: Record<string, string> = {
   "simple-conv": "SimpleConvNet",
   "deep-conv": "DeepConvNet",
   zerodl: "zerodl",
+  "zerodl-cli": "zerodl train (CLI)",
+  "zerodl-relaxed": "zerodl relaxed SIMD",
+  "zerodl-plain": "zerodl plain SIMD",
   pytorch: "PyTorch",
   "ort-web": "ORT Web",
   "ort-node": "ORT Node",
@@ -208,7 +278,7 @@ function printTables(o: PeersOptions, peers: string[], results: (PeerResult & { 
   ];
   const width = 28;
   o.log(`median over rounds [slowest–fastest], batch 100`);
-  o.log(`${"".padEnd(40)}${peers.map((p) => NAMES[p].padEnd(width)).join("")}`);
+  o.log(`${"".padEnd(44)}${peers.map((p) => NAMES[p].padEnd(width)).join("")}`);
   for (const model of o.models) {
     for (const [label, key, digits] of rows) {
       for (const threads of o.threads) {
@@ -218,7 +288,7 @@ function printTables(o: PeersOptions, peers: string[], results: (PeerResult & { 
             digits,
           ).padEnd(width),
         );
-        o.log(`${`${NAMES[model]} ${label} ×${threads}`.padEnd(40)}${cells.join("")}`);
+        o.log(`${`${NAMES[model]} ${label} ×${threads}`.padEnd(44)}${cells.join("")}`);
       }
     }
   }
@@ -246,7 +316,8 @@ function printTables(o: PeersOptions, peers: string[], results: (PeerResult & { 
         if (train.length) parts.push(`training ${cell(train, 2)}×`);
         const trainCpu = ratio(model, threads, peer, "cpuMsPerIteration", false);
         if (trainCpu.length) parts.push(`(cpu ${cell(trainCpu, 2)}×)`);
-        parts.push(`inference ${cell(ratio(model, threads, peer, "imagesPerSecond", true), 2)}×`);
+        const infer = ratio(model, threads, peer, "imagesPerSecond", true);
+        if (infer.length) parts.push(`inference ${cell(infer, 2)}×`);
         o.log(`  ${NAMES[model]} ×${threads} vs ${NAMES[peer]}: ${parts.join("  ")}`);
       }
     }
@@ -267,7 +338,7 @@ function printTables(o: PeersOptions, peers: string[], results: (PeerResult & { 
         const train = scaling("secondsPerEpoch", false);
         const infer = scaling("imagesPerSecond", true);
         o.log(
-          `  ${NAMES[peer]} ${NAMES[model]}: ${train.length ? `training ${cell(train, 2)}×  ` : ""}inference ${cell(infer, 2)}×`,
+          `  ${NAMES[peer]} ${NAMES[model]}: ${[train.length ? `training ${cell(train, 2)}×` : "", infer.length ? `inference ${cell(infer, 2)}×` : ""].filter(Boolean).join("  ")}`,
         );
       }
     }

@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/profile.ts <two-layer|simple-conv|deep-conv> [threads] [iterations]`: where one
+ * `npx tsx bench/profile.ts <two-layer|simple-conv|deep-conv|lstm> [threads] [iterations]`: where one
  * training step's time goes, per kernel (calls and ms per iteration, copies into and out of WASM
  * included), and the rest (JS: layer code, allocation). Wall and CPU time; batch 100, Adam/SGD as
  * in bench/run.ts. For finding what to optimize next; not part of `npm test`.
@@ -8,6 +8,7 @@ import { setKernels } from "../src/backend/index.js";
 import type { Kernels } from "../src/backend/kernels.js";
 import { initWasm, profileWasmJobs } from "../src/backend/wasm.js";
 import { DeepConvNet } from "../src/models/deep-conv-net.js";
+import { RnnLm } from "../src/models/rnnlm.js";
 import { SimpleConvNet } from "../src/models/simple-conv-net.js";
 import { TwoLayerNet } from "../src/models/two-layer-net.js";
 import { NDArray } from "../src/ndarray.js";
@@ -45,12 +46,24 @@ const cfg =
       }
     : name === "deep-conv"
       ? { model: new DeepConvNet({}, rng), shape: [1, 28, 28], opt: new Adam({ lr: 0.001 }), iters: 5 }
-      : { model: new SimpleConvNet({}, rng), shape: [1, 28, 28], opt: new Adam({ lr: 0.001 }), iters: 30 };
+      : name === "lstm"
+        ? {
+            // bench/run.ts's lstm row: 32 streams × 64 characters, 60 symbols, 128 units
+            model: new RnnLm({ kind: "rnnlm", vocabSize: 60, wordvecSize: 32, hiddenSize: 128 }, rng),
+            shape: [64],
+            batch: 32,
+            opt: new Adam({ lr: 0.003 }),
+            iters: 10,
+          }
+        : { model: new SimpleConvNet({}, rng), shape: [1, 28, 28], opt: new Adam({ lr: 0.001 }), iters: 30 };
 const iterations = itersArg ? Number(itersArg) : cfg.iters;
 const dataRng = new Rng(1);
-const x = NDArray.zeros([100, ...cfg.shape]);
+const x = NDArray.zeros([cfg.batch ?? 100, ...cfg.shape]);
 dataRng.fillUniform(x.data);
-const t = new Int32Array(100).map((_, i) => i % 10);
+// Token ids for the LSTM (0 … 59), class labels for the others.
+if (name === "lstm") x.data.forEach((v, i) => (x.data[i] = Math.floor(v * 60)));
+// Labels: the next id of every position for the LSTM (N·T), a class per image for the others.
+const t = new Int32Array(name === "lstm" ? x.size : x.shape[0]).map((_, i) => i % 10);
 const step = () => {
   cfg.model.loss(x, t);
   cfg.model.backward();

@@ -8,21 +8,23 @@
  *      (median of as many passes); peak RSS.
  *      Each (model, backend) runs in a child process so its peak RSS is its own.
  *
- * Human-readable by default; `--json` prints one JSON object. Kept under 3 minutes on 2 cores.
+ * Human-readable by default; `--json` prints one JSON object instead, `--out FILE` writes it too.
+ * Kept under 3 minutes on 2 cores.
  *
  * `--peers` runs instead zerodl against PyTorch and ONNX Runtime, interleaved (bench/peers.ts):
- * `--rounds N` (default 3), `--models`, `--no-pytorch`.
+ * `--rounds N` (default 3), `--models`, `--no-pytorch`, `--no-cli`.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import type { Kernels } from "../src/backend/kernels.js";
 import { setKernels } from "../src/backend/index.js";
 import { reference } from "../src/backend/reference.js";
-import { initWasm, setWasmThreads, wasmThreads } from "../src/backend/wasm.js";
+import { initWasm, relaxedSimdSupported, setWasmThreads, wasmThreads } from "../src/backend/wasm.js";
 import { DeepConvNet } from "../src/models/deep-conv-net.js";
+import { RnnLm } from "../src/models/rnnlm.js";
 import { SimpleConvNet } from "../src/models/simple-conv-net.js";
 import { TwoLayerNet } from "../src/models/two-layer-net.js";
 import { NDArray } from "../src/ndarray.js";
@@ -39,6 +41,9 @@ const onlyModels = modelsArg >= 0 ? (args[modelsArg + 1] ?? "").split(",") : nul
 /** `--no-reference` skips the reference backend's model rows (slow; for iterating on wasm). */
 const noReference = args.includes("--no-reference");
 const peers = args.includes("--peers");
+/** `--out FILE`: also writes the JSON object there (the human-readable tables still print). */
+const outArg = args.indexOf("--out");
+const outFile = outArg >= 0 ? args[outArg + 1] : null;
 const roundsArg = args.indexOf("--rounds");
 const log = (line: string) => {
   if (!json) console.log(line);
@@ -290,6 +295,17 @@ const MODELS = {
     iterations: { reference: 1, wasm: 5 },
     inference: { reference: 200, wasm: 2000 },
   },
+  // The LSTM language model at experiments/language-model.ts's size (the sequel's Rnnlm: embedding
+  // 32, 128 units, stateful), 32 streams × 64 characters of random ids over 60 symbols. Its rows
+  // count sequences of 64 characters where the others count images; an epoch is 600 steps.
+  lstm: {
+    create: (rng: Rng) => new RnnLm({ kind: "rnnlm", vocabSize: 60, wordvecSize: 32, hiddenSize: 128 }, rng),
+    tokens: { vocabulary: 60, time: 64, batch: 32 },
+    optimizer: () => new Adam({ lr: 0.003 }),
+    optimizerName: "Adam",
+    iterations: { reference: 2, wasm: 10 },
+    inference: { reference: 320, wasm: 3200 },
+  },
 } as const;
 type ModelName = keyof typeof MODELS;
 
@@ -302,6 +318,49 @@ function loadImages(count: number): { x: Float32Array; labels: Int32Array } {
   const labels = new Int32Array(count);
   for (let i = 0; i < count; i++) labels[i] = labelBytes[8 + i];
   return { x, labels };
+}
+
+/** A model's batches: `batch(i)` for training step i, `inputs` (inferN rows) for inference. */
+interface Feed {
+  B: number;
+  batch(i: number): { x: NDArray; t: Int32Array };
+  inputs: NDArray;
+}
+
+/** MNIST training images (the first ones, in order) at batch 100. */
+function imageFeed(inputShape: readonly number[], inferN: number): Feed {
+  const data = loadImages(Math.max(inferN, 1000));
+  const B = 100;
+  const batch = (i: number) => {
+    const start = (i * B) % (data.labels.length - B + 1);
+    return {
+      x: new NDArray(data.x.slice(start * 784, (start + B) * 784), [B, ...inputShape]),
+      t: data.labels.slice(start, start + B),
+    };
+  };
+  return { B, batch, inputs: new NDArray(data.x.slice(0, inferN * 784), [inferN, ...inputShape]) };
+}
+
+/** Seeded random ids: batches of `batch` streams × `time` steps, each next id the label. */
+function tokenFeed(o: { vocabulary: number; time: number; batch: number }, inferN: number): Feed {
+  const rng = new Rng(7);
+  const ids = (rows: number) =>
+    Int32Array.from({ length: rows * (o.time + 1) }, () => Math.floor(rng.uniform() * o.vocabulary));
+  const pool = ids(8 * o.batch);
+  const batch = (i: number) => {
+    const rows = pool.subarray((i % 8) * o.batch * (o.time + 1), ((i % 8) + 1) * o.batch * (o.time + 1));
+    const x = new Float32Array(o.batch * o.time);
+    const t = new Int32Array(o.batch * o.time);
+    for (let r = 0; r < o.batch; r++) {
+      for (let s = 0; s < o.time; s++) {
+        x[r * o.time + s] = rows[r * (o.time + 1) + s];
+        t[r * o.time + s] = rows[r * (o.time + 1) + s + 1];
+      }
+    }
+    return { x: new NDArray(x, [o.batch, o.time]), t };
+  };
+  const inputs = new NDArray(Float32Array.from(ids(inferN).subarray(0, inferN * o.time)), [inferN, o.time]);
+  return { B: o.batch, batch, inputs };
 }
 
 /** Timed blocks per (model, backend): medians over them (inference: over as many passes). */
@@ -320,18 +379,10 @@ async function runModelChild(name: ModelName, variant: Variant, threads: number)
   const cfg = MODELS[name];
   const iterations = quick ? Math.max(1, Math.ceil(cfg.iterations[variant] / 4)) : cfg.iterations[variant];
   const inferN = quick ? cfg.inference[variant] / 5 : cfg.inference[variant];
-  const data = loadImages(Math.max(inferN, 1000));
-  const shape = [...cfg.inputShape];
   const model = cfg.create(new Rng(42));
   const optimizer = cfg.optimizer();
-  const B = 100;
-  const batch = (i: number) => {
-    const start = (i * B) % (data.labels.length - B + 1);
-    return {
-      x: new NDArray(data.x.slice(start * 784, (start + B) * 784), [B, ...shape]),
-      t: data.labels.slice(start, start + B),
-    };
-  };
+  const { B, batch, inputs } =
+    "tokens" in cfg ? tokenFeed(cfg.tokens, inferN) : imageFeed(cfg.inputShape, inferN);
   const step = (i: number) => {
     const { x, t } = batch(i);
     model.loss(x, t);
@@ -353,8 +404,8 @@ async function runModelChild(name: ModelName, variant: Variant, threads: number)
   const msPerIteration = median(blockMs);
   const cpu = process.cpuUsage(cpu0);
   const cpuMsPerIteration = (cpu.user + cpu.system) / 1000 / (iterations * blocks);
-  const xs = new NDArray(data.x.slice(0, inferN * 784), [inferN, ...shape]);
-  model.predict(new NDArray(data.x.slice(0, B * 784), [B, ...shape]));
+  const xs = inputs;
+  model.predict(xs.sliceRows(0, B));
   const inferRuns: number[] = [];
   const inferCpu0 = process.cpuUsage();
   for (let r = 0; r < blocks; r++) {
@@ -386,7 +437,8 @@ async function runModelChild(name: ModelName, variant: Variant, threads: number)
 function modelSection(threads: number): ModelResult[] {
   const results: ModelResult[] = [];
   log(
-    `\nmodels, batch 100, TwoLayerNet SGD, the conv nets Adam (epoch = 600 iterations, projected from the median block; peak RSS per process)`,
+    `\nmodels, batch 100, TwoLayerNet SGD, the conv nets Adam (epoch = 600 iterations, projected from the median block; peak RSS per process)` +
+      `\n(lstm: the LSTM language model, batch 32 × 64 characters, Adam; its img/s counts 64-character sequences)`,
   );
   log(
     `${"".padEnd(28)}${"ms/iter".padStart(10)}${"cpu ms".padStart(9)}${"s/epoch".padStart(10)}${"img/s".padStart(10)}${"RSS MB".padStart(9)}`,
@@ -439,8 +491,11 @@ async function main(): Promise<void> {
     node: process.version,
     date: new Date().toISOString(),
     loadAverage: os.loadavg(),
+    relaxedSimd: relaxedSimdSupported() && process.env.ZERODL_RELAXED_SIMD !== "0",
   };
-  log(`zerodl bench — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}`);
+  log(
+    `zerodl bench — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}; WASM ${machine.relaxedSimd ? "relaxed SIMD (fused multiply-add)" : "SIMD (no relaxed SIMD in this engine)"}`,
+  );
   log(
     `load average at start: ${machine.loadAverage.map((l) => l.toFixed(2)).join(" ")} (other work on these cores skews timings)`,
   );
@@ -452,11 +507,12 @@ async function main(): Promise<void> {
       threads: threads > 1 ? [1, threads] : [1],
       rounds: roundsArg >= 0 ? Number(args[roundsArg + 1]) : quick ? 1 : 3,
       pytorch: !args.includes("--no-pytorch"),
+      cli: !args.includes("--no-cli"),
       log,
     });
     const seconds = (performance.now() - started) / 1000;
     log(`\nbench took ${seconds.toFixed(0)} s`);
-    if (json) console.log(JSON.stringify({ machine, threads, peers: results, seconds }));
+    report({ machine, threads, peers: results, seconds });
     return;
   }
   const matmul = onlyModels ? [] : await matmulSection(threads);
@@ -464,9 +520,14 @@ async function main(): Promise<void> {
   const models = modelSection(threads);
   const seconds = (performance.now() - started) / 1000;
   log(`\nbench took ${seconds.toFixed(0)} s`);
-  if (json) {
-    console.log(JSON.stringify({ machine, threads, matmul, kernels: kernelTimes, models, seconds }));
-  }
+  report({ machine, threads, matmul, kernels: kernelTimes, models, seconds });
+}
+
+/** The JSON object: printed with `--json`, written to the file with `--out`. */
+function report(result: object): void {
+  const text = JSON.stringify(result);
+  if (json) console.log(text);
+  if (outFile) writeFileSync(outFile, `${text}\n`);
 }
 
 await main();

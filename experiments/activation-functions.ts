@@ -10,7 +10,7 @@ import type { Experiment } from "./experiment.js";
 export const activationFunctions: Experiment = {
   name: "activation-functions",
   title: "Activation functions: step, sigmoid, ReLU, tanh",
-  book: "Figures 3-6, 3-7, 3-8 (§3.2)",
+  book: "Figures 3-6 – 3-9 (§3.2)",
   setup: "x from −5 to 5 in steps of 0.1 (the book's np.arange(-5.0, 5.0, 0.1))",
   async run() {
     const xs = Array.from({ length: 101 }, (_, i) => -5 + i * 0.1);

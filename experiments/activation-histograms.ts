@@ -1,5 +1,5 @@
 /**
- * Book weight_init_activation_histogram.py (Figures 5.3–5.5): 1,000 random inputs of 100 values
+ * Book weight_init_activation_histogram.py (Figures 6-10, 6-11, 6-13, 6-14): 1,000 random inputs of 100 values
  * go through 5 layers of 100 units (no bias); histograms of each layer's activations for weights
  * of std 1, std 0.01, Xavier (√(1/100)) and He (√(2/100)), with sigmoid, tanh and ReLU.
  *
@@ -89,7 +89,7 @@ function histogram(values: ArrayLike<number>, lo: number, hi: number, activation
 export const activationHistograms: Experiment = {
   name: "activation-histograms",
   title: "Activation distributions across 5 layers for four weight scales",
-  book: "Figures 5.3, 5.4, 5.5 (weight_init_activation_histogram.py)",
+  book: "Figures 6-10, 6-11, 6-13, 6-14, §6.2 (weight_init_activation_histogram.py)",
   setup:
     "1,000 × 100 N(0, 1) inputs, 5 layers of 100 without bias; std 1, 0.01, Xavier, He; sigmoid, tanh, ReLU; 30 bins",
   quickForm: "200 inputs instead of 1,000",
@@ -117,17 +117,17 @@ export const activationHistograms: Experiment = {
       comparison: [
         {
           what: "sigmoid std=1, layer 5: share near 0 or 1",
-          book: "most (Fig. 5.3)",
+          book: "most (Fig. 6-10)",
           ours: fmt(pick("sigmoid", "std=1", 5).saturated),
         },
         {
           what: "sigmoid std=0.01, layer 5: activation std",
-          book: "≈ 0 (all near 0.5, Fig. 5.4)",
+          book: "≈ 0 (all near 0.5, Fig. 6-11)",
           ours: fmt(pick("sigmoid", "std=0.01", 5).std),
         },
         {
           what: "sigmoid Xavier, layer 5: activation std",
-          book: "spread (Fig. 5.5)",
+          book: "spread (Fig. 6-13)",
           ours: fmt(pick("sigmoid", "Xavier", 5).std),
         },
         {

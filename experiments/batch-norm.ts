@@ -1,5 +1,5 @@
 /**
- * Book batch_norm_test.py (Figure 5.9): MultiLayerNetExtend (5 hidden layers of 100, ReLU) with
+ * Book batch_norm_test.py (Figures 6-18 and 6-19): MultiLayerNetExtend (5 hidden layers of 100, ReLU) with
  * and without batch normalization, trained side by side on the same batches of 1,000 MNIST
  * images (SGD lr 0.01, batch 100, 20 epochs), for 16 weight scales from 1 down to 1e-4. Training
  * accuracy per epoch, as the book plots.
@@ -11,7 +11,7 @@ import { MultiLayerNetExtend } from "../src/models/multi-layer-net-extend.js";
 import { SGD } from "../src/optimizers/sgd.js";
 import { chartConfig, type ChartSpec } from "../src/plot/render.js";
 import { Rng } from "../src/rng.js";
-import { mnist, trainEpochs } from "./common.js";
+import { mapInOrder, mnist, trainEpochs } from "./common.js";
 import { VEGA_LITE_SCHEMA, fmt, type Experiment } from "./experiment.js";
 
 /** np.logspace(0, -4, num=count) */
@@ -30,7 +30,7 @@ export interface ScaleRun {
 export const batchNorm: Experiment = {
   name: "batch-norm",
   title: "Batch normalization vs none, for 16 initial weight scales",
-  book: "Figure 5.9 (batch_norm_test.py)",
+  book: "Figures 6-18, 6-19, §6.3.2 (batch_norm_test.py)",
   setup:
     "MultiLayerNetExtend 784-100×5-10 ReLU, 1,000 training images, SGD lr 0.01, batch 100, 20 epochs; weight std = logspace(0, −4, 16)",
   quickForm: "3 scales (0.1, 0.01, 0.001), 500 images, 10 epochs",
@@ -38,7 +38,7 @@ export const batchNorm: Experiment = {
     const train = subset((await mnist()).train, quick ? 500 : 1000);
     const scales = quick ? [0.1, 0.01, 0.001] : logspace(16);
     const epochs = quick ? 10 : 20;
-    const runs: ScaleRun[] = scales.map((scale, k) => {
+    const runs: ScaleRun[] = await mapInOrder(scales, async (scale, k) => {
       const options = {
         inputSize: 784,
         hiddenSizeList: [100, 100, 100, 100, 100],
@@ -47,7 +47,7 @@ export const batchNorm: Experiment = {
       };
       const bn = new MultiLayerNetExtend({ ...options, useBatchnorm: true }, new Rng(seed));
       const plain = new MultiLayerNetExtend(options, new Rng(seed));
-      const [withBn, without] = trainEpochs({
+      const [withBn, without] = await trainEpochs({
         models: [
           { model: bn, optimizer: new SGD({ lr: 0.01 }) },
           { model: plain, optimizer: new SGD({ lr: 0.01 }) },
@@ -81,7 +81,7 @@ export const batchNorm: Experiment = {
       comparison: [
         {
           what: "scales where batch norm ends higher",
-          book: "almost all (Fig. 5.9)",
+          book: "almost all (Fig. 6-19)",
           ours: `${bnWins} of ${runs.length}`,
         },
         ...runs

@@ -40,7 +40,7 @@ export interface ExperimentOutput {
 export interface Experiment {
   name: string;
   title: string;
-  /** The book figures/sections (Chinese edition numbering, as the issue uses). */
+  /** The book figures and sections, numbered as in the Japanese and English editions. */
   book: string;
   /** What the full run does. */
   setup: string;

@@ -1,5 +1,5 @@
 /**
- * Book half_float_network.py (§7.3.4 of the Chinese notes, 8.3.4 of the original): storing a
+ * Book half_float_network.py (§8.3.4): storing a
  * trained DeepConvNet's weights as float16 — half the bytes — leaves its accuracy unchanged. The
  * weights go through the library's own float16 model-file encoding (encodeModel with `half`) and
  * back, as a saved half-precision model would.
@@ -18,7 +18,7 @@ import { chartConfig, type ChartSpec } from "../src/plot/render.js";
 export const halfPrecision: Experiment = {
   name: "half-precision",
   title: "float16 vs float32 weights",
-  book: "§7.3.4 (half_float_network.py: float64 0.9935, float16 0.9935)",
+  book: "§8.3.4 (half_float_network.py: float64 0.9935, float16 0.9935)",
   setup:
     "The DeepConvNet of the misclassified experiment; weights rounded to float16 through a model file; accuracy on the test set",
   quickForm: "500 test images; without a pretrained model a slim DeepConvNet trained on 2,000 images",

@@ -1,5 +1,5 @@
 /**
- * Book weight_init_compare.py (Figure 5.6): the same 5-layer ReLU net on MNIST with weights of
+ * Book weight_init_compare.py (Figure 6-15): the same 5-layer ReLU net on MNIST with weights of
  * std 0.01, Xavier (√(1/n)) and He (√(2/n)); SGD lr 0.01, batch 128, smoothed training loss.
  *
  * Quick form: 400 iterations (Xavier starts slowly) instead of 2,000.
@@ -8,7 +8,7 @@ import type { WeightInit } from "../src/init.js";
 import { MultiLayerNet } from "../src/models/multi-layer-net.js";
 import { SGD } from "../src/optimizers/sgd.js";
 import { Rng } from "../src/rng.js";
-import { lossComparison, lossRun, mnist, trainIterations } from "./common.js";
+import { lossComparison, lossRun, mapInOrder, mnist, trainIterations } from "./common.js";
 import type { Experiment } from "./experiment.js";
 
 const INITS: { name: string; init: WeightInit; book1900: string }[] = [
@@ -20,18 +20,18 @@ const INITS: { name: string; init: WeightInit; book1900: string }[] = [
 export const initMnist: Experiment = {
   name: "init-mnist",
   title: "Weight initialization compared on MNIST",
-  book: "Figure 5.6 (weight_init_compare.py)",
+  book: "Figure 6-15, §6.2.4 (weight_init_compare.py)",
   setup: "784-100×4-10 ReLU, SGD lr 0.01, batch 128, 2,000 iterations; init std 0.01, Xavier, He",
   quickForm: "400 iterations instead of 2,000",
   async run({ quick, seed, log }) {
     const { train } = await mnist();
     const iterations = quick ? 400 : 2000;
-    const runs = INITS.map((it) => {
+    const runs = await mapInOrder(INITS, async (it) => {
       const model = new MultiLayerNet(
         { inputSize: 784, hiddenSizeList: [100, 100, 100, 100], outputSize: 10, weightInitStd: it.init },
         new Rng(seed),
       );
-      const losses = trainIterations({
+      const losses = await trainIterations({
         model,
         optimizer: new SGD({ lr: 0.01 }),
         train,

@@ -1,5 +1,5 @@
 /**
- * Book misclassified_mnist.py (Figure 7.2 of the Chinese notes, 8-5 of the original): the test
+ * Book misclassified_mnist.py (Figure 8-2, §8.1.1): the test
  * images a trained DeepConvNet gets wrong, each captioned "true → predicted". Many are hard even
  * for people.
  *
@@ -16,7 +16,7 @@ const SHOWN = 20;
 export const misclassified: Experiment = {
   name: "misclassified",
   title: "DeepConvNet: misclassified test images",
-  book: "Figure 7.2 (misclassified_mnist.py)",
+  book: "Figure 8-2, §8.1.1 (misclassified_mnist.py)",
   setup:
     "DeepConvNet from models/ (else trained briefly); predictions on the 10,000 test images; the first 20 mistakes",
   quickForm: "500 test images; without a pretrained model a slim DeepConvNet trained on 2,000 images",

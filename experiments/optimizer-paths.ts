@@ -1,5 +1,5 @@
 /**
- * Book Figure 5.2 (optimizer_compare_naive.py): the paths of SGD, Momentum, AdaGrad and Adam on
+ * Book Figures 6-3, 6-5, 6-6, 6-7 and 6-8 (optimizer_compare_naive.py): the paths of SGD, Momentum, AdaGrad and Adam on
  * f(x, y) = x²/20 + y² from (−7, 2), 30 updates each, with the book's learning rates. The
  * library's own optimizers update two scalar Params with the exact gradient (x/10, 2y).
  */
@@ -43,7 +43,7 @@ export function optimizerPath(optimizer: OptimizerName, lr: number, steps = STEP
 export const optimizerPaths: Experiment = {
   name: "optimizer-paths",
   title: "Optimizer paths on f(x, y) = x²/20 + y²",
-  book: "Figure 5.2 (book code optimizer_compare_naive.py)",
+  book: "Figures 6-3, 6-5 – 6-8, §6.1 (optimizer_compare_naive.py)",
   setup: "From (−7, 2), 30 updates: SGD lr 0.95, Momentum lr 0.1, AdaGrad lr 1.5, Adam lr 0.3",
   async run() {
     const paths: Path[] = SETTINGS.map((s) => ({

@@ -1,5 +1,5 @@
 /**
- * Book optimizer_compare_mnist.py (the MNIST comparison after Figure 5.2): a 5-layer ReLU net
+ * Book optimizer_compare_mnist.py (Figure 6-9): a 5-layer ReLU net
  * (784-100-100-100-100-10, He initialization) trained with SGD, Momentum, AdaGrad and Adam at the
  * book's default learning rates; smoothed training loss per iteration.
  *
@@ -8,7 +8,7 @@
 import { MultiLayerNet } from "../src/models/multi-layer-net.js";
 import { createOptimizer, type OptimizerName } from "../src/optimizers/optimizer.js";
 import { Rng } from "../src/rng.js";
-import { lossComparison, lossRun, mnist, trainIterations } from "./common.js";
+import { lossComparison, lossRun, mapInOrder, mnist, trainIterations } from "./common.js";
 import { fmt, type Experiment } from "./experiment.js";
 
 const OPTIMIZERS: { name: string; optimizer: OptimizerName; lr: number; book1900: number }[] = [
@@ -21,19 +21,19 @@ const OPTIMIZERS: { name: string; optimizer: OptimizerName; lr: number; book1900
 export const optimizersMnist: Experiment = {
   name: "optimizers-mnist",
   title: "SGD, Momentum, AdaGrad and Adam on MNIST",
-  book: "optimizer_compare_mnist.py (Figure 6-9 of the original; §5.1 of the Chinese notes)",
+  book: "Figure 6-9, §6.1.8 (optimizer_compare_mnist.py)",
   setup: "784-100×4-10 ReLU, He init, batch 128, 2,000 iterations; lr SGD/Momentum/AdaGrad 0.01, Adam 0.001",
   quickForm: "250 iterations instead of 2,000",
   async run({ quick, seed, log }) {
     const { train } = await mnist();
     const iterations = quick ? 250 : 2000;
-    const runs = OPTIMIZERS.map((o, k) => {
+    const runs = await mapInOrder(OPTIMIZERS, async (o, k) => {
       // The same initial weights and batches for every optimizer: only the update rule differs.
       const model = new MultiLayerNet(
         { inputSize: 784, hiddenSizeList: [100, 100, 100, 100], outputSize: 10 },
         new Rng(seed),
       );
-      const losses = trainIterations({
+      const losses = await trainIterations({
         model,
         optimizer: createOptimizer(o.optimizer, { lr: o.lr }),
         train,

@@ -1,5 +1,5 @@
 /**
- * Book overfit_weight_decay.py and overfit_dropout.py (Figures 5.10, 5.11, 5.13): a 7-layer net
+ * Book overfit_weight_decay.py and overfit_dropout.py (Figures 6-20, 6-21, 6-23): a 7-layer net
  * (784-100×6-10, ReLU, He) trained on only 300 MNIST images (SGD lr 0.01, batch 100) overfits:
  * training accuracy reaches 100 % while test accuracy stays far below. Weight decay λ = 0.1 and
  * dropout (ratio 0.2) narrow that gap. Train and test accuracy per epoch.
@@ -11,7 +11,7 @@ import { MultiLayerNetExtend } from "../src/models/multi-layer-net-extend.js";
 import { SGD } from "../src/optimizers/sgd.js";
 import { chartConfig, type ChartSpec } from "../src/plot/render.js";
 import { Rng } from "../src/rng.js";
-import { mnist, trainEpochs } from "./common.js";
+import { mapInOrder, mnist, trainEpochs } from "./common.js";
 import { VEGA_LITE_SCHEMA, fmt, type Experiment } from "./experiment.js";
 
 const VARIANTS = [
@@ -34,7 +34,7 @@ export interface VariantRun {
 export const overfitting: Experiment = {
   name: "overfitting",
   title: "Overfitting on 300 images; weight decay and dropout",
-  book: "Figures 5.10, 5.11, 5.13 (overfit_weight_decay.py, overfit_dropout.py)",
+  book: "Figures 6-20, 6-21, 6-23, §6.4 (overfit_weight_decay.py, overfit_dropout.py)",
   setup:
     "784-100×6-10 ReLU, He init, 300 training images, full test set, SGD lr 0.01, batch 100; 201 epochs (dropout: 301)",
   quickForm: "lr 0.05 for 50 epochs, 500 test images",
@@ -42,12 +42,12 @@ export const overfitting: Experiment = {
     const data = await mnist();
     const train = subset(data.train, 300);
     const test = quick ? subset(data.test, 500) : data.test;
-    const runs: VariantRun[] = VARIANTS.map((v) => {
+    const runs: VariantRun[] = await mapInOrder(VARIANTS, async (v) => {
       const model = new MultiLayerNetExtend(
         { inputSize: 784, hiddenSizeList: [100, 100, 100, 100, 100, 100], outputSize: 10, ...v.options },
         new Rng(seed),
       );
-      const [curve] = trainEpochs({
+      const [curve] = await trainEpochs({
         models: [{ model, optimizer: new SGD({ lr: quick ? 0.05 : 0.01 }) }],
         train,
         test,

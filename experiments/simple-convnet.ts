@@ -1,5 +1,5 @@
 /**
- * Book train_convnet.py and visualize_filter.py / apply_filter.py (Figure 6.20 and the filter
+ * Book train_convnet.py and visualize_filter.py / apply_filter.py (§7.5, Figures 7-24 and 7-25 for the filter
  * figures of §7.6): SimpleConvNet (conv 30×5×5 → ReLU → pool → 100 → 10) trained with Adam
  * (lr 0.001, batch 100, 20 epochs, per-epoch accuracy on 1,000 samples as the book's Trainer);
  * its 30 first-layer filters before and after training; and the trained filters applied to a
@@ -16,7 +16,7 @@ import { Adam } from "../src/optimizers/adam.js";
 import { imageGrid, lossAccuracyChart, type ChartImage } from "../src/plot/charts.js";
 import { Rng } from "../src/rng.js";
 import { Trainer } from "../src/train/trainer.js";
-import { mnistImages } from "./common.js";
+import { breathe, mnistImages } from "./common.js";
 import { fmt, type Experiment } from "./experiment.js";
 
 /** Filter k of W (FN, 1, FH, FW) as an image, scaled to [0, 1] over the whole bank (as the book's imshow per filter). */
@@ -113,7 +113,7 @@ export function filterResponses(image: NDArray, W: NDArray): ChartImage[] {
 export const simpleConvnet: Experiment = {
   name: "simple-convnet",
   title: "SimpleConvNet: training curve, first-layer filters, filter responses",
-  book: "Figure 6.20 (train_convnet.py), visualize_filter.py, apply_filter.py (§7.5–7.6)",
+  book: "§7.5 (train_convnet.py); Figures 7-24, 7-25 (§7.6.1, visualize_filter.py, apply_filter.py)",
   setup:
     "SimpleConvNet (30 filters 5×5, 100 hidden), Adam lr 0.001, batch 100, 20 epochs on 60,000 images; accuracy per epoch on 1,000 samples, final on the full sets",
   quickForm: "1,000 training images, 2 epochs, batch 50, 500 test images",
@@ -136,6 +136,7 @@ export const simpleConvnet: Experiment = {
     });
     const history = { loss: [] as number[], trainAcc: [] as number[], testAcc: [] as number[] };
     for (const event of trainer.steps()) {
+      await breathe();
       if (event.type === "iteration") {
         history.loss.push(event.loss);
         if (event.iteration % 100 === 0)

@@ -97,16 +97,25 @@ export function setDevice(d: Device | null): void {
 /**
  * Runs `fn` as part of a step of `owner` (a model): on a device backend, every array made meanwhile
  * belongs to the step, and when `owner` starts a `fresh` step the previous one's device memory is
- * recycled (those arrays then refuse to be read). Nothing happens on the CPU backends.
+ * recycled (those arrays then refuse to be read). The device copy of `input` (a batch the caller
+ * made on the host) is recycled with the step too; its host values stay. Nothing happens on the CPU
+ * backends.
  */
-export function deviceStep<T>(owner: object, fresh: boolean, fn: () => T): T {
+export function deviceStep<T>(owner: object, fresh: boolean, fn: () => T, input?: NDArray): T {
   const d = activeDevice;
-  return d === null ? fn() : d.step(owner, fresh, fn);
+  if (d !== null) {
+    return d.step(owner, fresh, () => {
+      if (input?.storage.host) d.adopt(input.storage);
+      return fn();
+    });
+  }
+  return hostMemory === null ? fn() : hostMemory.step(owner, fresh, fn);
 }
 
 /** `a` leaves the device step that made it (a model's return value): the caller owns it. */
 export function keepFromStep(a: NDArray): NDArray {
   activeDevice?.keep(a.storage);
+  hostMemory?.keep(a.storage);
   return a;
 }
 
@@ -115,18 +124,53 @@ export function keepFromStep(a: NDArray): NDArray {
  * array on the CPU backends, a handle to device memory on a device backend. Only kernels read it.
  */
 export function allocIndices(size: number, dtype: DType): Int32Array {
-  return activeDevice === null || dtype === "float64" ? new Int32Array(size) : activeDevice.indices(size);
+  if (activeDevice !== null && dtype !== "float64") return activeDevice.indices(size);
+  return (dtype === "float32" ? hostMemory?.indices(size) : null) ?? new Int32Array(size);
+}
+
+// ---- a CPU backend's own memory ----------------------------------------------------------------
+
+/**
+ * A CPU backend's own memory (the WASM backend's, when its threads share it), where its kernels read
+ * and write float32 arrays in place instead of copying them in and out. Arrays live there by the
+ * lifetimes a device's memory has (`deviceStep`): a float32 array made by `zeros` during a model's
+ * step lives there, from its first use, until that model starts its next step, and reading it afterwards is an error that
+ * says so; a model's return values leave the step (`keepFromStep`: moved back to ordinary memory);
+ * lasting state (an optimizer's buffers, `NDArray.lasting`) and the params of a model that runs steps
+ * stay, until the garbage collector finalizes them. A layer that keeps an array from one step for a
+ * later one (running statistics, a recurrent state) passes it through `keepFromStep`.
+ */
+export interface HostMemory {
+  /** Called for every lazily made Storage (`NDArray.zeros`): one made in a step belongs to it. */
+  adopt(s: Storage): void;
+  /** Zeros for `s` in this memory if a step made it (that step owns them), else null. */
+  alloc(s: Storage): Float32Array | null;
+  /** An index array in this memory, owned by the running step; null outside steps. */
+  indices(size: number): Int32Array | null;
+  step<T>(owner: object, fresh: boolean, fn: () => T): T;
+  keep(s: Storage): void;
+  /** Zeros in this memory that last until collected. */
+  lasting(size: number): Float32Array;
+}
+
+let hostMemory: HostMemory | null = null;
+
+/** Installs the current CPU kernels' own memory (null: ordinary typed arrays). Called by the backend switch. */
+export function setHostMemory(m: HostMemory | null): void {
+  hostMemory = m;
 }
 
 /** The host values of `s`, made (zeros), kept, or refused when they live only on a device. */
 function hostValues(s: Storage, shape: Shape): Floats {
   if (s.released) {
     throw new Error(
-      `NDArray ${formatShape(shape)} was a model's intermediate value from an earlier step, and its device memory has been reused: copy what you need before the model's next step`,
+      `NDArray ${formatShape(shape)} was a model's intermediate value from an earlier step, and its ${hostMemory === null ? "device " : ""}memory has been reused: copy what you need before the model's next step`,
     );
   }
   if (s.device === null) {
-    s.host ??= allocFloats(s.kind === "float64" ? "float64" : "float32", s.size);
+    s.host ??=
+      (s.kind === "float32" ? hostMemory?.alloc(s) : null) ??
+      allocFloats(s.kind === "float64" ? "float64" : "float32", s.size);
     return s.host;
   }
   if (s.host === null) {
@@ -202,7 +246,17 @@ export class NDArray {
   static zeros(shape: Shape, dtype: DType = "float32"): NDArray {
     const storage = new Storage<Floats>(dtype, shapeSize(shape), null);
     activeDevice?.adopt(storage);
+    hostMemory?.adopt(storage);
     return new NDArray(storage, shape);
+  }
+
+  /**
+   * Zeros that outlive model steps (an optimizer's state): in the backend's own memory where it has
+   * one (WASM with threads), so kernels update them in place; else the same as `zeros`.
+   */
+  static lasting(shape: Shape, dtype: DType = "float32"): NDArray {
+    if (hostMemory === null || dtype !== "float32") return NDArray.zeros(shape, dtype);
+    return new NDArray(hostMemory.lasting(shapeSize(shape)), shape);
   }
 
   static full(shape: Shape, value: number, dtype: DType = "float32"): NDArray {
@@ -247,8 +301,9 @@ export class NDArray {
 
   /** Rows × features view: the first axis kept, the rest flattened (as Affine sees N-D input). */
   flatten2d(): NDArray {
-    const n = this.shape[0] ?? 1;
-    return this.reshape(n, n === 0 ? 0 : this.size / n);
+    if (this.ndim === 0) return this.reshape(1, this.size);
+    // The features from the shape, not size / N: an empty batch (0, 784) still has 784 per row.
+    return this.reshape(this.shape[0], shapeSize(this.shape.slice(1)));
   }
 
   clone(): NDArray {

@@ -411,6 +411,77 @@ for (const [n, h] of [
   });
 }
 
+// Batch normalization over (rows, cols): a single row (zero variance), odd widths, both modes; the
+// running statistics are updated in place in training.
+for (const [rows, cols] of [
+  [1, 3],
+  [3, 5],
+  [17, 65],
+  [65, 3],
+  [64, 17],
+  [200, 30],
+]) {
+  for (const train of [true, false]) {
+    cases.push({
+      name: `batchNormForward/Backward ${rows}×${cols} ${train ? "train" : "eval"}`,
+      atol: 1e-5,
+      rtol: 1e-4,
+      run(k, dtype) {
+        const rng = new Rng(rows * 31 + cols + (train ? 1 : 0));
+        const x = floats(dtype, rows * cols, rng, -2, 3);
+        const gamma = floats(dtype, cols, rng, 0.5, 1.5);
+        const beta = floats(dtype, cols, rng);
+        const runningMean = floats(dtype, cols, rng);
+        const runningVar = floats(dtype, cols, rng, 0.5, 2);
+        const [out, xn, invStd] = [alloc(dtype, rows * cols), alloc(dtype, rows * cols), alloc(dtype, cols)];
+        k.batchNormForward(
+          out,
+          xn,
+          invStd,
+          runningMean,
+          runningVar,
+          x,
+          gamma,
+          beta,
+          rows,
+          cols,
+          0.9,
+          1e-6,
+          train,
+        );
+        const dout = floats(dtype, rows * cols, rng);
+        const [dx, dgamma, dbeta] = [alloc(dtype, rows * cols), alloc(dtype, cols), alloc(dtype, cols)];
+        k.batchNormBackward(dx, dgamma, dbeta, dout, xn, invStd, gamma, rows, cols, train);
+        return [out, xn, invStd, runningMean, runningVar, dx, dgamma, dbeta];
+      },
+    });
+  }
+}
+
+// Local response normalization: windows wider than the channels, one channel, odd planes.
+for (const [n, c, h, w, size] of [
+  [1, 1, 1, 1, 5],
+  [2, 3, 4, 5, 5],
+  [1, 7, 3, 3, 3],
+  [2, 17, 5, 1, 5],
+]) {
+  cases.push({
+    name: `lrnForward/Backward n=${n} c=${c} ${h}×${w} size ${size}`,
+    atol: 1e-6,
+    rtol: 1e-5,
+    run(k, dtype) {
+      const rng = new Rng(n * 17 + c * 5 + h + size);
+      const x = floats(dtype, n * c * h * w, rng, -3, 3);
+      const [out, scale] = [alloc(dtype, x.length), alloc(dtype, x.length)];
+      k.lrnForward(out, scale, x, n, c, h, w, size, 2, 0.5, 0.75);
+      const dout = floats(dtype, x.length, rng);
+      const dx = alloc(dtype, x.length);
+      k.lrnBackward(dx, dout, x, out, scale, n, c, h, w, size, 0.5, 0.75);
+      return [out, scale, dx];
+    },
+  });
+}
+
 /** Runs case `c` on `k` in float32 and on the reference in float64; throws naming the first difference. */
 export async function check(
   k: Kernels,

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  * The WASM backend in a real browser (Chromium through playwright-core, when installed): a
  * cross-origin-isolated page runs it on 2 Web Worker threads with results bit-identical to 1 thread;
  * a plain page (no SharedArrayBuffer) runs the unshared single-thread module. Both match the
- * reference kernels. Skipped where no Chromium is found.
+ * reference kernels, in the relaxed-SIMD modules (Chromium has relaxed SIMD since 114). Skipped
+ * where no Chromium is found.
  */
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((p) =>
@@ -20,7 +21,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Runs in the page: parity with the reference and 1-vs-2-thread bit equality. */
 const ENTRY = `
-import { initWasm, setParallelMinWork, setWasmThreads, wasmThreads } from "${root}/src/backend/wasm.ts";
+import { initWasm, relaxedSimdSupported, setParallelMinWork, setWasmThreads, wasmThreads } from "${root}/src/backend/wasm.ts";
 import { reference } from "${root}/src/backend/reference.ts";
 (async () => {
   try {
@@ -40,7 +41,8 @@ import { reference } from "${root}/src/backend/reference.ts";
     let maxErr = 0;
     for (let i = 0; i < ref.length; i++) maxErr = Math.max(maxErr, Math.abs(two[i] - ref[i]) / (1 + Math.abs(ref[i])));
     const identical = one.every((v, i) => Object.is(v, two[i]));
-    globalThis.result = { name: k.name, threads, isolated: globalThis.crossOriginIsolated, maxErr, identical };
+    const relaxed = relaxedSimdSupported();
+    globalThis.result = { name: k.name, threads, isolated: globalThis.crossOriginIsolated, maxErr, identical, relaxed };
   } catch (e) {
     globalThis.result = { error: String(e) };
   }
@@ -105,14 +107,14 @@ describe.skipIf(!CHROMIUM)("wasm backend in Chromium", () => {
   it("a cross-origin-isolated page runs 2 Web Worker threads, bit-identical to 1", async () => {
     const r = await runPage("isolated");
     expect(r.error).toBeUndefined();
-    expect(r).toMatchObject({ name: "wasm", threads: 2, isolated: true, identical: true });
+    expect(r).toMatchObject({ name: "wasm", threads: 2, isolated: true, identical: true, relaxed: true });
     expect(r.maxErr as number).toBeLessThan(1e-5);
   });
 
   it("a plain page runs the unshared module on one thread", async () => {
     const r = await runPage("plain");
     expect(r.error).toBeUndefined();
-    expect(r).toMatchObject({ name: "wasm", threads: 1, isolated: false, identical: true });
+    expect(r).toMatchObject({ name: "wasm", threads: 1, isolated: false, identical: true, relaxed: true });
     expect(r.maxErr as number).toBeLessThan(1e-5);
   });
 });

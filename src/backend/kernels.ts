@@ -1,4 +1,4 @@
-import type { Device, Floats } from "../ndarray.js";
+import type { Device, Floats, HostMemory } from "../ndarray.js";
 
 /**
  * The kernel contract: flat loops over typed arrays. Outputs first, then inputs, then sizes.
@@ -7,6 +7,8 @@ import type { Device, Floats } from "../ndarray.js";
  * All arrays passed to one call have the same element type (all Float32Array or all Float64Array).
  *
  * `reference.ts` is the specification; a fast backend spreads it and overrides hot kernels.
+ * The WebGPU backend (webgpu/kernels.ts) lists every kernel: a new one needs a WGSL version there,
+ * or `hostOnly` until it has one (then it runs on host arrays only, and says so on GPU arrays).
  */
 export interface Kernels {
   readonly name: string;
@@ -15,6 +17,11 @@ export interface Kernels {
    * instead of typed arrays; absent for the CPU backends.
    */
   readonly device?: Device;
+  /**
+   * Set by a CPU backend with memory of its own (WASM with shared memory), where a model's arrays
+   * live so that its kernels run on them in place (ndarray.ts `HostMemory`).
+   */
+  readonly hostMemory?: HostMemory;
 
   // ---- linear algebra -------------------------------------------------------------------
   /**
@@ -294,6 +301,83 @@ export interface Kernels {
     n: number,
     h: number,
   ): void;
+  // ---- batch normalization (x (rows, cols): one column per feature) -----------------------
+  /**
+   * Normalizes each column of x. In training (`train`) by its mean μ and variance σ² over the rows
+   * (divided by rows), moving the running statistics toward them in place:
+   * running = momentum·running + (1 − momentum)·batch; otherwise by the running statistics.
+   * Writes invStd (cols) = 1/√(σ² + eps), xn = (x − μ)·invStd and out = gamma·xn + beta.
+   */
+  batchNormForward(
+    out: Floats,
+    xn: Floats,
+    invStd: Floats,
+    runningMean: Floats,
+    runningVar: Floats,
+    x: Floats,
+    gamma: Floats,
+    beta: Floats,
+    rows: number,
+    cols: number,
+    momentum: number,
+    eps: number,
+    train: boolean,
+  ): void;
+  /**
+   * Backward of batchNormForward from dout, given its xn and invStd: dbeta = Σ_rows dout,
+   * dgamma = Σ_rows dout·xn, and dx = gamma·invStd·(dout − dbeta/rows − xn·dgamma/rows) in training
+   * (μ and σ depend on x), gamma·invStd·dout otherwise.
+   */
+  batchNormBackward(
+    dx: Floats,
+    dgamma: Floats,
+    dbeta: Floats,
+    dout: Floats,
+    xn: Floats,
+    invStd: Floats,
+    gamma: Floats,
+    rows: number,
+    cols: number,
+    train: boolean,
+  ): void;
+
+  // ---- local response normalization (AlexNet), across channels of x (n, c, h, w) ----------
+  /**
+   * scale = k + (alpha/size)·Σ x² over the `size` channels centred on each one (fewer at the
+   * edges), at the same position; out = x·scale^−beta. `size` is odd.
+   */
+  lrnForward(
+    out: Floats,
+    scale: Floats,
+    x: Floats,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    size: number,
+    k: number,
+    alpha: number,
+    beta: number,
+  ): void;
+  /**
+   * Backward of lrnForward given its x, out and scale:
+   * dx_j = dout_j·scale_j^−beta − (2·alpha·beta/size)·x_j·Σ_{channels c within the window of j} dout_c·out_c/scale_c.
+   */
+  lrnBackward(
+    dx: Floats,
+    dout: Floats,
+    x: Floats,
+    out: Floats,
+    scale: Floats,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    size: number,
+    alpha: number,
+    beta: number,
+  ): void;
+
   // ---- optimizer updates (w, state updated in place) ------------------------------------
   /** w −= lr·g */
   sgdUpdate(w: Floats, g: Floats, lr: number): void;

@@ -529,6 +529,147 @@ function avgPoolBackward(
   }
 }
 
+function batchNormForward(
+  out: Floats,
+  xn: Floats,
+  invStd: Floats,
+  runningMean: Floats,
+  runningVar: Floats,
+  x: Floats,
+  gamma: Floats,
+  beta: Floats,
+  rows: number,
+  cols: number,
+  momentum: number,
+  eps: number,
+  train: boolean,
+): void {
+  for (let j = 0; j < cols; j++) {
+    let mean: number;
+    let variance: number;
+    if (train) {
+      let sum = 0;
+      for (let i = 0; i < rows; i++) sum += x[i * cols + j];
+      mean = sum / rows;
+      let sq = 0;
+      for (let i = 0; i < rows; i++) {
+        const d = x[i * cols + j] - mean;
+        sq += d * d;
+      }
+      variance = sq / rows;
+      runningMean[j] = momentum * runningMean[j] + (1 - momentum) * mean;
+      runningVar[j] = momentum * runningVar[j] + (1 - momentum) * variance;
+    } else {
+      mean = runningMean[j];
+      variance = runningVar[j];
+    }
+    const inv = 1 / Math.sqrt(variance + eps);
+    invStd[j] = inv;
+    for (let i = 0; i < rows; i++) {
+      const k = i * cols + j;
+      xn[k] = (x[k] - mean) * inv;
+      out[k] = gamma[j] * xn[k] + beta[j];
+    }
+  }
+}
+
+function batchNormBackward(
+  dx: Floats,
+  dgamma: Floats,
+  dbeta: Floats,
+  dout: Floats,
+  xn: Floats,
+  invStd: Floats,
+  gamma: Floats,
+  rows: number,
+  cols: number,
+  train: boolean,
+): void {
+  for (let j = 0; j < cols; j++) {
+    let sumD = 0;
+    let sumDXn = 0;
+    for (let i = 0; i < rows; i++) {
+      sumD += dout[i * cols + j];
+      sumDXn += dout[i * cols + j] * xn[i * cols + j];
+    }
+    dbeta[j] = sumD;
+    dgamma[j] = sumDXn;
+    const scale = gamma[j] * invStd[j];
+    for (let i = 0; i < rows; i++) {
+      const k = i * cols + j;
+      dx[k] = train ? scale * (dout[k] - sumD / rows - (xn[k] * sumDXn) / rows) : scale * dout[k];
+    }
+  }
+}
+
+function lrnForward(
+  out: Floats,
+  scale: Floats,
+  x: Floats,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  size: number,
+  k: number,
+  alpha: number,
+  beta: number,
+): void {
+  const plane = h * w;
+  const half = (size - 1) / 2;
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const lo = Math.max(0, ch - half);
+      const hi = Math.min(c - 1, ch + half);
+      for (let p = 0; p < plane; p++) {
+        let sum = 0;
+        for (let cc = lo; cc <= hi; cc++) {
+          const v = x[(b * c + cc) * plane + p];
+          sum += v * v;
+        }
+        const i = (b * c + ch) * plane + p;
+        scale[i] = k + (alpha / size) * sum;
+        out[i] = x[i] * Math.pow(scale[i], -beta);
+      }
+    }
+  }
+}
+
+function lrnBackward(
+  dx: Floats,
+  dout: Floats,
+  x: Floats,
+  out: Floats,
+  scale: Floats,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  size: number,
+  alpha: number,
+  beta: number,
+): void {
+  const plane = h * w;
+  const half = (size - 1) / 2;
+  const coef = (2 * alpha * beta) / size;
+  for (let b = 0; b < n; b++) {
+    for (let j = 0; j < c; j++) {
+      const lo = Math.max(0, j - half);
+      const hi = Math.min(c - 1, j + half);
+      for (let p = 0; p < plane; p++) {
+        // The window is symmetric: the channels whose sums hold x_j are those in j's own window.
+        let sum = 0;
+        for (let cc = lo; cc <= hi; cc++) {
+          const i = (b * c + cc) * plane + p;
+          sum += (dout[i] * out[i]) / scale[i];
+        }
+        const i = (b * c + j) * plane + p;
+        dx[i] = dout[i] * Math.pow(scale[i], -beta) - coef * x[i] * sum;
+      }
+    }
+  }
+}
+
 function sgdUpdate(w: Floats, g: Floats, lr: number): void {
   for (let i = 0; i < w.length; i++) w[i] -= lr * g[i];
 }
@@ -606,6 +747,10 @@ export const reference = {
   maxPoolBackward,
   avgPool,
   avgPoolBackward,
+  batchNormForward,
+  batchNormBackward,
+  lrnForward,
+  lrnBackward,
   sgdUpdate,
   momentumUpdate,
   nesterovUpdate,

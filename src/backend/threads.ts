@@ -31,7 +31,8 @@ export const CTRL = {
 export const CTRL_BYTES = 64 + 2 * 192;
 
 /**
- * The worker's loop, shared by both hosts; `module, memory, ctrl, pack, index, spin` (ms) and `ready()`
+ * The worker's loop, shared by both hosts; `module, memory, ctrl, pack` (its own matmul scratch),
+ * `index, spin` (ms) and `ready()`
  * are bound by the host's prologue.
  */
 const workerLoop = `
@@ -104,7 +105,7 @@ export class ThreadPool {
   readonly #memory: WebAssembly.Memory;
   readonly #module: WebAssembly.Module;
   readonly #ctrl: number;
-  readonly #pack: number;
+  readonly #packOf: (thread: number) => number;
   readonly #runJob: RunJob;
   readonly #workers: HostedWorker[] = [];
   #ready = 0;
@@ -119,12 +120,12 @@ export class ThreadPool {
   #word: Int32Array;
   #counter: BigInt64Array;
 
-  /** `pack`: base of the per-thread matmul scratch (thread t uses pack + t·packBytes). */
+  /** `packOf(t)`: thread t's matmul scratch (made before the thread starts). */
   constructor(
     memory: WebAssembly.Memory,
     module: WebAssembly.Module,
     ctrl: number,
-    pack: number,
+    packOf: (thread: number) => number,
     runJob: RunJob,
   ) {
     this.#memory = memory;
@@ -134,7 +135,7 @@ export class ThreadPool {
     // memory stays valid when the memory grows (an unshared one detaches: `run` re-makes them then).
     this.#word = new Int32Array(memory.buffer, ctrl, 8);
     this.#counter = new BigInt64Array(memory.buffer, ctrl, 2);
-    this.#pack = pack;
+    this.#packOf = packOf;
     this.#runJob = runJob;
   }
 
@@ -155,7 +156,7 @@ export class ThreadPool {
       module: this.#module,
       memory: this.#memory,
       ctrl: this.#ctrl,
-      pack: this.#pack,
+      pack: this.#packOf(index),
       index,
       spin: SPIN_MS,
     };
@@ -257,7 +258,7 @@ export class ThreadPool {
     }
     // A trap here leaves the job unfinished for the workers; they stop at its end all the same.
     const start = performance.now();
-    const chunks = this.#runJob(this.#ctrl, gen, 0, this.#pack);
+    const chunks = this.#runJob(this.#ctrl, gen, 0, this.#packOf(0));
     if (shared) {
       // The last chunks are running on other threads: spin briefly, then block and free the core.
       const own = performance.now();

@@ -1,27 +1,37 @@
-import type { Floats } from "../ndarray.js";
+import { NDArray, type Floats, type HostMemory, type Storage } from "../ndarray.js";
 import type { Kernels } from "./kernels.js";
 import { reference } from "./reference.js";
 import { CTRL_BYTES, ThreadPool } from "./threads.js";
-import { wasmMaximumPages, wasmShared, wasmSingle } from "./wasm-binary.js";
+import {
+  wasmMaximumPages,
+  wasmShared,
+  wasmSharedRelaxed,
+  wasmSingle,
+  wasmSingleRelaxed,
+} from "./wasm-binary.js";
 
 /**
  * The fast backend: the reference kernels, with the hot float32 ones overridden by AssemblyScript
  * SIMD kernels (src/backend/assembly/kernels.as) that run on every core.
  *
- * Data movement: NDArray buffers stay ordinary typed arrays. Each call copies its inputs into one
- * reusable scratch arena inside the WASM memory (grown when a call needs more, never shrunk, reset
- * per call) and copies the outputs back. Why not allocate NDArrays in WASM memory (ndarray's
- * `setAllocator`)? Freeing would rest on FinalizationRegistry, whose callbacks run only between
- * event-loop tasks: a synchronous training loop never yields, so the heap would only grow. The copies
- * were measured at about 20 % of a SimpleConvNet step with the unfused layers; the fused
- * convolution kernels (convForward/Backward, convReluPoolForward/Backward) run a whole convolution
- * image by image inside WASM, so only its input, parameters and (pooled) output cross
- * (bench/README.md has the numbers). A 3×3 stride-1 convolution with 5 or more input channels runs
- * as Winograd F(2×2, 3×3) (16 multiply-adds per 2×2 outputs and channel instead of 36), forward and
- * both backward passes; its float32 error is that of the direct sums (bench/winograd-error.ts).
+ * Data movement: with threads (a shared memory), a model's arrays live in the WASM memory itself
+ * (`Resident`): the outputs and gradients made during a model's step (ndarray.ts `deviceStep`), its
+ * params and its optimizer's state. Kernels read and write those where they are (`use` / `out`);
+ * any other array (a data batch, a standalone layer's output) is copied into a per-call scratch
+ * arena and back, as every array was before (about 20 % of a SimpleConvNet step with the unfused
+ * layers, the copies on the calling thread alone). Lifetimes need no disposal: a step's arrays go
+ * back when the model starts its next step (the pattern WebGPU's device memory follows), lasting
+ * ones when collected. An unshared memory (one thread, a page without cross-origin isolation)
+ * detaches its views when it grows, so there every array is copied.
+ *
+ * The fused convolution kernels (convForward/Backward, convReluPoolForward/Backward) run a whole
+ * convolution image by image inside WASM (bench/README.md has the numbers). A 3×3 stride-1
+ * convolution with 5 or more input channels runs as Winograd F(2×2, 3×3) (16 multiply-adds per 2×2
+ * outputs and channel instead of 36), forward and both backward passes; its float32 error is that of
+ * the direct sums (bench/winograd-error.ts).
  *
  * Float64 calls go to the reference kernels. Every overridden kernel is tested against the reference
- * for 1 and 2 threads in test/kernel-parity.test.ts.
+ * for 1, 2 and 3 threads in test/kernel-parity.test.ts.
  */
 
 /** Op codes of `runJob` in assembly/kernels.as. */
@@ -100,6 +110,7 @@ const PAGE = 65536;
 
 interface Exports {
   heapBase(): number;
+  zero(at: number, bytes: number): void;
   packBytes(): number;
   runJob(ctrl: number, gen: number, t: number, pack: number): number;
   winogradScratch(c: number, h: number, w: number, fn: number, pad: number): number;
@@ -141,11 +152,36 @@ const SIMD_PROBE = new Uint8Array([
 ]);
 
 export function simdSupported(): boolean {
+  return validates(SIMD_PROBE);
+}
+
+/** A tiny module using f32x4.relaxed_madd: validates only where relaxed SIMD is supported. */
+export const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0, 65, 0, 253, 15, 65, 0,
+  253, 15, 65, 0, 253, 15, 253, 133, 2, 11,
+]);
+
+/**
+ * Whether the engine has relaxed SIMD (Chromium 114+, Node 22+; Node 20 only behind
+ * --experimental-wasm-relaxed-simd). Where it does, the kernels' products use its fused
+ * multiply-add (`f32x4.relaxed_madd`); ZERODL_RELAXED_SIMD=0 keeps the plain SIMD module.
+ */
+export function relaxedSimdSupported(): boolean {
+  return validates(RELAXED_PROBE);
+}
+
+function validates(bytes: Uint8Array): boolean {
   try {
-    return typeof WebAssembly === "object" && WebAssembly.validate(SIMD_PROBE);
+    return typeof WebAssembly === "object" && WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>);
   } catch {
     return false;
   }
+}
+
+/** Whether the module with relaxed SIMD runs: where the engine has it, unless ZERODL_RELAXED_SIMD=0. */
+function relaxedChosen(): boolean {
+  const env = typeof process !== "undefined" ? process.env?.ZERODL_RELAXED_SIMD : undefined;
+  return env !== "0" && relaxedSimdSupported();
 }
 
 function decodeBase64(text: string): Uint8Array {
@@ -181,29 +217,39 @@ async function cpuCount(): Promise<number> {
   }
 }
 
-/** The WASM instance, its memory, the per-call scratch arena and the thread pool. */
+/**
+ * The WASM instance, its memory and the thread pool. The memory above the module's own data holds,
+ * from the bottom: blocks that outlast a kernel call (each thread's matmul pack scratch, and resident
+ * arrays: see `Resident`), then the per-call scratch arena, which starts where the blocks end. A
+ * block is taken from the free blocks of its size or from the arena's bottom (the arena is empty
+ * between calls, so it simply starts higher).
+ */
 class Runtime {
   readonly memory: WebAssembly.Memory;
   readonly exports: Exports;
   readonly pool: ThreadPool;
-  #packBase: number;
-  #packThreads: number;
+  /** Each thread's matmul pack scratch (a block each; the pool reads it). */
+  readonly packs: number[];
   #arenaBase: number;
   #top = 0;
+  /** Released blocks by size in bytes. */
+  readonly #free = new Map<number, number[]>();
+  /** Every buffer object the memory has shown (a shared memory shows a new one after each growth). */
+  readonly #buffers = new WeakSet<ArrayBufferLike>();
   #f32: Float32Array;
   #i32: Int32Array;
   #f64: Float64Array;
 
-  constructor(memory: WebAssembly.Memory, exports: Exports, pool: ThreadPool, packBase: number) {
+  constructor(memory: WebAssembly.Memory, exports: Exports, pool: ThreadPool, base: number, packs: number[]) {
     this.memory = memory;
+    this.packs = packs;
     this.exports = exports;
     this.pool = pool;
     this.#f32 = new Float32Array(memory.buffer);
     this.#i32 = new Int32Array(memory.buffer);
     this.#f64 = new Float64Array(memory.buffer);
-    this.#packBase = packBase;
-    this.#packThreads = 0;
-    this.#arenaBase = this.#packBase;
+    this.#buffers.add(memory.buffer);
+    this.#arenaBase = base;
     this.reservePack(1);
   }
 
@@ -211,12 +257,40 @@ class Runtime {
     return this.pool.threads;
   }
 
-  /** Per-thread matmul pack scratch for up to n threads, below the arena. */
+  /** Pack scratch for threads 0 … n − 1. */
   reservePack(n: number): void {
-    if (n <= this.#packThreads) return;
-    this.#packThreads = n;
-    this.#arenaBase = align(this.#packBase + n * this.exports.packBytes());
+    while (this.packs.length < n) this.packs.push(this.reserve(this.exports.packBytes()));
+  }
+
+  /** A block of `bytes` below the arena, kept until `release`; returns its byte offset. */
+  reserve(bytes: number): number {
+    const size = align(bytes);
+    const reused = this.#free.get(size)?.pop();
+    if (reused !== undefined) return reused;
+    const at = this.#arenaBase;
+    this.#arenaBase = at + size;
     this.#ensure(this.#arenaBase);
+    return at;
+  }
+
+  /** Gives back a block from `reserve`. */
+  release(at: number, bytes: number): void {
+    const size = align(bytes);
+    const list = this.#free.get(size);
+    if (list) list.push(at);
+    else this.#free.set(size, [at]);
+  }
+
+  /** A float32 (or int32) view of `len` values at byte offset `at`. */
+  view(at: number, len: number, int = false): Float32Array | Int32Array {
+    const buffer = this.memory.buffer;
+    this.#buffers.add(buffer);
+    return int ? new Int32Array(buffer, at, len) : new Float32Array(buffer, at, len);
+  }
+
+  /** The byte offset of `a` in this memory if it is a view of it (a resident array), else −1. */
+  offsetOf(a: Floats | Int32Array): number {
+    return this.#buffers.has(a.buffer) ? a.byteOffset : -1;
   }
 
   /** Starts a call: the arena is empty again. */
@@ -240,8 +314,24 @@ class Runtime {
     return at;
   }
 
-  /** Copies len values at byte offset `at` out into dst (float32 or int32). */
+  /**
+   * An input the job only reads: a resident array where it is, anything else copied in (`put`).
+   * (Kernels that write into an input's place, or that were written for copies, use `put`.)
+   */
+  use(src: Floats | Int32Array, len: number = src.length): number {
+    const at = this.offsetOf(src);
+    return at >= 0 ? at : this.put(src, len);
+  }
+
+  /** Where the job writes output `dst`: in place if resident, else arena scratch (then `get`). */
+  out(dst: Floats | Int32Array, len: number = dst.length): number {
+    const at = this.offsetOf(dst);
+    return at >= 0 ? at : this.alloc(len);
+  }
+
+  /** Copies len values at byte offset `at` out into dst (nothing to do if dst is them). */
   get(dst: Floats | Int32Array, at: number, len: number): void {
+    if (this.offsetOf(dst) === at) return;
     dst.set(this.#view(dst).subarray(at >> 2, (at >> 2) + len));
   }
 
@@ -284,6 +374,136 @@ class Runtime {
       this.#f32 = new Float32Array(this.memory.buffer);
       this.#i32 = new Int32Array(this.memory.buffer);
       this.#f64 = new Float64Array(this.memory.buffer);
+      this.#buffers.add(this.memory.buffer);
+    }
+  }
+}
+
+/** What one model's step made in resident memory: arrays, and bare index blocks (byte offset, bytes). */
+interface StepMade {
+  storages: Set<Storage>;
+  blocks: [number, number][];
+}
+
+/**
+ * Resident arrays (ndarray.ts `HostMemory`): float32 arrays that live in the WASM memory itself, so
+ * that kernels read and write them where they are, with no copies in or out and no garbage for the
+ * collector (blocks of the same sizes come back every step). Only over a shared memory: an unshared
+ * one detaches every view of itself when it grows.
+ *
+ * - An array made (`NDArray.zeros`) during a model's step (a layer's output, a gradient) or an
+ *   argmax made then is owned by that step; when the model starts its next step, the block goes back
+ *   and the array refuses to be read (`Storage.released`). Arrays made outside steps stay ordinary.
+ * - `keep` (a model's return value) moves an array back to ordinary memory.
+ * - At each of its steps, a model's params (`owner.params`) move here for good (their Storage's
+ *   `host` becomes a resident view with the same values), as do lasting arrays (an optimizer's
+ *   buffers); their blocks go back when the garbage collector finalizes the views.
+ */
+class Resident implements HostMemory {
+  readonly #rt: Runtime;
+  readonly #steps = new WeakMap<object, StepMade>();
+  readonly #madeIn = new WeakMap<Storage, StepMade>();
+  #recording: StepMade | null = null;
+  readonly #finalizer: FinalizationRegistry<[number, number]>;
+
+  constructor(rt: Runtime) {
+    this.#rt = rt;
+    this.#finalizer = new FinalizationRegistry(([at, bytes]) => rt.release(at, bytes));
+  }
+
+  adopt(s: Storage): void {
+    if (this.#recording !== null && s.kind === "float32") this.#madeIn.set(s, this.#recording);
+  }
+
+  alloc(s: Storage): Float32Array | null {
+    const step = this.#madeIn.get(s);
+    if (step === undefined || s.size === 0) return null;
+    step.storages.add(s);
+    return this.#zeros(s.size, false) as Float32Array;
+  }
+
+  indices(size: number): Int32Array | null {
+    const step = this.#recording;
+    if (step === null || size === 0) return null;
+    const values = this.#zeros(size, true) as Int32Array;
+    step.blocks.push([values.byteOffset, values.byteLength]);
+    return values;
+  }
+
+  step<T>(owner: object, fresh: boolean, fn: () => T): T {
+    let made = this.#steps.get(owner);
+    if (made === undefined) {
+      made = { storages: new Set(), blocks: [] };
+      this.#steps.set(owner, made);
+    } else if (fresh) {
+      this.#recycle(made);
+    }
+    if (fresh) this.#settle(owner);
+    const outer = this.#recording;
+    this.#recording = made;
+    try {
+      return fn();
+    } finally {
+      this.#recording = outer;
+    }
+  }
+
+  keep(s: Storage): void {
+    const step = this.#madeIn.get(s);
+    if (step === undefined) return;
+    step.storages.delete(s);
+    this.#madeIn.delete(s);
+    const host = s.host;
+    if (host !== null && this.#rt.offsetOf(host) >= 0) {
+      s.host = host.slice();
+      this.#rt.release(host.byteOffset, host.byteLength);
+    }
+  }
+
+  lasting(size: number): Float32Array {
+    const values = this.#zeros(size, false) as Float32Array;
+    if (size > 0) this.#finalizer.register(values, [values.byteOffset, values.byteLength]);
+    return values;
+  }
+
+  #zeros(size: number, int: boolean): Float32Array | Int32Array {
+    if (size === 0) return int ? new Int32Array(0) : new Float32Array(0);
+    const at = this.#rt.reserve(size * 4);
+    this.#rt.exports.zero(at, size * 4);
+    return this.#rt.view(at, size, int);
+  }
+
+  #recycle(made: StepMade): void {
+    // (Storages the step made but never gave values stay in #madeIn: they get values, and a step,
+    // only if used later; then the step that made them owns them, as it would have.)
+    for (const s of made.storages) {
+      const host = s.host;
+      if (host !== null && this.#rt.offsetOf(host) >= 0) {
+        this.#rt.release(host.byteOffset, host.byteLength);
+        s.host = null;
+        s.released = true;
+      }
+      this.#madeIn.delete(s);
+    }
+    made.storages.clear();
+    for (const [at, bytes] of made.blocks) this.#rt.release(at, bytes);
+    made.blocks.length = 0;
+  }
+
+  /** Moves the float32 params of a model (`owner.params`) here, values and all. */
+  #settle(owner: object): void {
+    const params = (owner as { params?: unknown }).params;
+    if (!Array.isArray(params)) return;
+    for (const p of params as { value?: unknown }[]) {
+      if (!(p.value instanceof NDArray)) continue;
+      const s = p.value.storage;
+      const host = s.host;
+      if (s.kind !== "float32" || s.released || s.device !== null) continue;
+      if (host !== null && this.#rt.offsetOf(host) >= 0) continue;
+      const values = this.lasting(s.size);
+      if (host !== null) values.set(host);
+      s.host = values;
+      this.#madeIn.delete(s);
     }
   }
 }
@@ -294,14 +514,19 @@ function align(bytes: number): number {
 
 /**
  * The WASM kernels compute in float32. Each override goes through this: a call with any float64
- * array (a float64 model, or a gradient check) runs the reference kernel of the same name instead.
+ * array (a float64 model, or a gradient check) runs the reference kernel of the same name instead,
+ * and so does a call with an empty array (an empty batch: nothing to speed up, and the WASM
+ * kernels divide their work by its sizes).
  */
 function float32Only<T extends Partial<Kernels>>(fast: T): T {
   const wrapped: Record<string, (...args: unknown[]) => unknown> = {};
   for (const [name, kernel] of Object.entries(fast)) {
     const run = kernel as (...args: unknown[]) => unknown;
     const slow = reference[name as keyof typeof reference] as (...args: unknown[]) => unknown;
-    wrapped[name] = (...args) => (args.some((a) => a instanceof Float64Array) ? slow(...args) : run(...args));
+    wrapped[name] = (...args) =>
+      args.some((a) => a instanceof Float64Array || (ArrayBuffer.isView(a) && a.byteLength === 0))
+        ? slow(...args)
+        : run(...args);
   }
   return wrapped as unknown as T;
 }
@@ -331,14 +556,17 @@ interface PoolGeometry {
   pad: number;
 }
 
-/** The fast kernels over one runtime: reference spread, float32 overrides. */
-function fastKernels(rt: Runtime) {
-  /** Element-wise op over `inputs`, result into `out` (any of them may alias: inputs are copied). */
+/** The fast kernels over one runtime: reference spread, float32 overrides; resident arrays if shared. */
+function fastKernels(rt: Runtime, shared: boolean) {
+  /**
+   * Element-wise op over `inputs`, result into `out` (which may alias any of them: each lane is read
+   * before it is written).
+   */
   const elementwise = (op: number, out: Floats, inputs: Floats[], floats: number[] = []) => {
     const len = inputs[0].length;
     rt.begin();
-    const ptrs = inputs.map((x) => rt.put(x, len));
-    const po = rt.alloc(len);
+    const ptrs = inputs.map((x) => rt.use(x, len));
+    const po = rt.out(out, len);
     rt.run(op, [po, ...ptrs, len], floats, len);
     rt.get(out, po, len);
   };
@@ -346,8 +574,8 @@ function fastKernels(rt: Runtime) {
   const update = (op: number, inout: Floats[], g: Floats, floats: number[]) => {
     const len = inout[0].length;
     rt.begin();
-    const ptrs = inout.map((x) => rt.put(x, len));
-    const pg = rt.put(g, len);
+    const ptrs = inout.map((x) => rt.use(x, len));
+    const pg = rt.use(g, len);
     rt.run(op, [...ptrs, pg, len], floats, len);
     inout.forEach((x, i) => rt.get(x, ptrs[i], len));
   };
@@ -391,6 +619,7 @@ function fastKernels(rt: Runtime) {
    * Convolution forward inside the arena (after rt.begin), image by image: im2col (as colᵀ) →
    * W·colᵀ → bias (and ReLU when `rectify`), straight into the (n, fn, oh, ow) output at `py`, then
    * (when `pool` is given) that image's max pooling into `pooled` and `argmax` while it is in cache.
+   * The final output (and argmax) is written straight into `target`'s arrays where they are resident.
    */
   const convForwardJobs = (
     x: Floats,
@@ -399,19 +628,20 @@ function fastKernels(rt: Runtime) {
     g: ConvGeometry,
     rectify: boolean,
     pool?: PoolGeometry,
+    target?: { out: Floats; argmax: Int32Array },
   ): { py: number; pooled: number; argmax: number } => {
     const { n, c, h, w, fn, fh, fw, stride, pad } = g;
     const [oh, ow] = [outSize(h, fh, stride, pad), outSize(w, fw, stride, pad)];
-    const px = rt.put(x, n * c * h * w);
-    const pw_ = rt.put(W, fn * c * fh * fw);
-    const pb = rt.put(b, fn);
-    const py = rt.alloc(n * fn * oh * ow);
+    const px = rt.use(x, n * c * h * w);
+    const pw_ = rt.use(W, fn * c * fh * fw);
+    const pb = rt.use(b, fn);
+    const py = target && !pool ? rt.out(target.out) : rt.alloc(n * fn * oh * ow);
     const p = pool ?? { ph: 0, pw: 0, stride: 1, pad: 0 };
     const pooledLen = pool
       ? n * fn * outSize(oh, p.ph, p.stride, p.pad) * outSize(ow, p.pw, p.stride, p.pad)
       : 0;
-    const pooled = rt.alloc(pooledLen);
-    const argmax = rt.alloc(pooledLen);
+    const pooled = target && pool ? rt.out(target.out, pooledLen) : rt.alloc(pooledLen);
+    const argmax = target && pool ? rt.out(target.argmax, pooledLen) : rt.alloc(pooledLen);
     const pooling = [pooled, argmax, p.ph, p.pw, p.stride, p.pad];
     const work = (n * oh * ow * c * fh * fw * fn) / 32;
     if (useWinograd(g)) {
@@ -464,10 +694,10 @@ function fastKernels(rt: Runtime) {
     const { n, c, h, w, fn, fh, fw, stride, pad } = g;
     const pixels = outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad);
     const cols = c * fh * fw;
-    const px = rt.put(x, n * c * h * w);
-    const pw_ = rt.put(W, fn * cols);
+    const px = rt.use(x, n * c * h * w);
+    const pw_ = rt.use(W, fn * cols);
     const withDx = dx.length > 0;
-    const pdx = withDx ? rt.alloc(n * c * h * w) : 0;
+    const pdx = withDx ? rt.out(dx, n * c * h * w) : 0;
     const work = (n * pixels * cols * fn * (withDx ? 2 : 1)) / 32;
     const mode =
       after.kind === "none"
@@ -494,7 +724,7 @@ function fastKernels(rt: Runtime) {
     const sum = rt.alloc(partial);
     rt.run(Op.matmulReduce, [sum, partials, partial, groups, 0], [], partial * groups);
     // dW from the summed partial: dWᵀ transposed, or Winograd's dU transformed back (Gᵀ dU G).
-    const pdw = rt.alloc(fn * cols);
+    const pdw = rt.out(dW, fn * cols);
     if (winograd) rt.run(Op.winogradFilterGrad, [pdw, sum, fn, c], [], dwLen);
     else rt.run(Op.transpose, [pdw, sum, 1, cols, fn], [], cols * fn);
     if (withDx) rt.get(dx, pdx, n * c * h * w);
@@ -505,25 +735,26 @@ function fastKernels(rt: Runtime) {
   const fast = {
     matmul(out, a, b, m, k, n, transA, transB, accumulate = false) {
       rt.begin();
-      const pa = rt.put(a, m * k);
-      const pb = rt.put(b, k * n);
-      const po = accumulate ? rt.put(out, m * n) : rt.alloc(m * n);
+      const pa = rt.use(a, m * k);
+      const pb = rt.use(b, k * n);
+      const po = accumulate ? rt.use(out, m * n) : rt.out(out, m * n);
       matmulJobs(po, pa, pb, m, k, n, transA, transB, accumulate);
       rt.get(out, po, m * n);
     },
 
     addBias(out, x, bias, rows, cols) {
       rt.begin();
-      const px = rt.put(x, rows * cols);
-      const pb = rt.put(bias, cols);
-      rt.run(Op.addBias, [px, px, pb, rows, cols], [], rows * cols);
-      rt.get(out, px, rows * cols);
+      const px = rt.use(x, rows * cols);
+      const pb = rt.use(bias, cols);
+      const po = rt.out(out, rows * cols);
+      rt.run(Op.addBias, [po, px, pb, rows, cols], [], rows * cols);
+      rt.get(out, po, rows * cols);
     },
 
     sumRows(out, x, rows, cols) {
       rt.begin();
-      const px = rt.put(x, rows * cols);
-      const po = rt.alloc(cols);
+      const px = rt.use(x, rows * cols);
+      const po = rt.out(out, cols);
       rt.run(Op.sumRows, [po, px, rows, cols], [], rows * cols);
       rt.get(out, po, cols);
     },
@@ -531,8 +762,8 @@ function fastKernels(rt: Runtime) {
     transpose(out, x, batch, rows, cols) {
       const len = batch * rows * cols;
       rt.begin();
-      const px = rt.put(x, len);
-      const po = rt.alloc(len);
+      const px = rt.use(x, len);
+      const po = rt.out(out, len);
       rt.run(Op.transpose, [po, px, batch, rows, cols], [], len);
       rt.get(out, po, len);
     },
@@ -563,9 +794,10 @@ function fastKernels(rt: Runtime) {
 
     softmax(out, x, rows, cols) {
       rt.begin();
-      const px = rt.put(x, rows * cols);
-      rt.run(Op.softmax, [px, px, rows, cols], [], rows * cols * 8);
-      rt.get(out, px, rows * cols);
+      const px = rt.use(x, rows * cols);
+      const po = rt.out(out, rows * cols);
+      rt.run(Op.softmax, [po, px, rows, cols], [], rows * cols * 8);
+      rt.get(out, po, rows * cols);
     },
 
     softmaxCrossEntropy(loss, probs, x, labels, rows, cols) {
@@ -578,17 +810,18 @@ function fastKernels(rt: Runtime) {
 
     softmaxCrossEntropyBackward(dx, probs, labels, rows, cols, scale) {
       rt.begin();
-      const pp = rt.put(probs, rows * cols);
-      const pl = rt.put(labels, rows);
-      rt.run(Op.softmaxCrossEntropyBackward, [pp, pp, pl, rows, cols], [scale], rows * cols);
-      rt.get(dx, pp, rows * cols);
+      const pp = rt.use(probs, rows * cols);
+      const pl = rt.use(labels, rows);
+      const pdx = rt.out(dx, rows * cols);
+      rt.run(Op.softmaxCrossEntropyBackward, [pdx, pp, pl, rows, cols], [scale], rows * cols);
+      rt.get(dx, pdx, rows * cols);
     },
 
     im2col(col, x, n, c, h, w, fh, fw, stride, pad) {
       const len = n * outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad) * c * fh * fw;
       rt.begin();
-      const px = rt.put(x, n * c * h * w);
-      const pc = rt.alloc(len);
+      const px = rt.use(x, n * c * h * w);
+      const pc = rt.out(col, len);
       rt.run(Op.im2col, [pc, px, n, c, h, w, fh, fw, stride, pad], [], len);
       rt.get(col, pc, len);
     },
@@ -596,8 +829,8 @@ function fastKernels(rt: Runtime) {
     col2im(dx, col, n, c, h, w, fh, fw, stride, pad) {
       const len = n * outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad) * c * fh * fw;
       rt.begin();
-      const pc = rt.put(col, len);
-      const px = rt.alloc(n * c * h * w);
+      const pc = rt.use(col, len);
+      const px = rt.out(dx, n * c * h * w);
       rt.run(Op.col2im, [px, pc, n, c, h, w, fh, fw, stride, pad], [], len);
       rt.get(dx, px, n * c * h * w);
     },
@@ -607,13 +840,13 @@ function fastKernels(rt: Runtime) {
     convForward(out, x, W, b, n, c, h, w, fn, fh, fw, stride, pad) {
       rt.begin();
       const geometry = { n, c, h, w, fn, fh, fw, stride, pad };
-      const { py } = convForwardJobs(x, W, b, geometry, false);
+      const { py } = convForwardJobs(x, W, b, geometry, false, undefined, { out, argmax: new Int32Array(0) });
       rt.get(out, py, out.length);
     },
 
     convBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad) {
       rt.begin();
-      const pdout = rt.put(dout, dout.length);
+      const pdout = rt.use(dout, dout.length);
       const geometry = { n, c, h, w, fn, fh, fw, stride, pad };
       convBackwardJobs(dx, dW, db, pdout, x, W, geometry, { kind: "none" });
     },
@@ -625,7 +858,7 @@ function fastKernels(rt: Runtime) {
       rt.begin();
       const geometry = { n, c, h, w, fn, fh, fw, stride, pad };
       const pool = ph > 0 ? { ph, pw, stride: pstride, pad: ppad } : undefined;
-      const jobs = convForwardJobs(x, W, b, geometry, true, pool);
+      const jobs = convForwardJobs(x, W, b, geometry, true, pool, { out, argmax });
       rt.get(out, pool ? jobs.pooled : jobs.py, out.length);
       if (pool) rt.get(argmax, jobs.argmax, out.length);
     },
@@ -655,17 +888,18 @@ function fastKernels(rt: Runtime) {
     ) {
       rt.begin();
       // Without pooling, dout and out are the ReLU's: dout is masked image by image inside the
-      // convolution's backward. With it, they are the pooling's: routed to the winners there.
+      // convolution's backward (in a copy: the caller's dout stays as it was). With it, they are
+      // the pooling's: routed to the winners there.
       const len = dout.length;
-      const pd = rt.put(dout, len);
-      const pout = rt.put(out, len);
+      const pd = ph > 0 ? rt.use(dout, len) : rt.put(dout, len);
+      const pout = rt.use(out, len);
       const geometry = { n, c, h, w, fn, fh, fw, stride, pad };
       let pdy = pd;
       let after: After = { kind: "relu", y: pout };
       if (ph > 0) {
         const [oh, ow] = [outSize(h, fh, stride, pad), outSize(w, fw, stride, pad)];
         const pooledPixels = outSize(oh, ph, pstride, ppad) * outSize(ow, pw, pstride, ppad);
-        const pa = rt.put(argmax, len);
+        const pa = rt.use(argmax, len);
         pdy = rt.alloc(n * fn * oh * ow);
         after = { kind: "relu-pool", y: pd, pooled: pout, argmax: pa, pooledPixels };
       }
@@ -675,9 +909,9 @@ function fastKernels(rt: Runtime) {
     maxPool(out, argmax, x, n, c, h, w, ph, pw, stride, pad) {
       const len = n * c * outSize(h, ph, stride, pad) * outSize(w, pw, stride, pad);
       rt.begin();
-      const px = rt.put(x, n * c * h * w);
-      const po = rt.alloc(len);
-      const pa = rt.alloc(len);
+      const px = rt.use(x, n * c * h * w);
+      const po = rt.out(out, len);
+      const pa = rt.out(argmax, len);
       rt.run(Op.maxPool, [po, pa, px, n, c, h, w, ph, pw, stride, pad], [], len * ph * pw);
       rt.get(out, po, len);
       rt.get(argmax, pa, len);
@@ -686,9 +920,9 @@ function fastKernels(rt: Runtime) {
     maxPoolBackward(dx, dout, argmax, n, c, h, w, ph, pw, stride, pad) {
       const len = n * c * outSize(h, ph, stride, pad) * outSize(w, pw, stride, pad);
       rt.begin();
-      const pd = rt.put(dout, len);
-      const pa = rt.put(argmax, len);
-      const px = rt.alloc(n * c * h * w);
+      const pd = rt.use(dout, len);
+      const pa = rt.use(argmax, len);
+      const px = rt.out(dx, n * c * h * w);
       rt.run(Op.maxPoolBackward, [px, pd, pa, n, c, h, w, ph, pw, stride, pad], [], n * c * h * w);
       rt.get(dx, px, n * c * h * w);
     },
@@ -696,8 +930,8 @@ function fastKernels(rt: Runtime) {
     avgPool(out, x, n, c, h, w, ph, pw, stride, pad) {
       const len = n * c * outSize(h, ph, stride, pad) * outSize(w, pw, stride, pad);
       rt.begin();
-      const px = rt.put(x, n * c * h * w);
-      const po = rt.alloc(len);
+      const px = rt.use(x, n * c * h * w);
+      const po = rt.out(out, len);
       rt.run(Op.avgPool, [po, px, n, c, h, w, ph, pw, stride, pad], [], len * ph * pw);
       rt.get(out, po, len);
     },
@@ -705,8 +939,8 @@ function fastKernels(rt: Runtime) {
     avgPoolBackward(dx, dout, n, c, h, w, ph, pw, stride, pad) {
       const len = n * c * outSize(h, ph, stride, pad) * outSize(w, pw, stride, pad);
       rt.begin();
-      const pd = rt.put(dout, len);
-      const px = rt.alloc(n * c * h * w);
+      const pd = rt.use(dout, len);
+      const px = rt.out(dx, n * c * h * w);
       rt.run(Op.avgPoolBackward, [px, pd, n, c, h, w, ph, pw, stride, pad], [], len * ph * pw);
       rt.get(dx, px, n * c * h * w);
     },
@@ -735,9 +969,9 @@ function fastKernels(rt: Runtime) {
     lstmForward(gates, c, hNext, a, cPrev, n, h) {
       const units = n * h;
       rt.begin();
-      const pa = rt.put(a, 4 * units);
-      const pcp = rt.put(cPrev, units);
-      const [pg, pc, ph] = [rt.alloc(4 * units), rt.alloc(units), rt.alloc(units)];
+      const pa = rt.use(a, 4 * units);
+      const pcp = rt.use(cPrev, units);
+      const [pg, pc, ph] = [rt.out(gates, 4 * units), rt.out(c, units), rt.out(hNext, units)];
       rt.run(Op.lstmForward, [pg, pc, ph, pa, pcp, n, h], [], units * 16);
       rt.get(gates, pg, 4 * units);
       rt.get(c, pc, units);
@@ -747,16 +981,18 @@ function fastKernels(rt: Runtime) {
     lstmBackward(da, dcPrev, dh, dc, gates, cPrev, c, n, h) {
       const units = n * h;
       rt.begin();
-      const [pdh, pdc, pg] = [rt.put(dh, units), rt.put(dc, units), rt.put(gates, 4 * units)];
-      const [pcp, pc] = [rt.put(cPrev, units), rt.put(c, units)];
-      const [pda, pdcp] = [rt.alloc(4 * units), rt.alloc(units)];
+      // dc copied: dcPrev may be dc itself.
+      const [pdh, pdc, pg] = [rt.use(dh, units), rt.put(dc, units), rt.use(gates, 4 * units)];
+      const [pcp, pc] = [rt.use(cPrev, units), rt.use(c, units)];
+      const [pda, pdcp] = [rt.out(da, 4 * units), rt.out(dcPrev, units)];
       rt.run(Op.lstmBackward, [pda, pdcp, pdh, pdc, pg, pcp, pc, n, h], [], units * 16);
       rt.get(da, pda, 4 * units);
       rt.get(dcPrev, pdcp, units);
     },
   } satisfies Partial<Kernels>;
 
-  return { ...reference, name: "wasm", ...float32Only(fast) } satisfies Kernels;
+  const hostMemory = shared ? new Resident(rt) : undefined;
+  return { ...reference, name: "wasm", ...float32Only(fast), hostMemory } satisfies Kernels;
 }
 
 export interface WasmOptions {
@@ -767,17 +1003,22 @@ export interface WasmOptions {
 let runtime: Promise<{ rt: Runtime; kernels: Kernels } | null> | null = null;
 
 async function instantiate(shared: boolean): Promise<{ rt: Runtime; kernels: Kernels }> {
-  const bytes = decodeBase64(shared ? wasmShared : wasmSingle);
+  const relaxed = relaxedChosen();
+  const bytes = decodeBase64(
+    shared ? (relaxed ? wasmSharedRelaxed : wasmShared) : relaxed ? wasmSingleRelaxed : wasmSingle,
+  );
   const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   const memory = new WebAssembly.Memory({ initial: 64, maximum: wasmMaximumPages, shared });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const exports = instance.exports as unknown as Exports;
   const ctrl = align(exports.heapBase());
-  const pack = align(ctrl + CTRL_BYTES);
-  const pool = new ThreadPool(memory, module, ctrl, pack, exports.runJob);
+  const blocks = align(ctrl + CTRL_BYTES);
+  // The pool gives each thread its pack scratch, which the runtime reserves before threads start.
+  const packs: number[] = [];
+  const pool = new ThreadPool(memory, module, ctrl, (t) => packs[t], exports.runJob);
   if (shared) await pool.attachHost();
-  const rt = new Runtime(memory, exports, pool, pack);
-  return { rt, kernels: fastKernels(rt) };
+  const rt = new Runtime(memory, exports, pool, blocks, packs);
+  return { rt, kernels: fastKernels(rt, shared) };
 }
 
 async function start(): Promise<{ rt: Runtime; kernels: Kernels } | null> {

@@ -1,7 +1,7 @@
+import { kernels } from "../backend/index.js";
 import { ShapeError, formatShape } from "../errors.js";
 import { NDArray, type Shape } from "../ndarray.js";
-import { add, mul } from "../ops/elementwise.js";
-import { addBias, scaleColumns, sumRows, transposeLast2 } from "../ops/linalg.js";
+import { transposeLast2 } from "../ops/linalg.js";
 import { cached } from "./cached.js";
 import { param, type Layer, type Mode, type Param } from "./layer.js";
 
@@ -16,9 +16,8 @@ export interface BatchNormalizationOptions {
 interface Cache {
   mode: Mode;
   xShape: Shape;
-  xc: NDArray; // x − μ, (M, D)
   xn: NDArray; // (x − μ) / σ, (M, D)
-  std: NDArray; // σ, (D,)
+  invStd: NDArray; // 1 / σ, (D,)
 }
 
 /**
@@ -29,6 +28,10 @@ interface Cache {
  * - 4-D input (N, C, H, W): per channel, statistics over N·H·W; γ, β have shape (C,).
  *   Book: its BatchNormalization flattens 4-D input to (N, C·H·W) and normalizes each activation;
  *   per-channel is the form the paper gives for convolutions (and what frameworks do).
+ *
+ * Forward and backward are one kernel each (batchNormForward/Backward). Book: the book's backward
+ * goes through xc = x − μ and σ step by step; the kernel uses the same gradient in closed form,
+ * dx = γ/σ·(dout − mean(dout) − xn·mean(dout·xn)), and the running statistics are updated in place.
  */
 export class BatchNormalization implements Layer {
   readonly gamma: Param;
@@ -59,47 +62,52 @@ export class BatchNormalization implements Layer {
 
   forward(x: NDArray, mode: Mode = "train"): NDArray {
     const rows = this.#toRows(x); // (M, D)
-    const m = rows.shape[0];
-    let xc: NDArray, std: NDArray;
-    if (mode === "train") {
-      const mu = perFeature(sumRows(rows), (s) => s / m);
-      xc = addBias(rows, negative(mu));
-      const variance = perFeature(sumRows(mul(xc, xc)), (s) => s / m);
-      std = perFeature(variance, (v) => Math.sqrt(v + this.eps));
-      const k = this.momentum;
-      this.runningMean = perFeature(this.runningMean, (r, j) => k * r + (1 - k) * mu.data[j]);
-      this.runningVar = perFeature(this.runningVar, (r, j) => k * r + (1 - k) * variance.data[j]);
-    } else {
-      xc = addBias(rows, negative(this.runningMean));
-      std = perFeature(this.runningVar, (v) => Math.sqrt(v + this.eps));
-    }
-    const xn = scaleColumns(xc, reciprocal(std));
-    this.#cache = { mode, xShape: x.shape, xc, xn, std };
-    const out = addBias(scaleColumns(xn, this.gamma.value), this.beta.value);
+    const [m, d] = rows.shape;
+    // An empty batch has no statistics: its (empty) output uses the running ones, left as they are.
+    const train = mode === "train" && m > 0;
+    const out = NDArray.zeros(rows.shape, x.dtype);
+    const xn = NDArray.zeros(rows.shape, x.dtype);
+    const invStd = NDArray.zeros([d], x.dtype);
+    kernels().batchNormForward(
+      out.buf,
+      xn.buf,
+      invStd.buf,
+      this.runningMean.buf,
+      this.runningVar.buf,
+      rows.buf,
+      this.gamma.value.buf,
+      this.beta.value.buf,
+      m,
+      d,
+      this.momentum,
+      this.eps,
+      train,
+    );
+    this.#cache = { mode: train ? "train" : "eval", xShape: x.shape, xn, invStd };
     return this.#fromRows(out, x.shape);
   }
 
   backward(dout: NDArray): NDArray {
-    const { mode, xShape, xc, xn, std } = cached(this.#cache, "BatchNormalization");
+    const { mode, xShape, xn, invStd } = cached(this.#cache, "BatchNormalization");
     const d = this.#toRows(dout); // (M, D)
-    const m = d.shape[0];
-    this.beta.grad = sumRows(d);
-    this.gamma.grad = sumRows(mul(xn, d));
-    const dxn = scaleColumns(d, this.gamma.value);
-    const invStd = reciprocal(std);
-    if (mode === "eval") {
-      // μ and σ are constants here, so the layer is a per-feature affine map.
-      return this.#fromRows(scaleColumns(dxn, invStd), xShape);
-    }
-    // The book's backward, through xc = x − μ and σ = √(var + eps):
-    let dxc = scaleColumns(dxn, invStd);
-    const dstd = perFeature(sumRows(mul(dxn, xc)), (s, j) => -s / (std.data[j] * std.data[j]));
-    const dvar = perFeature(dstd, (v, j) => (0.5 * v) / std.data[j]);
-    // dxc += (2/m)·xc·dvar
-    const twoDvarOverM = perFeature(dvar, (v) => (2 / m) * v);
-    dxc = add(dxc, scaleColumns(xc, twoDvarOverM));
-    const meanDxc = perFeature(sumRows(dxc), (s) => s / m); // dμ/m
-    const dx = addBias(dxc, negative(meanDxc));
+    const [m, cols] = d.shape;
+    const dx = NDArray.zeros(d.shape, dout.dtype);
+    const dgamma = NDArray.zeros([cols], dout.dtype);
+    const dbeta = NDArray.zeros([cols], dout.dtype);
+    kernels().batchNormBackward(
+      dx.buf,
+      dgamma.buf,
+      dbeta.buf,
+      d.buf,
+      xn.buf,
+      invStd.buf,
+      this.gamma.value.buf,
+      m,
+      cols,
+      mode === "train",
+    );
+    this.gamma.grad = dgamma;
+    this.beta.grad = dbeta;
     return this.#fromRows(dx, xShape);
   }
 
@@ -122,14 +130,4 @@ export class BatchNormalization implements Layer {
     const [n, c, h, w] = xShape;
     return transposeLast2(rows.reshape(n, h * w, c)).reshape(n, c, h, w);
   }
-}
-
-const negative = (v: NDArray) => perFeature(v, (value) => -value);
-const reciprocal = (v: NDArray) => perFeature(v, (value) => 1 / value);
-
-/** A new (D,) vector f(v[j], j): the per-feature statistics are small, so a plain loop. */
-function perFeature(v: NDArray, f: (value: number, j: number) => number): NDArray {
-  const out = NDArray.zeros(v.shape, v.dtype);
-  for (let j = 0; j < v.size; j++) out.data[j] = f(v.data[j], j);
-  return out;
 }

@@ -1,5 +1,6 @@
+import { kernels } from "../backend/index.js";
 import { ShapeError, formatShape } from "../errors.js";
-import { NDArray, type Floats } from "../ndarray.js";
+import { NDArray } from "../ndarray.js";
 import { cached } from "./cached.js";
 import type { Layer, Mode, Param } from "./layer.js";
 
@@ -23,8 +24,7 @@ export interface LRNOptions {
  * The sum is scaled by α/n as Caffe does; the paper writes α alone, so its α = 1e-4 corresponds
  * to alpha = n·1e-4 here. Not in the book: AlexNet appears there only as a figure (§8.2.2).
  *
- * The loops live here rather than in a kernel: LRN runs once or twice per AlexNet-style forward
- * and is not a hot path of the book's networks.
+ * The loops are kernels (lrnForward/lrnBackward), so that LRN runs on the GPU too.
  */
 export class LRN implements Layer {
   readonly params: readonly Param[] = [];
@@ -35,7 +35,7 @@ export class LRN implements Layer {
   #x: NDArray | null = null;
   #y: NDArray | null = null;
   /** s_c per element, kept for backward. */
-  #scale: Floats | null = null;
+  #scale: NDArray | null = null;
 
   constructor({ k = 2, n = 5, alpha = 1e-4, beta = 0.75 }: LRNOptions = {}) {
     if (!Number.isInteger(n) || n < 1 || n % 2 === 0) {
@@ -54,31 +54,12 @@ export class LRN implements Layer {
     if (x.ndim !== 4)
       throw new ShapeError(`LRN: expected an (N, C, H, W) input, got ${formatShape(x.shape)}`);
     const [N, C, H, W] = x.shape;
-    const plane = H * W;
-    const half = (this.n - 1) / 2;
-    const a = x.data;
     const y = NDArray.zeros(x.shape, x.dtype);
-    const s = new Float64Array(x.size);
-    for (let img = 0; img < N; img++) {
-      const base = img * C * plane;
-      for (let c = 0; c < C; c++) {
-        const lo = Math.max(0, c - half);
-        const hi = Math.min(C - 1, c + half);
-        for (let p = 0; p < plane; p++) {
-          let sum = 0;
-          for (let cc = lo; cc <= hi; cc++) {
-            const v = a[base + cc * plane + p];
-            sum += v * v;
-          }
-          const i = base + c * plane + p;
-          s[i] = this.k + (this.alpha / this.n) * sum;
-          y.data[i] = a[i] * Math.pow(s[i], -this.beta);
-        }
-      }
-    }
+    const scale = NDArray.zeros(x.shape, x.dtype);
+    kernels().lrnForward(y.buf, scale.buf, x.buf, N, C, H, W, this.n, this.k, this.alpha, this.beta);
     this.#x = x;
     this.#y = y;
-    this.#scale = s;
+    this.#scale = scale;
     return y;
   }
 
@@ -90,33 +71,28 @@ export class LRN implements Layer {
   backward(dout: NDArray): NDArray {
     const x = cached(this.#x, "LRN");
     const y = cached(this.#y, "LRN");
-    const s = cached(this.#scale, "LRN");
+    const scale = cached(this.#scale, "LRN");
     if (dout.ndim !== 4 || dout.shape.some((d, i) => d !== x.shape[i])) {
       throw new ShapeError(
         `LRN: dout ${formatShape(dout.shape)} does not match the output ${formatShape(x.shape)}`,
       );
     }
     const [N, C, H, W] = x.shape;
-    const plane = H * W;
-    const half = (this.n - 1) / 2;
-    const coef = (2 * this.alpha * this.beta) / this.n;
-    // g_c = dout_c·b_c / s_c, the part each neighbour's sum passes back
-    const g = new Float64Array(x.size);
-    for (let i = 0; i < x.size; i++) g[i] = (dout.data[i] * y.data[i]) / s[i];
     const dx = NDArray.zeros(x.shape, dout.dtype);
-    for (let img = 0; img < N; img++) {
-      const base = img * C * plane;
-      for (let j = 0; j < C; j++) {
-        const lo = Math.max(0, j - half);
-        const hi = Math.min(C - 1, j + half);
-        for (let p = 0; p < plane; p++) {
-          let sum = 0;
-          for (let c = lo; c <= hi; c++) sum += g[base + c * plane + p];
-          const i = base + j * plane + p;
-          dx.data[i] = dout.data[i] * Math.pow(s[i], -this.beta) - coef * x.data[i] * sum;
-        }
-      }
-    }
+    kernels().lrnBackward(
+      dx.buf,
+      dout.buf,
+      x.buf,
+      y.buf,
+      scale.buf,
+      N,
+      C,
+      H,
+      W,
+      this.n,
+      this.alpha,
+      this.beta,
+    );
     return dx;
   }
 }

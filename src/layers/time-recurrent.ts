@@ -1,5 +1,5 @@
 import { ShapeError, formatShape } from "../errors.js";
-import { NDArray } from "../ndarray.js";
+import { NDArray, keepFromStep } from "../ndarray.js";
 import { add } from "../ops/elementwise.js";
 import { addBias, addMatmul, matmul, sumRows } from "../ops/linalg.js";
 import { block, swapAxes01 } from "../ops/recurrent.js";
@@ -141,8 +141,9 @@ export abstract class TimeRecurrent implements Layer {
       this.stepForward(steps, t, at);
     }
     if (this.stateful) {
-      this.#h = block(steps.hs, T).clone();
-      this.#c = this.#hasCell ? block(steps.cs, T).clone() : null;
+      // Kept from the model's step: the state outlives it (ndarray.ts keepFromStep).
+      this.#h = keepFromStep(block(steps.hs, T).clone());
+      this.#c = this.#hasCell ? keepFromStep(block(steps.cs, T).clone()) : null;
     } else {
       this.resetState();
     }

@@ -13,6 +13,7 @@ import { assertFinite, findNonFinite } from "../ops/check.js";
 import { buildLayers, type LayerSpec } from "./layer-spec.js";
 import type { Model, ModelSpec } from "./model.js";
 import { specOptions } from "./spec.js";
+import { accuracySteps, finishNow } from "../train/accuracy.js";
 
 export interface SequentialOptions {
   /** L2 weight decay λ: ½λΣW² joins the loss and λW each W's gradient (book §6.4.1). */
@@ -151,26 +152,31 @@ export class Sequential implements Model {
    */
   lossArray(x: NDArray, t: Labels, mode: Mode = "train"): NDArray {
     return keepFromStep(
-      deviceStep(this, true, () => {
-        const scores = this.#layers(x, mode);
-        const layer = this.lossLayer;
-        const loss =
-          layer.lossArray?.(scores, t) ?? NDArray.from([layer.forward(scores, t)], [1], scores.dtype);
-        if (this.weightDecayLambda === 0) return loss;
-        // ½λΣW², each ΣW² as the product of W flattened with itself
-        let sum = loss;
-        for (const p of this.#decayed) {
-          const w = p.value.reshape(1, p.value.size);
-          sum = axpby(1, sum, 0.5 * this.weightDecayLambda, matmul(w, w, { transB: true }).reshape(1));
-        }
-        return sum;
-      }),
+      deviceStep(
+        this,
+        true,
+        () => {
+          const scores = this.#layers(x, mode);
+          const layer = this.lossLayer;
+          const loss =
+            layer.lossArray?.(scores, t) ?? NDArray.from([layer.forward(scores, t)], [1], scores.dtype);
+          if (this.weightDecayLambda === 0) return loss;
+          // ½λΣW², each ΣW² as the product of W flattened with itself
+          let sum = loss;
+          for (const p of this.#decayed) {
+            const w = p.value.reshape(1, p.value.size);
+            sum = axpby(1, sum, 0.5 * this.weightDecayLambda, matmul(w, w, { transB: true }).reshape(1));
+          }
+          return sum;
+        },
+        x,
+      ),
     );
   }
 
   /** The layers' forward as a new step of this model (a device recycles the previous step's arrays). */
   #forward(x: NDArray, mode: Mode): NDArray {
-    return deviceStep(this, true, () => this.#layers(x, mode));
+    return deviceStep(this, true, () => this.#layers(x, mode), x);
   }
 
   #layers(x: NDArray, mode: Mode): NDArray {
@@ -214,28 +220,16 @@ export class Sequential implements Model {
 
   accuracy(x: NDArray, t: Labels, batchSize = 100): number {
     if (kernels().device) throw asyncOnly("accuracy");
-    const n = x.shape[0];
-    if (t.length !== n) throw new RangeError(`accuracy: ${n} samples but ${t.length} labels`);
-    if (!(Number.isInteger(batchSize) && batchSize > 0))
-      throw new RangeError(`accuracy: batchSize ${batchSize}`);
     assertFinite("accuracy: the input", x);
-    let correct = 0;
-    for (let start = 0; start < n; start += batchSize) {
-      const end = Math.min(n, start + batchSize);
-      const scores = this.#forward(x.sliceRows(start, end), "eval"); // (B, classes)
-      const classes = scores.shape[1];
-      for (let i = 0; i < end - start; i++) {
-        if (argmax(scores.data, i * classes, classes) === t[start + i]) correct++;
-      }
-    }
-    return n === 0 ? 0 : correct / n;
+    return finishNow(accuracySteps(this, x, t, batchSize));
   }
 
   /** The book's `gradient(x, t)`: loss and backward, then each param's gradient by name. */
   gradient(x: NDArray, t: Labels): Record<string, NDArray> {
     this.loss(x, t);
     this.backward();
-    return Object.fromEntries(this.params.map((p) => [p.name, p.grad as NDArray]));
+    // Kept: the caller may hold these past the model's next step.
+    return Object.fromEntries(this.params.map((p) => [p.name, keepFromStep(p.grad as NDArray)]));
   }
 
   /**
@@ -304,10 +298,4 @@ function renamed(p: Param, name: string): Param {
 /** A layer as messages name it: its position from 1 and its class, "layer 3 (Affine)". */
 function layerName(index: number, layer: Layer): string {
   return `layer ${index + 1} (${layer.constructor.name})`;
-}
-
-function argmax(data: ArrayLike<number>, offset: number, length: number): number {
-  let best = 0;
-  for (let j = 1; j < length; j++) if (data[offset + j] > data[offset + best]) best = j;
-  return best;
 }

@@ -32,7 +32,7 @@ export class ParamState {
   array(p: Param): NDArray {
     let a = this.#arrays.get(p);
     if (a === undefined || a.size !== p.value.size) {
-      a = NDArray.zeros(p.value.shape, p.value.dtype);
+      a = NDArray.lasting(p.value.shape, p.value.dtype);
       this.#arrays.set(p, a);
     }
     return a;

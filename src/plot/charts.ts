@@ -177,7 +177,7 @@ export function grayImageDataUrl(image: ChartImage, invert = false): string {
 }
 
 /**
- * Images in a grid, each with a caption above it, like the book's Figure 7.2 of misclassified
+ * Images in a grid, each with a caption above it, like the book's Figure 8-2 of misclassified
  * digits ("7 → 1": true label → prediction). Digits are drawn dark on light, as in the book.
  */
 export function imageGrid(

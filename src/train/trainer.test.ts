@@ -10,6 +10,7 @@ import { SGD } from "../optimizers/sgd.js";
 import { Rng } from "../rng.js";
 import { NonFiniteError, TrainingDivergedError } from "../errors.js";
 import { Trainer, type TrainEvent, type TrainerOptions } from "./trainer.js";
+import { accuracyAsync } from "./accuracy.js";
 
 /** Three separable 2-D blobs around (±2, 0) and (0, 2), `n` samples each. */
 function blobs(n: number, rng: Rng): Dataset {
@@ -290,6 +291,18 @@ describe("Trainer", () => {
     const run = (seed: number) => trainer({ model: tinyNet(1, 7), rng: new Rng(seed), epochs: 3 }).run().loss;
     expect(run(5)).toEqual(run(5));
     expect(run(5)).not.toEqual(run(6));
+  });
+
+  it("runAsync gives run's history; accuracyAsync gives accuracy", async () => {
+    const make = () => trainer({ model: tinyNet(1, 7), rng: new Rng(5), epochs: 2, evalSampleSize: 10 });
+    const history = make().run();
+    expect(await make().runAsync()).toEqual(history);
+    const rng = new Rng(3);
+    const data = blobs(40, rng);
+    const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 5, outputSize: 3 }, rng);
+    const want = net.accuracy(data.x, data.labels, 7);
+    expect(want).toBeGreaterThan(0);
+    expect(await accuracyAsync(net, data.x, data.labels, 7)).toBe(want);
   });
 
   it("rejects bad options by name", () => {

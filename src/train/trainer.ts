@@ -7,6 +7,9 @@ import type { Model } from "../models/model.js";
 import type { Optimizer } from "../optimizers/optimizer.js";
 import { clipGrads } from "../optimizers/clip.js";
 import type { Rng, RngState } from "../rng.js";
+import { kernels } from "../backend/index.js";
+import type { Labels } from "../ndarray.js";
+import { accuracySteps, type Pending } from "./accuracy.js";
 
 export type Sampling = "shuffle" | "replacement";
 export const samplings: readonly Sampling[] = ["shuffle", "replacement"];
@@ -184,8 +187,33 @@ export class Trainer {
     };
   }
 
+  /**
+   * The run as events, one per iteration and one per epoch. On the CPU backends; on a device backend
+   * (WebGPU), whose values come back asynchronously, use `stepsAsync`.
+   */
   *steps(): Generator<TrainEvent> {
-    const { model, optimizer } = this;
+    if (kernels().device) {
+      throw new Error(
+        `Trainer.steps(): the ${kernels().name} backend sends values back asynchronously; use stepsAsync() or runAsync()`,
+      );
+    }
+    for (const event of this.#run(false)) yield event as TrainEvent;
+  }
+
+  /**
+   * `steps` on any backend. On a device backend each iteration is recorded whole (forward, backward,
+   * optimizer step) before the loss is read back, so the loss's finiteness is checked after the
+   * step; the epoch's accuracies read back one batch of scores at a time.
+   */
+  async *stepsAsync(): AsyncGenerator<TrainEvent> {
+    for (const event of this.#run(kernels().device !== undefined)) {
+      if ("pending" in event) await event.pending.read();
+      else yield event;
+    }
+  }
+
+  /** The loop of `steps` and `stepsAsync`; with `device`, it yields what must be read back. */
+  *#run(device: boolean): Generator<TrainEvent | Pending> {
     const { train, augment } = this.#options;
     while (this.#epoch <= this.epochs) {
       const epoch = this.#epoch;
@@ -202,20 +230,17 @@ export class Trainer {
         const iteration = ++this.#iteration;
         const batch = takeSamples(train, indices);
         const x = augment ? augment(batch.x, this.#augmentRng) : batch.x;
-        const loss = model.loss(x, batch.labels);
         const at = `iteration ${iteration} of ${this.iterations} (epoch ${epoch})`;
-        if (!Number.isFinite(loss)) throw this.#diverged(loss, at, x);
-        model.backward();
-        this.#checkGradients(at, loss);
-        if (this.#options.maxGradNorm !== undefined) clipGrads(model.params, this.#options.maxGradNorm);
-        optimizer.step(model.params);
+        const loss = device ? yield* this.#deviceStep(x, batch.labels, at) : this.#step(x, batch.labels, at);
         this.#batchesDone++;
         this.#lossSum += loss;
         this.#count++;
         yield { type: "iteration", epoch, iteration, iterations: this.iterations, loss };
       }
       // Finite gradients can still overflow a weight (a huge learning rate); a saturating sigmoid
-      // may keep the losses finite, so the weights are checked before the epoch is evaluated.
+      // may keep the losses finite, so the weights are checked before the epoch is evaluated (on a
+      // device backend they come home for it, once an epoch).
+      if (device) for (const p of this.model.params) yield { pending: p.value };
       const broken = this.#brokenWeights();
       if (broken) {
         throw new TrainingDivergedError(
@@ -225,7 +250,7 @@ export class Trainer {
       const event: TrainEvent = {
         type: "epoch",
         epoch,
-        ...this.#evaluate(epoch === this.epochs),
+        ...(yield* this.#evaluate(epoch === this.epochs, device)),
         loss: this.#lossSum / this.#count,
       };
       // Whoever stops at this event resumes at the next epoch's start.
@@ -236,6 +261,43 @@ export class Trainer {
       this.#count = 0;
       yield event;
     }
+  }
+
+  /** One training step: loss, checks, backward, the optimizer's step; returns the loss. */
+  #step(x: NDArray, labels: Labels, at: string): number {
+    const { model, optimizer } = this;
+    const loss = model.loss(x, labels);
+    if (!Number.isFinite(loss)) throw this.#diverged(loss, at, x);
+    model.backward();
+    this.#checkGradients(at, loss);
+    if (this.#options.maxGradNorm !== undefined) clipGrads(model.params, this.#options.maxGradNorm);
+    optimizer.step(model.params);
+    return loss;
+  }
+
+  /**
+   * One training step on a device backend: recorded whole, then the loss is read back. The
+   * gradients stay on the device unchecked: a non-finite one shows in the next loss.
+   */
+  *#deviceStep(x: NDArray, labels: Labels, at: string): Generator<Pending, number> {
+    const { model, optimizer } = this;
+    if (!model.lossArray) {
+      throw new Error(`Trainer: this model has no lossArray(), which training on ${kernels().name} needs`);
+    }
+    if (this.#options.maxGradNorm !== undefined) {
+      throw new OptionError(`Trainer: maxGradNorm (gradient clipping) runs on the CPU backends only`);
+    }
+    const lossArray = model.lossArray(x, labels);
+    model.backward();
+    optimizer.step(model.params);
+    yield { pending: lossArray };
+    const loss = lossArray.data[0];
+    if (!Number.isFinite(loss)) {
+      throw new TrainingDivergedError(
+        `training diverged: loss is ${loss} at ${at} (on ${kernels().name} the step was taken before its loss was read). Try a smaller learning rate`,
+      );
+    }
+    return loss;
   }
 
   /**
@@ -279,18 +341,23 @@ export class Trainer {
     return layer ? `${p.name} (${layer})` : p.name;
   }
 
+  /** Runs `steps` to the end; the history of losses and accuracies. */
   run(): History {
+    const history = this.#history();
+    for (const event of this.steps()) record(history, event);
+    return history;
+  }
+
+  /** `run` on any backend (see `stepsAsync`). */
+  async runAsync(): Promise<History> {
+    const history = this.#history();
+    for await (const event of this.stepsAsync()) record(history, event);
+    return history;
+  }
+
+  #history(): History {
     const history: History = { loss: [], trainAcc: [], testAcc: [] };
     if (this.#options.validation) history.valAcc = [];
-    for (const event of this.steps()) {
-      if (event.type === "iteration") {
-        history.loss.push(event.loss);
-      } else {
-        history.trainAcc.push(event.trainAcc);
-        history.testAcc.push(event.testAcc);
-        if (event.valAcc !== undefined) history.valAcc?.push(event.valAcc);
-      }
-    }
     return history;
   }
 
@@ -307,21 +374,27 @@ export class Trainer {
     }
   }
 
-  #evaluate(last: boolean): { trainAcc: number; testAcc: number; valAcc?: number } {
+  *#evaluate(
+    last: boolean,
+    device: boolean,
+  ): Generator<Pending, { trainAcc: number; testAcc: number; valAcc?: number }> {
     const { train, test, validation, evalSampleSize } = this.#options;
-    const accuracy = (ds: Dataset) => {
+    const model = this.model;
+    function* accuracy(ds: Dataset): Generator<Pending, number> {
       const n = datasetSize(ds);
       const sample =
         evalSampleSize !== undefined && !last && evalSampleSize < n
           ? sliceSamples(ds, 0, evalSampleSize)
           : ds;
-      return this.model.accuracy(sample.x, sample.labels);
-    };
+      return device
+        ? yield* accuracySteps(model, sample.x, sample.labels)
+        : model.accuracy(sample.x, sample.labels);
+    }
     const result: { trainAcc: number; testAcc: number; valAcc?: number } = {
-      trainAcc: accuracy(train),
-      testAcc: accuracy(test),
+      trainAcc: yield* accuracy(train),
+      testAcc: yield* accuracy(test),
     };
-    if (validation) result.valAcc = accuracy(validation);
+    if (validation) result.valAcc = yield* accuracy(validation);
     return result;
   }
 }
@@ -331,4 +404,14 @@ function positiveInteger(name: string, value: number | undefined): number {
     throw new OptionError(`Trainer: ${name} must be a positive integer, got ${value}`);
   }
   return value;
+}
+
+function record(history: History, event: TrainEvent): void {
+  if (event.type === "iteration") {
+    history.loss.push(event.loss);
+  } else {
+    history.trainAcc.push(event.trainAcc);
+    history.testAcc.push(event.testAcc);
+    if (event.valAcc !== undefined) history.valAcc?.push(event.valAcc);
+  }
 }

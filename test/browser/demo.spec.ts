@@ -14,8 +14,8 @@ import { startServer } from "../../web/serve.mjs";
 import { decodeImage } from "../../src/io/image.js";
 import { prepareImage } from "../../src/io/input-image.js";
 import { typedDigits } from "../fixtures/typed-digits.js";
+import { CHROMIUM, CHROMIUM_FLAGS } from "./chromium.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
 const haveBundle = existsSync(new URL("../../web/dist/main.js", import.meta.url));
 if (!haveChromium) {
@@ -24,7 +24,8 @@ if (!haveChromium) {
 
 /** What the page's `window.zerodlDemo.snapshot()` returns (web/src/main.ts). */
 interface Snapshot {
-  backend: { name: string; threads: number; isolated: boolean } | null;
+  backend: { name: string; threads: number; isolated: boolean; adapter?: string; note: string } | null;
+  gpu: { adapter: string | null; cpu: boolean; reason: string } | null;
   data: { train: number; test: number; trainLabels: number[]; testLabels: number[]; ms: number } | null;
   run: {
     config: { model: string; trainSize: number; epochs: number; batchSize: number };
@@ -46,7 +47,7 @@ interface Demo {
   showTestImage(index: number): number;
   padSize(): [number, number];
   showPicture(rgbaBase64: string): void;
-  compareWithReference(n: number): number;
+  compareWithReference(n: number): Promise<number>;
   testImage(index: number): number[];
 }
 type DemoWindow = Window & { zerodlDemo: Demo };
@@ -98,7 +99,8 @@ interface Session {
   errors: string[];
 }
 
-async function openDemo(isolated: boolean): Promise<Session> {
+/** `flags`: Chromium's extra flags; `query`: the page's (e.g. "?backend=webgpu"). */
+async function openDemo(isolated: boolean, flags: string[] = [], query = ""): Promise<Session> {
   if (!haveBundle)
     throw new Error("web/dist/main.js is missing: run `npm run build:web` (test:browser does)");
   const server = await startServer({ port: 0, host: "127.0.0.1", isolated });
@@ -107,16 +109,7 @@ async function openDemo(isolated: boolean): Promise<Session> {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1000, height: 1150 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    args: ["--headless", ...CHROMIUM_FLAGS, ...flags],
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
@@ -125,7 +118,7 @@ async function openDemo(isolated: boolean): Promise<Session> {
   });
   page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
   page.on("requestfailed", (request) => errors.push(`request failed: ${request.url()}`));
-  await page.goto(server.url);
+  await page.goto(server.url + query);
   return { server, context, page, profile, errors };
 }
 
@@ -163,6 +156,14 @@ describe.skipIf(!haveChromium)("browser demo (headless Chromium)", () => {
     expect(await page.textContent("#backend")).toBe(
       `backend: wasm SIMD · ${cores} thread${cores > 1 ? "s" : ""}`,
     );
+  });
+
+  it("offers WebGPU only where the browser has an adapter (here, without the flag, none)", async () => {
+    const { gpu } = await snapshot(page);
+    expect(gpu).toMatchObject({ adapter: null, reason: "WebGPU offers no adapter here" });
+    const option = page.locator('#kernels option[value="webgpu"]');
+    expect(await option.isDisabled()).toBe(true);
+    expect(await option.textContent()).toBe("WebGPU (unavailable)");
   });
 
   it("switches kernels from the page: reference, then WebAssembly again", async () => {
@@ -359,6 +360,56 @@ describe.skipIf(!haveChromium)("browser demo without cross-origin isolation", ()
     const { run } = await train(page, "two-layer", 1000, 1);
     expect(run!.losses).toHaveLength(10);
     expect(run!.losses.every(Number.isFinite)).toBe(true);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe.skipIf(!haveChromium)("browser demo on WebGPU (Chromium's SwiftShader adapter)", () => {
+  let session: Session | undefined;
+
+  beforeAll(async () => {
+    session = await openDemo(true, ["--enable-unsafe-webgpu"], "?backend=webgpu");
+  });
+
+  afterAll(() => closeDemo(session));
+
+  it("runs on the WebGPU kernels, names the adapter, and trains as the WASM kernels do", async () => {
+    const { page, errors } = session!;
+    await page.evaluate(() => (window as unknown as DemoWindow).zerodlDemo.ready);
+    const { backend, gpu } = await snapshot(page);
+    // SwiftShader is a CPU adapter: offered, not the default (?backend=webgpu asks for it).
+    expect(gpu).toMatchObject({ adapter: "google swiftshader", cpu: true });
+    expect(backend).toMatchObject({ name: "webgpu", adapter: "google swiftshader" });
+    expect(await page.textContent("#backend")).toBe("backend: webgpu · google swiftshader");
+    expect(await page.locator("#kernels").inputValue()).toBe("webgpu");
+    const onGpu = await train(page, "two-layer", 1000, 1);
+    expect(onGpu.run!.losses).toHaveLength(10);
+    expect(onGpu.run!.probes.length).toBeGreaterThan(0);
+    // The same seeded run on the WASM kernels: the same losses to float32 rounding.
+    await page.selectOption("#kernels", "wasm");
+    await page.waitForFunction(() => document.getElementById("backend")!.textContent!.includes("wasm"));
+    const onCpu = await train(page, "two-layer", 1000, 1);
+    onGpu.run!.losses.forEach((l, i) => expect(Math.abs(l - onCpu.run!.losses[i])).toBeLessThan(1e-4 * l));
+    expect(Math.abs(onGpu.run!.epochs[0].testAcc - onCpu.run!.epochs[0].testAcc)).toBeLessThanOrEqual(0.01);
+    expect(errors).toEqual([]);
+  });
+
+  it("predicts drawn digits on the GPU and agrees with the reference kernels", async () => {
+    const { page, errors } = session!;
+    await page.selectOption("#kernels", "webgpu");
+    await page.waitForFunction(() => document.getElementById("backend")!.textContent!.includes("webgpu"));
+    const { run } = await train(page, "two-layer", 1000, 1);
+    expect(run!.losses).toHaveLength(10);
+    await page.evaluate(() => (window as unknown as DemoWindow).zerodlDemo.showTestImage(0));
+    await page.waitForFunction(
+      () => (window as unknown as DemoWindow).zerodlDemo.snapshot().prediction !== null,
+    );
+    const { prediction } = await snapshot(page);
+    expect(mean(prediction!.probabilities) * 10).toBeCloseTo(1, 5);
+    const difference = await page.evaluate(() =>
+      (window as unknown as DemoWindow).zerodlDemo.compareWithReference(100),
+    );
+    expect(difference).toBeLessThan(1e-4);
     expect(errors).toEqual([]);
   });
 });

@@ -1,22 +1,38 @@
 /**
  * The page test/browser/webgpu.spec.ts opens in headless Chromium: the WebGPU backend's checks, run
- * on request from the spec through `window.zerodlWebGPU`. Each returns plain JSON.
+ * on request from the spec through `window.zerodlWebGPU`. Each returns plain JSON. In Node,
+ * test/webgpu-node-run.ts runs the same checks on Dawn after `configure`.
  */
 import { setKernels } from "../../src/backend/index.js";
 import type { Kernels } from "../../src/backend/kernels.js";
 import { reference } from "../../src/backend/reference.js";
+import { initWasm } from "../../src/backend/wasm.js";
 import type { GpuDevice } from "../../src/backend/webgpu/device.js";
 import { gpuDevice, initWebGPU } from "../../src/backend/webgpu/index.js";
-import { Storage, type Floats } from "../../src/ndarray.js";
+import { webgpuKernels } from "../../src/backend/webgpu/kernels.js";
+import { loadMnist } from "../../src/data/mnist.js";
+import { fetchSource, type ByteSource } from "../../src/data/source.js";
+import { createModel, type ModelSpec } from "../../src/models/model.js";
+import { NDArray, Storage, type Floats } from "../../src/ndarray.js";
+import { createOptimizer, type OptimizerName } from "../../src/optimizers/optimizer.js";
+import { Rng } from "../../src/rng.js";
+import { Trainer, type History } from "../../src/train/trainer.js";
+import { accuracyAsync } from "../../src/train/accuracy.js";
 import { cases, check } from "../kernel-cases.js";
 
 let gpu: Kernels | null = null;
 let dev: GpuDevice | null = null;
+/** Outside a page (Node): the WebGPU entry point and where MNIST's files are. */
+let environment: { gpu?: GPU; mnist?: ByteSource } = {};
+
+export function configure(e: { gpu: GPU; mnist: ByteSource }): void {
+  environment = e;
+}
 
 /** WebGPU's kernels, the device's adapter, or why there are none. */
 async function setup(): Promise<{ adapter?: string; error?: string; errorName?: string }> {
   try {
-    gpu = await initWebGPU();
+    gpu = await initWebGPU(environment.gpu ? { gpu: environment.gpu } : {});
     dev = gpuDevice(gpu);
     const info = dev!.adapterInfo;
     return { adapter: `${info.vendor} ${info.architecture}`.trim() };
@@ -61,13 +77,23 @@ interface CaseResult {
   error?: string;
 }
 
-/** Every parity case on the WebGPU kernels (float32) against the reference (float64). */
-async function parity(): Promise<{ results: CaseResult[]; ms: number; dispatches: number }> {
-  const { kernels, settle } = onDevice(gpu!, dev!);
+/**
+ * Every parity case on the WebGPU kernels (float32) against the reference (float64); with
+ * `workgroupMemory` given, on kernels made with that setting instead of the adapter's default.
+ */
+async function parity(
+  workgroupMemory?: boolean,
+  only?: string,
+): Promise<{ results: CaseResult[]; ms: number; dispatches: number }> {
+  if (gpu === null) await setup();
+  const k = workgroupMemory === undefined ? gpu! : webgpuKernels(dev!, { workgroupMemory });
+  const { kernels, settle } = onDevice(k, dev!);
   const results: CaseResult[] = [];
   const t0 = performance.now();
   const before = dev!.counts.dispatches;
+  const pattern = only === undefined ? null : new RegExp(only);
   for (const c of cases) {
+    if (pattern && !pattern.test(c.name)) continue;
     try {
       await check(kernels, c, settle);
       results.push({ name: c.name });
@@ -80,6 +106,7 @@ async function parity(): Promise<{ results: CaseResult[]; ms: number; dispatches
 
 /** Float64 calls (no device arrays): the WebGPU kernels hand them to the reference, bit for bit. */
 async function float64(): Promise<{ mismatches: string[]; dispatches: number }> {
+  if (gpu === null) await setup();
   const mismatches: string[] = [];
   const before = dev!.counts.dispatches;
   for (const c of cases.filter((_, i) => i % 5 === 0)) {
@@ -97,7 +124,129 @@ async function float64(): Promise<{ mismatches: string[]; dispatches: number }> 
   return { mismatches, dispatches: dev!.counts.dispatches - before };
 }
 
-const api = { setup, parity, float64 };
+interface TrainingRun {
+  history: History;
+  ms: number;
+  /** GPU buffers made and bytes held by arrays after each iteration (WebGPU only). */
+  buffers: number[];
+  liveBytes: number[];
+  /** Read-backs and uploads during the run (WebGPU only). */
+  reads: number;
+  uploads: number;
+}
+
+/**
+ * The same short training run (seeded model, batches and dropout) on the WASM kernels and on
+ * WebGPU: `spec` on the first `trainSize` MNIST training images, `iterations` steps of batch 100,
+ * with the accuracies at each epoch's end (on all `testSize` test images at the last).
+ */
+async function training(
+  spec: ModelSpec,
+  optimizer: OptimizerName,
+  iterations: number,
+  trainSize: number,
+  testSize: number,
+): Promise<{ wasm: TrainingRun; webgpu: TrainingRun }> {
+  if (gpu === null) await setup();
+  const mnist = await loadMnist({
+    source: environment.mnist ?? fetchSource("/data/mnist/"),
+    subset: { train: trainSize, test: testSize },
+    flatten: spec.inputShape.length === 1,
+  });
+  const run = async (k: Kernels): Promise<TrainingRun> => {
+    setKernels(k);
+    const model = createModel(spec, new Rng(1));
+    const trainer = new Trainer({
+      model,
+      optimizer: createOptimizer(optimizer),
+      train: mnist.train,
+      test: mnist.test,
+      iterations,
+      batchSize: 100,
+      rng: new Rng(2),
+    });
+    const history: History = { loss: [], trainAcc: [], testAcc: [] };
+    const buffers: number[] = [];
+    const liveBytes: number[] = [];
+    const t0 = performance.now();
+    const { reads, uploads } = dev!.counts;
+    for await (const event of trainer.stepsAsync()) {
+      if (event.type === "iteration") {
+        history.loss.push(event.loss);
+        if (k === gpu) {
+          buffers.push(dev!.counts.buffersCreated);
+          liveBytes.push(dev!.memory().liveBytes);
+        }
+      } else {
+        history.trainAcc.push(event.trainAcc);
+        history.testAcc.push(event.testAcc);
+      }
+    }
+    const ms = performance.now() - t0;
+    return {
+      history,
+      ms,
+      buffers,
+      liveBytes,
+      reads: dev!.counts.reads - reads,
+      uploads: dev!.counts.uploads - uploads,
+    };
+  };
+  try {
+    return { wasm: await run(await initWasm({ threads: 1 })), webgpu: await run(gpu!) };
+  } finally {
+    setKernels(reference);
+  }
+}
+
+/** What a user sees of the memory model: where values are, what reading them takes, what recycling does. */
+async function residency(): Promise<Record<string, unknown>> {
+  if (gpu === null) await setup();
+  setKernels(gpu!);
+  try {
+    const model = createModel(
+      { kind: "two-layer", inputShape: [4], outputSize: 3, hiddenSize: 5 },
+      new Rng(1),
+    );
+    const x = NDArray.from([0.5, -1, 2, 0.25, 1, 1, -0.5, 0], [2, 4]);
+    const t = Int32Array.from([0, 2]);
+    const result: Record<string, unknown> = {};
+    const error = (fn: () => unknown) => {
+      try {
+        fn();
+        return null;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    const scores = model.predict(x);
+    result.scoresData = error(() => scores.data);
+    result.scores = Array.from(await scores.read());
+    result.scoresDataAfterRead = Array.from(scores.data);
+    result.inputStillOnHost = Array.from(x.data);
+    result.loss = error(() => model.loss(x, t));
+    const loss = model.lossArray!(x, t);
+    model.backward();
+    const grad = model.params[0].grad!;
+    result.gradBeforeNextStep = (await grad.read()).length;
+    const grad2 = model.params[2].grad!;
+    model.lossArray!(x, t); // the next step recycles the previous one's arrays
+    result.recycledData = error(() => grad2.data);
+    result.recycledRead = await grad2.read().then(
+      () => null,
+      (e: Error) => e.message,
+    );
+    result.lossKeptAcrossSteps = (await loss.read())[0];
+    result.accuracy = error(() => model.accuracy(x, t));
+    result.accuracyAsync = await accuracyAsync(model, x, t);
+    result.predictKept = Array.from(await scores.read());
+    return result;
+  } finally {
+    setKernels(reference);
+  }
+}
+
+export const api = { setup, parity, float64, training, residency };
 (globalThis as unknown as { zerodlWebGPU: typeof api }).zerodlWebGPU = api;
 (globalThis as unknown as { zerodlReady: boolean }).zerodlReady = true;
 void setKernels;

@@ -17,20 +17,10 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cases } from "../kernel-cases.js";
+import { CHROMIUM, CHROMIUM_FLAGS as FLAGS } from "./chromium.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-/** The flags that work on this closed network (see the demo's spec), plus WebGPU's. */
-const FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 type PageApi = Record<string, (...args: unknown[]) => Promise<unknown>>;
 /** Calls `window.zerodlWebGPU[name](...args)` in the page. */
@@ -131,8 +121,117 @@ describe.skipIf(!haveChromium)("WebGPU backend in headless Chromium (SwiftShader
     );
   });
 
+  it("the products and transposes tiled in workgroup memory (for GPUs) match too", async () => {
+    // The adapter here is SwiftShader, whose default skips workgroup memory (see webgpuKernels).
+    const { results } = await call<{ results: { name: string; error?: string }[] }>(
+      page,
+      "parity",
+      true,
+      "matmul|transpose|fused convolution forward/backward n=2 c=3 5×5",
+    );
+    expect(results.filter((r) => r.error)).toEqual([]);
+    expect(results.length).toBeGreaterThan(100);
+  });
+
   it("float64 calls run the reference kernels, bit for bit", async () => {
     expect(await call<{ mismatches: string[] }>(page, "float64")).toEqual({ mismatches: [], dispatches: 0 });
+  });
+
+  interface Run {
+    history: { loss: number[]; trainAcc: number[]; testAcc: number[] };
+    ms: number;
+    buffers: number[];
+    liveBytes: number[];
+    reads: number;
+    uploads: number;
+  }
+
+  /** The page's training run on WASM and WebGPU; the loss curves agree to `rtol` at every step. */
+  async function sameTraining(
+    spec: Record<string, unknown>,
+    params: number,
+    iterations: number,
+    trainSize: number,
+    testSize: number,
+  ): Promise<Run> {
+    const r = await call<{ wasm: Run; webgpu: Run }>(
+      page,
+      "training",
+      spec,
+      "adam",
+      iterations,
+      trainSize,
+      testSize,
+    );
+    const { wasm, webgpu } = r;
+    expect(webgpu.history.loss).toHaveLength(iterations);
+    const drift = webgpu.history.loss.map(
+      (l, i) => Math.abs(l - wasm.history.loss[i]) / wasm.history.loss[i],
+    );
+    expect(Math.max(...drift)).toBeLessThan(1e-4);
+    // It learns: the mean loss of the last 5 steps is below that of the first 5.
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(webgpu.history.loss.slice(-5))).toBeLessThan(mean(webgpu.history.loss.slice(0, 5)));
+    // The same predictions, up to a sample in a hundred where a score is a near tie.
+    webgpu.history.testAcc.forEach((a, i) =>
+      expect(Math.abs(a - wasm.history.testAcc[i])).toBeLessThanOrEqual(0.01),
+    );
+    webgpu.history.trainAcc.forEach((a, i) =>
+      expect(Math.abs(a - wasm.history.trainAcc[i])).toBeLessThanOrEqual(0.01),
+    );
+    // Memory is recycled step by step: no buffer is made and no array memory kept after step 2.
+    expect(webgpu.buffers.at(-1)).toBe(webgpu.buffers[1]);
+    expect(webgpu.liveBytes.at(-1)).toBe(webgpu.liveBytes[1]);
+    // Values come back only when asked: one read per step (its loss), one per evaluated batch and,
+    // once an epoch, the weights (checked for overflow).
+    const epochs = webgpu.history.testAcc.length;
+    const evalBatches = epochs * (Math.ceil(trainSize / 100) + Math.ceil(testSize / 100));
+    expect(webgpu.reads).toBe(iterations + evalBatches + epochs * params);
+    console.log(
+      `${String(spec.kind)}: ${iterations} steps, WASM ${(wasm.ms / 1000).toFixed(1)} s, WebGPU ${(webgpu.ms / 1000).toFixed(1)} s, ` +
+        `largest loss difference ${Math.max(...drift).toExponential(1)}`,
+    );
+    return webgpu;
+  }
+
+  it("trains MultiLayerNetExtend (batch norm, dropout, weight decay) with WASM's loss curve", async () => {
+    const spec = {
+      kind: "multi-layer-extend",
+      inputShape: [784],
+      outputSize: 10,
+      hiddenSizeList: [100, 100],
+      activation: "relu",
+      weightInitStd: "relu",
+      weightDecayLambda: 0.001,
+      useBatchnorm: true,
+      useDropout: true,
+      dropoutRatio: 0.2,
+    };
+    await sameTraining(spec, 10, 30, 1000, 300); // W, b ×3; gamma, beta ×2
+  });
+
+  it("trains SimpleConvNet (the fused convolution–ReLU–pooling) with WASM's loss curve", async () => {
+    await sameTraining({ kind: "simple-conv", inputShape: [1, 28, 28], outputSize: 10 }, 6, 6, 300, 100);
+  });
+
+  it("keeps values on the GPU until read, and recycles a model's arrays at its next step", async () => {
+    const r = await call<Record<string, unknown>>(page, "residency");
+    // A prediction stays on the device; reading `data` says how to get it, `read()` brings it home.
+    expect(r.scoresData).toMatch(/NDArray \(2, 3\) lives on the WebGPU device.*`await a.read\(\)` first/);
+    expect(r.scores).toHaveLength(6);
+    expect(r.scoresDataAfterRead).toEqual(r.scores);
+    expect(r.inputStillOnHost).toEqual([0.5, -1, 2, 0.25, 1, 1, -0.5, 0]);
+    // Methods that return numbers say what to use instead.
+    expect(r.loss).toMatch(/loss\(\): the webgpu backend sends values back asynchronously; use .*runAsync/);
+    expect(r.accuracy).toMatch(/accuracy\(\): .*accuracyAsync/);
+    expect(r.accuracyAsync).toBeGreaterThanOrEqual(0);
+    // Gradients are readable until the model's next step, which recycles them; the step's loss and
+    // a prediction (returned to the caller) are kept.
+    expect(r.gradBeforeNextStep).toBe(20);
+    expect(r.recycledData).toMatch(/NDArray \(5, 3\) was a model's intermediate value from an earlier step/);
+    expect(r.recycledRead).toEqual(r.recycledData);
+    expect(r.lossKeptAcrossSteps).toBeCloseTo(Math.log(3), 2);
+    expect(r.predictKept).toEqual(r.scores);
   });
 
   it("reports no GPU or page errors", () => {

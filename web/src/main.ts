@@ -14,7 +14,14 @@ import {
   type Mnist,
   type TrainEvent,
 } from "../../src/index.js";
-import { chooseBackend, type BackendChoice, type BackendInfo } from "./backend.js";
+import {
+  chooseBackend,
+  onDevice,
+  probeWebGPU,
+  type BackendChoice,
+  type BackendInfo,
+  type GpuOffer,
+} from "./backend.js";
 import { TrainingChart, chartColors } from "./chart.js";
 import { DigitPad, showImage } from "./digit-pad.js";
 import { TrainingRun, recipes, shapeFor, type ModelChoice, type RunConfig } from "./training.js";
@@ -64,6 +71,8 @@ interface EpochResult {
 
 const state = {
   backend: null as BackendInfo | null,
+  /** What WebGPU this browser offers (probed at start). */
+  gpu: null as GpuOffer | null,
   mnist: null as Mnist | null,
   data: null as {
     train: number;
@@ -106,29 +115,57 @@ function fail(where: string, e: unknown): void {
 
 // ---- backend and data ---------------------------------------------------------------------------
 
-// ?backend=reference starts on the reference kernels, ?threads=1 runs one thread (to compare speeds).
+// ?backend=reference|wasm|webgpu chooses the kernels to start on, ?threads=1 runs one thread (to
+// compare speeds). By default the page starts on WebGPU where the browser offers a GPU adapter, and
+// on WebAssembly otherwise (also where the only adapter is a CPU one such as SwiftShader: it is
+// offered in the list, but the WASM kernels are much faster on a CPU).
 const params = new URLSearchParams(location.search);
 const requestedThreads = Number(params.get("threads")) || undefined;
 
 async function setBackend(choice: BackendChoice): Promise<void> {
   ui.kernels.disabled = true;
   ui.kernels.value = choice;
+  const wasOnDevice = state.backend?.name === "webgpu";
   try {
+    const run = state.run;
+    if (run && wasOnDevice !== (choice === "webgpu")) {
+      // A run's arrays (weights, optimizer state) live where it started: it ends here. Its weights
+      // come home from the GPU, so that the model still predicts on the CPU kernels.
+      if (!run.done) stopRun(`Kernels switched: press Train to start a run on them.`);
+      if (wasOnDevice) await run.readWeights();
+    }
     state.backend = await chooseBackend(choice, requestedThreads);
   } finally {
     ui.kernels.disabled = false;
   }
-  const { name, threads, isolated, note } = state.backend;
+  const { name, threads, adapter, isolated, note } = state.backend;
+  ui.kernels.value = name === "wasm" || name === "webgpu" ? name : "reference";
   ui.backend.textContent =
-    name === "wasm" ? `backend: wasm SIMD · ${threads} thread${threads > 1 ? "s" : ""}` : `backend: ${name}`;
+    name === "wasm"
+      ? `backend: wasm SIMD · ${threads} thread${threads > 1 ? "s" : ""}`
+      : name === "webgpu"
+        ? `backend: webgpu · ${adapter}`
+        : `backend: ${name}`;
   ui.backend.title = note;
-  ui.backend.classList.toggle("off", name !== "wasm");
+  ui.backend.classList.toggle("off", name === "reference");
   ui.isolation.textContent = isolated ? "cross-origin isolated" : "not isolated (1 thread)";
   ui.isolation.classList.toggle("off", !isolated);
 }
 
+/** Offers WebGPU in the kernels list when the browser has an adapter; the kernels to start on. */
+async function offerWebGPU(): Promise<BackendChoice> {
+  const gpu = (state.gpu = await probeWebGPU());
+  const option = ui.kernels.querySelector<HTMLOptionElement>('option[value="webgpu"]')!;
+  option.disabled = gpu.adapter === null;
+  option.textContent = gpu.adapter === null ? "WebGPU (unavailable)" : `WebGPU (${gpu.adapter})`;
+  option.title = gpu.adapter === null ? gpu.reason : gpu.cpu ? "a CPU implementation of WebGPU" : "";
+  const asked = params.get("backend");
+  if (asked === "reference" || asked === "wasm" || asked === "webgpu") return asked;
+  return gpu.adapter !== null && !gpu.cpu ? "webgpu" : "wasm";
+}
+
 async function start(): Promise<void> {
-  await setBackend(params.get("backend") === "reference" ? "reference" : "wasm");
+  await setBackend(await offerWebGPU());
 
   const t0 = performance.now();
   // The four original .gz files, fetched relative to this page and checked against their SHA-256.
@@ -202,14 +239,21 @@ function startTraining(): void {
 
 function startLoop(): void {
   const loop = ++state.loop;
-  const next = () => {
-    if (loop === state.loop && !state.paused && frame()) requestAnimationFrame(next);
+  const next = async () => {
+    if (loop === state.loop && !state.paused && (await frame(loop))) requestAnimationFrame(next);
   };
   requestAnimationFrame(next);
 }
 
-/** One frame of training; false when the run is over (finished or failed). */
-function frame(): boolean {
+/** Ends the frame loop of the current run, saying why. */
+function stopRun(why: string): void {
+  state.loop++;
+  ui.pause.disabled = true;
+  ui.progressText.textContent = why;
+}
+
+/** One frame of training; false when the run is over (finished, failed or replaced). */
+async function frame(loop: number): Promise<boolean> {
   const run = state.run;
   if (!run) return false;
   try {
@@ -217,24 +261,26 @@ function frame(): boolean {
     if (state.sinceProbeMs >= Math.max(PROBE_EVERY_MS, 10 * state.probeMs)) {
       // A frame of its own: the probe can take as long as a few training steps.
       state.sinceProbeMs = 0;
-      probe(run);
+      await probe(run);
     } else {
       const t0 = performance.now();
-      phase = run.advance(FRAME_BUDGET_MS).state;
+      phase = (await run.advance(FRAME_BUDGET_MS)).state;
       const spent = performance.now() - t0;
       state.trainingMs += spent;
       state.sinceProbeMs += spent;
     }
+    if (loop !== state.loop) return false;
     showProgress(run, phase);
     chart.draw();
     if (run.done) {
-      probe(run);
+      await probe(run);
       chart.draw();
       ui.pause.disabled = true;
       return false;
     }
     return true;
   } catch (e) {
+    if (loop !== state.loop) return false;
     fail("training", e);
     ui.progressText.textContent = `Training stopped: ${(e as Error).message}`;
     ui.pause.disabled = true;
@@ -242,9 +288,9 @@ function frame(): boolean {
   }
 }
 
-function probe(run: TrainingRun): void {
+async function probe(run: TrainingRun): Promise<void> {
   const t0 = performance.now();
-  const accuracy = run.probeAccuracy();
+  const accuracy = await run.probeAccuracy();
   state.probeMs = performance.now() - t0;
   state.probes.push({ iteration: run.iteration, accuracy });
   chart.addAccuracy("probe", run.iteration, accuracy);
@@ -300,6 +346,9 @@ ui.bars.innerHTML = Array.from(
   (_, d) => `<b>${d}</b><div class="bar" id="bar-${d}"><i></i></div><span id="p-${d}">–</span>`,
 ).join("");
 
+/** Counts predictions, so that only the latest one's result is shown (WebGPU's come back later). */
+let predictions = 0;
+
 function predict(): void {
   const input = pad.input();
   showImage(ui.preview, input ?? new Float32Array(784));
@@ -310,13 +359,21 @@ function predict(): void {
     ui.predictNote.textContent = model ? "Draw a digit." : "Train a network, then draw.";
     return;
   }
-  try {
-    const scores = model.predict(shapeFor(model, NDArray.from(input, [1, 784])));
-    const probabilities = Array.from(softmax(scores).data);
+  const show = (p: ArrayLike<number>) => {
+    const probabilities = Array.from(p);
     const guess = probabilities.indexOf(Math.max(...probabilities));
     state.prediction = { probabilities, guess };
     showPrediction(state.prediction);
     ui.predictNote.textContent = `Predicted by the network${state.run?.done ? "" : " as it trains"}.`;
+  };
+  try {
+    const probabilities = softmax(model.predict(shapeFor(model, NDArray.from(input, [1, 784]))));
+    if (!onDevice()) return show(probabilities.data);
+    const id = ++predictions;
+    probabilities.read().then(
+      (p) => id === predictions && show(p),
+      (e: unknown) => fail("predict", e),
+    );
   } catch (e) {
     fail("predict", e);
   }
@@ -373,6 +430,7 @@ window.zerodlDemo = {
     const input = pad.input();
     return {
       backend: state.backend,
+      gpu: state.gpu,
       data: state.data,
       run: state.run && {
         config: state.run.config,
@@ -400,10 +458,12 @@ window.zerodlDemo = {
    * The largest difference between the trained model's scores for the first n test images from the
    * kernels in use and from the reference kernels (the specification).
    */
-  compareWithReference: (n: number) => {
-    const model = state.run!.model;
+  compareWithReference: async (n: number) => {
+    const run = state.run!;
+    const model = run.model;
     const x = shapeFor(model, state.mnist!.test.x.sliceRows(0, n));
-    const fast = model.predict(x).data;
+    const fast = await model.predict(x).read();
+    await run.readWeights(); // the reference kernels run on the host
     const spec = withKernels(reference, () => model.predict(x)).data;
     let worst = 0;
     for (let i = 0; i < fast.length; i++) worst = Math.max(worst, Math.abs(fast[i] - spec[i]));

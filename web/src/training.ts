@@ -1,7 +1,8 @@
 /**
  * One training run in the page, driven a slice at a time: `advance(budgetMs)` pulls
- * `Trainer.steps()` until the time budget of the current animation frame is spent, so the page
- * keeps drawing and answering while the network trains on the main thread.
+ * `Trainer.stepsAsync()` until the time budget of the current animation frame is spent, so the page
+ * keeps drawing and answering while the network trains on the main thread. (The async steps run on
+ * every backend; on WebGPU each step waits for its loss to come back from the GPU.)
  */
 import {
   Adam,
@@ -11,6 +12,7 @@ import {
   SimpleConvNet,
   Trainer,
   TwoLayerNet,
+  accuracyAsync,
   sliceSamples,
   type Dataset,
   type Mnist,
@@ -83,7 +85,7 @@ export class TrainingRun {
   readonly trainer: Trainer;
   /** A fixed handful of test images whose accuracy is measured often (the chart's live line). */
   readonly probe: Dataset;
-  readonly #steps: Generator<TrainEvent>;
+  readonly #steps: AsyncGenerator<TrainEvent>;
   readonly #onEvent: (event: TrainEvent) => void;
   #iteration = 0;
   #done = false;
@@ -105,7 +107,7 @@ export class TrainingRun {
       rng: rng.split(),
       evalSampleSize: 1000,
     });
-    this.#steps = this.trainer.steps();
+    this.#steps = this.trainer.stepsAsync();
     this.#onEvent = onEvent;
   }
 
@@ -118,11 +120,11 @@ export class TrainingRun {
   }
 
   /** Pulls training steps for about `budgetMs` (at least one). */
-  advance(budgetMs: number): Progress {
+  async advance(budgetMs: number): Promise<Progress> {
     const deadline = performance.now() + budgetMs;
     let event: TrainEvent | null = null;
     while (!this.#done) {
-      const next = this.#steps.next();
+      const next = await this.#steps.next();
       if (next.done) {
         this.#done = true;
         break;
@@ -143,7 +145,12 @@ export class TrainingRun {
   }
 
   /** Accuracy on the probe images (a few milliseconds to a few hundred, by network and backend). */
-  probeAccuracy(): number {
-    return this.model.accuracy(this.probe.x, this.probe.labels, 100);
+  probeAccuracy(): Promise<number> {
+    return accuracyAsync(this.model, this.probe.x, this.probe.labels, 100);
+  }
+
+  /** Brings the weights home from a device, so that CPU kernels can run the model. */
+  async readWeights(): Promise<void> {
+    for (const p of this.model.params) await p.value.read();
   }
 }

@@ -11,8 +11,9 @@
 //
 // Determinism: which thread computes a chunk never changes what it computes, and the arithmetic of
 // one output element never depends on where a chunk boundary falls: matmul accumulates every element
-// in the order p = 0, 1, …, k−1 (each step one f32 multiply then one f32 add, no FMA) whatever the
-// blocking; element-wise ops compute each lane exactly as the scalar tail would. So outputs are
+// in the order p = 0, 1, …, k−1 (each step one f32 multiply then one f32 add; in the relaxed-SIMD
+// build one multiply-add, fused or not as the engine compiles it, the same on every thread) whatever
+// the blocking; element-wise ops compute each lane exactly as the scalar tail would. So outputs are
 // bit-identical for any thread count.
 //
 // No static data and no allocation here: the module is instantiated once per thread over the same
@@ -43,6 +44,11 @@ const SLOT_BYTES: usize = 192;
 
 export function heapBase(): usize {
   return __heap_base;
+}
+
+/** Zeros `bytes` bytes at `at` (a resident array's block, made zeros as NDArray.zeros promises). */
+export function zero(at: usize, bytes: usize): void {
+  memory.fill(at, 0, bytes);
 }
 
 // ---- matmul --------------------------------------------------------------------------------------
@@ -194,6 +200,19 @@ function packB(pb: usize, b: usize, k: i32, n: i32, transB: bool, pc: i32, kc: i
  * panel (bps 32) or, for an untransposed b read in place, its rows (bps = 4n). For a partial tile (mr < 4 or nr < 8) the caller
  * passes a scratch tile with ldc = 8 and copies the valid part.
  */
+/**
+ * acc + a·b: one fused multiply-add where the engine has relaxed SIMD (the module built with it is
+ * chosen at start), else a multiply then an add, each rounded.
+ */
+// @ts-ignore: decorator
+@inline function madd(acc: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return f32x4.relaxed_madd(a, b, acc);
+  } else {
+    return f32x4.add(acc, f32x4.mul(a, b));
+  }
+}
+
 // @ts-ignore: decorator
 @inline function micro(c: usize, ldc: i32, pa: usize, ars: usize, aps: usize, pb: usize, bps: usize, kc: i32, init: bool): void {
   const ld = <usize>ldc << 2;
@@ -212,17 +231,17 @@ function packB(pb: usize, b: usize, k: i32, n: i32, transB: bool, pc: i32, kc: i
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let av = v128.load32_splat(a0);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0));
-    c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    c00 = madd(c00, av, b0);
+    c01 = madd(c01, av, b1);
     av = v128.load32_splat(a1);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0));
-    c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    c10 = madd(c10, av, b0);
+    c11 = madd(c11, av, b1);
     av = v128.load32_splat(a2);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0));
-    c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    c20 = madd(c20, av, b0);
+    c21 = madd(c21, av, b1);
     av = v128.load32_splat(a3);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0));
-    c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    c30 = madd(c30, av, b0);
+    c31 = madd(c31, av, b1);
     a0 += aps; a1 += aps; a2 += aps; a3 += aps;
     pb += bps;
   }
@@ -2239,8 +2258,8 @@ function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32, t: i
 }
 
 /**
- * Runs chunks of job `gen` until none is left; returns the job's chunk count. Thread t uses pack
- * scratch `pack + t·PACK_BYTES`. A claim succeeds only while the counter still carries this job's
+ * Runs chunks of job `gen` until none is left; returns the job's chunk count. `pack` is the calling
+ * thread's own matmul scratch (PACK_BYTES). A claim succeeds only while the counter still carries this job's
  * generation, so a thread that wakes late for a finished job claims nothing (and reads nothing but
  * its arguments, which sit in the slot the next job does not write).
  */
@@ -2248,7 +2267,6 @@ export function runJob(ctrl: usize, gen: i32, t: i32, pack: usize): i32 {
   const s = ctrl + SLOTS + (<usize>(gen & 1)) * SLOT_BYTES;
   const op = load<i32>(s);
   const C = chunkCount(op, s);
-  const mine = pack + <usize>t * <usize>PACK_BYTES;
   const tag = <i64>gen << 32;
   for (;;) {
     const v = atomic.load<i64>(ctrl + COUNTER);
@@ -2256,7 +2274,7 @@ export function runJob(ctrl: usize, gen: i32, t: i32, pack: usize): i32 {
     const c = <i32>(v & 0xffffffff);
     if (c >= C) break;
     if (atomic.cmpxchg<i64>(ctrl + COUNTER, v, v + 1) != v) continue;
-    runChunk(op, s, c, C, mine, gen, t);
+    runChunk(op, s, c, C, pack, gen, t);
     atomic.add<i32>(ctrl + FINISHED, 1);
   }
   return C;

@@ -106,9 +106,17 @@ export class GpuDevice implements Device {
   /** The first error the GPU reported (a validation error, a lost device); later calls throw it. */
   #failure: string | null = null;
 
-  constructor(gpu: GPUDevice, adapterInfo: { vendor: string; architecture: string; description: string }) {
+  /** Whether the adapter runs on the CPU (SwiftShader): tuned apart (see webgpuKernels). */
+  readonly cpuAdapter: boolean;
+
+  constructor(
+    gpu: GPUDevice,
+    adapterInfo: { vendor: string; architecture: string; description: string },
+    cpuAdapter = adapterInfo.architecture === "swiftshader",
+  ) {
     this.gpu = gpu;
     this.adapterInfo = adapterInfo;
+    this.cpuAdapter = cpuAdapter;
     this.#uniforms = gpu.createBuffer({ size: MAX_PENDING * PARAM_BYTES, usage: UNIFORM | COPY_DST });
     this.#empty = gpu.createBuffer({ size: 16, usage: STORAGE | COPY_SRC | COPY_DST });
   }
@@ -284,7 +292,8 @@ export class GpuDevice implements Device {
     this.#check();
     if ((groups[0] ?? 0) === 0 || (groups[1] ?? 1) === 0 || (groups[2] ?? 1) === 0) return;
     if (this.#pending === MAX_PENDING) this.flush();
-    const buffers = bindings.map((b) => this.#bind(b));
+    const transient: GPUBuffer[] = [];
+    const buffers = bindings.map((b) => this.#bind(b, transient));
     const pipeline = this.pipeline(code);
     const offset = this.#pending * PARAM_BYTES;
     new Uint8Array(this.#params, offset, PARAM_BYTES).set(new Uint8Array(params, 0, params.byteLength));
@@ -299,6 +308,8 @@ export class GpuDevice implements Device {
     pass.dispatchWorkgroups(groups[0], groups[1] ?? 1, groups[2] ?? 1);
     this.#pending++;
     this.counts.dispatches++;
+    // Back to the pool once recorded (not while binding: another binding could be given it).
+    for (const buffer of transient) this.#free(buffer);
     for (const b of bindings) if (b.access !== "read") this.#written(b.array);
     this.#scheduleFlush();
   }
@@ -333,7 +344,7 @@ export class GpuDevice implements Device {
 
   // ---- internals ---------------------------------------------------------------------------------
 
-  #bind({ array, access }: Binding): GPUBuffer {
+  #bind({ array, access }: Binding, transient: GPUBuffer[]): GPUBuffer {
     const s = this.storageOf(array);
     if (s === null) {
       if (access !== "read") {
@@ -341,7 +352,7 @@ export class GpuDevice implements Device {
           "webgpu kernels write only to arrays on the device (NDArray.buf); a host typed array reached an output",
         );
       }
-      return this.#uploadTransient(array);
+      return this.#uploadTransient(array, transient);
     }
     if (s.released) {
       throw new Error(
@@ -415,12 +426,15 @@ export class GpuDevice implements Device {
     this.counts.uploadBytes += bytes;
   }
 
-  /** A host array read by one dispatch: uploaded into a pooled buffer that goes back at once. */
-  #uploadTransient(values: Floats | Int32Array): GPUBuffer {
+  /**
+   * A host array read by one dispatch (labels): uploaded into a pooled buffer that goes back to the
+   * pool when the dispatch is recorded; later commands may reuse it, as they run after this one.
+   */
+  #uploadTransient(values: Floats | Int32Array, transient: GPUBuffer[]): GPUBuffer {
     if (values.length === 0) return this.#empty;
     const buffer = this.#alloc(values.length * 4);
     this.#upload(buffer, values);
-    this.#free(buffer); // later commands may reuse it: they run after this dispatch
+    transient.push(buffer);
     return buffer;
   }
 

@@ -36,7 +36,18 @@ function outSize(size: number, filter: number, stride: number, pad: number): num
   return Math.floor((size + 2 * pad - filter) / stride) + 1;
 }
 
-export function webgpuKernels(dev: GpuDevice): Kernels {
+export interface WebGPUKernelOptions {
+  /**
+   * Tile the matrix product and the transpose through workgroup memory (default: yes, except on a
+   * CPU adapter such as SwiftShader, where workgroup barriers cost more than they save).
+   */
+  workgroupMemory?: boolean;
+}
+
+export function webgpuKernels(dev: GpuDevice, options: WebGPUKernelOptions = {}): Kernels {
+  const workgroupMemory = options.workgroupMemory ?? !dev.cpuAdapter;
+  // Output tile of one workgroup of the product, and its shader.
+  const [productTile, productCode] = workgroupMemory ? [64, wgsl.MATMUL] : [32, wgsl.MATMUL_REGISTERS];
   const on = (array: Float | Int32Array, access: Access = "read"): Binding => ({ array, access });
 
   // ---- element-wise ------------------------------------------------------------------------------
@@ -91,6 +102,22 @@ export function webgpuKernels(dev: GpuDevice): Kernels {
   const addBiasK = elementwise([out(), inp("x"), inp("bias", "column")], "out = x + bias;");
   const scaleColumnsK = elementwise([out(), inp("x"), inp("scale", "column")], "out = x * scale;");
 
+  const col = (name: string) => inp(name, "column");
+  const batchNormK = elementwise(
+    [out(), out("xn"), inp("x"), col("mean"), col("invStd"), col("gamma"), col("beta")],
+    "xn = (x - mean) * invStd; out = gamma * xn + beta;",
+  );
+  const batchNormBackwardK = (train: boolean) =>
+    elementwise(
+      [out("dx"), inp("dout"), inp("xn"), col("dbeta"), col("dgamma"), col("gamma"), col("invStd")],
+      train
+        ? "dx = gamma * invStd * (dout - dbeta / p.rows - xn * dgamma / p.rows);"
+        : "dx = gamma * invStd * dout;",
+      ["rows"],
+    );
+  const batchNormBackwardTrain = batchNormBackwardK(true);
+  const batchNormBackwardEval = batchNormBackwardK(false);
+
   const sgdK = elementwise([both("w"), inp("g")], "w = w - p.lr * g;", ["lr"]);
   const momentumK = elementwise(
     [both("w"), both("v"), inp("g")],
@@ -136,16 +163,16 @@ export function webgpuKernels(dev: GpuDevice): Kernels {
       if (!accumulate) zerosK([o], m * n);
       return;
     }
-    const tiles = Math.ceil(m / 64) * Math.ceil(n / 64);
+    const tiles = Math.ceil(m / productTile) * Math.ceil(n / productTile);
     // Few output tiles and a long k (a convolution's dW): cut k into slices summed afterwards, so
     // that more than a handful of workgroups share the work.
     const splits = tiles < 16 && k >= 2048 ? Math.min(32, Math.ceil(k / 1024), Math.ceil(64 / tiles)) : 1;
     const kChunk = Math.ceil(k / splits / 16) * 16;
     const u = (s: number) => params([m, k, n, +transA, +transB, +accumulate, kChunk, s]);
-    const groups = [Math.ceil(n / 64), Math.ceil(m / 64)] as const;
+    const groups = [Math.ceil(n / productTile), Math.ceil(m / productTile)] as const;
     if (splits === 1) {
       dev.dispatch(
-        wgsl.MATMUL,
+        productCode,
         [...groups, 1],
         [on(o, accumulate ? "readwrite" : "write"), on(a), on(b)],
         u(1),
@@ -153,7 +180,7 @@ export function webgpuKernels(dev: GpuDevice): Kernels {
       return;
     }
     const partial = dev.scratch(splits * m * n);
-    dev.dispatch(wgsl.MATMUL, [...groups, splits], [on(partial, "write"), on(a), on(b)], u(splits));
+    dev.dispatch(productCode, [...groups, splits], [on(partial, "write"), on(a), on(b)], u(splits));
     dev.dispatch(
       wgsl.MATMUL_REDUCE,
       grid(m * n),
@@ -164,6 +191,11 @@ export function webgpuKernels(dev: GpuDevice): Kernels {
   }
 
   function transpose(o: Float, x: Float, batch: number, rows: number, cols: number): void {
+    if (!workgroupMemory) {
+      const count = batch * rows * cols;
+      dev.dispatch(wgsl.TRANSPOSE_GATHER, grid(count), [on(o, "write"), on(x)], params([rows, cols, batch]));
+      return;
+    }
     // The batch is the grid's z, at most 65,535 matrices per dispatch.
     for (let b0 = 0; b0 < batch; b0 += 65535) {
       dev.dispatch(
@@ -544,6 +576,95 @@ export function webgpuKernels(dev: GpuDevice): Kernels {
     maxPoolBackward,
     avgPool,
     avgPoolBackward,
+    batchNormForward(
+      o: Float,
+      xn: Float,
+      invStd: Float,
+      runningMean: Float,
+      runningVar: Float,
+      x: Float,
+      gamma: Float,
+      beta: Float,
+      rows: number,
+      cols: number,
+      momentum: number,
+      eps: number,
+      train: boolean,
+    ) {
+      const mean = dev.scratch(cols);
+      // Only training moves the running statistics (the shader binds them writable either way).
+      const stats: Access = train ? "readwrite" : "read";
+      dev.dispatch(
+        wgsl.BATCH_NORM_STATS,
+        [Math.ceil(cols / 16)],
+        [on(invStd, "write"), on(mean, "write"), on(runningMean, stats), on(runningVar, stats), on(x)],
+        params([rows, cols, +train], [momentum, eps]),
+      );
+      batchNormK([o, xn, x, mean, invStd, gamma, beta], rows * cols, [], cols);
+      dev.freeScratch(mean);
+    },
+    batchNormBackward(
+      dx: Float,
+      dgamma: Float,
+      dbeta: Float,
+      dout: Float,
+      xn: Float,
+      invStd: Float,
+      gamma: Float,
+      rows: number,
+      cols: number,
+      train: boolean,
+    ) {
+      dev.dispatch(
+        wgsl.BATCH_NORM_SUMS,
+        [Math.ceil(cols / 16)],
+        [on(dgamma, "write"), on(dbeta, "write"), on(dout), on(xn)],
+        params([rows, cols]),
+      );
+      const k = train ? batchNormBackwardTrain : batchNormBackwardEval;
+      k([dx, dout, xn, dbeta, dgamma, gamma, invStd], rows * cols, [rows], cols);
+    },
+    lrnForward(
+      o: Float,
+      scale: Float,
+      x: Float,
+      n: number,
+      c: number,
+      h: number,
+      w: number,
+      size: number,
+      k: number,
+      alpha: number,
+      beta: number,
+    ) {
+      dev.dispatch(
+        wgsl.LRN_FORWARD,
+        grid(n * c * h * w),
+        [on(o, "write"), on(scale, "write"), on(x)],
+        params([n, c, h * w, size], [k, alpha, beta]),
+      );
+    },
+    lrnBackward(
+      dx: Float,
+      dout: Float,
+      x: Float,
+      o: Float,
+      scale: Float,
+      n: number,
+      c: number,
+      h: number,
+      w: number,
+      size: number,
+      alpha: number,
+      beta: number,
+    ) {
+      dev.dispatch(
+        wgsl.LRN_BACKWARD,
+        grid(n * c * h * w),
+        [on(dx, "write"), on(dout), on(x), on(o), on(scale)],
+        params([n, c, h * w, size], [alpha, beta]),
+      );
+    },
     lstmForward(gates: Float, c: Float, hNext: Float, a: Float, cPrev: Float, n: number, h: number) {
       dev.dispatch(
         wgsl.LSTM_FORWARD,
@@ -597,13 +718,26 @@ export function webgpuKernels(dev: GpuDevice): Kernels {
 }
 
 /**
+ * The entry of a kernel that has no WGSL version yet: called with arrays on the GPU it throws saying
+ * so (their values are not on the host); with host arrays `onDeviceOrHost` runs the reference.
+ */
+export function hostOnly(name: string): (...args: unknown[]) => never {
+  return () => {
+    throw new Error(`the ${name} kernel has no WebGPU version yet: run this layer on the CPU backends`);
+  };
+}
+
+/**
  * Each kernel runs on the GPU when any of its arrays is a device handle, else (float64, or plain
  * typed arrays) the reference kernel of the same name runs on the host.
  */
 function onDeviceOrHost(dev: GpuDevice, gpu: Kernels): Kernels {
-  const wrapped: Record<string, unknown> = { name: gpu.name, device: gpu.device };
+  const wrapped: Record<string, unknown> = {};
   for (const [name, kernel] of Object.entries(gpu)) {
-    if (typeof kernel !== "function") continue;
+    if (typeof kernel !== "function") {
+      wrapped[name] = kernel;
+      continue;
+    }
     const run = kernel as (...args: unknown[]) => unknown;
     const host = reference[name as keyof typeof reference] as (...args: unknown[]) => unknown;
     wrapped[name] = (...args: unknown[]) =>

@@ -63,20 +63,11 @@ export function elementwise(
   return `${code}}\n`;
 }
 
-/**
- * Tiled matrix product out (m×n) = op(a)·op(b) (+ out): 64×64 output tiles, 16 deep, each of the
- * 16×16 threads accumulating a 4×4 block from workgroup memory. With p.splits > 1 each z-slice of
- * the grid sums one chunk of k into its own (m×n) slab of `out` (split-K; `matmulReduce` sums them).
- */
-export const MATMUL = `${paramsStruct(["m", "k", "n", "transA", "transB", "accumulate", "kChunk", "splits"])}
+/** The matrix products' parameters, arrays, operand access (zeros outside) and result store. */
+const MATMUL_COMMON = `${paramsStruct(["m", "k", "n", "transA", "transB", "accumulate", "kChunk", "splits"])}
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read> a: array<f32>;
 @group(0) @binding(3) var<storage, read> b: array<f32>;
-const TM = 64u;
-const TN = 64u;
-const TK = 16u;
-var<workgroup> As: array<f32, 1024>; // [TK][TM]
-var<workgroup> Bs: array<f32, 1024>; // [TK][TN]
 
 fn aAt(i: u32, kk: u32) -> f32 {
   if (i >= p.m) { return 0.0; }
@@ -88,6 +79,30 @@ fn bAt(kk: u32, j: u32) -> f32 {
   if (p.transB == 1u) { return b[j * p.k + kk]; }
   return b[kk * p.n + j];
 }
+/** One value of the product: into z-slab \`slab\` when split over k, else into (or onto) out. */
+fn store(slab: u32, i: u32, j: u32, v: f32) {
+  if (i >= p.m || j >= p.n) { return; }
+  if (p.splits > 1u) {
+    out[(slab * p.m + i) * p.n + j] = v;
+  } else if (p.accumulate == 1u) {
+    out[i * p.n + j] += v;
+  } else {
+    out[i * p.n + j] = v;
+  }
+}
+`;
+
+/**
+ * Tiled matrix product out (m×n) = op(a)·op(b) (+ out): 64×64 output tiles, 16 deep, each of the
+ * 16×16 threads accumulating a 4×4 block from workgroup memory. With p.splits > 1 each z-slice of
+ * the grid sums one chunk of k into its own (m×n) slab of \`out\` (split-K; MATMUL_REDUCE sums them).
+ */
+export const MATMUL = `${MATMUL_COMMON}
+const TM = 64u;
+const TN = 64u;
+const TK = 16u;
+var<workgroup> As: array<f32, 1024>; // [TK][TM]
+var<workgroup> Bs: array<f32, 1024>; // [TK][TN]
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -127,19 +142,36 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     workgroupBarrier();
   }
   for (var r = 0u; r < 4u; r++) {
-    let i = row0 + lid.y * 4u + r;
-    if (i >= p.m) { continue; }
     for (var c = 0u; c < 4u; c++) {
-      let j = col0 + lid.x * 4u + c;
-      if (j >= p.n) { continue; }
-      if (p.splits > 1u) {
-        out[(wg.z * p.m + i) * p.n + j] = acc[r * 4u + c];
-      } else if (p.accumulate == 1u) {
-        out[i * p.n + j] += acc[r * 4u + c];
-      } else {
-        out[i * p.n + j] = acc[r * 4u + c];
-      }
+      store(wg.z, row0 + lid.y * 4u + r, col0 + lid.x * 4u + c, acc[r * 4u + c]);
     }
+  }
+}
+`;
+
+/**
+ * The same product without workgroup memory: each thread accumulates a 4×4 block of out straight
+ * from the operands (32×32 per workgroup of 8×8). For CPU adapters (SwiftShader), where a workgroup
+ * barrier is costly: there it ran the convolution's 57600×25·25×30 product 14× faster than MATMUL.
+ */
+export const MATMUL_REGISTERS = `${MATMUL_COMMON}
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i0 = gid.y * 4u;
+  let j0 = gid.x * 4u;
+  if (i0 >= p.m || j0 >= p.n) { return; }
+  let kStart = gid.z * p.kChunk;
+  let kEnd = min(p.k, kStart + p.kChunk);
+  var acc: array<vec4f, 4>;
+  for (var kk = kStart; kk < kEnd; kk++) {
+    let bv = vec4f(bAt(kk, j0), bAt(kk, j0 + 1u), bAt(kk, j0 + 2u), bAt(kk, j0 + 3u));
+    acc[0] = fma(vec4f(aAt(i0, kk)), bv, acc[0]);
+    acc[1] = fma(vec4f(aAt(i0 + 1u, kk)), bv, acc[1]);
+    acc[2] = fma(vec4f(aAt(i0 + 2u, kk)), bv, acc[2]);
+    acc[3] = fma(vec4f(aAt(i0 + 3u, kk)), bv, acc[3]);
+  }
+  for (var r = 0u; r < 4u; r++) {
+    for (var c = 0u; c < 4u; c++) { store(gid.z, i0 + r, j0 + c, acc[r][c]); }
   }
 }
 `;
@@ -156,7 +188,10 @@ ${ENTRY_1D}
 }
 `;
 
-/** Batched transpose (batch, rows, cols) → (batch, cols, rows) through 16×16 tiles in workgroup memory. */
+/**
+ * Batched transpose (batch, rows, cols) → (batch, cols, rows) through 16×16 tiles in workgroup
+ * memory, so that both the reads and the writes of neighbouring threads are neighbours.
+ */
 export const TRANSPOSE = `${paramsStruct(["rows", "cols", "batch0"])}
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
@@ -171,6 +206,19 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let orow = wg.x * 16u + lid.y; // a column of x
   let ocol = wg.y * 16u + lid.x; // a row of x
   if (orow < p.cols && ocol < p.rows) { out[off + orow * p.rows + ocol] = tile[lid.x * 17u + lid.y]; }
+}
+`;
+
+/** The transpose as a gather, one thread per output (for CPU adapters; see MATMUL_REGISTERS). */
+export const TRANSPOSE_GATHER = `${paramsStruct(["rows", "cols", "batch"])}
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+${ENTRY_1D}
+  let per = p.rows * p.cols;
+  if (i >= p.batch * per) { return; }
+  let q = i % per;
+  // out[b][c][r] = x[b][r][c], with q = c·rows + r
+  out[i] = x[i - q + (q % p.rows) * p.cols + q / p.rows];
 }
 `;
 
@@ -510,3 +558,144 @@ ${ENTRY_1D}
 }
 `;
 }
+
+/**
+ * Batch normalization's per-column statistics, 16 columns per workgroup and 16 lanes down the
+ * rows: in training the mean and (two-pass) variance over the rows, with the running statistics
+ * moved toward them; otherwise the running statistics. Writes mean and invStd (cols).
+ */
+export const BATCH_NORM_STATS = `${paramsStruct(["rows", "cols", "train"], ["momentum", "eps"])}
+@group(0) @binding(1) var<storage, read_write> invStd: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mean: array<f32>;
+@group(0) @binding(3) var<storage, read_write> runningMean: array<f32>;
+@group(0) @binding(4) var<storage, read_write> runningVar: array<f32>;
+@group(0) @binding(5) var<storage, read> x: array<f32>;
+var<workgroup> part: array<f32, 256>;
+var<workgroup> mu: array<f32, 16>;
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let j = wg.x * 16u + lid.x;
+  let live = j < p.cols;
+  if (p.train == 0u) {
+    if (lid.y == 0u && live) {
+      mean[j] = runningMean[j];
+      invStd[j] = 1.0 / sqrt(runningVar[j] + p.eps);
+    }
+    return;
+  }
+  var s = 0.0;
+  if (live) {
+    for (var i = lid.y; i < p.rows; i += 16u) { s += x[i * p.cols + j]; }
+  }
+  part[lid.y * 16u + lid.x] = s;
+  workgroupBarrier();
+  if (lid.y == 0u) {
+    var t = 0.0;
+    for (var l = 0u; l < 16u; l++) { t += part[l * 16u + lid.x]; }
+    mu[lid.x] = t / f32(p.rows);
+  }
+  workgroupBarrier();
+  let m = mu[lid.x];
+  var q = 0.0;
+  if (live) {
+    for (var i = lid.y; i < p.rows; i += 16u) {
+      let d = x[i * p.cols + j] - m;
+      q += d * d;
+    }
+  }
+  part[lid.y * 16u + lid.x] = q;
+  workgroupBarrier();
+  if (lid.y == 0u && live) {
+    var t = 0.0;
+    for (var l = 0u; l < 16u; l++) { t += part[l * 16u + lid.x]; }
+    let variance = t / f32(p.rows);
+    mean[j] = m;
+    invStd[j] = 1.0 / sqrt(variance + p.eps);
+    runningMean[j] = p.momentum * runningMean[j] + (1.0 - p.momentum) * m;
+    runningVar[j] = p.momentum * runningVar[j] + (1.0 - p.momentum) * variance;
+  }
+}
+`;
+
+/** Batch normalization's backward sums per column: dbeta = Σ dout, dgamma = Σ dout·xn. */
+export const BATCH_NORM_SUMS = `${paramsStruct(["rows", "cols"])}
+@group(0) @binding(1) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dbeta: array<f32>;
+@group(0) @binding(3) var<storage, read> dout: array<f32>;
+@group(0) @binding(4) var<storage, read> xn: array<f32>;
+var<workgroup> part: array<f32, 256>;
+var<workgroup> partXn: array<f32, 256>;
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let j = wg.x * 16u + lid.x;
+  var s = 0.0;
+  var sx = 0.0;
+  if (j < p.cols) {
+    for (var i = lid.y; i < p.rows; i += 16u) {
+      let d = dout[i * p.cols + j];
+      s += d;
+      sx += d * xn[i * p.cols + j];
+    }
+  }
+  part[lid.y * 16u + lid.x] = s;
+  partXn[lid.y * 16u + lid.x] = sx;
+  workgroupBarrier();
+  if (lid.y == 0u && j < p.cols) {
+    var t = 0.0;
+    var tx = 0.0;
+    for (var l = 0u; l < 16u; l++) {
+      t += part[l * 16u + lid.x];
+      tx += partXn[l * 16u + lid.x];
+    }
+    dbeta[j] = t;
+    dgamma[j] = tx;
+  }
+}
+`;
+
+/** Across-channel LRN, one thread per element: its window's sum of squares, scale and output. */
+export const LRN_FORWARD = `${paramsStruct(["n", "c", "plane", "size"], ["k", "alpha", "beta"])}
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read_write> scale: array<f32>;
+@group(0) @binding(3) var<storage, read> x: array<f32>;
+${ENTRY_1D}
+  if (i >= p.n * p.c * p.plane) { return; }
+  let pix = i % p.plane;
+  let ch = (i / p.plane) % p.c;
+  let base = i - ch * p.plane; // channel 0 of this position
+  let half = (p.size - 1u) / 2u;
+  let lo = select(0u, ch - half, ch >= half);
+  let hi = min(p.c - 1u, ch + half);
+  var sum = 0.0;
+  for (var cc = lo; cc <= hi; cc++) {
+    let v = x[base + cc * p.plane];
+    sum += v * v;
+  }
+  let s = p.k + (p.alpha / f32(p.size)) * sum;
+  scale[i] = s;
+  out[i] = x[i] * pow(s, -p.beta);
+}
+`;
+
+/** LRN's backward, one thread per element (the window is symmetric: j's own window). */
+export const LRN_BACKWARD = `${paramsStruct(["n", "c", "plane", "size"], ["alpha", "beta"])}
+@group(0) @binding(1) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(2) var<storage, read> dout: array<f32>;
+@group(0) @binding(3) var<storage, read> x: array<f32>;
+@group(0) @binding(4) var<storage, read> out: array<f32>;
+@group(0) @binding(5) var<storage, read> scale: array<f32>;
+${ENTRY_1D}
+  if (i >= p.n * p.c * p.plane) { return; }
+  let ch = (i / p.plane) % p.c;
+  let base = i - ch * p.plane;
+  let half = (p.size - 1u) / 2u;
+  let lo = select(0u, ch - half, ch >= half);
+  let hi = min(p.c - 1u, ch + half);
+  var sum = 0.0;
+  for (var cc = lo; cc <= hi; cc++) {
+    let at = base + cc * p.plane;
+    sum += dout[at] * out[at] / scale[at];
+  }
+  dx[i] = dout[i] * pow(scale[i], -p.beta) - (2.0 * p.alpha * p.beta / f32(p.size)) * x[i] * sum;
+}
+`;

@@ -1,0 +1,361 @@
+/**
+ * ONNX export: a zerodl model as an ONNX graph (opset 13) that ONNX Runtime runs with the same
+ * logits. Each layer becomes the ONNX operators that compute what its eval-mode forward computes;
+ * where zerodl's convention differs from ONNX's default, the export writes the difference out
+ * (docs/formats.md lists each one):
+ *
+ * - Affine's W is (in, out): Gemm with transB = 0, the weights as they are. An N-D input is
+ *   flattened first (zerodl's Affine flattens by itself).
+ * - the book's dropout (not inverted) scales by 1 − ratio at inference: a Mul by that constant.
+ *   Inverted dropout is an ONNX Dropout (the identity at inference).
+ * - batch normalization's eps (the book's 1e-6) goes into `epsilon`; running mean and variance are
+ *   the layer's.
+ * - pooling padding never wins a max (ONNX MaxPool's rule) and counts as 0 in an average
+ *   (`count_include_pad = 1`); output sizes are floored (`ceil_mode = 0`).
+ *
+ * Pure and browser-safe: bytes out, no file system.
+ */
+import { create } from "@bufbuild/protobuf";
+import { Affine } from "../../layers/affine.js";
+import { BatchNormalization } from "../../layers/batch-normalization.js";
+import { Convolution } from "../../layers/convolution.js";
+import { Dropout } from "../../layers/dropout.js";
+import { Flatten } from "../../layers/flatten.js";
+import type { Layer, Param } from "../../layers/layer.js";
+import { LRN } from "../../layers/lrn.js";
+import { Pooling } from "../../layers/pooling.js";
+import { Relu } from "../../layers/relu.js";
+import { Sigmoid } from "../../layers/sigmoid.js";
+import { Tanh } from "../../layers/tanh.js";
+import { shapeSize } from "../../ndarray.js";
+import type { ModelSpec } from "../../models/model.js";
+import {
+  GraphProtoSchema,
+  ModelProtoSchema,
+  NodeProtoSchema,
+  OperatorSetIdProtoSchema,
+  StringStringEntryProtoSchema,
+  TensorShapeProto_DimensionSchema,
+  TypeProtoSchema,
+  ValueInfoProtoSchema,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from "./onnx_pb.js";
+import {
+  DataType,
+  OnnxError,
+  attributes,
+  encodeModelProto,
+  floatTensor,
+  int64Tensor,
+  type AttributeValues,
+} from "./proto.js";
+
+/** The opset the export writes (every operator it uses has had its current form since 13). */
+export const ONNX_OPSET = 13;
+/** IR version 7 goes with opset 13 (ONNX's versioning table), so older runtimes read the files too. */
+const IR_VERSION = 7n;
+
+/** The input and output names of an exported model. */
+export const ONNX_INPUT = "input";
+export const ONNX_OUTPUT = "logits";
+
+/** What the export needs from a model: a chain of layers, its params (with their file names) and spec. */
+export interface OnnxExportable {
+  readonly spec: ModelSpec;
+  readonly layers: readonly Layer[];
+  readonly params: readonly Param[];
+}
+
+export interface OnnxExportOptions {
+  /** The model's name in the metadata (default: its kind, e.g. "simple-conv"). */
+  name?: string;
+  /** Class names, in output order (default "0", "1", …). */
+  classes?: readonly string[];
+  /** Written as producer_version (the CLI passes zerodl's version). */
+  producerVersion?: string;
+}
+
+/**
+ * The model as ONNX bytes: input "input" (N, …inputShape), output "logits" (N, classes), the
+ * weights as float32 initializers under their model-file names (W1, b1, …), and metadata
+ * `name`, `classes` (JSON list), `input_shape` (JSON, without the batch axis) and `zerodl_spec`
+ * (the architecture, so `importOnnx` rebuilds the same kind of model).
+ */
+export function exportOnnx(model: OnnxExportable, options: OnnxExportOptions = {}): Uint8Array {
+  const spec = model.spec;
+  const classes = options.classes ?? Array.from({ length: spec.outputSize }, (_, i) => String(i));
+  if (classes.length !== spec.outputSize) {
+    throw new OnnxError(
+      `exportOnnx: ${classes.length} class names for a model with ${spec.outputSize} outputs`,
+    );
+  }
+  const graph = new GraphWriter(model.params);
+  let x = ONNX_INPUT;
+  let shape = [...spec.inputShape];
+  model.layers.forEach((layer, i) => {
+    const last = i === model.layers.length - 1;
+    ({ output: x, shape } = graph.layer(layer, x, shape, last ? ONNX_OUTPUT : null));
+  });
+  if (x !== ONNX_OUTPUT) graph.node("Identity", [x], ONNX_OUTPUT, {}, "output");
+  if (shape.length !== 1 || shape[0] !== spec.outputSize) {
+    throw new OnnxError(`exportOnnx: the layers end in (${shape.join(", ")}), not ${spec.outputSize} scores`);
+  }
+  const name = options.name ?? spec.kind;
+  return encodeModelProto(
+    modelProto(graph, {
+      name,
+      doc: `${name}: a zerodl ${spec.kind} model; output "${ONNX_OUTPUT}" are class scores (apply softmax for probabilities)`,
+      inputs: [valueInfo(ONNX_INPUT, ["N", ...spec.inputShape])],
+      outputs: [valueInfo(ONNX_OUTPUT, ["N", spec.outputSize])],
+      metadata: {
+        name,
+        classes: JSON.stringify(classes),
+        input_shape: JSON.stringify(spec.inputShape),
+        zerodl_spec: JSON.stringify(spec),
+      },
+      producerVersion: options.producerVersion,
+    }),
+  );
+}
+
+/** A model proto around a written graph: opset, producer, inputs and outputs, metadata. */
+export function modelProto(
+  graph: GraphWriter,
+  about: {
+    name: string;
+    doc: string;
+    inputs: ValueInfoProto[];
+    outputs: ValueInfoProto[];
+    metadata: Record<string, string>;
+    producerVersion?: string;
+  },
+): ModelProto {
+  return create(ModelProtoSchema, {
+    irVersion: IR_VERSION,
+    opsetImport: [create(OperatorSetIdProtoSchema, { domain: "", version: BigInt(ONNX_OPSET) })],
+    producerName: "zerodl",
+    producerVersion: about.producerVersion ?? "",
+    docString: about.doc,
+    graph: create(GraphProtoSchema, {
+      name: about.name,
+      node: graph.nodes,
+      initializer: graph.initializers,
+      input: about.inputs,
+      output: about.outputs,
+    }),
+    metadataProps: Object.entries(about.metadata).map(([key, value]) =>
+      create(StringStringEntryProtoSchema, { key, value }),
+    ),
+  });
+}
+
+/** A tensor's type (float unless given) and shape; a string dimension is symbolic (the batch). */
+export function valueInfo(
+  name: string,
+  dims: readonly (number | string)[],
+  elemType: DataType = DataType.FLOAT,
+): ValueInfoProto {
+  return create(ValueInfoProtoSchema, {
+    name,
+    type: create(TypeProtoSchema, {
+      value: {
+        case: "tensorType",
+        value: {
+          elemType,
+          shape: {
+            dim: dims.map((d) =>
+              create(TensorShapeProto_DimensionSchema, {
+                value:
+                  typeof d === "string"
+                    ? { case: "dimParam", value: d }
+                    : { case: "dimValue", value: BigInt(d) },
+              }),
+            ),
+          },
+        },
+      },
+    }),
+  });
+}
+
+/** Collects nodes and initializers; names nodes by their layer type and count (convolution1, relu2, …). */
+export class GraphWriter {
+  readonly nodes: NodeProto[] = [];
+  readonly initializers: TensorProto[] = [];
+  readonly #counts = new Map<string, number>();
+  readonly #params: readonly Param[];
+  #next = 0;
+  #batchNorms = 0;
+
+  constructor(params: readonly Param[]) {
+    this.#params = params;
+  }
+
+  /** A fresh node name for a kind of layer: "relu" → relu1, relu2, … */
+  name(kind: string): string {
+    const k = (this.#counts.get(kind) ?? 0) + 1;
+    this.#counts.set(kind, k);
+    return `${kind}${k}`;
+  }
+
+  node(op: string, inputs: readonly string[], output: string, attrs: AttributeValues, name: string): string {
+    this.nodes.push(
+      create(NodeProtoSchema, {
+        opType: op,
+        name,
+        input: [...inputs],
+        output: [output],
+        attribute: attributes(attrs),
+      }),
+    );
+    return output;
+  }
+
+  /**
+   * Adds a layer's next param (in model order) as an initializer under the model's name for it;
+   * `onnx` gives its values in an ONNX operator's layout where that differs from zerodl's.
+   */
+  param(p: Param, onnx?: { dims: readonly number[]; data: ArrayLike<number> }): string {
+    const named = this.#params[this.#next++];
+    if (named === undefined || named.value !== p.value) {
+      throw new OnnxError(`exportOnnx: the model's params do not follow its layers (at param ${p.name})`);
+    }
+    this.initializers.push(floatTensor(named.name, onnx?.dims ?? p.value.shape, onnx?.data ?? p.value.data));
+    return named.name;
+  }
+
+  constant(name: string, dims: readonly number[], data: ArrayLike<number>): string {
+    this.initializers.push(floatTensor(name, dims, data));
+    return name;
+  }
+
+  /** An int64 constant (axes, shapes). */
+  int64Constant(name: string, dims: readonly number[], data: readonly number[]): string {
+    this.initializers.push(int64Tensor(name, dims, data));
+    return name;
+  }
+
+  /**
+   * Writes one layer reading tensor `x` of per-sample `shape`; its result is named `output` (or
+   * after the node). Returns the result's name and per-sample shape.
+   */
+  layer(
+    layer: Layer,
+    x: string,
+    shape: number[],
+    output: string | null,
+  ): { output: string; shape: number[] } {
+    const unary = (op: string, kind: string, attrs: AttributeValues = {}, outShape = shape) => {
+      const name = this.name(kind);
+      return { output: this.node(op, [x], output ?? name, attrs, name), shape: outShape };
+    };
+    if (layer instanceof Affine) {
+      // Affine flattens (N, …) to (N, D) itself; Gemm needs the 2-D form.
+      if (shape.length > 1) {
+        const name = this.name("flatten");
+        x = this.node("Flatten", [x], name, { axis: 1 }, name);
+      }
+      const name = this.name("affine");
+      const W = this.param(layer.W);
+      const b = this.param(layer.b);
+      // zerodl's W is (in, out), so no transpose (PyTorch's Linear weight is (out, in): transB = 1).
+      this.node(
+        "Gemm",
+        [x, W, b],
+        output ?? name,
+        { transA: 0, transB: 0, alpha: { float: 1 }, beta: { float: 1 } },
+        name,
+      );
+      return { output: output ?? name, shape: [layer.W.value.shape[1]] };
+    }
+    if (layer instanceof Convolution) {
+      const name = this.name("convolution");
+      const [FN, , FH, FW] = layer.W.value.shape;
+      const W = this.param(layer.W);
+      const b = this.param(layer.b);
+      const { stride: s, pad: p } = layer;
+      this.node(
+        "Conv",
+        [x, W, b],
+        output ?? name,
+        { kernel_shape: [FH, FW], strides: [s, s], pads: [p, p, p, p], dilations: [1, 1], group: 1 },
+        name,
+      );
+      const [, , OH, OW] = layer.outputShape([1, ...shape]);
+      return { output: output ?? name, shape: [FN, OH, OW] };
+    }
+    if (layer instanceof Pooling) {
+      const { ph, pw, stride: s, pad: p, kind } = layer;
+      if (p >= Math.min(ph, pw)) {
+        // Windows of padding only: ONNX allows pads smaller than the window, and ONNX Runtime fuses
+        // a separate zero Pad node back into the pooling, so there is no form it runs.
+        throw new OnnxError(
+          `exportOnnx: ${kind} pooling ${ph}×${pw} with pad ${p}: ONNX needs padding smaller than the window`,
+        );
+      }
+      const common = { kernel_shape: [ph, pw], strides: [s, s], pads: [p, p, p, p], ceil_mode: 0 };
+      const outShape = layer.outputShape([1, ...shape]).slice(1);
+      return kind === "max"
+        ? unary("MaxPool", "maxpool", common, outShape)
+        : unary("AveragePool", "avgpool", { ...common, count_include_pad: 1 }, outShape);
+    }
+    if (layer instanceof Relu) return unary("Relu", "relu");
+    if (layer instanceof Sigmoid) return unary("Sigmoid", "sigmoid");
+    if (layer instanceof Tanh) return unary("Tanh", "tanh");
+    if (layer instanceof Flatten) return unary("Flatten", "flatten", { axis: 1 }, [shapeSize(shape)]);
+    if (layer instanceof Dropout) {
+      const name = this.name("dropout");
+      if (layer.inverted) {
+        // Inverted dropout is the identity at inference, as ONNX's Dropout.
+        const ratio = this.constant(`${name}.ratio`, [], [layer.ratio]);
+        return { output: this.node("Dropout", [x, ratio], output ?? name, {}, name), shape };
+      }
+      // The book's dropout keeps every unit at inference and scales it by 1 − ratio.
+      const scale = this.constant(`${name}.scale`, [], [1 - layer.ratio]);
+      this.node("Mul", [x, scale], output ?? name, {}, name);
+      this.nodes.at(-1)!.docString = `${DROPOUT_DOC} ${layer.ratio}`;
+      return { output: output ?? name, shape };
+    }
+    if (layer instanceof BatchNormalization) {
+      const name = this.name("batchnorm");
+      const k = ++this.#batchNorms;
+      const inputs = [
+        x,
+        this.param(layer.gamma),
+        this.param(layer.beta),
+        this.constant(`running_mean${k}`, layer.runningMean.shape, layer.runningMean.data),
+        this.constant(`running_var${k}`, layer.runningVar.shape, layer.runningVar.data),
+      ];
+      // ONNX's momentum weighs the old running value, as zerodl's (the book's 0.9).
+      this.node(
+        "BatchNormalization",
+        inputs,
+        output ?? name,
+        { epsilon: { float: layer.eps }, momentum: { float: layer.momentum } },
+        name,
+      );
+      return { output: output ?? name, shape };
+    }
+    if (layer instanceof LRN) {
+      // zerodl's LRN divides α by n as ONNX does (Caffe's form).
+      return unary("LRN", "lrn", {
+        size: layer.n,
+        alpha: { float: layer.alpha },
+        beta: { float: layer.beta },
+        bias: { float: layer.k },
+      });
+    }
+    throw new OnnxError(
+      `exportOnnx: no ONNX form for layer ${layer.constructor.name}; exportable: Affine, Convolution, Pooling, Relu, Sigmoid, Tanh, Flatten, Dropout, BatchNormalization, LRN`,
+    );
+  }
+}
+
+/**
+ * The doc string on the Mul that stands for the book's dropout (followed by the ratio), so that
+ * `importOnnx` reads it back as a dropout layer rather than refusing a Mul.
+ */
+export const DROPOUT_DOC = "zerodl: the book's dropout at inference (x · (1 − ratio)), ratio";

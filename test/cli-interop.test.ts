@@ -1,0 +1,99 @@
+// `zerodl export` and `zerodl import` as a user runs them.
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { loadCaptioner } from "../src/cli/caption.js";
+import { loadModel } from "../src/io/model-file.js";
+import { checkInput } from "../src/io/pytorch.js";
+import { cli } from "./cli-helpers.js";
+
+const model = fileURLToPath(new URL("../models/two-layer.safetensors", import.meta.url));
+const fixtures = fileURLToPath(new URL("../../shared/fixtures/onnx/", import.meta.url));
+const tmp = () => mkdtempSync(join(tmpdir(), "zerodl-interop-"));
+
+describe("zerodl export / import", () => {
+  it("export --format onnx, then import: the same model and predictions", async () => {
+    const dir = tmp();
+    const onnx = join(dir, "two-layer.onnx");
+    const exported = await cli("export", model, "--format", "onnx", "--out", onnx);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).toMatch(
+      /^wrote .*two-layer\.onnx \(ONNX opset 13, .*\): input "input" \(N, 784\) → output "logits" \(N, 10\); read back with identical weights$/,
+    );
+    const back = join(dir, "back.safetensors");
+    const imported = await cli("import", onnx, "--out", back);
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toContain(`a "two-layer" model, input (784) → 10 classes, 39,760 parameters`);
+    const [a, b] = [await loadModel(model), await loadModel(back)];
+    const x = checkInput(3, [784]);
+    expect(b.model.predict(x).data).toEqual(a.model.predict(x).data);
+    expect(b.info.training).toMatchObject({ format: "onnx", importedFrom: "two-layer.onnx" });
+    expect(b.info.training?.producer).toMatch(/^zerodl \d/);
+  });
+
+  it("import of a PyTorch-made ONNX file; its training record names the producer", async () => {
+    const out = join(tmp(), "mlp.safetensors");
+    const r = await cli("import", join(fixtures, "mlp.onnx"), "--out", out);
+    expect(r.code).toBe(0);
+    const { info } = await loadModel(out);
+    expect(info.spec.kind).toBe("sequential");
+    expect(info.training).toMatchObject({ producer: "pytorch 1.13.0", importedFrom: "mlp.onnx" });
+  });
+
+  it("an unsupported graph: a one-line error naming the operators, exit code 1", async () => {
+    const r = await cli(
+      "import",
+      join(fixtures, "inception_small.onnx"),
+      "--out",
+      join(tmp(), "x.safetensors"),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: .*inception_small\.onnx: cannot import: Concat node "\/3\/Concat"/);
+  });
+
+  it("export --format pytorch writes the folder; import reads its weights back", async () => {
+    const dir = join(tmp(), "pt");
+    const r = await cli("export", model, "--format", "pytorch", "--out", dir);
+    expect(r.code).toBe(0);
+    for (const f of ["model.py", "train.py", "weights.safetensors", "check.json"])
+      expect(existsSync(join(dir, f))).toBe(true);
+    expect(readFileSync(join(dir, "model.py"), "utf8")).toContain("class TwoLayerNet(nn.Sequential):");
+    const back = join(dir, "back.safetensors");
+    const imported = await cli("import", join(dir, "weights.safetensors"), "--out", back);
+    expect(imported.code).toBe(0);
+    const [a, b] = [await loadModel(model), await loadModel(back)];
+    b.model.params.forEach((p, i) => expect(p.value.data).toEqual(a.model.params[i].value.data));
+  });
+
+  it("the captioner: export --format onnx, import back to the same weights; --format pytorch refused", async () => {
+    const captioner = fileURLToPath(new URL("../models/captioner.safetensors", import.meta.url));
+    const dir = tmp();
+    const onnx = join(dir, "captioner.onnx");
+    const exported = await cli("export", captioner, "--format", "onnx", "--out", onnx);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).toMatch(
+      /inputs "image" \(N, 1, 28, 112\) and "words" \(N, T\) → output "scores" \(N, T, 12\).*identical weights$/,
+    );
+    const back = join(dir, "back.safetensors");
+    const imported = await cli("import", onnx, "--out", back);
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toContain(`a "captioner" model, input (1, 28, 112) → 12 tokens`);
+    const [a, b] = [await loadCaptioner(captioner), await loadCaptioner(back)];
+    expect(b.spec).toEqual(a.spec);
+    b.params.forEach((p, i) => expect(p.value.data).toEqual(a.params[i].value.data));
+    const pytorch = await cli("export", captioner, "--format", "pytorch");
+    expect(pytorch.code).toBe(1);
+    expect(pytorch.stderr).toMatch(/a captioner exports to ONNX only/);
+  });
+
+  it("export without --format, or with an unknown one: an error listing the formats", async () => {
+    const missing = await cli("export", model);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain("--format");
+    const unknown = await cli("export", model, "--format", "tflite");
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain("Allowed choices are onnx, pytorch");
+  });
+});
