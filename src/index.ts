@@ -57,3 +57,11 @@ export type { ImportedOnnx, OnnxImportOptions, OnnxModelInfo } from "./io/onnx/i
 export { OnnxError } from "./io/onnx/proto.js";
 export { exportPytorch, importPytorchWeights, PytorchError, PYTORCH_WEIGHTS } from "./io/pytorch.js";
 export type { PytorchExportOptions } from "./io/pytorch.js";
+export {
+  exportCaptionerOnnx,
+  importCaptionerOnnx,
+  CAPTIONER_IMAGE,
+  CAPTIONER_WORDS,
+  CAPTIONER_SCORES,
+} from "./io/onnx/captioner.js";
+export { exportCaptionerPytorch, importCaptionerPytorchWeights } from "./io/pytorch-captioner.js";

@@ -67,7 +67,7 @@ describe("zerodl export / import", () => {
     b.model.params.forEach((p, i) => expect(p.value.data).toEqual(a.model.params[i].value.data));
   });
 
-  it("the captioner: export --format onnx, import back to the same weights; --format pytorch refused", async () => {
+  it("the captioner: export to ONNX and to PyTorch, import each back to the same weights", async () => {
     const captioner = fileURLToPath(new URL("../models/captioner.safetensors", import.meta.url));
     const dir = tmp();
     const onnx = join(dir, "captioner.onnx");
@@ -83,9 +83,15 @@ describe("zerodl export / import", () => {
     const [a, b] = [await loadCaptioner(captioner), await loadCaptioner(back)];
     expect(b.spec).toEqual(a.spec);
     b.params.forEach((p, i) => expect(p.value.data).toEqual(a.params[i].value.data));
-    const pytorch = await cli("export", captioner, "--format", "pytorch");
-    expect(pytorch.code).toBe(1);
-    expect(pytorch.stderr).toMatch(/a captioner exports to ONNX only/);
+    const folder = join(dir, "pt");
+    const pytorch = await cli("export", captioner, "--format", "pytorch", "--out", folder);
+    expect(pytorch.code).toBe(0);
+    expect(readFileSync(join(folder, "model.py"), "utf8")).toContain("class Captioner(nn.Module):");
+    const fromPytorch = join(dir, "from-pytorch.safetensors");
+    expect((await cli("import", join(folder, "weights.safetensors"), "--out", fromPytorch)).code).toBe(0);
+    (await loadCaptioner(fromPytorch)).params.forEach((p, i) =>
+      expect(p.value.data).toEqual(a.params[i].value.data),
+    );
   });
 
   it("export without --format, or with an unknown one: an error listing the formats", async () => {
