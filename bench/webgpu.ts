@@ -17,6 +17,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { CHROMIUM, CHROMIUM_FLAGS } from "../test/browser/chromium.js";
 import type { BenchResult } from "./webgpu-page.js";
 
 const args = process.argv.slice(2);
@@ -26,7 +27,6 @@ const serveOnly = args.includes("--serve");
 const modelsArg = args.indexOf("--models");
 const models = modelsArg >= 0 ? (args[modelsArg + 1] ?? "").split(",") : undefined;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "zerodl-bench-webgpu-"));
 await esbuild.build({
@@ -86,16 +86,7 @@ if (serveOnly) {
   const { chromium } = await import("playwright-core");
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--enable-unsafe-webgpu",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    args: [...CHROMIUM_FLAGS, "--enable-unsafe-webgpu"],
   });
   try {
     const tab = await browser.newPage();

@@ -11,7 +11,7 @@ import { MultiLayerNetExtend } from "../src/models/multi-layer-net-extend.js";
 import { SGD } from "../src/optimizers/sgd.js";
 import { chartConfig, type ChartSpec } from "../src/plot/render.js";
 import { Rng } from "../src/rng.js";
-import { mnist, trainEpochs } from "./common.js";
+import { mapInOrder, mnist, trainEpochs } from "./common.js";
 import { VEGA_LITE_SCHEMA, fmt, type Experiment } from "./experiment.js";
 
 /** np.logspace(0, -4, num=count) */
@@ -38,7 +38,7 @@ export const batchNorm: Experiment = {
     const train = subset((await mnist()).train, quick ? 500 : 1000);
     const scales = quick ? [0.1, 0.01, 0.001] : logspace(16);
     const epochs = quick ? 10 : 20;
-    const runs: ScaleRun[] = scales.map((scale, k) => {
+    const runs: ScaleRun[] = await mapInOrder(scales, async (scale, k) => {
       const options = {
         inputSize: 784,
         hiddenSizeList: [100, 100, 100, 100, 100],
@@ -47,7 +47,7 @@ export const batchNorm: Experiment = {
       };
       const bn = new MultiLayerNetExtend({ ...options, useBatchnorm: true }, new Rng(seed));
       const plain = new MultiLayerNetExtend(options, new Rng(seed));
-      const [withBn, without] = trainEpochs({
+      const [withBn, without] = await trainEpochs({
         models: [
           { model: bn, optimizer: new SGD({ lr: 0.01 }) },
           { model: plain, optimizer: new SGD({ lr: 0.01 }) },

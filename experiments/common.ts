@@ -31,7 +31,27 @@ export function mnistImages(): Promise<Mnist> {
  * Book: the book logs a second forward pass after the update; we log the loss the step computed
  * (one forward pass less, and the curve is the same one shifted by an update).
  */
-export function trainIterations(options: {
+/**
+ * Lets the event loop run. The experiments' training loops call it every iteration: a process
+ * that computes for minutes without a break (a quick experiment on a machine slowed 100× by other
+ * work) starves its own timers and I/O, and the test runner gives up on a worker that does not
+ * answer within 60 s.
+ */
+export function breathe(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** `array.map(fn)` with an async `fn`, one element after another (the trainings share the CPU). */
+export async function mapInOrder<T, R>(
+  array: readonly T[],
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = [];
+  for (const [i, item] of array.entries()) out.push(await fn(item, i));
+  return out;
+}
+
+export async function trainIterations(options: {
   model: Model;
   optimizer: Optimizer;
   train: Dataset;
@@ -39,7 +59,7 @@ export function trainIterations(options: {
   batchSize: number;
   rng: Rng;
   log?: (iteration: number, loss: number) => void;
-}): number[] {
+}): Promise<number[]> {
   const { model, optimizer, train, iterations, batchSize, rng, log } = options;
   const n = train.labels.length;
   const losses: number[] = [];
@@ -51,6 +71,7 @@ export function trainIterations(options: {
     optimizer.step(model.params);
     losses.push(loss);
     if (log && i % 500 === 0) log(i, loss);
+    await breathe();
   }
   return losses;
 }
@@ -62,14 +83,14 @@ export function trainIterations(options: {
  * on the same batches (batch_norm_test.py trains the plain and the batch-norm net side by side).
  * A model whose loss overflows stops training there (`divergedAt`), the others go on.
  */
-export function trainEpochs(options: {
+export async function trainEpochs(options: {
   models: { model: Model; optimizer: Optimizer }[];
   train: Dataset;
   test?: Dataset;
   epochs: number;
   batchSize: number;
   rng: Rng;
-}): { trainAcc: number[]; testAcc: number[]; divergedAt?: number }[] {
+}): Promise<{ trainAcc: number[]; testAcc: number[]; divergedAt?: number }[]> {
   const { models, train, test, epochs, batchSize, rng } = options;
   const n = train.labels.length;
   const iterationsPerEpoch = Math.max(Math.floor(n / batchSize), 1);
@@ -100,6 +121,7 @@ export function trainEpochs(options: {
       model.backward();
       optimizer.step(model.params);
     });
+    await breathe();
   }
   return curves;
 }

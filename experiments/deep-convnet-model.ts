@@ -13,7 +13,7 @@ import type { Model } from "../src/models/model.js";
 import { Adam } from "../src/optimizers/adam.js";
 import { Rng } from "../src/rng.js";
 import { Trainer } from "../src/train/trainer.js";
-import { mnistImages } from "./common.js";
+import { breathe, mnistImages } from "./common.js";
 import { fmt } from "./experiment.js";
 
 export const MODELS_DIR = "models";
@@ -98,6 +98,7 @@ async function load({
     rng: new Rng(seed + 1),
   });
   for (const event of trainer.steps()) {
+    await breathe();
     if (event.type === "iteration" && event.iteration % 20 === 0) {
       log(
         `  training DeepConvNet: iteration ${event.iteration}/${event.iterations}, loss ${fmt(event.loss)}`,

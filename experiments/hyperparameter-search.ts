@@ -4,7 +4,7 @@
  * on 400 of the first 500 MNIST images, judged on the other 100 (validation, never test data);
  * the best 20 trials' validation (solid) and training (dashed) accuracy curves.
  *
- * The search is the library's `randomSearch` (src/train/search.ts).
+ * The search is the library's `randomSearch`, run a trial at a time (`searchTrials`, src/train/search.ts).
  *
  * Quick form: 20 trials of 10 epochs with a 784-50-50-10 net and batches of 25 (16 updates an epoch).
  */
@@ -17,11 +17,11 @@ import {
   bestRanges,
   formatSearchReport,
   logUniform,
-  randomSearch,
+  searchTrials,
   topTrials,
   type Trial,
 } from "../src/train/search.js";
-import { mnist } from "./common.js";
+import { breathe, mnist } from "./common.js";
 import { VEGA_LITE_SCHEMA, fmt, type Experiment } from "./experiment.js";
 
 const SHOWN = 20;
@@ -37,7 +37,7 @@ export const hyperparameterSearch: Experiment = {
     const rng = new Rng(seed);
     const { train, validation } = splitValidation(subset((await mnist()).train, 500), 0.2, rng.split());
     const hidden = quick ? [50, 50] : [100, 100, 100, 100, 100, 100];
-    const result = randomSearch({
+    const steps = searchTrials({
       space: { lr: logUniform(1e-6, 1e-2), weightDecay: logUniform(1e-8, 1e-4) },
       trials: quick ? 20 : 100,
       epochs: quick ? 10 : 50,
@@ -53,11 +53,17 @@ export const hyperparameterSearch: Experiment = {
         ),
         optimizer: new SGD({ lr }),
       }),
-      onTrial: (t) =>
-        log(
-          `  trial ${t.index + 1}: val acc ${t.valAcc.toFixed(3)} | lr ${fmt(t.params.lr)}, weight decay ${fmt(t.params.weightDecay)}`,
-        ),
     });
+    // One trial at a time, the event loop let run in between (see breathe).
+    let step = steps.next();
+    for (; !step.done; step = steps.next()) {
+      const t = step.value;
+      log(
+        `  trial ${t.index + 1}: val acc ${t.valAcc.toFixed(3)} | lr ${fmt(t.params.lr)}, weight decay ${fmt(t.params.weightDecay)}`,
+      );
+      await breathe();
+    }
+    const result = step.value;
     const best = topTrials(result.trials, SHOWN);
     const ranges = bestRanges(result, 5);
     log(formatSearchReport(result, 5));

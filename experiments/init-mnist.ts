@@ -8,7 +8,7 @@ import type { WeightInit } from "../src/init.js";
 import { MultiLayerNet } from "../src/models/multi-layer-net.js";
 import { SGD } from "../src/optimizers/sgd.js";
 import { Rng } from "../src/rng.js";
-import { lossComparison, lossRun, mnist, trainIterations } from "./common.js";
+import { lossComparison, lossRun, mapInOrder, mnist, trainIterations } from "./common.js";
 import type { Experiment } from "./experiment.js";
 
 const INITS: { name: string; init: WeightInit; book1900: string }[] = [
@@ -26,12 +26,12 @@ export const initMnist: Experiment = {
   async run({ quick, seed, log }) {
     const { train } = await mnist();
     const iterations = quick ? 400 : 2000;
-    const runs = INITS.map((it) => {
+    const runs = await mapInOrder(INITS, async (it) => {
       const model = new MultiLayerNet(
         { inputSize: 784, hiddenSizeList: [100, 100, 100, 100], outputSize: 10, weightInitStd: it.init },
         new Rng(seed),
       );
-      const losses = trainIterations({
+      const losses = await trainIterations({
         model,
         optimizer: new SGD({ lr: 0.01 }),
         train,

@@ -15,6 +15,7 @@ import { Adam } from "../src/optimizers/adam.js";
 import { lineChart } from "../src/plot/charts.js";
 import { Rng } from "../src/rng.js";
 import { RnnlmTrainer } from "../src/train/rnnlm-trainer.js";
+import { breathe } from "./common.js";
 import { fmt, type Experiment } from "./experiment.js";
 
 /** The settings of the full run and of the quick one. */
@@ -90,6 +91,7 @@ export const languageModel: Experiment = {
     });
     const epochs: { epoch: number; train: number; test: number; seconds: number }[] = [];
     for (const e of trainer.steps()) {
+      await breathe();
       if (e.type !== "epoch") continue;
       epochs.push({
         epoch: e.epoch,

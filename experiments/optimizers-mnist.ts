@@ -8,7 +8,7 @@
 import { MultiLayerNet } from "../src/models/multi-layer-net.js";
 import { createOptimizer, type OptimizerName } from "../src/optimizers/optimizer.js";
 import { Rng } from "../src/rng.js";
-import { lossComparison, lossRun, mnist, trainIterations } from "./common.js";
+import { lossComparison, lossRun, mapInOrder, mnist, trainIterations } from "./common.js";
 import { fmt, type Experiment } from "./experiment.js";
 
 const OPTIMIZERS: { name: string; optimizer: OptimizerName; lr: number; book1900: number }[] = [
@@ -27,13 +27,13 @@ export const optimizersMnist: Experiment = {
   async run({ quick, seed, log }) {
     const { train } = await mnist();
     const iterations = quick ? 250 : 2000;
-    const runs = OPTIMIZERS.map((o, k) => {
+    const runs = await mapInOrder(OPTIMIZERS, async (o, k) => {
       // The same initial weights and batches for every optimizer: only the update rule differs.
       const model = new MultiLayerNet(
         { inputSize: 784, hiddenSizeList: [100, 100, 100, 100], outputSize: 10 },
         new Rng(seed),
       );
-      const losses = trainIterations({
+      const losses = await trainIterations({
         model,
         optimizer: createOptimizer(o.optimizer, { lr: o.lr }),
         train,

@@ -11,7 +11,7 @@ import { MultiLayerNetExtend } from "../src/models/multi-layer-net-extend.js";
 import { SGD } from "../src/optimizers/sgd.js";
 import { chartConfig, type ChartSpec } from "../src/plot/render.js";
 import { Rng } from "../src/rng.js";
-import { mnist, trainEpochs } from "./common.js";
+import { mapInOrder, mnist, trainEpochs } from "./common.js";
 import { VEGA_LITE_SCHEMA, fmt, type Experiment } from "./experiment.js";
 
 const VARIANTS = [
@@ -42,12 +42,12 @@ export const overfitting: Experiment = {
     const data = await mnist();
     const train = subset(data.train, 300);
     const test = quick ? subset(data.test, 500) : data.test;
-    const runs: VariantRun[] = VARIANTS.map((v) => {
+    const runs: VariantRun[] = await mapInOrder(VARIANTS, async (v) => {
       const model = new MultiLayerNetExtend(
         { inputSize: 784, hiddenSizeList: [100, 100, 100, 100, 100, 100], outputSize: 10, ...v.options },
         new Rng(seed),
       );
-      const [curve] = trainEpochs({
+      const [curve] = await trainEpochs({
         models: [{ model, optimizer: new SGD({ lr: quick ? 0.05 : 0.01 }) }],
         train,
         test,

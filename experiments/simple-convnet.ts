@@ -16,7 +16,7 @@ import { Adam } from "../src/optimizers/adam.js";
 import { imageGrid, lossAccuracyChart, type ChartImage } from "../src/plot/charts.js";
 import { Rng } from "../src/rng.js";
 import { Trainer } from "../src/train/trainer.js";
-import { mnistImages } from "./common.js";
+import { breathe, mnistImages } from "./common.js";
 import { fmt, type Experiment } from "./experiment.js";
 
 /** Filter k of W (FN, 1, FH, FW) as an image, scaled to [0, 1] over the whole bank (as the book's imshow per filter). */
@@ -136,6 +136,7 @@ export const simpleConvnet: Experiment = {
     });
     const history = { loss: [] as number[], trainAcc: [] as number[], testAcc: [] as number[] };
     for (const event of trainer.steps()) {
+      await breathe();
       if (event.type === "iteration") {
         history.loss.push(event.loss);
         if (event.iteration % 100 === 0)

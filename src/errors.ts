@@ -21,6 +21,14 @@ export function assertShapes(
   if (!ok) throw new ShapeError(`${what}: ${aName} ${formatShape(a)}, ${bName} ${formatShape(b)}`);
 }
 
+/**
+ * For what a batch of no samples has no value of (a mean loss, an accuracy). Layers and predict
+ * take empty batches (N = 0) and give empty outputs.
+ */
+export function emptyBatch(what: string, value: string): ShapeError {
+  return new ShapeError(`${what}: the batch is empty (N = 0): ${value} of no samples is undefined`);
+}
+
 /** Thrown for a bad option value; names the option, the value and what is allowed. */
 export class OptionError extends Error {
   override name = "OptionError";

@@ -24,7 +24,7 @@ export * from "./data/registry.js";
 export { verifyDataFile, checkArchive } from "./data/verify.js";
 export * from "./data/source.js";
 export { loadMnist } from "./data/mnist.js";
-export type { LoadMnistOptions, Mnist } from "./data/mnist.js";
+export type { LoadMnistOptions, MnistFormOptions, Mnist } from "./data/mnist.js";
 export * from "./data/augment.js";
 export * from "./data/csv.js";
 export * from "./data/image-folder.js";
@@ -40,9 +40,11 @@ export * from "./train/metrics.js";
 // fast backend (WASM SIMD on every core): opt in with `await useFastBackend()`
 export { useFastBackend, setThreads, backendInfo } from "./backend/index.js";
 export { initWasm, simdSupported, type WasmOptions } from "./backend/wasm.js";
-// GPU backend (WebGPU, in browsers that have it): opt in with `await useWebGPU()`; values come back
-// with `await a.read()`, training with `trainer.runAsync()` (docs/webgpu.md)
+// GPU backend (WebGPU, in browsers that have it, in Node through a WebGPU package): opt in with
+// `await useWebGPU()`; values come back with `await a.read()`, training with `trainer.runAsync()`
+// (docs/webgpu.md)
 export { useWebGPU } from "./backend/index.js";
+export type { AdapterInfo, WebGPUOptions } from "./backend/webgpu/index.js";
 export { accuracyAsync, finish, type Pending } from "./train/accuracy.js";
 // experiments branch: random hyperparameter search
 export * from "./train/search.js";
@@ -65,3 +67,5 @@ export {
   CAPTIONER_SCORES,
 } from "./io/onnx/captioner.js";
 export { exportCaptionerPytorch, importCaptionerPytorchWeights } from "./io/pytorch-captioner.js";
+// rl branch (§8.5.4): environments, replay, DQN
+export * from "./rl/index.js";

@@ -301,8 +301,9 @@ export class NDArray {
 
   /** Rows × features view: the first axis kept, the rest flattened (as Affine sees N-D input). */
   flatten2d(): NDArray {
-    const n = this.shape[0] ?? 1;
-    return this.reshape(n, n === 0 ? 0 : this.size / n);
+    if (this.ndim === 0) return this.reshape(1, this.size);
+    // The features from the shape, not size / N: an empty batch (0, 784) still has 784 per row.
+    return this.reshape(this.shape[0], shapeSize(this.shape.slice(1)));
   }
 
   clone(): NDArray {

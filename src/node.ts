@@ -1,10 +1,10 @@
 // Node-only entry ("zerodl/node"): the public API plus the loaders that use the file system.
 export * from "./index.js";
 export { fsSource, packageRoot, defaultCacheDir } from "./data/node/files.js";
-export { downloadFile, DownloadError } from "./data/node/download.js";
-export type { DownloadOptions, DownloadProgress } from "./data/node/download.js";
+export { downloadFile, DownloadError, MirrorBook, downloadDefaults } from "./data/node/download.js";
+export type { DownloadOptions, DownloadProgress, DownloadTimers } from "./data/node/download.js";
 export { progressBar } from "./data/node/progress-bar.js";
-export { resolveDatasetFiles, placesFor } from "./data/node/resolve.js";
+export { resolveDatasetFiles, placesFor, downloadSettingsFromEnv } from "./data/node/resolve.js";
 export type { ResolveOptions } from "./data/node/resolve.js";
 export { loadImageFolder, decodePng } from "./data/node/image-folder.js";
 export { loadMnistCsv } from "./data/node/csv.js";
@@ -16,3 +16,6 @@ export * from "./plot/render.js";
 export * from "./plot/charts.js";
 // rnn branch: the language model's corpus
 export { loadDevilsDictionary } from "./data/node/corpus.js";
+// rl branch (Node): agent files, episode pictures (PNG strip, GIF)
+export * from "./rl/agent-file.js";
+export * from "./rl/episode-image.js";

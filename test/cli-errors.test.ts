@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { encodeSafetensors } from "../src/io/safetensors.js";
+import { downloadSettings } from "../src/cli/common.js";
 import { cli } from "./cli-helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "zerodl-cli-errors-"));
@@ -41,6 +42,17 @@ describe("zerodl help", () => {
       ],
     ],
     ["eval", ["--data", "--json", "--limit"]],
+    ...["train", "eval"].map((command): [string, string[]] => [
+      command,
+      [
+        "--mirror <url>",
+        "--cache-dir <dir>",
+        "--offline",
+        "--timeout <seconds>",
+        "--retries <n>",
+        "--stall-budget",
+      ],
+    ]),
     ["predict", ["--json", "--top", "--invert"]],
     ["info", ["--json"]],
   ])("%s --help shows its options", async (command, options) => {
@@ -99,6 +111,18 @@ describe("zerodl errors are one line with a non-zero exit code", () => {
     expect(d.stderr).toMatch(/^error: train needs --out MODEL\.safetensors$/);
   });
 
+  it("bad download settings", async () => {
+    const a = await cli("eval", "m.safetensors", "--mirror", "ftp://example.org/");
+    expect(a.code).not.toBe(0);
+    expect(a.stderr).toMatch(
+      /--mirror <url>' argument 'ftp:\/\/example.org\/' is invalid\. mirror "ftp:\/\/example.org\/": only http and https/,
+    );
+    const b = await cli("train", "--model", "two-layer", "--timeout", "0", "--out", "m.safetensors");
+    expect(b.stderr).toMatch(/--timeout must be a number of seconds > 0/);
+    const c = await cli("eval", "m.safetensors", "--retries", "-1");
+    expect(c.stderr).toMatch(/--retries must be an integer ≥ 0/);
+  });
+
   it("missing model file, with and without --verbose", async () => {
     const path = join(dir, "missing.safetensors");
     const r = await cli("info", path);
@@ -125,5 +149,28 @@ describe("zerodl errors are one line with a non-zero exit code", () => {
     const b = await cli("predict", foreign, "x.png");
     expect(b.code).not.toBe(0);
     expect(b.stderr).toMatch(/^error: .*foreign\.safetensors: not a zerodl model file/m);
+  });
+});
+
+describe("download flags", () => {
+  it("become loadMnist options (seconds → ms); a flag not given stays unset for the environment", () => {
+    expect(
+      downloadSettings({
+        mirror: ["https://a.example/", "https://b.example/"],
+        cacheDir: "c",
+        offline: true,
+        timeout: 2.5,
+        retries: 0,
+        stallBudget: 4,
+      }),
+    ).toEqual({
+      mirrors: ["https://a.example/", "https://b.example/"],
+      cacheDir: "c",
+      download: false,
+      timeoutMs: 2500,
+      retries: 0,
+      stallBudgetMs: 4000,
+    });
+    expect(Object.values(downloadSettings({})).every((v) => v === undefined)).toBe(true);
   });
 });

@@ -3,7 +3,16 @@
  * errors about the produced files. Each run is a few hundred milliseconds to a few seconds.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
@@ -137,6 +146,35 @@ describe("zerodl info / eval / predict on the trained model", () => {
     expect(j.history.loss).toHaveLength(20);
   });
 
+  it("info records the dropout ratio the network really has", async () => {
+    // DeepConvNet has dropout 0.5 by default; before, the record said "dropout 0" beside it.
+    const args = [
+      "--model",
+      "deep-conv",
+      "--hidden",
+      "8",
+      "--limit",
+      "100",
+      "--epochs",
+      "1",
+      "--eval-samples",
+      "100",
+    ];
+    const deep = join(dir, "deep.safetensors");
+    expect((await cli("train", ...args, "--out", deep)).code).toBe(0);
+    const r = await cli("info", deep);
+    expect(r.stdout).toMatch(/^ {2}options .*"dropoutRatio":0\.5/m);
+    expect(r.stdout).toMatch(/^ {2}training .*, dropout 0\.5,/m);
+    // --dropout 0 means none (it used to fall back to the default 0.5).
+    const none = join(dir, "deep-no-dropout.safetensors");
+    expect((await cli("train", ...args, "--dropout", "0", "--out", none)).code).toBe(0);
+    const n = JSON.parse((await cli("info", none, "--json")).stdout);
+    expect(n.spec.dropoutRatio).toBe(0);
+    expect(n.training.dropout).toBe(0);
+    // A network without dropout layers records 0.
+    expect(JSON.parse((await cli("info", model, "--json")).stdout).training.dropout).toBe(0);
+  });
+
   it("eval --json agrees with the model's own accuracy, and float16 stays within 0.1 point", async () => {
     const r = await cli("eval", model, "--limit", "1000", "--json", "--no-plots", "--backend", "reference");
     expect(r.code).toBe(0);
@@ -155,14 +193,36 @@ describe("zerodl info / eval / predict on the trained model", () => {
     expect(Math.abs(h.accuracy - e.accuracy)).toBeLessThanOrEqual(0.001);
   });
 
-  it("eval prints tables and writes the confusion matrix and misclassified charts", async () => {
-    const r = await cli("eval", model, "--limit", "300", "--show", "8");
+  it("eval prints tables and writes the confusion matrix and misclassified charts where asked", async () => {
+    const charts = join(dir, "charts");
+    const r = await cli("eval", model, "--limit", "300", "--show", "8", "--out", join(charts, "run1"));
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^accuracy \d+\.\d\d % \(\d+ wrong\)$/m);
     expect(r.stdout).toMatch(/confusion matrix \(rows: true, columns: predicted\)/);
-    const png = PNG.sync.read(readFileSync(join(dir, "two.misclassified.png")));
+    const png = PNG.sync.read(readFileSync(join(charts, "run1.misclassified.png")));
     expect(png.width).toBeGreaterThan(200);
-    expect(existsSync(join(dir, "two.confusion.svg"))).toBe(true);
+    expect(existsSync(join(charts, "run1.confusion.svg"))).toBe(true);
+    expect(r.stdout).toContain(`confusion chart: ${join(charts, "run1.confusion.png")}`);
+    // A folder gets the model's name inside it.
+    await cli("eval", model, "--limit", "100", "--out", `${charts}/`);
+    expect(existsSync(join(charts, "two.confusion.png"))).toBe(true);
+  });
+
+  it("eval writes its charts into the current folder by default, not beside the model", async () => {
+    const cwd = process.cwd();
+    const here = mkdtempSync(join(tmpdir(), "zerodl-eval-cwd-"));
+    try {
+      process.chdir(here);
+      const r = await cli("eval", model, "--limit", "100");
+      expect(r.code).toBe(0);
+      const written = readdirSync(here);
+      expect(written).toContain("two.confusion.png");
+      for (const f of written) expect(f).toMatch(/^two\.(confusion|misclassified)\.(svg|png)$/);
+      expect(existsSync(join(dir, "two.confusion.png"))).toBe(false);
+    } finally {
+      process.chdir(cwd);
+      rmSync(here, { recursive: true });
+    }
   });
 
   it("predict classifies a PNG as the model does the same test image", async () => {

@@ -42,8 +42,45 @@ describe("MNIST CSV", () => {
       'a.csv:2: label "1.5" is not a class',
     );
     const bad = row(3).replace(/,5,/, ",x,");
-    expect(() => parseMnistCsv(bad, "b.csv")).toThrow('b.csv:1: pixel 6 is "x", expected a number in 0..255');
-    expect(() => parseMnistCsv("label,a,b\n", "c.csv")).toThrow("c.csv: no data lines");
+    expect(() => parseMnistCsv(bad, "b.csv")).toThrow(
+      'b.csv:1: pixel 6 is "x", expected an integer in 0..255',
+    );
+    const header = ["label", ...Array.from({ length: 784 }, (_, k) => `pixel${k}`)].join(",");
+    expect(() => parseMnistCsv(`${header}\n\n`, "c.csv")).toThrow("c.csv: no data lines");
+  });
+
+  it("takes plain decimal integers only, and refuses what looks like another form", () => {
+    // Each would have been read as a number by Number(): 10, 16, 3, 7, 0.5 (normalized pixels), ∞.
+    for (const [field, shown] of [
+      ["1e1", '"1e1"'],
+      ["0x10", '"0x10"'],
+      ["+3", '"+3"'],
+      ["7.0", '"7.0"'],
+      ["0.5", '"0.5"'],
+      ["Infinity", '"Infinity"'],
+      ["256", '"256"'],
+      ["-0", '"-0"'],
+      ['"5"', '"\\"5\\""'],
+    ]) {
+      const text = row(3).replace(/,5,/, `,${field},`);
+      expect(() => parseMnistCsv(text, "p.csv")).toThrow(
+        `p.csv:1: pixel 6 is ${shown}, expected an integer in 0..255`,
+      );
+    }
+    expect(() => parseMnistCsv(row("1e0"), "l.csv")).toThrow('l.csv:1: label "1e0" is not a class in 0..9');
+    // Spaces around a value and a byte-order mark are fine.
+    expect(parseMnistCsv(`\uFEFF${row(" 4 ")}`, "s.csv").labels[0]).toBe(4);
+  });
+
+  it("names a header of the wrong width, a binary file, and cuts long values short in messages", () => {
+    expect(() => parseMnistCsv(`label,a,b\n${row(1)}`, "h.csv")).toThrow(
+      "h.csv:1: the header has 3 fields, expected 785 (a label and 784 pixels for 28×28 images)",
+    );
+    expect(() => parseMnistCsv("\x1f\x8b\b\0\0\0", "g.csv")).toThrow(
+      "g.csv: binary data (a NUL byte at character 3), not a CSV text file",
+    );
+    const long = row(2).replace(/,5,/, `,${"x".repeat(100)},`);
+    expect(() => parseMnistCsv(long, "x.csv")).toThrow(`x.csv:1: pixel 6 is "${"x".repeat(20)}…"`);
   });
 
   it("reads a file from disk, and names an unreadable one", async () => {

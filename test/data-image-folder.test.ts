@@ -72,7 +72,9 @@ describe("image folders", () => {
       "a/ok.png": png(4, 4, [0, 0, 0]),
       "a/bad.png": "this is not a png",
     });
-    await expect(loadImageFolder(broken)).rejects.toThrow(`${join(broken, "a", "bad.png")}: unreadable PNG`);
+    await expect(loadImageFolder(broken)).rejects.toThrow(
+      `${join(broken, "a", "bad.png")}: corrupt PNG: the 8-byte signature is wrong or cut (17 bytes in the file)`,
+    );
     const emptyClass = await folder("empty-class", { "a/x.png": png(4, 4, [0, 0, 0]), "b/notes.txt": "" });
     await expect(loadImageFolder(emptyClass)).rejects.toThrow(
       `${join(emptyClass, "b")}: no PNG images in class "b"`,

@@ -1,6 +1,7 @@
 import { setDevice, setHostMemory } from "../ndarray.js";
 import type { Kernels } from "./kernels.js";
 import { reference } from "./reference.js";
+import type { WebGPUOptions } from "./webgpu/index.js";
 
 export type { Kernels } from "./kernels.js";
 
@@ -69,7 +70,7 @@ export async function backendInfo(): Promise<{ name: string; threads: number; ad
  * come back with `await a.read()` (docs/webgpu.md). Rejects with a WebGPUUnavailableError saying
  * what is missing where there is no WebGPU, adapter or device; the current kernels stay.
  */
-export async function useWebGPU(options: { powerPreference?: GPUPowerPreference } = {}): Promise<Kernels> {
+export async function useWebGPU(options: WebGPUOptions = {}): Promise<Kernels> {
   const { initWebGPU } = await import("./webgpu/index.js");
   const k = await initWebGPU(options);
   setKernels(k);

@@ -514,14 +514,19 @@ function align(bytes: number): number {
 
 /**
  * The WASM kernels compute in float32. Each override goes through this: a call with any float64
- * array (a float64 model, or a gradient check) runs the reference kernel of the same name instead.
+ * array (a float64 model, or a gradient check) runs the reference kernel of the same name instead,
+ * and so does a call with an empty array (an empty batch: nothing to speed up, and the WASM
+ * kernels divide their work by its sizes).
  */
 function float32Only<T extends Partial<Kernels>>(fast: T): T {
   const wrapped: Record<string, (...args: unknown[]) => unknown> = {};
   for (const [name, kernel] of Object.entries(fast)) {
     const run = kernel as (...args: unknown[]) => unknown;
     const slow = reference[name as keyof typeof reference] as (...args: unknown[]) => unknown;
-    wrapped[name] = (...args) => (args.some((a) => a instanceof Float64Array) ? slow(...args) : run(...args));
+    wrapped[name] = (...args) =>
+      args.some((a) => a instanceof Float64Array || (ArrayBuffer.isView(a) && a.byteLength === 0))
+        ? slow(...args)
+        : run(...args);
   }
   return wrapped as unknown as T;
 }

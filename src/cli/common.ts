@@ -9,6 +9,7 @@ import { splitValidation } from "../data/dataset.js";
 import { loadImageFolder } from "../data/node/image-folder.js";
 import { loadMnistCsv } from "../data/node/csv.js";
 import { progressBar } from "../data/node/progress-bar.js";
+import type { ResolveOptions } from "../data/node/resolve.js";
 import { Rng } from "../rng.js";
 import { backendInfo, setKernels, setThreads, useFastBackend } from "../backend/index.js";
 import { reference } from "../backend/reference.js";
@@ -53,9 +54,11 @@ export async function loadData(
   purpose: "train" | "eval",
   io: CliIo,
   seed = 0,
+  download: DownloadCliOptions = {},
 ): Promise<LoadedData> {
   if (data === "mnist" || data === "fashion-mnist") {
     const m = await loadMnist({
+      ...downloadSettings(download),
       dataset: data,
       flatten: false,
       onProgress: io.progressStream ? progressBar(io.progressStream) : undefined,
@@ -113,6 +116,28 @@ async function imageFolder(dir: string, io: CliIo): Promise<Dataset> {
   const { dataset, notes } = await loadImageFolder(dir, { flatten: false });
   for (const note of notes) io.err(`note: ${note}`);
   return dataset;
+}
+
+/** The download flags of `train` and `eval` (see main.ts); unset ones come from the environment. */
+export interface DownloadCliOptions {
+  mirror?: string[];
+  cacheDir?: string;
+  offline?: boolean;
+  timeout?: number;
+  retries?: number;
+  stallBudget?: number;
+}
+
+/** The flags as `loadMnist` options (seconds → milliseconds); a flag not given stays unset. */
+export function downloadSettings(o: DownloadCliOptions): ResolveOptions {
+  return {
+    mirrors: o.mirror,
+    cacheDir: o.cacheDir,
+    download: o.offline ? false : undefined,
+    timeoutMs: o.timeout === undefined ? undefined : o.timeout * 1000,
+    retries: o.retries,
+    stallBudgetMs: o.stallBudget === undefined ? undefined : o.stallBudget * 1000,
+  };
 }
 
 /** The first `limit` rows of a dataset (for quick runs). */

@@ -1,4 +1,6 @@
 /** `zerodl eval MODEL --data …`: accuracy, per-class accuracy, confusion matrix, misclassified images. */
+import { stat } from "node:fs/promises";
+import { basename, join, sep } from "node:path";
 import { loadModel } from "../io/model-file.js";
 import { assertFinite } from "../ops/check.js";
 import { evaluate } from "../train/metrics.js";
@@ -15,9 +17,10 @@ import {
   toModelInput,
   withClassesOf,
   type CliIo,
+  type DownloadCliOptions,
 } from "./common.js";
 
-export interface EvalOptions {
+export interface EvalOptions extends DownloadCliOptions {
   data: string;
   limit?: number;
   json?: boolean;
@@ -28,10 +31,24 @@ export interface EvalOptions {
   out?: string;
 }
 
+/**
+ * Where the charts go: `--out BASE` (a folder, given as an existing one or with a trailing "/",
+ * gets the model's name inside it), else the current folder under the model's name. Never beside
+ * the model itself: that may be a folder the user cannot or does not want to write to (an
+ * installed package's models/).
+ */
+export async function chartBase(modelPath: string, out: string | undefined): Promise<string> {
+  const name = basename(stripExtension(modelPath));
+  if (out === undefined) return name;
+  const isFolder =
+    out.endsWith("/") || out.endsWith(sep) || (await stat(out).catch(() => null))?.isDirectory();
+  return isFolder ? join(out, name) : out;
+}
+
 export async function evalCommand(modelPath: string, options: EvalOptions, io: CliIo): Promise<void> {
   io.err(await chooseBackend(options.backend, options.threads));
   const { model, info } = await loadModel(modelPath);
-  const data = await loadData(options.data, "eval", io);
+  const data = await loadData(options.data, "eval", io, 0, options);
   const trainedOn = info.training?.data;
   if (typeof trainedOn === "string" && trainedOn !== options.data) {
     io.err(`note: the model was trained on ${trainedOn}, evaluated here on ${options.data}`);
@@ -67,7 +84,7 @@ export async function evalCommand(modelPath: string, options: EvalOptions, io: C
 
   const files: Record<string, string> = {};
   if (options.plots ?? true) {
-    const base = options.out ?? stripExtension(modelPath);
+    const base = await chartBase(modelPath, options.out);
     files.confusion = (
       await writeChart(
         confusionMatrixChart(r.confusion, names, { title: `Confusion matrix (${data.source} test)` }),

@@ -37,8 +37,9 @@ export function describeModel(path: string, info: ModelFileInfo): string[] {
     outputSize?: number;
   };
   const lines = [path];
+  const outputs = kind === "q-network" ? "action values" : "classes";
   const io = inputShape
-    ? `input ${formatShape(inputShape)}` + (outputSize !== undefined ? ` → ${outputSize} classes` : "")
+    ? `input ${formatShape(inputShape)}` + (outputSize !== undefined ? ` → ${outputSize} ${outputs}` : "")
     : "";
   lines.push(`  architecture  ${kind}  ${io}`);
   if (Object.keys(options).length > 0) lines.push(`  options       ${JSON.stringify(options)}`);

@@ -10,6 +10,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { optimizerNames } from "../optimizers/optimizer.js";
 import { weightInitNames } from "../init.js";
 import { packageRoot } from "../data/node/files.js";
+import { downloadDefaults, mirrorBase } from "../data/node/download.js";
 import { datasetNames, processIo, type CliIo } from "./common.js";
 import { evalCommand } from "./evaluate.js";
 import { infoCommand } from "./info.js";
@@ -18,6 +19,7 @@ import { modelKinds, trainCommand } from "./train.js";
 import { registerExperimentCommand } from "../../experiments/cli.js";
 import { registerInteropCommands } from "./interop.js";
 import { captionCommand, trainCaptionerCommand } from "./caption.js";
+import { registerRlCommand } from "./rl.js";
 
 function version(): string {
   const manifest = join(packageRoot(), "package.json");
@@ -65,7 +67,7 @@ function initValue(value: string): string {
   );
 }
 
-function addBackendOptions(command: Command): void {
+function addBackendOptions(command: Command, defaultThreads = "all cores"): void {
   command
     .addOption(
       new Option(
@@ -75,7 +77,59 @@ function addBackendOptions(command: Command): void {
         .choices(["fast", "reference"])
         .default("fast"),
     )
-    .option("--threads <n>", "threads for the fast backend (default: all cores)", integer("--threads"));
+    .option(
+      "--threads <n>",
+      `threads for the fast backend (default: ${defaultThreads})`,
+      integer("--threads"),
+    );
+}
+
+function seconds(what: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`${what} must be a number of seconds > 0.`);
+    return n;
+  };
+}
+
+function mirrorUrl(value: string, previous: string[] = []): string[] {
+  try {
+    mirrorBase(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  return [...previous, value];
+}
+
+/** Where MNIST and Fashion-MNIST come from when no local copy is found (docs/cli.md, "Data"). */
+function addDownloadOptions(command: Command): void {
+  command
+    .option(
+      "--mirror <url>",
+      "download the dataset from this base URL before the built-in mirrors (repeatable; env ZERODL_MIRRORS)",
+      mirrorUrl,
+    )
+    .option(
+      "--cache-dir <dir>",
+      "download cache (default: $ZERODL_CACHE_DIR, $XDG_CACHE_HOME/zerodl or ~/.cache/zerodl)",
+    )
+    .option("--offline", "never download; use local copies only (env ZERODL_OFFLINE=1)")
+    .option(
+      "--timeout <seconds>",
+      `a download attempt fails after this long without data (default ${downloadDefaults.timeoutMs / 1000}; env ZERODL_TIMEOUT)`,
+      seconds("--timeout"),
+    )
+    .option(
+      "--retries <n>",
+      `further attempts after a transient download failure (default ${downloadDefaults.retries}; env ZERODL_RETRIES)`,
+      integer("--retries", 0),
+    )
+    .option(
+      "--stall-budget <seconds>",
+      `time a stalled mirror may cost in all before the next one is tried (default ${downloadDefaults.stallBudgetMs / 1000}; env ZERODL_STALL_BUDGET)`,
+      seconds("--stall-budget"),
+    );
 }
 
 const dataHelp = `${datasetNames.join(", ")}, a folder with one subfolder of PNG images per class, or a CSV file (label then pixels)`;
@@ -162,6 +216,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     )
     .action(async (options) => setExitCode(await trainCommand(options, io)));
   addBackendOptions(program.commands.at(-1)!);
+  addDownloadOptions(program.commands.at(-1)!);
 
   program
     .command("eval")
@@ -170,11 +225,15 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .option("--data <source>", dataHelp, "mnist")
     .option("--limit <n>", "use only the first n test images", integer("--limit"))
     .option("--show <n>", "misclassified images to draw", integer("--show", 0), 20)
-    .option("--out <base>", "base path for the charts (default: beside the model)")
+    .option(
+      "--out <base>",
+      "where the charts go: BASE.confusion.png, …, or a folder (default: the model's name in the current folder)",
+    )
     .option("--no-plots", "do not write the charts")
     .option("--json", "print the results as JSON")
     .action((model, options) => evalCommand(model, options, io));
   addBackendOptions(program.commands.at(-1)!);
+  addDownloadOptions(program.commands.at(-1)!);
 
   program
     .command("predict")
@@ -244,6 +303,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
 
   registerExperimentCommand(program, io);
   registerInteropCommands(program, io, version);
+
+  registerRlCommand(program, io, { integer, number, addBackendOptions }, setExitCode);
 
   for (const command of program.commands) {
     command

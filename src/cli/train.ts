@@ -16,6 +16,8 @@ import {
 } from "../models/model.js";
 import { createOptimizer, type OptimizerName } from "../optimizers/optimizer.js";
 import { Trainer, type History, type TrainerPosition } from "../train/trainer.js";
+import { Dropout } from "../layers/dropout.js";
+import type { Layer } from "../layers/layer.js";
 import { splitValidation, type Dataset } from "../data/dataset.js";
 import {
   compose,
@@ -38,6 +40,7 @@ import {
   stripExtension,
   toModelInput,
   type CliIo,
+  type DownloadCliOptions,
 } from "./common.js";
 
 /** The networks `train --model` builds by name (a "sequential" spec needs a list of layers). */
@@ -45,7 +48,7 @@ export type ModelKind = Exclude<AnyModelKind, "sequential">;
 export const modelKinds = allModelKinds.filter((kind): kind is ModelKind => kind !== "sequential");
 
 /** Options as commander parses them (numbers already converted). */
-export interface TrainOptions {
+export interface TrainOptions extends DownloadCliOptions {
   model?: ModelKind;
   data: string;
   epochs?: number;
@@ -84,7 +87,11 @@ interface Settings {
   lr: number;
   activation?: "relu" | "sigmoid" | "tanh";
   weightDecay: number;
-  dropout: number;
+  /**
+   * The dropout ratio: as given (undefined: the network's own default), then, once the network is
+   * built, the ratio its Dropout layers really have (0 for a network without any), as recorded.
+   */
+  dropout?: number;
   batchnorm: boolean;
   init?: string;
   hidden?: number[];
@@ -171,7 +178,7 @@ export function specFor(s: Settings, inputShape: number[], outputSize: number): 
       if (kind === "multi-layer-extend") {
         accepts.push("dropout", "batchnorm");
         options.useBatchnorm = s.batchnorm || undefined;
-        options.useDropout = s.dropout > 0 || undefined;
+        options.useDropout = s.dropout === undefined ? undefined : s.dropout > 0;
         options.dropoutRatio = s.dropout || undefined;
       }
       break;
@@ -183,7 +190,7 @@ export function specFor(s: Settings, inputShape: number[], outputSize: number): 
       accepts = ["hidden", "dropout", "init", "weightDecay"];
       options = {
         hiddenSize: one("deep-conv"),
-        dropoutRatio: s.dropout || undefined,
+        dropoutRatio: s.dropout, // --dropout 0 is no dropout, not the default 0.5
         weightInitStd: init,
         weightDecayLambda: decay,
       };
@@ -196,7 +203,7 @@ export function specFor(s: Settings, inputShape: number[], outputSize: number): 
       accepts = ["hidden", "dropout", "init", "weightDecay"];
       options = {
         hiddenSizes: s.hidden,
-        dropoutRatio: s.dropout || undefined,
+        dropoutRatio: s.dropout,
         weightInitStd: init,
         weightDecayLambda: decay,
       };
@@ -211,7 +218,7 @@ export function specFor(s: Settings, inputShape: number[], outputSize: number): 
     activation: s.activation !== undefined,
     init: s.init !== undefined,
     weightDecay: s.weightDecay > 0,
-    dropout: s.dropout > 0,
+    dropout: (s.dropout ?? 0) > 0,
     batchnorm: s.batchnorm,
   };
   for (const option of Object.keys(given) as ArchitectureOption[]) {
@@ -237,6 +244,18 @@ function augmentFor(modelInput: readonly number[], imageShape: readonly number[]
   if (imageShape.length !== 3)
     throw new CliError(`--augment needs image data, got samples of shape [${imageShape.join(", ")}]`);
   return onFlatImages(imageShape as [number, number, number], images);
+}
+
+/** The ratio of the network's Dropout layers (0 when it has none), as `zerodl info` shows it. */
+export function dropoutOf(model: Model): number {
+  const layers = (model as { layers?: readonly Layer[] }).layers ?? [];
+  const ratios = new Set(layers.filter((l): l is Dropout => l instanceof Dropout).map((l) => l.ratio));
+  if (ratios.size > 1) {
+    throw new CliError(
+      `${model.spec.kind} has dropout layers of ratios ${[...ratios].join(", ")}: one setting cannot record them`,
+    );
+  }
+  return ratios.size === 1 ? [...ratios][0] : 0;
 }
 
 /** A run to continue: its settings, model, history so far and where it stopped. */
@@ -277,7 +296,7 @@ function newSettings(options: TrainOptions & { model: ModelKind }): Settings {
     lr: options.lr ?? d.lr,
     activation: options.activation,
     weightDecay: options.weightDecay ?? 0,
-    dropout: options.dropout ?? 0,
+    dropout: options.dropout,
     batchnorm: !!options.batchnorm,
     init: options.init,
     hidden: options.hidden,
@@ -317,7 +336,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
   io.err(await chooseBackend(options.backend, options.threads));
 
   // Data: the test set stays untouched; a validation split comes out of the training set (book §6.5).
-  const data = await loadData(settings.data, "train", io, settings.seed);
+  const data = await loadData(settings.data, "train", io, settings.seed, options);
   settings.classNames = data.classNames;
   let train: Dataset = limitRows(data.train, settings.limit);
   const test = limitRows(data.test, settings.testLimit ?? settings.limit);
@@ -334,6 +353,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
   const model =
     resumed?.model ??
     createModel(specFor(settings, modelInput, data.classNames.length), rng.split(), settings.dtype);
+  settings.dropout = dropoutOf(model); // what the record shows is what the network has
   const asInput = (d: Dataset, what: string): Dataset => ({
     ...d,
     x: toModelInput(settings.dtype === "float64" ? d.x.astype("float64") : d.x, model.spec.inputShape, what),

@@ -24,10 +24,23 @@ export function parseMnistCsv(text: string, name: string, options: CsvOptions = 
   const [h, w] = options.imageShape ?? [28, 28];
   const classes = options.classes ?? 10;
   const fields = 1 + h * w;
-  const lines = text.split(/\r?\n/);
-  // A header is a first line whose first field is not a number.
+  const nul = text.indexOf("\0");
+  if (nul >= 0) {
+    throw new DataError(`${name}: binary data (a NUL byte at character ${nul}), not a CSV text file`);
+  }
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/); // a byte-order mark is not part of the data
+  // A header is a first line whose first field is not a number; it must name every column.
   const first = lines.findIndex((l) => l.trim() !== "");
-  const start = first >= 0 && !/^\s*"?[-+]?\d/.test(lines[first]) ? first + 1 : 0;
+  const hasHeader = first >= 0 && !/^\s*[-+]?\d/.test(lines[first]);
+  if (hasHeader) {
+    const count = lines[first].split(",").length;
+    if (count !== fields) {
+      throw new DataError(
+        `${name}:${first + 1}: the header has ${count} fields, expected ${fields} (a label and ${h * w} pixels for ${h}×${w} images)`,
+      );
+    }
+  }
+  const start = hasHeader ? first + 1 : 0;
 
   const rows: number[] = [];
   for (let i = start; i < lines.length; i++) if (lines[i].trim() !== "") rows.push(i);
@@ -44,15 +57,16 @@ export function parseMnistCsv(text: string, name: string, options: CsvOptions = 
         `${at}: ${values.length} fields, expected ${fields} (a label and ${h * w} pixels for ${h}×${w} images)`,
       );
     }
-    const label = Number(values[0]);
-    if (!Number.isInteger(label) || label < 0 || label >= classes || values[0].trim() === "") {
-      throw new DataError(`${at}: label "${values[0]}" is not a class in 0..${classes - 1}`);
+    // Plain decimal integers only: "1e1", "0x0a", "+3", "7.0" or "Infinity" are not what a writer of this form writes.
+    const label = integerField(values[0]);
+    if (label === null || label >= classes) {
+      throw new DataError(`${at}: label ${quote(values[0])} is not a class in 0..${classes - 1}`);
     }
     labels[n] = label;
     for (let j = 1; j < fields; j++) {
-      const v = Number(values[j]);
-      if (values[j].trim() === "" || !(v >= 0 && v <= 255)) {
-        throw new DataError(`${at}: pixel ${j} is "${values[j]}", expected a number in 0..255`);
+      const v = integerField(values[j]);
+      if (v === null || v > 255) {
+        throw new DataError(`${at}: pixel ${j} is ${quote(values[j])}, expected an integer in 0..255`);
       }
       pixels[n * h * w + j - 1] = v * scale;
     }
@@ -62,4 +76,15 @@ export function parseMnistCsv(text: string, name: string, options: CsvOptions = 
   const ds: Dataset = { x: new NDArray(pixels, shape), labels };
   if (options.classNames) ds.classNames = options.classNames;
   return ds;
+}
+
+/** A field holding a non-negative decimal integer (spaces around it allowed), or null. */
+function integerField(field: string): number | null {
+  const text = field.trim();
+  return /^\d{1,9}$/.test(text) ? Number(text) : null;
+}
+
+/** A field as quoted in a message, cut short if it is long (a binary file has very long "fields"). */
+function quote(field: string): string {
+  return JSON.stringify(field.length > 20 ? `${field.slice(0, 20)}…` : field);
 }

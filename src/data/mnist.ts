@@ -12,13 +12,14 @@ import { NDArray, type DType, type Labels } from "../ndarray.js";
 import { Rng } from "../rng.js";
 import { DataError } from "./errors.js";
 import { splitValidation, toOneHot, type Dataset } from "./dataset.js";
-import type { DownloadProgress } from "./node/download.js";
+import type { ResolveOptions } from "./node/resolve.js";
 import { mnistImages, mnistLabels, parseIdx } from "./idx.js";
 import { datasetInfo, fileKeys, type DatasetInfo, type DatasetName, type FileKey } from "./registry.js";
 import type { ByteSource } from "./source.js";
 import { verifyDataFile } from "./verify.js";
 
-export interface LoadMnistOptions {
+/** Which dataset `loadMnist` loads, and in which form. */
+export interface MnistFormOptions {
   /** Which dataset (default "mnist"), or a registry entry of the same form. */
   dataset?: DatasetName | DatasetInfo;
   /** Pixels / 255 as float (default true); otherwise the raw 0…255 values as float. */
@@ -38,19 +39,14 @@ export interface LoadMnistOptions {
 
   /** Read the four files from here and nowhere else (e.g. `fetchSource(url)` in a browser). */
   source?: ByteSource;
-  /** Node: a folder holding the four files (gzip or not), tried after the repository's copy. */
-  dir?: string;
-  /** Node: the download cache (default `$XDG_CACHE_HOME/zerodl` or `~/.cache/zerodl`). */
-  cacheDir?: string;
-  /** Node: base URLs to download from, tried before the registry's mirrors. */
-  mirrors?: readonly string[];
-  /** Node: download when no local copy is found (default true). */
-  download?: boolean;
-  /** Node: download progress (see `progressBar()` in zerodl/node). */
-  onProgress?: (p: DownloadProgress) => void;
-  /** Node: notes about skipped files (a corrupt cached file, say). Default: console.warn. */
-  onNote?: (note: string) => void;
 }
+
+/**
+ * Everything `loadMnist` takes. Without a `source`, Node finds the files as ./node/resolve.ts says;
+ * the Node-only options (`dir`, `cacheDir`, `mirrors`, `download`, the download's timeout, retries,
+ * back-off and stall budget, `onProgress`, `onNote`) are those of `ResolveOptions`.
+ */
+export interface LoadMnistOptions extends MnistFormOptions, ResolveOptions {}
 
 export interface Mnist {
   train: Dataset;

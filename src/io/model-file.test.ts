@@ -68,6 +68,13 @@ describe("model files", () => {
     expect(readFileSync(full).length - readFileSync(half).length).toBeGreaterThanOrEqual(dataBytes / 2 - 16);
     const { model: back, info } = await loadModelWith(half, build);
     expect(info.storage).toBe("F16");
+    // The metadata says so too (by itself, `dtype` float32 would read as float32 weights).
+    const header = (bytes: Buffer) => {
+      const n = Number(bytes.readBigUInt64LE(0));
+      return JSON.parse(bytes.subarray(8, 8 + n).toString()).__metadata__;
+    };
+    expect(header(readFileSync(half))).toMatchObject({ dtype: "float32", storage: "float16" });
+    expect(header(readFileSync(full))).toMatchObject({ dtype: "float32", storage: "float32" });
     back.params.forEach((p, k) => {
       const orig = model.params[k].value.data;
       // Relative error of float16 is at most 2^-11 for normal numbers.
@@ -75,6 +82,33 @@ describe("model files", () => {
         expect(Math.abs(v - orig[j])).toBeLessThanOrEqual(Math.abs(orig[j]) * 2 ** -11 + 2 ** -25),
       );
     });
+  });
+
+  it("refuses metadata whose storage contradicts the tensors", async () => {
+    const model = fakeModel(spec);
+    const tensors = model.params.map((p) => ({ name: p.name, data: p.value.data, shape: p.value.shape }));
+    const path = join(dir, "lying.safetensors");
+    const metadata = { zerodl: "1", spec: JSON.stringify(spec), dtype: "float32", storage: "float16" };
+    writeFileSync(path, encodeSafetensors(tensors, metadata));
+    await expect(readModelInfo(path)).rejects.toThrow(
+      new ModelFileError(
+        `${path}: metadata says the weights are stored as float16, but they are float32 (F32)`,
+      ),
+    );
+    // A file from before the storage key is read by its tensors.
+    const { storage: _, ...older } = metadata;
+    writeFileSync(path, encodeSafetensors(tensors, older));
+    expect((await readModelInfo(path)).storage).toBe("F32");
+  });
+
+  it("refuses weights that are NaN or infinite", async () => {
+    const model = fakeModel(spec);
+    model.params[2].value.data[5] = NaN;
+    const path = join(dir, "nan.safetensors");
+    await saveModel(path, model);
+    await expect(loadModelWith(path, build)).rejects.toThrow(
+      new SafetensorsError(`${path}: tensor "W2" has 1 non-finite value (the first, NaN, at index 5)`),
+    );
   });
 
   it("saves batch norm running statistics with the params", async () => {

@@ -123,6 +123,8 @@ export function encodeModel(
     zerodl: MODEL_FORMAT_VERSION,
     spec: JSON.stringify(model.spec),
     dtype,
+    // How the weights are stored, which differs from `dtype` with `half` (float16 weights, float32 model).
+    storage: options.half ? "float16" : dtype,
   };
   if (record.training) metadata.training = JSON.stringify(record.training);
   if (record.history) metadata.history = JSON.stringify(record.history);
@@ -184,11 +186,17 @@ export function modelInfo(contents: SafetensorsContents, fileName: string): Mode
     throw new ModelFileError(`${fileName}: metadata "spec" has no model kind`);
   }
   const dtype = metadata.dtype === "float64" ? "float64" : "float32";
-  const storages = new Set(tensors.map((t) => t.dtype));
+  const storage = weightStorage(tensors);
+  // Files written before the `storage` key lack it; one that has it must agree with its tensors.
+  if (metadata.storage !== undefined && metadata.storage !== STORAGE_NAMES[storage]) {
+    throw new ModelFileError(
+      `${fileName}: metadata says the weights are stored as ${metadata.storage}, but they are ${STORAGE_NAMES[storage]} (${storage})`,
+    );
+  }
   return {
     spec,
     dtype,
-    storage: storages.has("F16") ? "F16" : storages.has("F64") ? "F64" : "F32",
+    storage,
     // Batch norm statistics are state, not parameters.
     parameterCount: tensors
       .filter((t) => !isRunningStat(t.name) && !isOptimizerState(t.name))
@@ -200,6 +208,14 @@ export function modelInfo(contents: SafetensorsContents, fileName: string): Mode
   };
 }
 
+const STORAGE_NAMES: Record<SafetensorsDType, string> = { F16: "float16", F32: "float32", F64: "float64" };
+
+/** How the weights are stored: the dtype of the parameter tensors (optimizer state is kept apart). */
+function weightStorage(tensors: SafetensorsContents["tensors"]): SafetensorsDType {
+  const storages = new Set(tensors.filter((t) => !isOptimizerState(t.name)).map((t) => t.dtype));
+  return storages.has("F16") ? "F16" : storages.has("F64") ? "F64" : "F32";
+}
+
 /**
  * Copies the file's tensors into a freshly built model of the stored architecture, checking that
  * every name, dtype and shape fits.
@@ -209,7 +225,7 @@ export function decodeModel<M extends SavableModel>(
   fileName: string,
   build: (spec: SavableModel["spec"], dtype: DType) => M,
 ): LoadedModel<M> {
-  const contents = decodeSafetensors(bytes, fileName);
+  const contents = decodeSafetensors(bytes, fileName, { finite: true });
   const info = modelInfo(contents, fileName);
   let model: M;
   try {

@@ -210,10 +210,71 @@ describe("safetensors", () => {
         /shape \[-1\] is not a list/,
       ],
       ["metadata not strings", hdr('{"__metadata__":{"n":1}}', 0), /__metadata__ "n" is not a string/],
+      ["metadata an array", hdr('{"__metadata__":["a"]}', 0), /__metadata__ is not an object/],
+      [
+        "two tensors of one name",
+        hdr(
+          '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}',
+          8,
+        ),
+        /m\.safetensors: header has the key "a" twice$/,
+      ],
+      [
+        "one name twice, once escaped",
+        hdr(
+          '{"ab":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"\\u0061b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}',
+          4,
+        ),
+        /header has the key "ab" twice/,
+      ],
+      [
+        "a metadata key twice",
+        hdr('{"__metadata__":{"k":"1","k":"2"}}', 0),
+        /header has the key "k" twice in "__metadata__"/,
+      ],
+      [
+        "a field twice in an entry",
+        hdr('{"a":{"dtype":"F32","shape":[1],"shape":[1],"data_offsets":[0,4]}}', 4),
+        /header has the key "shape" twice in "a"/,
+      ],
+      [
+        "an unknown field in an entry",
+        hdr('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"offset":0}}', 4),
+        /tensor "a": unknown field "offset" \(an entry has dtype, shape, data_offsets\)/,
+      ],
+      ["an entry that is an array", hdr('{"a":["F32",[1],[0,4]]}', 4), /tensor "a": entry is not an object/],
+      [
+        "a dimension that overflows to infinity",
+        hdr('{"a":{"dtype":"F32","shape":[1e400],"data_offsets":[0,4]}}', 4),
+        /shape \[null\] is not a list of non-negative integers/,
+      ],
+      [
+        "offsets past 2^53",
+        hdr('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,9007199254740993]}}', 4),
+        /data_offsets \[0,9007199254740992\] is not \[begin, end\]/,
+      ],
     ];
     it.each(cases)("%s", (_what, bytes, message) => {
       expect(() => decodeSafetensors(bytes, "m.safetensors")).toThrow(SafetensorsError);
       expect(() => decodeSafetensors(bytes, "m.safetensors")).toThrow(message);
+    });
+    it("a header over the 100 MB limit", () => {
+      const big = new Uint8Array(8 + 100_000_001);
+      new DataView(big.buffer).setBigUint64(0, 100_000_001n, true);
+      expect(() => decodeSafetensors(big, "m.safetensors")).toThrow(
+        new SafetensorsError("m.safetensors: header length 100000001 is over the 100 MB limit"),
+      );
+    });
+    it("non-finite values, when the caller asks for finite ones (model weights)", () => {
+      const file = encodeSafetensors([
+        { name: "W", data: new Float32Array([1, NaN, Infinity, 2]), shape: [4] },
+      ]);
+      expect(decodeSafetensors(file, "m.safetensors").tensors[0].data[1]).toBeNaN();
+      expect(() => decodeSafetensors(file, "m.safetensors", { finite: true })).toThrow(
+        new SafetensorsError(
+          'm.safetensors: tensor "W" has 2 non-finite values (the first, NaN, at index 1)',
+        ),
+      );
     });
     it("the good file itself decodes", () => {
       expect(decodeSafetensors(good, "m.safetensors").tensors).toHaveLength(2);

@@ -28,6 +28,8 @@ const OTHER_SPEC_DTYPES = [
   "F8_E4M3",
   "F8_E5M2",
 ];
+/** What a tensor's entry in the header holds. */
+const TENSOR_FIELDS = ["dtype", "shape", "data_offsets"];
 /** The reference implementation refuses headers above 100 MB; so do we (a corrupt length is usually huge). */
 const MAX_HEADER_BYTES = 100_000_000;
 
@@ -106,7 +108,16 @@ export function encodeSafetensors(
   return out;
 }
 
-export function decodeSafetensors(bytes: Uint8Array, fileName: string): SafetensorsContents {
+export interface DecodeOptions {
+  /** Refuse NaN and ±Infinity values (a model's weights must be finite). Default false. */
+  finite?: boolean;
+}
+
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  fileName: string,
+  options: DecodeOptions = {},
+): SafetensorsContents {
   const fail = (what: string): never => {
     throw new SafetensorsError(`${fileName}: ${what}`);
   };
@@ -125,13 +136,21 @@ export function decodeSafetensors(bytes: Uint8Array, fileName: string): Safetens
   if (n < 2 || bytes[8] !== 0x7b /* { */) fail(`header does not start with "{": not a safetensors file`);
 
   let header: unknown;
+  let text = "";
   try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n));
+    header = JSON.parse(text);
   } catch (e) {
     fail(`header is not valid JSON (${(e as Error).message})`);
   }
   if (typeof header !== "object" || header === null || Array.isArray(header))
     fail(`header is not a JSON object`);
+  // JSON.parse keeps the last of two equal keys silently: two tensors of one name would be one.
+  const twice = duplicateKey(text);
+  if (twice)
+    fail(
+      `header has the key ${JSON.stringify(twice.key)} twice${twice.in ? ` in ${JSON.stringify(twice.in)}` : ""}`,
+    );
 
   const metadata: Record<string, string> = {};
   const entries: { name: string; dtype: SafetensorsDType; shape: number[]; begin: number; end: number }[] =
@@ -147,7 +166,14 @@ export function decodeSafetensors(bytes: Uint8Array, fileName: string): Safetens
       continue;
     }
     const info = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
-    if (typeof info !== "object" || info === null) fail(`tensor "${name}": entry is not an object`);
+    if (typeof info !== "object" || info === null || Array.isArray(info))
+      fail(`tensor "${name}": entry is not an object`);
+    const unknown = Object.keys(info!).filter((k) => !TENSOR_FIELDS.includes(k));
+    if (unknown.length > 0) {
+      fail(
+        `tensor "${name}": unknown field${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => JSON.stringify(k)).join(", ")} (an entry has ${TENSOR_FIELDS.join(", ")})`,
+      );
+    }
     const { dtype, shape, data_offsets: offsets } = info!;
     if (typeof dtype !== "string" || !(KNOWN_DTYPES as string[]).includes(dtype)) {
       const known = typeof dtype === "string" && OTHER_SPEC_DTYPES.includes(dtype);
@@ -202,7 +228,53 @@ export function decodeSafetensors(bytes: Uint8Array, fileName: string): Safetens
     shape: e.shape,
     data: readData(view, dataStart + e.begin, e.end - e.begin, e.dtype),
   }));
+  if (options.finite) {
+    for (const t of tensors) {
+      const bad = t.data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) {
+        let count = 0;
+        for (const v of t.data) if (!Number.isFinite(v)) count++;
+        fail(
+          `tensor "${t.name}" has ${count} non-finite value${count > 1 ? "s" : ""} (the first, ${t.data[bad]}, at index ${bad})`,
+        );
+      }
+    }
+  }
   return { tensors, metadata };
+}
+
+/**
+ * The first key that appears twice in one object of `json` (valid JSON text), and the key of the
+ * object it is in (undefined at the top level); null when every object's keys are distinct.
+ */
+function duplicateKey(json: string): { key: string; in?: string } | null {
+  // One entry per open object (its keys so far, and its own key) or array (null).
+  const open: ({ keys: Set<string>; name?: string } | null)[] = [];
+  let lastKey: string | undefined;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let j = i + 1;
+      while (json.charCodeAt(j) !== 0x22) j += json.charCodeAt(j) === 0x5c /* \ */ ? 2 : 1;
+      let k = j + 1;
+      while (k < json.length && " \t\n\r".includes(json[k])) k++;
+      const top = open[open.length - 1];
+      if (top && json[k] === ":") {
+        const key = JSON.parse(json.slice(i, j + 1)) as string; // "\u0061" and "a" are one key
+        if (top.keys.has(key)) return { key, in: top.name };
+        top.keys.add(key);
+        lastKey = key;
+      }
+      i = j;
+    } else if (c === 0x7b /* { */) {
+      open.push({ keys: new Set(), name: lastKey });
+    } else if (c === 0x5b /* [ */) {
+      open.push(null);
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      open.pop();
+    }
+  }
+  return null;
 }
 
 function writeData(

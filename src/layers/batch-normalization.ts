@@ -63,6 +63,8 @@ export class BatchNormalization implements Layer {
   forward(x: NDArray, mode: Mode = "train"): NDArray {
     const rows = this.#toRows(x); // (M, D)
     const [m, d] = rows.shape;
+    // An empty batch has no statistics: its (empty) output uses the running ones, left as they are.
+    const train = mode === "train" && m > 0;
     const out = NDArray.zeros(rows.shape, x.dtype);
     const xn = NDArray.zeros(rows.shape, x.dtype);
     const invStd = NDArray.zeros([d], x.dtype);
@@ -79,9 +81,9 @@ export class BatchNormalization implements Layer {
       d,
       this.momentum,
       this.eps,
-      mode === "train",
+      train,
     );
-    this.#cache = { mode, xShape: x.shape, xn, invStd };
+    this.#cache = { mode: train ? "train" : "eval", xShape: x.shape, xn, invStd };
     return this.#fromRows(out, x.shape);
   }
 

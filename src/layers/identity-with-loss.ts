@@ -1,3 +1,4 @@
+import { emptyBatch } from "../errors.js";
 import type { NDArray } from "../ndarray.js";
 import { assertSameShape } from "../ops/check.js";
 import { axpby, sub } from "../ops/elementwise.js";
@@ -15,6 +16,7 @@ export class IdentityWithLoss {
 
   forward(y: NDArray, t: NDArray): number {
     assertSameShape("IdentityWithLoss (y, t)", y, t);
+    if (batchSize(y) === 0) throw emptyBatch("IdentityWithLoss", "the mean loss");
     const diff = sub(y, t);
     this.#diff = diff;
     let sum = 0;

@@ -7,6 +7,7 @@ export * from "./tanh.js";
 export * from "./affine.js";
 export * from "./softmax-with-loss.js";
 export * from "./identity-with-loss.js";
+export * from "./huber-loss.js";
 export * from "./dropout.js";
 export * from "./batch-normalization.js";
 export * from "./flatten.js";

@@ -1,3 +1,4 @@
+import { emptyBatch } from "../errors.js";
 import type { Labels, NDArray } from "../ndarray.js";
 import { scale } from "../ops/elementwise.js";
 import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from "../ops/softmax.js";
@@ -19,6 +20,7 @@ export class SoftmaxWithLoss implements LossLayer {
 
   /** `forward` with the loss as a (1,) array: on a device backend it stays there until read. */
   lossArray(scores: NDArray, t: Labels): NDArray {
+    if (scores.shape[0] === 0) throw emptyBatch("SoftmaxWithLoss", "the mean loss");
     const { probs, loss } = softmaxCrossEntropy(scores, t);
     this.#y = probs;
     this.#t = t;

@@ -1,3 +1,4 @@
+import { emptyBatch } from "../errors.js";
 import type { Labels, NDArray } from "../ndarray.js";
 
 /** What `accuracySteps` needs of a model: scores (N, classes) for a batch, in eval mode. */
@@ -46,6 +47,7 @@ export function* accuracySteps(
   if (!(Number.isInteger(batchSize) && batchSize > 0)) {
     throw new RangeError(`accuracy: batchSize must be an integer ≥ 1, got ${batchSize}`);
   }
+  if (n === 0) throw emptyBatch("accuracy", "the accuracy");
   let correct = 0;
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize);
@@ -57,7 +59,7 @@ export function* accuracySteps(
       if (argmax(data, i * classes, classes) === t[start + i]) correct++;
     }
   }
-  return n === 0 ? 0 : correct / n;
+  return correct / n;
 }
 
 /** `model.accuracy` on any backend: waits for each batch's scores from a device. */

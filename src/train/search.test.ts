@@ -12,6 +12,7 @@ import {
   logUniform,
   randomSearch,
   sampleHyperparameters,
+  searchTrials,
   topTrials,
   uniform,
   type Trial,
@@ -99,6 +100,25 @@ describe("randomSearch", () => {
       expect(t.valAccHistory).toHaveLength(5);
       expect(t.valAcc).toBe(t.valAccHistory[4]);
     }
+  });
+
+  it("searchTrials runs the same search a trial at a time, returning the result at the end", () => {
+    const options = {
+      space: { lr: choice([1e-6, 0.1]) },
+      trials: 3,
+      epochs: 2,
+      batchSize: 20,
+      train,
+      validation,
+      build,
+    };
+    const whole = randomSearch({ ...options, rng: new Rng(4) });
+    const steps = searchTrials({ ...options, rng: new Rng(4) });
+    const yielded: Trial[] = [];
+    let step = steps.next();
+    for (; !step.done; step = steps.next()) yielded.push(step.value);
+    expect(yielded).toEqual(whole.trials);
+    expect(step.value).toEqual(whole);
   });
 
   it("judges on the validation set, not the training set", () => {

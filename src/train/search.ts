@@ -113,8 +113,22 @@ export interface SearchResult {
   ranked: Trial[];
 }
 
+/** The book's random search: `trials` trainings, each on hyperparameters drawn from `space`. */
 export function randomSearch(options: SearchOptions): SearchResult {
-  const { space, trials, build, train, validation, epochs, batchSize, rng, sampling, onTrial } = options;
+  const steps = searchTrials(options);
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return step.value;
+    options.onTrial?.(step.value);
+  }
+}
+
+/**
+ * The same search one trial at a time: each `next()` trains a trial and yields it, and the
+ * generator returns the result. A caller can let other work run between trials (a page between
+ * frames, a test between trials so that its runner is answered), as with `Trainer.steps()`.
+ */
+export function* searchTrials(options: SearchOptions): Generator<Trial, SearchResult, void> {
+  const { space, trials, build, train, validation, epochs, batchSize, rng, sampling } = options;
   if (!Number.isInteger(trials) || trials < 1) {
     throw new OptionError(`randomSearch: trials must be a positive integer, got ${trials}`);
   }
@@ -160,7 +174,7 @@ export function randomSearch(options: SearchOptions): SearchResult {
       };
     }
     done.push(trial);
-    onTrial?.(trial);
+    yield trial;
   }
   return { trials: done, ranked: topTrials(done, done.length) };
 }

@@ -14,8 +14,8 @@ import { startServer } from "../../web/serve.mjs";
 import { decodeImage } from "../../src/io/image.js";
 import { prepareImage } from "../../src/io/input-image.js";
 import { typedDigits } from "../fixtures/typed-digits.js";
+import { CHROMIUM, CHROMIUM_FLAGS } from "./chromium.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
 const haveBundle = existsSync(new URL("../../web/dist/main.js", import.meta.url));
 if (!haveChromium) {
@@ -109,17 +109,7 @@ async function openDemo(isolated: boolean, flags: string[] = [], query = ""): Pr
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1000, height: 1150 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      ...flags,
-    ],
+    args: ["--headless", ...CHROMIUM_FLAGS, ...flags],
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];

@@ -1,6 +1,7 @@
 /**
  * The page test/browser/webgpu.spec.ts opens in headless Chromium: the WebGPU backend's checks, run
- * on request from the spec through `window.zerodlWebGPU`. Each returns plain JSON.
+ * on request from the spec through `window.zerodlWebGPU`. Each returns plain JSON. In Node,
+ * test/webgpu-node-run.ts runs the same checks on Dawn after `configure`.
  */
 import { setKernels } from "../../src/backend/index.js";
 import type { Kernels } from "../../src/backend/kernels.js";
@@ -10,7 +11,7 @@ import type { GpuDevice } from "../../src/backend/webgpu/device.js";
 import { gpuDevice, initWebGPU } from "../../src/backend/webgpu/index.js";
 import { webgpuKernels } from "../../src/backend/webgpu/kernels.js";
 import { loadMnist } from "../../src/data/mnist.js";
-import { fetchSource } from "../../src/data/source.js";
+import { fetchSource, type ByteSource } from "../../src/data/source.js";
 import { createModel, type ModelSpec } from "../../src/models/model.js";
 import { NDArray, Storage, type Floats } from "../../src/ndarray.js";
 import { createOptimizer, type OptimizerName } from "../../src/optimizers/optimizer.js";
@@ -21,11 +22,17 @@ import { cases, check } from "../kernel-cases.js";
 
 let gpu: Kernels | null = null;
 let dev: GpuDevice | null = null;
+/** Outside a page (Node): the WebGPU entry point and where MNIST's files are. */
+let environment: { gpu?: GPU; mnist?: ByteSource } = {};
+
+export function configure(e: { gpu: GPU; mnist: ByteSource }): void {
+  environment = e;
+}
 
 /** WebGPU's kernels, the device's adapter, or why there are none. */
 async function setup(): Promise<{ adapter?: string; error?: string; errorName?: string }> {
   try {
-    gpu = await initWebGPU();
+    gpu = await initWebGPU(environment.gpu ? { gpu: environment.gpu } : {});
     dev = gpuDevice(gpu);
     const info = dev!.adapterInfo;
     return { adapter: `${info.vendor} ${info.architecture}`.trim() };
@@ -142,7 +149,7 @@ async function training(
 ): Promise<{ wasm: TrainingRun; webgpu: TrainingRun }> {
   if (gpu === null) await setup();
   const mnist = await loadMnist({
-    source: fetchSource("/data/mnist/"),
+    source: environment.mnist ?? fetchSource("/data/mnist/"),
     subset: { train: trainSize, test: testSize },
     flatten: spec.inputShape.length === 1,
   });
@@ -239,7 +246,7 @@ async function residency(): Promise<Record<string, unknown>> {
   }
 }
 
-const api = { setup, parity, float64, training, residency };
+export const api = { setup, parity, float64, training, residency };
 (globalThis as unknown as { zerodlWebGPU: typeof api }).zerodlWebGPU = api;
 (globalThis as unknown as { zerodlReady: boolean }).zerodlReady = true;
 void setKernels;

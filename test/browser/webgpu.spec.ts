@@ -17,20 +17,10 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cases } from "../kernel-cases.js";
+import { CHROMIUM, CHROMIUM_FLAGS as FLAGS } from "./chromium.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-/** The flags that work on this closed network (see the demo's spec), plus WebGPU's. */
-const FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 type PageApi = Record<string, (...args: unknown[]) => Promise<unknown>>;
 /** Calls `window.zerodlWebGPU[name](...args)` in the page. */

@@ -8,6 +8,12 @@ export { GpuDevice } from "./device.js";
 export interface WebGPUOptions {
   /** Which adapter to ask for where there are several (a laptop's integrated or discrete GPU). */
   powerPreference?: GPUPowerPreference;
+  /**
+   * The WebGPU entry point to use instead of `navigator.gpu`: in Node, where there is no
+   * `navigator.gpu`, the `GPU` object of an implementation such as the `webgpu` package
+   * (`create([])`, Dawn). Only the first successful call's entry point is used.
+   */
+  gpu?: GPU;
 }
 
 /** The adapter the kernels run on, as it describes itself (SwiftShader is Chromium's CPU one). */
@@ -31,17 +37,17 @@ export function initWebGPU(options: WebGPUOptions = {}): Promise<Kernels> {
   return instance;
 }
 
-async function create({ powerPreference }: WebGPUOptions): Promise<Kernels> {
-  const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+async function create({ powerPreference, gpu: given }: WebGPUOptions): Promise<Kernels> {
+  const gpu = given ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (!gpu) {
     throw new WebGPUUnavailableError(
-      "WebGPU is not available here: navigator.gpu is missing (a browser without WebGPU, a page that is not a secure context, Chromium on Linux without --enable-unsafe-webgpu, or Node without a WebGPU implementation)",
+      "WebGPU is not available here: navigator.gpu is missing (a browser without WebGPU, a page that is not a secure context, Chromium on Linux without --enable-unsafe-webgpu, or Node without a WebGPU implementation: pass one as useWebGPU({ gpu }))",
     );
   }
   const adapter = await gpu.requestAdapter(powerPreference ? { powerPreference } : {});
   if (!adapter) {
     throw new WebGPUUnavailableError(
-      "WebGPU is available but offers no adapter (no usable GPU or driver; Chromium on Linux needs --enable-unsafe-webgpu)",
+      "WebGPU is available but offers no adapter (no usable GPU or driver; Chromium on Linux needs --enable-unsafe-webgpu; Node's WebGPU packages need a Vulkan, Metal or Direct3D 12 driver)",
     );
   }
   const { maxStorageBufferBindingSize, maxBufferSize } = adapter.limits;

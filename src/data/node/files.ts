@@ -39,8 +39,9 @@ export function packageRoot(from: string = fileURLToPath(import.meta.url)): stri
   }
 }
 
-/** The user cache: `$XDG_CACHE_HOME/zerodl`, else `~/.cache/zerodl`. */
+/** The user cache: `$ZERODL_CACHE_DIR`, else `$XDG_CACHE_HOME/zerodl`, else `~/.cache/zerodl`. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.ZERODL_CACHE_DIR) return resolve(env.ZERODL_CACHE_DIR);
   const xdg = env.XDG_CACHE_HOME;
   return xdg ? resolve(xdg, "zerodl") : join(homedir(), ".cache", "zerodl");
 }

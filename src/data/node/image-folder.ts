@@ -4,7 +4,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { extname, join } from "node:path";
-import { PNG, type PNGWithMetadata } from "pngjs";
+import { decodePngStrict } from "../../io/image-decode.js";
 import type { Dataset } from "../dataset.js";
 import { DataError } from "../errors.js";
 import {
@@ -49,20 +49,7 @@ export async function loadImageFolder(
   return result;
 }
 
-/** Decodes a PNG (any bit depth or colour type) to RGBA bytes. */
+/** Decodes a PNG (any bit depth or colour type) to RGBA bytes; see src/io/image-decode.ts. */
 export function decodePng(bytes: Uint8Array, name: string): RgbaImage {
-  let png: PNGWithMetadata;
-  try {
-    png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  } catch (e) {
-    throw new DataError(`${name}: unreadable PNG (${(e as Error).message})`);
-  }
-  // pngjs always expands to RGBA; `color` and `alpha` describe the file itself.
-  return {
-    width: png.width,
-    height: png.height,
-    data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength),
-    colour: png.color,
-    alpha: png.alpha,
-  };
+  return decodePngStrict(bytes, name);
 }
