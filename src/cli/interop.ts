@@ -27,6 +27,7 @@ import type { Layer, Param } from "../layers/layer.js";
 import { Captioner } from "../models/captioner.js";
 import type { Model } from "../models/model.js";
 import { formatBytes } from "../data/bytes.js";
+import { loadAgent } from "../rl/agent-file.js";
 import { loadCaptioner } from "./caption.js";
 import { CliError, type CliIo } from "./common.js";
 
@@ -53,7 +54,13 @@ export async function exportCommand(modelPath: string, options: ExportOptions, i
   const info = await readModelInfo(modelPath);
   const classes = info.training?.classNames as string[] | undefined;
   const captioner = info.spec.kind === "captioner" ? await loadCaptioner(modelPath) : null;
-  const model = captioner ?? (await loadModel(modelPath)).model;
+  // A DQN agent's Q-network is a chain of layers like a classifier's, with action values out.
+  const qNetwork = info.spec.kind === "q-network";
+  const model =
+    captioner ??
+    (qNetwork
+      ? ((await loadAgent(modelPath)).network as unknown as Model)
+      : (await loadModel(modelPath)).model);
   if (options.format === "onnx") {
     const out = options.out ?? join(".", `${stem}.onnx`);
     const about = { name: stem, producerVersion: options.version };
@@ -74,6 +81,11 @@ export async function exportCommand(modelPath: string, options: ExportOptions, i
       `wrote ${out} (ONNX opset ${ONNX_OPSET}, ${formatBytes(bytes.length)}): ${signature}; read back with identical weights`,
     );
     return;
+  }
+  if (qNetwork) {
+    throw new CliError(
+      `${modelPath}: the PyTorch hand-off writes classifiers and the captioner (its train.py trains on MNIST); a DQN Q-network exports to ONNX only (--format onnx)`,
+    );
   }
   const dir = options.out ?? `${stem}-pytorch`;
   const about = { name: stem, training: info.training, version: options.version };
