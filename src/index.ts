@@ -51,6 +51,10 @@ export * from "./train/search.js";
 // rnn branch: text corpora and vocabularies
 export * from "./data/text.js";
 export * from "./train/rnnlm-trainer.js";
+// dcgan branch: adversarial training, Fréchet distance, scoring generated images
+export * from "./train/gan.js";
+export * from "./train/frechet.js";
+export * from "./train/sample-quality.js";
 // interop branch: ONNX export/import and the PyTorch hand-off (pure: bytes in, bytes out)
 export { exportOnnx, ONNX_OPSET, ONNX_INPUT, ONNX_OUTPUT } from "./io/onnx/export.js";
 export type { OnnxExportOptions, OnnxExportable } from "./io/onnx/export.js";
