@@ -17,6 +17,7 @@ import { halfPrecision } from "./half-precision.js";
 import { activationHistograms } from "./activation-histograms.js";
 import { languageModel } from "./language-model.js";
 import { captioning } from "./captioning.js";
+import { dcgan } from "./dcgan.js";
 import { dqnExperiment } from "./dqn.js";
 
 export const experiments: readonly Experiment[] = [
@@ -37,5 +38,6 @@ export const experiments: readonly Experiment[] = [
   halfPrecision,
   languageModel,
   captioning,
+  dcgan,
   dqnExperiment,
 ];

@@ -51,6 +51,10 @@ export * from "./train/search.js";
 // rnn branch: text corpora and vocabularies
 export * from "./data/text.js";
 export * from "./train/rnnlm-trainer.js";
+// dcgan branch: adversarial training, Fréchet distance, scoring generated images
+export * from "./train/gan.js";
+export * from "./train/frechet.js";
+export * from "./train/sample-quality.js";
 // interop branch: ONNX export/import and the PyTorch hand-off (pure: bytes in, bytes out)
 export { exportOnnx, ONNX_OPSET, ONNX_INPUT, ONNX_OUTPUT } from "./io/onnx/export.js";
 export type { OnnxExportOptions, OnnxExportable } from "./io/onnx/export.js";
@@ -59,5 +63,13 @@ export type { ImportedOnnx, OnnxImportOptions, OnnxModelInfo } from "./io/onnx/i
 export { OnnxError } from "./io/onnx/proto.js";
 export { exportPytorch, importPytorchWeights, PytorchError, PYTORCH_WEIGHTS } from "./io/pytorch.js";
 export type { PytorchExportOptions } from "./io/pytorch.js";
+export {
+  exportCaptionerOnnx,
+  importCaptionerOnnx,
+  CAPTIONER_IMAGE,
+  CAPTIONER_WORDS,
+  CAPTIONER_SCORES,
+} from "./io/onnx/captioner.js";
+export { exportCaptionerPytorch, importCaptionerPytorchWeights } from "./io/pytorch-captioner.js";
 // rl branch (§8.5.4): environments, replay, DQN
 export * from "./rl/index.js";

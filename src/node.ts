@@ -16,6 +16,10 @@ export * from "./plot/render.js";
 export * from "./plot/charts.js";
 // rnn branch: the language model's corpus
 export { loadDevilsDictionary } from "./data/node/corpus.js";
+// dcgan branch: generator files, image grids and the GAN's charts
+export { loadGenerator } from "./io/generator-file.js";
+export * from "./plot/tiles.js";
+export * from "./plot/gan-charts.js";
 // rl branch (Node): agent files, episode pictures (PNG strip, GIF)
 export * from "./rl/agent-file.js";
 export * from "./rl/episode-image.js";

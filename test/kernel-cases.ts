@@ -256,6 +256,12 @@ for (const len of SIZES) {
     return y;
   });
   unary("mul", (k, out, x, y) => k.mul(out, x, y));
+  unary("leakyRelu", (k, out, x) => k.leakyRelu(out, x, 0.2));
+  unary("leakyRelu in place", (k, _out, x) => {
+    k.leakyRelu(x, x, 0.2);
+    return x;
+  });
+  unary("leakyReluBackward", (k, out, x, y) => k.leakyReluBackward(out, y, x, 0.2));
 
   cases.push({
     name: `optimizer updates length ${len}`,
@@ -407,6 +413,48 @@ for (const [n, h] of [
       const daInPlace = alloc(dtype, n * 4 * h);
       k.lstmBackward(daInPlace, dc, dh, dc, gates, cPrev, c, n, h);
       return [gates, c, hNext, da, dcPrev, daInPlace, dc];
+    },
+  });
+}
+
+// Transposed convolution: one image, several groups of images with a ragged last group (n = 6, 9),
+// stride 1 (col2im's gather), the DCGAN's 4×4/2 pad 1, output padding, non-square filters, stride 3.
+const DECONV_SHAPES: [number, number, number, number, number, number, number, number, number, number][] = [
+  // n, c, h, w, fn, fh, fw, stride, pad, outPad
+  [1, 1, 1, 1, 1, 1, 1, 1, 0, 0],
+  [2, 3, 5, 5, 4, 3, 3, 1, 1, 0],
+  [3, 2, 4, 5, 5, 4, 4, 2, 1, 0],
+  [2, 3, 3, 4, 1, 3, 2, 2, 0, 1],
+  [5, 4, 3, 2, 3, 5, 5, 3, 2, 2],
+  [1, 5, 3, 3, 17, 4, 4, 2, 1, 1],
+  [6, 9, 7, 7, 4, 4, 4, 2, 1, 0],
+  [9, 17, 2, 3, 3, 2, 3, 1, 0, 0],
+];
+for (const [n, c, h, w, fn, fh, fw, stride, pad, outPad] of DECONV_SHAPES) {
+  const oh = (h - 1) * stride - 2 * pad + fh + outPad;
+  const ow = (w - 1) * stride - 2 * pad + fw + outPad;
+  cases.push({
+    name: `transposed convolution n=${n} c=${c} ${h}×${w} → ${fn}×${oh}×${ow}, filter ${fh}×${fw} stride ${stride} pad ${pad} outPad ${outPad}`,
+    atol: 1e-5 * Math.sqrt(n * oh * ow) + 1e-6,
+    rtol: 1e-4,
+    run(k, dtype) {
+      const rng = new Rng(n * 3 + c * 7 + h * 11 + w * 13 + fn * 17 + fh * 19 + stride * 23 + outPad);
+      const cols = fn * fh * fw;
+      const x = floats(dtype, n * c * h * w, rng);
+      const W = floats(dtype, c * cols, rng);
+      const b = floats(dtype, fn, rng);
+      const out = alloc(dtype, n * fn * oh * ow);
+      k.deconvForward(out, x, W, b, n, c, h, w, fn, fh, fw, stride, pad, outPad);
+      const dout = floats(dtype, n * fn * oh * ow, rng);
+      const dx = alloc(dtype, n * c * h * w);
+      const dW = alloc(dtype, c * cols);
+      const db = alloc(dtype, fn);
+      k.deconvBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad, outPad);
+      // Without dx (a first layer): the same dW and db.
+      const dW2 = alloc(dtype, c * cols);
+      const db2 = alloc(dtype, fn);
+      k.deconvBackward(alloc(dtype, 0), dW2, db2, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad, outPad);
+      return [out, dx, dW, db, dW2, db2];
     },
   });
 }

@@ -5,10 +5,13 @@
 import { describe, expect, it } from "vitest";
 import { Affine } from "../src/layers/affine.js";
 import { BatchNormalization } from "../src/layers/batch-normalization.js";
+import { Deconvolution } from "../src/layers/deconvolution.js";
 import { Dropout } from "../src/layers/dropout.js";
 import { Flatten } from "../src/layers/flatten.js";
 import type { Layer, Mode } from "../src/layers/layer.js";
+import { LeakyRelu } from "../src/layers/leaky-relu.js";
 import { Relu } from "../src/layers/relu.js";
+import { Reshape } from "../src/layers/reshape.js";
 import { Sigmoid } from "../src/layers/sigmoid.js";
 import { Tanh } from "../src/layers/tanh.js";
 import { NDArray, type DType } from "../src/ndarray.js";
@@ -40,6 +43,17 @@ const layers: [string, Factory][] = [
   ["Tanh", () => new Tanh()],
   ["Flatten", () => new Flatten()],
   ["Affine", (dtype) => new Affine(params([12, 5], 1, dtype), params([5], 2, dtype))],
+  ["LeakyRelu", () => new LeakyRelu({ alpha: 0.2 })],
+  ["Reshape", () => new Reshape([6, 2])],
+  [
+    "Deconvolution",
+    (dtype) =>
+      new Deconvolution(params([3, 2, 3, 3], 10, dtype), params([2], 11, dtype), {
+        stride: 2,
+        pad: 1,
+        outputPadding: 1,
+      }),
+  ],
   ["Dropout", fixedDropout(false)],
   ["Dropout (inverted)", fixedDropout(true)],
   [

@@ -400,4 +400,61 @@ export interface Kernels {
     beta2: number,
     eps: number,
   ): void;
+
+  // ---- transposed convolution and leaky ReLU (DCGAN, book §8.5.2) ------------------------------
+  /**
+   * Transposed convolution ("deconvolution") forward: out (n, fn, oh, ow) = the backward-data pass
+   * of a convolution with filters W (c, fn, fh, fw) applied to x (n, c, h, w), plus b (fn). Each
+   * input pixel scatters its c values · W into an fh×fw window of the output at stride `stride`,
+   * shifted by −pad; oh = (h − 1)·stride − 2·pad + fh + outPad (outPad < stride adds rows and
+   * columns at the bottom and right that only windows reach). The reference composes exactly
+   * transpose(x) → matmul(·, W) → col2im → bias, with col2im's geometry the convolution from
+   * (oh, ow) back to (h, w).
+   */
+  deconvForward(
+    out: Floats,
+    x: Floats,
+    W: Floats,
+    b: Floats,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    fn: number,
+    fh: number,
+    fw: number,
+    stride: number,
+    pad: number,
+    outPad: number,
+  ): void;
+  /**
+   * Transposed convolution backward from dout (n, fn, oh, ow): dx (n, c, h, w) = the forward of
+   * the convolution with filters W over dout (no bias); dW (c, fn, fh, fw) = Σ x · the windows of
+   * dout; db (fn) = Σ dout per channel. All overwritten; an empty dx (length 0) skips dx.
+   */
+  deconvBackward(
+    dx: Floats,
+    dW: Floats,
+    db: Floats,
+    dout: Floats,
+    x: Floats,
+    W: Floats,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    fn: number,
+    fh: number,
+    fw: number,
+    stride: number,
+    pad: number,
+    outPad: number,
+  ): void;
+  /** out = x where x > 0, else alpha·x. out may alias x. */
+  leakyRelu(out: Floats, x: Floats, alpha: number): void;
+  /**
+   * dx = dout where x > 0, else alpha·dout. x is the forward input, or its output (for alpha ≥ 0 they
+   * have the same sign). dx may alias dout.
+   */
+  leakyReluBackward(dx: Floats, dout: Floats, x: Floats, alpha: number): void;
 }

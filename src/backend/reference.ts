@@ -401,6 +401,95 @@ function convReluPoolBackward(
   convBackward(dx, dW, db, dy, x, W, n, c, h, w, fn, fh, fw, stride, pad);
 }
 
+/** Geometry of a transposed convolution's output along one axis: (size − 1)·stride − 2·pad + filter + outPad. */
+function deconvOutSize(size: number, filter: number, stride: number, pad: number, outPad: number): number {
+  return (size - 1) * stride - 2 * pad + filter + outPad;
+}
+
+function deconvForward(
+  out: Floats,
+  x: Floats,
+  W: Floats,
+  b: Floats,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  fn: number,
+  fh: number,
+  fw: number,
+  stride: number,
+  pad: number,
+  outPad: number,
+): void {
+  const oh = deconvOutSize(h, fh, stride, pad, outPad);
+  const ow = deconvOutSize(w, fw, stride, pad, outPad);
+  const pixels = h * w;
+  const cols = fn * fh * fw;
+  // x (n, c, h·w) → (n·h·w, c) · W (c, fn·fh·fw) = col (n·h·w, fn·fh·fw), the im2col layout of a
+  // convolution from (n, fn, oh, ow) to (n, c, h, w); col2im scatters it onto the output.
+  const xr = like(x, n * pixels * c);
+  transpose(xr, x, n, c, pixels);
+  const col = like(x, n * pixels * cols);
+  matmul(col, xr, W, n * pixels, c, cols, false, false);
+  col2im(out, col, n, fn, oh, ow, fh, fw, stride, pad);
+  for (let i = 0; i < n * fn; i++) {
+    const bias = b[i % fn];
+    for (let p = i * oh * ow; p < (i + 1) * oh * ow; p++) out[p] += bias;
+  }
+}
+
+function deconvBackward(
+  dx: Floats,
+  dW: Floats,
+  db: Floats,
+  dout: Floats,
+  x: Floats,
+  W: Floats,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  fn: number,
+  fh: number,
+  fw: number,
+  stride: number,
+  pad: number,
+  outPad: number,
+): void {
+  const oh = deconvOutSize(h, fh, stride, pad, outPad);
+  const ow = deconvOutSize(w, fw, stride, pad, outPad);
+  const pixels = h * w;
+  const rows = n * pixels;
+  const cols = fn * fh * fw;
+  for (let f = 0; f < fn; f++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      for (let p = (i * fn + f) * oh * ow; p < (i * fn + f + 1) * oh * ow; p++) sum += dout[p];
+    }
+    db[f] = sum;
+  }
+  // The windows of dout, as the convolution (n, fn, oh, ow) → (n, c, h, w) reads them.
+  const col = like(dout, rows * cols);
+  im2col(col, dout, n, fn, oh, ow, fh, fw, stride, pad);
+  const xr = like(x, rows * c);
+  transpose(xr, x, n, c, pixels);
+  // dW = xrᵀ·col (c, fn·fh·fw); dx = col·Wᵀ (n·h·w, c) → (n, c, h·w)
+  matmul(dW, xr, col, c, rows, cols, true, false);
+  if (dx.length === 0) return;
+  const dxr = like(x, rows * c);
+  matmul(dxr, col, W, rows, cols, c, false, true);
+  transpose(dx, dxr, n, pixels, c);
+}
+
+function leakyRelu(out: Floats, x: Floats, alpha: number): void {
+  for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : alpha * x[i];
+}
+
+function leakyReluBackward(dx: Floats, dout: Floats, x: Floats, alpha: number): void {
+  for (let i = 0; i < x.length; i++) dx[i] = x[i] > 0 ? dout[i] : alpha * dout[i];
+}
+
 function maxPool(
   out: Floats,
   argmax: Int32Array,
@@ -759,4 +848,8 @@ export const reference = {
   adamUpdate,
   lstmForward,
   lstmBackward,
+  deconvForward,
+  deconvBackward,
+  leakyRelu,
+  leakyReluBackward,
 } satisfies Kernels;

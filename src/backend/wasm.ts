@@ -71,6 +71,10 @@ const Op = {
   winogradForward: 71,
   winogradBackward: 72,
   winogradFilterGrad: 73,
+  deconvForward: 60,
+  deconvBackward: 61,
+  leakyRelu: 62,
+  leakyReluBackward: 63,
 } as const;
 
 /**
@@ -82,6 +86,8 @@ const SPLIT_MIN_K = 8192;
 const KSLICE = 2048;
 /** Images per chunk of the convolution's backward (CONV_GROUP in kernels.as): one partial dW each. */
 const CONV_GROUP = 2;
+/** Images per chunk of the transposed convolution's backward (DECONV_GROUP in kernels.as). */
+const DECONV_GROUP = 4;
 
 const opNames: Record<number, string> = Object.fromEntries(Object.entries(Op).map(([k, v]) => [v, k]));
 
@@ -988,6 +994,53 @@ function fastKernels(rt: Runtime, shared: boolean) {
       rt.run(Op.lstmBackward, [pda, pdcp, pdh, pdc, pg, pcp, pc, n, h], [], units * 16);
       rt.get(da, pda, 4 * units);
       rt.get(dcPrev, pdcp, units);
+    },
+
+    // The transposed convolution, image by image (see kernels.as): the forward reads Wᵀ, transposed
+    // once per call; the backward's per-group dW and db partials are summed in group order.
+    deconvForward(out, x, W, b, n, c, h, w, fn, fh, fw, stride, pad, outPad) {
+      const cols = fn * fh * fw;
+      rt.begin();
+      const px = rt.put(x, n * c * h * w);
+      const pw_ = rt.put(W, c * cols);
+      const pb = rt.put(b, fn);
+      const pwt = rt.alloc(cols * c);
+      rt.run(Op.transpose, [pwt, pw_, 1, c, cols], [], cols * c);
+      const po = rt.alloc(out.length);
+      const scratch = rt.alloc(rt.threads * cols * h * w);
+      const args = [po, px, pwt, pb, n, c, h, w, fn, fh, fw, stride, pad, outPad, scratch];
+      rt.run(Op.deconvForward, args, [], (n * h * w * c * cols) / 32);
+      rt.get(out, po, out.length);
+    },
+
+    deconvBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad, outPad) {
+      const cols = fn * fh * fw;
+      const groups = Math.ceil(n / DECONV_GROUP);
+      const partial = c * cols + fn;
+      const withDx = dx.length > 0;
+      rt.begin();
+      const pd = rt.put(dout, dout.length);
+      const px = rt.put(x, n * c * h * w);
+      const pw_ = rt.put(W, c * cols);
+      const partials = rt.alloc(groups * partial);
+      const pdx = withDx ? rt.alloc(n * c * h * w) : 0;
+      const scratch = rt.alloc(rt.threads * cols * h * w);
+      const args = [pdx, partials, pd, px, pw_, n, c, h, w, fn, fh, fw, stride, pad, outPad];
+      const work = (n * h * w * c * cols * (withDx ? 2 : 1)) / 32;
+      rt.run(Op.deconvBackward, [...args, +withDx, scratch], [], work);
+      const sum = rt.alloc(partial);
+      rt.run(Op.matmulReduce, [sum, partials, partial, groups, 0], [], partial * groups);
+      if (withDx) rt.get(dx, pdx, n * c * h * w);
+      rt.get(dW, sum, c * cols);
+      rt.get(db, sum + c * cols * 4, fn);
+    },
+
+    leakyRelu(out, x, alpha) {
+      elementwise(Op.leakyRelu, out, [x], [alpha]);
+    },
+
+    leakyReluBackward(dx, dout, x, alpha) {
+      elementwise(Op.leakyReluBackward, dx, [dout, x], [alpha]);
     },
   } satisfies Partial<Kernels>;
 

@@ -16,6 +16,7 @@ import { evalCommand } from "./evaluate.js";
 import { infoCommand } from "./info.js";
 import { predictCommand } from "./predict.js";
 import { modelKinds, trainCommand } from "./train.js";
+import { ganCommand, generateCommand } from "./gan.js";
 import { registerExperimentCommand } from "../../experiments/cli.js";
 import { registerInteropCommands } from "./interop.js";
 import { captionCommand, trainCaptionerCommand } from "./caption.js";
@@ -311,6 +312,60 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     )
     .option("--json", "print the results as JSON")
     .action((model, images, options) => captionCommand(model, images, options, io));
+  addBackendOptions(program.commands.at(-1)!);
+
+  program
+    .command("gan")
+    .description(
+      "train a DCGAN (book §8.5.2) and save its generator as MODEL.safetensors with the loss history, a loss chart and sample grid",
+    )
+    .option("--data <source>", dataHelp, "mnist")
+    .option(
+      "--iterations <n>",
+      "training iterations (one discriminator and one generator step each)",
+      integer("--iterations"),
+    )
+    .option("--epochs <n>", "passes over the images instead of --iterations", integer("--epochs"))
+    .option("--batch-size <n>", "real and generated images per step, each", integer("--batch-size"), 64)
+    .option("--lr <rate>", "Adam learning rate of both networks", number("--lr", 0), 0.0002)
+    .option(
+      "--beta1 <b>",
+      "Adam β1 of both networks (the DCGAN paper's 0.5)",
+      number("--beta1", 0, 0.999),
+      0.5,
+    )
+    .option("--latent <n>", "length of the latent vector z", integer("--latent"), 64)
+    .option("--generator-channels <a,b>", "generator feature maps at H/4 and H/2", sizeList, [64, 32])
+    .option("--discriminator-channels <a,b>", "discriminator feature maps at H/2 and H/4", sizeList, [32, 64])
+    .option("--seed <n>", "random seed (weights, batches, latent vectors)", integer("--seed", 0), 1)
+    .option("--out <file>", "where to save the generator (.safetensors)", "runs/dcgan.safetensors")
+    .option(
+      "--save-every <n>",
+      "also save the generator every n iterations (OUT.itN.safetensors)",
+      integer("--save-every"),
+    )
+    .action((options) => ganCommand(options, io));
+  addBackendOptions(program.commands.at(-1)!);
+
+  program
+    .command("generate")
+    .description("draw images from a generator (zerodl gan) into a PNG grid; --score measures them")
+    .argument("<model>", "generator file (.safetensors)")
+    .option("--count <n>", "images to draw", integer("--count"), 100)
+    .option("--out <file>", "PNG grid to write")
+    .option("--seed <n>", "random seed of the latent vectors", integer("--seed", 0), 1)
+    .option("--columns <n>", "images per row (default: a square grid)", integer("--columns"))
+    .option("--scale <k>", "draw each pixel as k × k", integer("--scale"), 1)
+    .option(
+      "--score",
+      "score the images with a classifier: confidence, class spread, Fréchet distance to the real test images",
+    )
+    .option(
+      "--classifier <file>",
+      "classifier for --score (default: the bundled one for the generator's data)",
+    )
+    .option("--json", "print the scores as JSON")
+    .action((model, options) => generateCommand(model, options, io));
   addBackendOptions(program.commands.at(-1)!);
 
   registerExperimentCommand(program, io);

@@ -22,3 +22,7 @@ export * from "./time-rnn.js";
 export * from "./time-lstm.js";
 export * from "./time-affine.js";
 export * from "./time-softmax-with-loss.js";
+export * from "./deconvolution.js";
+export * from "./leaky-relu.js";
+export * from "./reshape.js";
+export * from "./sigmoid-with-loss.js";

@@ -10,3 +10,5 @@ export * from "./deep-conv-net.js";
 export * from "./lenet.js";
 export * from "./alexnet.js";
 export * from "./rnnlm.js";
+export * from "./layer-chain.js";
+export * from "./dcgan.js";

@@ -3,16 +3,19 @@ import { convFanIn, initWeights, type WeightInit } from "../init.js";
 import { Affine } from "../layers/affine.js";
 import { BatchNormalization } from "../layers/batch-normalization.js";
 import { Convolution } from "../layers/convolution.js";
+import { Deconvolution } from "../layers/deconvolution.js";
 import { Dropout } from "../layers/dropout.js";
 import { Flatten } from "../layers/flatten.js";
 import type { Layer } from "../layers/layer.js";
+import { LeakyRelu } from "../layers/leaky-relu.js";
 import { LRN } from "../layers/lrn.js";
 import { Pooling, type PoolingKind } from "../layers/pooling.js";
 import { Relu } from "../layers/relu.js";
+import { Reshape } from "../layers/reshape.js";
 import { Sigmoid } from "../layers/sigmoid.js";
 import { Tanh } from "../layers/tanh.js";
 import { NDArray, shapeSize, type DType } from "../ndarray.js";
-import { convOutputSize } from "../ops/conv.js";
+import { convOutputSize, deconvOutputSize } from "../ops/conv.js";
 import type { Rng } from "../rng.js";
 
 /**
@@ -38,7 +41,19 @@ export type LayerSpec =
   | { type: "flatten" }
   | { type: "dropout"; ratio?: number; inverted?: boolean }
   | { type: "batchnorm"; momentum?: number; eps?: number }
-  | { type: "lrn"; k?: number; n?: number; alpha?: number; beta?: number };
+  | { type: "lrn"; k?: number; n?: number; alpha?: number; beta?: number }
+  | {
+      type: "deconvolution";
+      filters: number;
+      fh: number;
+      fw: number;
+      stride?: number;
+      pad?: number;
+      outputPadding?: number;
+      weightInit?: WeightInit;
+    }
+  | { type: "leaky-relu"; alpha?: number }
+  | { type: "reshape"; shape: number[] };
 
 export type LayerType = LayerSpec["type"];
 export const layerTypes: readonly LayerType[] = [
@@ -52,6 +67,9 @@ export const layerTypes: readonly LayerType[] = [
   "dropout",
   "batchnorm",
   "lrn",
+  "deconvolution",
+  "leaky-relu",
+  "reshape",
 ];
 
 /** The activation layers by name (the book's MultiLayerNet `activation` argument). */
@@ -148,6 +166,45 @@ export function buildLayers(
         }
         layers.push(new LRN(spec));
         break;
+      case "deconvolution": {
+        if (shape.length !== 3) {
+          throw new ShapeError(`${where}: needs (C, H, W) samples, got ${formatShape(shape)}`);
+        }
+        const [C, H, W] = shape;
+        const { filters, fh, fw, stride = 1, pad = 0, outputPadding = 0 } = spec;
+        // W (C, FN, FH, FW). Each output pixel sums C·FH·FW / stride² products on average: that is
+        // its fan-in for "relu"/"xavier" (PyTorch counts FN·FH·FW for ConvTranspose2d instead).
+        const weights = initWeights(
+          [C, filters, fh, fw],
+          spec.weightInit ?? defaultInit,
+          Math.max(1, Math.round(convFanIn(C, fh, fw) / (stride * stride))),
+          rng,
+          dtype,
+        );
+        layers.push(
+          new Deconvolution(weights, NDArray.zeros([filters], dtype), { stride, pad, outputPadding }),
+        );
+        shape = [
+          filters,
+          deconvOutputSize(H, fh, stride, pad, outputPadding, "H"),
+          deconvOutputSize(W, fw, stride, pad, outputPadding, "W"),
+        ];
+        break;
+      }
+      case "leaky-relu":
+        layers.push(new LeakyRelu({ alpha: spec.alpha }));
+        break;
+      case "reshape": {
+        const reshape = new Reshape(spec.shape);
+        if (shapeSize(reshape.shape) !== shapeSize(shape)) {
+          throw new ShapeError(
+            `${where}: cannot hold ${formatShape(shape)} samples (${shapeSize(shape)} values) as ${formatShape(reshape.shape)}`,
+          );
+        }
+        layers.push(reshape);
+        shape = [...reshape.shape];
+        break;
+      }
       default: {
         const unknown: never = spec;
         throw unknownOption("layer type", (unknown as { type: unknown }).type, layerTypes);

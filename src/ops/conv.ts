@@ -80,3 +80,43 @@ export function col2im(col: NDArray, xShape: Shape, fh: number, fw: number, stri
   kernels().col2im(dx.buf, col.buf, n, c, h, w, fh, fw, stride, pad);
   return dx;
 }
+
+/**
+ * Output size of a transposed convolution along one axis (the converse of Equation 6.1):
+ * OH = (H − 1)·S − 2P + FH + OP. The output padding OP < S picks among the OH that a convolution
+ * with the same FH, S, P maps back to H (with S > 1 several do); it adds rows at the bottom/right.
+ */
+export function deconvOutputSize(
+  size: number,
+  filter: number,
+  stride: number,
+  pad: number,
+  outputPadding: number,
+  what = "H",
+): number {
+  const f = `F${what}`;
+  const values = `${what}=${size}, ${f}=${filter}, P=${pad}, S=${stride}, OP=${outputPadding}`;
+  for (const [name, v, min] of [
+    [what, size, 1],
+    [f, filter, 1],
+    [`S`, stride, 1],
+    [`P`, pad, 0],
+    [`OP`, outputPadding, 0],
+  ] as const) {
+    if (!Number.isInteger(v) || v < min) {
+      throw new ShapeError(`transposed convolution size: ${name} must be an integer ≥ ${min} (${values})`);
+    }
+  }
+  if (outputPadding >= stride) {
+    throw new ShapeError(
+      `transposed convolution size: the output padding OP must be smaller than the stride S (${values})`,
+    );
+  }
+  const out = (size - 1) * stride - 2 * pad + filter + outputPadding;
+  if (out < 1) {
+    throw new ShapeError(
+      `transposed convolution size: (${what} − 1)·S − 2P + ${f} + OP = ${out} < 1 (${values})`,
+    );
+  }
+  return out;
+}

@@ -49,6 +49,21 @@ export function tanhBackward(dout: NDArray, y: NDArray): NDArray {
   return dx;
 }
 
+/** x where x > 0, else alpha·x. */
+export function leakyRelu(x: NDArray, alpha: number): NDArray {
+  const out = like(x);
+  kernels().leakyRelu(out.buf, x.buf, alpha);
+  return out;
+}
+
+/** dout where the forward input was positive, else alpha·dout. For alpha ≥ 0, `x` may be the output. */
+export function leakyReluBackward(dout: NDArray, x: NDArray, alpha: number): NDArray {
+  assertSameShape("leakyReluBackward", dout, x);
+  const dx = like(dout);
+  kernels().leakyReluBackward(dx.buf, dout.buf, x.buf, alpha);
+  return dx;
+}
+
 /** a·x + b·y */
 export function axpby(a: number, x: NDArray, b: number, y: NDArray): NDArray {
   return combine("axpby", a, x, b, y);

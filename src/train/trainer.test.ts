@@ -174,6 +174,13 @@ describe("Trainer", () => {
     expect(spy.accuracySizes).toEqual([3, 3, 3, 10, 10, 10]);
   });
 
+  it("keeps the sample at the last epoch too when fullFinalEvaluation is false", () => {
+    const spy = new SpyModel(tinyNet());
+    const data = indexed(10);
+    trainer({ model: spy, epochs: 2, evalSampleSize: 3, validation: data, fullFinalEvaluation: false }).run();
+    expect(spy.accuracySizes).toEqual([3, 3, 3, 3, 3, 3]);
+  });
+
   it("draws augmentation randomness apart from batch order: augmenting keeps the batches", () => {
     const batches = (noise: boolean) => {
       const seen: number[] = [];

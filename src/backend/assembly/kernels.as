@@ -1849,6 +1849,121 @@ function winogradBackward(
   }
 }
 
+// ---- transposed convolution, one image at a time (DCGAN) ----------------------------------------
+// The converse of the fused convolution above: for the convolution from the output (fn, oh, ow) back
+// to the input (c, h, w) with filters W (c, fn·fh·fw), the forward is that convolution's dx (colᵀ =
+// Wᵀ·x, then col2imImage) and the backward its forward (dx = W·colᵀ of dout) and its dW (x·colᵀᵀ).
+// oh = (h − 1)·stride − 2·pad + fh + outPad with outPad < stride, so outSize(oh, fh, stride, pad) = h
+// (the extra rows are reached by windows but start none). A backward chunk is DECONV_GROUP images,
+// whose dW and db go to the group's partial, summed in group order after.
+const DECONV_GROUP: i32 = 4;
+
+@inline function deconvOutSize(size: i32, filter: i32, stride: i32, pad: i32, outPad: i32): i32 {
+  return (size - 1) * stride - 2 * pad + filter + outPad;
+}
+
+/** Forward of image `img`: out (fn, oh, ow) = col2im(Wt · x) + bias; Wt = Wᵀ (fn·fh·fw × c). */
+function deconvForwardImage(
+  out: usize, x: usize, Wt: usize, bias: usize, c: i32, h: i32, w: i32, fn: i32, fh: i32, fw: i32,
+  stride: i32, pad: i32, outPad: i32, colT: usize, pack: usize, img: i32,
+): void {
+  const oh = deconvOutSize(h, fh, stride, pad, outPad);
+  const ow = deconvOutSize(w, fw, stride, pad, outPad);
+  const pixels = h * w;
+  const plane = oh * ow;
+  matmulBlock(colT, Wt, x + ((<usize>img * <usize>c * <usize>pixels) << 2), fn * fh * fw, c, pixels, false, false, false, pack);
+  const o = out + ((<usize>img * <usize>fn * <usize>plane) << 2);
+  col2imImage(o, colT, fn, oh, ow, fh, fw, stride, pad);
+  for (let f = 0; f < fn; f++) {
+    const row = o + ((<usize>f * <usize>plane) << 2);
+    const bf = load<f32>(bias + (<usize>f << 2));
+    const bv = f32x4.splat(bf);
+    let i = 0;
+    for (; i + 4 <= plane; i += 4) {
+      const at = row + (<usize>i << 2);
+      v128.store(at, f32x4.add(v128.load(at), bv));
+    }
+    for (; i < plane; i++) {
+      const at = row + (<usize>i << 2);
+      store<f32>(at, load<f32>(at) + bf);
+    }
+  }
+}
+
+/**
+ * Backward of image group g: its partial (dW (c × fn·fh·fw), then db (fn)) = Σ over its images of
+ * x · colᵀᵀ and of dout's rows, colᵀ the windows of dout; with `withDx`, dx = W · colᵀ per image.
+ */
+function deconvBackwardGroup(
+  dx: usize, partials: usize, dout: usize, x: usize, W: usize, n: i32, c: i32, h: i32, w: i32,
+  fn: i32, fh: i32, fw: i32, stride: i32, pad: i32, outPad: i32, withDx: bool, colT: usize, pack: usize,
+  g: i32,
+): void {
+  const oh = deconvOutSize(h, fh, stride, pad, outPad);
+  const ow = deconvOutSize(w, fw, stride, pad, outPad);
+  const pixels = h * w;
+  const plane = oh * ow;
+  const cols = fn * fh * fw;
+  const pdw = partials + ((<usize>g * <usize>(c * cols + fn)) << 2);
+  const pdb = pdw + ((<usize>c * <usize>cols) << 2);
+  const first = g * DECONV_GROUP;
+  const last = min(n, first + DECONV_GROUP);
+  for (let img = first; img < last; img++) {
+    const d = dout + ((<usize>img * <usize>fn * <usize>plane) << 2);
+    const xi = x + ((<usize>img * <usize>c * <usize>pixels) << 2);
+    im2colImage(colT, d, fn, oh, ow, fh, fw, stride, pad);
+    matmulBlock(pdw, xi, colT, c, pixels, cols, false, true, img > first, pack);
+    for (let f = 0; f < fn; f++) {
+      const row = d + ((<usize>f * <usize>plane) << 2);
+      let v = f32x4.splat(0);
+      let i = 0;
+      for (; i + 4 <= plane; i += 4) v = f32x4.add(v, v128.load(row + (<usize>i << 2)));
+      let s: f32 = f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+      for (; i < plane; i++) s += load<f32>(row + (<usize>i << 2));
+      const at = pdb + (<usize>f << 2);
+      store<f32>(at, img > first ? load<f32>(at) + s : s);
+    }
+    if (withDx) {
+      matmulBlock(dx + ((<usize>img * <usize>c * <usize>pixels) << 2), W, colT, c, cols, pixels, false, false, false, pack);
+    }
+  }
+}
+
+// ---- leaky ReLU (element-wise, split in whole groups of 4 elements) -------------------------------
+function leakyRelu(out: usize, x: usize, len: i32, alpha: f32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  const zero = f32x4.splat(0);
+  const av = f32x4.splat(alpha);
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(x + o);
+    v128.store(out + o, v128.bitselect(v, f32x4.mul(v, av), f32x4.gt(v, zero)));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(x + o);
+    store<f32>(out + o, v > 0 ? v : alpha * v);
+  }
+}
+
+function leakyReluBackward(dx: usize, dout: usize, x: usize, len: i32, alpha: f32, t: i32, T: i32): void {
+  const e = share(len, 4, t + 1, T);
+  let i = share(len, 4, t, T);
+  const zero = f32x4.splat(0);
+  const av = f32x4.splat(alpha);
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    const d = v128.load(dout + o);
+    v128.store(dx + o, v128.bitselect(d, f32x4.mul(d, av), f32x4.gt(v128.load(x + o), zero)));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    const d = load<f32>(dout + o);
+    store<f32>(dx + o, load<f32>(x + o) > 0 ? d : alpha * d);
+  }
+}
+
 // ---- pooling (split by (n, c) plane) ----------------------------------------------------------------
 /**
  * The book's pooling everywhere (2×2, stride 2, no pad), 4 outputs per step: even and odd columns
@@ -2169,6 +2284,10 @@ function chunkCount(op: i32, s: usize): i32 {
     case 13: case 14: return arg(s, 2);
     case 27: return arg(s, 4);
     case 28: return (arg(s, 5) + CONV_GROUP - 1) / CONV_GROUP;
+    case 60: return arg(s, 4);
+    case 61: return (arg(s, 5) + DECONV_GROUP - 1) / DECONV_GROUP;
+    case 62: return chunksOf(arg(s, 2), GRAIN);
+    case 63: return chunksOf(arg(s, 3), GRAIN);
     case 40: return min(arg(s, 5), chunksOf(arg(s, 5) * arg(s, 6) * 4, GRAIN));
     case 41: return min(arg(s, 7), chunksOf(arg(s, 7) * arg(s, 8) * 4, GRAIN));
     case 70: return round4(arg(s, 2));
@@ -2253,6 +2372,20 @@ function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32, t: i
       break;
     }
     case 73: winogradFilterGrad(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c); break;
+    case 60: {
+      // deconvForward: out, x, Wt, b, n, c, h, w, fn, fh, fw, stride, pad, outPad, colT scratch
+      const colT = <usize>arg(s, 14) + ((<usize>t * <usize>(arg(s, 8) * arg(s, 9) * arg(s, 10)) * <usize>(arg(s, 6) * arg(s, 7))) << 2);
+      deconvForwardImage(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), arg(s, 11), arg(s, 12), arg(s, 13), colT, pack, c);
+      break;
+    }
+    case 61: {
+      // deconvBackward: dx, partials, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad, outPad, withDx, colT scratch
+      const colT = <usize>arg(s, 16) + ((<usize>t * <usize>(arg(s, 9) * arg(s, 10) * arg(s, 11)) * <usize>(arg(s, 7) * arg(s, 8))) << 2);
+      deconvBackwardGroup(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), arg(s, 11), arg(s, 12), arg(s, 13), arg(s, 14), arg(s, 15) != 0, colT, pack, c);
+      break;
+    }
+    case 62: leakyRelu(arg(s, 0), arg(s, 1), arg(s, 2), farg(s, 0), c, C); break;
+    case 63: leakyReluBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), farg(s, 0), c, C); break;
     default: unreachable();
   }
 }

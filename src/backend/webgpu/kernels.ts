@@ -36,6 +36,10 @@ function outSize(size: number, filter: number, stride: number, pad: number): num
   return Math.floor((size + 2 * pad - filter) / stride) + 1;
 }
 
+function deconvOutSize(size: number, filter: number, stride: number, pad: number, outPad: number): number {
+  return (size - 1) * stride - 2 * pad + filter + outPad;
+}
+
 export interface WebGPUKernelOptions {
   /**
    * Tile the matrix product and the transpose through workgroup memory (default: yes, except on a
@@ -99,6 +103,12 @@ export function webgpuKernels(dev: GpuDevice, options: WebGPUKernelOptions = {})
   const tanhBackwardK = elementwise([out("dx"), inp("dout"), inp("y")], "dx = dout * (1.0 - y * y);");
   const axpbyK = elementwise([out(), inp("x"), inp("y")], "out = p.a * x + p.b * y;", ["a", "b"]);
   const mulK = elementwise([out(), inp("x"), inp("y")], "out = x * y;");
+  const leakyReluK = elementwise([out(), inp("x")], "out = select(p.alpha * x, x, x > 0.0);", ["alpha"]);
+  const leakyReluBackwardK = elementwise(
+    [out("dx"), inp("dout"), inp("x")],
+    "dx = select(p.alpha * dout, dout, x > 0.0);",
+    ["alpha"],
+  );
   const addBiasK = elementwise([out(), inp("x"), inp("bias", "column")], "out = x + bias;");
   const scaleColumnsK = elementwise([out(), inp("x"), inp("scale", "column")], "out = x * scale;");
 
@@ -384,6 +394,90 @@ export function webgpuKernels(dev: GpuDevice, options: WebGPUKernelOptions = {})
       dev.freeScratch(dcol);
     }
     dev.freeScratch(d);
+  }
+
+  // ---- transposed convolution (composed as the reference composes it) ------------------------------
+
+  function deconvForward(
+    o: Float,
+    x: Float,
+    W: Float,
+    b: Float,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    fn: number,
+    fh: number,
+    fw: number,
+    stride: number,
+    pad: number,
+    outPad: number,
+  ): void {
+    const [oh, ow] = [deconvOutSize(h, fh, stride, pad, outPad), deconvOutSize(w, fw, stride, pad, outPad)];
+    const pixels = h * w;
+    const cols = fn * fh * fw;
+    // x (n, c, pixels) → (n·pixels, c) · W (c, cols) = col → col2im (n, fn, oh·ow) → + b
+    const xr = dev.scratch(n * pixels * c);
+    transpose(xr, x, n, c, pixels);
+    const col = dev.scratch(n * pixels * cols);
+    matmul(col, xr, W, n * pixels, c, cols, false, false);
+    dev.freeScratch(xr);
+    const y = dev.scratch(n * fn * oh * ow);
+    col2im(y, col, n, fn, oh, ow, fh, fw, stride, pad);
+    dev.freeScratch(col);
+    const yt = dev.scratch(n * fn * oh * ow);
+    transpose(yt, y, n, fn, oh * ow);
+    dev.freeScratch(y);
+    dev.dispatch(
+      wgsl.BIAS_TRANSPOSE,
+      grid(n * fn * oh * ow),
+      [on(o, "write"), on(yt), on(b)],
+      params([n, fn, oh * ow, 0]),
+    );
+    dev.freeScratch(yt);
+  }
+
+  function deconvBackward(
+    dx: Float,
+    dW: Float,
+    db: Float,
+    dout: Float,
+    x: Float,
+    W: Float,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    fn: number,
+    fh: number,
+    fw: number,
+    stride: number,
+    pad: number,
+    outPad: number,
+  ): void {
+    const [oh, ow] = [deconvOutSize(h, fh, stride, pad, outPad), deconvOutSize(w, fw, stride, pad, outPad)];
+    const pixels = h * w;
+    const rows = n * pixels;
+    const cols = fn * fh * fw;
+    // db = Σ dout per channel; col = im2col(dout) (n·pixels, cols); dW = xrᵀ·col; dx = col·Wᵀ
+    const d = dev.scratch(n * oh * ow * fn);
+    transpose(d, dout, n, fn, oh * ow);
+    sumRows(db, d, n * oh * ow, fn);
+    dev.freeScratch(d);
+    const col = dev.scratch(rows * cols);
+    im2col(col, dout, n, fn, oh, ow, fh, fw, stride, pad);
+    const xr = dev.scratch(rows * c);
+    transpose(xr, x, n, c, pixels);
+    matmul(dW, xr, col, c, rows, cols, true, false);
+    dev.freeScratch(xr);
+    if (dev.sizeOf(dx) > 0) {
+      const dxr = dev.scratch(rows * c);
+      matmul(dxr, col, W, rows, cols, c, false, true);
+      transpose(dx, dxr, n, pixels, c);
+      dev.freeScratch(dxr);
+    }
+    dev.freeScratch(col);
   }
 
   // ---- pooling -----------------------------------------------------------------------------------
@@ -693,6 +787,11 @@ export function webgpuKernels(dev: GpuDevice, options: WebGPUKernelOptions = {})
         params([n, h]),
       );
     },
+    deconvForward,
+    deconvBackward,
+    leakyRelu: (o: Float, x: Float, alpha: number) => leakyReluK([o, x], dev.sizeOf(x), [alpha]),
+    leakyReluBackward: (dx: Float, dout: Float, x: Float, alpha: number) =>
+      leakyReluBackwardK([dx, dout, x], dev.sizeOf(x), [alpha]),
     sgdUpdate: (w: Float, g: Float, lr: number) => sgdK([w, g], dev.sizeOf(w), [lr]),
     momentumUpdate: (w: Float, v: Float, g: Float, lr: number, momentum: number) =>
       momentumK([w, v, g], dev.sizeOf(w), [lr, momentum]),

@@ -1,0 +1,89 @@
+import { OptionError } from "../errors.js";
+import type { Layer, Mode, Param } from "../layers/layer.js";
+import type { DType, NDArray } from "../ndarray.js";
+import type { Rng } from "../rng.js";
+import type { GanNetwork } from "../train/gan.js";
+import { buildLayers, type LayerSpec } from "./layer-spec.js";
+import { numberedParams } from "./sequential.js";
+
+/**
+ * A GAN's network as data (book §8.5.2): a chain of layers with no loss layer. A "generator" maps
+ * latent vectors (N, latentSize) to images; a "discriminator" maps images to one logit each.
+ */
+export type ChainSpec = {
+  kind: "generator" | "discriminator";
+  /** One sample's shape, without the batch axis: [latentSize] for a generator, [C, H, W] for a discriminator. */
+  inputShape: number[];
+  layers: LayerSpec[];
+  /** A generator's output range, for readers of its file: [−1, 1] after tanh. */
+  outputRange?: [number, number];
+};
+
+const chainKeys = ["kind", "inputShape", "layers", "outputRange"];
+
+/**
+ * Layers run in order, forward and backward, with the gradient of the input returned (a GAN trains
+ * its generator through the discriminator's input gradient). Params are renamed the book's way, as
+ * in Sequential: W1, b1, W2, …, gamma1, beta1.
+ */
+export class LayerChain implements GanNetwork {
+  readonly layers: readonly Layer[];
+  readonly params: readonly Param[];
+  readonly spec: ChainSpec;
+  /** One sample's output shape, without the batch axis. */
+  readonly outputShape: readonly number[];
+
+  constructor(layers: readonly Layer[], spec: ChainSpec, outputShape: readonly number[]) {
+    this.layers = layers;
+    this.spec = spec;
+    this.outputShape = outputShape;
+    this.params = numberedParams(layers);
+  }
+
+  /**
+   * Builds the layers of a "generator" or "discriminator" spec, weights drawn from `rng`. A
+   * generator's first layer skips its input gradient (nothing reads it).
+   */
+  static fromSpec(spec: ChainSpec, rng: Rng, dtype: DType = "float32"): LayerChain {
+    const unknown = Object.keys(spec).filter((k) => !chainKeys.includes(k));
+    if (unknown.length > 0) {
+      throw new OptionError(
+        `${spec.kind} spec: unknown setting ${unknown.join(", ")}; valid: ${chainKeys.join(", ")}`,
+      );
+    }
+    if (spec.kind !== "generator" && spec.kind !== "discriminator") {
+      throw new OptionError(
+        `layer chain spec: kind must be "generator" or "discriminator", got ${JSON.stringify(spec.kind)}`,
+      );
+    }
+    if (!Array.isArray(spec.inputShape) || !spec.inputShape.every((d) => Number.isInteger(d) && d > 0)) {
+      throw new OptionError(
+        `${spec.kind} spec: inputShape must be positive integers, got ${JSON.stringify(spec.inputShape)}`,
+      );
+    }
+    if (!Array.isArray(spec.layers) || spec.layers.length === 0) {
+      throw new OptionError(`${spec.kind} spec: layers must be a non-empty list of layer specs`);
+    }
+    const built = buildLayers(spec.inputShape, spec.layers, rng, dtype);
+    if (spec.kind === "discriminator" && (built.outputShape.length !== 1 || built.outputShape[0] !== 1)) {
+      throw new OptionError(
+        `discriminator spec: the layers must end in one logit per image, not samples of shape (${built.outputShape.join(", ")})`,
+      );
+    }
+    const first = built.layers[0];
+    if (spec.kind === "generator" && first.needsInputGrad !== undefined) first.needsInputGrad = false;
+    return new LayerChain(built.layers, structuredClone(spec), built.outputShape);
+  }
+
+  forward(x: NDArray, mode: Mode): NDArray {
+    let y = x;
+    for (const layer of this.layers) y = layer.forward(y, mode);
+    return y;
+  }
+
+  backward(dout: NDArray): NDArray {
+    let d = dout;
+    for (let i = this.layers.length - 1; i >= 0; i--) d = this.layers[i].backward(d);
+    return d;
+  }
+}

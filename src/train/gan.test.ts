@@ -1,0 +1,180 @@
+import { describe, expect, it } from "vitest";
+import { Affine } from "../layers/affine.js";
+import { BatchNormalization } from "../layers/batch-normalization.js";
+import { Convolution } from "../layers/convolution.js";
+import { Deconvolution } from "../layers/deconvolution.js";
+import { Flatten } from "../layers/flatten.js";
+import type { Layer, Mode, Param } from "../layers/layer.js";
+import { LeakyRelu } from "../layers/leaky-relu.js";
+import { Relu } from "../layers/relu.js";
+import { Reshape } from "../layers/reshape.js";
+import { SigmoidWithLoss } from "../layers/sigmoid-with-loss.js";
+import { Tanh } from "../layers/tanh.js";
+import { NDArray, type DType } from "../ndarray.js";
+import type { Optimizer } from "../optimizers/optimizer.js";
+import { Rng } from "../rng.js";
+import { checkGradients } from "../testing/layer-gradcheck.js";
+import { GanTrainer, sampleLatent, type GanNetwork } from "./gan.js";
+
+/** A chain of layers as a GanNetwork. */
+function chain(layers: Layer[]): GanNetwork {
+  return {
+    params: layers.flatMap((l) => l.params),
+    forward: (x: NDArray, mode: Mode) => layers.reduce((y, l) => l.forward(y, mode), x),
+    backward: (dout: NDArray) => layers.reduceRight((d, l) => l.backward(d), dout),
+  };
+}
+
+function normal(shape: number[], std: number, rng: Rng, dtype: DType): NDArray {
+  const a = NDArray.zeros(shape, dtype);
+  rng.fillNormal(a.data, std);
+  return a;
+}
+
+/** A tiny DCGAN on 8×8 images: z (5) → 4·2·2 → deconv → 2×4×4 → deconv → 1×8×8 → tanh, and back. */
+function tinyGan(rng: Rng, dtype: DType) {
+  const zeros = (n: number) => NDArray.zeros([n], dtype);
+  const bn = (c: number) => new BatchNormalization(NDArray.full([c], 1, dtype), zeros(c));
+  const generator = chain([
+    new Affine(normal([5, 16], 0.5, rng, dtype), zeros(16)),
+    new Reshape([4, 2, 2]),
+    bn(4),
+    new Relu(),
+    new Deconvolution(normal([4, 2, 4, 4], 0.3, rng, dtype), zeros(2), { stride: 2, pad: 1 }),
+    bn(2),
+    new Relu(),
+    new Deconvolution(normal([2, 1, 4, 4], 0.3, rng, dtype), zeros(1), { stride: 2, pad: 1 }),
+    new Tanh(),
+  ]);
+  const discriminator = chain([
+    new Convolution(normal([3, 1, 4, 4], 0.3, rng, dtype), zeros(3), { stride: 2, pad: 1 }),
+    new LeakyRelu({ alpha: 0.2 }),
+    new Convolution(normal([4, 3, 4, 4], 0.3, rng, dtype), zeros(4), { stride: 2, pad: 1 }),
+    bn(4),
+    new LeakyRelu({ alpha: 0.2 }),
+    new Flatten(),
+    new Affine(normal([16, 1], 0.3, rng, dtype), zeros(1)),
+  ]);
+  return { generator, discriminator };
+}
+
+/** Images in [−1, 1]: a bright square on a dark background, shifted per image. */
+function squares(n: number, dtype: DType): NDArray {
+  const x = NDArray.full([n, 1, 8, 8], -1, dtype);
+  for (let i = 0; i < n; i++) {
+    const o = i % 4;
+    for (let y = o; y < o + 4; y++) for (let xx = o; xx < o + 4; xx++) x.set(1, i, 0, y, xx);
+  }
+  return x;
+}
+
+/** An optimizer that keeps a copy of each step's gradients and changes nothing. */
+class Recorder implements Optimizer {
+  grads: NDArray[] = [];
+  step(params: readonly Param[]): void {
+    this.grads = params.map((p) => p.grad!.clone());
+  }
+}
+
+describe("GanTrainer", () => {
+  it("steps each network on the gradient of its own loss (checked by central differences)", () => {
+    const N = 6;
+    const seed = 4;
+    const { generator: G, discriminator: D } = tinyGan(new Rng(1), "float64");
+    const data = squares(N, "float64");
+    const gOpt = new Recorder();
+    const dOpt = new Recorder();
+    const trainer = new GanTrainer({
+      generator: G,
+      discriminator: D,
+      data,
+      latentSize: 5,
+      batchSize: N,
+      iterations: 1,
+      rng: new Rng(seed),
+      generatorOptimizer: gOpt,
+      discriminatorOptimizer: dOpt,
+      realLabel: 0.9,
+    });
+    const [event] = trainer.steps();
+    // The trainer's latent vectors: its rng's second split (the first orders the batches).
+    const rng = new Rng(seed);
+    rng.split();
+    const z = sampleLatent(N, 5, rng.split(), "float64");
+    const bce = new SigmoidWithLoss();
+    const fill = (value: number) => NDArray.full([N, 1], value, "float64");
+    // D's loss on the whole (permuted) data set and on G(z); neither depends on the order.
+    const dLoss = () => {
+      const fake = G.forward(z, "train");
+      return (
+        bce.forward(D.forward(data, "train"), fill(0.9)) + bce.forward(D.forward(fake, "train"), fill(0))
+      );
+    };
+    const gLoss = () => bce.forward(D.forward(G.forward(z, "train"), "train"), fill(1));
+    expect(event.type === "iteration" && event.dLoss).toBeCloseTo(dLoss(), 12);
+    // Off LeakyReLU's kink (central differences step h = 1e-4 either side): D's first
+    // pre-activations, on real and generated images, are all further than 1e-3 from 0.
+    const conv1 = new Convolution(D.params[0].value, D.params[1].value, { stride: 2, pad: 1 });
+    for (const input of [data, G.forward(z, "train")]) {
+      const pre = conv1.forward(input, "train").data;
+      expect(Math.min(...pre.map(Math.abs))).toBeGreaterThan(1e-3);
+    }
+    const targets = (params: readonly Param[], grads: NDArray[]) =>
+      params.map((p, i) => ({ name: p.name, value: p.value, grad: grads[i] }));
+    checkGradients(
+      dLoss,
+      targets(D.params, dOpt.grads).map((t, i) => ({ ...t, name: `D${i}.${t.name}` })),
+    );
+    checkGradients(
+      gLoss,
+      targets(G.params, gOpt.grads).map((t, i) => ({ ...t, name: `G${i}.${t.name}` })),
+    );
+    expect(event.type === "iteration" && event.gLoss).toBeCloseTo(gLoss(), 12);
+  });
+
+  it("trains: seeded runs repeat, losses move, images keep the data's shape and tanh's range", () => {
+    const run = () => {
+      const { generator, discriminator } = tinyGan(new Rng(2), "float32");
+      const trainer = new GanTrainer({
+        generator,
+        discriminator,
+        data: squares(64, "float32"),
+        latentSize: 5,
+        batchSize: 16,
+        epochs: 5,
+        rng: new Rng(7),
+      });
+      const events = [...trainer.steps()];
+      return { trainer, events, generator };
+    };
+    const a = run();
+    const b = run();
+    expect(a.events).toEqual(b.events);
+    const iterations = a.events.filter((e) => e.type === "iteration");
+    expect(iterations).toHaveLength(20);
+    expect(a.events.filter((e) => e.type === "epoch")).toHaveLength(5);
+    const first = iterations[0];
+    const last = iterations.at(-1)!;
+    if (first.type !== "iteration" || last.type !== "iteration") throw new Error("iteration events");
+    expect(last.dLoss).not.toBeCloseTo(first.dLoss, 2);
+    expect(last.dReal).toBeGreaterThan(first.dReal); // D learns to call the real squares real
+    const images = a.generator.forward(sampleLatent(10, 5, new Rng(1)), "eval");
+    expect(images.shape).toEqual([10, 1, 8, 8]);
+    expect(Math.max(...images.data)).toBeLessThanOrEqual(1);
+    expect(Math.min(...images.data)).toBeGreaterThanOrEqual(-1);
+  });
+
+  it("refuses settings that cannot train", () => {
+    const { generator, discriminator } = tinyGan(new Rng(2), "float32");
+    const base = { generator, discriminator, latentSize: 5, rng: new Rng(1), epochs: 1 };
+    expect(() => new GanTrainer({ ...base, data: squares(8, "float32"), batchSize: 16 })).toThrow(
+      /8 images are fewer than one batch of 16/,
+    );
+    expect(
+      () => new GanTrainer({ ...base, data: squares(16, "float32"), batchSize: 4, realLabel: 0 }),
+    ).toThrow(/realLabel must be in \(0, 1\]/);
+    expect(() => new GanTrainer({ ...base, data: squares(16, "float32"), batchSize: 4, epochs: 0 })).toThrow(
+      /epochs must be a positive integer/,
+    );
+  });
+});
