@@ -4,6 +4,7 @@ import { activationFunctions } from "./activation-functions.js";
 import { gradientDescentExperiment } from "./gradient-descent.js";
 import { gradientField } from "./gradient-field.js";
 import { numericalDerivative } from "./numerical-derivative.js";
+import { functionGraphs } from "./function-graphs.js";
 import { perceptronGates } from "./perceptron-gates.js";
 import { optimizerPaths } from "./optimizer-paths.js";
 import { optimizersMnist } from "./optimizers-mnist.js";
@@ -27,6 +28,7 @@ export const experiments: readonly Experiment[] = [
   perceptronGates,
   activationFunctions,
   numericalDerivative,
+  functionGraphs,
   gradientField,
   gradientDescentExperiment,
   optimizerPaths,

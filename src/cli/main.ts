@@ -36,6 +36,10 @@ function integer(what: string, min = 1) {
   };
 }
 
+function integerList(what: string) {
+  return (value: string): number[] => value.split(",").map((v) => integer(what)(v.trim()));
+}
+
 function number(what: string, min: number, max = Infinity) {
   return (value: string): number => {
     const n = Number(value);
@@ -304,6 +308,14 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
       "--from <captioner>",
       "continue from a saved captioner's weights (a second stage, at a lower --lr)",
     )
+    .option(
+      "--filters <a,b>",
+      "filters of the encoder's two convolutions (default 30,16)",
+      integerList("--filters"),
+    )
+    .option("--features <n>", "units of the encoder's feature layer (default 128)", integer("--features"))
+    .option("--hidden <n>", "LSTM units (default 128)", integer("--hidden"))
+    .option("--wordvec <n>", "word vector size (default 32)", integer("--wordvec"))
     .option("--seed <n>", "random seed (weights, canvases)", integer("--seed", 0), 1)
     .option("--out <file>", "where to save the captioner (.safetensors)")
     .action((options) => trainCaptionerCommand(options, io));
