@@ -24,6 +24,7 @@ import { setKernels } from "../src/backend/index.js";
 import { reference } from "../src/backend/reference.js";
 import { initWasm, relaxedSimdSupported, setWasmThreads, wasmThreads } from "../src/backend/wasm.js";
 import { DeepConvNet } from "../src/models/deep-conv-net.js";
+import { ResNet } from "../src/models/resnet.js";
 import { RnnLm } from "../src/models/rnnlm.js";
 import { SimpleConvNet } from "../src/models/simple-conv-net.js";
 import { TwoLayerNet } from "../src/models/two-layer-net.js";
@@ -295,6 +296,17 @@ const MODELS = {
     iterations: { reference: 1, wasm: 5 },
     inference: { reference: 200, wasm: 2000 },
   },
+  // Chapter 8's ResNet (14 layers: 16/32/64 channels, 2 basic blocks per stage, batch norm). One
+  // reference step takes about 15 s, so --quick leaves its reference row out.
+  resnet: {
+    quickWithoutReference: true,
+    create: (rng: Rng) => new ResNet({}, rng),
+    inputShape: [1, 28, 28],
+    optimizer: () => new Adam({ lr: 0.001 }),
+    optimizerName: "Adam",
+    iterations: { reference: 1, wasm: 4 },
+    inference: { reference: 100, wasm: 1000 },
+  },
   // The LSTM language model at experiments/language-model.ts's size (the sequel's Rnnlm: embedding
   // 32, 128 units, stateful), 32 streams × 64 characters of random ids over 60 symbols. Its rows
   // count sequences of 64 characters where the others count images; an epoch is 600 steps.
@@ -446,7 +458,8 @@ function modelSection(threads: number): ModelResult[] {
   const script = fileURLToPath(import.meta.url);
   const names = (Object.keys(MODELS) as ModelName[]).filter((n) => !onlyModels || onlyModels.includes(n));
   for (const name of names) {
-    const runs: [Variant, number][] = noReference
+    const skipReference = noReference || (quick && "quickWithoutReference" in MODELS[name]);
+    const runs: [Variant, number][] = skipReference
       ? [["wasm", 1]]
       : [
           ["reference", 1],

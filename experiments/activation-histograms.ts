@@ -103,10 +103,11 @@ export const activationHistograms: Experiment = {
       caption: {
         sigmoid: "Sigmoid: std 1 saturates at 0 and 1, std 0.01 collapses to 0.5, Xavier stays spread.",
         tanh: "tanh: std 1 saturates at ±1, std 0.01 collapses to 0, Xavier stays spread.",
-        relu: "ReLU (0 bin cut at 7,000 as the book): std 0.01 and Xavier shrink with depth, He keeps the spread.",
+        relu: "ReLU (the 0 bin cut at 7,000 as the book's Figure 6-14): std 0.01 and Xavier shrink with depth, He keeps the spread. As in the book, std 1 is left out: its activations reach 10⁴–10⁵ by the fifth layer, far beyond this axis.",
       }[a],
       spec: histogramChart(
-        stats.filter((s) => s.activation === a),
+        // The book's ReLU figure (6-14) compares std 0.01, Xavier and He only.
+        stats.filter((s) => s.activation === a && !(a === "relu" && s.init === "std=1")),
         a,
         samples,
       ),
@@ -161,7 +162,12 @@ function histogramChart(stats: LayerStats[], activation: ActivationName, samples
     config: { ...chartConfig, facet: { spacing: 8 } },
     data: { values: rows },
     facet: {
-      row: { field: "init", type: "nominal", sort: INITS.map((i) => i.name), title: null },
+      row: {
+        field: "init",
+        type: "nominal",
+        sort: INITS.map((i) => i.name),
+        title: "initial weights (y: values per bin)",
+      },
       column: { field: "layer", type: "nominal", title: null },
     },
     resolve: { scale: { y: "independent" } },
@@ -170,12 +176,17 @@ function histogramChart(stats: LayerStats[], activation: ActivationName, samples
       height: 80,
       mark: { type: "rect", color: "#1f77b4", clip: true },
       encoding: {
-        x: { field: "start", type: "quantitative", title: null, scale: { domain: [lo, hi], nice: false } },
+        x: {
+          field: "start",
+          type: "quantitative",
+          title: "activation",
+          scale: { domain: [lo, hi], nice: false },
+        },
         x2: { field: "end" },
         y: {
           field: "count",
           type: "quantitative",
-          title: null,
+          title: null, // named once, in the row title (a title per panel would repeat 15 times)
           ...(yMax ? { scale: { domain: [0, yMax] } } : {}),
         },
         y2: { datum: 0 },

@@ -8,10 +8,11 @@
  * canvases of 1–2 digits from 1,000 training digits — and tested on 300 canvases of test digits.
  */
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { DigitCanvases } from "../src/data/captions.js";
 import { subset } from "../src/data/dataset.js";
 import { loadCaptioner, TEST_CANVAS_SEED } from "../src/cli/caption.js";
+import { packageRoot } from "../src/data/node/files.js";
 import { Captioner, mnistCaptionerSpec } from "../src/models/captioner.js";
 import { Adam } from "../src/optimizers/adam.js";
 import { imageGrid } from "../src/plot/charts.js";
@@ -20,7 +21,8 @@ import { CaptionerTrainer, evaluateCaptions } from "../src/train/captioner-train
 import { mnistImages } from "./common.js";
 import { fmt, type Experiment } from "./experiment.js";
 
-const PRETRAINED = fileURLToPath(new URL("../models/captioner.safetensors", import.meta.url));
+// The package's own models/, from the sources (tsx, vitest) and from the build (dist/experiments) alike.
+const PRETRAINED = join(packageRoot(), "models", "captioner.safetensors");
 const SHOWN = 24;
 
 /** The toy set of the quick form. */
@@ -52,6 +54,7 @@ export const captioning: Experiment = {
       test = new DigitCanvases(mnist.test, 10000, TEST_CANVAS_SEED);
       source = "models/captioner.safetensors";
     } else {
+      if (!quick) log(`no ${PRETRAINED}: a tiny captioner on the toy set instead`);
       const spec = mnistCaptionerSpec({
         maxDigits: TOY.maxDigits,
         filters: [8, 8],

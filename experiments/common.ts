@@ -7,19 +7,31 @@ import type { Rng } from "../src/rng.js";
 import { lineChart } from "../src/plot/charts.js";
 import { clipped, fmt, smoothCurve, tailMean, type ExperimentOutput } from "./experiment.js";
 
+/** How the experiments get MNIST: from the library's loader (Node: cache or download) unless a page provides it. */
+export type MnistLoader = (options: { flatten: boolean }) => Promise<Mnist>;
+let loader: MnistLoader = ({ flatten }) => loadMnist({ flatten, onNote: () => {} });
 let cached: Promise<Mnist> | undefined;
+let cachedImages: Promise<Mnist> | undefined;
+
+/**
+ * Replaces where the experiments get MNIST (the browser playground hands over the set it already
+ * fetched and verified, so the same experiment code runs in the page).
+ */
+export function provideMnist(load: MnistLoader): void {
+  loader = load;
+  cached = undefined;
+  cachedImages = undefined;
+}
 
 /** MNIST as the book loads it for MLPs: normalized, flattened (N, 784), labels as indices. */
 export function mnist(): Promise<Mnist> {
-  cached ??= loadMnist({ onNote: () => {} });
+  cached ??= loader({ flatten: true });
   return cached;
 }
 
-let cachedImages: Promise<Mnist> | undefined;
-
 /** MNIST as images (N, 1, 28, 28) for the convolutional networks. */
 export function mnistImages(): Promise<Mnist> {
-  cachedImages ??= loadMnist({ flatten: false, onNote: () => {} });
+  cachedImages ??= loader({ flatten: false });
   return cachedImages;
 }
 
@@ -38,7 +50,10 @@ export function mnistImages(): Promise<Mnist> {
  * answer within 60 s.
  */
 export function breathe(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  // A page (the playground runs these loops too) has no setImmediate: a zero timeout there.
+  return new Promise((resolve) =>
+    typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0),
+  );
 }
 
 /** `array.map(fn)` with an async `fn`, one element after another (the trainings share the CPU). */

@@ -23,21 +23,14 @@ export const gradientField: Experiment = {
   book: "Figure 4-9 (§4.4)",
   setup: "x0, x1 from −2 to 2.25 in steps of 0.25 (the book's grid); arrows show −∇f",
   async run() {
-    const arrows: Arrow[] = [];
-    for (let i = 0; i < 18; i++) {
-      for (let j = 0; j < 18; j++) {
-        const x = NDArray.from([-2 + i * 0.25, -2 + j * 0.25], [2], "float64");
-        const g = numericalGradient(f, x);
-        arrows.push({ x0: x.data[0], x1: x.data[1], d0: -g.data[0], d1: -g.data[1] });
-      }
-    }
+    const arrows = gradientArrows(f, -2, 0.25, 18);
     const at = arrows.find((a) => a.x0 === 1 && a.x1 === 1)!;
     return {
       data: { arrows },
       figures: [
         {
           caption: "−∇f points to the origin everywhere; its length grows with the distance.",
-          spec: fieldChart(arrows),
+          spec: fieldChart(arrows, { title: "−∇f of f(x0, x1) = x0² + x1²", k: 0.05, domain: [-2.25, 2.25] }),
         },
       ],
       comparison: [
@@ -48,9 +41,36 @@ export const gradientField: Experiment = {
   },
 };
 
-function fieldChart(arrows: Arrow[]): ChartSpec {
-  // Book: plt.quiver scales arrows to fit; here each is 0.05·(−∇f), so the longest is 0.4.
-  const k = 0.05;
+/** −∇f (numerical, book §4.4) at the points of an n × n grid starting at `from` in steps of `step`. */
+export function gradientArrows(f: (x: NDArray) => number, from: number, step: number, n: number): Arrow[] {
+  const arrows: Arrow[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const x = NDArray.from([from + i * step, from + j * step], [2], "float64");
+      const g = numericalGradient(f, x);
+      arrows.push({ x0: x.data[0], x1: x.data[1], d0: -g.data[0], d1: -g.data[1] });
+    }
+  }
+  return arrows;
+}
+
+/**
+ * Arrows of −∇f, each k·(−∇f) long (the book's plt.quiver scales arrows to fit), with a head at the
+ * tip, over the square `domain`.
+ */
+export function fieldChart(
+  arrows: Arrow[],
+  options: {
+    title: string;
+    k: number;
+    domain: [number, number];
+    /** The y range when it differs from x's (the plot keeps one unit the same length on both axes). */
+    yDomain?: [number, number];
+    xTitle?: string;
+    yTitle?: string;
+  },
+): ChartSpec {
+  const { k } = options;
   const rows = arrows.map((a) => ({
     ...a,
     tip0: a.x0 + k * a.d0,
@@ -58,20 +78,23 @@ function fieldChart(arrows: Arrow[]): ChartSpec {
     // A triangle mark points up at angle 0; vega angles turn clockwise, data y points up.
     angle: (Math.atan2(a.d0, a.d1) * 180) / Math.PI,
   }));
-  const scale = { domain: [-2.25, 2.25], nice: false };
+  const scale = { domain: options.domain, nice: false };
+  const yScale = { domain: options.yDomain ?? options.domain, nice: false };
+  const span = (d: [number, number]) => d[1] - d[0];
+  const height = Math.round((420 * span(yScale.domain)) / span(options.domain));
   return {
     $schema: VEGA_LITE_SCHEMA,
-    title: "−∇f of f(x0, x1) = x0² + x1²",
+    title: options.title,
     config: chartConfig,
     width: 420,
-    height: 420,
+    height,
     data: { values: rows },
     layer: [
       {
         mark: { type: "rule", color: "#333" },
         encoding: {
-          x: { field: "x0", type: "quantitative", scale, title: "x0" },
-          y: { field: "x1", type: "quantitative", scale, title: "x1" },
+          x: { field: "x0", type: "quantitative", scale, title: options.xTitle ?? "x0" },
+          y: { field: "x1", type: "quantitative", scale: yScale, title: options.yTitle ?? "x1" },
           x2: { field: "tip0" },
           y2: { field: "tip1" },
         },
@@ -80,7 +103,7 @@ function fieldChart(arrows: Arrow[]): ChartSpec {
         mark: { type: "point", shape: "triangle-up", filled: true, color: "#333", size: 18 },
         encoding: {
           x: { field: "tip0", type: "quantitative", scale },
-          y: { field: "tip1", type: "quantitative", scale },
+          y: { field: "tip1", type: "quantitative", scale: yScale },
           angle: { field: "angle", type: "quantitative", scale: { domain: [-360, 360], range: [-360, 360] } },
         },
       },

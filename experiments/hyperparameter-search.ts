@@ -11,6 +11,7 @@
 import { splitValidation, subset } from "../src/data/dataset.js";
 import { MultiLayerNet } from "../src/models/multi-layer-net.js";
 import { SGD } from "../src/optimizers/sgd.js";
+import { seriesStyle } from "../src/plot/charts.js";
 import { chartConfig, type ChartSpec } from "../src/plot/render.js";
 import { Rng } from "../src/rng.js";
 import {
@@ -100,7 +101,13 @@ function chart(best: Trial[]): ChartSpec {
     config: { ...chartConfig, concat: { spacing: 6 } },
     columns: 5,
     concat: best.map((t, i) => ({
-      title: { text: `Best-${i + 1} (val ${t.valAcc.toFixed(2)})`, fontSize: 11 },
+      title: {
+        text: [
+          `Best-${i + 1} (val ${t.valAcc.toFixed(2)})`,
+          `lr ${fmt(t.params.lr)}, wd ${fmt(t.params.weightDecay)}`,
+        ],
+        fontSize: 10,
+      },
       width: 130,
       height: 90,
       data: {
@@ -111,26 +118,9 @@ function chart(best: Trial[]): ChartSpec {
       },
       mark: { type: "line" },
       encoding: {
-        x: { field: "epoch", type: "quantitative", title: i >= best.length - 5 ? "epochs" : null },
-        y: { field: "acc", type: "quantitative", title: null, scale: { domain: [0, 1] } },
-        color: {
-          field: "set",
-          type: "nominal",
-          title: null,
-          scale: { domain: ["validation", "train"], range: ["#1f77b4", "#ff7f0e"] },
-        },
-        strokeDash: {
-          field: "set",
-          type: "nominal",
-          title: null,
-          scale: {
-            domain: ["validation", "train"],
-            range: [
-              [1, 0],
-              [4, 3],
-            ],
-          },
-        },
+        x: { field: "epoch", type: "quantitative", title: "epoch" },
+        y: { field: "acc", type: "quantitative", title: "accuracy", scale: { domain: [0, 1] } },
+        ...seriesStyle("set", ["validation", "train"]),
       },
     })),
   } as ChartSpec;

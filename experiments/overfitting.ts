@@ -9,6 +9,7 @@
 import { subset } from "../src/data/dataset.js";
 import { MultiLayerNetExtend } from "../src/models/multi-layer-net-extend.js";
 import { SGD } from "../src/optimizers/sgd.js";
+import { seriesStyle } from "../src/plot/charts.js";
 import { chartConfig, type ChartSpec } from "../src/plot/render.js";
 import { Rng } from "../src/rng.js";
 import { mapInOrder, mnist, trainEpochs } from "./common.js";
@@ -112,24 +113,7 @@ function chart(runs: VariantRun[]): ChartSpec {
       encoding: {
         x: { field: "epoch", type: "quantitative", title: "epochs" },
         y: { field: "acc", type: "quantitative", title: "accuracy", scale: { domain: [0, 1] } },
-        color: {
-          field: "set",
-          type: "nominal",
-          title: null,
-          scale: { domain: ["train", "test"], range: ["#1f77b4", "#ff7f0e"] },
-        },
-        strokeDash: {
-          field: "set",
-          type: "nominal",
-          title: null,
-          scale: {
-            domain: ["train", "test"],
-            range: [
-              [1, 0],
-              [4, 3],
-            ],
-          },
-        },
+        ...seriesStyle("set", ["train", "test"]),
       },
     })),
   } as ChartSpec;

@@ -4,6 +4,7 @@ import { activationFunctions } from "./activation-functions.js";
 import { gradientDescentExperiment } from "./gradient-descent.js";
 import { gradientField } from "./gradient-field.js";
 import { numericalDerivative } from "./numerical-derivative.js";
+import { functionGraphs } from "./function-graphs.js";
 import { perceptronGates } from "./perceptron-gates.js";
 import { optimizerPaths } from "./optimizer-paths.js";
 import { optimizersMnist } from "./optimizers-mnist.js";
@@ -16,6 +17,9 @@ import { misclassified } from "./misclassified.js";
 import { halfPrecision } from "./half-precision.js";
 import { activationHistograms } from "./activation-histograms.js";
 import { languageModel } from "./language-model.js";
+import { resnetSkips } from "./resnet-skips.js";
+import { transferLearning } from "./transfer-learning.js";
+import { fcnDetection } from "./fcn-detection.js";
 import { captioning } from "./captioning.js";
 import { dcgan } from "./dcgan.js";
 import { dqnExperiment } from "./dqn.js";
@@ -24,6 +28,7 @@ export const experiments: readonly Experiment[] = [
   perceptronGates,
   activationFunctions,
   numericalDerivative,
+  functionGraphs,
   gradientField,
   gradientDescentExperiment,
   optimizerPaths,
@@ -36,6 +41,9 @@ export const experiments: readonly Experiment[] = [
   simpleConvnet,
   misclassified,
   halfPrecision,
+  resnetSkips,
+  transferLearning,
+  fcnDetection,
   languageModel,
   captioning,
   dcgan,

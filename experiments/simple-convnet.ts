@@ -13,7 +13,7 @@ import { SimpleConvNet } from "../src/models/simple-conv-net.js";
 import { im2col } from "../src/ops/conv.js";
 import { matmul } from "../src/ops/linalg.js";
 import { Adam } from "../src/optimizers/adam.js";
-import { imageGrid, lossAccuracyChart, type ChartImage } from "../src/plot/charts.js";
+import { imageGrid, imagePanels, lossAccuracyChart, type ChartImage } from "../src/plot/charts.js";
 import { Rng } from "../src/rng.js";
 import { Trainer } from "../src/train/trainer.js";
 import { breathe, mnistImages } from "./common.js";
@@ -68,6 +68,9 @@ export function neighbourCorrelation(W: NDArray): number {
   }
   return total / (fn * c);
 }
+
+/** Captions "1" … "n". */
+const numbers = (n: number) => Array.from({ length: n }, (_, i) => `${i + 1}`);
 
 /** Nearest-neighbour enlargement, so a 5×5 filter shows at the size of its 24×24 response. */
 function enlarge(image: ChartImage, factor: number): ChartImage {
@@ -168,18 +171,13 @@ export const simpleConvnet: Experiment = {
         {
           suffix: "filters",
           caption:
-            "The 30 first-layer filters before (top three rows) and after (bottom three rows) training: random noise becomes smooth edge and blob detectors.",
-          spec: imageGrid(
-            [...filterImages(before), ...filterImages(W1)].map((f) => enlarge(f, 6)), // blocky, as imshow(nearest)
+            "The 30 first-layer filters before (left) and after (right) training, as the book's Figure 7-24: random noise becomes smooth edge and blob detectors. Each filter is scaled from its own minimum to its maximum, drawn pixel by pixel (dark = large).",
+          spec: imagePanels(
             [
-              ...Array.from({ length: 30 }, (_, i) => `${i + 1}`),
-              ...Array.from({ length: 30 }, (_, i) => `${i + 1}′`),
+              { title: "before training", images: filterImages(before), captions: numbers(30) },
+              { title: "after training", images: filterImages(W1), captions: numbers(30) },
             ],
-            {
-              title: "conv1 filters: before (1–30) and after (1′–30′) training",
-              columns: 10,
-              scale: 1,
-            },
+            { title: "SimpleConvNet's first-layer filters (5×5)", columns: 6, scale: 6 },
           ),
         },
         {

@@ -63,5 +63,13 @@ export type { ImportedOnnx, OnnxImportOptions, OnnxModelInfo } from "./io/onnx/i
 export { OnnxError } from "./io/onnx/proto.js";
 export { exportPytorch, importPytorchWeights, PytorchError, PYTORCH_WEIGHTS } from "./io/pytorch.js";
 export type { PytorchExportOptions } from "./io/pytorch.js";
+export {
+  exportCaptionerOnnx,
+  importCaptionerOnnx,
+  CAPTIONER_IMAGE,
+  CAPTIONER_WORDS,
+  CAPTIONER_SCORES,
+} from "./io/onnx/captioner.js";
+export { exportCaptionerPytorch, importCaptionerPytorchWeights } from "./io/pytorch-captioner.js";
 // rl branch (§8.5.4): environments, replay, DQN
 export * from "./rl/index.js";

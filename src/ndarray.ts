@@ -98,14 +98,21 @@ export function setDevice(d: Device | null): void {
  * Runs `fn` as part of a step of `owner` (a model): on a device backend, every array made meanwhile
  * belongs to the step, and when `owner` starts a `fresh` step the previous one's device memory is
  * recycled (those arrays then refuse to be read). The device copy of `input` (a batch the caller
- * made on the host) is recycled with the step too; its host values stay. Nothing happens on the CPU
+ * made on the host; or each of several inputs) is recycled with the step too; its host values stay. Nothing happens on the CPU
  * backends.
  */
-export function deviceStep<T>(owner: object, fresh: boolean, fn: () => T, input?: NDArray): T {
+export function deviceStep<T>(
+  owner: object,
+  fresh: boolean,
+  fn: () => T,
+  input?: NDArray | readonly NDArray[],
+): T {
   const d = activeDevice;
   if (d !== null) {
     return d.step(owner, fresh, () => {
-      if (input?.storage.host) d.adopt(input.storage);
+      for (const a of input instanceof NDArray ? [input] : (input ?? [])) {
+        if (a.storage.host) d.adopt(a.storage);
+      }
       return fn();
     });
   }

@@ -59,6 +59,7 @@ describe("npm run bench -- --quick --json", () => {
       expect(rows).toContain(`${model}/reference`);
       expect(rows).toContain(`${model}/wasm`);
     }
+    expect(rows).toContain("resnet/wasm"); // its reference row only in the full bench (15 s a step)
     for (const m of report.models) {
       expect([m.msPerIteration, m.secondsPerEpoch, m.imagesPerSecond, m.peakRssMB].every(positive)).toBe(
         true,

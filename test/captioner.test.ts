@@ -1,5 +1,5 @@
 // The pretrained captioner (models/captioner.safetensors) captions the test canvases as its file
-// records, and `zerodl caption` captions pictures of canvases. The shipped model captions 90.9 % of
+// records, and `zerodl caption` captions pictures of canvases. The shipped model captions 94.4 % of
 // the 10,000 test canvases exactly; the issue's target is 95 % (not reached: docs/recurrent.md).
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -42,10 +42,10 @@ async function canvasPng(i: number): Promise<string> {
 }
 
 describe("models/captioner.safetensors", () => {
-  it("captions ≥ 90 % of the first 2,000 test canvases exactly, as its last epoch recorded", async () => {
+  it("captions ≥ 93 % of the first 2,000 test canvases exactly, as its last epoch recorded", async () => {
     const model = await loadCaptioner(MODEL);
     const greedy = evaluateCaptions(model, test, { limit: 2000 });
-    expect(greedy.exact).toBeGreaterThanOrEqual(0.9);
+    expect(greedy.exact).toBeGreaterThanOrEqual(0.93);
     expect(greedy.perLength.map((l) => l.length)).toEqual([1, 2, 3, 4]);
     const info = await readModelInfo(MODEL);
     const recorded = (info.history as { testExact: number[] }).testExact.at(-1)!;
@@ -53,7 +53,85 @@ describe("models/captioner.safetensors", () => {
     expect(Math.abs(greedy.exact - recorded)).toBeLessThanOrEqual(0.002);
     const results = info.results as { greedy: { exact: number; count: number } };
     expect(results.greedy.count).toBe(10000);
-    expect(results.greedy.exact).toBeGreaterThanOrEqual(0.9);
+    expect(results.greedy.exact).toBeGreaterThanOrEqual(0.93);
+  });
+});
+
+describe("zerodl train-captioner", () => {
+  it("trains and saves a captioner; --from with larger sizes widens it, computing the same at first", async () => {
+    const small = join(dir, "small.safetensors");
+    const args = [
+      "--train-canvases",
+      "200",
+      "--test-canvases",
+      "100",
+      "--eval-canvases",
+      "100",
+      "--epochs",
+      "1",
+    ];
+    const r = await cli(
+      "train-captioner",
+      ...args,
+      "--filters",
+      "4,3",
+      "--features",
+      "8",
+      "--hidden",
+      "8",
+      "--out",
+      small,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/epoch 1\/1 .* test exact/);
+    expect((await readModelInfo(small)).spec).toMatchObject({ hiddenSize: 8, wordvecSize: 32 });
+
+    // An lr of 1e-12 keeps the weights (float32), so the widened model's captions are the small one's.
+    const wide = join(dir, "wide.safetensors");
+    const w = await cli(
+      "train-captioner",
+      ...args,
+      "--from",
+      small,
+      "--hidden",
+      "12",
+      "--features",
+      "10",
+      "--lr",
+      "1e-12",
+      "--out",
+      wide,
+    );
+    expect(w.code).toBe(0);
+    expect(w.stderr).toMatch(/widened .* to filters 4,3, features 10, hidden 12, word vectors 32/);
+    const [a, b] = [await loadCaptioner(small), await loadCaptioner(wide)];
+    const images = test.images([0, 1, 2, 3, 4, 5]);
+    expect(b.spec.hiddenSize).toBe(12);
+    expect(b.caption(images, { beamWidth: 2 })).toEqual(a.caption(images, { beamWidth: 2 }));
+
+    const bad = await cli(
+      "train-captioner",
+      ...args,
+      "--from",
+      wide,
+      "--hidden",
+      "8",
+      "--out",
+      join(dir, "x.safetensors"),
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /--from .*wide.safetensors: Captioner.widenFrom: Affine W \(10, 12\) does not fit in \(10, 8\)/,
+    );
+    const filters = await cli(
+      "train-captioner",
+      ...args,
+      "--filters",
+      "4",
+      "--out",
+      join(dir, "x.safetensors"),
+    );
+    expect(filters.stderr).toMatch(/--filters: give the two convolutions' filters, e.g. 30,16, not 4/);
   });
 });
 

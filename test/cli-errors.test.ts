@@ -70,10 +70,10 @@ describe("zerodl help", () => {
 
 describe("zerodl errors are one line with a non-zero exit code", () => {
   it("unknown model lists the valid ones", async () => {
-    const r = await cli("train", "--model", "resnet", "--out", join(dir, "m.safetensors"));
+    const r = await cli("train", "--model", "transformer", "--out", join(dir, "m.safetensors"));
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(
-      /'resnet' is invalid.*two-layer, multi-layer, multi-layer-extend, simple-conv, deep-conv, lenet, alexnet/,
+      /'transformer' is invalid.*two-layer, multi-layer, multi-layer-extend, simple-conv, deep-conv, lenet, alexnet, vgg, googlenet, resnet/,
     );
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack
   });

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadCaptioner } from "../src/cli/caption.js";
 import { loadModel } from "../src/io/model-file.js";
+import { loadAgent } from "../src/rl/agent-file.js";
 import { checkInput } from "../src/io/pytorch.js";
 import { cli } from "./cli-helpers.js";
 
@@ -67,7 +68,7 @@ describe("zerodl export / import", () => {
     b.model.params.forEach((p, i) => expect(p.value.data).toEqual(a.model.params[i].value.data));
   });
 
-  it("the captioner: export --format onnx, import back to the same weights; --format pytorch refused", async () => {
+  it("the captioner: export to ONNX and to PyTorch, import each back to the same weights", async () => {
     const captioner = fileURLToPath(new URL("../models/captioner.safetensors", import.meta.url));
     const dir = tmp();
     const onnx = join(dir, "captioner.onnx");
@@ -83,9 +84,38 @@ describe("zerodl export / import", () => {
     const [a, b] = [await loadCaptioner(captioner), await loadCaptioner(back)];
     expect(b.spec).toEqual(a.spec);
     b.params.forEach((p, i) => expect(p.value.data).toEqual(a.params[i].value.data));
-    const pytorch = await cli("export", captioner, "--format", "pytorch");
+    const folder = join(dir, "pt");
+    const pytorch = await cli("export", captioner, "--format", "pytorch", "--out", folder);
+    expect(pytorch.code).toBe(0);
+    expect(readFileSync(join(folder, "model.py"), "utf8")).toContain("class Captioner(nn.Module):");
+    const fromPytorch = join(dir, "from-pytorch.safetensors");
+    expect((await cli("import", join(folder, "weights.safetensors"), "--out", fromPytorch)).code).toBe(0);
+    (await loadCaptioner(fromPytorch)).params.forEach((p, i) =>
+      expect(p.value.data).toEqual(a.params[i].value.data),
+    );
+  });
+
+  it("a DQN agent's Q-network: export --format onnx and import back as a sequential model; --format pytorch refused", async () => {
+    const agent = fileURLToPath(new URL("../models/dqn-catch.safetensors", import.meta.url));
+    const dir = tmp();
+    const onnx = join(dir, "catch.onnx");
+    const exported = await cli("export", agent, "--format", "onnx", "--out", onnx);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).toMatch(
+      /input "input" \(N, 2, 10, 10\) → output "logits" \(N, 3\); read back with identical weights$/,
+    );
+    const back = join(dir, "back.safetensors");
+    const imported = await cli("import", onnx, "--out", back);
+    expect(imported.code).toBe(0);
+    expect(imported.stderr).toContain(
+      `note: the stored zerodl spec is a "q-network" model, not a classifier`,
+    );
+    const [{ network }, { model }] = [await loadAgent(agent), await loadModel(back)];
+    const x = checkInput(3, [2, 10, 10]);
+    expect(model.predict(x).data).toEqual(network.predict(x).data);
+    const pytorch = await cli("export", agent, "--format", "pytorch");
     expect(pytorch.code).toBe(1);
-    expect(pytorch.stderr).toMatch(/a captioner exports to ONNX only/);
+    expect(pytorch.stderr).toMatch(/a DQN Q-network exports to ONNX only/);
   });
 
   it("export without --format, or with an unknown one: an error listing the formats", async () => {

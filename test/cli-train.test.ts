@@ -387,3 +387,57 @@ describe("a convolutional network through the CLI", () => {
     expect(JSON.parse(p.stdout)[0].probabilities).toHaveLength(10);
   });
 });
+
+describe("chapter 8 through the CLI: a ResNet, transfer learning, a learning-rate schedule", () => {
+  it("trains a resnet; --init-from copies it into a Fashion-MNIST network (new head), --freeze keeps layers still", async () => {
+    const base = join(dir, "resnet.safetensors");
+    const slice = ["--limit", "200", "--epochs", "1", "--threads", "1", "--lr-schedule", "cosine"];
+    const r = await cli("train", "--model", "resnet", ...slice, "--out", base);
+    expect(r.code).toBe(0);
+    const info = JSON.parse((await cli("info", base, "--json")).stdout);
+    expect(info.format).toBe("2");
+    expect(info.graph.nodes.find((n: { name: string }) => n.name === "stage2.block1.add").inputs).toEqual([
+      "stage2.block1.bn2",
+      "stage2.block1.proj.bn",
+    ]);
+    expect(info.training).toMatchObject({ lrSchedule: "cosine" });
+
+    const tuned = join(dir, "fashion-tuned.safetensors");
+    const t = await cli(
+      "train",
+      "--model",
+      "resnet",
+      "--data",
+      "fashion-mnist",
+      ...slice,
+      "--init-from",
+      base,
+      "--freeze",
+      "stem,stage1",
+      "--out",
+      tuned,
+    );
+    expect(t.code).toBe(0);
+    expect(t.stderr).toMatch(
+      /initialized from .*resnet\.safetensors: 90 of 92 tensors copied; fresh: fc\.W \(the head \("fc"\) is replaced\)/,
+    );
+    expect(t.stderr).toMatch(/frozen: 20 params \(stem\.W, stem\.b, stem\.bn\.gamma, …/);
+    const [a, b] = await Promise.all([loadModel(base), loadModel(tuned)]);
+    const weights = (m: typeof a.model, name: string) =>
+      Array.from(m.params.find((p) => p.name === name)!.value.data);
+    expect(weights(b.model, "stage1.block2.conv2.W")).toEqual(weights(a.model, "stage1.block2.conv2.W")); // frozen
+    expect(weights(b.model, "stage2.block1.conv1.W")).not.toEqual(weights(a.model, "stage2.block1.conv1.W")); // trained
+    const bad = await cli(
+      "train",
+      "--model",
+      "resnet",
+      ...slice,
+      "--freeze",
+      "stage9",
+      "--out",
+      join(dir, "x.safetensors"),
+    );
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--freeze: nothing to freeze called "stage9"/);
+  });
+});

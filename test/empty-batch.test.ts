@@ -107,6 +107,19 @@ describe.each(backends)("empty batches on %s", (_name, setup) => {
     expect(Array.from(e.params[0].grad!.data).every((g) => g === 0)).toBe(true);
   });
 
+  const emptyBatchGraph = {
+    inputs: [{ name: "x", shape: [1, 28, 28] }],
+    nodes: [
+      { name: "c", type: "convolution", inputs: ["x"], filters: 4, fh: 3, fw: 3, pad: 1 },
+      { name: "bn", type: "batchnorm", inputs: ["c"] },
+      { name: "r", type: "relu", inputs: ["bn"] },
+      { name: "skip", type: "add", inputs: ["r", "c"] },
+      { name: "cat", type: "concat", inputs: ["skip", "r"] },
+      { name: "gap", type: "global-average-pooling", inputs: ["cat"] },
+      { name: "fc", type: "affine", inputs: ["gap"], outputSize: 10 },
+    ],
+  };
+
   it.each(modelKinds.filter((k) => k !== "sequential"))(
     "%s predicts (0, classes), and its loss and accuracy say the batch is empty",
     (kind) => {
@@ -120,6 +133,8 @@ describe.each(backends)("empty batches on %s", (_name, setup) => {
           ? { hiddenSizeList: [8], useBatchnorm: true, useDropout: true }
           : {}),
         ...(kind === "multi-layer" ? { hiddenSizeList: [8] } : {}),
+        // A graph with fan-out, a skip (Add), a Concat and global average pooling.
+        ...(kind === "graph" ? { graph: emptyBatchGraph } : {}),
       } as ModelSpec;
       const model = createModel(spec, new Rng(1));
       const x = NDArray.zeros([0, ...spec.inputShape]);

@@ -323,6 +323,19 @@ const CONV_SHAPES: [number, number, number, number, number, number, number, numb
   // layer (a wide filter, stride 4) on a small image.
   [2, 3, 6, 7, 1, 1, 1, 1],
   [2, 3, 23, 23, 11, 11, 4, 2],
+  // 1×1 filters, stride 1, no padding (the fused kernels' path without im2col: GoogLeNet's
+  // reductions): odd planes, batch 1, many channels; a 1×1 stride-2 filter (ResNet's projection
+  // shortcut) takes the im2col path.
+  [3, 5, 7, 9, 1, 1, 1, 0],
+  [1, 17, 4, 4, 1, 1, 1, 0],
+  [5, 64, 3, 5, 1, 1, 1, 0],
+  [2, 8, 7, 7, 1, 1, 2, 0],
+  // A window the size of the image: global average pooling (and a filter that covers it all).
+  [3, 5, 7, 7, 7, 7, 1, 0],
+  [1, 65, 4, 3, 4, 3, 1, 0],
+  // Sizes that do not divide by the stride (floored: the last rows and columns are not read).
+  [2, 3, 8, 7, 3, 3, 2, 1],
+  [3, 2, 9, 6, 2, 2, 2, 0],
 ];
 for (const [n, c, h, w, fh, fw, stride, pad] of CONV_SHAPES) {
   const tag = `n=${n} c=${c} ${h}×${w} filter ${fh}×${fw} stride ${stride} pad ${pad}`;
@@ -367,6 +380,50 @@ for (const [n, c, h, w, fh, fw, stride, pad] of CONV_SHAPES) {
       const davg = alloc(dtype, n * c * h * w);
       k.avgPoolBackward(davg, dout, n, c, h, w, fh, fw, stride, pad);
       return [out, argmax, dx, avg, davg];
+    },
+  });
+}
+
+// Batch normalization per channel: planes of 1 (an (N, D) input), odd sizes (SIMD tails), 7×7,
+// batch 1, a single sample (zero variance); training and evaluation, with and without the ReLU
+// epilogue.
+for (const [n, c, hw] of [
+  [1, 1, 1],
+  [1, 3, 1],
+  [5, 4, 1],
+  [17, 65, 1],
+  [200, 30, 1],
+  [3, 5, 3],
+  [1, 17, 49],
+  [4, 3, 65],
+  [2, 64, 17],
+]) {
+  cases.push({
+    name: `batch norm n=${n} c=${c} hw=${hw}`,
+    atol: 1e-5,
+    rtol: 1e-4,
+    run(k, dtype) {
+      const rng = new Rng(n * 7 + c * 13 + hw);
+      const len = n * c * hw;
+      const x = floats(dtype, len, rng, -2, 3); // a non-zero mean
+      const [gamma, beta] = [floats(dtype, c, rng), floats(dtype, c, rng)];
+      const mean = alloc(dtype, c);
+      const variance = alloc(dtype, c);
+      k.batchNormStats(mean, variance, x, n, c, hw);
+      const y = alloc(dtype, len);
+      k.batchNormForward(y, x, mean, variance, gamma, beta, n, c, hw, 1e-5, false);
+      const yr = alloc(dtype, len);
+      k.batchNormForward(yr, x, mean, variance, gamma, beta, n, c, hw, 1e-5, true);
+      const dy = floats(dtype, len, rng);
+      const [dx, dgamma, dbeta] = [alloc(dtype, len), alloc(dtype, c), alloc(dtype, c)];
+      k.batchNormBackward(dx, dgamma, dbeta, dy, x, mean, variance, gamma, n, c, hw, 1e-5, true);
+      // Evaluation: running statistics given.
+      const [runMean, runVar] = [floats(dtype, c, rng), floats(dtype, c, rng, 0.5, 2)];
+      const ye = alloc(dtype, len);
+      k.batchNormForward(ye, x, runMean, runVar, gamma, beta, n, c, hw, 1e-3, false);
+      const [dxe, dge, dbe] = [alloc(dtype, len), alloc(dtype, c), alloc(dtype, c)];
+      k.batchNormBackward(dxe, dge, dbe, dy, x, runMean, runVar, gamma, n, c, hw, 1e-3, false);
+      return [mean, variance, y, yr, dx, dgamma, dbeta, ye, dxe, dge, dbe];
     },
   });
 }
@@ -457,53 +514,6 @@ for (const [n, c, h, w, fn, fh, fw, stride, pad, outPad] of DECONV_SHAPES) {
       return [out, dx, dW, db, dW2, db2];
     },
   });
-}
-
-// Batch normalization over (rows, cols): a single row (zero variance), odd widths, both modes; the
-// running statistics are updated in place in training.
-for (const [rows, cols] of [
-  [1, 3],
-  [3, 5],
-  [17, 65],
-  [65, 3],
-  [64, 17],
-  [200, 30],
-]) {
-  for (const train of [true, false]) {
-    cases.push({
-      name: `batchNormForward/Backward ${rows}×${cols} ${train ? "train" : "eval"}`,
-      atol: 1e-5,
-      rtol: 1e-4,
-      run(k, dtype) {
-        const rng = new Rng(rows * 31 + cols + (train ? 1 : 0));
-        const x = floats(dtype, rows * cols, rng, -2, 3);
-        const gamma = floats(dtype, cols, rng, 0.5, 1.5);
-        const beta = floats(dtype, cols, rng);
-        const runningMean = floats(dtype, cols, rng);
-        const runningVar = floats(dtype, cols, rng, 0.5, 2);
-        const [out, xn, invStd] = [alloc(dtype, rows * cols), alloc(dtype, rows * cols), alloc(dtype, cols)];
-        k.batchNormForward(
-          out,
-          xn,
-          invStd,
-          runningMean,
-          runningVar,
-          x,
-          gamma,
-          beta,
-          rows,
-          cols,
-          0.9,
-          1e-6,
-          train,
-        );
-        const dout = floats(dtype, rows * cols, rng);
-        const [dx, dgamma, dbeta] = [alloc(dtype, rows * cols), alloc(dtype, cols), alloc(dtype, cols)];
-        k.batchNormBackward(dx, dgamma, dbeta, dout, xn, invStd, gamma, rows, cols, train);
-        return [out, xn, invStd, runningMean, runningVar, dx, dgamma, dbeta];
-      },
-    });
-  }
 }
 
 // Local response normalization: windows wider than the channels, one channel, odd planes.

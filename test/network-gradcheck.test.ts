@@ -3,6 +3,10 @@ import { Dropout } from "../src/layers/dropout.js";
 import type { Labels } from "../src/ndarray.js";
 import { NDArray } from "../src/ndarray.js";
 import { AlexNet } from "../src/models/alexnet.js";
+import { GoogLeNet } from "../src/models/googlenet.js";
+import type { Graph } from "../src/models/graph.js";
+import { ResNet } from "../src/models/resnet.js";
+import { VGG } from "../src/models/vgg.js";
 import { DeepConvNet } from "../src/models/deep-conv-net.js";
 import { LeNet } from "../src/models/lenet.js";
 import { MultiLayerNetExtend } from "../src/models/multi-layer-net-extend.js";
@@ -156,5 +160,58 @@ describe("whole-network gradient checks (float64)", () => {
     const x = randn([2, 1, 12, 12], rng);
     expect(fixDropoutMasks(net, x, rng)).toBe(2);
     checkModel(net, x, labels(2, 3, rng));
+  });
+});
+
+describe("chapter 8 graphs: whole-network gradient checks (float64)", () => {
+  /** Backprop against central differences of the loss, for every param of a graph. */
+  function checkGraph(model: Graph, x: NDArray, t: Labels): void {
+    model.loss(x, t);
+    model.backward();
+    const targets = model.params.map((p) => ({
+      name: p.name,
+      value: p.value,
+      grad: p.grad && p.grad.clone(),
+    }));
+    checkGradients(() => model.loss(x, t), targets);
+  }
+
+  it("ResNet (basic blocks, batch norm, identity and projection shortcuts) on 1×8×8 images", () => {
+    const rng = new Rng(16);
+    const net = new ResNet(
+      { inputShape: [1, 8, 8], widths: [3, 4], blocks: [2, 1], outputSize: 3 },
+      rng,
+      "float64",
+    );
+    const names = net.params.map((p) => p.name);
+    expect(names).toContain("stage2.block1.proj.W"); // the projection where size and channels change
+    expect(names.some((n) => n.startsWith("stage1.block2.proj"))).toBe(false); // identity elsewhere
+    checkGraph(net, randn([3, 1, 8, 8], rng), labels(3, 3, rng));
+  });
+
+  it("GoogLeNet (Inception blocks with 1×1 reductions) on 1×8×8 images", () => {
+    const rng = new Rng(17);
+    const net = new GoogLeNet(
+      {
+        inputShape: [1, 8, 8],
+        stem: 3,
+        stages: [[[2, 2, 3, 1, 2, 2]], [[2, 1, 2, 1, 1, 1]]],
+        outputSize: 3,
+        dropoutRatio: 0,
+      },
+      rng,
+      "float64",
+    );
+    checkGraph(net, randn([2, 1, 8, 8], rng), labels(2, 3, rng));
+  });
+
+  it("VGG on 1×8×8 images (fused convolution → ReLU → pooling inside a graph)", () => {
+    const rng = new Rng(18);
+    const net = new VGG(
+      { inputShape: [1, 8, 8], widths: [2, 3], hiddenSize: 5, outputSize: 3, dropoutRatio: 0 },
+      rng,
+      "float64",
+    );
+    checkGraph(net, randn([2, 1, 8, 8], rng), labels(2, 3, rng));
   });
 });

@@ -14,7 +14,7 @@ import {
   importCaptionerOnnx,
 } from "../src/io/onnx/captioner.js";
 import { exportOnnx } from "../src/io/onnx/export.js";
-import { decodeModelProto, encodeModelProto, type ModelProto } from "../src/io/onnx/proto.js";
+import { decodeModelProto, encodeModelProto, readTensor, type ModelProto } from "../src/io/onnx/proto.js";
 import { Captioner, mnistCaptionerSpec } from "../src/models/captioner.js";
 import { TwoLayerNet } from "../src/models/two-layer-net.js";
 import { NDArray } from "../src/ndarray.js";
@@ -109,6 +109,23 @@ describe("the captioner exported to ONNX runs in ONNX Runtime", () => {
     expect(JSON.parse(meta.input_shape)).toEqual([1, 28, 112]);
     expect(meta.max_length).toBe("4");
     expect(JSON.parse(meta.zerodl_spec)).toEqual(model.spec);
+  });
+
+  it("puts zerodl's gate blocks (f, g, i, o columns) in ONNX's rows i, o, f, c", () => {
+    const small = new Captioner(
+      mnistCaptionerSpec({ maxDigits: 2, filters: [3, 2], features: 5, wordvecSize: 4, hiddenSize: 3 }),
+      new Rng(2),
+    );
+    const Wx = small.lstm.Wx.value;
+    const [D, H] = [Wx.shape[0], 3];
+    // Column block k holds k + 1: f = 1, g = 2, i = 3, o = 4.
+    for (let i = 0; i < Wx.size; i++) Wx.data[i] = 1 + Math.floor((i % (4 * H)) / H);
+    const W = decodeModelProto(exportCaptionerOnnx(small), "").graph!.initializer.find(
+      (t) => t.name === "Wx1",
+    )!;
+    expect(W.dims.map(Number)).toEqual([1, 4 * H, D]);
+    const rows = readTensor(W, "").data;
+    expect([0, 1, 2, 3].map((k) => rows[k * H * D])).toEqual([3, 4, 1, 2]);
   });
 
   it("reads back to bit-identical weights", () => {

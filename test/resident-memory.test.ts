@@ -11,7 +11,9 @@ import { setKernels } from "../src/backend/index.js";
 import type { Kernels } from "../src/backend/kernels.js";
 import { initWasm } from "../src/backend/wasm.js";
 import { DeepConvNet } from "../src/models/deep-conv-net.js";
+import { GoogLeNet } from "../src/models/googlenet.js";
 import { MultiLayerNetExtend } from "../src/models/multi-layer-net-extend.js";
+import { ResNet } from "../src/models/resnet.js";
 import { RnnLm } from "../src/models/rnnlm.js";
 import { SimpleConvNet } from "../src/models/simple-conv-net.js";
 import { NDArray, deviceStep, type Floats } from "../src/ndarray.js";
@@ -100,6 +102,25 @@ describe("resident arrays on the WASM backend", () => {
           new Rng(3),
         ),
       images.reshape(6, 144),
+      labels,
+    ],
+    // Graphs: skips (a tensor read twice, gradients summed), 4-D batch norm with running statistics,
+    // Winograd 3×3 convolutions, projections; Inception's concatenation, 1×1 convolutions, dropout.
+    [
+      "ResNet (skips, batch norm, projection shortcuts)",
+      () =>
+        new ResNet({ inputShape: [1, 12, 12], outputSize: 3, widths: [8, 8], blocks: [1, 1] }, new Rng(5)),
+      images,
+      labels,
+    ],
+    [
+      "GoogLeNet (Inception blocks: concatenation, 1×1 convolutions)",
+      () =>
+        new GoogLeNet(
+          { inputShape: [1, 12, 12], outputSize: 3, stem: 8, stages: [[[4, 4, 8, 2, 4, 4]]] },
+          new Rng(6),
+        ),
+      images,
       labels,
     ],
     // A stateful LSTM carries its state from step to step.

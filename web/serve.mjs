@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// A small static server for the browser demo: the page and its bundle from web/, the MNIST files
-// from data/ (under /data/). Every response carries the cross-origin isolation headers, so the page
+// A small static server for the browser playground: the page and its bundle from web/, the MNIST
+// files from data/ (under /data/), Fashion-MNIST from data/fashion-mnist/ or else where Debian's
+// dataset-fashion-mnist package puts it (under /data/fashion-mnist/), and the shipped pretrained
+// models from models/ (under /models/). Every response carries the cross-origin isolation headers, so the page
 // gets SharedArrayBuffer (shared WebAssembly memory, worker threads).
 //
 //   node web/serve.mjs [--port 8080] [--host 127.0.0.1] [--no-isolation]   (npm run serve:web; build first)
@@ -18,6 +20,9 @@ import { URL, fileURLToPath } from "node:url";
 
 const webDir = fileURLToPath(new URL(".", import.meta.url));
 const dataDir = fileURLToPath(new URL("../data/", import.meta.url));
+const modelsDir = fileURLToPath(new URL("../models/", import.meta.url));
+/** Fashion-MNIST: a copy in data/ first, else Debian's package (the loader verifies either by content). */
+const fashionDirs = [join(dataDir, "fashion-mnist/"), "/usr/share/datasets/fashion-mnist/"];
 
 const types = {
   ".html": "text/html; charset=utf-8",
@@ -32,6 +37,7 @@ const types = {
   // Served as bytes, never with Content-Encoding: the loader verifies the archive's own SHA-256.
   ".gz": "application/gzip",
   ".md": "text/plain; charset=utf-8",
+  ".safetensors": "application/octet-stream",
 };
 
 const isolation = {
@@ -40,12 +46,22 @@ const isolation = {
   "Cross-Origin-Resource-Policy": "same-origin",
 };
 
-/** The file a URL path names, or null when it is outside the served folders. */
-function resolvePath(urlPath) {
+/** Where each URL prefix is served from (the first folder that holds the file wins). */
+const mounts = [
+  { prefix: "/data/fashion-mnist/", roots: fashionDirs },
+  { prefix: "/data/", roots: [dataDir] },
+  { prefix: "/models/", roots: [modelsDir] },
+];
+
+/** The files a URL path may name, in order of preference; empty when it is outside the served folders. */
+function resolvePaths(urlPath) {
   const path = decodeURIComponent(urlPath);
-  const [root, rest] = path.startsWith("/data/") ? [dataDir, path.slice("/data/".length)] : [webDir, path];
-  const file = normalize(join(root, rest.endsWith("/") || rest === "" ? `${rest}index.html` : rest));
-  return file.startsWith(root.endsWith(sep) ? root : root + sep) ? file : null;
+  const mount = mounts.find((m) => path.startsWith(m.prefix));
+  const [roots, rest] = mount ? [mount.roots, path.slice(mount.prefix.length)] : [[webDir], path];
+  return roots.flatMap((root) => {
+    const file = normalize(join(root, rest.endsWith("/") || rest === "" ? `${rest}index.html` : rest));
+    return file.startsWith(root.endsWith(sep) ? root : root + sep) ? [file] : [];
+  });
 }
 
 async function handle(request, response, headers) {
@@ -54,20 +70,23 @@ async function handle(request, response, headers) {
     response.end(text);
   };
   if (request.method !== "GET" && request.method !== "HEAD") return send(405, "only GET and HEAD");
-  let file;
+  let files;
   try {
-    file = resolvePath(new URL(request.url ?? "/", "http://localhost").pathname);
+    files = resolvePaths(new URL(request.url ?? "/", "http://localhost").pathname);
   } catch {
     return send(400, "bad path");
   }
-  if (!file) return send(403, "outside the served folders");
+  if (files.length === 0) return send(403, "outside the served folders");
+  let file;
   let info;
-  try {
-    info = await stat(file);
-  } catch {
-    return send(404, `not found: ${request.url}`);
+  for (const candidate of files) {
+    info = await stat(candidate).catch(() => null);
+    if (info?.isFile()) {
+      file = candidate;
+      break;
+    }
   }
-  if (!info.isFile()) return send(404, `not a file: ${request.url}`);
+  if (!file) return send(404, `not found: ${request.url}`);
   response.writeHead(200, {
     ...headers,
     "Content-Type": types[extname(file)] ?? "application/octet-stream",

@@ -277,6 +277,47 @@ export interface Kernels {
     pad: number,
   ): void;
 
+  // ---- batch normalization, per channel of x (n, c, hw); an (N, D) input is (N, D, 1) ---------
+  /** mean[ch] and variance[ch] (biased: ÷ n·hw) of each channel, the variance about the mean (two passes). */
+  batchNormStats(mean: Floats, variance: Floats, x: Floats, n: number, c: number, hw: number): void;
+  /**
+   * out = gamma[ch]·(x − mean[ch]) / √(variance[ch] + eps) + beta[ch], then max(·, 0) when `relu`
+   * (a following ReLU fused in). The statistics are the batch's (training) or the running ones.
+   */
+  batchNormForward(
+    out: Floats,
+    x: Floats,
+    mean: Floats,
+    variance: Floats,
+    gamma: Floats,
+    beta: Floats,
+    n: number,
+    c: number,
+    hw: number,
+    eps: number,
+    relu: boolean,
+  ): void;
+  /**
+   * Backward of batchNormForward (without ReLU) from dy: dbeta[ch] = Σ dy, dgamma[ch] = Σ dy·x̂ with
+   * x̂ = (x − mean)/σ, σ = √(variance + eps); dx = gamma/σ·(dy − (dbeta + x̂·dgamma)/m), m = n·hw,
+   * when `train` (the statistics were the batch's, so they depend on x), else dx = gamma/σ·dy.
+   */
+  batchNormBackward(
+    dx: Floats,
+    dgamma: Floats,
+    dbeta: Floats,
+    dy: Floats,
+    x: Floats,
+    mean: Floats,
+    variance: Floats,
+    gamma: Floats,
+    n: number,
+    c: number,
+    hw: number,
+    eps: number,
+    train: boolean,
+  ): void;
+
   // ---- recurrent cells (the sequel's LSTM; gate blocks in the order f, g, i, o) --------------
   /**
    * The LSTM cell after its affine, for n rows of h units: a (n, 4h) holds the pre-activations of
@@ -301,46 +342,6 @@ export interface Kernels {
     n: number,
     h: number,
   ): void;
-  // ---- batch normalization (x (rows, cols): one column per feature) -----------------------
-  /**
-   * Normalizes each column of x. In training (`train`) by its mean μ and variance σ² over the rows
-   * (divided by rows), moving the running statistics toward them in place:
-   * running = momentum·running + (1 − momentum)·batch; otherwise by the running statistics.
-   * Writes invStd (cols) = 1/√(σ² + eps), xn = (x − μ)·invStd and out = gamma·xn + beta.
-   */
-  batchNormForward(
-    out: Floats,
-    xn: Floats,
-    invStd: Floats,
-    runningMean: Floats,
-    runningVar: Floats,
-    x: Floats,
-    gamma: Floats,
-    beta: Floats,
-    rows: number,
-    cols: number,
-    momentum: number,
-    eps: number,
-    train: boolean,
-  ): void;
-  /**
-   * Backward of batchNormForward from dout, given its xn and invStd: dbeta = Σ_rows dout,
-   * dgamma = Σ_rows dout·xn, and dx = gamma·invStd·(dout − dbeta/rows − xn·dgamma/rows) in training
-   * (μ and σ depend on x), gamma·invStd·dout otherwise.
-   */
-  batchNormBackward(
-    dx: Floats,
-    dgamma: Floats,
-    dbeta: Floats,
-    dout: Floats,
-    xn: Floats,
-    invStd: Floats,
-    gamma: Floats,
-    rows: number,
-    cols: number,
-    train: boolean,
-  ): void;
-
   // ---- local response normalization (AlexNet), across channels of x (n, c, h, w) ----------
   /**
    * scale = k + (alpha/size)·Σ x² over the `size` channels centred on each one (fewer at the

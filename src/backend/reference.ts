@@ -618,46 +618,45 @@ function avgPoolBackward(
   }
 }
 
-function batchNormForward(
-  out: Floats,
-  xn: Floats,
-  invStd: Floats,
-  runningMean: Floats,
-  runningVar: Floats,
-  x: Floats,
-  gamma: Floats,
-  beta: Floats,
-  rows: number,
-  cols: number,
-  momentum: number,
-  eps: number,
-  train: boolean,
-): void {
-  for (let j = 0; j < cols; j++) {
-    let mean: number;
-    let variance: number;
-    if (train) {
-      let sum = 0;
-      for (let i = 0; i < rows; i++) sum += x[i * cols + j];
-      mean = sum / rows;
-      let sq = 0;
-      for (let i = 0; i < rows; i++) {
-        const d = x[i * cols + j] - mean;
+function batchNormStats(mean: Floats, variance: Floats, x: Floats, n: number, c: number, hw: number): void {
+  const m = n * hw;
+  for (let ch = 0; ch < c; ch++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < hw; j++) sum += x[(i * c + ch) * hw + j];
+    const mu = sum / m;
+    let sq = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < hw; j++) {
+        const d = x[(i * c + ch) * hw + j] - mu;
         sq += d * d;
       }
-      variance = sq / rows;
-      runningMean[j] = momentum * runningMean[j] + (1 - momentum) * mean;
-      runningVar[j] = momentum * runningVar[j] + (1 - momentum) * variance;
-    } else {
-      mean = runningMean[j];
-      variance = runningVar[j];
     }
-    const inv = 1 / Math.sqrt(variance + eps);
-    invStd[j] = inv;
-    for (let i = 0; i < rows; i++) {
-      const k = i * cols + j;
-      xn[k] = (x[k] - mean) * inv;
-      out[k] = gamma[j] * xn[k] + beta[j];
+    mean[ch] = mu;
+    variance[ch] = sq / m;
+  }
+}
+
+function batchNormForward(
+  out: Floats,
+  x: Floats,
+  mean: Floats,
+  variance: Floats,
+  gamma: Floats,
+  beta: Floats,
+  n: number,
+  c: number,
+  hw: number,
+  eps: number,
+  relu: boolean,
+): void {
+  for (let i = 0; i < n; i++) {
+    for (let ch = 0; ch < c; ch++) {
+      const at = (i * c + ch) * hw;
+      const std = Math.sqrt(variance[ch] + eps);
+      for (let j = 0; j < hw; j++) {
+        const v = (gamma[ch] * (x[at + j] - mean[ch])) / std + beta[ch];
+        out[at + j] = relu && !(v > 0) ? 0 : v;
+      }
     }
   }
 }
@@ -666,27 +665,41 @@ function batchNormBackward(
   dx: Floats,
   dgamma: Floats,
   dbeta: Floats,
-  dout: Floats,
-  xn: Floats,
-  invStd: Floats,
+  dy: Floats,
+  x: Floats,
+  mean: Floats,
+  variance: Floats,
   gamma: Floats,
-  rows: number,
-  cols: number,
+  n: number,
+  c: number,
+  hw: number,
+  eps: number,
   train: boolean,
 ): void {
-  for (let j = 0; j < cols; j++) {
-    let sumD = 0;
-    let sumDXn = 0;
-    for (let i = 0; i < rows; i++) {
-      sumD += dout[i * cols + j];
-      sumDXn += dout[i * cols + j] * xn[i * cols + j];
+  const m = n * hw;
+  for (let ch = 0; ch < c; ch++) {
+    const std = Math.sqrt(variance[ch] + eps);
+    let sumDy = 0;
+    let sumDyXhat = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < hw; j++) {
+        const at = (i * c + ch) * hw + j;
+        sumDy += dy[at];
+        sumDyXhat += (dy[at] * (x[at] - mean[ch])) / std;
+      }
     }
-    dbeta[j] = sumD;
-    dgamma[j] = sumDXn;
-    const scale = gamma[j] * invStd[j];
-    for (let i = 0; i < rows; i++) {
-      const k = i * cols + j;
-      dx[k] = train ? scale * (dout[k] - sumD / rows - (xn[k] * sumDXn) / rows) : scale * dout[k];
+    dbeta[ch] = sumDy;
+    dgamma[ch] = sumDyXhat;
+  }
+  for (let i = 0; i < n; i++) {
+    for (let ch = 0; ch < c; ch++) {
+      const at = (i * c + ch) * hw;
+      const std = Math.sqrt(variance[ch] + eps);
+      for (let j = 0; j < hw; j++) {
+        const xhat = (x[at + j] - mean[ch]) / std;
+        const d = train ? dy[at + j] - (dbeta[ch] + xhat * dgamma[ch]) / m : dy[at + j];
+        dx[at + j] = (gamma[ch] / std) * d;
+      }
     }
   }
 }
@@ -836,6 +849,7 @@ export const reference = {
   maxPoolBackward,
   avgPool,
   avgPoolBackward,
+  batchNormStats,
   batchNormForward,
   batchNormBackward,
   lrnForward,

@@ -66,6 +66,11 @@ const Op = {
   // The recurrent kernels start at 40, clear of the convolution's.
   lstmForward: 40,
   lstmBackward: 41,
+  // Batch normalization from 50.
+  batchNormStats: 50,
+  batchNormForward: 51,
+  batchNormBackwardSums: 52,
+  batchNormBackwardDx: 53,
   // Winograd F(2×2, 3×3) for 3×3 stride-1 convolutions: 70–73.
   winogradFilter: 70,
   winogradForward: 71,
@@ -519,6 +524,17 @@ function align(bytes: number): number {
 }
 
 /**
+ * Arrays a kernel is given empty on purpose, by argument position: an empty batch is not meant (that
+ * goes to the reference), only "nothing to write here": a first layer's dx, argmax without pooling.
+ */
+const OPTIONAL_EMPTY: Partial<Record<keyof Kernels, readonly number[]>> = {
+  convBackward: [0],
+  convReluPoolForward: [1],
+  convReluPoolBackward: [0, 5],
+  deconvBackward: [0],
+};
+
+/**
  * The WASM kernels compute in float32. Each override goes through this: a call with any float64
  * array (a float64 model, or a gradient check) runs the reference kernel of the same name instead,
  * and so does a call with an empty array (an empty batch: nothing to speed up, and the WASM
@@ -529,8 +545,12 @@ function float32Only<T extends Partial<Kernels>>(fast: T): T {
   for (const [name, kernel] of Object.entries(fast)) {
     const run = kernel as (...args: unknown[]) => unknown;
     const slow = reference[name as keyof typeof reference] as (...args: unknown[]) => unknown;
+    const optional = OPTIONAL_EMPTY[name as keyof Kernels] ?? [];
     wrapped[name] = (...args) =>
-      args.some((a) => a instanceof Float64Array || (ArrayBuffer.isView(a) && a.byteLength === 0))
+      args.some(
+        (a, i) =>
+          a instanceof Float64Array || (ArrayBuffer.isView(a) && a.byteLength === 0 && !optional.includes(i)),
+      )
         ? slow(...args)
         : run(...args);
   }
@@ -610,10 +630,13 @@ function fastKernels(rt: Runtime, shared: boolean) {
     rt.run(Op.matmul, [po, pa, pb, m, k, n, +transA, +transB, +accumulate, rt.threads], [], work);
   };
 
-  /** Per-thread scratch for one image's colᵀ ((c·fh·fw) × (oh·ow)); returns its arena offset. */
+  /**
+   * Per-thread scratch for one image's colᵀ ((c·fh·fw) × (oh·ow)); returns its arena offset. A 1×1
+   * filter with stride 1 and no padding needs none: the kernels read the image as its colᵀ.
+   */
   const colScratch = (g: ConvGeometry): number =>
     rt.alloc(
-      rt.threads *
+      (g.fh === 1 && g.fw === 1 && g.stride === 1 && g.pad === 0 ? 0 : rt.threads) *
         g.c *
         g.fh *
         g.fw *
@@ -949,6 +972,45 @@ function fastKernels(rt: Runtime, shared: boolean) {
       const px = rt.out(dx, n * c * h * w);
       rt.run(Op.avgPoolBackward, [px, pd, n, c, h, w, ph, pw, stride, pad], [], len * ph * pw);
       rt.get(dx, px, n * c * h * w);
+    },
+
+    // Batch normalization: per-channel sums and one multiply-add pass per value, over (n, c, hw).
+    batchNormStats(mean, variance, x, n, c, hw) {
+      const len = n * c * hw;
+      rt.begin();
+      const px = rt.use(x, len);
+      const pm = rt.out(mean, c);
+      const pv = rt.out(variance, c);
+      rt.run(Op.batchNormStats, [pm, pv, px, n, c, hw], [], 2 * len);
+      rt.get(mean, pm, c);
+      rt.get(variance, pv, c);
+    },
+
+    batchNormForward(out, x, mean, variance, gamma, beta, n, c, hw, eps, relu) {
+      const len = n * c * hw;
+      rt.begin();
+      const px = rt.use(x, len);
+      const [pm, pv, pg, pb] = [mean, variance, gamma, beta].map((v) => rt.use(v, c));
+      const po = rt.out(out, len);
+      rt.run(Op.batchNormForward, [po, px, pm, pv, pg, pb, n, c, hw, +relu], [eps], len);
+      rt.get(out, po, len);
+    },
+
+    // The parameter gradients (per-channel sums) first, then dx from them.
+    batchNormBackward(dx, dgamma, dbeta, dy, x, mean, variance, gamma, n, c, hw, eps, train) {
+      const len = n * c * hw;
+      rt.begin();
+      const pd = rt.use(dy, len);
+      const px = rt.use(x, len);
+      const [pm, pv, pg] = [mean, variance, gamma].map((v) => rt.use(v, c));
+      const pdg = rt.out(dgamma, c);
+      const pdb = rt.out(dbeta, c);
+      const pdx = rt.out(dx, len);
+      rt.run(Op.batchNormBackwardSums, [pdg, pdb, pd, px, pm, pv, n, c, hw], [eps], 2 * len);
+      rt.run(Op.batchNormBackwardDx, [pdx, pd, px, pm, pv, pg, pdg, pdb, n, c, hw, +train], [eps], 2 * len);
+      rt.get(dx, pdx, len);
+      rt.get(dgamma, pdg, c);
+      rt.get(dbeta, pdb, c);
     },
 
     sgdUpdate(w, g, lr) {

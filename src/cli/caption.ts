@@ -31,6 +31,11 @@ export interface TrainCaptionerOptions {
   encoderInit?: string;
   /** Continue from a saved captioner's weights (a second stage, e.g. at a lower lr). */
   from?: string;
+  /** Sizes (default mnistCaptionerSpec's); with `from`, larger ones widen the saved captioner. */
+  filters?: number[];
+  features?: number;
+  hidden?: number;
+  wordvec?: number;
   out?: string;
   backend?: "fast" | "reference";
   threads?: number;
@@ -45,7 +50,36 @@ export async function trainCaptionerCommand(options: TrainCaptionerOptions, io: 
   const mnist = await loadMnist({ flatten: false, onNote: (note) => io.err(`note: ${note}`) });
   const rng = new Rng(options.seed);
   const start = options.from ? await loadModelWith(options.from, buildCaptioner(options.from)) : undefined;
-  const model = start ? start.model : new Captioner(mnistCaptionerSpec(), rng);
+  const sizes = {
+    filters: options.filters,
+    features: options.features,
+    hiddenSize: options.hidden,
+    wordvecSize: options.wordvec,
+  };
+  if (sizes.filters && sizes.filters.length !== 2) {
+    throw new CliError(
+      `--filters: give the two convolutions' filters, e.g. 30,16, not ${sizes.filters.join(",")}`,
+    );
+  }
+  let model: Captioner;
+  if (!start) {
+    model = new Captioner(
+      mnistCaptionerSpec({ ...sizes, filters: sizes.filters as [number, number] | undefined }),
+      rng,
+    );
+  } else if (Object.values(sizes).every((v) => v === undefined)) {
+    model = start.model;
+  } else {
+    model = new Captioner(resizedSpec(start.model.spec, sizes), rng);
+    try {
+      model.widenFrom(start.model);
+    } catch (e) {
+      throw new CliError(`--from ${options.from}: ${(e as Error).message}`);
+    }
+    io.err(
+      `widened ${options.from} to ${describeSizes(model.spec)} (new units start from fresh weights, the old ones as trained)`,
+    );
+  }
   if (start) io.err(`continuing from ${options.from} (${JSON.stringify(start.info.results?.greedy ?? {})})`);
   if (options.encoderInit) {
     const source = await loadModel(options.encoderInit);
@@ -136,6 +170,31 @@ export async function trainCaptionerCommand(options: TrainCaptionerOptions, io: 
     JSON.stringify({ settings, results, history }, null, 1),
   );
   io.out(`saved ${options.out} (${minutes.toFixed(1)} min)`);
+}
+
+/** A captioner spec with other sizes: the convolutions' filters in order, the encoder's last affine's units, the LSTM's. */
+function resizedSpec(
+  spec: CaptionerSpec,
+  sizes: { filters?: number[]; features?: number; hiddenSize?: number; wordvecSize?: number },
+): CaptionerSpec {
+  const out = structuredClone(spec);
+  let conv = 0;
+  const affines = out.encoder.filter((l) => l.type === "affine");
+  for (const layer of out.encoder) {
+    if (layer.type === "convolution" && sizes.filters?.[conv] !== undefined)
+      layer.filters = sizes.filters[conv++];
+  }
+  if (sizes.features !== undefined && affines.length > 0)
+    affines[affines.length - 1].outputSize = sizes.features;
+  if (sizes.hiddenSize !== undefined) out.hiddenSize = sizes.hiddenSize;
+  if (sizes.wordvecSize !== undefined) out.wordvecSize = sizes.wordvecSize;
+  return out;
+}
+
+function describeSizes(spec: CaptionerSpec): string {
+  const filters = spec.encoder.flatMap((l) => (l.type === "convolution" ? [l.filters] : []));
+  const features = spec.encoder.flatMap((l) => (l.type === "affine" ? [l.outputSize] : [])).at(-1);
+  return `filters ${filters.join(",")}, features ${features}, hidden ${spec.hiddenSize}, word vectors ${spec.wordvecSize}`;
 }
 
 function withoutCaptions(r: CaptionAccuracy): Omit<CaptionAccuracy, "captions"> {

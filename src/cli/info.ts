@@ -1,6 +1,7 @@
 /** `zerodl info MODEL`: what a model file holds, without building the model. */
 import { readModelInfo, type ModelFileInfo } from "../io/model-file.js";
 import { formatShape } from "../errors.js";
+import type { GraphSpec } from "../models/graph.js";
 import { percent, type CliIo } from "./common.js";
 
 export interface InfoOptions {
@@ -20,6 +21,8 @@ export function infoJson(path: string, info: ModelFileInfo): Record<string, unkn
   return {
     file: path,
     spec: info.spec,
+    format: info.format,
+    graph: info.graph ?? null,
     dtype: info.dtype,
     storage: info.storage,
     parameterCount: info.parameterCount,
@@ -31,10 +34,17 @@ export function infoJson(path: string, info: ModelFileInfo): Record<string, unkn
 }
 
 export function describeModel(path: string, info: ModelFileInfo): string[] {
-  const { kind, inputShape, outputSize, ...options } = info.spec as {
+  const {
+    kind,
+    inputShape,
+    outputSize,
+    graph: _graph,
+    ...options
+  } = info.spec as {
     kind: string;
     inputShape?: number[];
     outputSize?: number;
+    graph?: unknown;
   };
   const lines = [path];
   const outputs = kind === "q-network" ? "action values" : "classes";
@@ -43,6 +53,7 @@ export function describeModel(path: string, info: ModelFileInfo): string[] {
     : "";
   lines.push(`  architecture  ${kind}  ${io}`);
   if (Object.keys(options).length > 0) lines.push(`  options       ${JSON.stringify(options)}`);
+  if (info.graph) lines.push(...describeGraph(info.graph));
   lines.push(
     `  parameters    ${info.parameterCount.toLocaleString("en-US")} in ${info.tensors.length} tensors, ` +
       `stored as ${info.storage} (${info.dtype} model)`,
@@ -66,6 +77,24 @@ export function describeModel(path: string, info: ModelFileInfo): string[] {
     lines.push(
       `  history       ${h.trainAcc.length} epochs, ${h.loss.length} iterations` +
         (h.loss.length ? `, last loss ${h.loss[h.loss.length - 1].toFixed(4)}` : ""),
+    );
+  }
+  return lines;
+}
+
+/** The graph a format-2 file carries: one line per node (name, type, what it reads, its settings). */
+function describeGraph(graph: GraphSpec): string[] {
+  const loss = graph.loss === undefined ? "softmax-cross-entropy" : (graph.loss?.type ?? "none");
+  const inputs = graph.inputs.map((i) => `${i.name} ${formatShape(i.shape)}`).join(", ");
+  const lines = [
+    `  graph         ${graph.nodes.length} nodes; inputs ${inputs}; outputs ${(graph.outputs ?? [graph.nodes.at(-1)?.name]).join(", ")}; loss ${loss}`,
+  ];
+  const width = Math.max(...graph.nodes.map((n) => n.name.length));
+  for (const node of graph.nodes) {
+    const { name, type, inputs: reads, params: _params, ...settings } = node;
+    const values = Object.entries(settings).map(([k, v]) => `${k} ${JSON.stringify(v)}`);
+    lines.push(
+      `    ${name.padEnd(width)}  ${type} ← ${reads.join(", ")}${values.length ? `  (${values.join(", ")})` : ""}`,
     );
   }
   return lines;

@@ -18,10 +18,16 @@ import {
   storedZerodlSpec,
 } from "../io/onnx/captioner.js";
 import { exportPytorch, importPytorchWeights, PYTORCH_WEIGHTS } from "../io/pytorch.js";
+import {
+  exportCaptionerPytorch,
+  importCaptionerPytorchWeights,
+  isCaptionerWeights,
+} from "../io/pytorch-captioner.js";
 import type { Layer, Param } from "../layers/layer.js";
 import { Captioner } from "../models/captioner.js";
 import type { Model } from "../models/model.js";
 import { formatBytes } from "../data/bytes.js";
+import { loadAgent } from "../rl/agent-file.js";
 import { loadCaptioner } from "./caption.js";
 import { CliError, type CliIo } from "./common.js";
 
@@ -45,35 +51,47 @@ function chain(model: Model, path: string): ChainModel {
 
 export async function exportCommand(modelPath: string, options: ExportOptions, io: CliIo): Promise<void> {
   const stem = basename(modelPath, extname(modelPath));
-  if ((await readModelInfo(modelPath)).spec.kind === "captioner") {
-    return exportCaptioner(modelPath, stem, options, io);
-  }
-  const { model, info } = await loadModel(modelPath);
+  const info = await readModelInfo(modelPath);
   const classes = info.training?.classNames as string[] | undefined;
+  const captioner = info.spec.kind === "captioner" ? await loadCaptioner(modelPath) : null;
+  // A DQN agent's Q-network is a chain of layers like a classifier's, with action values out.
+  const qNetwork = info.spec.kind === "q-network";
+  const model =
+    captioner ??
+    (qNetwork
+      ? ((await loadAgent(modelPath)).network as unknown as Model)
+      : (await loadModel(modelPath)).model);
   if (options.format === "onnx") {
     const out = options.out ?? join(".", `${stem}.onnx`);
-    const bytes = exportOnnx(chain(model, modelPath), {
-      name: stem,
-      classes,
-      producerVersion: options.version,
-    });
+    const about = { name: stem, producerVersion: options.version };
+    const bytes = captioner
+      ? exportCaptionerOnnx(captioner, about)
+      : exportOnnx(chain(model as Model, modelPath), { ...about, classes });
     await writeFileAtomic(out, bytes);
     // Read back: what was written must import to the same weights.
-    const back = importOnnx(new Uint8Array(await readFile(out)), out);
-    if (!sameWeights(back.model.params, model.params))
+    const written = new Uint8Array(await readFile(out));
+    const back = captioner ? importCaptionerOnnx(written, out) : importOnnx(written, out).model;
+    if (!sameWeights(back.params, model.params))
       throw new Error(`${out}: verification failed: the file does not read back to the model's weights`);
+    const shape = model.spec.inputShape.join(", ");
+    const signature = captioner
+      ? `inputs "${CAPTIONER_IMAGE}" (N, ${shape}) and "${CAPTIONER_WORDS}" (N, T) → output "${CAPTIONER_SCORES}" (N, T, ${captioner.vocabSize}), the next word's scores`
+      : `input "input" (N, ${shape}) → output "logits" (N, ${(model as Model).spec.outputSize})`;
     io.out(
-      `wrote ${out} (ONNX opset ${ONNX_OPSET}, ${formatBytes(bytes.length)}): input "input" (N, ${model.spec.inputShape.join(", ")}) → output "logits" (N, ${model.spec.outputSize}); read back with identical weights`,
+      `wrote ${out} (ONNX opset ${ONNX_OPSET}, ${formatBytes(bytes.length)}): ${signature}; read back with identical weights`,
     );
     return;
   }
+  if (qNetwork) {
+    throw new CliError(
+      `${modelPath}: the PyTorch hand-off writes classifiers and the captioner (its train.py trains on MNIST); a DQN Q-network exports to ONNX only (--format onnx)`,
+    );
+  }
   const dir = options.out ?? `${stem}-pytorch`;
-  const files = exportPytorch(chain(model, modelPath), {
-    name: stem,
-    classes,
-    training: info.training,
-    version: options.version,
-  });
+  const about = { name: stem, training: info.training, version: options.version };
+  const files = captioner
+    ? exportCaptionerPytorch(captioner, about)
+    : exportPytorch(chain(model as Model, modelPath), { ...about, classes });
   for (const [name, content] of Object.entries(files)) await writeFileAtomic(join(dir, name), content);
   io.out(`wrote ${dir}/: ${Object.keys(files).join(", ")}`);
   io.out(`  check:  python3 ${join(dir, "model.py")}`);
@@ -81,26 +99,6 @@ export async function exportCommand(modelPath: string, options: ExportOptions, i
     `  train:  torchrun --nproc_per_node 2 ${join(dir, "train.py")} --data DIR_WITH_MNIST --out trained.safetensors`,
   );
   io.out(`  back:   zerodl import trained.safetensors --out ${stem}-trained.safetensors`);
-}
-
-/** The captioner: ONNX only (its teacher-forced graph; the PyTorch hand-off writes classifiers). */
-async function exportCaptioner(path: string, stem: string, options: ExportOptions, io: CliIo): Promise<void> {
-  if (options.format !== "onnx") {
-    throw new CliError(
-      `${path}: the PyTorch export writes classifiers; a captioner exports to ONNX only (--format onnx)`,
-    );
-  }
-  const model = await loadCaptioner(path);
-  const out = options.out ?? join(".", `${stem}.onnx`);
-  const bytes = exportCaptionerOnnx(model, { name: stem, producerVersion: options.version });
-  await writeFileAtomic(out, bytes);
-  const back = importCaptionerOnnx(new Uint8Array(await readFile(out)), out);
-  if (!sameWeights(back.params, model.params))
-    throw new Error(`${out}: verification failed: the file does not read back to the model's weights`);
-  const [C, H, W] = model.spec.inputShape;
-  io.out(
-    `wrote ${out} (ONNX opset ${ONNX_OPSET}, ${formatBytes(bytes.length)}): inputs "${CAPTIONER_IMAGE}" (N, ${C}, ${H}, ${W}) and "${CAPTIONER_WORDS}" (N, T) → output "${CAPTIONER_SCORES}" (N, T, ${model.vocabSize}), the next word's scores; read back with identical weights`,
-  );
 }
 
 function sameWeights(a: readonly Param[], b: readonly Param[]): boolean {
@@ -119,7 +117,11 @@ export async function importCommand(path: string, options: ImportOptions, io: Cl
   });
   const record: ModelRecord = {};
   let model: Model | Captioner;
-  if (isSafetensors(bytes)) {
+  if (isSafetensors(bytes) && isCaptionerWeights(new Uint8Array(bytes), path)) {
+    const imported = importCaptionerPytorchWeights(new Uint8Array(bytes), path);
+    model = imported.model;
+    record.training = { importedFrom: basename(path), format: "pytorch", ...imported.training };
+  } else if (isSafetensors(bytes)) {
     const like = options.like ? (await loadModel(options.like)).model : undefined;
     const imported = importPytorchWeights(
       new Uint8Array(bytes),

@@ -15,7 +15,7 @@ import { datasetNames, processIo, type CliIo } from "./common.js";
 import { evalCommand } from "./evaluate.js";
 import { infoCommand } from "./info.js";
 import { predictCommand } from "./predict.js";
-import { modelKinds, trainCommand } from "./train.js";
+import { lrScheduleNames, modelKinds, trainCommand } from "./train.js";
 import { ganCommand, generateCommand } from "./gan.js";
 import { registerExperimentCommand } from "../../experiments/cli.js";
 import { registerInteropCommands } from "./interop.js";
@@ -36,6 +36,10 @@ function integer(what: string, min = 1) {
   };
 }
 
+function integerList(what: string) {
+  return (value: string): number[] => value.split(",").map((v) => integer(what)(v.trim()));
+}
+
 function number(what: string, min: number, max = Infinity) {
   return (value: string): number => {
     const n = Number(value);
@@ -54,6 +58,14 @@ function sizeList(value: string): number[] {
     throw new InvalidArgumentError(`expected positive integers separated by commas, like 100,100.`);
   }
   return sizes;
+}
+
+function nameList(value: string): string[] {
+  const names = value.split(",").map((s) => s.trim());
+  if (names.some((n) => n === "")) {
+    throw new InvalidArgumentError(`expected names separated by commas, like stem,stage1.`);
+  }
+  return names;
 }
 
 function initValue(value: string): string {
@@ -208,6 +220,20 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
         .choices(["float32", "float64"])
         .default("float32"),
     )
+    .addOption(
+      new Option("--lr-schedule <schedule>", "learning rate over the run: constant, or cosine decay to 0")
+        .choices(lrScheduleNames)
+        .default("constant"),
+    )
+    .option(
+      "--init-from <model>",
+      "transfer learning (book §8.2.3): start from this model's weights where names and shapes agree (the classifier is replaced)",
+    )
+    .option(
+      "--freeze <layers>",
+      "leave these layers' weights as they are: node names or prefixes, like stem,stage1",
+      nameList,
+    )
     .option("--out <file>", "where to save the model (.safetensors)")
     .option("--resume <checkpoint>", "continue an interrupted run from its checkpoint")
     .addOption(
@@ -282,6 +308,14 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
       "--from <captioner>",
       "continue from a saved captioner's weights (a second stage, at a lower --lr)",
     )
+    .option(
+      "--filters <a,b>",
+      "filters of the encoder's two convolutions (default 30,16)",
+      integerList("--filters"),
+    )
+    .option("--features <n>", "units of the encoder's feature layer (default 128)", integer("--features"))
+    .option("--hidden <n>", "LSTM units (default 128)", integer("--hidden"))
+    .option("--wordvec <n>", "word vector size (default 32)", integer("--wordvec"))
     .option("--seed <n>", "random seed (weights, canvases)", integer("--seed", 0), 1)
     .option("--out <file>", "where to save the captioner (.safetensors)")
     .action((options) => trainCaptionerCommand(options, io));

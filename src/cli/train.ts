@@ -15,7 +15,9 @@ import {
   type ModelSpec,
 } from "../models/model.js";
 import { createOptimizer, type OptimizerName } from "../optimizers/optimizer.js";
-import { Trainer, type History, type TrainerPosition } from "../train/trainer.js";
+import { Trainer, cosineSchedule, type History, type TrainerPosition } from "../train/trainer.js";
+import { Graph } from "../models/graph.js";
+import { copyMatchingWeights } from "../models/transfer.js";
 import { Dropout } from "../layers/dropout.js";
 import type { Layer } from "../layers/layer.js";
 import { splitValidation, type Dataset } from "../data/dataset.js";
@@ -43,9 +45,11 @@ import {
   type DownloadCliOptions,
 } from "./common.js";
 
-/** The networks `train --model` builds by name (a "sequential" spec needs a list of layers). */
-export type ModelKind = Exclude<AnyModelKind, "sequential">;
-export const modelKinds = allModelKinds.filter((kind): kind is ModelKind => kind !== "sequential");
+/** The networks `train --model` builds by name (a "sequential" or "graph" spec needs its layers). */
+export type ModelKind = Exclude<AnyModelKind, "sequential" | "graph">;
+export const modelKinds = allModelKinds.filter(
+  (kind): kind is ModelKind => kind !== "sequential" && kind !== "graph",
+);
 
 /** Options as commander parses them (numbers already converted). */
 export interface TrainOptions extends DownloadCliOptions {
@@ -73,6 +77,9 @@ export interface TrainOptions extends DownloadCliOptions {
   dtype: DType;
   out?: string;
   resume?: string;
+  lrSchedule?: LrScheduleName;
+  initFrom?: string;
+  freeze?: string[];
   /** Stop after this many iterations as if Ctrl-C was pressed (for tests of checkpointing). */
   stopAfter?: number;
 }
@@ -103,7 +110,15 @@ interface Settings {
   evalSamples?: number;
   dtype: DType;
   classNames?: readonly string[];
+  lrSchedule?: LrScheduleName;
+  /** Transfer learning (book §8.2.3): the model file the weights started from, and what stayed frozen. */
+  initFrom?: string;
+  freeze?: string[];
 }
+
+/** `--lr-schedule`: the learning rate over the run. */
+export type LrScheduleName = "constant" | "cosine";
+export const lrScheduleNames: readonly LrScheduleName[] = ["constant", "cosine"];
 
 /** Where an interrupted run stopped. */
 interface CheckpointState {
@@ -208,6 +223,18 @@ export function specFor(s: Settings, inputShape: number[], outputSize: number): 
         weightDecayLambda: decay,
       };
       break;
+    case "vgg":
+      accepts = ["hidden", "dropout", "weightDecay"];
+      options = { hiddenSize: one("vgg"), dropoutRatio: s.dropout || undefined, weightDecayLambda: decay };
+      break;
+    case "googlenet":
+      accepts = ["dropout", "weightDecay"];
+      options = { dropoutRatio: s.dropout || undefined, weightDecayLambda: decay };
+      break;
+    case "resnet":
+      accepts = ["weightDecay"];
+      options = { weightDecayLambda: decay };
+      break;
     default: {
       const unknown: never = kind;
       throw new CliError(`unknown model ${unknown}`);
@@ -307,7 +334,42 @@ function newSettings(options: TrainOptions & { model: ModelKind }): Settings {
     testLimit: options.testLimit,
     evalSamples: options.evalSamples,
     dtype: options.dtype,
+    lrSchedule: options.lrSchedule,
+    initFrom: options.initFrom,
+    freeze: options.freeze,
   };
+}
+
+/**
+ * `--init-from`: the new model starts from a trained one's weights wherever names and shapes
+ * agree; the head (the classifier) is replaced.
+ */
+async function initFrom(model: Model, path: string, io: CliIo): Promise<void> {
+  if (!(model instanceof Graph))
+    throw new CliError(`--init-from: a ${model.spec.kind} model cannot take weights`);
+  const { model: source } = await loadModel(path);
+  let report;
+  try {
+    report = copyMatchingWeights(model, source as Graph);
+  } catch (e) {
+    throw new CliError(`--init-from ${path}: ${(e as Error).message}`);
+  }
+  const kept = report.kept.map((k) => `${k.name} (${k.reason})`);
+  io.err(
+    `initialized from ${path}: ${report.copied.length} of ${report.copied.length + report.kept.length} tensors copied` +
+      (kept.length ? `; fresh: ${kept.join(", ")}` : ""),
+  );
+}
+
+/** `--freeze`: node names, name prefixes or param names whose params training leaves alone. */
+function freezeParams(model: Model, names: readonly string[]): string[] {
+  if (!(model instanceof Graph))
+    throw new CliError(`--freeze: a ${model.spec.kind} model cannot freeze layers`);
+  try {
+    return model.freeze(names);
+  } catch (e) {
+    throw new CliError(`--freeze: ${(e as Error).message}`);
+  }
 }
 
 /** Resolves to the exit code: 0, or 130 (as for SIGINT) when interrupted and checkpointed. */
@@ -353,6 +415,12 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
   const model =
     resumed?.model ??
     createModel(specFor(settings, modelInput, data.classNames.length), rng.split(), settings.dtype);
+  if (!resumed && settings.initFrom) await initFrom(model, settings.initFrom, io);
+  if (settings.freeze) {
+    const frozen = freezeParams(model, settings.freeze);
+    const shown = frozen.length > 6 ? [...frozen.slice(0, 3), "…", ...frozen.slice(-2)] : frozen;
+    io.err(`frozen: ${frozen.length} params (${shown.join(", ")})`);
+  }
   settings.dropout = dropoutOf(model); // what the record shows is what the network has
   const asInput = (d: Dataset, what: string): Dataset => ({
     ...d,
@@ -379,6 +447,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
     rng,
     evalSampleSize: settings.evalSamples,
     augment: settings.augment ? augmentFor(model.spec.inputShape, inputShape) : undefined,
+    lrSchedule: settings.lrSchedule === "cosine" ? cosineSchedule : undefined,
   });
   io.err(
     `training ${settings.model} on ${data.source}: ${train.labels.length} training, ` +

@@ -6,8 +6,20 @@ import { NDArray, type DType } from "../ndarray.js";
 import { param, type Param } from "../layers/layer.js";
 import { Rng } from "../rng.js";
 import { BatchNormalization } from "../layers/batch-normalization.js";
-import { ModelFileError, loadModelWith, readModelInfo, saveModel, type SavableModel } from "./model-file.js";
-import { SafetensorsError, encodeSafetensors } from "./safetensors.js";
+import { fileURLToPath } from "node:url";
+import { Graph, type GraphSpec } from "../models/graph.js";
+import { SimpleConvNet } from "../models/simple-conv-net.js";
+import { assertAllClose } from "../testing/gradcheck.js";
+import {
+  ModelFileError,
+  encodeModel,
+  loadModel,
+  loadModelWith,
+  readModelInfo,
+  saveModel,
+  type SavableModel,
+} from "./model-file.js";
+import { SafetensorsError, decodeSafetensors, encodeSafetensors } from "./safetensors.js";
 
 /** A stand-in model: two affine layers' parameters, shaped by its spec. */
 function fakeModel(spec: SavableModel["spec"], dtype: DType = "float32", seed = 1): SavableModel {
@@ -183,4 +195,118 @@ describe("model files", () => {
       /cannot build its "two-layer" model: unknown model kind/,
     );
   });
+});
+
+describe("model format 2: the architecture as data", () => {
+  const graphSpec: GraphSpec = {
+    inputs: [{ name: "x", shape: [1, 6, 6] }],
+    nodes: [
+      { name: "conv", type: "convolution", inputs: ["x"], filters: 3, fh: 3, fw: 3, pad: 1 },
+      { name: "bn", type: "batchnorm", inputs: ["conv"], momentum: 0.8, eps: 1e-5 },
+      { name: "relu", type: "relu", inputs: ["bn"] },
+      { name: "skip", type: "add", inputs: ["relu", "conv"] },
+      { name: "gap", type: "global-average-pooling", inputs: ["skip"] },
+      { name: "drop", type: "dropout", inputs: ["gap"], ratio: 0.25, inverted: true },
+      { name: "fc", type: "affine", inputs: ["drop"], outputSize: 4 },
+    ],
+  };
+
+  it("stores the graph, and loadModel rebuilds the network from the file alone", async () => {
+    const rng = new Rng(3);
+    const model = Graph.build(graphSpec, rng);
+    const x = NDArray.zeros([5, 1, 6, 6]);
+    rng.fillNormal(x.data);
+    model.loss(x, new Int32Array([0, 1, 2, 3, 0]), "train"); // moves batch norm's running statistics
+    const path = join(dir, "graph.safetensors");
+    await saveModel(path, model);
+    const info = await readModelInfo(path);
+    expect(info.format).toBe("2");
+    expect(info.spec).toMatchObject({ kind: "graph", inputShape: [1, 6, 6], outputSize: 4 });
+    expect(info.graph?.nodes.map((n) => n.type)).toEqual([
+      "convolution",
+      "batchnorm",
+      "relu",
+      "add",
+      "global-average-pooling",
+      "dropout",
+      "affine",
+    ]);
+    expect(info.graph?.nodes[1]).toMatchObject({ momentum: 0.8, eps: 1e-5 });
+    expect(info.tensors.map((t) => t.name)).toEqual([
+      "conv.W",
+      "conv.b",
+      "bn.gamma",
+      "bn.beta",
+      "fc.W",
+      "fc.b",
+      "bn.running_mean",
+      "bn.running_var",
+    ]);
+    const { model: back } = await loadModel(path);
+    expect(back).toBeInstanceOf(Graph);
+    expect(Array.from(back.predict(x).data)).toEqual(Array.from(model.predict(x).data));
+  });
+
+  it("a named network keeps its recipe beside its graph", async () => {
+    const model = new SimpleConvNet(
+      { inputShape: [1, 8, 8], filterNum: 2, filterSize: 3, hiddenSize: 4 },
+      new Rng(4),
+    );
+    const path = join(dir, "simple.safetensors");
+    await saveModel(path, model);
+    const info = await readModelInfo(path);
+    expect(info.spec.kind).toBe("simple-conv");
+    expect(info.graph?.nodes.map((n) => n.name)).toEqual([
+      "convolution1",
+      "relu1",
+      "pooling1",
+      "affine1",
+      "relu2",
+      "affine2",
+    ]);
+    const { model: back } = await loadModel(path);
+    expect(back.spec).toEqual(model.spec);
+    const x = NDArray.zeros([2, 1, 8, 8]);
+    new Rng(5).fillNormal(x.data);
+    expect(Array.from(back.predict(x).data)).toEqual(Array.from(model.predict(x).data));
+  });
+
+  it("refuses a graph with a setting zerodl does not know, naming it", async () => {
+    const model = Graph.build(graphSpec, new Rng(6));
+    const bytes = encodeModel(model);
+    const contents = decodeSafetensors(bytes, "m");
+    const graph = JSON.parse(contents.metadata.graph);
+    graph.nodes[0].dilation = 2;
+    const path = join(dir, "dilated.safetensors");
+    writeFileSync(
+      path,
+      encodeSafetensors(contents.tensors, { ...contents.metadata, graph: JSON.stringify(graph) }),
+    );
+    await expect(loadModel(path)).rejects.toThrow(/node 0 "conv" \(convolution\) has no setting "dilation"/);
+  });
+});
+
+describe("model format 1 (files written before graphs) still loads", () => {
+  const fixtures = fileURLToPath(new URL("../../test/fixtures/model-format-1/", import.meta.url));
+  const expected = JSON.parse(readFileSync(join(fixtures, "expected.json"), "utf8")) as Record<
+    string,
+    { x: number[]; shape: number[]; scores: number[] }
+  >;
+
+  for (const name of ["multi-layer-extend", "simple-conv-half"]) {
+    it(`${name}: the predictions zerodl 903d13c made`, async () => {
+      const { model, info } = await loadModel(join(fixtures, `${name}.safetensors`));
+      expect(info.format).toBe("1");
+      expect(info.graph).toBeUndefined();
+      const e = expected[name];
+      const scores = model.predict(NDArray.from(e.x, e.shape));
+      assertAllClose(scores.data, Float32Array.from(e.scores), 1e-6, 1e-5, name);
+      // Saved again, it is a format-2 file with the same tensors.
+      const path = join(dir, `${name}-v2.safetensors`);
+      await saveModel(path, model);
+      const again = await readModelInfo(path);
+      expect(again.format).toBe("2");
+      expect(again.tensors.map((t) => t.name)).toEqual(info.tensors.map((t) => t.name));
+    });
+  }
 });

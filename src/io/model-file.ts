@@ -8,7 +8,8 @@ import { writeFileAtomic } from "./atomic.js";
 import { allocFloats, type DType, type Floats } from "../ndarray.js";
 import { Rng } from "../rng.js";
 import { createModel, type Model, type ModelSpec } from "../models/model.js";
-import type { Layer, Param } from "../layers/layer.js";
+import type { Layer, MergeLayer, Param } from "../layers/layer.js";
+import { Graph, type GraphSpec, type NamedTensor } from "../models/graph.js";
 import { BatchNormalization } from "../layers/batch-normalization.js";
 import { NDArray } from "../ndarray.js";
 import {
@@ -19,23 +20,47 @@ import {
   type SafetensorsDType,
 } from "./safetensors.js";
 
-/** Bumped when the metadata layout changes incompatibly. */
-export const MODEL_FORMAT_VERSION = "1";
+/**
+ * Bumped when the metadata layout changes. Format 2 adds `graph`, the whole architecture as data
+ * (docs/model-format.md); files of format 1 (a named recipe in `spec`, no `graph`) still load.
+ */
+export const MODEL_FORMAT_VERSION = "2";
+const READABLE_VERSIONS = ["1", "2"];
 
 /** What a model file needs from a model: its parameters and a JSON architecture to rebuild it from. */
 export interface SavableModel {
   readonly params: readonly Param[];
   readonly spec: { readonly kind: string; [option: string]: unknown };
   /** A Sequential model's layers: their non-trained state (batch norm statistics) is saved too. */
-  readonly layers?: readonly Layer[];
+  readonly layers?: readonly (Layer | MergeLayer)[];
+  /** A graph's architecture as data (every Graph and Sequential has one): stored as `graph`. */
+  architecture?(): GraphSpec;
+  /** A graph's tensors under their file names, params and state (replaces params + layers). */
+  tensors?(): NamedTensor[];
 }
 
 /** A tensor saved with the params: trained weights, or state such as batch norm running statistics. */
-interface StoredTensor {
-  name: string;
-  value: NDArray;
-  set(value: NDArray): void;
-}
+type StoredTensor = NamedTensor;
+
+/**
+ * The conventions a reader outside zerodl needs, stored beside the architecture (informational;
+ * docs/model-format.md explains each).
+ */
+export const MODEL_CONVENTIONS = {
+  layout: "row-major; images NCHW; a spec's shapes are per sample, without the batch axis",
+  affine: "y = x·W + b, W (in, out); an N-D input is flattened per sample, in C, H, W order",
+  convolution:
+    "cross-correlation, W (out, in, kh, kw), b (out,); zero padding of pad on every side; out = floor((H + 2·pad − kh) / stride) + 1",
+  pooling:
+    "max: padding never wins (as −∞); avg: padding counts as 0 and the divisor is always ph·pw; windows do not run past the padded input (floor)",
+  batchnorm:
+    "y = γ·(x − μ)/√(σ² + eps) + β; (N, C, H, W) per channel over N·H·W, (N, D) per feature; training uses the batch's biased σ²; running = momentum·running + (1 − momentum)·batch, running_var from the biased σ²; evaluation uses the running statistics",
+  dropout:
+    "inverted false (the book's): training keeps units unscaled, evaluation multiplies by (1 − ratio); inverted true: training scales kept units by 1/(1 − ratio), evaluation is the identity",
+  softmaxCrossEntropy: "mean over the batch of −log(softmax(y)[t] + 1e-7)",
+  meanSquaredError: "½·Σ(y − t)² / N, N the batch size",
+  weightDecay: "½·λ·ΣW² over every affine and convolution W joins the loss",
+};
 
 function isRunningStat(name: string): boolean {
   return /^running_(mean|var)\d+$/.test(name);
@@ -57,6 +82,7 @@ function isOptimizerState(name: string): boolean {
  * numbered like its gamma1/beta1), without which a loaded model would normalize with zeros.
  */
 function storedTensors(model: SavableModel): StoredTensor[] {
+  if (model.tensors) return model.tensors();
   const names = tensorNames(model.params);
   const out: StoredTensor[] = model.params.map((p, i) => ({
     name: names[i],
@@ -88,6 +114,10 @@ export interface ModelRecord {
 
 export interface ModelFileInfo extends ModelRecord {
   spec: SavableModel["spec"];
+  /** The architecture as data (format 2); absent in format-1 files, which name a recipe only. */
+  graph?: GraphSpec;
+  /** The file's format version ("1" or "2"). */
+  format: string;
   /** The precision the model computes in. */
   dtype: DType;
   /** How the weights are stored in the file (F16 = `--half`). */
@@ -119,13 +149,18 @@ export function encodeModel(
 ): Uint8Array {
   const tensors = storedTensors(model);
   const dtype = model.params[0]?.value.dtype ?? "float32";
-  const metadata: Record<string, string> = {
-    zerodl: MODEL_FORMAT_VERSION,
-    spec: JSON.stringify(model.spec),
-    dtype,
-    // How the weights are stored, which differs from `dtype` with `half` (float16 weights, float32 model).
-    storage: options.half ? "float16" : dtype,
-  };
+  const metadata: Record<string, string> = { zerodl: MODEL_FORMAT_VERSION };
+  const graph = model.architecture?.();
+  if (graph) {
+    metadata.graph = JSON.stringify(graph);
+    metadata.conventions = JSON.stringify(MODEL_CONVENTIONS);
+  }
+  // A plain graph's recipe is its graph: stored once, under `graph`.
+  const { graph: _nested, ...recipe } = model.spec;
+  metadata.spec = JSON.stringify(model.spec.kind === "graph" ? recipe : model.spec);
+  metadata.dtype = dtype;
+  // How the weights are stored, which differs from `dtype` with `half` (float16 weights, float32 model).
+  metadata.storage = options.half ? "float16" : dtype;
   if (record.training) metadata.training = JSON.stringify(record.training);
   if (record.history) metadata.history = JSON.stringify(record.history);
   if (record.results) metadata.results = JSON.stringify(record.results);
@@ -168,9 +203,9 @@ export function modelInfo(contents: SafetensorsContents, fileName: string): Mode
         `${tensors.length} tensors${some ? `: ${some}${tensors.length > 3 ? ", …" : ""}` : ""})`,
     );
   }
-  if (metadata.zerodl !== MODEL_FORMAT_VERSION) {
+  if (!READABLE_VERSIONS.includes(metadata.zerodl)) {
     throw new ModelFileError(
-      `${fileName}: zerodl model format version ${metadata.zerodl}, this zerodl reads ${MODEL_FORMAT_VERSION}`,
+      `${fileName}: zerodl model format version ${metadata.zerodl}, this zerodl reads ${READABLE_VERSIONS.join(" and ")}`,
     );
   }
   const json = <T>(key: string): T | undefined => {
@@ -185,6 +220,14 @@ export function modelInfo(contents: SafetensorsContents, fileName: string): Mode
   if (typeof spec !== "object" || spec === null || typeof spec.kind !== "string") {
     throw new ModelFileError(`${fileName}: metadata "spec" has no model kind`);
   }
+  const graph = json<GraphSpec>("graph");
+  if (graph !== undefined && (typeof graph !== "object" || graph === null || !Array.isArray(graph.nodes))) {
+    throw new ModelFileError(`${fileName}: metadata "graph" is not a graph spec (no list of nodes)`);
+  }
+  if (spec.kind === "graph") {
+    if (!graph) throw new ModelFileError(`${fileName}: a "graph" model without its "graph" metadata`);
+    spec.graph = graph;
+  }
   const dtype = metadata.dtype === "float64" ? "float64" : "float32";
   const storage = weightStorage(tensors);
   // Files written before the `storage` key lack it; one that has it must agree with its tensors.
@@ -195,6 +238,8 @@ export function modelInfo(contents: SafetensorsContents, fileName: string): Mode
   }
   return {
     spec,
+    ...(graph ? { graph } : {}),
+    format: metadata.zerodl,
     dtype,
     storage,
     // Batch norm statistics are state, not parameters.
@@ -223,13 +268,13 @@ function weightStorage(tensors: SafetensorsContents["tensors"]): SafetensorsDTyp
 export function decodeModel<M extends SavableModel>(
   bytes: Uint8Array,
   fileName: string,
-  build: (spec: SavableModel["spec"], dtype: DType) => M,
+  build: ModelBuilder<M>,
 ): LoadedModel<M> {
   const contents = decodeSafetensors(bytes, fileName, { finite: true });
   const info = modelInfo(contents, fileName);
   let model: M;
   try {
-    model = build(info.spec, info.dtype);
+    model = build(info.spec, info.dtype, info.graph);
   } catch (e) {
     throw new ModelFileError(
       `${fileName}: cannot build its "${info.spec.kind}" model: ${(e as Error).message}`,
@@ -277,6 +322,12 @@ export function decodeModel<M extends SavableModel>(
   return { model, info, optimizerState };
 }
 
+/**
+ * Builds the model of a file's architecture: from its graph (format 2) when there is one, else
+ * from the recipe `spec` (format 1). Its weights are overwritten from the file afterwards.
+ */
+export type ModelBuilder<M> = (spec: SavableModel["spec"], dtype: DType, graph?: GraphSpec) => M;
+
 /** A model read from a file; a training checkpoint also brings its optimizer's buffers. */
 export interface LoadedModel<M> {
   model: M;
@@ -306,18 +357,25 @@ export async function saveModel(
 /** Reads a model file and rebuilds its model with `build` (normally `createModel`). */
 export async function loadModelWith<M extends SavableModel>(
   path: string,
-  build: (spec: SavableModel["spec"], dtype: DType) => M,
+  build: ModelBuilder<M>,
 ): Promise<LoadedModel<M>> {
   return decodeModel(await readModelBytes(path), path, build);
 }
 
 /**
- * Reads a zerodl model file and rebuilds the model with `createModel` from the stored spec; every
- * tensor's name, dtype and shape is checked against that architecture.
+ * Reads a zerodl model file and rebuilds the model from its graph (format 2), or with
+ * `createModel` from its recipe (format 1); every tensor's name, dtype and shape is checked
+ * against that architecture.
  */
 export async function loadModel(path: string): Promise<LoadedModel<Model>> {
-  // The rng only initializes weights that are overwritten at once.
-  return loadModelWith(path, (spec, dtype) => createModel(spec as ModelSpec, new Rng(0), dtype));
+  return loadModelWith(path, buildStoredModel);
+}
+
+/** The builder of `loadModel` (the rng only initializes weights that are overwritten at once). */
+export function buildStoredModel(spec: SavableModel["spec"], dtype: DType, graph?: GraphSpec): Model {
+  if (graph)
+    return Graph.build(graph, new Rng(0), dtype, spec.kind === "graph" ? {} : { spec: spec as ModelSpec });
+  return createModel(spec as ModelSpec, new Rng(0), dtype);
 }
 
 /** The stored information only (no model is built): for `zerodl info`. */

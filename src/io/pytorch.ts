@@ -22,7 +22,7 @@ import { BatchNormalization } from "../layers/batch-normalization.js";
 import { Convolution } from "../layers/convolution.js";
 import { Dropout } from "../layers/dropout.js";
 import { Flatten } from "../layers/flatten.js";
-import type { Layer } from "../layers/layer.js";
+import type { Layer, Param } from "../layers/layer.js";
 import { LRN } from "../layers/lrn.js";
 import { Pooling } from "../layers/pooling.js";
 import { Relu } from "../layers/relu.js";
@@ -44,7 +44,7 @@ export class PytorchError extends Error {
 }
 
 /** One zerodl tensor under its PyTorch name: `get` gives PyTorch's layout, `set` takes it back. */
-interface TorchTensor {
+export interface TorchTensor {
   name: string;
   shape: number[];
   get(): Float32Array | Float64Array;
@@ -52,7 +52,7 @@ interface TorchTensor {
 }
 
 /** One torch.nn module of the Sequential: its name, its Python constructor, its tensors. */
-interface TorchModule {
+export interface TorchModule {
   name: string;
   code: string;
   tensors: TorchTensor[];
@@ -61,7 +61,7 @@ interface TorchModule {
 }
 
 /** A zerodl tensor under a PyTorch name, as it is. */
-function direct(name: string, get: () => NDArray, set: (v: NDArray) => void): TorchTensor {
+export function direct(name: string, get: () => NDArray, set: (v: NDArray) => void): TorchTensor {
   return {
     name,
     shape: [...get().shape],
@@ -75,7 +75,7 @@ function direct(name: string, get: () => NDArray, set: (v: NDArray) => void): To
 }
 
 /** Affine's W (in, out) as Linear's weight (out, in). */
-function transposed(name: string, layer: Affine): TorchTensor {
+export function transposed(name: string, layer: { readonly W: Param; readonly b: Param }): TorchTensor {
   const [inSize, outSize] = layer.W.value.shape;
   return {
     name,
@@ -96,13 +96,16 @@ function transposed(name: string, layer: Affine): TorchTensor {
   };
 }
 
-const pyFloat = (v: number) => (Number.isInteger(v) ? `${v}.0` : String(v));
+export const pyFloat = (v: number) => (Number.isInteger(v) ? `${v}.0` : String(v));
 
 /**
  * The chain as torch.nn modules, following per-sample shapes from `inputShape`. Module names
  * count each kind (conv1, relu1, pool1, fc1, bn1, …); tensor names are `module.weight` etc.
  */
-export function torchModules(model: ChainModel): TorchModule[] {
+export function torchModules(model: {
+  readonly spec: { readonly inputShape: readonly number[] };
+  readonly layers: readonly Layer[];
+}): TorchModule[] {
   const counts = new Map<string, number>();
   const named = (kind: string) => {
     const k = (counts.get(kind) ?? 0) + 1;
@@ -372,6 +375,63 @@ export function importPytorchWeights(
   return { model, training };
 }
 
+/** model.py's safetensors reader and writer and its weight loading, in Python needing only torch. */
+export const PY_WEIGHTS_IO = `
+_DTYPES = {"F16": torch.float16, "F32": torch.float32, "F64": torch.float64, "I64": torch.int64}
+
+
+def read_safetensors(path):
+    """(tensors by name, metadata) of a safetensors file; no dependency beyond torch."""
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + n])
+    metadata = header.pop("__metadata__", {})
+    tensors = {}
+    for name, info in header.items():
+        begin, end = info["data_offsets"]
+        buffer = bytearray(data[8 + n + begin : 8 + n + end])
+        tensors[name] = torch.frombuffer(buffer, dtype=_DTYPES[info["dtype"]]).reshape(info["shape"]).clone()
+    return tensors, metadata
+
+
+def write_safetensors(path, tensors, metadata):
+    """Writes float32 tensors and string metadata as safetensors, atomically."""
+    header = {"__metadata__": metadata}
+    chunks, offset = [], 0
+    for name, t in tensors.items():
+        values = t.detach().to("cpu", torch.float32).contiguous().flatten().tolist()
+        chunk = struct.pack(f"<{len(values)}f", *values)
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(chunk)]}
+        chunks.append(chunk)
+        offset += len(chunk)
+    encoded = json.dumps(header, separators=(",", ":")).encode()
+    encoded += b" " * (-len(encoded) % 8)
+    temp = f"{path}.tmp"
+    with open(temp, "wb") as f:
+        f.write(struct.pack("<Q", len(encoded)) + encoded + b"".join(chunks))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temp, path)
+
+
+def load_weights(model, path):
+    """Loads zerodl-exported (or train.py-written) weights; returns the file's metadata."""
+    tensors, metadata = read_safetensors(path)
+    missing, unexpected = model.load_state_dict(tensors, strict=False)
+    missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+    if missing or unexpected:
+        raise ValueError(f"{path}: missing {missing}, unexpected {unexpected}")
+    return metadata
+
+
+def save_weights(model, path, metadata):
+    """Writes the weights under the same names (num_batches_tracked, PyTorch's own counter, left out)."""
+    state = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+    write_safetensors(path, state, metadata)
+
+`;
+
 function modelPy(
   cls: string,
   header: string,
@@ -437,61 +497,7 @@ ${lines.join("\n")}
 
 
 Net = ${cls}
-
-_DTYPES = {"F16": torch.float16, "F32": torch.float32, "F64": torch.float64, "I64": torch.int64}
-
-
-def read_safetensors(path):
-    """(tensors by name, metadata) of a safetensors file; no dependency beyond torch."""
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8 : 8 + n])
-    metadata = header.pop("__metadata__", {})
-    tensors = {}
-    for name, info in header.items():
-        begin, end = info["data_offsets"]
-        buffer = bytearray(data[8 + n + begin : 8 + n + end])
-        tensors[name] = torch.frombuffer(buffer, dtype=_DTYPES[info["dtype"]]).reshape(info["shape"]).clone()
-    return tensors, metadata
-
-
-def write_safetensors(path, tensors, metadata):
-    """Writes float32 tensors and string metadata as safetensors, atomically."""
-    header = {"__metadata__": metadata}
-    chunks, offset = [], 0
-    for name, t in tensors.items():
-        values = t.detach().to("cpu", torch.float32).contiguous().flatten().tolist()
-        chunk = struct.pack(f"<{len(values)}f", *values)
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(chunk)]}
-        chunks.append(chunk)
-        offset += len(chunk)
-    encoded = json.dumps(header, separators=(",", ":")).encode()
-    encoded += b" " * (-len(encoded) % 8)
-    temp = f"{path}.tmp"
-    with open(temp, "wb") as f:
-        f.write(struct.pack("<Q", len(encoded)) + encoded + b"".join(chunks))
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temp, path)
-
-
-def load_weights(model, path):
-    """Loads zerodl-exported (or train.py-written) weights; returns the file's metadata."""
-    tensors, metadata = read_safetensors(path)
-    missing, unexpected = model.load_state_dict(tensors, strict=False)
-    missing = [k for k in missing if not k.endswith("num_batches_tracked")]
-    if missing or unexpected:
-        raise ValueError(f"{path}: missing {missing}, unexpected {unexpected}")
-    return metadata
-
-
-def save_weights(model, path, metadata):
-    """Writes the weights under the same names (num_batches_tracked, PyTorch's own counter, left out)."""
-    state = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
-    write_safetensors(path, state, metadata)
-
-
+${PY_WEIGHTS_IO}
 if __name__ == "__main__":
     here = os.path.dirname(os.path.abspath(__file__))
     model = ${cls}()

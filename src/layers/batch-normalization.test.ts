@@ -114,3 +114,62 @@ describe("BatchNormalization, 4-D (per channel)", () => {
     );
   });
 });
+
+describe("BatchNormalization against the book's step-by-step backward", () => {
+  /** The book's `BatchNormalization._forward`/`_backward` for (N, D), line by line, in plain loops. */
+  function bookBackward(x: number[][], gamma: number[], dout: number[][], eps: number) {
+    const N = x.length;
+    const D = gamma.length;
+    const col = (a: number[][], j: number) => a.map((r) => r[j]);
+    const sum = (v: number[]) => v.reduce((s, t) => s + t, 0);
+    const mu = gamma.map((_, j) => sum(col(x, j)) / N);
+    const xc = x.map((r) => r.map((v, j) => v - mu[j]));
+    const std = gamma.map((_, j) => Math.sqrt(sum(col(xc, j).map((v) => v * v)) / N + eps));
+    const xn = xc.map((r) => r.map((v, j) => v / std[j]));
+    const dbeta = gamma.map((_, j) => sum(col(dout, j)));
+    const dgamma = gamma.map((_, j) => sum(xn.map((r, i) => r[j] * dout[i][j])));
+    const dxn = dout.map((r) => r.map((v, j) => gamma[j] * v));
+    const dxc = dxn.map((r) => r.map((v, j) => v / std[j]));
+    const dstd = gamma.map((_, j) => -sum(dxn.map((r, i) => (r[j] * xc[i][j]) / (std[j] * std[j]))));
+    const dvar = dstd.map((v, j) => (0.5 * v) / std[j]);
+    for (let i = 0; i < N; i++) for (let j = 0; j < D; j++) dxc[i][j] += (2 / N) * xc[i][j] * dvar[j];
+    const dmu = gamma.map((_, j) => sum(col(dxc, j)));
+    const dx = dxc.map((r) => r.map((v, j) => v - dmu[j] / N));
+    return { dx, dgamma, dbeta };
+  }
+
+  it("gives the book's dx, dγ and dβ", () => {
+    const rng = new Rng(22);
+    const gamma = randomUpstream([3], rng);
+    const bn = new BatchNormalization(gamma, randomUpstream([3], rng));
+    const x = randomUpstream([5, 3], rng);
+    const dout = randomUpstream([5, 3], rng);
+    bn.forward(x, "train");
+    const dx = bn.backward(dout);
+    const book = bookBackward(
+      x.toArray() as number[][],
+      Array.from(gamma.data),
+      dout.toArray() as number[][],
+      1e-6,
+    );
+    assertAllClose(dx.data, book.dx.flat(), 1e-12, 1e-10, "dx");
+    assertAllClose(bn.gamma.grad!.data, book.dgamma, 1e-12, 1e-10, "dgamma");
+    assertAllClose(bn.beta.grad!.data, book.dbeta, 1e-12, 1e-10, "dbeta");
+  });
+
+  it("gradient-checks 4-D input in eval mode, and leaves dout alone", () => {
+    const rng = new Rng(23);
+    const bn = randomBatchNorm(3, rng);
+    for (let i = 0; i < 2; i++) bn.forward(randomUpstream([3, 3, 2, 3], rng), "train");
+    checkLayerGradients(bn, randomUpstream([2, 3, 3, 1], rng), rng, { mode: "eval" });
+  });
+
+  it("forwardRelu equals forward then ReLU", () => {
+    const rng = new Rng(24);
+    const bn = randomBatchNorm(4, rng);
+    const x = randomUpstream([2, 4, 3, 3], rng);
+    const y = bn.forward(x, "train");
+    const yr = bn.forwardRelu(x, "train", true);
+    expect(Array.from(yr.data)).toEqual(Array.from(y.data).map((v) => (v > 0 ? v : 0)));
+  });
+});

@@ -1,7 +1,6 @@
 import { kernels } from "../backend/index.js";
 import { ShapeError, formatShape } from "../errors.js";
 import { NDArray, type Shape } from "../ndarray.js";
-import { transposeLast2 } from "../ops/linalg.js";
 import { cached } from "./cached.js";
 import { param, type Layer, type Mode, type Param } from "./layer.js";
 
@@ -15,23 +14,24 @@ export interface BatchNormalizationOptions {
 /** What forward keeps for backward. */
 interface Cache {
   mode: Mode;
-  xShape: Shape;
-  xn: NDArray; // (x − μ) / σ, (M, D)
-  invStd: NDArray; // 1 / σ, (D,)
+  x: NDArray;
+  /** The statistics x was normalized with: the batch's in training, the running ones in evaluation. */
+  mean: NDArray;
+  variance: NDArray;
 }
 
 /**
  * Batch normalization (Ioffe & Szegedy), y = γ·(x − μ)/σ + β with μ, σ² the batch statistics in
- * training and the running averages in evaluation.
+ * training and the running averages in evaluation, σ = √(σ² + eps).
  *
  * - 2-D input (N, D): per activation, the book's form; γ, β, running mean/var have shape (D,).
  * - 4-D input (N, C, H, W): per channel, statistics over N·H·W; γ, β have shape (C,).
  *   Book: its BatchNormalization flattens 4-D input to (N, C·H·W) and normalizes each activation;
  *   per-channel is the form the paper gives for convolutions (and what frameworks do).
  *
- * Forward and backward are one kernel each (batchNormForward/Backward). Book: the book's backward
- * goes through xc = x − μ and σ step by step; the kernel uses the same gradient in closed form,
- * dx = γ/σ·(dout − mean(dout) − xn·mean(dout·xn)), and the running statistics are updated in place.
+ * Both run on the batch norm kernels over x seen as (N, C, H·W) ((N, D) is (N, D, 1)): statistics
+ * in two passes, the normalization as one multiply-add per value, and a backward of two passes (the
+ * book's chain of steps folded into per-channel sums; its step-by-step form is the test's twin).
  */
 export class BatchNormalization implements Layer {
   readonly gamma: Param;
@@ -61,73 +61,86 @@ export class BatchNormalization implements Layer {
   }
 
   forward(x: NDArray, mode: Mode = "train"): NDArray {
-    const rows = this.#toRows(x); // (M, D)
-    const [m, d] = rows.shape;
+    return this.forwardRelu(x, mode, false);
+  }
+
+  /** forward, then max(·, 0) in the same pass when `relu` (a following ReLU fused in). */
+  forwardRelu(x: NDArray, mode: Mode, relu: boolean): NDArray {
+    const [n, c, hw] = this.#geometry(x.shape);
+    let mean = this.runningMean;
+    let variance = this.runningVar;
     // An empty batch has no statistics: its (empty) output uses the running ones, left as they are.
-    const train = mode === "train" && m > 0;
-    const out = NDArray.zeros(rows.shape, x.dtype);
-    const xn = NDArray.zeros(rows.shape, x.dtype);
-    const invStd = NDArray.zeros([d], x.dtype);
+    const train = mode === "train" && n * hw > 0;
+    if (train) {
+      mean = NDArray.zeros([c], x.dtype);
+      variance = NDArray.zeros([c], x.dtype);
+      kernels().batchNormStats(mean.buf, variance.buf, x.buf, n, c, hw);
+      // running = momentum·running + (1 − momentum)·batch (the biased variance, as the book), in
+      // place: the running statistics are never made in a model's step, so they outlive it and a
+      // device backend makes no new buffer for them step after step.
+      const k = this.momentum;
+      kernels().axpby(this.runningMean.buf, k, this.runningMean.buf, 1 - k, mean.buf);
+      kernels().axpby(this.runningVar.buf, k, this.runningVar.buf, 1 - k, variance.buf);
+    }
+    const out = NDArray.zeros(x.shape, x.dtype);
+    const { gamma, beta, eps } = this;
     kernels().batchNormForward(
       out.buf,
-      xn.buf,
-      invStd.buf,
-      this.runningMean.buf,
-      this.runningVar.buf,
-      rows.buf,
-      this.gamma.value.buf,
-      this.beta.value.buf,
-      m,
-      d,
-      this.momentum,
-      this.eps,
-      train,
+      x.buf,
+      mean.buf,
+      variance.buf,
+      gamma.value.buf,
+      beta.value.buf,
+      n,
+      c,
+      hw,
+      eps,
+      relu,
     );
-    this.#cache = { mode: train ? "train" : "eval", xShape: x.shape, xn, invStd };
-    return this.#fromRows(out, x.shape);
+    this.#cache = { mode: train ? "train" : "eval", x, mean, variance };
+    return out;
   }
 
   backward(dout: NDArray): NDArray {
-    const { mode, xShape, xn, invStd } = cached(this.#cache, "BatchNormalization");
-    const d = this.#toRows(dout); // (M, D)
-    const [m, cols] = d.shape;
-    const dx = NDArray.zeros(d.shape, dout.dtype);
-    const dgamma = NDArray.zeros([cols], dout.dtype);
-    const dbeta = NDArray.zeros([cols], dout.dtype);
+    const { mode, x, mean, variance } = cached(this.#cache, "BatchNormalization");
+    if (dout.ndim !== x.ndim || dout.shape.some((d, i) => d !== x.shape[i])) {
+      throw new ShapeError(
+        `BatchNormalization: dout ${formatShape(dout.shape)} does not match the input ${formatShape(x.shape)}`,
+      );
+    }
+    const [n, c, hw] = this.#geometry(x.shape);
+    const dx = NDArray.zeros(x.shape, x.dtype);
+    const dgamma = NDArray.zeros([c], x.dtype);
+    const dbeta = NDArray.zeros([c], x.dtype);
+    // Training: the book's backward through xc = x − μ and σ = √(var + eps), per channel;
+    // evaluation: μ and σ are constants, so the layer is a per-channel affine map.
     kernels().batchNormBackward(
       dx.buf,
       dgamma.buf,
       dbeta.buf,
-      d.buf,
-      xn.buf,
-      invStd.buf,
+      dout.buf,
+      x.buf,
+      mean.buf,
+      variance.buf,
       this.gamma.value.buf,
-      m,
-      cols,
+      n,
+      c,
+      hw,
+      this.eps,
       mode === "train",
     );
     this.gamma.grad = dgamma;
     this.beta.grad = dbeta;
-    return this.#fromRows(dx, xShape);
+    return dx;
   }
 
-  /** (N, D) as is; (N, C, H, W) → channels last (N·H·W, C) so each channel is a column. */
-  #toRows(x: NDArray): NDArray {
+  /** x as (n, c, hw): (N, D) → (N, D, 1); (N, C, H, W) → (N, C, H·W). */
+  #geometry(shape: Shape): [number, number, number] {
     const d = this.gamma.value.size;
-    if (x.ndim === 2 && x.shape[1] === d) return x;
-    if (x.ndim === 4 && x.shape[1] === d) {
-      const [n, c, h, w] = x.shape;
-      return transposeLast2(x.reshape(n, c, h * w)).reshape(n * h * w, c);
-    }
+    if (shape.length === 2 && shape[1] === d) return [shape[0], d, 1];
+    if (shape.length === 4 && shape[1] === d) return [shape[0], d, shape[2] * shape[3]];
     throw new ShapeError(
-      `BatchNormalization: expected (N, ${d}) or (N, ${d}, H, W) for gamma ${formatShape(this.gamma.value.shape)}, got ${formatShape(x.shape)}`,
+      `BatchNormalization: expected (N, ${d}) or (N, ${d}, H, W) for gamma ${formatShape(this.gamma.value.shape)}, got ${formatShape(shape)}`,
     );
-  }
-
-  /** The inverse of #toRows. */
-  #fromRows(rows: NDArray, xShape: Shape): NDArray {
-    if (xShape.length === 2) return rows;
-    const [n, c, h, w] = xShape;
-    return transposeLast2(rows.reshape(n, h * w, c)).reshape(n, c, h, w);
   }
 }

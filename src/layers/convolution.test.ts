@@ -81,6 +81,8 @@ describe("Convolution", () => {
     [1, 0],
     [2, 1],
     [1, 2],
+    [2, 0], // 7 − 3 = 4 divides; and below, sizes that do not
+    [3, 1],
   ]) {
     it(`matches the direct-loop convolution (stride ${stride}, pad ${pad}, batch, channels)`, () => {
       const rng = new Rng(1);
@@ -98,6 +100,8 @@ describe("Convolution", () => {
     [1, 0, 3, 3],
     [2, 1, 3, 3],
     [3, 2, 2, 4],
+    [2, 0, 2, 2], // 7 − 2 = 5 and 9 − 2 = 7 do not divide by 2: the last row and column are not read
+    [2, 1, 1, 1], // a 1×1 stride-2 projection shortcut
   ]) {
     it(`passes the gradient check (stride ${stride}, pad ${pad}, ${fh}×${fw} filters)`, () => {
       const rng = new Rng(2);
@@ -123,12 +127,12 @@ describe("Convolution", () => {
     );
   });
 
-  it("rejects a bias that does not fit W, and sizes that do not divide", () => {
+  it("rejects a bias that does not fit W, and a filter larger than the padded input", () => {
     expect(() => new Convolution(NDArray.zeros([4, 3, 5, 5]), NDArray.zeros([3]))).toThrow(
       /b \(3,\) must have one value per filter of W \(4, 3, 5, 5\)/,
     );
-    const conv = new Convolution(NDArray.zeros([1, 1, 2, 2]), NDArray.zeros([1]), { stride: 2 });
-    expect(() => conv.forward(NDArray.zeros([1, 1, 5, 5]), "train")).toThrow(/H=5, FH=2, P=0, S=2/);
+    const conv = new Convolution(NDArray.zeros([1, 1, 6, 6]), NDArray.zeros([1]), { stride: 2 });
+    expect(() => conv.forward(NDArray.zeros([1, 1, 5, 5]), "train")).toThrow(/H=5, FH=6, P=0, S=2/);
   });
 
   it("skips dx when told nothing reads it, with the same dW and db", () => {

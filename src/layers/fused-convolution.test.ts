@@ -7,7 +7,7 @@ import { checkLayerGradients } from "../testing/layer-gradcheck.js";
 import { Affine } from "./affine.js";
 import { Convolution } from "./convolution.js";
 import { Flatten } from "./flatten.js";
-import { FusedConvolution, fuseLayers } from "./fused-convolution.js";
+import { FusedConvolution, fuseNodes } from "./fused-convolution.js";
 import type { Layer } from "./layer.js";
 import { Pooling, type PoolingOptions } from "./pooling.js";
 import { Relu } from "./relu.js";
@@ -68,16 +68,42 @@ describe("FusedConvolution", () => {
     const [c1, c2, c3] = [conv(), conv(), conv()];
     const relu = new Relu();
     const sigmoid = new Sigmoid();
-    const steps = fuseLayers([c1, relu, max, c2, relu, avg, c3, sigmoid]);
-    expect(steps.map((s) => s.constructor.name)).toEqual([
-      "FusedConvolution",
-      "FusedConvolution",
-      "Pooling",
-      "Convolution",
-      "Sigmoid",
+    const chain = [c1, relu, max, c2, relu, avg, c3, sigmoid];
+    const steps = fuseNodes(
+      chain.map((layer, i) => ({ name: `n${i}`, layer, inputs: [i ? `n${i - 1}` : "x"] })),
+    );
+    expect(steps.map((s) => [s.layer.constructor.name, s.output, s.inputs])).toEqual([
+      ["FusedConvolution", "n2", ["x"]],
+      ["FusedConvolution", "n4", ["n2"]],
+      ["Pooling", "n5", ["n4"]],
+      ["Convolution", "n6", ["n5"]],
+      ["Sigmoid", "n7", ["n6"]],
     ]);
-    expect((steps[0] as FusedConvolution).pool).toBe(max);
-    expect((steps[1] as FusedConvolution).pool).toBeNull();
-    expect(steps[0].params).toBe(c1.params);
+    expect((steps[0].layer as FusedConvolution).pool).toBe(max);
+    expect((steps[1].layer as FusedConvolution).pool).toBeNull();
+    expect(steps[0].layer.params).toBe(c1.params);
+  });
+
+  it("fuses in a graph only where nobody else reads the convolution's or the ReLU's output", () => {
+    const conv = () => new Convolution(NDArray.zeros([1, 1, 3, 3]), NDArray.zeros([1]));
+    const nodes = [
+      { name: "c1", layer: conv(), inputs: ["x"] },
+      { name: "r1", layer: new Relu(), inputs: ["c1"] },
+      { name: "p1", layer: new Pooling({ ph: 2, pw: 2, stride: 2 }), inputs: ["r1"] },
+      { name: "skip", layer: new Sigmoid(), inputs: ["r1"] }, // a second reader of r1: no pooling fused
+      { name: "c2", layer: conv(), inputs: ["x"] },
+      { name: "r2", layer: new Relu(), inputs: ["c2"] },
+      { name: "c3", layer: conv(), inputs: ["x"] }, // c3 is an output: not fused
+      { name: "r3", layer: new Relu(), inputs: ["c3"] },
+    ];
+    const steps = fuseNodes(nodes, ["c3"]);
+    expect(steps.map((s) => [s.layer.constructor.name, s.covers])).toEqual([
+      ["FusedConvolution", ["c1", "r1"]],
+      ["Pooling", ["p1"]],
+      ["Sigmoid", ["skip"]],
+      ["FusedConvolution", ["c2", "r2"]],
+      ["Convolution", ["c3"]],
+      ["Relu", ["r3"]],
+    ]);
   });
 });

@@ -3,7 +3,7 @@ import { ShapeError, formatShape } from "../errors.js";
 import { NDArray, allocIndices } from "../ndarray.js";
 import { cached } from "./cached.js";
 import { Convolution } from "./convolution.js";
-import type { Layer, Mode, Param } from "./layer.js";
+import type { Layer, MergeLayer, Mode, Param } from "./layer.js";
 import { Pooling } from "./pooling.js";
 import { Relu } from "./relu.js";
 
@@ -14,7 +14,7 @@ import { Relu } from "./relu.js";
  * (the reference kernels compose exactly them). The layers stay the network's: this step uses the
  * Convolution's params (and fills their grads) and the Pooling's window; the Relu has no state.
  *
- * Sequential builds these with `fuseLayers`; they are an execution detail, not part of a spec.
+ * Networks build these with `fuseNodes`; they are an execution detail, not part of a spec.
  */
 export class FusedConvolution implements Layer {
   readonly conv: Convolution;
@@ -121,22 +121,60 @@ export class FusedConvolution implements Layer {
   }
 }
 
+/** A node of a network as fusion sees it: a layer, its name, the tensors it reads. */
+export interface FusableNode {
+  readonly name: string;
+  readonly layer: Layer | MergeLayer;
+  readonly inputs: readonly string[];
+}
+
+/** One step a network runs: a node's layer, or a fused block of nodes (`covers`, in order). */
+export interface FusedStep {
+  /** The tensor it produces: the last covered node's. */
+  output: string;
+  layer: Layer | MergeLayer;
+  inputs: readonly string[];
+  covers: string[];
+}
+
 /**
- * The steps a network runs for `layers`: every Convolution directly followed by a Relu (and a max
- * Pooling, if one follows) becomes one FusedConvolution; every other layer runs as itself.
+ * The steps a network runs for its nodes (in topological order): every Convolution whose output
+ * only a Relu reads becomes one FusedConvolution with it — and with a max Pooling, if that is the
+ * only reader of the Relu's output. A tensor in `keep` (a network output) is never fused away.
+ * Every other node runs as itself.
  */
-export function fuseLayers(layers: readonly Layer[]): Layer[] {
-  const steps: Layer[] = [];
-  for (let i = 0; i < layers.length; i++) {
-    const layer = layers[i];
-    if (layer instanceof Convolution && layers[i + 1] instanceof Relu) {
-      const next = layers[i + 2];
-      const pool = next instanceof Pooling && next.kind === "max" ? next : null;
-      steps.push(new FusedConvolution(layer, pool));
-      i += pool ? 2 : 1;
+export function fuseNodes(nodes: readonly FusableNode[], keep: readonly string[] = []): FusedStep[] {
+  const readers = new Map<string, FusableNode[]>();
+  for (const node of nodes) for (const i of node.inputs) readers.set(i, [...(readers.get(i) ?? []), node]);
+  const onlyReader = (name: string) => {
+    const r = readers.get(name);
+    return r?.length === 1 && !keep.includes(name) ? r[0] : undefined;
+  };
+  const steps: FusedStep[] = [];
+  const fused = new Set<string>();
+  for (const node of nodes) {
+    if (fused.has(node.name)) continue;
+    const relu = onlyReader(node.name);
+    if (node.layer instanceof Convolution && relu?.layer instanceof Relu) {
+      const next = onlyReader(relu.name);
+      const pool = next?.layer instanceof Pooling && next.layer.kind === "max" ? next : undefined;
+      fused.add(relu.name);
+      if (pool) fused.add(pool.name);
+      steps.push({
+        output: (pool ?? relu).name,
+        layer: new FusedConvolution(node.layer, pool ? (pool.layer as Pooling) : null),
+        inputs: node.inputs,
+        covers: [node.name, relu.name, ...(pool ? [pool.name] : [])],
+      });
     } else {
-      steps.push(layer);
+      steps.push({ output: node.name, layer: node.layer, inputs: node.inputs, covers: [node.name] });
     }
   }
   return steps;
+}
+
+/** `fuseNodes` for a chain of layers (each reads the one before): the layers a chain runs. */
+export function fuseLayers(layers: readonly Layer[]): Layer[] {
+  const nodes = layers.map((layer, i) => ({ name: `${i}`, layer, inputs: [`${i - 1}`] }));
+  return fuseNodes(nodes).map((step) => step.layer as Layer);
 }

@@ -22,6 +22,20 @@ export interface Layer {
   needsInputGrad?: boolean;
 }
 
+/**
+ * A layer of several inputs, where a graph's branches meet (Add, Concat). Backward returns one
+ * gradient per input, in order; like a Layer's, they may share memory with `dout` (Add hands
+ * `dout` itself to every input), so nobody writes into them.
+ */
+export interface MergeLayer {
+  readonly params: readonly Param[];
+  /** Tells a graph this layer takes a list of inputs. */
+  readonly merge: true;
+  forward(xs: readonly NDArray[], mode: Mode): NDArray;
+  /** Never mutates `dout`. Fills each param's grad and returns dL/dx for each input. */
+  backward(dout: NDArray): NDArray[];
+}
+
 /** A final layer that turns scores and labels into a scalar loss. */
 export interface LossLayer {
   forward(y: NDArray, t: Labels): number;

@@ -119,6 +119,7 @@ describe("Pooling", () => {
       [2, 2, 2, 0, [2, 3, 4, 6]],
       [3, 3, 1, 1, [2, 3, 5, 6]], // overlapping windows
       [3, 2, 2, 1, [2, 3, 5, 6]],
+      [2, 2, 2, 0, [1, 2, 5, 7]], // sizes that do not divide: the last row and column are left out
     ];
     for (const [ph, pw, stride, pad, shape] of cases) {
       it(`${kind} pooling passes the gradient check (${ph}×${pw}, stride ${stride}, pad ${pad})`, () => {
@@ -128,12 +129,15 @@ describe("Pooling", () => {
     }
   }
 
-  it("rejects an input that is not (N, C, H, W) and windows that do not divide", () => {
+  it("rejects an input that is not (N, C, H, W) and windows larger than the padded input", () => {
     const pool = new Pooling({ ph: 2, pw: 2, stride: 2 });
     expect(() => pool.forward(NDArray.zeros([2, 16]), "train")).toThrow(
       /expected an \(N, C, H, W\) input, got \(2, 16\)/,
     );
-    expect(() => pool.forward(NDArray.zeros([1, 1, 5, 5]), "train")).toThrow(/H=5, FH=2, P=0, S=2/);
+    expect(pool.forward(NDArray.zeros([1, 1, 5, 5]), "train").shape).toEqual([1, 1, 2, 2]);
+    expect(() => new Pooling({ ph: 6, pw: 2 }).forward(NDArray.zeros([1, 1, 5, 5]), "train")).toThrow(
+      /H=5, FH=6, P=0, S=1/,
+    );
     expect(() => new Pooling({ ph: 2, pw: 2, kind: "min" as "max" })).toThrow(
       /unknown pooling kind "min"; valid: max, avg/,
     );

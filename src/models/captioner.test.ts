@@ -89,6 +89,61 @@ describe("Captioner", () => {
     expect(model.params[2].value.data[0]).not.toBe(0);
   });
 
+  it("widens a trained captioner without changing what it computes; the new units then learn", () => {
+    const convSpec: CaptionerSpec = {
+      ...spec,
+      encoder: [
+        { type: "convolution", filters: 2, fh: 3, fw: 3, pad: 1 },
+        { type: "relu" },
+        { type: "flatten" },
+        { type: "affine", outputSize: 5 },
+        { type: "tanh" },
+      ],
+    };
+    const rng = new Rng(4);
+    const source = new Captioner(convSpec, rng, "float64");
+    for (const p of source.params)
+      for (let i = 0; i < p.value.size; i++) p.value.data[i] += 0.5 * rng.normal();
+    const wide = new Captioner(
+      {
+        ...convSpec,
+        encoder: convSpec.encoder.map((l) =>
+          l.type === "convolution" ? { ...l, filters: 3 } : l.type === "affine" ? { ...l, outputSize: 7 } : l,
+        ),
+        wordvecSize: 4,
+        hiddenSize: 6,
+      },
+      rng,
+      "float64",
+    );
+    wide.widenFrom(source);
+    const images = randomUpstream([3, 1, 4, 6], rng);
+    const inputs = NDArray.from([0, 2, 3, 1, 0, 4, 1, 1, 0, 3, 3, 4], [3, 4], "float64");
+    const targets = Int32Array.from([2, 3, 1, -1, 4, 1, -1, -1, 3, 3, 4, 1]);
+    expect(wide.loss(images, inputs, targets)).toBeCloseTo(source.loss(images, inputs, targets), 12);
+    expect(wide.caption(images, { beamWidth: 2 })).toEqual(source.caption(images, { beamWidth: 2 }));
+    // The zeroed weights from new units (the LSTM's new Wh rows, the output's new rows) get gradients.
+    wide.loss(images, inputs, targets);
+    wide.backward();
+    const grad = (name: string) => wide.params.find((p) => p.name === name)!.grad!.data;
+    const lstmNewRows = grad("Wh1").subarray(4 * 24);
+    expect(Math.max(...lstmNewRows.map(Math.abs))).toBeGreaterThan(1e-6);
+    expect(
+      Math.max(
+        ...grad("W5")
+          .subarray(4 * 5)
+          .map(Math.abs),
+      ),
+    ).toBeGreaterThan(1e-6);
+
+    expect(() => source.widenFrom(wide)).toThrow(
+      /Convolution W \(3, 1, 3, 3\) does not fit in \(2, 1, 3, 3\)/,
+    );
+    expect(() => wide.widenFrom(new Captioner({ ...convSpec, maxLength: 4 }, rng))).toThrow(
+      /only filters, outputSize, wordvecSize and hiddenSize may grow/,
+    );
+  });
+
   it("names a bad spec and a wrong image shape", () => {
     expect(() => new Captioner({ ...spec, tokens: ["a", "b", "c"] }, new Rng(0))).toThrow(
       /tokens must begin "<start>", "<end>"/,

@@ -1,6 +1,7 @@
 import { OptionError, ShapeError, formatShape } from "../errors.js";
 import { initWeights } from "../init.js";
 import { Affine } from "../layers/affine.js";
+import { Convolution } from "../layers/convolution.js";
 import { Embedding } from "../layers/embedding.js";
 import { fuseLayers } from "../layers/fused-convolution.js";
 import type { Layer, Mode, Param } from "../layers/layer.js";
@@ -197,6 +198,39 @@ export class Captioner {
   }
 
   /**
+   * Starts this captioner from a trained one with the same layers but possibly fewer filters,
+   * features or LSTM units (any of them): Net2Net's function-preserving widening (Chen, Goodfellow
+   * and Shlens 2016). Every tensor's trained values fill its leading block (gate block by gate
+   * block in the LSTM); the weights that carry a new unit's output into the next layer are zero, so
+   * this captioner computes exactly what the source computed until training moves them; the weights
+   * into new units keep their fresh initialization, so new units do not copy old ones. Flattened
+   * convolution maps are channel-major, so a convolution's new channels are the flat vector's tail.
+   */
+  widenFrom(source: Captioner): void {
+    const sizes = ["filters", "outputSize", "wordvecSize", "hiddenSize"];
+    const layout = (spec: CaptionerSpec) =>
+      JSON.stringify(spec, (key, value: unknown) => (sizes.includes(key) ? undefined : value));
+    if (layout(source.spec) !== layout(this.spec)) {
+      throw new OptionError(
+        "Captioner.widenFrom: the source must have the same layers, tokens, image shape and caption length; only filters, outputSize, wordvecSize and hiddenSize may grow",
+      );
+    }
+    source.layers.forEach((from, i) => {
+      const to = this.layers[i];
+      from.params.forEach((p, k) => {
+        const [target, old] = [to.params[k].value, p.value];
+        if (target.ndim !== old.ndim || old.shape.some((d, a) => d > target.shape[a])) {
+          throw new ShapeError(
+            `Captioner.widenFrom: ${to.constructor.name} ${p.name} ${formatShape(old.shape)} does not fit in ${formatShape(target.shape)}`,
+          );
+        }
+        if (old.shape.every((d, a) => d === target.shape[a])) target.data.set(old.data);
+        else widenInto(target, old, inputAxis(to, p.name), to instanceof TimeLSTM ? 4 : 1);
+      });
+    });
+  }
+
+  /**
    * Beam search for a batch of initial states h0 (N, H); width 1 is greedy. Each image keeps its
    * `width` best hypotheses (by summed log probability); one LSTM step runs for all live ones
    * together. A hypothesis that writes `<end>` is finished; after maxLength words only `<end>` may
@@ -271,6 +305,49 @@ export class Captioner {
       });
     }
     return finished.map((f) => f[0]?.tokens ?? []);
+  }
+}
+
+/**
+ * The axis of a weight that indexes the layer's inputs (a convolution's channels, an affine's or
+ * LSTM's input rows), whose new entries must be zero when widening; null for biases and the
+ * embedding (its rows are tokens).
+ */
+function inputAxis(layer: Layer, name: string): number | null {
+  if (name.startsWith("b") || layer instanceof Embedding) return null;
+  if (layer instanceof Convolution) return 1; // (FN, C, FH, FW)
+  if (layer instanceof Affine || layer instanceof TimeAffine || layer instanceof TimeLSTM) return 0; // (in, out)
+  throw new OptionError(`Captioner.widenFrom: cannot widen a ${layer.constructor.name}`);
+}
+
+/**
+ * Copies `from` into the leading block of `to`; with `gates` > 1 the last axis is that many
+ * blocks, each copied into the leading part of its block. Entries from new inputs (index ≥ the
+ * source's on `inputAxis`) and new biases become 0; other new entries keep their values.
+ */
+function widenInto(to: NDArray, from: NDArray, inputAxis: number | null, gates: number): void {
+  const [ts, fs] = [to.shape, from.shape];
+  const last = ts.length - 1;
+  const [tUnits, fUnits] = [ts[last] / gates, fs[last] / gates];
+  const coord = new Array<number>(ts.length).fill(0);
+  for (let i = 0; i < to.size; i++) {
+    let [fi, inside, zero] = [0, true, ts.length === 1];
+    for (let a = 0; a < ts.length; a++) {
+      let c = coord[a];
+      if (a === last && gates > 1) {
+        const [g, u] = [Math.floor(c / tUnits), c % tUnits];
+        if (u >= fUnits) inside = false;
+        c = g * fUnits + u;
+      } else if (c >= fs[a]) {
+        inside = false;
+        if (a === inputAxis) zero = true;
+      }
+      fi = fi * fs[a] + c;
+    }
+    if (inside) to.data[i] = from.data[fi];
+    else if (zero) to.data[i] = 0;
+    // Next index, last axis fastest.
+    for (let a = last; a >= 0 && ++coord[a] === ts[a]; a--) coord[a] = 0;
   }
 }
 

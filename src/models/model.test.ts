@@ -11,6 +11,10 @@ import { createModel, type Model, type ModelSpec } from "./model.js";
 import { MultiLayerNetExtend } from "./multi-layer-net-extend.js";
 import { MultiLayerNet } from "./multi-layer-net.js";
 import { Sequential } from "./sequential.js";
+import { GoogLeNet } from "./googlenet.js";
+import { Graph } from "./graph.js";
+import { ResNet } from "./resnet.js";
+import { VGG } from "./vgg.js";
 import { SimpleConvNet } from "./simple-conv-net.js";
 import { TwoLayerNet } from "./two-layer-net.js";
 
@@ -65,13 +69,28 @@ function smallModels(): Model[] {
       },
       rng(),
     ),
+    new VGG({ inputShape: [1, 8, 8], widths: [2, 2], hiddenSize: 3, outputSize: 3 }, rng()),
+    new GoogLeNet({ inputShape: [1, 8, 8], stem: 2, stages: [[[1, 1, 1, 1, 1, 1]]], outputSize: 3 }, rng()),
+    new ResNet({ inputShape: [1, 8, 8], widths: [2, 3], blocks: [1, 1], outputSize: 3 }, rng()),
+    Graph.build(
+      {
+        inputs: [{ name: "x", shape: [2, 4, 4] }],
+        nodes: [
+          { name: "a", type: "convolution", inputs: ["x"], filters: 2, fh: 1, fw: 1 },
+          { name: "b", type: "add", inputs: ["a", "x"] },
+          { name: "gap", type: "global-average-pooling", inputs: ["b"] },
+          { name: "fc", type: "affine", inputs: ["gap"], outputSize: 3 },
+        ],
+      },
+      rng(),
+    ),
   ];
 }
 
 describe("createModel", () => {
   it("rebuilds every kind from its (JSON round-tripped) spec: same spec, params, weights", () => {
     const models = smallModels();
-    expect(new Set(models.map((m) => m.spec.kind)).size).toBe(8);
+    expect(new Set(models.map((m) => m.spec.kind)).size).toBe(12);
     for (const model of models) {
       const spec = JSON.parse(JSON.stringify(model.spec)) as ModelSpec;
       const rebuilt = createModel(spec, new Rng(1));
@@ -109,12 +128,18 @@ describe("createModel", () => {
     expect(shapes(deep).W4).toEqual([32, 32, 3, 3]);
     expect(shapes(new LeNet({}, new Rng(0))).W3).toEqual([16 * 5 * 5, 120]);
     expect(new AlexNet({}, new Rng(0)).predict(NDArray.zeros([2, 1, 28, 28])).shape).toEqual([2, 10]);
+    // Chapter 8's, sized for 28×28: 28 → 14 → 7 (→ 3 for VGG's last pooling).
+    expect(shapes(new VGG({}, new Rng(0)))["fc1.W"]).toEqual([64 * 3 * 3, 128]);
+    expect(shapes(new GoogLeNet({}, new Rng(0)))["fc.W"]).toEqual([48 + 64 + 16 + 16, 10]);
+    const resnet = new ResNet({}, new Rng(0));
+    expect(shapes(resnet)["stage3.block1.proj.W"]).toEqual([64, 32, 1, 1]);
+    expect(resnet.run(NDArray.zeros([2, 1, 28, 28]), "eval").fc.shape).toEqual([2, 10]);
   });
 
   it("rejects an unknown kind or option, listing the valid ones", () => {
-    const spec = { kind: "resnet", inputShape: [784], outputSize: 10 } as unknown as ModelSpec;
+    const spec = { kind: "transformer", inputShape: [784], outputSize: 10 } as unknown as ModelSpec;
     expect(() => createModel(spec, new Rng(0))).toThrow(
-      /unknown model kind "resnet"; valid: two-layer, multi-layer, multi-layer-extend, simple-conv, deep-conv, lenet, alexnet, sequential/,
+      /unknown model kind "transformer"; valid: two-layer, multi-layer, multi-layer-extend, simple-conv, deep-conv, lenet, alexnet, sequential, graph, vgg, googlenet, resnet/,
     );
     const bad: ModelSpec = { kind: "two-layer", inputShape: [784], outputSize: 10, hidenSize: 50 };
     expect(() => createModel(bad, new Rng(0))).toThrow(

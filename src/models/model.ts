@@ -8,12 +8,18 @@ import { LeNet, type LeNetSpec } from "./lenet.js";
 import { MultiLayerNetExtend, type MultiLayerNetExtendSpec } from "./multi-layer-net-extend.js";
 import { MultiLayerNet, type MultiLayerNetSpec } from "./multi-layer-net.js";
 import { Sequential, type SequentialSpec } from "./sequential.js";
+import { graphFromSpec, type GraphModelSpec } from "./graph.js";
+import { GoogLeNet, type GoogLeNetSpec } from "./googlenet.js";
+import { ResNet, type ResNetSpec } from "./resnet.js";
+import { VGG, type VGGSpec } from "./vgg.js";
 import { SimpleConvNet, type SimpleConvNetSpec } from "./simple-conv-net.js";
 import { TwoLayerNet, type TwoLayerNetSpec } from "./two-layer-net.js";
 
 /** A classifier the Trainer can train and the CLI can save, load and run. */
 export interface Model {
   readonly params: readonly Param[];
+  /** The params training updates, when some are frozen (transfer learning); default all of `params`. */
+  readonly trainableParams?: readonly Param[];
   /** JSON-serializable architecture (saved in model files): `createModel(spec)` rebuilds it. */
   readonly spec: ModelSpec;
   /**
@@ -46,7 +52,11 @@ export type ModelKind =
   | "deep-conv"
   | "lenet"
   | "alexnet"
-  | "sequential";
+  | "sequential"
+  | "graph"
+  | "vgg"
+  | "googlenet"
+  | "resnet";
 export const modelKinds: readonly ModelKind[] = [
   "two-layer",
   "multi-layer",
@@ -56,6 +66,10 @@ export const modelKinds: readonly ModelKind[] = [
   "lenet",
   "alexnet",
   "sequential",
+  "graph",
+  "vgg",
+  "googlenet",
+  "resnet",
 ];
 
 export type ModelSpec = {
@@ -90,6 +104,14 @@ export function createModel(spec: ModelSpec, rng: Rng, dtype: DType = "float32")
       return AlexNet.fromSpec(spec as AlexNetSpec, rng, dtype);
     case "sequential":
       return Sequential.fromLayerSpecs(spec as SequentialSpec, rng, dtype);
+    case "graph":
+      return graphFromSpec(spec as GraphModelSpec, rng, dtype);
+    case "vgg":
+      return VGG.fromSpec(spec as VGGSpec, rng, dtype);
+    case "googlenet":
+      return GoogLeNet.fromSpec(spec as GoogLeNetSpec, rng, dtype);
+    case "resnet":
+      return ResNet.fromSpec(spec as ResNetSpec, rng, dtype);
     default: {
       const unknown: never = kind;
       throw unknownOption("model kind", unknown, modelKinds);

@@ -12,13 +12,15 @@ describe("convOutputSize (Equation 6.1)", () => {
     expect(convOutputSize(24, 2, 2, 0)).toBe(12);
   });
 
-  it("names H, FH, P and S when the size does not divide evenly", () => {
-    expect(() => convOutputSize(28, 5, 2, 0)).toThrow(ShapeError);
-    expect(() => convOutputSize(28, 5, 2, 0)).toThrow(/H=28, FH=5, P=0, S=2/);
-    expect(() => convOutputSize(6, 2, 4, 1, "W")).toThrow(/W=6, FW=2, P=1, S=4/);
+  it("floors a size that does not divide evenly: windows never run past the padded input", () => {
+    expect(convOutputSize(28, 5, 2, 0)).toBe(12); // ⌊23 / 2⌋ + 1
+    expect(convOutputSize(28, 3, 2, 1)).toBe(14); // ResNet's 3×3 stride-2 downsampling
+    expect(convOutputSize(28, 1, 2, 0)).toBe(14); // and its 1×1 stride-2 projection
+    expect(convOutputSize(6, 2, 4, 1, "W")).toBe(2);
   });
 
   it("rejects a filter larger than the padded input", () => {
+    expect(() => convOutputSize(2, 5, 1, 1)).toThrow(ShapeError);
     expect(() => convOutputSize(2, 5, 1, 1)).toThrow(/H=2, FH=5, P=1, S=1/);
   });
 
@@ -68,6 +70,8 @@ describe("im2col / col2im", () => {
     expect(() => col2im(NDArray.zeros([4, 5]), [1, 1, 3, 3], 2, 2)).toThrow(
       /col \(4, 5\).*expected \(4, 4\)/,
     );
-    expect(() => im2col(NDArray.zeros([1, 1, 6, 6]), 3, 3, 2, 0)).toThrow(/H=6, FH=3, P=0, S=2/);
+    expect(() => im2col(NDArray.zeros([1, 1, 6, 6]), 7, 3, 2, 0)).toThrow(/H=6, FH=7, P=0, S=2/);
+    // 6 − 3 = 3 does not divide by 2: two windows per axis, the last row and column unread.
+    expect(im2col(NDArray.zeros([1, 1, 6, 6]), 3, 3, 2, 0).shape).toEqual([4, 9]);
   });
 });

@@ -3,11 +3,14 @@ import { ShapeError, formatShape } from "../errors.js";
 import { NDArray, type Shape } from "../ndarray.js";
 
 /**
- * Output size of a convolution or pooling window along one axis, the book's Equation 6.1:
- * OH = (H + 2P − FH) / S + 1.
+ * Output size of a convolution or pooling window along one axis, the book's Equation 7.1:
+ * OH = ⌊(H + 2P − FH) / S⌋ + 1: windows never run past the padded input, and input rows or columns
+ * that no window reaches are left out (as PyTorch and ONNX do by default).
  *
- * A size that does not divide evenly is an error rather than silently floored, so a network
- * whose shapes do not fit fails where it is built. `what` names the axis in the message ("H"/"W").
+ * Book: the book asks for settings that divide evenly and leaves the rest to the implementation;
+ * flooring is what the usual downsampling needs (a 3×3 stride-2 convolution with padding 1 takes
+ * 28×28 to 14×14). A filter larger than the padded input is an error. `what` names the axis in the
+ * message ("H"/"W").
  */
 export function convOutputSize(
   size: number,
@@ -34,12 +37,7 @@ export function convOutputSize(
       `output size: the filter is larger than the padded input, ${what} + 2P − ${f} = ${span} < 0 (${values})`,
     );
   }
-  if (span % stride !== 0) {
-    throw new ShapeError(
-      `output size: ${what} + 2P − ${f} = ${span} is not divisible by S = ${stride} (${values})`,
-    );
-  }
-  return span / stride + 1;
+  return Math.floor(span / stride) + 1;
 }
 
 /** Checks x is (N, C, H, W) and returns its sizes with the output sizes of an FH×FW window. */

@@ -15,7 +15,8 @@ export interface AdaGradOptions {
  * shrinks with the squared gradients it has seen so far.
  */
 export class AdaGrad implements Optimizer {
-  readonly lr: number;
+  /** The learning rate; a schedule (the Trainer's `lrSchedule`) may change it between steps. */
+  lr: number;
   readonly eps: number;
   readonly #h = new ParamState();
 

@@ -30,7 +30,8 @@ export interface AdamOptions {
  * t counts calls to `step`, shared by all params, as the book's `self.iter`.
  */
 export class Adam implements Optimizer {
-  readonly lr: number;
+  /** The learning rate; a schedule (the Trainer's `lrSchedule`) may change it between steps. */
+  lr: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;

@@ -20,7 +20,8 @@ export interface MomentumOptions {
 
 /** Momentum (book §6.1.4): v ← αv − η·∂L/∂W; W ← W + v. */
 export class Momentum implements Optimizer {
-  readonly lr: number;
+  /** The learning rate; a schedule (the Trainer's `lrSchedule`) may change it between steps. */
+  lr: number;
   readonly momentum: number;
   readonly #v = new ParamState();
 

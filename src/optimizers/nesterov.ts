@@ -20,7 +20,8 @@ export type NesterovOptions = MomentumOptions;
  * that looks one step ahead along v before taking the gradient.
  */
 export class Nesterov implements Optimizer {
-  readonly lr: number;
+  /** The learning rate; a schedule (the Trainer's `lrSchedule`) may change it between steps. */
+  lr: number;
   readonly momentum: number;
   readonly #v = new ParamState();
 

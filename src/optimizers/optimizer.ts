@@ -15,6 +15,8 @@ import type { OptimizerState } from "./state.js";
  */
 export interface Optimizer {
   step(params: readonly Param[]): void;
+  /** The learning rate, which a schedule may change between steps (every optimizer here has one). */
+  lr?: number;
   /** Its state for `params` (a copy), so a checkpointed run continues exactly. */
   state?(params: readonly Param[]): OptimizerState;
   /** Restores what `state` returned (for the same params, by name). */

@@ -25,7 +25,8 @@ export interface RMSpropOptions {
  * old gradients fade: h ← ρh + (1−ρ)(∂L/∂W)²; W ← W − η·∂L/∂W / (√h + ε).
  */
 export class RMSprop implements Optimizer {
-  readonly lr: number;
+  /** The learning rate; a schedule (the Trainer's `lrSchedule`) may change it between steps. */
+  lr: number;
   readonly decayRate: number;
   readonly eps: number;
   readonly #h = new ParamState();

@@ -10,7 +10,8 @@ export interface SGDOptions {
 
 /** Stochastic gradient descent (book §6.1.2): W ← W − η·∂L/∂W. */
 export class SGD implements Optimizer {
-  readonly lr: number;
+  /** The learning rate; a schedule (the Trainer's `lrSchedule`) may change it between steps. */
+  lr: number;
 
   constructor({ lr = 0.01 }: SGDOptions = {}) {
     this.lr = checkPositive("SGD lr", lr);

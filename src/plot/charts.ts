@@ -160,18 +160,25 @@ export interface ChartImage {
   height: number;
 }
 
-/** A PNG data URL of a grayscale image; `invert` draws high values dark (ink on paper). */
-export function grayImageDataUrl(image: ChartImage, invert = false): string {
+/**
+ * A PNG data URL of a grayscale image; `invert` draws high values dark (ink on paper). `upscale`
+ * repeats each pixel into an upscale × upscale block (nearest neighbour), so that a renderer that
+ * smooths scaled images still draws crisp pixels.
+ */
+export function grayImageDataUrl(image: ChartImage, invert = false, upscale = 1): string {
   const { pixels, width, height } = image;
   if (pixels.length !== width * height) {
     throw new Error(`image of ${width}×${height} needs ${width * height} pixels, got ${pixels.length}`);
   }
-  const png = new PNG({ width, height });
-  for (let i = 0; i < width * height; i++) {
-    const v = Math.max(0, Math.min(1, pixels[i]));
-    const byte = Math.round((invert ? 1 - v : v) * 255);
-    png.data[4 * i] = png.data[4 * i + 1] = png.data[4 * i + 2] = byte;
-    png.data[4 * i + 3] = 255;
+  const png = new PNG({ width: width * upscale, height: height * upscale });
+  for (let y = 0; y < height * upscale; y++) {
+    for (let x = 0; x < width * upscale; x++) {
+      const v = Math.max(0, Math.min(1, pixels[Math.floor(y / upscale) * width + Math.floor(x / upscale)]));
+      const byte = Math.round((invert ? 1 - v : v) * 255);
+      const i = y * width * upscale + x;
+      png.data[4 * i] = png.data[4 * i + 1] = png.data[4 * i + 2] = byte;
+      png.data[4 * i + 3] = 255;
+    }
   }
   return `data:image/png;base64,${PNG.sync.write(png).toString("base64")}`;
 }
@@ -185,15 +192,43 @@ export function imageGrid(
   captions: readonly string[],
   options: { title?: string; columns?: number; scale?: number; invert?: boolean } = {},
 ): ChartSpec {
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    ...(options.title ? { title: options.title } : {}),
+    config: { ...chartConfig, concat: { spacing: 8 } },
+    ...imageBlock(images, captions, options),
+  } as ChartSpec;
+}
+
+/** Grids of images side by side, each under its own title (e.g. filters before and after training). */
+export function imagePanels(
+  panels: readonly { title: string; images: readonly ChartImage[]; captions: readonly string[] }[],
+  options: { title?: string; columns?: number; scale?: number; invert?: boolean } = {},
+): ChartSpec {
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    ...(options.title ? { title: options.title } : {}),
+    config: { ...chartConfig, concat: { spacing: 8 } },
+    spacing: 30,
+    hconcat: panels.map((p) => ({ title: p.title, ...imageBlock(p.images, p.captions, options) })),
+  } as ChartSpec;
+}
+
+/**
+ * The grid itself. Pixels are drawn as blocks (nearest neighbour, as the book's imshow of filters):
+ * the image data holds 2 × scale pixels per image pixel, as many as the PNG (rendered at 2×) shows.
+ */
+function imageBlock(
+  images: readonly ChartImage[],
+  captions: readonly string[],
+  options: { columns?: number; scale?: number; invert?: boolean },
+) {
   if (captions.length !== images.length) {
     throw new Error(`imageGrid: ${images.length} images but ${captions.length} captions`);
   }
   const scale = options.scale ?? 2;
   const invert = options.invert ?? true;
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    ...(options.title ? { title: options.title } : {}),
-    config: { ...chartConfig, concat: { spacing: 8 } },
     columns: options.columns ?? Math.min(10, Math.max(1, images.length)),
     concat: images.map((image, i) => {
       const w = image.width * scale;
@@ -202,12 +237,53 @@ export function imageGrid(
         title: { text: captions[i], fontSize: 11, fontWeight: "normal", offset: 2 },
         width: w,
         height: h,
-        data: { values: [{ url: grayImageDataUrl(image, invert) }] },
+        data: { values: [{ url: grayImageDataUrl(image, invert, Math.max(1, Math.round(2 * scale))) }] },
         mark: { type: "image", width: w, height: h, aspect: false },
         encoding: { url: { field: "url", type: "nominal" }, x: { value: w / 2 }, y: { value: h / 2 } },
       };
     }),
-  } as ChartSpec;
+  };
+}
+
+/**
+ * Colours for comparisons: Okabe and Ito's palette, told apart by readers with any common colour
+ * blindness; every comparison also varies the dash pattern, so the lines differ in gray print too.
+ */
+export const SERIES_COLORS = [
+  "#0072B2",
+  "#E69F00",
+  "#009E73",
+  "#D55E00",
+  "#CC79A7",
+  "#56B4E9",
+  "#000000",
+  "#F0E442",
+];
+/** Dash patterns in the same order (solid first). */
+export const SERIES_DASHES = [
+  [1, 0],
+  [8, 4],
+  [2, 3],
+  [10, 3, 2, 3],
+  [4, 2],
+  [1, 4],
+  [12, 4, 4, 4],
+  [6, 2, 2, 2],
+];
+
+/** Colour and dash channels for a nominal field, one legend for both. */
+export function seriesStyle(field: string, names: readonly string[], title: string | null = null) {
+  const common = { field, type: "nominal", title, sort: [...names] } as const;
+  return {
+    color: {
+      ...common,
+      scale: { domain: [...names], range: SERIES_COLORS.slice(0, Math.max(1, names.length)) },
+    },
+    strokeDash: {
+      ...common,
+      scale: { domain: [...names], range: SERIES_DASHES.slice(0, Math.max(1, names.length)) },
+    },
+  };
 }
 
 export interface Series {
@@ -261,7 +337,10 @@ export function lineChart(
           ...(options.yDomain ? { domain: options.yDomain } : {}),
         },
       },
-      color: { field: "series", type: "nominal", title: null, sort: series.map((s) => s.name) },
+      ...seriesStyle(
+        "series",
+        series.map((s) => s.name),
+      ),
     },
   } as ChartSpec;
 }

@@ -1,5 +1,5 @@
 import { ShapeError, formatShape } from "../errors.js";
-import type { Layer, Mode } from "../layers/layer.js";
+import type { Layer, MergeLayer, Mode } from "../layers/layer.js";
 import { NDArray } from "../ndarray.js";
 import { sameShape } from "../ops/check.js";
 import type { Rng } from "../rng.js";
@@ -106,6 +106,40 @@ export function checkLayerGradients(
     ...layer.params.map((p) => ({ name: p.name, value: p.value, grad: p.grad && p.grad.clone() })),
   ];
   return checkGradients(() => dot(layer.forward(x, mode), dy), targets, options);
+}
+
+/**
+ * `checkLayerGradients` for a layer of several inputs (Add, Concat): every input and parameter,
+ * L = Σ y ⊙ dy with a seeded random dy.
+ */
+export function checkMergeLayerGradients(
+  layer: MergeLayer,
+  xs: readonly NDArray[],
+  rng: Rng,
+  { mode = "train", ...options }: LayerGradientCheckOptions = {},
+): GradientReport[] {
+  if (xs.some((x) => x.dtype !== "float64")) {
+    throw new TypeError("checkMergeLayerGradients: use float64 inputs and params");
+  }
+  const y = layer.forward(xs, mode);
+  const dy = randomUpstream(y.shape, rng);
+  const dyBefore = dy.clone();
+  const dxs = layer.backward(dy);
+  assertUnchanged(dy, dyBefore, "backward mutated its dout");
+  if (dxs.length !== xs.length)
+    throw new Error(`backward returned ${dxs.length} gradients for ${xs.length} inputs`);
+  dxs.forEach((dx, i) => {
+    if (!sameShape(dx.shape, xs[i].shape)) {
+      throw new ShapeError(
+        `backward returned dx${i} ${formatShape(dx.shape)} for x${i} ${formatShape(xs[i].shape)}`,
+      );
+    }
+  });
+  const targets: GradientTarget[] = [
+    ...xs.map((x, i) => ({ name: `x${i}`, value: x, grad: dxs[i].clone() })),
+    ...layer.params.map((p) => ({ name: p.name, value: p.value, grad: p.grad && p.grad.clone() })),
+  ];
+  return checkGradients(() => dot(layer.forward(xs, mode), dy), targets, options);
 }
 
 /** Throws unless `a` holds exactly the values of `before`. */

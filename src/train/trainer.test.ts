@@ -9,7 +9,7 @@ import { Adam } from "../optimizers/adam.js";
 import { SGD } from "../optimizers/sgd.js";
 import { Rng } from "../rng.js";
 import { NonFiniteError, TrainingDivergedError } from "../errors.js";
-import { Trainer, type TrainEvent, type TrainerOptions } from "./trainer.js";
+import { Trainer, cosineSchedule, type TrainEvent, type TrainerOptions } from "./trainer.js";
 import { accuracyAsync } from "./accuracy.js";
 
 /** Three separable 2-D blobs around (±2, 0) and (0, 2), `n` samples each. */
@@ -92,6 +92,20 @@ const summary = (events: TrainEvent[]) =>
   );
 
 describe("Trainer", () => {
+  it("scales the learning rate by the schedule before each step (cosine: from lr to near 0)", () => {
+    const optimizer = new SGD({ lr: 0.01 });
+    const run = trainer({ optimizer, lrSchedule: cosineSchedule });
+    const seen: number[] = [];
+    for (const e of run.steps()) if (e.type === "iteration") seen.push(optimizer.lr);
+    // 2 epochs of ceil(10 / 4) = 3 batches: lr·½(1 + cos(π·i/6)), i = 0…5.
+    const expected = [0, 1, 2, 3, 4, 5].map((i) => 0.01 * 0.5 * (1 + Math.cos((Math.PI * i) / 6)));
+    expect(seen).toHaveLength(6);
+    seen.forEach((lr, i) => expect(lr).toBeCloseTo(expected[i], 15));
+    expect(() => trainer({ optimizer: { step() {} }, lrSchedule: cosineSchedule })).toThrow(
+      /needs an optimizer with an lr/,
+    );
+  });
+
   it("yields an event per iteration and per epoch, the last batch of a pass smaller", () => {
     const batchSizes: number[] = [];
     const t = trainer({ augment: (x) => (batchSizes.push(x.shape[0]), x) });
@@ -172,6 +186,13 @@ describe("Trainer", () => {
     const data = indexed(10);
     trainer({ model: spy, epochs: 2, evalSampleSize: 3, validation: data }).run();
     expect(spy.accuracySizes).toEqual([3, 3, 3, 10, 10, 10]);
+  });
+
+  it("keeps the sample at the last epoch too when fullFinalEvaluation is false", () => {
+    const spy = new SpyModel(tinyNet());
+    const data = indexed(10);
+    trainer({ model: spy, epochs: 2, evalSampleSize: 3, validation: data, fullFinalEvaluation: false }).run();
+    expect(spy.accuracySizes).toEqual([3, 3, 3, 3, 3, 3]);
   });
 
   it("draws augmentation randomness apart from batch order: augmenting keeps the batches", () => {

@@ -40,6 +40,18 @@ export interface TrainerOptions {
    * (`evaluate_sample_num_per_epoch`); the last epoch always evaluates on the full sets.
    */
   evalSampleSize?: number;
+  /**
+   * Scales the optimizer's learning rate before each step: lr = (its lr when the Trainer was made)
+   * · schedule(iteration, iterations), iteration counting from 0 (e.g. `cosineSchedule`). It
+   * depends on the iteration only, so a resumed run follows it exactly.
+   */
+  lrSchedule?: LearningRateSchedule;
+  /**
+   * false: the last epoch also evaluates on the first `evalSampleSize` samples only (default true:
+   * the full sets). For callers that measure the final accuracy themselves in slices (the browser
+   * playground, which must not freeze the page for a pass over 70,000 images).
+   */
+  fullFinalEvaluation?: boolean;
   /** Transforms each training batch's inputs (data augmentation). */
   augment?: (x: NDArray, rng: Rng) => NDArray;
   /** A held-out set whose accuracy is reported per epoch as `valAcc`. */
@@ -70,6 +82,13 @@ export interface TrainerPosition {
   /** The augmentation generator as it is now. */
   augmentRng: RngState;
 }
+
+/** The factor of the base learning rate at `iteration` (from 0) of `iterations`. */
+export type LearningRateSchedule = (iteration: number, iterations: number) => number;
+
+/** Cosine decay from the base learning rate to 0 over the run (Loshchilov & Hutter's SGDR without restarts). */
+export const cosineSchedule: LearningRateSchedule = (iteration, iterations) =>
+  0.5 * (1 + Math.cos((Math.PI * iteration) / iterations));
 
 export type TrainEvent =
   | { type: "iteration"; epoch: number; iteration: number; iterations: number; loss: number }
@@ -110,6 +129,8 @@ export class Trainer {
   readonly #augmentRng: Rng;
   readonly #trainSize: number;
   // The position: see TrainerPosition.
+  /** The optimizer's learning rate when the Trainer was made (what a schedule scales). */
+  #baseLr = 0;
   #iteration = 0;
   #epoch = 1;
   #batchesDone = 0;
@@ -146,6 +167,12 @@ export class Trainer {
       this.iterations = this.epochs * this.iterationsPerEpoch;
     }
     this.#options = options;
+    if (options.lrSchedule) {
+      if (typeof optimizer.lr !== "number") {
+        throw new OptionError("Trainer: lrSchedule needs an optimizer with an lr to schedule");
+      }
+      this.#baseLr = optimizer.lr;
+    }
     this.#batchRng = rng.split();
     this.#augmentRng = rng.split();
     const resume = options.resume;
@@ -231,6 +258,8 @@ export class Trainer {
         const batch = takeSamples(train, indices);
         const x = augment ? augment(batch.x, this.#augmentRng) : batch.x;
         const at = `iteration ${iteration} of ${this.iterations} (epoch ${epoch})`;
+        const schedule = this.#options.lrSchedule;
+        if (schedule) this.optimizer.lr = this.#baseLr * schedule(iteration - 1, this.iterations);
         const loss = device ? yield* this.#deviceStep(x, batch.labels, at) : this.#step(x, batch.labels, at);
         this.#batchesDone++;
         this.#lossSum += loss;
@@ -270,8 +299,10 @@ export class Trainer {
     if (!Number.isFinite(loss)) throw this.#diverged(loss, at, x);
     model.backward();
     this.#checkGradients(at, loss);
-    if (this.#options.maxGradNorm !== undefined) clipGrads(model.params, this.#options.maxGradNorm);
-    optimizer.step(model.params);
+    // Frozen params (transfer learning) are left as they are.
+    const trainable = model.trainableParams ?? model.params;
+    if (this.#options.maxGradNorm !== undefined) clipGrads(trainable, this.#options.maxGradNorm);
+    optimizer.step(trainable);
     return loss;
   }
 
@@ -289,7 +320,7 @@ export class Trainer {
     }
     const lossArray = model.lossArray(x, labels);
     model.backward();
-    optimizer.step(model.params);
+    optimizer.step(model.trainableParams ?? model.params);
     yield { pending: lossArray };
     const loss = lossArray.data[0];
     if (!Number.isFinite(loss)) {
@@ -316,7 +347,7 @@ export class Trainer {
 
   /** Stops before the optimizer step when a gradient holds a NaN or ±Infinity, naming its layer. */
   #checkGradients(at: string, loss: number): void {
-    for (const p of this.model.params) {
+    for (const p of this.model.trainableParams ?? this.model.params) {
       const grad = p.grad;
       const i = grad ? findNonFinite(grad.data) : -1;
       if (!grad || i < 0) continue;
@@ -378,12 +409,13 @@ export class Trainer {
     last: boolean,
     device: boolean,
   ): Generator<Pending, { trainAcc: number; testAcc: number; valAcc?: number }> {
-    const { train, test, validation, evalSampleSize } = this.#options;
+    const { train, test, validation, evalSampleSize, fullFinalEvaluation = true } = this.#options;
+    const sampled = !last || !fullFinalEvaluation;
     const model = this.model;
     function* accuracy(ds: Dataset): Generator<Pending, number> {
       const n = datasetSize(ds);
       const sample =
-        evalSampleSize !== undefined && !last && evalSampleSize < n
+        evalSampleSize !== undefined && sampled && evalSampleSize < n
           ? sliceSamples(ds, 0, evalSampleSize)
           : ds;
       return device

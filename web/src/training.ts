@@ -5,59 +5,20 @@
  * every backend; on WebGPU each step waits for its loss to come back from the GPU.)
  */
 import {
-  Adam,
   NDArray,
   Rng,
-  SGD,
-  SimpleConvNet,
   Trainer,
-  TwoLayerNet,
   accuracyAsync,
   sliceSamples,
   type Dataset,
   type Mnist,
   type Model,
-  type Optimizer,
   type TrainEvent,
 } from "../../src/index.js";
+import { buildLab, checkConfig, type LabConfig } from "./playground/lab.js";
 
-export type ModelChoice = "two-layer" | "simple-conv";
-
-export interface RunConfig {
-  model: ModelChoice;
-  /** Training images (the first ones of the 60,000). */
-  trainSize: number;
-  epochs: number;
-  batchSize: number;
-  seed: number;
-}
-
-/** What each network trains with: the book's settings (ch05 TwoLayerNet, ch07 SimpleConvNet). */
-export const recipes: Record<ModelChoice, { label: string; optimizer: string; testSize: number }> = {
-  "two-layer": { label: "TwoLayerNet 784-50-10", optimizer: "SGD, lr 0.1", testSize: 10000 },
-  // The convolution costs ~1 M multiply-adds per image forward: evaluating on fewer test images
-  // keeps the end-of-epoch pause short on the reference backend.
-  "simple-conv": { label: "SimpleConvNet (30 filters 5×5)", optimizer: "Adam, lr 0.001", testSize: 2000 },
-};
-
-function build(choice: ModelChoice, rng: Rng): { model: Model; optimizer: Optimizer } {
-  switch (choice) {
-    case "two-layer":
-      return {
-        model: new TwoLayerNet({ inputSize: 784, hiddenSize: 50, outputSize: 10 }, rng),
-        optimizer: new SGD({ lr: 0.1 }),
-      };
-    case "simple-conv":
-      return {
-        model: new SimpleConvNet({ inputShape: [1, 28, 28] }, rng),
-        optimizer: new Adam({ lr: 0.001 }),
-      };
-    default: {
-      const unknown: never = choice;
-      throw new Error(`unknown model ${String(unknown)}`);
-    }
-  }
-}
+/** Per-epoch accuracies are measured on this many images (the book's evaluate_sample_num_per_epoch). */
+const EPOCH_SAMPLE = 1000;
 
 /** (N, 784) rows as the model wants them: unchanged, or (N, 1, 28, 28) images (a view). */
 export function shapeFor(model: Model, x: NDArray): NDArray {
@@ -80,23 +41,31 @@ export type Progress =
   | { state: "done"; event: TrainEvent | null };
 
 export class TrainingRun {
-  readonly config: RunConfig;
+  readonly config: LabConfig;
   readonly model: Model;
   readonly trainer: Trainer;
   /** A fixed handful of test images whose accuracy is measured often (the chart's live line). */
   readonly probe: Dataset;
+  /** The first convolution's filters before training (chapter 7's before/after view). */
+  readonly initialFilters: Float32Array | null;
   readonly #steps: AsyncGenerator<TrainEvent>;
   readonly #onEvent: (event: TrainEvent) => void;
   #iteration = 0;
   #done = false;
 
-  constructor(config: RunConfig, mnist: Mnist, onEvent: (event: TrainEvent) => void) {
+  constructor(config: LabConfig, mnist: Mnist, onEvent: (event: TrainEvent) => void) {
+    checkConfig(config);
     const rng = new Rng(config.seed);
-    const { model, optimizer } = build(config.model, rng.split());
+    const { model, optimizer } = buildLab(config, rng.split());
     this.config = config;
     this.model = model;
-    const test = shaped(model, first(mnist.test, recipes[config.model].testSize));
+    const filters = model.params.find((p) => p.value.shape.length === 4);
+    this.initialFilters = filters ? Float32Array.from(filters.value.data) : null;
+    const test = shaped(model, mnist.test);
     this.probe = first(test, 500);
+    // The per-epoch accuracies use the first 1,000 images of each set, the last epoch too: the
+    // page measures the whole test set itself afterwards, a slice per frame (one pass over 70,000
+    // images at once would freeze it for seconds).
     this.trainer = new Trainer({
       model,
       optimizer,
@@ -105,7 +74,8 @@ export class TrainingRun {
       epochs: config.epochs,
       batchSize: config.batchSize,
       rng: rng.split(),
-      evalSampleSize: 1000,
+      evalSampleSize: EPOCH_SAMPLE,
+      fullFinalEvaluation: false,
     });
     this.#steps = this.trainer.stepsAsync();
     this.#onEvent = onEvent;

@@ -734,8 +734,8 @@ function lstmBackward(
 /**
  * im2col of image b through a zero-padded copy of it in this thread's scratch: no bounds checks, and
  * a window row of fw ≤ 4 floats moves as one f32x4 load and store. The stores overlap (each writes
- * 4 − fw floats of the next run, which the next store overwrites); the last run of a col row is
- * written float by float so nothing beyond the row is touched.
+ * 4 − fw floats of the next runs, which the next stores overwrite); the runs within 4 floats of a
+ * col row's end are written float by float so nothing beyond the row is touched.
  */
 function im2colPadded(col: usize, x: usize, b: i32, c: i32, h: i32, w: i32, fh: i32, fw: i32, stride: i32, pad: i32, xp: usize): void {
   const oh = outSize(h, fh, stride, pad);
@@ -759,10 +759,13 @@ function im2colPadded(col: usize, x: usize, b: i32, c: i32, h: i32, w: i32, fh: 
   for (let oy = 0; oy < oh; oy++) {
     for (let ox = 0; ox < ow; ox++) {
       let plane = xp + ((<usize>(oy * stride) * <usize>wp + <usize>(ox * stride)) << 2);
+      // A vector store only where its 4 floats stay inside this col row: with fw = 1 the last
+      // three runs spill past it, into the next image's row when that is another thread's.
+      const rowEnd = d + ((<usize>(c * fh * fw)) << 2);
       for (let ch = 0; ch < c; ch++) {
         let s = plane;
         for (let ky = 0; ky < fh; ky++) {
-          if (fw <= 4 && (ch < c - 1 || ky < fh - 1)) {
+          if (fw <= 4 && d + 16 <= rowEnd) {
             v128.store(d, v128.load(s));
           } else {
             for (let kx = 0; kx < fw; kx++) store<f32>(d + (<usize>kx << 2), load<f32>(s + (<usize>kx << 2)));
@@ -1036,6 +1039,11 @@ function matmulBlock(out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, tra
   }
 }
 
+/** A 1×1 filter with stride 1 and no padding: one image's colᵀ (c × h·w) is the image itself. */
+@inline function isPointwise(fh: i32, fw: i32, stride: i32, pad: i32): bool {
+  return fh == 1 && fw == 1 && stride == 1 && pad == 0;
+}
+
 /**
  * Forward of image `img`: out (fn, oh·ow) = W (fn × c·fh·fw) · colᵀ + bias (then ReLU when
  * `rectify`), each output element summed over the filter taps in order, as the batch-wide product.
@@ -1046,9 +1054,12 @@ function convForwardImage(
 ): void {
   const pixels = outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad);
   const cols = c * fh * fw;
-  im2colImage(colT, x + ((<usize>img * <usize>c * <usize>h * <usize>w) << 2), c, h, w, fh, fw, stride, pad);
+  const xi = x + ((<usize>img * <usize>c * <usize>h * <usize>w) << 2);
+  // A 1×1 filter (stride 1, no padding) reads the image as it is: its colᵀ would be a copy of x.
+  const pointwise = isPointwise(fh, fw, stride, pad);
+  if (!pointwise) im2colImage(colT, xi, c, h, w, fh, fw, stride, pad);
   const o = out + ((<usize>img * <usize>fn * <usize>pixels) << 2);
-  matmulBlock(o, W, colT, fn, cols, pixels, false, false, false, pack);
+  matmulBlock(o, W, pointwise ? xi : colT, fn, cols, pixels, false, false, false, pack);
   const zero = f32x4.splat(0);
   for (let f = 0; f < fn; f++) {
     const row = o + ((<usize>f * <usize>pixels) << 2);
@@ -1122,12 +1133,14 @@ function convBackwardGroup(
   const pdb = pdw + ((<usize>cols * <usize>fn) << 2);
   const first = g * CONV_GROUP;
   const last = min(n, first + CONV_GROUP);
+  const pointwise = isPointwise(fh, fw, stride, pad);
   for (let img = first; img < last; img++) {
     if (mode == 1) maskImage(dout, y, img, fn * pixels);
     else if (mode == 2) routePooled(dout, y, pooled, argmax, img, fn, pixels, pooledPixels);
     const d = dout + ((<usize>img * <usize>fn * <usize>pixels) << 2);
-    im2colImage(colT, x + ((<usize>img * image) << 2), c, h, w, fh, fw, stride, pad);
-    matmulBlock(pdw, colT, d, cols, pixels, fn, false, true, img > first, pack);
+    const xi = x + ((<usize>img * image) << 2);
+    if (!pointwise) im2colImage(colT, xi, c, h, w, fh, fw, stride, pad);
+    matmulBlock(pdw, pointwise ? xi : colT, d, cols, pixels, fn, false, true, img > first, pack);
     for (let f = 0; f < fn; f++) {
       const row = d + ((<usize>f * <usize>pixels) << 2);
       let v = f32x4.splat(0);
@@ -1138,7 +1151,10 @@ function convBackwardGroup(
       const at = pdb + (<usize>f << 2);
       store<f32>(at, img > first ? load<f32>(at) + s : s);
     }
-    if (withDx) {
+    if (withDx && pointwise) {
+      // A 1×1 filter's dcolᵀ is dx itself.
+      matmulBlock(dx + ((<usize>img * image) << 2), W, d, cols, fn, pixels, true, false, false, pack);
+    } else if (withDx) {
       // dcolᵀ overwrites colᵀ (no longer needed).
       matmulBlock(colT, W, d, cols, fn, pixels, true, false, false, pack);
       col2imImage(dx + ((<usize>img * image) << 2), colT, c, h, w, fh, fw, stride, pad);
@@ -2150,6 +2166,125 @@ function avgPoolBackward(dx: usize, dout: usize, n: i32, c: i32, h: i32, w: i32,
   }
 }
 
+// ---- batch normalization, per channel of x (n, c, hw) -------------------------------------------------
+// Statistics and gradient sums: a chunk is a run of channels (each channel summed whole, in plane
+// order, by one thread: the same sums for any thread count); each plane is summed in f32 lanes and
+// the planes in f64. The element-wise passes: a chunk is a run of (n, c) planes.
+
+/** Σ of a plane of hw values. */
+@inline function planeSum(p: usize, hw: i32): f32 {
+  let v = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= hw; j += 4) v = f32x4.add(v, v128.load(p + (<usize>j << 2)));
+  let s: f32 = f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+  for (; j < hw; j++) s += load<f32>(p + (<usize>j << 2));
+  return s;
+}
+
+/** Σ a·(b − mu) over a plane of hw values (a = b: the squared deviations). */
+@inline function planeDot(a: usize, b: usize, mu: f32, hw: i32): f32 {
+  const m = f32x4.splat(mu);
+  let v = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= hw; j += 4) {
+    const o = <usize>j << 2;
+    v = f32x4.add(v, f32x4.mul(v128.load(a + o), f32x4.sub(v128.load(b + o), m)));
+  }
+  let s: f32 = f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+  for (; j < hw; j++) s += load<f32>(a + (<usize>j << 2)) * (load<f32>(b + (<usize>j << 2)) - mu);
+  return s;
+}
+
+function batchNormStats(mean: usize, variance: usize, x: usize, n: i32, c: i32, hw: i32, t: i32, T: i32): void {
+  const c1 = share(c, 1, t + 1, T);
+  const m = <f64>n * <f64>hw;
+  for (let ch = share(c, 1, t, T); ch < c1; ch++) {
+    let s: f64 = 0;
+    for (let i = 0; i < n; i++) s += <f64>planeSum(x + ((<usize>(i * c + ch) * <usize>hw) << 2), hw);
+    const mu = <f32>(s / m);
+    let q: f64 = 0;
+    for (let i = 0; i < n; i++) {
+      const p = x + ((<usize>(i * c + ch) * <usize>hw) << 2);
+      q += <f64>planeDot(p, p, mu, hw);
+    }
+    store<f32>(mean + (<usize>ch << 2), mu);
+    store<f32>(variance + (<usize>ch << 2), <f32>(q / m));
+  }
+}
+
+function batchNormForward(out: usize, x: usize, mean: usize, variance: usize, gamma: usize, beta: usize, n: i32, c: i32, hw: i32, relu: bool, eps: f32, t: i32, T: i32): void {
+  const zero = f32x4.splat(0);
+  const p1 = share(n * c, 1, t + 1, T);
+  for (let p = share(n * c, 1, t, T); p < p1; p++) {
+    // γ(x − μ)/σ + β as one multiply-add: x·(γ/σ) + (β − μγ/σ).
+    const ch = <usize>(p % c) << 2;
+    const a = load<f32>(gamma + ch) / sqrt<f32>(load<f32>(variance + ch) + eps);
+    const b = load<f32>(beta + ch) - load<f32>(mean + ch) * a;
+    const av = f32x4.splat(a);
+    const bv = f32x4.splat(b);
+    const base = <usize>p * <usize>hw;
+    let j = 0;
+    for (; j + 4 <= hw; j += 4) {
+      const o = (base + <usize>j) << 2;
+      const v = f32x4.add(f32x4.mul(v128.load(x + o), av), bv);
+      v128.store(out + o, relu ? f32x4.pmax(zero, v) : v);
+    }
+    for (; j < hw; j++) {
+      const o = (base + <usize>j) << 2;
+      const v = load<f32>(x + o) * a + b;
+      store<f32>(out + o, relu && !(v > 0) ? 0 : v);
+    }
+  }
+}
+
+/** dbeta[ch] = Σ dy, dgamma[ch] = Σ dy·(x − μ)/σ over each channel (batch norm's parameter gradients). */
+function batchNormBackwardSums(dgamma: usize, dbeta: usize, dy: usize, x: usize, mean: usize, variance: usize, n: i32, c: i32, hw: i32, eps: f32, t: i32, T: i32): void {
+  const c1 = share(c, 1, t + 1, T);
+  for (let ch = share(c, 1, t, T); ch < c1; ch++) {
+    const mu = load<f32>(mean + (<usize>ch << 2));
+    let s: f64 = 0;
+    let sx: f64 = 0;
+    for (let i = 0; i < n; i++) {
+      const o = (<usize>(i * c + ch) * <usize>hw) << 2;
+      s += <f64>planeSum(dy + o, hw);
+      sx += <f64>planeDot(dy + o, x + o, mu, hw);
+    }
+    const std = sqrt<f64>(<f64>load<f32>(variance + (<usize>ch << 2)) + <f64>eps);
+    store<f32>(dbeta + (<usize>ch << 2), <f32>s);
+    store<f32>(dgamma + (<usize>ch << 2), <f32>(sx / std));
+  }
+}
+
+/** dx = γ/σ·(dy − (dbeta + x̂·dgamma)/m) in training (`train`), γ/σ·dy in evaluation. */
+function batchNormBackwardDx(dx: usize, dy: usize, x: usize, mean: usize, variance: usize, gamma: usize, dgamma: usize, dbeta: usize, n: i32, c: i32, hw: i32, train: bool, eps: f32, t: i32, T: i32): void {
+  const m = <f32>n * <f32>hw;
+  const p1 = share(n * c, 1, t + 1, T);
+  for (let p = share(n * c, 1, t, T); p < p1; p++) {
+    // = a·dy + b·(x − μ) + k with a = γ/σ, b = −a·dgamma/(mσ), k = −a·dbeta/m.
+    const ch = <usize>(p % c) << 2;
+    const mu = load<f32>(mean + ch);
+    const std = sqrt<f32>(load<f32>(variance + ch) + eps);
+    const ac = load<f32>(gamma + ch) / std;
+    const bc: f32 = train ? (-ac * load<f32>(dgamma + ch)) / (m * std) : 0;
+    const kc: f32 = train ? (-ac * load<f32>(dbeta + ch)) / m : 0;
+    const mv = f32x4.splat(mu);
+    const av = f32x4.splat(ac);
+    const bv = f32x4.splat(bc);
+    const kv = f32x4.splat(kc);
+    const base = <usize>p * <usize>hw;
+    let j = 0;
+    for (; j + 4 <= hw; j += 4) {
+      const o = (base + <usize>j) << 2;
+      const xc = f32x4.sub(v128.load(x + o), mv);
+      v128.store(dx + o, f32x4.add(f32x4.add(f32x4.mul(av, v128.load(dy + o)), f32x4.mul(bv, xc)), kv));
+    }
+    for (; j < hw; j++) {
+      const o = (base + <usize>j) << 2;
+      store<f32>(dx + o, ac * load<f32>(dy + o) + bc * (load<f32>(x + o) - mu) + kc);
+    }
+  }
+}
+
 // ---- optimizer updates (element-wise, in place) ------------------------------------------------------
 function sgdUpdate(w: usize, g: usize, len: i32, lr: f32, t: i32, T: i32): void {
   const e = share(len, 4, t + 1, T);
@@ -2283,6 +2418,10 @@ function chunkCount(op: i32, s: usize): i32 {
     case 25: return chunksOf(arg(s, 2), GRAIN);
     case 13: case 14: return arg(s, 2);
     case 27: return arg(s, 4);
+    case 50: return max(1, min(arg(s, 4), chunksOf(arg(s, 3) * arg(s, 4) * arg(s, 5), GRAIN)));
+    case 51: return max(1, min(arg(s, 6) * arg(s, 7), chunksOf(arg(s, 6) * arg(s, 7) * arg(s, 8), GRAIN)));
+    case 52: return max(1, min(arg(s, 7), chunksOf(arg(s, 6) * arg(s, 7) * arg(s, 8), GRAIN)));
+    case 53: return max(1, min(arg(s, 8) * arg(s, 9), chunksOf(arg(s, 8) * arg(s, 9) * arg(s, 10), GRAIN)));
     case 28: return (arg(s, 5) + CONV_GROUP - 1) / CONV_GROUP;
     case 60: return arg(s, 4);
     case 61: return (arg(s, 5) + DECONV_GROUP - 1) / DECONV_GROUP;
@@ -2338,6 +2477,10 @@ function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32, t: i
     case 22: rmspropUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), farg(s, 0), farg(s, 1), farg(s, 2), c, C); break;
     case 23: adamUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), farg(s, 0), farg(s, 1), farg(s, 2), farg(s, 3), c, C); break;
     case 24: matmulSplitK(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), pack, gen, c); break;
+    case 50: batchNormStats(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), c, C); break;
+    case 51: batchNormForward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9) != 0, farg(s, 0), c, C); break;
+    case 52: batchNormBackwardSums(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), farg(s, 0), c, C); break;
+    case 53: batchNormBackwardDx(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), arg(s, 11) != 0, farg(s, 0), c, C); break;
     case 25: matmulReduce(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4) != 0, c, C); break;
     case 27: {
       const colT = <usize>arg(s, 14) + ((<usize>t * colFloats(arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 9), arg(s, 10), arg(s, 11), arg(s, 12))) << 2);

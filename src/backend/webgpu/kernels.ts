@@ -112,22 +112,6 @@ export function webgpuKernels(dev: GpuDevice, options: WebGPUKernelOptions = {})
   const addBiasK = elementwise([out(), inp("x"), inp("bias", "column")], "out = x + bias;");
   const scaleColumnsK = elementwise([out(), inp("x"), inp("scale", "column")], "out = x * scale;");
 
-  const col = (name: string) => inp(name, "column");
-  const batchNormK = elementwise(
-    [out(), out("xn"), inp("x"), col("mean"), col("invStd"), col("gamma"), col("beta")],
-    "xn = (x - mean) * invStd; out = gamma * xn + beta;",
-  );
-  const batchNormBackwardK = (train: boolean) =>
-    elementwise(
-      [out("dx"), inp("dout"), inp("xn"), col("dbeta"), col("dgamma"), col("gamma"), col("invStd")],
-      train
-        ? "dx = gamma * invStd * (dout - dbeta / p.rows - xn * dgamma / p.rows);"
-        : "dx = gamma * invStd * dout;",
-      ["rows"],
-    );
-  const batchNormBackwardTrain = batchNormBackwardK(true);
-  const batchNormBackwardEval = batchNormBackwardK(false);
-
   const sgdK = elementwise([both("w"), inp("g")], "w = w - p.lr * g;", ["lr"]);
   const momentumK = elementwise(
     [both("w"), both("v"), inp("g")],
@@ -670,54 +654,6 @@ export function webgpuKernels(dev: GpuDevice, options: WebGPUKernelOptions = {})
     maxPoolBackward,
     avgPool,
     avgPoolBackward,
-    batchNormForward(
-      o: Float,
-      xn: Float,
-      invStd: Float,
-      runningMean: Float,
-      runningVar: Float,
-      x: Float,
-      gamma: Float,
-      beta: Float,
-      rows: number,
-      cols: number,
-      momentum: number,
-      eps: number,
-      train: boolean,
-    ) {
-      const mean = dev.scratch(cols);
-      // Only training moves the running statistics (the shader binds them writable either way).
-      const stats: Access = train ? "readwrite" : "read";
-      dev.dispatch(
-        wgsl.BATCH_NORM_STATS,
-        [Math.ceil(cols / 16)],
-        [on(invStd, "write"), on(mean, "write"), on(runningMean, stats), on(runningVar, stats), on(x)],
-        params([rows, cols, +train], [momentum, eps]),
-      );
-      batchNormK([o, xn, x, mean, invStd, gamma, beta], rows * cols, [], cols);
-      dev.freeScratch(mean);
-    },
-    batchNormBackward(
-      dx: Float,
-      dgamma: Float,
-      dbeta: Float,
-      dout: Float,
-      xn: Float,
-      invStd: Float,
-      gamma: Float,
-      rows: number,
-      cols: number,
-      train: boolean,
-    ) {
-      dev.dispatch(
-        wgsl.BATCH_NORM_SUMS,
-        [Math.ceil(cols / 16)],
-        [on(dgamma, "write"), on(dbeta, "write"), on(dout), on(xn)],
-        params([rows, cols]),
-      );
-      const k = train ? batchNormBackwardTrain : batchNormBackwardEval;
-      k([dx, dout, xn, dbeta, dgamma, gamma, invStd], rows * cols, [rows], cols);
-    },
     lrnForward(
       o: Float,
       scale: Float,
@@ -785,6 +721,58 @@ export function webgpuKernels(dev: GpuDevice, options: WebGPUKernelOptions = {})
         grid(n * h),
         [on(da, "write"), on(dcPrev, aliased ? "readwrite" : "write"), ...inputs],
         params([n, h]),
+      );
+    },
+    // Batch normalization: the per-channel sums one workgroup per channel, the rest element-wise.
+    batchNormStats(mean: Float, variance: Float, x: Float, n: number, c: number, hw: number) {
+      dev.dispatch(wgsl.BN_STATS, [c], [on(mean, "write"), on(variance, "write"), on(x)], params([n, c, hw]));
+    },
+    batchNormForward(
+      o: Float,
+      x: Float,
+      mean: Float,
+      variance: Float,
+      gamma: Float,
+      beta: Float,
+      n: number,
+      c: number,
+      hw: number,
+      eps: number,
+      relu: boolean,
+    ) {
+      dev.dispatch(
+        wgsl.BN_FORWARD,
+        grid(n * c * hw),
+        [on(o, "write"), on(x), on(mean), on(variance), on(gamma), on(beta)],
+        params([n * c * hw, c, hw, +relu], [eps]),
+      );
+    },
+    batchNormBackward(
+      dx: Float,
+      dgamma: Float,
+      dbeta: Float,
+      dy: Float,
+      x: Float,
+      mean: Float,
+      variance: Float,
+      gamma: Float,
+      n: number,
+      c: number,
+      hw: number,
+      eps: number,
+      train: boolean,
+    ) {
+      dev.dispatch(
+        wgsl.BN_BACKWARD_SUMS,
+        [c],
+        [on(dgamma, "write"), on(dbeta, "write"), on(dy), on(x), on(mean), on(variance)],
+        params([n, c, hw], [eps]),
+      );
+      dev.dispatch(
+        wgsl.BN_BACKWARD_DX,
+        grid(n * c * hw),
+        [on(dx, "write"), on(dy), on(x), on(mean), on(variance), on(gamma), on(dgamma), on(dbeta)],
+        params([n * c * hw, c, hw, n * hw, +train], [eps]),
       );
     },
     deconvForward,

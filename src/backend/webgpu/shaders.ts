@@ -559,97 +559,109 @@ ${ENTRY_1D}
 `;
 }
 
-/**
- * Batch normalization's per-column statistics, 16 columns per workgroup and 16 lanes down the
- * rows: in training the mean and (two-pass) variance over the rows, with the running statistics
- * moved toward them; otherwise the running statistics. Writes mean and invStd (cols).
- */
-export const BATCH_NORM_STATS = `${paramsStruct(["rows", "cols", "train"], ["momentum", "eps"])}
-@group(0) @binding(1) var<storage, read_write> invStd: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mean: array<f32>;
-@group(0) @binding(3) var<storage, read_write> runningMean: array<f32>;
-@group(0) @binding(4) var<storage, read_write> runningVar: array<f32>;
-@group(0) @binding(5) var<storage, read> x: array<f32>;
-var<workgroup> part: array<f32, 256>;
-var<workgroup> mu: array<f32, 16>;
-@compute @workgroup_size(16, 16)
+// ---- batch normalization, per channel of x (n, c, hw) -----------------------------------------------
+
+/** A workgroup's tree sum of `part` (every thread calls it; all see the sum in part[0] after). */
+const TREE_SUM = `
+  workgroupBarrier();
+  for (var half = ${WG / 2}u; half > 0u; half /= 2u) {
+    if (lid.x < half) { part[lid.x] += part[lid.x + half]; }
+    workgroupBarrier();
+  }`;
+
+/** mean and biased variance of channel wg.x (one workgroup per channel; the variance about the mean). */
+export const BN_STATS = `${paramsStruct(["n", "c", "hw"])}
+@group(0) @binding(1) var<storage, read_write> mean: array<f32>;
+@group(0) @binding(2) var<storage, read_write> variance: array<f32>;
+@group(0) @binding(3) var<storage, read> x: array<f32>;
+var<workgroup> part: array<f32, ${WG}>;
+@compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let j = wg.x * 16u + lid.x;
-  let live = j < p.cols;
-  if (p.train == 0u) {
-    if (lid.y == 0u && live) {
-      mean[j] = runningMean[j];
-      invStd[j] = 1.0 / sqrt(runningVar[j] + p.eps);
-    }
-    return;
-  }
+  let ch = wg.x;
+  let m = p.n * p.hw;
   var s = 0.0;
-  if (live) {
-    for (var i = lid.y; i < p.rows; i += 16u) { s += x[i * p.cols + j]; }
-  }
-  part[lid.y * 16u + lid.x] = s;
+  for (var k = lid.x; k < m; k += ${WG}u) { s += x[((k / p.hw) * p.c + ch) * p.hw + k % p.hw]; }
+  part[lid.x] = s;${TREE_SUM}
+  let mu = part[0] / f32(m);
   workgroupBarrier();
-  if (lid.y == 0u) {
-    var t = 0.0;
-    for (var l = 0u; l < 16u; l++) { t += part[l * 16u + lid.x]; }
-    mu[lid.x] = t / f32(p.rows);
-  }
-  workgroupBarrier();
-  let m = mu[lid.x];
   var q = 0.0;
-  if (live) {
-    for (var i = lid.y; i < p.rows; i += 16u) {
-      let d = x[i * p.cols + j] - m;
-      q += d * d;
-    }
+  for (var k = lid.x; k < m; k += ${WG}u) {
+    let d = x[((k / p.hw) * p.c + ch) * p.hw + k % p.hw] - mu;
+    q += d * d;
   }
-  part[lid.y * 16u + lid.x] = q;
-  workgroupBarrier();
-  if (lid.y == 0u && live) {
-    var t = 0.0;
-    for (var l = 0u; l < 16u; l++) { t += part[l * 16u + lid.x]; }
-    let variance = t / f32(p.rows);
-    mean[j] = m;
-    invStd[j] = 1.0 / sqrt(variance + p.eps);
-    runningMean[j] = p.momentum * runningMean[j] + (1.0 - p.momentum) * m;
-    runningVar[j] = p.momentum * runningVar[j] + (1.0 - p.momentum) * variance;
+  part[lid.x] = q;${TREE_SUM}
+  if (lid.x == 0u) {
+    mean[ch] = mu;
+    variance[ch] = part[0] / f32(m);
   }
 }
 `;
 
-/** Batch normalization's backward sums per column: dbeta = Σ dout, dgamma = Σ dout·xn. */
-export const BATCH_NORM_SUMS = `${paramsStruct(["rows", "cols"])}
+/** out = γ(x − μ)/√(σ² + eps) + β per channel, then ReLU when p.relu = 1. */
+export const BN_FORWARD = `${paramsStruct(["len", "c", "hw", "relu"], ["eps"])}
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read> mean: array<f32>;
+@group(0) @binding(4) var<storage, read> variance: array<f32>;
+@group(0) @binding(5) var<storage, read> gamma: array<f32>;
+@group(0) @binding(6) var<storage, read> beta: array<f32>;
+${ENTRY_1D}
+  if (i >= p.len) { return; }
+  let ch = (i / p.hw) % p.c;
+  let v = gamma[ch] * (x[i] - mean[ch]) / sqrt(variance[ch] + p.eps) + beta[ch];
+  out[i] = select(v, max(v, 0.0), p.relu == 1u);
+}
+`;
+
+/** dbeta = Σ dy and dgamma = Σ dy·(x − μ)/σ of channel wg.x (one workgroup per channel). */
+export const BN_BACKWARD_SUMS = `${paramsStruct(["n", "c", "hw"], ["eps"])}
 @group(0) @binding(1) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dbeta: array<f32>;
-@group(0) @binding(3) var<storage, read> dout: array<f32>;
-@group(0) @binding(4) var<storage, read> xn: array<f32>;
-var<workgroup> part: array<f32, 256>;
-var<workgroup> partXn: array<f32, 256>;
-@compute @workgroup_size(16, 16)
+@group(0) @binding(3) var<storage, read> dy: array<f32>;
+@group(0) @binding(4) var<storage, read> x: array<f32>;
+@group(0) @binding(5) var<storage, read> mean: array<f32>;
+@group(0) @binding(6) var<storage, read> variance: array<f32>;
+var<workgroup> part: array<f32, ${WG}>;
+@compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let j = wg.x * 16u + lid.x;
+  let ch = wg.x;
+  let m = p.n * p.hw;
+  let mu = mean[ch];
   var s = 0.0;
   var sx = 0.0;
-  if (j < p.cols) {
-    for (var i = lid.y; i < p.rows; i += 16u) {
-      let d = dout[i * p.cols + j];
-      s += d;
-      sx += d * xn[i * p.cols + j];
-    }
+  for (var k = lid.x; k < m; k += ${WG}u) {
+    let at = ((k / p.hw) * p.c + ch) * p.hw + k % p.hw;
+    s += dy[at];
+    sx += dy[at] * (x[at] - mu);
   }
-  part[lid.y * 16u + lid.x] = s;
-  partXn[lid.y * 16u + lid.x] = sx;
+  part[lid.x] = s;${TREE_SUM}
+  let sum = part[0];
   workgroupBarrier();
-  if (lid.y == 0u && j < p.cols) {
-    var t = 0.0;
-    var tx = 0.0;
-    for (var l = 0u; l < 16u; l++) {
-      t += part[l * 16u + lid.x];
-      tx += partXn[l * 16u + lid.x];
-    }
-    dbeta[j] = t;
-    dgamma[j] = tx;
+  part[lid.x] = sx;${TREE_SUM}
+  if (lid.x == 0u) {
+    dbeta[ch] = sum;
+    dgamma[ch] = part[0] / sqrt(variance[ch] + p.eps);
   }
+}
+`;
+
+/** dx = γ/σ·(dy − (dbeta + x̂·dgamma)/m) in training (p.train = 1), γ/σ·dy in evaluation. */
+export const BN_BACKWARD_DX = `${paramsStruct(["len", "c", "hw", "m", "train"], ["eps"])}
+@group(0) @binding(1) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read> x: array<f32>;
+@group(0) @binding(4) var<storage, read> mean: array<f32>;
+@group(0) @binding(5) var<storage, read> variance: array<f32>;
+@group(0) @binding(6) var<storage, read> gamma: array<f32>;
+@group(0) @binding(7) var<storage, read> dgamma: array<f32>;
+@group(0) @binding(8) var<storage, read> dbeta: array<f32>;
+${ENTRY_1D}
+  if (i >= p.len) { return; }
+  let ch = (i / p.hw) % p.c;
+  let sd = sqrt(variance[ch] + p.eps);
+  let xhat = (x[i] - mean[ch]) / sd;
+  let d = select(dy[i], dy[i] - (dbeta[ch] + xhat * dgamma[ch]) / f32(p.m), p.train == 1u);
+  dx[i] = gamma[ch] / sd * d;
 }
 `;
 

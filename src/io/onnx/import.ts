@@ -199,6 +199,11 @@ export function importOnnx(
     if (original !== null && sameLayers(original.layers, model.layers)) {
       assignWeights(original.layers, layers, fileName);
       model = original;
+    } else if (original === null) {
+      const kind = /"kind"\s*:\s*"([^"]*)"/.exec(stored)?.[1] ?? "unreadable";
+      notes.push(
+        `the stored zerodl spec is a "${String(kind)}" model, not a classifier; imported as a "sequential" model of its layers`,
+      );
     } else {
       notes.push(`the stored zerodl spec does not match the graph; imported as a "sequential" model`);
     }

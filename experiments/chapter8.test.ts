@@ -1,0 +1,34 @@
+// Chapter 8's experiments in their quick forms: the book's conclusions, not exact numbers.
+import { beforeAll, describe, expect, it } from "vitest";
+import { useFastBackend } from "../src/backend/index.js";
+import { renderSvg } from "../src/plot/render.js";
+import type { RunOptions } from "./experiment.js";
+import { resnetSkips } from "./resnet-skips.js";
+import { fcnDetection } from "./fcn-detection.js";
+
+const quick: RunOptions = { quick: true, seed: 0, log: () => {} };
+
+beforeAll(async () => {
+  await useFastBackend({ threads: 1 });
+});
+
+describe("chapter 8 experiments (quick)", () => {
+  it("resnet-skips: the deep network with skips learns faster than the same depth without", async () => {
+    const out = await resnetSkips.run(quick);
+    const runs = (out.data as { runs: { name: string; tailMean: number; gradients: { rms: number }[] }[] })
+      .runs;
+    const [residual, plain] = runs;
+    expect(residual.tailMean).toBeLessThan(0.9 * plain.tailMean);
+    expect(residual.gradients.length).toBe(plain.gradients.length);
+    for (const f of out.figures) expect(await renderSvg(f.spec)).toContain("<svg");
+  });
+
+  it("fcn-detection: the FCN finds most digits on canvases, and one pass beats classifying each window", async () => {
+    const out = await fcnDetection.run(quick);
+    const d = out.data as { precision: number; recall: number; speed: { fcnMs: number; windowsMs: number } };
+    expect(d.precision).toBeGreaterThan(0.6);
+    expect(d.recall).toBeGreaterThan(0.5);
+    expect(d.speed.fcnMs).toBeLessThan(d.speed.windowsMs);
+    for (const f of out.figures) expect(await renderSvg(f.spec)).toContain("<svg");
+  });
+});
