@@ -227,6 +227,23 @@ describe("a corrupt file is refused before its numbers are trusted", () => {
     );
   });
 
+  it("Identity nodes in a cycle: refused, not followed forever", () => {
+    const proto = mlp();
+    const nodes = proto.graph!.node;
+    const sigmoid = nodes.find((n) => n.opType === "Sigmoid")!;
+    nodes.push({
+      ...sigmoid,
+      opType: "Identity",
+      name: "loop",
+      input: [sigmoid.output[0]],
+      output: [sigmoid.input[0]],
+    });
+    sigmoid.opType = "Identity";
+    expect(() => importOnnx(encodeModelProto(proto), "loop.onnx")).toThrow(
+      /^loop\.onnx: tensor ".*" is an Identity of itself \(a cycle\)/,
+    );
+  });
+
   it("a tensor of negative size", () => {
     const proto = mlp();
     proto.graph!.initializer.find((t) => t.name === "1.bias")!.dims = [-50n];

@@ -414,7 +414,14 @@ class GraphReader {
 
   #resolve(name: string): string {
     let n = name;
-    while (this.#aliases.has(n)) n = this.#aliases.get(n)!;
+    const seen = new Set<string>();
+    while (this.#aliases.has(n)) {
+      // Identity nodes that name each other in a cycle: a corrupt graph, not a chain to follow forever.
+      if (seen.has(n))
+        throw new OnnxError(`${this.#file}: tensor "${name}" is an Identity of itself (a cycle)`);
+      seen.add(n);
+      n = this.#aliases.get(n)!;
+    }
     return n;
   }
 
