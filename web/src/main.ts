@@ -43,6 +43,7 @@ import {
   layerOutputs,
   mapsOf,
   modelQueue,
+  readInQueue,
   type Evaluation,
   type LayerOutput,
 } from "./playground/inspect.js";
@@ -448,7 +449,7 @@ function predict(): Promise<void> {
   const x = shapeFor(c.model, NDArray.from(input, [1, 784]));
   const shown = (async () => {
     // On WebGPU the scores come back later: only the latest prediction is shown.
-    const p = await modelQueue.run(async () => Float32Array.from(await softmax(c.model.predict(x)).read()));
+    const p = await readInQueue(() => softmax(c.model.predict(x)));
     if (id !== predictions) return;
     const probabilities = Array.from(p);
     const guess = probabilities.indexOf(Math.max(...probabilities));
@@ -1127,7 +1128,7 @@ window.zerodlDemo = {
   classify: async (id: string, n: number) => {
     const c = state.classifiers.get(id)!;
     const x = shapeFor(c.model, state.mnist!.test.x.sliceRows(0, n));
-    const scores = await modelQueue.run(async () => Float32Array.from(await c.model.predict(x).read()));
+    const scores = await readInQueue(() => c.model.predict(x));
     const k = c.classNames.length;
     return Array.from({ length: n }, (_, i) => {
       const row = Array.from(scores.subarray(i * k, (i + 1) * k));
@@ -1152,7 +1153,7 @@ window.zerodlDemo = {
     const run = state.run!;
     const model = run.model;
     const x = shapeFor(model, state.mnist!.test.x.sliceRows(0, n));
-    const fast = await modelQueue.run(async () => Float32Array.from(await model.predict(x).read()));
+    const fast = await readInQueue(() => model.predict(x));
     await run.readWeights(); // the reference kernels run on the host
     const spec = withKernels(reference, () => model.predict(x)).data;
     let worst = 0;

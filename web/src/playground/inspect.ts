@@ -25,6 +25,11 @@ export class ModelQueue {
 
 export const modelQueue = new ModelQueue();
 
+/** An array computed by `compute` (a prediction, a weight), read back in the queue as a copy. */
+export function readInQueue(compute: () => NDArray): Promise<Float32Array> {
+  return modelQueue.run(async () => Float32Array.from(await compute().read()));
+}
+
 /** A layer in a chain: what `Sequential.layers` holds. */
 interface ChainLayer {
   forward(x: NDArray, mode: "train" | "eval"): NDArray;
@@ -78,7 +83,7 @@ async function forwardEach(layers: readonly ChainLayer[], x: NDArray): Promise<L
 export async function firstFilters(model: Model): Promise<Tiles | null> {
   const W = model.params.find((p) => p.value.shape.length === 4)?.value;
   if (!W) return null;
-  return filterTiles(await modelQueue.run(async () => Float32Array.from(await W.read())), W.shape);
+  return filterTiles(await readInQueue(() => W), W.shape);
 }
 
 /** Weights (count, channels, height, width) as tiles of their first input channel. */
@@ -160,10 +165,8 @@ export async function evaluateInFrames(
   for (let start = 0; start < n; start += batch) {
     const end = Math.min(n, start + batch);
     const rows = x.sliceRows(start, end);
-    const { values, k } = await modelQueue.run(async () => {
-      const scores = model.predict(rows);
-      return { values: Float32Array.from(await scores.read()), k: scores.shape[1] };
-    });
+    const values = await readInQueue(() => model.predict(rows));
+    const k = values.length / (end - start);
     for (let i = 0; i < end - start; i++) {
       let best = 0;
       for (let j = 1; j < k; j++) if (values[i * k + j] > values[i * k + best]) best = j;
