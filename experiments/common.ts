@@ -36,14 +36,6 @@ export function mnistImages(): Promise<Mnist> {
 }
 
 /**
- * The loop of the book's optimizer_compare_mnist.py / weight_init_compare.py: each iteration a
- * batch drawn with replacement (`np.random.choice`), loss → backward → update. Returns the loss
- * of every iteration.
- *
- * Book: the book logs a second forward pass after the update; we log the loss the step computed
- * (one forward pass less, and the curve is the same one shifted by an update).
- */
-/**
  * Lets the event loop run. The experiments' training loops call it every iteration: a process
  * that computes for minutes without a break (a quick experiment on a machine slowed 100× by other
  * work) starves its own timers and I/O, and the test runner gives up on a worker that does not
@@ -66,6 +58,14 @@ export async function mapInOrder<T, R>(
   return out;
 }
 
+/**
+ * The loop of the book's optimizer_compare_mnist.py / weight_init_compare.py: each iteration a
+ * batch drawn with replacement (`np.random.choice`), loss → backward → update. Returns the loss
+ * of every iteration.
+ *
+ * Book: the book logs a second forward pass after the update; we log the loss the step computed
+ * (one forward pass less, and the curve is the same one shifted by an update).
+ */
 export async function trainIterations(options: {
   model: Model;
   optimizer: Optimizer;
@@ -74,8 +74,10 @@ export async function trainIterations(options: {
   batchSize: number;
   rng: Rng;
   log?: (iteration: number, loss: number) => void;
+  /** Called after each iteration's update (e.g. to record accuracies every epoch's worth). */
+  afterStep?: (iteration: number) => void;
 }): Promise<number[]> {
-  const { model, optimizer, train, iterations, batchSize, rng, log } = options;
+  const { model, optimizer, train, iterations, batchSize, rng, log, afterStep } = options;
   const n = train.labels.length;
   const losses: number[] = [];
   for (let i = 0; i < iterations; i++) {
@@ -86,6 +88,7 @@ export async function trainIterations(options: {
     optimizer.step(model.params);
     losses.push(loss);
     if (log && i % 500 === 0) log(i, loss);
+    afterStep?.(i);
     await breathe();
   }
   return losses;

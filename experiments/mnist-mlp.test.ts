@@ -5,6 +5,7 @@ import { renderSvg } from "../src/plot/render.js";
 import type { RunOptions } from "./experiment.js";
 import { initMnist } from "./init-mnist.js";
 import { optimizersMnist } from "./optimizers-mnist.js";
+import { twoLayerNet } from "./two-layer-net.js";
 
 const quick: RunOptions = { quick: true, seed: 0, log: () => {} };
 
@@ -13,6 +14,19 @@ beforeAll(async () => {
 });
 
 describe("MNIST MLP experiments (quick)", () => {
+  it("chapter 4's two-layer net: the loss falls; train and test accuracy rise together", async () => {
+    const out = await twoLayerNet.run(quick);
+    const d = out.data as { lossStart: number; lossEnd: number; trainAcc: number[]; testAcc: number[] };
+    expect(d.lossStart).toBeGreaterThan(2.2); // ≈ ln 10 before learning
+    expect(d.lossEnd).toBeLessThan(0.6 * d.lossStart);
+    expect(d.trainAcc).toHaveLength(10); // iterations 0, 100, …, 900
+    expect(d.trainAcc[0]).toBeLessThan(0.3);
+    const [train, test] = [d.trainAcc.at(-1)!, d.testAcc.at(-1)!];
+    expect(train).toBeGreaterThan(0.7);
+    expect(Math.abs(train - test)).toBeLessThan(0.05); // no overfitting, as Figure 4-12
+    for (const f of out.figures) expect(await renderSvg(f.spec)).toContain("<svg");
+  });
+
   it("optimizers: SGD ends above Momentum, AdaGrad and Adam", async () => {
     const out = await optimizersMnist.run(quick);
     const runs = (out.data as { runs: { name: string; tailMean: number }[] }).runs;

@@ -16,9 +16,9 @@ import { mapInOrder, mnist, trainEpochs } from "./common.js";
 import { VEGA_LITE_SCHEMA, fmt, type Experiment } from "./experiment.js";
 
 const VARIANTS = [
-  { name: "no regularization", figure: "5.10", epochs: 201, options: {} },
-  { name: "weight decay λ=0.1", figure: "5.11", epochs: 201, options: { weightDecayLambda: 0.1 } },
-  { name: "dropout 0.2", figure: "5.13", epochs: 301, options: { useDropout: true, dropoutRatio: 0.2 } },
+  { name: "no regularization", figure: "6-20", epochs: 201, options: {} },
+  { name: "weight decay λ=0.1", figure: "6-21", epochs: 201, options: { weightDecayLambda: 0.1 } },
+  { name: "dropout 0.2", figure: "6-23", epochs: 301, options: { useDropout: true, dropoutRatio: 0.2 } },
 ] as const;
 
 export interface VariantRun {
@@ -82,9 +82,9 @@ export const overfitting: Experiment = {
       comparison: runs.map((r) => ({
         what: `${r.name} (Fig. ${r.figure}): final train / test accuracy`,
         book: {
-          "5.10": "train reaches 1.0, test far below",
-          "5.11": "train stays below 1.0, gap narrower",
-          "5.13": "gap narrower, train below 1.0",
+          "6-20": "train reaches 1.0, test far below",
+          "6-21": "train stays below 1.0, gap narrower",
+          "6-23": "gap narrower, train below 1.0",
         }[r.figure]!,
         ours: `${fmt(r.finalTrain)} / ${fmt(r.finalTest)} (gap ${fmt(r.gap)})`,
       })),

@@ -6,6 +6,7 @@ import { gradientField } from "./gradient-field.js";
 import { numericalDerivative } from "./numerical-derivative.js";
 import { functionGraphs } from "./function-graphs.js";
 import { perceptronGates } from "./perceptron-gates.js";
+import { twoLayerNet } from "./two-layer-net.js";
 import { optimizerPaths } from "./optimizer-paths.js";
 import { optimizersMnist } from "./optimizers-mnist.js";
 import { initMnist } from "./init-mnist.js";
@@ -31,6 +32,7 @@ export const experiments: readonly Experiment[] = [
   functionGraphs,
   gradientField,
   gradientDescentExperiment,
+  twoLayerNet,
   optimizerPaths,
   optimizersMnist,
   activationHistograms,

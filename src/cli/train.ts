@@ -285,6 +285,20 @@ export function dropoutOf(model: Model): number {
   return ratios.size === 1 ? [...ratios][0] : 0;
 }
 
+/**
+ * What the loss chart says about the curve of a net whose last layer is dropout (the book's
+ * DeepConvNet): every training loss drops class scores, so it stays high while the accuracy,
+ * measured without dropout, climbs.
+ */
+export function lossNoteOf(model: Model): string[] | undefined {
+  const last = ((model as { layers?: readonly Layer[] }).layers ?? []).at(-1);
+  if (!(last instanceof Dropout)) return undefined;
+  return [
+    `training loss, with dropout (ratio ${last.ratio}) on the class scores:`,
+    "it stays high; accuracy is measured without dropout",
+  ];
+}
+
 /** A run to continue: its settings, model, history so far and where it stopped. */
 interface Resumed {
   settings: Settings;
@@ -569,7 +583,10 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
   if (options.resume) await rm(options.resume, { force: true }); // done with it
   await writeFileAtomic(`${base}.history.json`, JSON.stringify({ settings, results, history }, null, 1));
   const chart = await writeChart(
-    lossAccuracyChart(history, { title: `${settings.model} on ${settings.data}` }),
+    lossAccuracyChart(history, {
+      title: `${settings.model} on ${settings.data}`,
+      lossNote: lossNoteOf(model),
+    }),
     `${base}.history`,
   );
   io.out(

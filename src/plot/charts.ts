@@ -30,10 +30,15 @@ export function movingAverage(values: readonly number[], window: number): number
   return out;
 }
 
-const SET_COLORS: Record<string, string> = { train: "#1f77b4", test: "#ff7f0e", validation: "#2ca02c" };
-
-/** Two panels: loss per iteration (raw and smoothed) and accuracy per epoch (train, test, validation). */
-export function lossAccuracyChart(history: HistoryLike, options: { title?: string } = {}): ChartSpec {
+/**
+ * Two panels: loss per iteration (raw and smoothed) and accuracy per epoch (train, test,
+ * validation; told apart by colour and dash). `lossNote` goes under the loss panel's title: what a
+ * reader needs to know to read the curve (e.g. that dropout is active in the training loss).
+ */
+export function lossAccuracyChart(
+  history: HistoryLike,
+  options: { title?: string; lossNote?: string | string[] } = {},
+): ChartSpec {
   const window = Math.max(1, Math.min(100, Math.round(history.loss.length / 20)));
   const smooth = movingAverage(history.loss, window);
   const lossRows = history.loss.flatMap((loss, i) => [
@@ -52,10 +57,10 @@ export function lossAccuracyChart(history: HistoryLike, options: { title?: strin
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     ...(options.title ? { title: options.title } : {}),
     config: chartConfig,
-    resolve: { scale: { color: "independent" } },
+    resolve: { scale: { color: "independent", strokeDash: "independent" } },
     hconcat: [
       {
-        title: "Loss",
+        title: options.lossNote ? { text: "Loss", subtitle: options.lossNote, subtitleFontSize: 11 } : "Loss",
         width: 360,
         height: 240,
         data: { values: lossRows },
@@ -82,13 +87,7 @@ export function lossAccuracyChart(history: HistoryLike, options: { title?: strin
         encoding: {
           x: { field: "epoch", type: "quantitative", title: "epoch", axis: { tickMinStep: 1 } },
           y: { field: "accuracy", type: "quantitative", title: "accuracy", scale: { zero: false } },
-          color: {
-            field: "set",
-            type: "nominal",
-            title: null,
-            scale: { domain: sets, range: sets.map((set) => SET_COLORS[set]) },
-            legend: { orient: "bottom-right" },
-          },
+          ...seriesStyle("set", sets, null, { orient: "bottom-right", ...STROKE_LEGEND }),
         },
       },
     ],
@@ -271,9 +270,20 @@ export const SERIES_DASHES = [
   [6, 2, 2, 2],
 ];
 
-/** Colour and dash channels for a nominal field, one legend for both. */
-export function seriesStyle(field: string, names: readonly string[], title: string | null = null) {
-  const common = { field, type: "nominal", title, sort: [...names] } as const;
+/**
+ * Legend settings for lines with point markers: symbols drawn as line segments, so the legend
+ * shows each series' dash as well as its colour.
+ */
+export const STROKE_LEGEND = { symbolType: "stroke", symbolStrokeWidth: 2 } as const;
+
+/** Colour and dash channels for a nominal field, one legend for both (`legend`: its settings). */
+export function seriesStyle(
+  field: string,
+  names: readonly string[],
+  title: string | null = null,
+  legend?: Record<string, unknown>,
+) {
+  const common = { field, type: "nominal", title, sort: [...names], ...(legend ? { legend } : {}) } as const;
   return {
     color: {
       ...common,
