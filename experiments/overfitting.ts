@@ -76,7 +76,7 @@ export const overfitting: Experiment = {
       figures: [
         {
           caption: "Train (solid) and test (dashed) accuracy: weight decay and dropout narrow the gap.",
-          spec: chart(runs),
+          spec: overfittingChart(runs),
         },
       ],
       comparison: runs.map((r) => ({
@@ -93,7 +93,8 @@ export const overfitting: Experiment = {
   },
 };
 
-function chart(runs: VariantRun[]): ChartSpec {
+/** The figure, from the runs (exported so a saved run's data can be drawn again). */
+export function overfittingChart(runs: VariantRun[]): ChartSpec {
   return {
     $schema: VEGA_LITE_SCHEMA,
     title: "Overfitting on 300 images",
