@@ -8,6 +8,7 @@ import { evaluate, loadMnist, useFastBackend, type Dataset, type DatasetName } f
 import { loadModel } from "../src/io/model-file.js";
 import { Dropout } from "../src/layers/dropout.js";
 import { NDArray } from "../src/ndarray.js";
+import { Sequential } from "../src/models/sequential.js";
 
 const models: { file: string; dataset: DatasetName; minAccuracy: number }[] = [
   { file: "two-layer", dataset: "mnist", minAccuracy: 0.97 }, // book ≈ 97 %
@@ -68,9 +69,11 @@ describe("models/deep-conv.safetensors: the training loss", () => {
     const test = testSets.get("mnist")!;
     const x = test.x.sliceRows(0, 500);
     const t = test.labels.subarray(0, 500);
-    const dropouts = model.layers.filter((l): l is Dropout => l instanceof Dropout);
+    expect(model).toBeInstanceOf(Sequential);
+    const { layers } = model as Sequential;
+    const dropouts = layers.filter((l): l is Dropout => l instanceof Dropout);
     expect(dropouts).toHaveLength(2);
-    expect(model.layers.at(-1)).toBe(dropouts[1]);
+    expect(layers.at(-1)).toBe(dropouts[1]);
     const meanLoss = (mode: "train" | "eval") => {
       let sum = 0;
       for (let s = 0; s < 500; s += 100)
