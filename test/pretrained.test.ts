@@ -8,7 +8,7 @@ import { evaluate, loadMnist, useFastBackend, type Dataset, type DatasetName } f
 import { loadModel } from "../src/io/model-file.js";
 import { Dropout } from "../src/layers/dropout.js";
 import { NDArray } from "../src/ndarray.js";
-import { Sequential } from "../src/models/sequential.js";
+import type { Layer } from "../src/layers/layer.js";
 
 const models: { file: string; dataset: DatasetName; minAccuracy: number }[] = [
   { file: "two-layer", dataset: "mnist", minAccuracy: 0.97 }, // book ≈ 97 %
@@ -69,8 +69,7 @@ describe("models/deep-conv.safetensors: the training loss", () => {
     const test = testSets.get("mnist")!;
     const x = test.x.sliceRows(0, 500);
     const t = test.labels.subarray(0, 500);
-    expect(model).toBeInstanceOf(Sequential);
-    const { layers } = model as Sequential;
+    const layers = (model as { layers?: readonly Layer[] }).layers ?? [];
     const dropouts = layers.filter((l): l is Dropout => l instanceof Dropout);
     expect(dropouts).toHaveLength(2);
     expect(layers.at(-1)).toBe(dropouts[1]);
