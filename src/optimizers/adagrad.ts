@@ -1,7 +1,15 @@
 import { kernels } from "../backend/index.js";
 import type { Param } from "../layers/layer.js";
 import type { Optimizer } from "./optimizer.js";
-import { ParamState, checkPositive, gradOf, loadSlots, readSlots, saveSlots, type OptimizerState } from "./state.js";
+import {
+  ParamState,
+  checkPositive,
+  gradOf,
+  loadSlots,
+  readSlots,
+  saveSlots,
+  type OptimizerState,
+} from "./state.js";
 
 export interface AdaGradOptions {
   /** Learning rate η (book default 0.01). */

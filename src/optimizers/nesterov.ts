@@ -8,7 +8,8 @@ import {
   checkRate,
   gradOf,
   loadSlots,
-  readSlots, saveSlots,
+  readSlots,
+  saveSlots,
   type OptimizerState,
 } from "./state.js";
 

@@ -7,7 +7,8 @@ import {
   checkRate,
   gradOf,
   loadSlots,
-  readSlots, saveSlots,
+  readSlots,
+  saveSlots,
   type OptimizerState,
 } from "./state.js";
 

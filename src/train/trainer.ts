@@ -5,7 +5,7 @@ import { assertFinite, countNonFinite, findNonFinite } from "../ops/check.js";
 import type { NDArray } from "../ndarray.js";
 import type { Model } from "../models/model.js";
 import type { Optimizer } from "../optimizers/optimizer.js";
-import { clipGrads } from "../optimizers/clip.js";
+import { clipGrads, clipGradsOnDevice } from "../optimizers/clip.js";
 import type { Rng, RngState } from "../rng.js";
 import { kernels } from "../backend/index.js";
 import type { Labels } from "../ndarray.js";
@@ -315,12 +315,11 @@ export class Trainer {
     if (!model.lossArray) {
       throw new Error(`Trainer: this model has no lossArray(), which training on ${kernels().name} needs`);
     }
-    if (this.#options.maxGradNorm !== undefined) {
-      throw new OptionError(`Trainer: maxGradNorm (gradient clipping) runs on the CPU backends only`);
-    }
     const lossArray = model.lossArray(x, labels);
     model.backward();
-    optimizer.step(model.trainableParams ?? model.params);
+    const trainable = model.trainableParams ?? model.params;
+    if (this.#options.maxGradNorm !== undefined) clipGradsOnDevice(trainable, this.#options.maxGradNorm);
+    optimizer.step(trainable);
     yield { pending: lossArray };
     const loss = lossArray.data[0];
     if (!Number.isFinite(loss)) {
