@@ -3,6 +3,7 @@ import { OptionError, TrainingDivergedError, unknownOption } from "../errors.js"
 import type { Param } from "../layers/layer.js";
 import { assertFinite, countNonFinite, findNonFinite } from "../ops/check.js";
 import type { NDArray } from "../ndarray.js";
+import { deviceStep } from "../ndarray.js";
 import type { Model } from "../models/model.js";
 import type { Optimizer } from "../optimizers/optimizer.js";
 import { clipGrads, clipGradsOnDevice } from "../optimizers/clip.js";
@@ -318,7 +319,9 @@ export class Trainer {
     const lossArray = model.lossArray(x, labels);
     model.backward();
     const trainable = model.trainableParams ?? model.params;
-    if (this.#options.maxGradNorm !== undefined) clipGradsOnDevice(trainable, this.#options.maxGradNorm);
+    const maxNorm = this.#options.maxGradNorm;
+    // Inside the model's step: the one-value sum of squares is recycled with its other arrays.
+    if (maxNorm !== undefined) deviceStep(model, false, () => clipGradsOnDevice(trainable, maxNorm));
     optimizer.step(trainable);
     yield { pending: lossArray };
     const loss = lossArray.data[0];
