@@ -15,7 +15,7 @@ function setup() {
   const x = NDArray.zeros([20, 1, 28, 28]);
   for (let i = 0; i < x.size; i++) x.data[i] = rng.uniform();
   const labels = Int32Array.from({ length: 20 }, (_, i) => i % 10);
-  return { model, trainDigits: { x, labels } };
+  return { model, trainDigits: { x, labels }, canvas: { maxDigits: 2 } };
 }
 
 /** An optimizer that records the lr of every step and changes nothing. */
