@@ -42,6 +42,18 @@ interface Contestant {
   infer: (model: string, k: number) => Promise<number>;
 }
 
+/** What this script uses of a zerodl model (from either checkout: two copies of the classes). */
+interface Net {
+  loss(x: unknown, t: Int32Array): number;
+  backward(): unknown;
+  predict(x: unknown): unknown;
+  params: unknown;
+}
+interface OrtSession {
+  inputNames: readonly string[];
+  run(feeds: Record<string, unknown>): Promise<unknown>;
+}
+
 /** CPU ms of this process per unit while `f` runs k units. */
 async function cpuPer(k: number, f: () => Promise<void> | void): Promise<number> {
   const c0 = process.cpuUsage();
@@ -68,7 +80,7 @@ async function zerodl(name: string, dir: string): Promise<Contestant> {
   const { SimpleConvNet } = await load("models/simple-conv-net.ts");
   const { DeepConvNet } = await load("models/deep-conv-net.ts");
   const kernels = await initWasm({ threads: 1 });
-  const nets = new Map<string, { model: any; optimizer: any; done: number }>();
+  const nets = new Map<string, { model: Net; optimizer: { step(params: unknown): void }; done: number }>();
   const net = (model: string) => {
     if (!nets.has(model)) {
       const rng = new Rng(42);
@@ -118,7 +130,7 @@ async function ortWeb(): Promise<Contestant> {
   const { Rng } = await import("../src/rng.js");
   const { SimpleConvNet } = await import("../src/models/simple-conv-net.js");
   const { DeepConvNet } = await import("../src/models/deep-conv-net.js");
-  const sessions = new Map<string, any>();
+  const sessions = new Map<string, OrtSession>();
   const session = async (model: string) => {
     if (!sessions.has(model)) {
       const net =
@@ -131,7 +143,7 @@ async function ortWeb(): Promise<Contestant> {
         }),
       );
     }
-    return sessions.get(model);
+    return sessions.get(model) as OrtSession;
   };
   return {
     name: "ORT Web",

@@ -665,11 +665,8 @@ function fastKernels(rt: Runtime, shared: boolean) {
     const px = rt.use(x, n * c * h * w);
     const pw_ = rt.use(W, fn * c * fh * fw);
     const pb = rt.use(b, fn);
+    const py = target && !pool ? rt.out(target.out) : rt.alloc(n * fn * oh * ow);
     const p = pool ?? { ph: 0, pw: 0, stride: 1, pad: 0 };
-    // A 2×2/2 pooling after im2col's product pools from a per-thread scratch (convReluPool2x2Image):
-    // the batch-wide output before pooling is never written, so it gets no block.
-    const pool2x2 = rectify && !useWinograd(g) && p.ph === 2 && p.pw === 2 && p.stride === 2 && p.pad === 0;
-    const py = target && !pool ? rt.out(target.out) : rt.alloc(pool2x2 ? 0 : n * fn * oh * ow);
     const pooledLen = pool
       ? n * fn * outSize(oh, p.ph, p.stride, p.pad) * outSize(ow, p.pw, p.stride, p.pad)
       : 0;
