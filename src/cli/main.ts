@@ -378,7 +378,10 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
       integer("--checkpoint-every"),
       250,
     )
-    .option("--resume <checkpoint>", "continue an interrupted run from its checkpoint (--iterations N extends it)")
+    .option(
+      "--resume <checkpoint>",
+      "continue an interrupted run from its checkpoint (--iterations N extends it)",
+    )
     .option("--keep-checkpoint", "keep the checkpoint when the run completes, to train it further later")
     .addOption(
       new Option("--stop-after <n>", "stop as if interrupted after n iterations")
