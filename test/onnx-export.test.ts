@@ -29,7 +29,10 @@ import { modelsDir, shippedModels } from "./shipped-models.js";
 
 const TOLERANCE = 1e-4;
 const models = await shippedModels();
-const shipped = models.filter((m) => m.classifier).map((m) => m.file);
+// The shipped ResNets (graphs with Add) wait for the ONNX export of graphs (issue 13, not on main
+// yet); the test below fails once it exports them, so they join `shipped` then.
+const withAdd = models.filter((m) => m.kind === "resnet").map((m) => m.file);
+const shipped = models.filter((m) => m.classifier && m.kind !== "resnet").map((m) => m.file);
 
 async function agree(model: Model & { layers: readonly Layer[] }, x: NDArray, classes?: string[]) {
   const bytes = exportOnnx(model, { classes });
@@ -59,6 +62,14 @@ describe("every shipped model exported to ONNX runs in ONNX Runtime with the sam
         .map((m) => m.kind)
         .sort(),
     ).toEqual(["captioner", "generator", "q-network", "q-network"]);
+  });
+
+  it("the shipped ResNets have no ONNX export yet (Add)", async () => {
+    expect(withAdd.length).toBeGreaterThanOrEqual(1);
+    for (const file of withAdd) {
+      const { model } = await loadModel(modelsDir + file);
+      expect(() => exportOnnx(model as Sequential)).toThrow(/no ONNX form for layer Add/);
+    }
   });
 
   for (const file of shipped) {

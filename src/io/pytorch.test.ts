@@ -12,13 +12,24 @@ import { modelsDir, shippedModels } from "../../test/shipped-models.js";
 
 type Chain = ReturnType<typeof createModel> & { layers: readonly Layer[] };
 const models = await shippedModels();
-const shipped = models.filter((m) => m.classifier).map((m) => m.file);
+// The shipped ResNets (graphs with Add) wait for the PyTorch export of graphs (issue 13, not on main
+// yet); the test below fails once it exports them, so they join `shipped` then.
+const withAdd = models.filter((m) => m.kind === "resnet").map((m) => m.file);
+const shipped = models.filter((m) => m.classifier && m.kind !== "resnet").map((m) => m.file);
 
 describe("every shipped model has its PyTorch files", () => {
   it("the classifiers here; the captioner in pytorch-captioner.test.ts; not (yet) the DQN agents and the DCGAN generator", () => {
     expect(shipped.length).toBeGreaterThanOrEqual(4);
     const others = new Set(models.filter((m) => !m.classifier).map((m) => m.kind));
     expect([...others].sort()).toEqual(["captioner", "generator", "q-network"]);
+  });
+
+  it("not (yet) the shipped ResNets (Add)", async () => {
+    expect(withAdd.length).toBeGreaterThanOrEqual(1);
+    for (const file of withAdd) {
+      const { model } = await loadModel(modelsDir + file);
+      expect(() => exportPytorch(model as Chain)).toThrow(/no torch\.nn form for layer Add/);
+    }
   });
 
   for (const file of shipped) {
