@@ -312,7 +312,7 @@ describe.skipIf(!haveChromium)("browser demo on WebGPU (Chromium's SwiftShader a
     expect(errors).toEqual([]);
   });
 
-  it("runs the playground on the GPU: the shipped networks, a network's layer maps, save and load", async () => {
+  it("runs the playground on the GPU: the shipped networks, save and load", async () => {
     const { page, errors } = session!;
     expect((await snapshot(page)).backend).toMatchObject({ name: "webgpu" });
     const demo = (method: string, ...args: unknown[]) =>
@@ -340,12 +340,6 @@ describe.skipIf(!haveChromium)("browser demo on WebGPU (Chromium's SwiftShader a
           : test.x.sliceRows(0, 200);
       expect(await demo("classify", id, 200), id).toEqual(Array.from(argmaxRows(model.predict(x))));
     }
-    // Chapter 7's view inside SimpleConvNet: each layer's output, read back from the GPU.
-    await demo("showTestImage", 3);
-    await page.waitForFunction(
-      () => (window as unknown as DemoWindow).zerodlDemo.snapshot().views.maps.length === 3,
-    );
-    expect((await snapshot(page)).views.maps).toEqual(["1 Convolution", "2 Relu", "3 Pooling"]);
     expect(errors).toEqual([]);
   });
 });
