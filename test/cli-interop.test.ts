@@ -1,11 +1,12 @@
 // `zerodl export` and `zerodl import` as a user runs them.
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadCaptioner } from "../src/cli/caption.js";
 import { loadModel } from "../src/io/model-file.js";
+import { decodeModelProto, encodeModelProto } from "../src/io/onnx/proto.js";
 import { loadAgent } from "../src/rl/agent-file.js";
 import { checkInput } from "../src/io/pytorch.js";
 import { cli } from "./cli-helpers.js";
@@ -43,15 +44,23 @@ describe("zerodl export / import", () => {
     expect(info.training).toMatchObject({ producer: "pytorch 1.13.0", importedFrom: "mlp.onnx" });
   });
 
-  it("an unsupported graph: a one-line error naming the operators, exit code 1", async () => {
-    const r = await cli(
-      "import",
-      join(fixtures, "inception_small.onnx"),
-      "--out",
-      join(tmp(), "x.safetensors"),
-    );
+  it("a branching graph (PyTorch's inception_small) imports as a graph model", async () => {
+    const out = join(tmp(), "inception.safetensors");
+    const r = await cli("import", join(fixtures, "inception_small.onnx"), "--out", out);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`a "graph" model, input (1, 28, 28) → 10 classes`);
+  });
+
+  it("an unsupported operator: a one-line error naming it and its node, exit code 1", async () => {
+    const proto = decodeModelProto(readFileSync(join(fixtures, "mlp.onnx")), "mlp.onnx");
+    proto.graph!.node.find((n) => n.opType === "Sigmoid")!.opType = "LeakyRelu";
+    const file = join(tmp(), "edited.onnx");
+    writeFileSync(file, encodeModelProto(proto));
+    const r = await cli("import", file, "--out", join(tmp(), "x.safetensors"));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: .*inception_small\.onnx: cannot import: Concat node "\/3\/Concat"/);
+    expect(r.stderr).toMatch(
+      /^error: .*edited\.onnx: cannot import: LeakyRelu node "\/2\/Sigmoid": operator LeakyRelu is not supported/,
+    );
   });
 
   it("export --format pytorch writes the folder; import reads its weights back", async () => {

@@ -23,7 +23,7 @@ import {
   importCaptionerPytorchWeights,
   isCaptionerWeights,
 } from "../io/pytorch-captioner.js";
-import type { Layer, Param } from "../layers/layer.js";
+import type { Layer, MergeLayer, Param } from "../layers/layer.js";
 import { Captioner } from "../models/captioner.js";
 import type { Model } from "../models/model.js";
 import { formatBytes } from "../data/bytes.js";
@@ -41,7 +41,7 @@ export interface ExportOptions {
   version: string;
 }
 
-type ChainModel = Model & { readonly layers: readonly Layer[] };
+type ChainModel = Model & { readonly layers: readonly (Layer | MergeLayer)[] };
 
 function chain(model: Model, path: string): ChainModel {
   if (!("layers" in model))

@@ -6,13 +6,45 @@ import { loadModel } from "./model-file.js";
 import { checkInput, exportPytorch, importPytorchWeights, PYTORCH_WEIGHTS, PytorchError } from "./pytorch.js";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
 import type { Layer } from "../layers/layer.js";
-import { createModel } from "../models/model.js";
+import { createModel, type ModelSpec } from "../models/model.js";
 import { Rng } from "../rng.js";
 import { modelsDir, shippedModels } from "../../test/shipped-models.js";
 
 type Chain = ReturnType<typeof createModel> & { layers: readonly Layer[] };
 const models = await shippedModels();
 const shipped = models.filter((m) => m.classifier).map((m) => m.file);
+
+describe("graphs (book §8.2) as an nn.Module with one forward line per node", () => {
+  const graphs: [string, ModelSpec, RegExp][] = [
+    [
+      "resnet: Add",
+      { kind: "resnet", inputShape: [1, 28, 28], outputSize: 10, widths: [4, 8], blocks: [1, 1] },
+      /^ {8}t_stage2_block1_add = t_stage2_block1_bn2 \+ t_stage2_block1_proj_bn$/m,
+    ],
+    [
+      "googlenet: Concat",
+      { kind: "googlenet", inputShape: [1, 28, 28], outputSize: 10 },
+      /^ {8}t_stage1_inception1 = torch\.cat\(\[t_stage1_inception1_1x1_relu, t_stage1_inception1_3x3_relu, t_stage1_inception1_5x5_relu, t_stage1_inception1_pool_proj_relu\], 1\)$/m,
+    ],
+  ];
+  for (const [name, spec, merge] of graphs) {
+    it(name, () => {
+      const model = createModel(spec, new Rng(3)) as Chain;
+      const files = exportPytorch(model);
+      const py = files["model.py"] as string;
+      expect(py).toMatch(/^class \w+\(nn\.Module\):$/m);
+      expect(py).toMatch(merge);
+      expect(py).toMatch(/^ {8}t_gap = t_\w+\.mean\(dim=\(2, 3\)\)$/m);
+      // Every tensor belongs to a module the class declares, and forward applies each module once.
+      const { tensors } = decodeSafetensors(files[PYTORCH_WEIGHTS] as Uint8Array, name);
+      for (const t of tensors) expect(py).toContain(`        self.${t.name.split(".")[0]} = nn.`);
+      const declared = [...py.matchAll(/^ {8}self\.(\w+) = nn\./gm)].map((m) => m[1]);
+      for (const m of declared) expect(py.split(`self.${m}(`).length - 1).toBe(1);
+      const check = JSON.parse(files["check.json"] as string) as { logits: number[] };
+      expect(check.logits).toEqual(Array.from(model.predict(checkInput(2, spec.inputShape)).data));
+    });
+  }
+});
 
 describe("every shipped model has its PyTorch files", () => {
   it("the classifiers here; the captioner in pytorch-captioner.test.ts; not (yet) the DQN agents and the DCGAN generator", () => {

@@ -2,7 +2,8 @@
  * The PyTorch hand-off (book §8.3.3: training beyond one machine is a distributed engine's job):
  * a zerodl model as a folder PyTorch runs as it is, and the way back.
  *
- *   model.py             the network in plain torch.nn (an nn.Sequential of named modules), with a
+ *   model.py             the network in plain torch.nn (a chain: an nn.Sequential of named modules;
+ *                        a graph: an nn.Module with a forward line per node), with a
  *                        dependency-free safetensors reader/writer and a self-check
  *   weights.safetensors  the weights under PyTorch's names (conv1.weight, fc1.weight, bn1.running_mean…)
  *                        in PyTorch's layouts; the architecture rides along in the metadata
@@ -21,8 +22,11 @@ import { Affine } from "../layers/affine.js";
 import { BatchNormalization } from "../layers/batch-normalization.js";
 import { Convolution } from "../layers/convolution.js";
 import { Dropout } from "../layers/dropout.js";
+import { Add } from "../layers/add.js";
+import { Concat } from "../layers/concat.js";
 import { Flatten } from "../layers/flatten.js";
-import type { Layer, Param } from "../layers/layer.js";
+import { GlobalAveragePooling } from "../layers/global-average-pooling.js";
+import type { Layer, MergeLayer, Param } from "../layers/layer.js";
 import { LRN } from "../layers/lrn.js";
 import { Pooling } from "../layers/pooling.js";
 import { Relu } from "../layers/relu.js";
@@ -36,7 +40,7 @@ import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
 /** The weights file's name in an exported folder. */
 export const PYTORCH_WEIGHTS = "weights.safetensors";
 
-type ChainModel = Model & { readonly layers: readonly Layer[] };
+type ChainModel = Model & TorchExportable;
 
 /** Thrown for a model PyTorch export cannot express, or weights that do not fit a model. */
 export class PytorchError extends Error {
@@ -98,23 +102,110 @@ export function transposed(name: string, layer: { readonly W: Param; readonly b:
 
 export const pyFloat = (v: number) => (Number.isInteger(v) ? `${v}.0` : String(v));
 
-/**
- * The chain as torch.nn modules, following per-sample shapes from `inputShape`. Module names
- * count each kind (conv1, relu1, pool1, fc1, bn1, …); tensor names are `module.weight` etc.
- */
-export function torchModules(model: {
+/** One step of the forward in PyTorch: a node's modules applied in order, or a merge's expression. */
+export interface TorchStep {
+  /** The Python variable the step assigns. */
+  name: string;
+  /** The Python variables it reads. */
+  inputs: string[];
+  modules: TorchModule[];
+  /** A merge (Add, Concat) or a parameter-free reshape, in terms of `inputs`. */
+  expression?: string;
+}
+
+/** What a model gives the PyTorch export: its spec, layers, and its graph's nodes if it has them. */
+export interface TorchExportable {
   readonly spec: { readonly inputShape: readonly number[] };
-  readonly layers: readonly Layer[];
-}): TorchModule[] {
+  readonly layers: readonly (Layer | MergeLayer)[];
+  readonly nodes?: readonly {
+    readonly name: string;
+    readonly layer: Layer | MergeLayer;
+    readonly inputs: readonly string[];
+  }[];
+  readonly inputNames?: readonly string[];
+  readonly outputNames?: readonly string[];
+}
+
+/** A node's name as a Python variable: "block1.add" → t_block1_add. */
+const pyName = (name: string) => `t_${name.replace(/[^A-Za-z0-9_]/g, "_")}`;
+
+/**
+ * The network as torch.nn modules and the steps of its forward, following per-sample shapes from
+ * `inputShape`. Module names count each kind (conv1, relu1, pool1, fc1, bn1, …); tensor names are
+ * `module.weight` etc. `chain` says whether every step reads the one before (an nn.Sequential).
+ */
+export function torchSteps(model: TorchExportable): { steps: TorchStep[]; output: string; chain: boolean } {
   const counts = new Map<string, number>();
   const named = (kind: string) => {
     const k = (counts.get(kind) ?? 0) + 1;
     counts.set(kind, k);
     return `${kind}${k}`;
   };
-  const modules: TorchModule[] = [];
-  let shape = [...model.spec.inputShape];
-  for (const layer of model.layers) {
+  const input = model.inputNames?.[0] ?? "x";
+  const nodes =
+    model.nodes ??
+    model.layers.map((layer, i) => ({
+      name: `layer${i + 1}`,
+      layer,
+      inputs: [i === 0 ? input : `layer${i}`],
+    }));
+  if ((model.inputNames?.length ?? 1) !== 1) {
+    throw new PytorchError(
+      `PyTorch export: the network has ${model.inputNames!.length} inputs; a classifier has one`,
+    );
+  }
+  const shapes = new Map<string, number[]>([[input, [...model.spec.inputShape]]]);
+  const vars = new Map<string, string>([[input, "x"]]);
+  const steps: TorchStep[] = [];
+  let modules: TorchModule[] = [];
+  for (const node of nodes) {
+    const layer = node.layer;
+    const inputs = node.inputs.map((n) => vars.get(n)!);
+    const inShapes = node.inputs.map((n) => shapes.get(n)!);
+    let shape = [...inShapes[0]];
+    modules = [];
+    let expression: string | undefined;
+    if (layer instanceof Add) {
+      expression = inputs.join(" + ");
+    } else if (layer instanceof Concat) {
+      expression = `torch.cat([${inputs.join(", ")}], 1)`;
+      shape = [inShapes.reduce((c, s) => c + s[0], 0), ...shape.slice(1)];
+    } else if (layer instanceof GlobalAveragePooling) {
+      expression = `${inputs[0]}.mean(dim=(2, 3))`;
+      shape = [shape[0]];
+    } else if ("merge" in layer) {
+      throw new PytorchError(`PyTorch export: no torch form for merge layer ${layer.constructor.name}`);
+    } else {
+      shape = layerModules(layer, shape, named, modules);
+    }
+    vars.set(node.name, pyName(node.name));
+    shapes.set(node.name, shape);
+    steps.push({ name: pyName(node.name), inputs, modules, expression });
+  }
+  const output = vars.get(model.outputNames?.[0] ?? nodes.at(-1)?.name ?? input)!;
+  const chain =
+    steps.every(
+      (s, i) =>
+        s.expression === undefined &&
+        s.inputs.length === 1 &&
+        s.inputs[0] === (i === 0 ? "x" : steps[i - 1].name),
+    ) && output === (steps.at(-1)?.name ?? "x");
+  return { steps, output, chain };
+}
+
+/** The network's torch.nn modules, in order (their tensors are the weights file's). */
+export function torchModules(model: TorchExportable): TorchModule[] {
+  return torchSteps(model).steps.flatMap((s) => s.modules);
+}
+
+/** Appends the modules one layer becomes (reading per-sample `shape`) and returns its output shape. */
+function layerModules(
+  layer: Layer,
+  shape: number[],
+  named: (kind: string) => string,
+  modules: TorchModule[],
+): number[] {
+  {
     if (layer instanceof Affine) {
       const [inSize, outSize] = layer.W.value.shape;
       if (shape.length > 1) {
@@ -225,11 +316,11 @@ export function torchModules(model: {
       });
     } else {
       throw new PytorchError(
-        `PyTorch export: no torch.nn form for layer ${layer.constructor.name}; exportable: Affine, Convolution, Pooling, Relu, Sigmoid, Tanh, Flatten, Dropout, BatchNormalization, LRN`,
+        `PyTorch export: no torch.nn form for layer ${layer.constructor.name}; exportable: Affine, Convolution, Pooling, Relu, Sigmoid, Tanh, Flatten, Dropout, BatchNormalization, LRN, Add, Concat, GlobalAveragePooling`,
       );
     }
   }
-  return modules;
+  return shape;
 }
 
 /** 1 − 0.9 as 0.1, not 0.09999999999999998. */
@@ -280,7 +371,8 @@ export function exportPytorch(
   model: ChainModel,
   options: PytorchExportOptions = {},
 ): Record<string, string | Uint8Array> {
-  const modules = torchModules(model);
+  const graph = torchSteps(model);
+  const modules = graph.steps.flatMap((s) => s.modules);
   const spec = model.spec;
   const name = options.name ?? spec.kind;
   const classes = options.classes ?? Array.from({ length: spec.outputSize }, (_, i) => String(i));
@@ -306,7 +398,7 @@ export function exportPytorch(
   };
   const needsBookDropout = model.layers.some((l) => l instanceof Dropout && !l.inverted);
   return {
-    "model.py": modelPy(cls, header, modules, spec, classes, needsBookDropout),
+    "model.py": modelPy(cls, header, graph, spec, classes, needsBookDropout),
     "train.py": trainPy(cls, header, trainDefaults(model, options.training)),
     [PYTORCH_WEIGHTS]: weights,
     "check.json": JSON.stringify(check, null, 1) + "\n",
@@ -432,10 +524,42 @@ def save_weights(model, path, metadata):
 
 `;
 
+/** A chain: an nn.Sequential of its named modules. */
+function sequentialClass(cls: string, lines: readonly string[]): string {
+  return `class ${cls}(nn.Sequential):
+    def __init__(self):
+        super().__init__(
+            OrderedDict([
+${lines.join("\n")}
+            ])
+        )
+`;
+}
+
+/** A graph: its modules as attributes, and a forward with one line per node (merges as expressions). */
+function graphClass(cls: string, graph: ReturnType<typeof torchSteps>): string {
+  const modules = graph.steps.flatMap((s) => s.modules);
+  const forward = graph.steps.map((s) => {
+    const value = s.expression ?? s.modules.reduce((x, m) => `self.${m.name}(${x})`, s.inputs[0]);
+    return `        ${s.name} = ${value}`;
+  });
+  return `class ${cls}(nn.Module):
+    """zerodl's graph: each line of forward is one node; a tensor read by several nodes is shared."""
+
+    def __init__(self):
+        super().__init__()
+${modules.map((m) => `        self.${m.name} = ${m.code}`).join("\n")}
+
+    def forward(self, x):
+${forward.join("\n")}
+        return ${graph.output}
+`;
+}
+
 function modelPy(
   cls: string,
   header: string,
-  modules: readonly TorchModule[],
+  graph: ReturnType<typeof torchSteps>,
   spec: ModelSpec,
   classes: readonly string[],
   needsBookDropout: boolean,
@@ -463,6 +587,7 @@ class BookDropout(nn.Module):
     def extra_repr(self):
         return f"p={self.p}"
 `;
+  const modules = graph.steps.flatMap((s) => s.modules);
   const lines = modules.map((m) => `                ("${m.name}", ${m.code}),`);
   return `"""${cls}: the zerodl "${spec.kind}" model in plain torch.nn.
 
@@ -487,14 +612,7 @@ CLASSES = ${JSON.stringify(classes)}
 DECAYED = ${JSON.stringify(modules.flatMap((m) => (m.decayed ? [m.decayed] : [])))}
 ${needsBookDropout ? bookDropout : ""}
 
-class ${cls}(nn.Sequential):
-    def __init__(self):
-        super().__init__(
-            OrderedDict([
-${lines.join("\n")}
-            ])
-        )
-
+${graph.chain ? sequentialClass(cls, lines) : graphClass(cls, graph)}
 
 Net = ${cls}
 ${PY_WEIGHTS_IO}
