@@ -109,6 +109,25 @@ describe("zerodl train-captioner", () => {
     expect(b.spec.hiddenSize).toBe(12);
     expect(b.caption(images, { beamWidth: 2 })).toEqual(a.caption(images, { beamWidth: 2 }));
 
+    // --peeky makes it a peeky captioner, computing the same at first.
+    const peeky = join(dir, "peeky.safetensors");
+    const p = await cli(
+      "train-captioner",
+      ...args,
+      "--from",
+      wide,
+      "--peeky",
+      "--lr",
+      "1e-12",
+      "--out",
+      peeky,
+    );
+    expect(p.code).toBe(0);
+    expect(p.stderr).toMatch(/widened .* to filters 4,3, features 10, hidden 12, word vectors 32, peeky/);
+    const c = await loadCaptioner(peeky);
+    expect(c.spec.peeky).toBe(true);
+    expect(c.caption(images, { beamWidth: 2 })).toEqual(b.caption(images, { beamWidth: 2 }));
+
     const bad = await cli(
       "train-captioner",
       ...args,

@@ -5,7 +5,10 @@
 import { describe, expect, it } from "vitest";
 import { Rng } from "../src/rng.js";
 import { BatchNormalization, Dropout, Tanh } from "../src/layers/index.js";
+import { NDArray } from "../src/ndarray.js";
+import { ResNet, SimpleConvNet } from "../src/models/index.js";
 import { buildLab, checkConfig, defaultConfig, describeConfig } from "../web/src/playground/lab.js";
+import { hasLayers, layerOutputs } from "../web/src/playground/inspect.js";
 import { pageExperimentList } from "../web/src/playground/book-experiments.js";
 import { experiments } from "../experiments/registry.js";
 
@@ -73,6 +76,33 @@ describe("playground settings", () => {
     ]);
   });
 
+  it("build chapter 8's ResNet with the blocks per stage and first-stage channels asked for", () => {
+    const config = {
+      ...defaultConfig,
+      architecture: "resnet" as const,
+      depth: 1,
+      width: 8,
+      weightDecay: 0.01,
+    };
+    const { model } = buildLab(config, new Rng(1));
+    const shapes = Object.fromEntries(model.params.map((p) => [p.name, p.value.shape.join("x")]));
+    // Stem 8 channels; stages of one block each at 8, 16, 32 channels; projections where the size halves.
+    expect(shapes["stem.W"]).toBe("8x1x3x3");
+    expect(shapes["stage1.block1.conv2.W"]).toBe("8x8x3x3");
+    expect(shapes["stage2.block1.conv1.W"]).toBe("16x8x3x3");
+    expect(shapes["stage3.block1.proj.W"]).toBe("32x16x1x1");
+    expect(shapes["fc.W"]).toBe("32x10");
+    expect(model.params.filter((p) => p.value.shape.length === 4)).toHaveLength(1 + 3 * 2 + 2);
+    expect(model).toBeInstanceOf(ResNet);
+    expect((model as ResNet).weightDecayLambda).toBe(0.01);
+    expect(
+      describeConfig({ ...config, depth: 2, width: 16, optimizer: "adam", lr: 0.001, weightDecay: 0 }),
+    ).toBe("ResNet-14 16/32/64 channels · Adam lr 0.001 · 10,000 images · seed 1");
+    expect(() => checkConfig({ ...config, width: 65 })).toThrow(
+      "width must be an integer in [1, 64], got 65",
+    );
+  });
+
   it("refuse settings out of range, naming each with its valid range", () => {
     expect(() => checkConfig({ ...defaultConfig, depth: 0, lr: -1, dropout: 1 })).toThrow(
       "training settings: depth must be an integer in [1, 8], got 0; lr must be in (0, 10], got -1; dropout must be in [0, 0.95], got 1",
@@ -92,5 +122,37 @@ describe("playground settings", () => {
     expect(pageExperimentList.every((e) => experiments.includes(e))).toBe(true);
     const order = pageExperimentList.map((e) => experiments.indexOf(e));
     expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+});
+
+describe("playground layer views", () => {
+  const x = (n: number, seed: number) => {
+    const values = new Float32Array(n * 784);
+    new Rng(seed).fillNormal(values);
+    return NDArray.from(values, [n, 1, 28, 28]);
+  };
+
+  it("number a chain's layers in order, the last output being the prediction", async () => {
+    const model = new SimpleConvNet({ inputShape: [1, 28, 28] }, new Rng(2));
+    const input = x(2, 5);
+    const outputs = (await layerOutputs(model, input))!;
+    expect(outputs.map((o) => o.name).slice(0, 3)).toEqual(["1 Convolution", "2 Relu", "3 Pooling"]);
+    expect(Array.from(outputs.at(-1)!.data)).toEqual(Array.from(model.predict(input).data));
+  });
+
+  it("walk a ResNet's graph: an Add's output is the sum of its two inputs, the last is the prediction", async () => {
+    const { model } = buildLab({ ...defaultConfig, architecture: "resnet", depth: 1, width: 4 }, new Rng(3));
+    expect(hasLayers(model)).toBe(true);
+    const input = x(3, 6);
+    const outputs = (await layerOutputs(model, input))!;
+    const byName = new Map(outputs.map((o) => [o.name, o]));
+    const add = byName.get("stage2.block1.add")!;
+    const [a, b] = [byName.get("stage2.block1.bn2")!, byName.get("stage2.block1.proj.bn")!];
+    expect(add.shape).toEqual([3, 8, 14, 14]);
+    const sum = a.data.map((v, i) => v + b.data[i]);
+    expect(Math.max(...add.data.map((v, i) => Math.abs(v - sum[i])))).toBeLessThan(1e-5);
+    expect(outputs.at(-1)!.name).toBe("fc");
+    const predicted = model.predict(input).data;
+    expect(Math.max(...outputs.at(-1)!.data.map((v, i) => Math.abs(v - predicted[i])))).toBeLessThan(1e-5);
   });
 });

@@ -298,6 +298,11 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     )
     .option("--batch-size <n>", "mini-batch size", integer("--batch-size"), 100)
     .option("--lr <rate>", "Adam learning rate", number("--lr", 0), 0.002)
+    .option(
+      "--lr-end <rate>",
+      "decay the learning rate from --lr to this by the last step (half cosine); default: constant",
+      number("--lr-end", 0),
+    )
     .option("--max-grad-norm <n>", "clip gradients to this global norm", number("--max-grad-norm", 0), 5)
     .option("--beam <k>", "beam width of the final evaluation (beside greedy)", integer("--beam"), 3)
     .option(
@@ -316,6 +321,10 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .option("--features <n>", "units of the encoder's feature layer (default 128)", integer("--features"))
     .option("--hidden <n>", "LSTM units (default 128)", integer("--hidden"))
     .option("--wordvec <n>", "word vector size (default 32)", integer("--wordvec"))
+    .option(
+      "--peeky",
+      "peeky decoder: the image's state also enters every step (with --from, a plain captioner becomes peeky)",
+    )
     .option("--seed <n>", "random seed (weights, canvases)", integer("--seed", 0), 1)
     .option("--out <file>", "where to save the captioner (.safetensors)")
     .action((options) => trainCaptionerCommand(options, io));

@@ -102,6 +102,33 @@ describe("the captioner's PyTorch files", () => {
     model.lstm.b.value.data.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 6));
   });
 
+  it("a peeky captioner: h0 concatenated in model.py, wider LSTM input and output, weights read back", () => {
+    const rng = new Rng(8);
+    const model = new Captioner(
+      mnistCaptionerSpec({
+        maxDigits: 2,
+        filters: [3, 2],
+        features: 5,
+        wordvecSize: 4,
+        hiddenSize: 3,
+        peeky: true,
+      }),
+      rng,
+    );
+    for (const p of model.params) for (let i = 0; i < p.value.size; i++) p.value.data[i] = 0.5 * rng.normal();
+    const files = exportCaptionerPytorch(model);
+    const py = files["model.py"] as string;
+    expect(py).toContain("PEEKY = True");
+    expect(py).toContain("self.lstm = nn.LSTM(7, 3, batch_first=True)"); // word vector 4 + h0 3
+    expect(py).toContain("self.output = nn.Linear(6, 12)"); // h 3 + h0 3
+    const check = JSON.parse(files["check.json"] as string) as { words: number[][]; scores: number[] };
+    const words = NDArray.from(check.words.flat(), [2, check.words[0].length]);
+    expect(check.scores).toEqual(Array.from(model.scores(checkInput(2, [1, 28, 56]), words).data));
+    const back = importCaptionerPytorchWeights(files[PYTORCH_WEIGHTS] as Uint8Array, "w").model;
+    expect(back.spec.peeky).toBe(true);
+    back.params.forEach((p, i) => expect(p.value.data).toEqual(model.params[i].value.data));
+  });
+
   it("names missing and misshapen tensors", () => {
     const bytes = exportCaptionerPytorch(small())[PYTORCH_WEIGHTS] as Uint8Array;
     const { tensors, metadata } = decodeSafetensors(bytes, "w");

@@ -102,7 +102,7 @@ export async function train(page: Page, model: string, trainSize: number, epochs
     () => (window as unknown as DemoWindow).zerodlDemo.snapshot().run?.testAccuracy !== undefined,
     null,
     {
-      timeout: 150_000,
+      timeout: 600_000,
       polling: 250,
     },
   );
@@ -132,13 +132,15 @@ export async function openDemo(isolated: boolean, flags: string[] = [], query = 
     args: ["--headless", ...CHROMIUM_FLAGS, ...flags],
   });
   const page = context.pages()[0] ?? (await context.newPage());
+  // Clicks and waits give up after 2 minutes, not Playwright's 30 s: a hang guard on a loaded machine.
+  page.setDefaultTimeout(120_000);
   const errors: string[] = [];
   page.on("console", (message) => {
     if (message.type() === "error") errors.push(message.text());
   });
   page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
   page.on("requestfailed", (request) => errors.push(`request failed: ${request.url()}`));
-  await page.goto(server.url + query);
+  await page.goto(server.url + query, { timeout: 300_000 });
   return { server, context, page, profile, errors };
 }
 

@@ -41,7 +41,7 @@ async function run(page: Page, settings: Settings) {
       return s.runs.length === n + 1 && s.run?.testAccuracy !== undefined;
     },
     before,
-    { timeout: 180_000, polling: 200 },
+    { timeout: 600_000, polling: 200 },
   );
   const params = await page.evaluate(() => (window as unknown as DemoWindow).zerodlDemo.runParams());
   return { snap: await snapshot(page), params: Object.fromEntries(params) };
@@ -287,6 +287,41 @@ describe.skipIf(!haveChromium)("playground (headless Chromium)", () => {
     expect((await snapshot(page)).classifiers).toHaveLength(s.classifiers.length);
   });
 
+  it("trains chapter 8's ResNet, looks inside its graph, and saves and loads it", async () => {
+    // ResNet-8 (one block per stage) at 8/16/32 channels: the preset's 16/32/64 ResNet-14 is ~4× the work.
+    const resnet = await run(page, { model: "resnet", depth: "1", width: "8", "train-size": "1000" });
+    expect(resnet.snap.run!.config).toMatchObject({
+      architecture: "resnet",
+      depth: 1,
+      width: 8,
+      optimizer: "adam",
+    });
+    expect(resnet.params["stem.W"]).toEqual([8, 1, 3, 3]);
+    expect(resnet.params["stage3.block1.proj.W"]).toEqual([32, 16, 1, 1]);
+    expect(resnet.params["fc.W"]).toEqual([32, 10]);
+    expect(resnet.snap.run!.losses).toHaveLength(10);
+    expect(resnet.snap.run!.losses.every(Number.isFinite)).toBe(true);
+    // Its views: the stem's filters before and after, the ReLUs' histograms (stem + 2 per block), every node's maps.
+    await page.evaluate(() => (window as unknown as DemoWindow).zerodlDemo.showTestImage(3));
+    await page.waitForFunction(() =>
+      (window as unknown as DemoWindow).zerodlDemo.snapshot().views.maps.includes("stage3.block1.add"),
+    );
+    const s = await snapshot(page);
+    expect(s.views.beforeAfter).toBe(true);
+    expect(s.views.histograms).toHaveLength(7);
+    expect(s.views.maps.slice(0, 3)).toEqual(["stem", "stem.bn", "stem.relu"]);
+    const bytes = (await call("saveModel")) as string;
+    const copy = await page.evaluate(
+      ([b]) => (window as unknown as DemoWindow).zerodlDemo.loadModel(b, "resnet.safetensors"),
+      [bytes],
+    );
+    const [original, loaded] = await page.evaluate(async (id) => {
+      const demo = (window as unknown as DemoWindow).zerodlDemo;
+      return [await demo.classify("trained", 200), await demo.classify(id, 200)];
+    }, copy);
+    expect(loaded).toEqual(original);
+  }, 600_000);
+
   it("runs the book's experiments in the page with the results the same code gives in Node", async () => {
     await call("experimentsListed");
     const offered = await page.$$eval("#experiment option", (options) =>
@@ -314,7 +349,7 @@ describe.skipIf(!haveChromium)("playground (headless Chromium)", () => {
     expect(mnistRun.figures).toBe(1);
     expect(mnistRun.summary.length).toBeGreaterThan(10);
     await page.screenshot({ path: screenshot("playground-experiment.png"), fullPage: true });
-  }, 240_000);
+  }, 600_000);
 
   it("keeps drawing frames while it evaluates DeepConvNet on the 10,000 test images", async () => {
     await call("selectClassifier", "deep-conv");

@@ -36,7 +36,7 @@ import { defaultLr, describeConfig, type LabConfig } from "./playground/lab.js";
 import { RunsChart } from "./playground/runs-chart.js";
 import {
   activationPanels,
-  chainLayers,
+  hasLayers,
   evaluateInFrames,
   filterTiles,
   firstFilters,
@@ -92,6 +92,8 @@ const ui = {
   optimizer: $<HTMLSelectElement>("optimizer"),
   lr: $<HTMLInputElement>("lr"),
   trainSize: $<HTMLSelectElement>("train-size"),
+  depthLabel: $<HTMLElement>("depth-label"),
+  widthLabel: $<HTMLElement>("width-label"),
   epochs: $<HTMLInputElement>("epochs"),
   batch: $<HTMLInputElement>("batch"),
   seed: $<HTMLInputElement>("seed"),
@@ -600,6 +602,9 @@ const presets: Record<string, Partial<LabConfig>> = {
     lr: 0.1,
   },
   "simple-conv": { width: 100, init: "std", initStd: 0.01, optimizer: "adam", lr: 0.001 },
+  // Chapter 8's ResNet-14 (16/32/64 channels, He init, batch norm): ~20× SimpleConvNet's work per
+  // image, so a shorter first run.
+  resnet: { depth: 2, width: 16, optimizer: "adam", lr: 0.001, trainSize: 5000, epochs: 1 },
 };
 
 function applyPreset(name: string): void {
@@ -611,6 +616,8 @@ function applyPreset(name: string): void {
   if (p.initStd !== undefined) ui.initStd.value = String(p.initStd);
   if (p.optimizer) ui.optimizer.value = p.optimizer;
   if (p.lr !== undefined) ui.lr.value = String(p.lr);
+  if (p.trainSize !== undefined) ui.trainSize.value = String(p.trainSize);
+  if (p.epochs !== undefined) ui.epochs.value = String(p.epochs);
   ui.batchNorm.checked = false;
   ui.dropout.value = "0";
   showControls();
@@ -620,17 +627,23 @@ function applyPreset(name: string): void {
 function showControls(): void {
   const conv = ui.model.value === "simple-conv";
   const twoLayer = ui.model.value === "two-layer";
+  const resnet = ui.model.value === "resnet";
   ui.depth.disabled = conv || twoLayer;
-  ui.activation.disabled = conv;
-  ui.batchNorm.disabled = conv;
-  ui.dropout.disabled = conv;
-  ui.initStd.disabled = ui.init.value !== "std";
+  // ResNet has its own: ReLU, He initialization, batch norm after every convolution, no dropout.
+  ui.activation.disabled = conv || resnet;
+  ui.batchNorm.disabled = conv || resnet;
+  ui.dropout.disabled = conv || resnet;
+  ui.init.disabled = resnet;
+  ui.initStd.disabled = resnet || ui.init.value !== "std";
+  ui.depthLabel.textContent = resnet ? "Blocks per stage" : "Hidden layers";
+  ui.widthLabel.textContent = resnet ? "Channels (first stage)" : conv ? "Hidden units" : "Units per layer";
   if (twoLayer) ui.depth.value = "1";
   ui.recipe.textContent = `Next run: ${describeConfig(readConfig())}.`;
 }
 
 function readConfig(): LabConfig {
-  const architecture = ui.model.value === "simple-conv" ? "simple-conv" : "mlp";
+  const model = ui.model.value;
+  const architecture = model === "simple-conv" || model === "resnet" ? model : "mlp";
   return {
     architecture,
     depth: Number(ui.depth.value),
@@ -880,10 +893,10 @@ async function showInside(): Promise<void> {
   const id = ++insideViews;
   if (!c) return;
   try {
-    const chain = chainLayers(c.model) !== null;
-    ui.insideNote.textContent = chain
+    const layered = hasLayers(c.model);
+    ui.insideNote.textContent = layered
       ? `Inside ${c.label}.`
-      : `${c.label} is not a chain of layers: the per-layer views need one.`;
+      : `${c.label} is not a network of layers with one input: the per-layer views need one.`;
     // Before/after: the run's own starting filters, or for a file the same architecture freshly initialised.
     const after = await firstFilters(c.model);
     let before = c.initialFilters;
@@ -901,7 +914,7 @@ async function showInside(): Promise<void> {
       drawTiles(ui.filtersAfter, after, { columns: 6, scale, reversed: true });
     }
     const data = c.dataset === "mnist" ? state.mnist : null;
-    if (!data || !chain) {
+    if (!data || !layered) {
       ui.histogramsFigure.hidden = true;
       return;
     }
@@ -919,7 +932,7 @@ async function showInside(): Promise<void> {
   }
 }
 
-/** Fills the layer list with the chain's 4-D outputs and draws the chosen one. */
+/** Fills the layer list with the network's 4-D outputs and draws the chosen one. */
 function showMaps(): void {
   const maps = (latestOutputs ?? []).filter((o) => o.shape.length === 4);
   ui.mapsFigure.hidden = maps.length === 0;

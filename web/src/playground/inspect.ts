@@ -4,7 +4,7 @@
  * layer's activations over many inputs, and an evaluation of the whole test set done a slice at a
  * time so the page keeps answering.
  */
-import { NDArray, confusionMatrix, type Labels, type Model } from "../../../src/index.js";
+import { Graph, NDArray, confusionMatrix, type Labels, type Model } from "../../../src/index.js";
 import type { Tiles } from "./views.js";
 
 /**
@@ -30,47 +30,50 @@ export function readInQueue(compute: () => NDArray): Promise<Float32Array> {
   return modelQueue.run(async () => Float32Array.from(await compute().read()));
 }
 
-/** A layer in a chain: what `Sequential.layers` holds. */
-interface ChainLayer {
-  forward(x: NDArray, mode: "train" | "eval"): NDArray;
-  readonly constructor: { name: string };
-}
-
 export interface LayerOutput {
-  /** "3 Relu": position in the chain and the layer's class. */
+  /** A chain's layers by position and class ("3 Relu"); a graph's by node name ("stage2.block1.add"). */
   name: string;
   kind: string;
   shape: number[];
   data: Float32Array;
 }
 
-/** The layers of a chain network, or null for a model that is not one (views then say so). */
-export function chainLayers(model: Model): readonly ChainLayer[] | null {
-  const layers = (model as { layers?: unknown }).layers;
-  if (!Array.isArray(layers) || layers.length === 0) return null;
-  if (!layers.every((l) => typeof (l as ChainLayer).forward === "function")) return null;
-  return layers as ChainLayer[];
+/**
+ * Whether the per-layer views can show this model: a network of layers (a chain or a graph, like
+ * chapter 8's ResNet) with one input. Models of other kinds get a note instead.
+ */
+export function hasLayers(model: Model): model is Graph {
+  return model instanceof Graph && model.inputNames.length === 1 && model.nodes.length > 0;
 }
 
 /**
  * Every layer's output for input `x` (already shaped for the model), in eval mode (dropout off,
  * batch norm on its running statistics); copies (read back from a device), so later steps cannot
- * change them.
+ * change them. A graph runs node by node in its order, each node reading its inputs' outputs (the
+ * sum at an Add, the channels side by side at a Concat), so a skip's output is there to look at.
  */
 export async function layerOutputs(model: Model, x: NDArray): Promise<LayerOutput[] | null> {
-  const layers = chainLayers(model);
-  if (!layers) return null;
-  return modelQueue.run(() => forwardEach(layers, x));
+  if (!hasLayers(model)) return null;
+  return modelQueue.run(() => forwardEach(model, x));
 }
 
-async function forwardEach(layers: readonly ChainLayer[], x: NDArray): Promise<LayerOutput[]> {
+async function forwardEach(graph: Graph, x: NDArray): Promise<LayerOutput[]> {
+  const values = new Map<string, NDArray>([[graph.inputNames[0], x]]);
+  // A chain reads each node from the one before: its layers are numbered as in the book's lists.
+  const chain = graph.nodes.every(
+    (node, i) =>
+      node.inputs.length === 1 &&
+      node.inputs[0] === (i === 0 ? graph.inputNames[0] : graph.nodes[i - 1].name),
+  );
   const outputs: LayerOutput[] = [];
-  let y = x;
-  for (const [i, layer] of layers.entries()) {
-    y = layer.forward(y, "eval");
+  for (const [i, node] of graph.nodes.entries()) {
+    const inputs = node.inputs.map((name) => values.get(name)!);
+    const layer = node.layer;
+    const y = "merge" in layer ? layer.forward(inputs, "eval") : layer.forward(inputs[0], "eval");
+    values.set(node.name, y);
     const kind = layer.constructor.name;
     outputs.push({
-      name: `${i + 1} ${kind}`,
+      name: chain ? `${i + 1} ${kind}` : node.name,
       kind,
       shape: [...y.shape],
       data: Float32Array.from(await y.read()),

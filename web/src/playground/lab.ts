@@ -1,11 +1,12 @@
 /**
  * Chapter 6 as settings: what the reader picks in the page (network, optimizer, initialisation,
  * batch norm, dropout, weight decay, depth and width, data size, seed) becomes the library's own
- * networks and optimizers — MultiLayerNetExtend (book §6.3–6.4) and SimpleConvNet (§7.5) — with
- * nothing re-implemented here.
+ * networks and optimizers — MultiLayerNetExtend (book §6.3–6.4), SimpleConvNet (§7.5) and
+ * chapter 8's ResNet (§8.2.4) — with nothing re-implemented here.
  */
 import {
   MultiLayerNetExtend,
+  ResNet,
   Rng,
   SimpleConvNet,
   createOptimizer,
@@ -16,15 +17,18 @@ import {
   type WeightInit,
 } from "../../../src/index.js";
 
-export type Architecture = "mlp" | "simple-conv";
+export type Architecture = "mlp" | "simple-conv" | "resnet";
 export type InitChoice = "std" | "xavier" | "he";
 export type Activation = "relu" | "sigmoid" | "tanh";
 
 export interface LabConfig {
   architecture: Architecture;
-  /** Hidden layers of the MLP (ignored by SimpleConvNet). */
+  /** Hidden layers of the MLP (ignored by SimpleConvNet); ResNet: basic blocks per stage. */
   depth: number;
-  /** Units per hidden layer (SimpleConvNet: its one hidden Affine). */
+  /**
+   * Units per hidden layer (SimpleConvNet: its one hidden Affine); ResNet: the first stage's
+   * channels (the second and third stages have 2× and 4×).
+   */
   width: number;
   activation: Activation;
   init: InitChoice;
@@ -98,6 +102,9 @@ export function checkConfig(config: LabConfig): LabConfig {
   integer("epochs", 1, 50);
   integer("batchSize", 1, 1000);
   integer("seed", 0, 2 ** 31 - 1);
+  // A ResNet's cost grows with the square of its width: 64 first-stage channels (64/128/256) is
+  // already ~16× the default's work per image.
+  if (config.architecture === "resnet") integer("width", 1, 64);
   real("lr", 0, 10, true);
   real("initStd", 0, 10, true);
   real("dropout", 0, 0.95);
@@ -116,6 +123,19 @@ function weightInit(config: LabConfig): WeightInit {
 export function buildLab(config: LabConfig, rng: Rng): { model: Model; optimizer: Optimizer } {
   checkConfig(config);
   const optimizer = createOptimizer(config.optimizer, { lr: config.lr });
+  if (config.architecture === "resnet") {
+    // Its own initialization (He, batch norm after every convolution) and no dropout: the paper's.
+    const w = config.width;
+    const model = new ResNet(
+      {
+        widths: [w, 2 * w, 4 * w],
+        blocks: [config.depth, config.depth, config.depth],
+        weightDecayLambda: config.weightDecay,
+      },
+      rng,
+    );
+    return { model, optimizer };
+  }
   if (config.architecture === "simple-conv") {
     const model = new SimpleConvNet(
       {
@@ -148,13 +168,22 @@ export function buildLab(config: LabConfig, rng: Rng): { model: Model; optimizer
 /** A short name for a run, listing what differs from the defaults (the legend of overlaid curves). */
 export function describeConfig(config: LabConfig): string {
   const parts: string[] = [];
-  if (config.architecture === "simple-conv") parts.push(`SimpleConvNet, hidden ${config.width}`);
-  else parts.push(`MLP ${config.depth}×${config.width} ${config.activation}`);
+  const w = config.width;
+  if (config.architecture === "resnet")
+    parts.push(`ResNet-${resNetLayers(config.depth)} ${w}/${2 * w}/${4 * w} channels`);
+  else if (config.architecture === "simple-conv") parts.push(`SimpleConvNet, hidden ${w}`);
+  else parts.push(`MLP ${config.depth}×${w} ${config.activation}`);
   parts.push(`${optimizerLabels[config.optimizer]} lr ${config.lr}`);
-  parts.push(config.init === "std" ? `std ${config.initStd}` : config.init === "he" ? "He" : "Xavier");
+  if (config.architecture !== "resnet")
+    parts.push(config.init === "std" ? `std ${config.initStd}` : config.init === "he" ? "He" : "Xavier");
   if (config.architecture === "mlp" && config.batchNorm) parts.push("batch norm");
   if (config.architecture === "mlp" && config.dropout > 0) parts.push(`dropout ${config.dropout}`);
   if (config.weightDecay > 0) parts.push(`λ ${config.weightDecay}`);
   parts.push(`${config.trainSize.toLocaleString("en")} images`, `seed ${config.seed}`);
   return parts.join(" · ");
+}
+
+/** Weighted layers of a ResNet with `blocks` basic blocks in each of its three stages: the stem, two convolutions per block, the Affine. */
+export function resNetLayers(blocks: number): number {
+  return 2 + 6 * blocks;
 }

@@ -84,16 +84,22 @@ export interface HistogramPanel {
   skipZeros?: boolean;
 }
 
-/** Histograms side by side (the book's Figure 6-10 layout), 30 bins each, with axis labels. */
+/**
+ * Histograms side by side (the book's Figure 6-10 layout), 30 bins each, with axis labels; a deep
+ * network's (a ResNet's 13 ReLUs) wrap into rows of `perRow`.
+ */
 export function drawHistograms(
   canvas: HTMLCanvasElement,
   panels: readonly HistogramPanel[],
   bins = 30,
+  perRow = 6,
 ): void {
   const ratio = window.devicePixelRatio || 1;
   const panelWidth = 150;
-  const cssWidth = Math.max(1, panels.length) * panelWidth;
-  const cssHeight = 150;
+  const panelHeight = 150;
+  const columns = Math.max(1, Math.min(panels.length, perRow));
+  const cssWidth = columns * panelWidth;
+  const cssHeight = Math.max(1, Math.ceil(panels.length / columns)) * panelHeight;
   canvas.style.width = `${cssWidth}px`;
   canvas.style.height = `${cssHeight}px`;
   canvas.width = Math.round(cssWidth * ratio);
@@ -112,13 +118,14 @@ export function drawHistograms(
       counts[Math.min(bins - 1, Math.floor(((v - lo) / width) * bins))]++;
     }
     const top = Math.max(1, ...counts);
-    const left = k * panelWidth + 30;
+    const left = (k % columns) * panelWidth + 30;
+    const rowTop = Math.floor(k / columns) * panelHeight;
     const plotWidth = panelWidth - 40;
-    const plotTop = 20;
-    const plotHeight = cssHeight - 50;
+    const plotTop = rowTop + 20;
+    const plotHeight = panelHeight - 50;
     ctx.fillStyle = "#1f2430";
     ctx.textAlign = "center";
-    ctx.fillText(panel.title, left + plotWidth / 2, 12);
+    ctx.fillText(panel.title, left + plotWidth / 2, rowTop + 12);
     ctx.fillStyle = "#3b6fd6";
     counts.forEach((c, b) => {
       const h = (plotHeight * c) / top;
@@ -133,7 +140,7 @@ export function drawHistograms(
     ctx.fillText(short(lo), left, plotTop + plotHeight + 13);
     ctx.fillText(short(hi), left + plotWidth, plotTop + plotHeight + 13);
     ctx.fillText("activation", left + plotWidth / 2, plotTop + plotHeight + 26);
-    if (k === 0) {
+    if (k % columns === 0) {
       ctx.save();
       ctx.translate(10, plotTop + plotHeight / 2);
       ctx.rotate(-Math.PI / 2);
