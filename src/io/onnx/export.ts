@@ -22,16 +22,18 @@ import { Concat } from "../../layers/concat.js";
 import { GlobalAveragePooling } from "../../layers/global-average-pooling.js";
 import { BatchNormalization } from "../../layers/batch-normalization.js";
 import { Convolution } from "../../layers/convolution.js";
+import { Deconvolution } from "../../layers/deconvolution.js";
 import { Dropout } from "../../layers/dropout.js";
 import { Flatten } from "../../layers/flatten.js";
 import type { Layer, MergeLayer, Param } from "../../layers/layer.js";
+import { LeakyRelu } from "../../layers/leaky-relu.js";
 import { LRN } from "../../layers/lrn.js";
 import { Pooling } from "../../layers/pooling.js";
 import { Relu } from "../../layers/relu.js";
+import { Reshape } from "../../layers/reshape.js";
 import { Sigmoid } from "../../layers/sigmoid.js";
 import { Tanh } from "../../layers/tanh.js";
 import { shapeSize } from "../../ndarray.js";
-import type { ModelSpec } from "../../models/model.js";
 import {
   GraphProtoSchema,
   ModelProtoSchema,
@@ -64,6 +66,8 @@ const IR_VERSION = 7n;
 /** The input and output names of an exported model. */
 export const ONNX_INPUT = "input";
 export const ONNX_OUTPUT = "logits";
+/** A generator's output: images (N, C, H, W). */
+export const ONNX_IMAGES = "images";
 
 /** A layer with a name and the tensors it reads: a graph's node, or one step of a chain. */
 export interface ExportNode {
@@ -75,11 +79,22 @@ export interface ExportNode {
 }
 
 /**
+ * The spec fields the export reads: a classifier's (ModelSpec, a DQN agent's Q-network: `outputSize`
+ * scores) or a GAN generator's (kind "generator": latent vectors to images in `outputRange`).
+ */
+export interface ExportSpec {
+  readonly kind: string;
+  readonly inputShape: readonly number[];
+  readonly outputSize?: number;
+  readonly outputRange?: readonly [number, number];
+}
+
+/**
  * What the export needs from a model: its params (under their file names, in node order), its
  * spec, and its nodes (a graph) or a chain of layers.
  */
 export interface OnnxExportable {
-  readonly spec: ModelSpec;
+  readonly spec: ExportSpec;
   readonly params: readonly Param[];
   readonly layers: readonly (Layer | MergeLayer)[];
   readonly nodes?: readonly ExportNode[];
@@ -121,19 +136,16 @@ export interface OnnxExportOptions {
 }
 
 /**
- * The model as ONNX bytes: input "input" (N, …inputShape), output "logits" (N, classes), the
- * weights as float32 initializers under their model-file names (W1, b1, …), and metadata
- * `name`, `classes` (JSON list), `input_shape` (JSON, without the batch axis) and `zerodl_spec`
- * (the architecture, so `importOnnx` rebuilds the same kind of model).
+ * The model as ONNX bytes: input "input" (N, …inputShape), output "logits" (N, classes) — or, for
+ * a generator, "images" (N, C, H, W) — the weights as float32 initializers under their model-file
+ * names (W1, b1, …), and metadata `name`, `input_shape` (JSON, without the batch axis),
+ * `zerodl_spec` (the architecture, so `importOnnx` rebuilds the same kind of model) and `classes`
+ * (JSON list) or, for a generator, `output_shape` and `output_range`.
  */
 export function exportOnnx(model: OnnxExportable, options: OnnxExportOptions = {}): Uint8Array {
   const spec = model.spec;
-  const classes = options.classes ?? Array.from({ length: spec.outputSize }, (_, i) => String(i));
-  if (classes.length !== spec.outputSize) {
-    throw new OnnxError(
-      `exportOnnx: ${classes.length} class names for a model with ${spec.outputSize} outputs`,
-    );
-  }
+  const generator = spec.kind === "generator";
+  const outputName = generator ? ONNX_IMAGES : ONNX_OUTPUT;
   const graph = new GraphWriter(model.params);
   const { nodes, input, output } = exportNodes(model);
   // Each zerodl tensor's ONNX name and per-sample shape; the first input is "input".
@@ -148,8 +160,8 @@ export function exportOnnx(model: OnnxExportable, options: OnnxExportOptions = {
         throw new OnnxError(`exportOnnx: node "${node.name}" reads "${name}", made by no node before it`);
       return t;
     });
-    // The graph's output is named "logits", unless other nodes read it too.
-    const onnxName = node.name === output && readers(output) === 0 ? ONNX_OUTPUT : null;
+    // The graph's output is named "logits" (or "images"), unless other nodes read it too.
+    const onnxName = node.name === output && readers(output) === 0 ? outputName : null;
     const made = graph.layer(
       node,
       ins.map((t) => t.onnx),
@@ -159,27 +171,50 @@ export function exportOnnx(model: OnnxExportable, options: OnnxExportOptions = {
     tensors.set(node.name, made);
   }
   const result = tensors.get(output)!;
-  if (result.onnx !== ONNX_OUTPUT) graph.node("Identity", [result.onnx], ONNX_OUTPUT, {}, "output");
+  if (result.onnx !== outputName) graph.node("Identity", [result.onnx], outputName, {}, "output");
   const shape = result.shape;
-  if (shape.length !== 1 || shape[0] !== spec.outputSize) {
-    throw new OnnxError(`exportOnnx: the model ends in (${shape.join(", ")}), not ${spec.outputSize} scores`);
-  }
   const name = options.name ?? spec.kind;
+  const about = generator ? generatorOutput(spec, shape) : classifierOutput(spec, shape, options.classes);
   return encodeModelProto(
     modelProto(graph, {
       name,
-      doc: `${name}: a zerodl ${spec.kind} model; output "${ONNX_OUTPUT}" are class scores (apply softmax for probabilities)`,
+      doc: `${name}: a zerodl ${spec.kind} model; ${about.doc}`,
       inputs: [valueInfo(ONNX_INPUT, ["N", ...spec.inputShape])],
-      outputs: [valueInfo(ONNX_OUTPUT, ["N", spec.outputSize])],
+      outputs: [valueInfo(outputName, ["N", ...shape])],
       metadata: {
         name,
-        classes: JSON.stringify(classes),
+        ...about.metadata,
         input_shape: JSON.stringify(spec.inputShape),
         zerodl_spec: JSON.stringify(spec),
       },
       producerVersion: options.producerVersion,
     }),
   );
+}
+
+/** A classifier's (or Q-network's) output: one score per class, with the class names. */
+function classifierOutput(spec: ExportSpec, shape: readonly number[], names?: readonly string[]) {
+  const outputSize = spec.outputSize ?? shape[0];
+  if (shape.length !== 1 || shape[0] !== outputSize) {
+    throw new OnnxError(`exportOnnx: the model ends in (${shape.join(", ")}), not ${outputSize} scores`);
+  }
+  const classes = names ?? Array.from({ length: outputSize }, (_, i) => String(i));
+  if (classes.length !== outputSize) {
+    throw new OnnxError(`exportOnnx: ${classes.length} class names for a model with ${outputSize} outputs`);
+  }
+  return {
+    doc: `output "${ONNX_OUTPUT}" are class scores (apply softmax for probabilities)`,
+    metadata: { classes: JSON.stringify(classes) },
+  };
+}
+
+/** A generator's output: images (C, H, W) in its output range. */
+function generatorOutput(spec: ExportSpec, shape: readonly number[]) {
+  const range = spec.outputRange ?? [-1, 1];
+  return {
+    doc: `input "${ONNX_INPUT}" are latent vectors z ~ N(0, I), output "${ONNX_IMAGES}" images (${shape.join(", ")}) with values in [${range.join(", ")}]`,
+    metadata: { output_shape: JSON.stringify(shape), output_range: JSON.stringify(range) },
+  };
 }
 
 /** A model proto around a written graph: opset, producer, inputs and outputs, metadata. */
@@ -351,6 +386,30 @@ export class GraphWriter {
       const [, , OH, OW] = layer.outputShape([1, ...shape]);
       return { onnx: output ?? name, shape: [FN, OH, OW] };
     }
+    if (layer instanceof Deconvolution) {
+      // W (C, FN, FH, FW) is ConvTranspose's layout (group 1); pad crops every side, as ONNX's pads.
+      const name = this.name("deconvolution");
+      const [, FN, FH, FW] = layer.W.value.shape;
+      const W = this.param(layer.W);
+      const b = this.param(layer.b);
+      const { stride: s, pad: p, outputPadding: op } = layer;
+      this.node(
+        "ConvTranspose",
+        [x, W, b],
+        output ?? name,
+        {
+          kernel_shape: [FH, FW],
+          strides: [s, s],
+          pads: [p, p, p, p],
+          output_padding: [op, op],
+          dilations: [1, 1],
+          group: 1,
+        },
+        name,
+      );
+      const [, , OH, OW] = layer.outputShape([1, ...shape]);
+      return { onnx: output ?? name, shape: [FN, OH, OW] };
+    }
     if (layer instanceof Pooling) {
       const { ph, pw, stride: s, pad: p, kind } = layer;
       if (p >= Math.min(ph, pw)) {
@@ -367,6 +426,13 @@ export class GraphWriter {
         : unary("AveragePool", "avgpool", { ...common, count_include_pad: 1 }, outShape);
     }
     if (layer instanceof Relu) return unary("Relu", "relu");
+    if (layer instanceof LeakyRelu) return unary("LeakyRelu", "leakyrelu", { alpha: { float: layer.alpha } });
+    if (layer instanceof Reshape) {
+      // (N, …) → (N, ...shape); −1 keeps whatever batch size comes.
+      const name = this.name("reshape");
+      const to = this.int64Constant(`${name}.shape`, [layer.shape.length + 1], [-1, ...layer.shape]);
+      return { onnx: this.node("Reshape", [x, to], output ?? name, {}, name), shape: [...layer.shape] };
+    }
     if (layer instanceof Sigmoid) return unary("Sigmoid", "sigmoid");
     if (layer instanceof Tanh) return unary("Tanh", "tanh");
     if (layer instanceof Flatten) return unary("Flatten", "flatten", { axis: 1 }, [shapeSize(shape)]);
@@ -445,7 +511,7 @@ export class GraphWriter {
       return unary("Flatten", "flatten", { axis: 1 }, [shape[0]]);
     }
     throw new OnnxError(
-      `exportOnnx: no ONNX form for layer ${layer.constructor.name}; exportable: Affine, Convolution, Pooling, Relu, Sigmoid, Tanh, Flatten, Dropout, BatchNormalization, LRN, Add, Concat, GlobalAveragePooling`,
+      `exportOnnx: no ONNX form for layer ${layer.constructor.name}; exportable: Affine, Convolution, Deconvolution, Pooling, Relu, LeakyRelu, Sigmoid, Tanh, Flatten, Reshape, Dropout, BatchNormalization, LRN, Add, Concat, GlobalAveragePooling`,
     );
   }
 }

@@ -127,7 +127,7 @@ describe("unsupported operators and attributes are named", () => {
   it("every unsupported operator and attribute, with its node, in one error", () => {
     const proto = decodeModelProto(fixture("simple_conv.onnx"), "");
     const nodes = proto.graph!.node;
-    nodes[1].opType = "LeakyRelu"; // /1/Relu
+    nodes[1].opType = "Elu"; // /1/Relu
     const group = nodes[0].attribute.find((a) => a.name === "group")!;
     group.i = 2n;
     nodes[2].attribute.push(create(AttributeProtoSchema, { name: "fancy", type: AttrType.INT, i: 1n }));
@@ -140,7 +140,7 @@ describe("unsupported operators and attributes are named", () => {
     }
     expect(message).toMatch(/^edited\.onnx: cannot import: /);
     expect(message).toContain(`Conv node "/0/Conv": group=2`);
-    expect(message).toContain(`LeakyRelu node "/1/Relu": operator LeakyRelu is not supported`);
+    expect(message).toContain(`Elu node "/1/Relu": operator Elu is not supported`);
     expect(message).toContain(`MaxPool node "/2/MaxPool": attribute "fancy" is not supported`);
     expect(message).toContain("zerodl imports these ONNX operators: Gemm, MatMul");
   });

@@ -21,8 +21,10 @@ import { Graph, type GraphSpec, type NodeSpec } from "../../models/graph.js";
 import { Affine } from "../../layers/affine.js";
 import { BatchNormalization } from "../../layers/batch-normalization.js";
 import { Convolution } from "../../layers/convolution.js";
+import { Deconvolution } from "../../layers/deconvolution.js";
 import { formatShape } from "../../errors.js";
 import { buildLayers, type LayerSpec } from "../../models/layer-spec.js";
+import { LayerChain, type ChainSpec } from "../../models/layer-chain.js";
 import { createModel, type Model, type ModelSpec } from "../../models/model.js";
 import { Sequential, type SequentialSpec } from "../../models/sequential.js";
 import { NDArray, shapeSize, type DType } from "../../ndarray.js";
@@ -48,9 +50,11 @@ export const importableOperators = [
   "MatMul",
   "Add",
   "Conv",
+  "ConvTranspose",
   "MaxPool",
   "AveragePool",
   "Relu",
+  "LeakyRelu",
   "Sigmoid",
   "Tanh",
   "Flatten",
@@ -75,7 +79,12 @@ const MAX_SAMPLE_VALUES = 64_000_000;
 
 /** The types ONNX gives the attributes read here: a file with another is refused, never misread. */
 const attributeTypes: Partial<Record<string, AttrType>> = {
-  ...Object.fromEntries(["kernel_shape", "strides", "pads", "dilations"].map((n) => [n, AttrType.INTS])),
+  ...Object.fromEntries(
+    ["kernel_shape", "strides", "pads", "dilations", "output_padding", "output_shape"].map((n) => [
+      n,
+      AttrType.INTS,
+    ]),
+  ),
   ...Object.fromEntries(
     [
       "allowzero",
@@ -141,6 +150,37 @@ interface ImportedLayer {
 }
 type WeightKey = "W" | "b" | "gamma" | "beta" | "running_mean" | "running_var";
 
+/** A file's graph read into zerodl layers, with what the file says beside it. */
+function readOnnx(bytes: Uint8Array, fileName: string) {
+  const proto = decodeModelProto(bytes, fileName);
+  const graph = proto.graph;
+  if (graph === undefined) throw new OnnxError(`${fileName}: the ONNX model has no graph`);
+  const metadata: Record<string, string | undefined> = Object.fromEntries(
+    proto.metadataProps.map((p) => [p.key, p.value]),
+  );
+  const opset = Number(
+    proto.opsetImport.find((o) => o.domain === "" || o.domain === "ai.onnx")?.version ?? 0,
+  );
+  if (opset < 7) {
+    throw new OnnxError(`${fileName}: opset ${opset}; zerodl reads ONNX opset 7 or newer`);
+  }
+  const read = new GraphReader(graph, fileName, opset).read();
+  // A spec whose numbers exceed the graph's largest size is never built (see `rebuild`).
+  const largest = Math.max(
+    16,
+    ...read.inputShape,
+    ...read.layers.flatMap((l) => Object.values(l.weights).flatMap((w) => w?.dims ?? [])),
+  );
+  const info = (notes: string[]) => ({
+    name: metadata.name ?? graph.name,
+    inputShape: read.inputShape,
+    producer: [proto.producerName, proto.producerVersion].filter((s) => s !== "").join(" "),
+    opset,
+    notes,
+  });
+  return { ...read, graph, metadata, largest, info };
+}
+
 /**
  * Reads an ONNX model into a zerodl model. A file that zerodl exported (metadata `zerodl_spec`)
  * comes back as the same kind of model (a "simple-conv" stays one); any other file becomes a
@@ -152,18 +192,10 @@ export function importOnnx(
   options: OnnxImportOptions = {},
 ): ImportedOnnx {
   const dtype = options.dtype ?? "float32";
-  const proto = decodeModelProto(bytes, fileName);
-  const graph = proto.graph;
-  if (graph === undefined) throw new OnnxError(`${fileName}: the ONNX model has no graph`);
-  const metadata = Object.fromEntries(proto.metadataProps.map((p) => [p.key, p.value]));
-  const opset = Number(
-    proto.opsetImport.find((o) => o.domain === "" || o.domain === "ai.onnx")?.version ?? 0,
+  const { layers, inputShape, notes, chain, output, graph, metadata, largest, info } = readOnnx(
+    bytes,
+    fileName,
   );
-  if (opset < 7) {
-    throw new OnnxError(`${fileName}: opset ${opset}; zerodl reads ONNX opset 7 or newer`);
-  }
-  const reader = new GraphReader(graph, fileName, opset);
-  const { layers, inputShape, notes, chain, output } = reader.read();
 
   let model: ChainOrGraph;
   try {
@@ -179,12 +211,10 @@ export function importOnnx(
   const stored = metadata.zerodl_spec;
   if (stored !== undefined) {
     // zerodl's own export: rebuild the original kind of model if exporting it gives this graph.
-    const largest = Math.max(
-      16,
-      ...inputShape,
-      ...layers.flatMap((l) => Object.values(l.weights).flatMap((w) => w?.dims ?? [])),
-    );
-    const original = rebuild(stored, dtype, largest);
+    const original = rebuild(stored, largest, (spec) => {
+      const built = createModel(spec as ModelSpec, new Rng(0), dtype);
+      return "layers" in built ? (built as ChainOrGraph) : null;
+    });
     if (original !== null && sameGraph(graph, original)) {
       assignWeights(original.layers, layers, fileName);
       model = original;
@@ -209,17 +239,82 @@ export function importOnnx(
     if (classes === undefined)
       notes.push(`metadata "classes" is not a JSON list of ${outputSize} names; ignored`);
   }
-  return {
-    model,
-    info: {
-      name: metadata.name ?? graph.name,
-      classes,
-      inputShape,
-      producer: [proto.producerName, proto.producerVersion].filter((s) => s !== "").join(" "),
-      opset,
-      notes,
-    },
-  };
+  return { model, info: { ...info(notes), classes } };
+}
+
+/**
+ * Reads an ONNX image generator (a GAN's: latent vectors (N, D) in, images (N, C, H, W) out, as
+ * zerodl exports its DCGAN generator) into a zerodl generator (a LayerChain of kind "generator").
+ * A file zerodl exported comes back from its stored spec, with bit-identical weights.
+ */
+export function importGeneratorOnnx(
+  bytes: Uint8Array,
+  fileName: string,
+  options: OnnxImportOptions = {},
+): { generator: LayerChain; info: OnnxModelInfo } {
+  const dtype = options.dtype ?? "float32";
+  const { layers, inputShape, notes, chain, graph, metadata, largest, info } = readOnnx(bytes, fileName);
+  if (!chain) {
+    throw new OnnxError(`${fileName}: the graph branches; zerodl's generators are chains of layers`);
+  }
+  let outputRange: [number, number] | undefined;
+  try {
+    const range: unknown = JSON.parse(metadata.output_range ?? "null");
+    if (Array.isArray(range) && range.length === 2 && range.every((v) => typeof v === "number")) {
+      outputRange = range as [number, number];
+    }
+  } catch {
+    // Not JSON: no range.
+  }
+  let generator: LayerChain;
+  try {
+    generator = LayerChain.fromSpec(
+      {
+        kind: "generator",
+        inputShape,
+        layers: layers.map((l) => l.spec),
+        ...(outputRange ? { outputRange } : {}),
+      },
+      new Rng(0),
+      dtype,
+    );
+  } catch (e) {
+    throw new OnnxError(`${fileName}: the imported layers do not fit together: ${(e as Error).message}`);
+  }
+  if (inputShape.length !== 1 || generator.outputShape.length !== 3) {
+    throw new OnnxError(
+      `${fileName}: maps samples of shape ${formatShape(inputShape)} to ${formatShape(generator.outputShape)}; a generator maps latent vectors (D,) to images (C, H, W)`,
+    );
+  }
+  assignWeights(generator.layers, layers, fileName);
+  const stored = metadata.zerodl_spec;
+  if (stored !== undefined) {
+    const original = rebuild(stored, largest, (spec) =>
+      spec.kind === "generator" ? LayerChain.fromSpec(spec as ChainSpec, new Rng(0), dtype) : null,
+    );
+    if (original !== null && sameGraph(graph, original)) {
+      assignWeights(original.layers, layers, fileName);
+      generator = original;
+    } else {
+      notes.push(`the stored zerodl spec does not match the graph; imported from the graph's layers`);
+    }
+  }
+  return { generator, info: info(notes) };
+}
+
+/**
+ * Whether a file holds an image generator rather than a classifier: zerodl's export of one (its
+ * stored spec says so), or a graph from one vector to one image per sample.
+ */
+export function isGeneratorOnnx(bytes: Uint8Array, fileName: string): boolean {
+  const proto = decodeModelProto(bytes, fileName);
+  const stored = proto.metadataProps.find((p) => p.key === "zerodl_spec")?.value;
+  if (stored !== undefined) return /"kind"\s*:\s*"generator"/.test(stored);
+  const rank = (v: GraphProto["input"][number] | undefined) =>
+    v?.type?.value.case === "tensorType" ? (v.type.value.value.shape?.dim.length ?? 0) : 0;
+  const initializers = new Set(proto.graph?.initializer.map((t) => t.name));
+  const inputs = proto.graph?.input.filter((i) => !initializers.has(i.name)) ?? [];
+  return inputs.length === 1 && rank(inputs[0]) === 2 && rank(proto.graph?.output[0]) === 4;
 }
 
 type ChainOrGraph = Model & { readonly layers: readonly (Layer | MergeLayer)[] };
@@ -258,34 +353,30 @@ function buildGraph(
 }
 
 /**
- * The model a stored zerodl spec describes, or null. Only a spec whose numbers are at most `largest`
- * (the graph's largest size) is built: building allocates and initializes its weights before they
- * can be compared with the graph's, and a spec edited to ask for huge layers would take minutes.
+ * The model a stored zerodl spec describes (`build` makes it, or refuses with null), or null. Only
+ * a spec whose numbers are at most `largest` (the graph's largest size) is built: building
+ * allocates and initializes its weights before they can be compared with the graph's, and a spec
+ * edited to ask for huge layers would take minutes.
  */
-function rebuild(
-  json: string,
-  dtype: DType,
-  largest: number,
-): ChainOrGraph | null {
+function rebuild<M>(json: string, largest: number, build: (spec: { kind: string }) => M | null): M | null {
   try {
     let tooLarge = false;
     const spec = JSON.parse(json, (_, v: unknown) => {
       if (typeof v === "number" && !(v <= largest)) tooLarge = true;
       return v;
-    }) as ModelSpec;
+    }) as { kind: string };
     if (tooLarge) return null;
-    const model = createModel(spec, new Rng(0), dtype);
-    return "layers" in model ? (model as ChainOrGraph) : null;
+    return build(spec);
   } catch {
     return null;
   }
 }
 
 /** Whether exporting `model` gives `graph`'s nodes and initializer names and shapes (weights aside). */
-function sameGraph(graph: GraphProto, model: ChainOrGraph): boolean {
+function sameGraph(graph: GraphProto, model: OnnxExportable): boolean {
   let exported: GraphProto | undefined;
   try {
-    exported = decodeModelProto(exportOnnx(model as OnnxExportable), "").graph;
+    exported = decodeModelProto(exportOnnx(model), "").graph;
   } catch {
     return false;
   }
@@ -342,7 +433,7 @@ function assignWeights(
         }
         return value;
       };
-      if (layer instanceof Affine || layer instanceof Convolution) {
+      if (layer instanceof Affine || layer instanceof Convolution || layer instanceof Deconvolution) {
         layer.W.value = set("W", layer.W.value);
         layer.b.value = set("b", layer.b.value);
       } else if (layer instanceof BatchNormalization) {
@@ -552,9 +643,16 @@ class GraphReader {
       case "MaxPool":
       case "AveragePool":
         return this.#pool(node);
+      case "ConvTranspose":
+        return this.#convTranspose(node);
       case "Relu":
         this.#attributes(node, []);
         return this.#add(node, { type: "relu" });
+      case "LeakyRelu": {
+        const alpha = (this.#attributes(node, ["alpha"]).get("alpha") as number | undefined) ?? 0.01;
+        if (!(alpha >= 0 && alpha < 1)) return this.#problem(node, `alpha=${alpha} (zerodl's is in [0, 1))`);
+        return this.#add(node, { type: "leaky-relu", alpha });
+      }
       case "Sigmoid":
         this.#attributes(node, []);
         return this.#add(node, { type: "sigmoid" });
@@ -716,6 +814,53 @@ class GraphReader {
     );
   }
 
+  /** A transposed convolution (a DCGAN generator's upsampling) → zerodl's Deconvolution, W as it is. */
+  #convTranspose(node: NodeProto): void {
+    const a = this.#attributes(node, [
+      "kernel_shape",
+      "strides",
+      "pads",
+      "output_padding",
+      "dilations",
+      "group",
+      "auto_pad",
+    ]);
+    const group = a.get("group") ?? 1;
+    if (group !== 1) this.#problem(node, `group=${group} (zerodl deconvolutions are not grouped)`);
+    const window = this.#window(node, a);
+    const outputPadding = (a.get("output_padding") as number[] | undefined) ?? [0, 0];
+    if (outputPadding.length !== 2 || outputPadding[0] !== outputPadding[1]) {
+      return this.#problem(
+        node,
+        `output_padding [${outputPadding.join(", ")}] (zerodl adds the same rows and columns)`,
+      );
+    }
+    if (window !== null && outputPadding[0] >= window.stride) {
+      return this.#problem(node, `output_padding ${outputPadding[0]} (must be smaller than the stride)`);
+    }
+    const W = this.#constant(node, 1, "weight");
+    if (W === null || window === null || group !== 1) return;
+    if (W.dims.length !== 4)
+      return this.#problem(node, `weight of shape ${formatShape(W.dims)} (2-D deconvolutions only)`);
+    // (C, FN, FH, FW): input channels first, as zerodl's Deconvolution.
+    const [, FN, FH, FW] = W.dims;
+    const b = node.input[2] ? this.#constant(node, 2, "bias") : { dims: [FN], data: new Float32Array(FN) };
+    if (b === null) return;
+    this.#add(
+      node,
+      {
+        type: "deconvolution",
+        filters: FN,
+        fh: FH,
+        fw: FW,
+        stride: window.stride,
+        pad: window.pad,
+        outputPadding: outputPadding[0],
+      },
+      { W, b },
+    );
+  }
+
   #pool(node: NodeProto): void {
     const max = node.opType === "MaxPool";
     const known = ["kernel_shape", "strides", "pads", "ceil_mode", "dilations", "auto_pad"];
@@ -819,15 +964,24 @@ class GraphReader {
   }
 
   #reshape(node: NodeProto): void {
-    this.#attributes(node, ["allowzero"]);
+    const allowZero = (this.#attributes(node, ["allowzero"]).get("allowzero") ?? 0) !== 0;
     const shape = this.#constant(node, 1, "shape");
     if (shape === null) return;
     const s = Array.from(shape.data);
-    // (N, −1), written as [0, −1] (copy the batch) or [−1, D].
-    if (s.length === 2 && ((s[0] === 0 && s[1] === -1) || (s[0] === -1 && s[1] > 0))) {
+    // The batch axis kept: copied (0, unless allowzero makes it a size) or inferred (−1).
+    const batch = s[0] === -1 || (s[0] === 0 && !allowZero);
+    // (N, −1), written as [0, −1] or [−1, D].
+    if (s.length === 2 && batch && (s[0] === 0 ? s[1] === -1 : s[1] > 0)) {
       return this.#add(node, { type: "flatten" });
     }
-    this.#problem(node, `shape [${s.join(", ")}] (zerodl reads a Reshape to (N, −1) only)`);
+    // (N, C, H, W) and other sample shapes: a Reshape layer.
+    if (s.length > 2 && batch && s.slice(1).every((d) => Number.isInteger(d) && d > 0)) {
+      return this.#add(node, { type: "reshape", shape: s.slice(1) });
+    }
+    this.#problem(
+      node,
+      `shape [${s.join(", ")}] (zerodl reads a Reshape that keeps the batch: to (N, −1) or (N, d1, d2, …))`,
+    );
   }
 
   #batchNorm(node: NodeProto): void {
