@@ -118,7 +118,8 @@ const formats: [string, (model: Chain) => Chain, ModelSpec[]][] = [
   [
     "PyTorch",
     (model) =>
-      importPytorchWeights(exportPytorch(model)[PYTORCH_WEIGHTS] as Uint8Array, "weights.safetensors").model,
+      importPytorchWeights(exportPytorch(model)[PYTORCH_WEIGHTS] as Uint8Array, "weights.safetensors")
+        .model as Chain,
     [...specs, ...graphs],
   ],
 ];

@@ -688,7 +688,7 @@ action of ACTIONS; the greedy action is their argmax (a DQN agent's Q-network, b
       };
     }
     case "generator": {
-      const range = spec.outputRange ?? [-1, 1];
+      const range = (spec as ChainSpec).outputRange ?? [-1, 1];
       return {
         io: `Input: latent vectors z ~ N(0, I), float32 ${input}; output: images ${output} with values
 in [${range.join(", ")}] ((y + 1) / 2 gives [0, 1] pixels). A DCGAN generator (book section 8.5.2):
