@@ -191,13 +191,12 @@ export function torchSteps(model: TorchExportable): { steps: TorchStep[]; output
   const shapes = new Map<string, number[]>([[input, [...model.spec.inputShape]]]);
   const vars = new Map<string, string>([[input, "x"]]);
   const steps: TorchStep[] = [];
-  let modules: TorchModule[] = [];
   for (const node of nodes) {
     const layer = node.layer;
     const inputs = node.inputs.map((n) => vars.get(n)!);
     const inShapes = node.inputs.map((n) => shapes.get(n)!);
     let shape = [...inShapes[0]];
-    modules = [];
+    const modules: TorchModule[] = [];
     let expression: string | undefined;
     if (layer instanceof Add) {
       expression = inputs.join(" + ");
