@@ -53,6 +53,7 @@ export * from "./data/text.js";
 export * from "./train/rnnlm-trainer.js";
 // dcgan branch: adversarial training, Fréchet distance, scoring generated images
 export * from "./train/gan.js";
+export * from "./train/weight-average.js";
 export * from "./train/frechet.js";
 export * from "./train/sample-quality.js";
 // interop branch: ONNX export/import and the PyTorch hand-off (pure: bytes in, bytes out)

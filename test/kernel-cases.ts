@@ -437,6 +437,15 @@ const CONV_RELU_POOL: [number, number, number, number, number, number, number, n
   [1, 1, 5, 19, 1, 2, 1, 0, [2, 2, 2, 0]],
   [3, 1, 7, 7, 3, 3, 2, 1, [3, 3, 1, 1]],
   [2, 3, 6, 5, 5, 3, 1, 1, [0, 0, 1, 0]],
+  // The 2×2/2 pooling read from a per-thread product whose rows are rounded up to 4 (fn = 1, 2, 3,
+  // 5, 6, 30): batch 1, odd outputs (the last row and column dropped), outputs narrower than a
+  // vector, pixels not a multiple of 8 (column tails), stride 2, padding, a 1×1 filter (no colᵀ),
+  // and SimpleConvNet's 5×5 convolution with 30 filters.
+  [1, 1, 28, 28, 30, 5, 1, 0, [2, 2, 2, 0]],
+  [3, 2, 11, 13, 6, 5, 1, 2, [2, 2, 2, 0]],
+  [1, 3, 9, 9, 2, 3, 2, 1, [2, 2, 2, 0]],
+  [2, 4, 7, 6, 3, 1, 1, 0, [2, 2, 2, 0]],
+  [1, 1, 4, 21, 5, 2, 1, 1, [2, 2, 2, 0]],
 ];
 for (const [n, c, h, w, fn, f, stride, pad, pool] of CONV_RELU_POOL) {
   cases.push(convReluPoolCase([n, c, h, w, fn, f, stride, pad], pool));

@@ -368,14 +368,36 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .option("--latent <n>", "length of the latent vector z", integer("--latent"), 64)
     .option("--generator-channels <a,b>", "generator feature maps at H/4 and H/2", sizeList, [64, 32])
     .option("--discriminator-channels <a,b>", "discriminator feature maps at H/2 and H/4", sizeList, [32, 64])
+    .option(
+      "--average <decay>",
+      "keep an exponential moving average of the generator's weights with this decay and save it (0: none)",
+      number("--average", 0, 0.999999),
+      0,
+    )
     .option("--seed <n>", "random seed (weights, batches, latent vectors)", integer("--seed", 0), 1)
-    .option("--out <file>", "where to save the generator (.safetensors)", "runs/dcgan.safetensors")
+    .option("--out <file>", "where to save the generator (.safetensors; default runs/dcgan.safetensors)")
     .option(
       "--save-every <n>",
-      "also save the generator every n iterations (OUT.itN.safetensors)",
+      "also save the generator every n iterations (OUT.itN.safetensors; with --average the last step's weights as OUT.itN.last.safetensors)",
       integer("--save-every"),
     )
-    .action((options) => ganCommand(options, io));
+    .option(
+      "--checkpoint-every <n>",
+      "write OUT.checkpoint.safetensors every n iterations and when interrupted (Ctrl-C, SIGTERM)",
+      integer("--checkpoint-every"),
+      250,
+    )
+    .option(
+      "--resume <checkpoint>",
+      "continue an interrupted run from its checkpoint (--iterations N extends it)",
+    )
+    .option("--keep-checkpoint", "keep the checkpoint when the run completes, to train it further later")
+    .addOption(
+      new Option("--stop-after <n>", "stop as if interrupted after n iterations")
+        .argParser(integer("--stop-after"))
+        .hideHelp(),
+    )
+    .action(async (options) => setExitCode(await ganCommand(options, io)));
   addBackendOptions(program.commands.at(-1)!);
 
   program

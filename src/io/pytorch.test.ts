@@ -6,6 +6,7 @@ import { loadGenerator } from "./generator-file.js";
 import { loadModel } from "./model-file.js";
 import { checkInput, exportPytorch, importPytorchWeights, PYTORCH_WEIGHTS, PytorchError } from "./pytorch.js";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
+import { BatchNormalization } from "../layers/batch-normalization.js";
 import type { Layer } from "../layers/layer.js";
 import { LayerChain } from "../models/layer-chain.js";
 import { createModel, type ModelSpec } from "../models/model.js";
@@ -121,9 +122,17 @@ describe("every shipped model has its PyTorch files", () => {
       const py = files["model.py"] as string;
       const { tensors, metadata } = decodeSafetensors(files[PYTORCH_WEIGHTS] as Uint8Array, file);
       // Every zerodl param is in the weights file, as many values, under a module the class builds.
-      const count = model.params.reduce((s, p) => s + p.value.size, 0);
+      // (with batch norm's running statistics, which PyTorch keeps as buffers beside the params)
+      const state = (model as Chain).layers
+        .filter((l) => l instanceof BatchNormalization)
+        .reduce((s, l) => s + l.runningMean.size + l.runningVar.size, 0);
+      const count = model.params.reduce((s, p) => s + p.value.size, 0) + state;
       expect(tensors.reduce((s, t) => s + t.data.length, 0)).toBe(count);
-      for (const t of tensors) expect(py).toContain(`("${t.name.split(".")[0]}", nn.`);
+      // (a chain's nn.Sequential lists ("conv1", nn.…); a graph's nn.Module sets self.conv1 = nn.…)
+      for (const t of tensors) {
+        const module = t.name.split(".")[0];
+        expect(py.includes(`("${module}", nn.`) || py.includes(`self.${module} = nn.`)).toBe(true);
+      }
       expect(JSON.parse(metadata.zerodl_spec)).toEqual(model.spec);
       // check.json: zerodl's logits for the documented input, which model.py recomputes.
       const check = JSON.parse(files["check.json"] as string) as { input_shape: number[]; logits: number[] };
