@@ -80,14 +80,17 @@ function initValue(value: string): string {
   );
 }
 
-function addBackendOptions(command: Command, defaultThreads = "all cores"): void {
+/** `--backend` and `--threads`; `webgpu` is offered by the commands whose loops run on a GPU. */
+function addBackendOptions(command: Command, defaultThreads = "all cores", webgpu = false): void {
   command
     .addOption(
       new Option(
         "--backend <name>",
-        "kernels: fast (WebAssembly SIMD, threads) or reference (plain TypeScript)",
+        webgpu
+          ? "kernels: fast (WebAssembly SIMD, threads), reference (plain TypeScript) or webgpu (a GPU, through the webgpu package)"
+          : "kernels: fast (WebAssembly SIMD, threads) or reference (plain TypeScript)",
       )
-        .choices(["fast", "reference"])
+        .choices(webgpu ? ["fast", "reference", "webgpu"] : ["fast", "reference"])
         .default("fast"),
     )
     .option(
@@ -242,7 +245,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
         .hideHelp(),
     )
     .action(async (options) => setExitCode(await trainCommand(options, io)));
-  addBackendOptions(program.commands.at(-1)!);
+  addBackendOptions(program.commands.at(-1)!, undefined, true);
   addDownloadOptions(program.commands.at(-1)!);
 
   program
@@ -259,7 +262,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .option("--no-plots", "do not write the charts")
     .option("--json", "print the results as JSON")
     .action((model, options) => evalCommand(model, options, io));
-  addBackendOptions(program.commands.at(-1)!);
+  addBackendOptions(program.commands.at(-1)!, undefined, true);
   addDownloadOptions(program.commands.at(-1)!);
 
   program
@@ -275,7 +278,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     )
     .option("--json", "print the results as JSON")
     .action((model, images, options) => predictCommand(model, images, options, io));
-  addBackendOptions(program.commands.at(-1)!);
+  addBackendOptions(program.commands.at(-1)!, undefined, true);
 
   program
     .command("info")

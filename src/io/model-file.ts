@@ -345,6 +345,8 @@ export async function saveModel(
   record: ModelRecord = {},
   options: SaveOptions = {},
 ): Promise<void> {
+  // On a device backend (WebGPU) the weights live on the GPU: bring them home first.
+  for (const t of storedTensors(model)) await t.value.read();
   await writeSafetensorsVerified(path, encodeModel(model, record, options));
 }
 
