@@ -84,7 +84,9 @@ export function exportCaptionerOnnx(model: Captioner, options: CaptionerOnnxOpti
   const graph = new GraphWriter(model.params);
   let x = CAPTIONER_IMAGE;
   let shape = [...spec.inputShape];
-  for (const layer of model.encoder) ({ output: x, shape } = graph.layer(layer, x, shape, null));
+  model.encoder.forEach((layer, i) => {
+    ({ onnx: x, shape } = graph.layer({ name: `encoder${i + 1}`, layer, inputs: [x] }, [x], [shape], null));
+  });
   // (N, H) → (1, N, H): ONNX's LSTM state has a directions axis. The cell starts at zero: h0 · 0
   // (h0 is a tanh, always finite) keeps the batch size without a shape computation.
   const h0 = graph.node("Unsqueeze", [x, graph.int64Constant("axis0", [1], [0])], "h0", {}, "h0");
