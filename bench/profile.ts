@@ -1,6 +1,6 @@
 /**
- * `npx tsx bench/profile.ts <two-layer|simple-conv|deep-conv|lstm> [threads] [iterations]`: where one
- * training step's time goes, per kernel (calls and ms per iteration, copies into and out of WASM
+ * `npx tsx bench/profile.ts <two-layer|simple-conv|deep-conv|lstm> [threads] [iterations] [infer]`: where
+ * one training step's time goes (with `infer`: one inference pass, `predict` on the batch), per kernel (calls and ms per iteration, copies into and out of WASM
  * included), and the rest (JS: layer code, allocation). Wall and CPU time; batch 100, Adam/SGD as
  * in bench/run.ts. For finding what to optimize next; not part of `npm test`.
  */
@@ -15,7 +15,8 @@ import { NDArray } from "../src/ndarray.js";
 import { Adam, SGD } from "../src/optimizers/index.js";
 import { Rng } from "../src/rng.js";
 
-const [name = "simple-conv", threadsArg = "1", itersArg] = process.argv.slice(2);
+const [name = "simple-conv", threadsArg = "1", itersArg, modeArg] = process.argv.slice(2);
+const infer = modeArg === "infer";
 const threads = Number(threadsArg);
 const wasm = await initWasm({ threads });
 
@@ -56,7 +57,7 @@ const cfg =
             iters: 10,
           }
         : { model: new SimpleConvNet({}, rng), shape: [1, 28, 28], opt: new Adam({ lr: 0.001 }), iters: 30 };
-const iterations = itersArg ? Number(itersArg) : cfg.iters;
+const iterations = itersArg ? Number(itersArg) : infer ? cfg.iters * 10 : cfg.iters;
 const dataRng = new Rng(1);
 const x = NDArray.zeros([cfg.batch ?? 100, ...cfg.shape]);
 dataRng.fillUniform(x.data);
@@ -65,6 +66,10 @@ if (name === "lstm") x.data.forEach((v, i) => (x.data[i] = Math.floor(v * 60)));
 // Labels: the next id of every position for the LSTM (N·T), a class per image for the others.
 const t = new Int32Array(name === "lstm" ? x.size : x.shape[0]).map((_, i) => i % 10);
 const step = () => {
+  if (infer) {
+    cfg.model.predict(x);
+    return;
+  }
   cfg.model.loss(x, t);
   cfg.model.backward();
   cfg.opt.step(cfg.model.params);
@@ -80,7 +85,7 @@ const cpu = process.cpuUsage(cpu0);
 const jobs = profileWasmJobs(false);
 let kernelMs = 0;
 console.log(
-  `${name}, ${threads} thread(s), ${iterations} iterations: ${wall.toFixed(2)} ms/iter wall, ${((cpu.user + cpu.system) / 1000 / iterations).toFixed(2)} cpu ms/iter (all threads)`,
+  `${name}${infer ? " inference" : ""}, ${threads} thread(s), ${iterations} iterations: ${wall.toFixed(2)} ms/iter wall, ${((cpu.user + cpu.system) / 1000 / iterations).toFixed(2)} cpu ms/iter (all threads)`,
 );
 for (const [key, e] of [...times].sort((a, b) => b[1].ms - a[1].ms)) {
   kernelMs += e.ms;

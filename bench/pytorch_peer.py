@@ -15,12 +15,14 @@ training step: forward, loss, backward, Adam/SGD step), the fastest and slowest 
 iteration (process time: all threads), images/s of inference in eval mode (median of 5 passes over
 the inference images at batch 100, under torch.no_grad) and the CPU ms of 100 of those images.
 PyTorch here starts with 1 thread (its OpenMP default on this machine); each row sets its count.
+`--serve` (for bench/interleaved.ts): one thread, blocks of steps on demand, see `serve`.
 """
 import argparse
 import gzip
 import json
 import os
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -143,7 +145,57 @@ def measure(name, threads, quick, x, t):
     }
 
 
+class Session:
+    """One model and its optimizer, stepped on demand: `serve` (bench/interleaved.ts) alternates
+    short blocks of it with zerodl's in another process."""
+
+    def __init__(self, name, x, t):
+        build, flat, make_optimizer, _, _ = MODELS[name]
+        torch.manual_seed(42)
+        self.model = build()
+        self.optimizer = make_optimizer(self.model.parameters())
+        self.loss_fn = nn.CrossEntropyLoss()
+        self.inputs, self.t, self.done = (x.reshape(-1, 784) if flat else x), t, 0
+
+    def train(self, k):
+        self.model.train()
+        for _ in range(k):
+            start = (self.done * 100) % (len(self.t) - 99)
+            self.optimizer.zero_grad()
+            loss = self.loss_fn(self.model(self.inputs[start : start + 100]), self.t[start : start + 100])
+            loss.backward()
+            self.optimizer.step()
+            self.done += 1
+
+    def infer(self, k):
+        self.model.eval()
+        with torch.no_grad():
+            for i in range(k):
+                start = (i * 100) % (len(self.t) - 99)
+                self.model(self.inputs[start : start + 100])
+
+
+def serve():
+    """Lines `train MODEL K` / `infer MODEL K` on stdin; one JSON line {"cpuMs"} (per step or per
+    100 images, process time of all threads) for each. One thread."""
+    torch.set_num_threads(1)
+    x, t = load_mnist(1000)
+    sessions = {}
+    for line in sys.stdin:
+        cmd, name, k = line.split()
+        if name not in sessions:
+            sessions[name] = Session(name, x, t)
+        session = sessions[name]
+        c0 = time.process_time()
+        (session.train if cmd == "train" else session.infer)(int(k))
+        print(json.dumps({"cpuMs": (time.process_time() - c0) * 1000 / int(k)}), flush=True)
+
+
 def main():
+    if "--serve" in sys.argv:
+        torch.set_num_interop_threads(1)
+        serve()
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default="two-layer,simple-conv,deep-conv")
     parser.add_argument("--threads", default="1,2")

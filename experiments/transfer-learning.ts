@@ -10,8 +10,10 @@
  * briefly, as the results say). Quick form: 100 images, one seed, 60 iterations, 500 test images.
  */
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { subset, takeSamples, type Dataset } from "../src/data/dataset.js";
 import { loadMnist, type Mnist } from "../src/data/mnist.js";
+import { packageRoot } from "../src/data/node/files.js";
 import { loadModel } from "../src/io/model-file.js";
 import { Graph } from "../src/models/graph.js";
 import { ResNet } from "../src/models/resnet.js";
@@ -23,7 +25,8 @@ import { Trainer } from "../src/train/trainer.js";
 import { breathe, mnistImages } from "./common.js";
 import { fmt, type Experiment } from "./experiment.js";
 
-export const SOURCE_MODEL = "models/resnet.safetensors";
+/** The pretrained MNIST ResNet, found from the package (not the working directory). */
+export const SOURCE_MODEL = join(packageRoot(), "models", "resnet.safetensors");
 
 let fashion: Promise<Mnist> | undefined;
 function fashionImages(): Promise<Mnist> {
@@ -152,8 +155,11 @@ async function sourceModel(
 ): Promise<{ model: Graph; what: string }> {
   try {
     await readFile(SOURCE_MODEL);
-    log(`  source: the pretrained ${SOURCE_MODEL}`);
-    return { model: (await loadModel(SOURCE_MODEL)).model as Graph, what: `pretrained ${SOURCE_MODEL}` };
+    log(`  source: the pretrained models/resnet.safetensors`);
+    return {
+      model: (await loadModel(SOURCE_MODEL)).model as Graph,
+      what: "pretrained models/resnet.safetensors",
+    };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
@@ -174,7 +180,10 @@ async function sourceModel(
       log(`  training the MNIST ResNet: iteration ${event.iteration}/${event.iterations}`);
     await breathe();
   }
-  return { model, what: `no ${SOURCE_MODEL}: a ResNet trained here for 1 epoch on ${images} MNIST images` };
+  return {
+    model,
+    what: `no models/resnet.safetensors: a ResNet trained here for 1 epoch on ${images} MNIST images`,
+  };
 }
 
 function mean(xs: readonly number[]): number {

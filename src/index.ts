@@ -53,16 +53,17 @@ export * from "./data/text.js";
 export * from "./train/rnnlm-trainer.js";
 // dcgan branch: adversarial training, Fréchet distance, scoring generated images
 export * from "./train/gan.js";
+export * from "./train/weight-average.js";
 export * from "./train/frechet.js";
 export * from "./train/sample-quality.js";
 // interop branch: ONNX export/import and the PyTorch hand-off (pure: bytes in, bytes out)
-export { exportOnnx, ONNX_OPSET, ONNX_INPUT, ONNX_OUTPUT } from "./io/onnx/export.js";
+export { exportOnnx, ONNX_OPSET, ONNX_INPUT, ONNX_OUTPUT, ONNX_IMAGES } from "./io/onnx/export.js";
 export type { OnnxExportOptions, OnnxExportable } from "./io/onnx/export.js";
-export { importOnnx, importableOperators } from "./io/onnx/import.js";
+export { importOnnx, importGeneratorOnnx, isGeneratorOnnx, importableOperators } from "./io/onnx/import.js";
 export type { ImportedOnnx, OnnxImportOptions, OnnxModelInfo } from "./io/onnx/import.js";
 export { OnnxError } from "./io/onnx/proto.js";
 export { exportPytorch, importPytorchWeights, PytorchError, PYTORCH_WEIGHTS } from "./io/pytorch.js";
-export type { PytorchExportOptions } from "./io/pytorch.js";
+export type { PytorchExportOptions, PytorchModel } from "./io/pytorch.js";
 export {
   exportCaptionerOnnx,
   importCaptionerOnnx,

@@ -18,6 +18,7 @@ export * from "./plot/charts.js";
 export { loadDevilsDictionary } from "./data/node/corpus.js";
 // dcgan branch: generator files, image grids and the GAN's charts
 export { loadGenerator } from "./io/generator-file.js";
+export * from "./io/gan-checkpoint.js";
 export * from "./plot/tiles.js";
 export * from "./plot/gan-charts.js";
 // rl branch (Node): agent files, episode pictures (PNG strip, GIF)

@@ -91,6 +91,89 @@ describe("zerodl gan", () => {
   });
 });
 
+describe("zerodl gan checkpoints", () => {
+  // 7 iterations of 5 batches an epoch (40 images, 8 a batch) cross an epoch's end.
+  const args = [...small.map((a) => (a === "3" ? "7" : a)), "--average", "0.9"];
+  const whole = join(dir, "whole.safetensors");
+  beforeAll(async () => {
+    expect((await cli("gan", ...args, "--out", whole)).code).toBe(0);
+  });
+
+  /** The two generator files hold the same tensors and histories. */
+  async function expectSameRun(file: string) {
+    const [a, b] = await Promise.all([loadGenerator(whole), loadGenerator(file)]);
+    a.model.params.forEach((p, i) => expect(b.model.params[i].value.data).toEqual(p.value.data));
+    expect(b.info.history).toEqual(a.info.history);
+    expect(b.info.training).toEqual(a.info.training);
+  }
+
+  it("an interrupted run (Ctrl-C, simulated) resumes from its checkpoint to the generator of a run straight through", async () => {
+    const out = join(dir, "split.safetensors");
+    const checkpoint = join(dir, "split.checkpoint.safetensors");
+    const stopped = await cli("gan", ...args, "--stop-after", "3", "--out", out);
+    expect(stopped.code).toBe(130);
+    expect(stopped.stderr).toContain(`interrupted after iteration 3 of 7: checkpoint saved to ${checkpoint}`);
+    expect(existsSync(out)).toBe(false);
+    const resumed = await cli("gan", "--resume", checkpoint, "--backend", "reference");
+    expect(resumed.stderr).toContain(`resuming ${checkpoint}: 3 of 7 iterations done`);
+    expect(resumed.code).toBe(0);
+    expect(existsSync(checkpoint)).toBe(false); // done with it
+    await expectSameRun(out);
+    const { results } = JSON.parse(readFileSync(join(dir, "split.history.json"), "utf8"));
+    expect(results.sessions.map((s: { from: number; to: number }) => [s.from, s.to])).toEqual([
+      [0, 3],
+      [3, 7],
+    ]);
+    expect(results.cpuSeconds).toBeCloseTo(
+      results.sessions.reduce((t: number, s: { cpuSeconds: number }) => t + s.cpuSeconds, 0),
+      6,
+    );
+  });
+
+  it("a run kept with --keep-checkpoint extends with --resume --iterations to the longer run", async () => {
+    const out = join(dir, "short.safetensors");
+    const short = await cli(
+      "gan",
+      ...args.map((a) => (a === "7" ? "4" : a)),
+      "--keep-checkpoint",
+      "--out",
+      out,
+    );
+    expect(short.code).toBe(0);
+    const checkpoint = join(dir, "short.checkpoint.safetensors");
+    const again = await cli("gan", "--resume", checkpoint, "--backend", "reference");
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(
+      "4 iterations are done (all of the run's); give --iterations with a larger total to train on (or 4 to finish the run there)",
+    );
+    const longer = await cli("gan", "--resume", checkpoint, "--iterations", "7", "--backend", "reference");
+    expect(longer.code).toBe(0);
+    await expectSameRun(out);
+  });
+
+  it("finishes an interrupted run where it stands with --resume --iterations DONE", async () => {
+    const out = join(dir, "cut.safetensors");
+    expect((await cli("gan", ...args, "--stop-after", "4", "--out", out)).code).toBe(130);
+    const checkpoint = join(dir, "cut.checkpoint.safetensors");
+    const fewer = await cli("gan", "--resume", checkpoint, "--iterations", "3", "--backend", "reference");
+    expect(fewer.stderr).toContain("4 iterations are done, more than --iterations 3");
+    expect(
+      (await cli("gan", "--resume", checkpoint, "--iterations", "4", "--backend", "reference")).code,
+    ).toBe(0);
+    const four = join(dir, "four.safetensors");
+    expect((await cli("gan", ...args.map((a) => (a === "7" ? "4" : a)), "--out", four)).code).toBe(0);
+    const [straight, cut] = await Promise.all([loadGenerator(four), loadGenerator(out)]);
+    straight.model.params.forEach((p, i) => expect(cut.model.params[i].value.data).toEqual(p.value.data));
+    expect(cut.info.training).toMatchObject({ iterations: 4 });
+  });
+
+  it("refuses a file that is not a GAN checkpoint, by name", async () => {
+    const r = await cli("gan", "--resume", model, "--backend", "reference");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${model}: not a GAN checkpoint`);
+  });
+});
+
 describe("zerodl generate", () => {
   it("draws a PNG grid of the requested size, the same for the same seed", async () => {
     const out = join(dir, "grid.png");

@@ -1,11 +1,13 @@
 // `zerodl export` and `zerodl import` as a user runs them.
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadCaptioner } from "../src/cli/caption.js";
+import { loadGenerator } from "../src/io/generator-file.js";
 import { loadModel } from "../src/io/model-file.js";
+import { decodeModelProto, encodeModelProto } from "../src/io/onnx/proto.js";
 import { loadAgent } from "../src/rl/agent-file.js";
 import { checkInput } from "../src/io/pytorch.js";
 import { cli } from "./cli-helpers.js";
@@ -13,6 +15,13 @@ import { cli } from "./cli-helpers.js";
 const model = fileURLToPath(new URL("../models/two-layer.safetensors", import.meta.url));
 const fixtures = fileURLToPath(new URL("../../shared/fixtures/onnx/", import.meta.url));
 const tmp = () => mkdtempSync(join(tmpdir(), "zerodl-interop-"));
+
+/** `zerodl export MODEL --format pytorch --out DIR`; the weights file it wrote. */
+async function exportedWeights(modelFile: string, dir: string): Promise<string> {
+  const r = await cli("export", modelFile, "--format", "pytorch", "--out", dir);
+  expect(r.code).toBe(0);
+  return join(dir, "weights.safetensors");
+}
 
 describe("zerodl export / import", () => {
   it("export --format onnx, then import: the same model and predictions", async () => {
@@ -43,15 +52,23 @@ describe("zerodl export / import", () => {
     expect(info.training).toMatchObject({ producer: "pytorch 1.13.0", importedFrom: "mlp.onnx" });
   });
 
-  it("an unsupported graph: a one-line error naming the operators, exit code 1", async () => {
-    const r = await cli(
-      "import",
-      join(fixtures, "inception_small.onnx"),
-      "--out",
-      join(tmp(), "x.safetensors"),
-    );
+  it("a branching graph (PyTorch's inception_small) imports as a graph model", async () => {
+    const out = join(tmp(), "inception.safetensors");
+    const r = await cli("import", join(fixtures, "inception_small.onnx"), "--out", out);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`a "graph" model, input (1, 28, 28) → 10 classes`);
+  });
+
+  it("an unsupported operator: a one-line error naming it and its node, exit code 1", async () => {
+    const proto = decodeModelProto(readFileSync(join(fixtures, "mlp.onnx")), "mlp.onnx");
+    proto.graph!.node.find((n) => n.opType === "Sigmoid")!.opType = "Elu";
+    const file = join(tmp(), "edited.onnx");
+    writeFileSync(file, encodeModelProto(proto));
+    const r = await cli("import", file, "--out", join(tmp(), "x.safetensors"));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: .*inception_small\.onnx: cannot import: Concat node "\/3\/Concat"/);
+    expect(r.stderr).toMatch(
+      /^error: .*edited\.onnx: cannot import: Elu node "\/2\/Sigmoid": operator Elu is not supported/,
+    );
   });
 
   it("export --format pytorch writes the folder; import reads its weights back", async () => {
@@ -95,14 +112,14 @@ describe("zerodl export / import", () => {
     );
   });
 
-  it("a DQN agent's Q-network: export --format onnx and import back as a sequential model; --format pytorch refused", async () => {
+  it("a DQN agent's Q-network: export --format onnx and import back as a sequential model; --format pytorch and back as an agent", async () => {
     const agent = fileURLToPath(new URL("../models/dqn-catch.safetensors", import.meta.url));
     const dir = tmp();
     const onnx = join(dir, "catch.onnx");
     const exported = await cli("export", agent, "--format", "onnx", "--out", onnx);
     expect(exported.code).toBe(0);
     expect(exported.stdout).toMatch(
-      /input "input" \(N, 2, 10, 10\) → output "logits" \(N, 3\); read back with identical weights$/,
+      /input "input" \(N, 2, 10, 10\) → output "logits" \(N, 3\), the action values; read back with identical weights$/,
     );
     const back = join(dir, "back.safetensors");
     const imported = await cli("import", onnx, "--out", back);
@@ -113,9 +130,40 @@ describe("zerodl export / import", () => {
     const [{ network }, { model }] = [await loadAgent(agent), await loadModel(back)];
     const x = checkInput(3, [2, 10, 10]);
     expect(model.predict(x).data).toEqual(network.predict(x).data);
-    const pytorch = await cli("export", agent, "--format", "pytorch");
-    expect(pytorch.code).toBe(1);
-    expect(pytorch.stderr).toMatch(/a DQN Q-network exports to ONNX only/);
+    const folder = join(dir, "pt");
+    const pytorch = await cli("export", agent, "--format", "pytorch", "--out", folder);
+    expect(pytorch.code).toBe(0);
+    expect(pytorch.stdout).toContain("model.py, weights.safetensors, check.json");
+    expect(readFileSync(join(folder, "model.py"), "utf8")).toContain('ACTIONS = ["left","stay","right"]');
+    const agentBack = join(dir, "agent-back.safetensors");
+    const fromPytorch = await cli("import", join(folder, "weights.safetensors"), "--out", agentBack);
+    expect(fromPytorch.code).toBe(0);
+    expect(fromPytorch.stdout).toContain(`a "q-network" model, input (2, 10, 10) → 3 action values`);
+    // An agent file again: it names its environment, so `zerodl rl play` runs it.
+    const again = await loadAgent(agentBack);
+    expect(again.env).toEqual((await loadAgent(agent)).env);
+    expect(again.network.predict(x).data).toEqual(network.predict(x).data);
+  });
+
+  it("the DCGAN generator: export to ONNX and to PyTorch, import each back to the same generator", async () => {
+    const dcgan = fileURLToPath(new URL("../models/dcgan.safetensors", import.meta.url));
+    const dir = tmp();
+    const onnx = join(dir, "dcgan.onnx");
+    const exported = await cli("export", dcgan, "--format", "onnx", "--out", onnx);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).toMatch(
+      /input "input" \(N, 64\), latent vectors → output "images" \(N, 1, 28, 28\); read back with identical weights$/,
+    );
+    const original = (await loadGenerator(dcgan)).model;
+    for (const file of [onnx, await exportedWeights(dcgan, join(dir, "pt"))]) {
+      const back = join(dir, "back.safetensors");
+      const imported = await cli("import", file, "--out", back);
+      expect(imported.code).toBe(0);
+      expect(imported.stdout).toContain(`a "generator" model, input (64) → images (1, 28, 28)`);
+      const { model } = await loadGenerator(back);
+      expect(model.spec).toEqual(original.spec);
+      model.params.forEach((p, i) => expect(p.value.data).toEqual(original.params[i].value.data));
+    }
   });
 
   it("export without --format, or with an unknown one: an error listing the formats", async () => {

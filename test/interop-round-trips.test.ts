@@ -9,11 +9,12 @@ import {
   type Model,
   type ModelSpec,
 } from "../src/index.js";
+import type { MergeLayer } from "../src/layers/layer.js";
 import { exportOnnx } from "../src/io/onnx/export.js";
 import { importOnnx } from "../src/io/onnx/import.js";
 import { exportPytorch, importPytorchWeights, PYTORCH_WEIGHTS } from "../src/io/pytorch.js";
 
-type Chain = Model & { readonly layers: readonly Layer[] };
+type Chain = Model & { readonly layers: readonly (Layer | MergeLayer)[] };
 
 const specs: ModelSpec[] = [
   {
@@ -97,7 +98,14 @@ function tensors(model: Chain): Float32Array[] {
   ]);
 }
 
-const formats: [string, (model: Chain) => Chain][] = [
+/** The graphs (book §8.2): ResNet's Add, GoogLeNet's Concat, global average pooling. */
+const graphs: ModelSpec[] = [
+  { kind: "resnet", inputShape: [1, 28, 28], outputSize: 10, widths: [4, 8], blocks: [1, 1] },
+  { kind: "googlenet", inputShape: [1, 28, 28], outputSize: 10 },
+  { kind: "vgg", inputShape: [1, 28, 28], outputSize: 10 },
+];
+
+const formats: [string, (model: Chain) => Chain, ModelSpec[]][] = [
   [
     "ONNX",
     (model) => {
@@ -105,17 +113,20 @@ const formats: [string, (model: Chain) => Chain][] = [
       expect(info.notes).toEqual([]);
       return back;
     },
+    [...specs, ...graphs],
   ],
   [
     "PyTorch",
     (model) =>
-      importPytorchWeights(exportPytorch(model)[PYTORCH_WEIGHTS] as Uint8Array, "weights.safetensors").model,
+      importPytorchWeights(exportPytorch(model)[PYTORCH_WEIGHTS] as Uint8Array, "weights.safetensors")
+        .model as Chain,
+    [...specs, ...graphs],
   ],
 ];
 
-for (const [format, roundTrip] of formats) {
+for (const [format, roundTrip, kinds] of formats) {
   describe(`${format} export → import`, () => {
-    for (const spec of specs) {
+    for (const spec of kinds) {
       it(`${spec.kind}: the same kind of model, bit-identical weights and statistics`, () => {
         const original = randomModel(spec);
         const back = roundTrip(original);

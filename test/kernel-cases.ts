@@ -437,6 +437,15 @@ const CONV_RELU_POOL: [number, number, number, number, number, number, number, n
   [1, 1, 5, 19, 1, 2, 1, 0, [2, 2, 2, 0]],
   [3, 1, 7, 7, 3, 3, 2, 1, [3, 3, 1, 1]],
   [2, 3, 6, 5, 5, 3, 1, 1, [0, 0, 1, 0]],
+  // The 2×2/2 pooling read from a per-thread product whose rows are rounded up to 4 (fn = 1, 2, 3,
+  // 5, 6, 30): batch 1, odd outputs (the last row and column dropped), outputs narrower than a
+  // vector, pixels not a multiple of 8 (column tails), stride 2, padding, a 1×1 filter (no colᵀ),
+  // and SimpleConvNet's 5×5 convolution with 30 filters.
+  [1, 1, 28, 28, 30, 5, 1, 0, [2, 2, 2, 0]],
+  [3, 2, 11, 13, 6, 5, 1, 2, [2, 2, 2, 0]],
+  [1, 3, 9, 9, 2, 3, 2, 1, [2, 2, 2, 0]],
+  [2, 4, 7, 6, 3, 1, 1, 0, [2, 2, 2, 0]],
+  [1, 1, 4, 21, 5, 2, 1, 1, [2, 2, 2, 0]],
 ];
 for (const [n, c, h, w, fn, f, stride, pad, pool] of CONV_RELU_POOL) {
   cases.push(convReluPoolCase([n, c, h, w, fn, f, stride, pad], pool));
@@ -536,6 +545,79 @@ for (const [n, c, h, w, size] of [
       const dx = alloc(dtype, x.length);
       k.lrnBackward(dx, dout, x, out, scale, n, c, h, w, size, 0.5, 0.75);
       return [out, scale, dx];
+    },
+  });
+}
+
+// Strided block copies: a slice, a concatenation's channel run per sample, an axis swap's step,
+// with garbage left where the copy does not write (outputs start garbage-filled).
+for (const [blocks, run, outStride, outOffset, xStride, xOffset] of [
+  [1, 1, 0, 0, 0, 0],
+  [1, 65, 0, 3, 0, 5],
+  [3, 5, 17, 4, 5, 0],
+  [17, 4, 4, 0, 64, 7],
+  [5, 17, 65, 17, 20, 3],
+  [64, 3, 3, 0, 3, 0],
+]) {
+  cases.push({
+    name: `copyBlocks ${blocks}×${run} out stride ${outStride} + ${outOffset}, x stride ${xStride} + ${xOffset}`,
+    atol: 0,
+    rtol: 0,
+    run(k, dtype) {
+      const rng = new Rng(blocks * 1000 + run * 10 + xOffset);
+      const x = floats(dtype, xOffset + (blocks - 1) * xStride + run, rng);
+      const out = alloc(dtype, outOffset + (blocks - 1) * outStride + run + 2);
+      k.copyBlocks(out, x, blocks, run, outStride, outOffset, xStride, xOffset);
+      return [out];
+    },
+  });
+}
+
+// Embedding: ids repeated (their dout rows summed), ids never used (zero rows), one row, wide rows.
+for (const [n, v, d] of [
+  [1, 1, 1],
+  [5, 3, 4],
+  [17, 5, 3],
+  [3, 65, 17],
+  [64, 7, 65],
+]) {
+  cases.push({
+    name: `embeddingForward/Backward ${n} ids of ${v} rows × ${d}`,
+    atol: 1e-6,
+    rtol: 1e-6,
+    run(k, dtype) {
+      const rng = new Rng(n * 31 + v * 7 + d);
+      const ids = dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
+      for (let i = 0; i < n; i++) ids[i] = rng.int(v);
+      const W = floats(dtype, v * d, rng);
+      const out = alloc(dtype, n * d);
+      k.embeddingForward(out, W, ids, n, d);
+      const dout = floats(dtype, n * d, rng);
+      const dW = alloc(dtype, v * d);
+      k.embeddingBackward(dW, dout, ids, n, v, d);
+      return [out, dW];
+    },
+  });
+}
+
+// Clipping by global norm: the squares summed over three arrays (sizes past a workgroup's 256
+// threads), then each scaled; once with a norm below maxNorm (left as they were), once above.
+for (const [sizes, maxNorm] of [
+  [[1, 5, 3], 0.5],
+  [[17, 300, 65], 100],
+  [[1000, 3, 257], 2],
+] as [number[], number][]) {
+  cases.push({
+    name: `sumSquares/clipByNorm sizes ${sizes.join(", ")}, maxNorm ${maxNorm}`,
+    atol: 1e-6,
+    rtol: 1e-5,
+    run(k, dtype) {
+      const rng = new Rng(sizes[1] + maxNorm);
+      const grads = sizes.map((size) => floats(dtype, size, rng));
+      const sumSq = alloc(dtype, 1);
+      grads.forEach((g, i) => k.sumSquares(sumSq, g, i > 0));
+      for (const g of grads) k.clipByNorm(g, sumSq, maxNorm);
+      return [sumSq, ...grads];
     },
   });
 }

@@ -28,8 +28,7 @@ const END = 1;
 
 /** zerodl's teacher-forced scores (N, T, V) for images and word ids (N, T). */
 function scores(model: Captioner, images: NDArray, words: NDArray): NDArray {
-  model.lstm.setState(model.encode(images));
-  return model.output.forward(model.lstm.forward(model.embedding.forward(words), "eval"));
+  return model.scores(images, words);
 }
 
 /** Greedy captions through an ONNX Runtime session, as docs/formats.md describes the loop. */
@@ -127,6 +126,41 @@ describe("the captioner exported to ONNX runs in ONNX Runtime", () => {
     const rows = readTensor(W, "").data;
     expect([0, 1, 2, 3].map((k) => rows[k * H * D])).toEqual([3, 4, 1, 2]);
   });
+
+  it.each([1, 3])(
+    "a peeky captioner (h0 concatenated at every step): the same scores for sequences of %i, and it reads back",
+    async (T) => {
+      const rng = new Rng(3);
+      const small = new Captioner(
+        mnistCaptionerSpec({ filters: [3, 2], features: 5, wordvecSize: 4, hiddenSize: 3, peeky: true }),
+        rng,
+      );
+      // Weights large enough that h0's columns change the scores.
+      for (const p of small.params)
+        for (let i = 0; i < p.value.size; i++) p.value.data[i] = 0.5 * rng.normal();
+      const peekyBytes = exportCaptionerOnnx(small);
+      const x = images.sliceRows(0, 4);
+      const words = NDArray.from(
+        Array.from({ length: 4 * T }, (_, i) => (i % T === 0 ? START : 2 + (i % 10))),
+        [4, T],
+      );
+      const session = await ort.InferenceSession.create(peekyBytes);
+      try {
+        const theirs = await runSession(session, {
+          [CAPTIONER_IMAGE]: x,
+          [CAPTIONER_WORDS]: { ids: BigInt64Array.from(words.data, BigInt), dims: [4, T] },
+        });
+        const ours = scores(small, x, words);
+        expect(theirs.dims).toEqual(ours.shape);
+        ours.data.forEach((v, i) => expect(Math.abs(v - theirs.data[i])).toBeLessThanOrEqual(TOLERANCE));
+      } finally {
+        await session.release();
+      }
+      const back = importCaptionerOnnx(peekyBytes, "peeky.onnx");
+      expect(back.spec).toEqual(small.spec);
+      back.params.forEach((p, i) => expect(p.value.data).toEqual(small.params[i].value.data));
+    },
+  );
 
   it("reads back to bit-identical weights", () => {
     const back = importCaptionerOnnx(bytes, "captioner.onnx");

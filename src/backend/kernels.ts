@@ -458,4 +458,35 @@ export interface Kernels {
    * have the same sign). dx may alias dout.
    */
   leakyReluBackward(dx: Floats, dout: Floats, x: Floats, alpha: number): void;
+
+  // ---- copies, word vectors and gradient clipping (graph networks, recurrent networks) --------------
+  /**
+   * Strided block copies: out[outOffset + b·outStride + j] = x[xOffset + b·xStride + j] for
+   * b < blocks, j < run. Slices, concatenation along an axis and axis swaps are such copies; only
+   * those positions of out are written. out must not overlap x.
+   */
+  copyBlocks(
+    out: Floats,
+    x: Floats,
+    blocks: number,
+    run: number,
+    outStride: number,
+    outOffset: number,
+    xStride: number,
+    xOffset: number,
+  ): void;
+  /** Embedding: out (n, d) row i = W (v, d) row ids[i]; ids are whole numbers in [0, v) stored as floats. */
+  embeddingForward(out: Floats, W: Floats, ids: Floats, n: number, d: number): void;
+  /**
+   * Embedding backward: dW (v, d) row r = Σ of dout (n, d) rows i with ids[i] = r, in order of i
+   * (zero where no id is r).
+   */
+  embeddingBackward(dW: Floats, dout: Floats, ids: Floats, n: number, v: number, d: number): void;
+  /** out[0] = Σ x², plus the old out[0] when `accumulate` (a global norm over several arrays). */
+  sumSquares(out: Floats, x: Floats, accumulate: boolean): void;
+  /**
+   * Gradient clipping by global norm: x ·= rate where rate = maxNorm / (√sumSq[0] + 1e-6) is < 1;
+   * x as it was otherwise. sumSq (1) is `sumSquares` over every gradient.
+   */
+  clipByNorm(x: Floats, sumSq: Floats, maxNorm: number): void;
 }

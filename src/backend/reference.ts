@@ -490,6 +490,48 @@ function leakyReluBackward(dx: Floats, dout: Floats, x: Floats, alpha: number): 
   for (let i = 0; i < x.length; i++) dx[i] = x[i] > 0 ? dout[i] : alpha * dout[i];
 }
 
+function copyBlocks(
+  out: Floats,
+  x: Floats,
+  blocks: number,
+  run: number,
+  outStride: number,
+  outOffset: number,
+  xStride: number,
+  xOffset: number,
+): void {
+  for (let b = 0; b < blocks; b++) {
+    const [o, i] = [outOffset + b * outStride, xOffset + b * xStride];
+    for (let j = 0; j < run; j++) out[o + j] = x[i + j];
+  }
+}
+
+function embeddingForward(out: Floats, W: Floats, ids: Floats, n: number, d: number): void {
+  for (let i = 0; i < n; i++) {
+    const row = ids[i] * d;
+    for (let j = 0; j < d; j++) out[i * d + j] = W[row + j];
+  }
+}
+
+function embeddingBackward(dW: Floats, dout: Floats, ids: Floats, n: number, v: number, d: number): void {
+  dW.fill(0, 0, v * d);
+  for (let i = 0; i < n; i++) {
+    const row = ids[i] * d;
+    for (let j = 0; j < d; j++) dW[row + j] += dout[i * d + j];
+  }
+}
+
+function sumSquares(out: Floats, x: Floats, accumulate: boolean): void {
+  let sum = accumulate ? out[0] : 0;
+  for (let i = 0; i < x.length; i++) sum += x[i] * x[i];
+  out[0] = sum;
+}
+
+function clipByNorm(x: Floats, sumSq: Floats, maxNorm: number): void {
+  const rate = maxNorm / (Math.sqrt(sumSq[0]) + 1e-6);
+  if (rate < 1) for (let i = 0; i < x.length; i++) x[i] *= rate;
+}
+
 function maxPool(
   out: Floats,
   argmax: Int32Array,
@@ -866,4 +908,9 @@ export const reference = {
   deconvBackward,
   leakyRelu,
   leakyReluBackward,
+  copyBlocks,
+  embeddingForward,
+  embeddingBackward,
+  sumSquares,
+  clipByNorm,
 } satisfies Kernels;

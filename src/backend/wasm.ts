@@ -128,6 +128,7 @@ interface Exports {
   winogradGroups(n: number, c: number, h: number, w: number, fn: number, pad: number): number;
   winogradFilterFloats(c: number, fn: number): number;
   winogradPartial(c: number, fn: number): number;
+  convForwardScratch(...geometry: number[]): number;
 }
 
 /**
@@ -680,7 +681,23 @@ function fastKernels(rt: Runtime, shared: boolean) {
       rt.run(Op.winogradForward, [...args, ...pooling], [], work / 2.25);
       return { py, pooled, argmax };
     }
-    const scratch = colScratch(g);
+    // Per thread: one image's colᵀ, and for a 2×2 pooling the product before it is pooled.
+    const perThread = rt.exports.convForwardScratch(
+      c,
+      h,
+      w,
+      fn,
+      fh,
+      fw,
+      stride,
+      pad,
+      +rectify,
+      p.ph,
+      p.pw,
+      p.stride,
+      p.pad,
+    );
+    const scratch = rt.alloc(rt.threads * perThread);
     const args = [py, px, pw_, pb, n, c, h, w, fn, fh, fw, stride, pad, +rectify, scratch];
     rt.run(Op.convForward, [...args, ...pooling], [], work);
     return { py, pooled, argmax };

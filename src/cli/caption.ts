@@ -25,6 +25,8 @@ export interface TrainCaptionerOptions {
   evalCanvases: number;
   batchSize: number;
   lr: number;
+  /** Decay the lr to this by the run's end (half cosine); default: constant. */
+  lrEnd?: number;
   maxGradNorm: number;
   seed: number;
   beam: number;
@@ -36,6 +38,8 @@ export interface TrainCaptionerOptions {
   features?: number;
   hidden?: number;
   wordvec?: number;
+  /** The peeky decoder; with `from`, a plain captioner becomes peeky (widenFrom). */
+  peeky?: boolean;
   out?: string;
   backend?: "fast" | "reference";
   threads?: number;
@@ -55,6 +59,7 @@ export async function trainCaptionerCommand(options: TrainCaptionerOptions, io: 
     features: options.features,
     hiddenSize: options.hidden,
     wordvecSize: options.wordvec,
+    peeky: options.peeky || undefined,
   };
   if (sizes.filters && sizes.filters.length !== 2) {
     throw new CliError(
@@ -98,7 +103,7 @@ export async function trainCaptionerCommand(options: TrainCaptionerOptions, io: 
   };
   io.err(
     `training the captioner: ${options.trainCanvases} fresh canvases from the 60,000 training digits per epoch, ` +
-      `${options.testCanvases} test canvases from the test digits; adam lr ${options.lr}, batch ${options.batchSize}, ${options.epochs} epochs, seed ${options.seed}`,
+      `${options.testCanvases} test canvases from the test digits; adam lr ${options.lr}${options.lrEnd !== undefined ? ` → ${options.lrEnd} (cosine)` : ""}, batch ${options.batchSize}, ${options.epochs} epochs, seed ${options.seed}`,
   );
   const trainer = new CaptionerTrainer({
     model,
@@ -111,6 +116,7 @@ export async function trainCaptionerCommand(options: TrainCaptionerOptions, io: 
     batchSize: options.batchSize,
     seed: options.seed,
     maxGradNorm: options.maxGradNorm,
+    lrEnd: options.lrEnd,
   });
   const bar = io.progressStream
     ? new cliProgress.SingleBar(
@@ -175,7 +181,13 @@ export async function trainCaptionerCommand(options: TrainCaptionerOptions, io: 
 /** A captioner spec with other sizes: the convolutions' filters in order, the encoder's last affine's units, the LSTM's. */
 function resizedSpec(
   spec: CaptionerSpec,
-  sizes: { filters?: number[]; features?: number; hiddenSize?: number; wordvecSize?: number },
+  sizes: {
+    filters?: number[];
+    features?: number;
+    hiddenSize?: number;
+    wordvecSize?: number;
+    peeky?: boolean;
+  },
 ): CaptionerSpec {
   const out = structuredClone(spec);
   let conv = 0;
@@ -188,13 +200,14 @@ function resizedSpec(
     affines[affines.length - 1].outputSize = sizes.features;
   if (sizes.hiddenSize !== undefined) out.hiddenSize = sizes.hiddenSize;
   if (sizes.wordvecSize !== undefined) out.wordvecSize = sizes.wordvecSize;
+  if (sizes.peeky) out.peeky = true;
   return out;
 }
 
 function describeSizes(spec: CaptionerSpec): string {
   const filters = spec.encoder.flatMap((l) => (l.type === "convolution" ? [l.filters] : []));
   const features = spec.encoder.flatMap((l) => (l.type === "affine" ? [l.outputSize] : [])).at(-1);
-  return `filters ${filters.join(",")}, features ${features}, hidden ${spec.hiddenSize}, word vectors ${spec.wordvecSize}`;
+  return `filters ${filters.join(",")}, features ${features}, hidden ${spec.hiddenSize}, word vectors ${spec.wordvecSize}${spec.peeky ? ", peeky" : ""}`;
 }
 
 function withoutCaptions(r: CaptionAccuracy): Omit<CaptionAccuracy, "captions"> {

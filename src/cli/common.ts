@@ -2,7 +2,7 @@
 import { stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { NDArray } from "../ndarray.js";
-import { formatShape } from "../errors.js";
+import { WebGPUUnavailableError, formatShape } from "../errors.js";
 import type { Dataset } from "../data/dataset.js";
 import { loadMnist } from "../data/mnist.js";
 import { splitValidation } from "../data/dataset.js";
@@ -11,7 +11,7 @@ import { loadMnistCsv } from "../data/node/csv.js";
 import { progressBar } from "../data/node/progress-bar.js";
 import type { ResolveOptions } from "../data/node/resolve.js";
 import { Rng } from "../rng.js";
-import { backendInfo, setKernels, setThreads, useFastBackend } from "../backend/index.js";
+import { backendInfo, setKernels, setThreads, useFastBackend, useWebGPU } from "../backend/index.js";
 import { reference } from "../backend/reference.js";
 
 /** Where a command writes: results to `out` (stdout), progress and notes to `err` (stderr). */
@@ -180,22 +180,54 @@ export function stripExtension(path: string): string {
   return path.replace(/\.safetensors$/i, "");
 }
 
+/** The kernels a command's `--backend` chooses from (webgpu only where a command supports it). */
+export type BackendName = "fast" | "reference" | "webgpu";
+
 /**
  * `--backend fast` (default) switches to the WASM SIMD kernels on `threads` threads (default: every
- * core); `reference` keeps the plain TypeScript kernels. Returns a line saying what runs.
+ * core); `reference` keeps the plain TypeScript kernels; `webgpu` runs on a GPU through the `webgpu`
+ * package (nodeWebGPU). Returns a line saying what runs.
  */
-export async function chooseBackend(
-  backend: "fast" | "reference" = "fast",
-  threads?: number,
-): Promise<string> {
+export async function chooseBackend(backend: BackendName = "fast", threads?: number): Promise<string> {
+  if (threads !== undefined && backend !== "fast") throw new CliError(`--threads needs --backend fast`);
   if (backend === "fast") {
     await useFastBackend();
     if (threads !== undefined) await setThreads(threads);
+  } else if (backend === "webgpu") {
+    await nodeWebGPU();
   } else {
-    if (threads !== undefined) throw new CliError(`--threads needs --backend fast`);
     setKernels(reference);
   }
   const info = await backendInfo();
+  if (info.name === "webgpu") return `backend: webgpu (${info.adapter || "unnamed adapter"})`;
   const what = info.name === "wasm" ? "WebAssembly SIMD" : "plain TypeScript";
   return `backend: ${info.name} (${what}), ${info.threads} thread${info.threads === 1 ? "" : "s"}`;
+}
+
+/**
+ * WebGPU in Node: Node has no `navigator.gpu`, so the GPU is reached through the `webgpu` package
+ * (Dawn, Chromium's WebGPU, built for Node; not a dependency of zerodl: 130 MB of binaries for every
+ * platform). Where it is missing or finds no adapter, a CliError says why and names the other
+ * backends; the CLI never falls back silently.
+ */
+async function nodeWebGPU(): Promise<void> {
+  const others = "or choose --backend fast (WebAssembly SIMD) or reference (plain TypeScript)";
+  let create: (options: string[]) => GPU;
+  try {
+    // A variable specifier: the package is optional, and bundlers should not try to resolve it.
+    const name = "webgpu";
+    ({ create } = (await import(name)) as { create: typeof create });
+  } catch {
+    throw new CliError(
+      `--backend webgpu: Node has no WebGPU of its own, and the webgpu package (Dawn, Chromium's WebGPU for Node) is not installed: run \`npm install webgpu\`, ${others}`,
+    );
+  }
+  try {
+    await useWebGPU({ gpu: create([]) });
+  } catch (e) {
+    if (!(e instanceof WebGPUUnavailableError)) throw e;
+    throw new CliError(
+      `--backend webgpu: ${e.message}. On Linux, Dawn reaches the GPU through Vulkan: install the GPU's Vulkan driver (VK_ICD_FILENAMES names a driver's JSON file); ${others}`,
+    );
+  }
 }

@@ -3,7 +3,7 @@ import { stat } from "node:fs/promises";
 import { basename, join, sep } from "node:path";
 import { loadModel } from "../io/model-file.js";
 import { assertFinite } from "../ops/check.js";
-import { evaluate } from "../train/metrics.js";
+import { evaluateAsync } from "../train/metrics.js";
 import { confusionMatrixChart, imageGrid } from "../plot/charts.js";
 import { writeChart } from "../plot/render.js";
 import {
@@ -16,6 +16,7 @@ import {
   table,
   toModelInput,
   withClassesOf,
+  type BackendName,
   type CliIo,
   type DownloadCliOptions,
 } from "./common.js";
@@ -24,7 +25,7 @@ export interface EvalOptions extends DownloadCliOptions {
   data: string;
   limit?: number;
   json?: boolean;
-  backend?: "fast" | "reference";
+  backend?: BackendName;
   threads?: number;
   plots?: boolean;
   show?: number;
@@ -75,7 +76,7 @@ export async function evalCommand(modelPath: string, options: EvalOptions, io: C
   // Named here by its source and image number (the model's own check sees one batch at a time).
   assertFinite(`eval: the ${data.source} test set`, x);
   const started = performance.now();
-  const r = evaluate(model, x, test.labels, classes);
+  const r = await evaluateAsync(model, x, test.labels, classes);
   const seconds = (performance.now() - started) / 1000;
 
   // The first misclassified test images, in test-set order (the book's Figure 8-2).

@@ -5,8 +5,16 @@
  * measures them with a trained classifier (confidence, class spread, Fréchet distance).
  */
 import cliProgress from "cli-progress";
+import { rm } from "node:fs/promises";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.js";
+import {
+  loadGanCheckpoint,
+  saveGanCheckpoint,
+  type GanSession,
+  type GanTrainingState,
+} from "../io/gan-checkpoint.js";
 import { loadGenerator } from "../io/generator-file.js";
 import { loadModel, saveModel, type ModelRecord } from "../io/model-file.js";
 import { createDcgan, fromTanhRange, generateImages } from "../models/dcgan.js";
@@ -29,20 +37,59 @@ export interface GanOptions {
   latent: number;
   generatorChannels: number[];
   discriminatorChannels: number[];
+  /** Keep an exponential moving average of the generator's weights with this decay and save it (0: none). */
+  average: number;
   seed: number;
-  out: string;
+  /** Default runs/dcgan.safetensors, or the checkpointed run's. */
+  out?: string;
   /** Also save the generator every this many iterations, as OUT.itN.safetensors. */
   saveEvery?: number;
+  /** Write OUT.checkpoint.safetensors every this many iterations (and when interrupted). */
+  checkpointEvery: number;
+  /** Continue the run of this checkpoint. */
+  resume?: string;
+  /** Keep the checkpoint when the run completes (to train it further later). */
+  keepCheckpoint?: boolean;
+  /** Stop after this many iterations of this session as if interrupted (for tests of checkpointing). */
+  stopAfter?: number;
   backend?: "fast" | "reference";
   threads?: number;
 }
 
+/** What a run is defined by: stored in the generator file and the checkpoint (read back on --resume). */
+type GanSettings = {
+  model: "dcgan";
+  data: string;
+  images: number;
+  imageShape: number[];
+  latentSize: number;
+  generatorChannels: [number, number];
+  discriminatorChannels: [number, number];
+  iterations: number;
+  batchSize: number;
+  optimizer: "adam";
+  lr: number;
+  beta1: number;
+  /** The decay of the generator's weight average (0: none; the file then holds the last step's weights). */
+  averageDecay: number;
+  seed: number;
+  /** Where the generator goes (kept in the checkpoint only). */
+  out: string;
+};
+
 /** The seed of the sample grid saved beside a trained generator (and of `generate`'s default). */
 const SAMPLE_SEED = 1;
 
-export async function ganCommand(options: GanOptions, io: CliIo): Promise<void> {
-  if ((options.iterations === undefined) === (options.epochs === undefined)) {
+/** Resolves to the exit code: 0, or 130 (as for SIGINT) when interrupted and checkpointed. */
+export async function ganCommand(options: GanOptions, io: CliIo): Promise<number> {
+  const resumed = options.resume ? await loadGanCheckpoint(options.resume) : null;
+  if (!resumed && (options.iterations === undefined) === (options.epochs === undefined)) {
     throw new CliError(`give either --iterations or --epochs`);
+  }
+  if (resumed && options.epochs !== undefined) {
+    throw new CliError(
+      `--resume continues a run of a number of iterations: give --iterations N to extend it`,
+    );
   }
   for (const [flag, list] of [
     ["--generator-channels", options.generatorChannels],
@@ -51,45 +98,96 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<void> 
     if (list.length !== 2) throw new CliError(`${flag} takes two sizes, like 64,32; got ${list.join(",")}`);
   }
   io.err(await chooseBackend(options.backend, options.threads));
-  const data = await loadData(options.data, "train", io, options.seed);
+  const stored = resumed?.settings as GanSettings | undefined;
+  if (resumed && stored) {
+    // --iterations equal to those done finishes the run where it stands (saves its generator).
+    const done = resumed.position.iteration;
+    const total = options.iterations ?? stored.iterations;
+    if (total < done || (total === done && options.iterations === undefined)) {
+      throw new CliError(
+        `--resume ${options.resume}: ${done} iterations are done` +
+          (options.iterations === undefined ? ` (all of the run's)` : `, more than --iterations ${total}`) +
+          `; give --iterations with a larger total to train on (or ${done} to finish the run there)`,
+      );
+    }
+  }
+  const dataName = stored?.data ?? options.data;
+  const seed = stored?.seed ?? options.seed;
+  const data = await loadData(dataName, "train", io, seed);
   const images = data.train.x;
   if (images.ndim !== 4 || images.shape[2] % 4 !== 0 || images.shape[3] % 4 !== 0) {
     throw new CliError(
-      `--data ${options.data}: the DCGAN needs (N, C, H, W) images with H and W multiples of 4, got (${images.shape.join(", ")})`,
+      `--data ${dataName}: the DCGAN needs (N, C, H, W) images with H and W multiples of 4, got (${images.shape.join(", ")})`,
     );
   }
-  const dcgan = {
+  if (stored && stored.images !== images.shape[0]) {
+    throw new CliError(
+      `--resume ${options.resume}: the run trained on ${stored.images} ${dataName} images, this data set has ${images.shape[0]}`,
+    );
+  }
+  const dcgan = stored ?? {
     latentSize: options.latent,
     generatorChannels: options.generatorChannels as [number, number],
     discriminatorChannels: options.discriminatorChannels as [number, number],
-  };
-  const { generator, trainer } = createDcgan({
-    ...dcgan,
-    images,
-    epochs: options.epochs,
-    iterations: options.iterations,
     batchSize: options.batchSize,
     lr: options.lr,
     beta1: options.beta1,
-    seed: options.seed,
+    averageDecay: options.average,
+  };
+  const { generator, discriminator, trainer, average } = createDcgan({
+    latentSize: dcgan.latentSize,
+    generatorChannels: dcgan.generatorChannels,
+    discriminatorChannels: dcgan.discriminatorChannels,
+    batchSize: dcgan.batchSize,
+    lr: dcgan.lr,
+    beta1: dcgan.beta1,
+    averageDecay: dcgan.averageDecay,
+    images,
+    epochs: stored ? undefined : options.epochs,
+    iterations: stored ? (options.iterations ?? stored.iterations) : options.iterations,
+    seed,
+    resume: resumed?.position,
   });
-  const settings = {
+  const state: GanTrainingState = {
+    generator,
+    discriminator,
+    generatorOptimizer: trainer.generatorOptimizer,
+    discriminatorOptimizer: trainer.discriminatorOptimizer,
+    average,
+  };
+  resumed?.restore(state);
+  const settings: GanSettings = {
     model: "dcgan",
-    data: options.data,
+    data: dataName,
     images: images.shape[0],
     imageShape: images.shape.slice(1),
-    ...dcgan,
+    latentSize: dcgan.latentSize,
+    generatorChannels: dcgan.generatorChannels,
+    discriminatorChannels: dcgan.discriminatorChannels,
     iterations: trainer.iterations,
-    batchSize: options.batchSize,
+    batchSize: dcgan.batchSize,
     optimizer: "adam",
-    lr: options.lr,
-    beta1: options.beta1,
-    seed: options.seed,
+    lr: dcgan.lr,
+    beta1: dcgan.beta1,
+    averageDecay: dcgan.averageDecay,
+    seed,
+    out: options.out ?? stored?.out ?? "runs/dcgan.safetensors",
   };
-  io.err(
-    `training a DCGAN on ${images.shape[0]} ${options.data} images: ${trainer.iterations} iterations of ` +
-      `${options.batchSize} real + ${options.batchSize} generated images (Adam lr ${options.lr}, β1 ${options.beta1}, seed ${options.seed})`,
-  );
+  const base = stripExtension(settings.out);
+  // What the files record of the run (where they were written is no part of it; the checkpoint keeps it).
+  const { out: _out, ...runSettings } = settings;
+  const checkpointPath = `${base}.checkpoint.safetensors`;
+  // The generator a run saves: the weight average when it keeps one.
+  const drawn = average?.generator ?? generator;
+  if (resumed) {
+    io.err(`resuming ${options.resume}: ${trainer.iteration} of ${trainer.iterations} iterations done`);
+  } else {
+    io.err(
+      `training a DCGAN on ${images.shape[0]} ${dataName} images: ${trainer.iterations} iterations of ` +
+        `${settings.batchSize} real + ${settings.batchSize} generated images (Adam lr ${settings.lr}, β1 ${settings.beta1}, ` +
+        `${settings.averageDecay > 0 ? `generator weight average ${settings.averageDecay}, ` : ""}seed ${seed})`,
+    );
+  }
 
   const bar = io.progressStream
     ? new cliProgress.SingleBar(
@@ -102,19 +200,40 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<void> 
         cliProgress.Presets.shades_classic,
       )
     : null;
-  const history: GanHistory = { dLoss: [], gLoss: [], dReal: [], dFake: [] };
-  const base = stripExtension(options.out);
-  // Ctrl-C stops after the current iteration and saves what was trained so far: the first N
-  // iterations of a run are the same as a run of --iterations N (same seed).
+  const history: GanHistory = resumed?.history ?? { dLoss: [], gLoss: [], dReal: [], dFake: [] };
+  const sessions: GanSession[] = [...(resumed?.sessions ?? [])];
+  const first = trainer.iteration;
+  // Ctrl-C (or SIGTERM, as `timeout` sends) stops after the current iteration and saves a
+  // checkpoint that --resume continues exactly.
   let interrupted = false;
-  const onSigint = () => {
+  const onSignal = () => {
     if (interrupted) process.exit(130); // a second Ctrl-C: stop at once
     interrupted = true;
   };
-  process.on("SIGINT", onSigint);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  bar?.start(trainer.iterations, 0, { d: "-", g: "-", rate: "-" });
+  const load: [number, number] = [loadavg()[0], loadavg()[0]];
+  /** This session's record so far. */
+  const session = (): GanSession => {
+    const cpu = process.cpuUsage(cpu0);
+    const now = loadavg()[0];
+    load[0] = Math.min(load[0], now);
+    load[1] = Math.max(load[1], now);
+    return {
+      from: first,
+      to: trainer.iteration,
+      seconds: Math.round((performance.now() - t0) / 100) / 10,
+      cpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
+      load: [Math.round(load[0] * 10) / 10, Math.round(load[1] * 10) / 10],
+    };
+  };
+  const checkpoint = async () => {
+    const record = { settings, position: trainer.position(), history, sessions: [...sessions, session()] };
+    await saveGanCheckpoint(checkpointPath, state, record);
+  };
+  bar?.start(trainer.iterations, first, { d: "-", g: "-", rate: "-" });
   try {
     for (const event of trainer.steps()) {
       if (event.type === "iteration") {
@@ -122,15 +241,32 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<void> 
         history.gLoss.push(event.gLoss);
         history.dReal.push(event.dReal);
         history.dFake.push(event.dFake);
-        const rate = event.iteration / ((performance.now() - t0) / 1000);
+        const rate = (event.iteration - first) / ((performance.now() - t0) / 1000);
         bar?.update(event.iteration, {
           d: event.dLoss.toFixed(3),
           g: event.gLoss.toFixed(3),
           rate: rate.toFixed(2),
         });
         if (options.saveEvery !== undefined && event.iteration % options.saveEvery === 0) {
-          const training = { ...settings, iterations: event.iteration };
-          await saveModel(`${base}.it${event.iteration}.safetensors`, generator, { training });
+          const training = { ...runSettings, iterations: event.iteration };
+          await saveModel(`${base}.it${event.iteration}.safetensors`, drawn, { training });
+          if (average)
+            await saveModel(`${base}.it${event.iteration}.last.safetensors`, generator, { training });
+        }
+        if (options.stopAfter !== undefined && event.iteration - first >= options.stopAfter)
+          interrupted = true;
+        if (
+          !interrupted &&
+          event.iteration % options.checkpointEvery === 0 &&
+          event.iteration < trainer.iterations
+        ) {
+          await checkpoint();
+          if (!bar) {
+            io.err(
+              `iteration ${event.iteration}/${trainer.iterations}: D loss ${event.dLoss.toFixed(3)}, G loss ${event.gLoss.toFixed(3)}, ` +
+                `${rate.toFixed(2)} it/s; checkpoint ${checkpointPath}`,
+            );
+          }
         }
       } else {
         bar?.stop();
@@ -146,33 +282,47 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<void> 
     }
   } finally {
     bar?.stop();
-    process.off("SIGINT", onSigint);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
   }
-  if (interrupted) {
-    io.err(`stopped after iteration ${trainer.iteration} of ${trainer.iterations}`);
-    settings.iterations = trainer.iteration;
+  if (interrupted && trainer.iteration < trainer.iterations) {
+    await checkpoint();
+    io.err(
+      `interrupted after iteration ${trainer.iteration} of ${trainer.iterations}: checkpoint saved to ${checkpointPath}`,
+    );
+    io.err(`continue with: zerodl gan --resume ${checkpointPath}`);
+    return 130;
   }
-  const cpu = process.cpuUsage(cpu0);
+  sessions.push(session());
   const results = {
-    seconds: Math.round((performance.now() - t0) / 100) / 10,
-    // Every thread of this process (the kernels' workers too): what the run costs on an idle machine.
-    cpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
+    // Over every session of the run (a resumed run adds them up; `sessions` has each).
+    seconds: Math.round(sessions.reduce((s, x) => s + x.seconds, 0) * 10) / 10,
+    // Every thread of the process (the kernels' workers too): what the run costs on an idle machine.
+    cpuSeconds: Math.round(sessions.reduce((s, x) => s + x.cpuSeconds, 0) * 10) / 10,
     dLoss: history.dLoss.at(-1),
     gLoss: history.gLoss.at(-1),
+    sessions,
   };
-  const record: ModelRecord = { training: settings, history, results };
-  await saveModel(options.out, generator, record);
-  await writeFileAtomic(`${base}.history.json`, JSON.stringify({ settings, results, history }, null, 1));
-  const chart = await writeChart(
-    ganLossChart(history, { title: `DCGAN on ${options.data}` }),
-    `${base}.history`,
+  const record: ModelRecord = { training: runSettings, history, results };
+  await saveModel(settings.out, drawn, record);
+  if (options.keepCheckpoint) {
+    await checkpoint();
+  } else {
+    await rm(checkpointPath, { force: true });
+    if (options.resume && options.resume !== checkpointPath) await rm(options.resume, { force: true });
+  }
+  await writeFileAtomic(
+    `${base}.history.json`,
+    JSON.stringify({ settings: runSettings, results, history }, null, 1),
   );
-  const samples = generateImages(generator, 100, new Rng(SAMPLE_SEED));
+  const chart = await writeChart(ganLossChart(history, { title: `DCGAN on ${dataName}` }), `${base}.history`);
+  const samples = generateImages(drawn, 100, new Rng(SAMPLE_SEED));
   await writeFileAtomic(`${base}.samples.png`, encodeGrayPng(tileImages(samples, { columns: 10, scale: 2 })));
   io.out(
-    `trained in ${results.seconds} s (${results.cpuSeconds} s of CPU time); saved ${options.out}, ${base}.history.json, ` +
-      `${chart.svg}, ${chart.png}, ${base}.samples.png`,
+    `trained in ${results.seconds} s (${results.cpuSeconds} s of CPU time${sessions.length > 1 ? `, ${sessions.length} sessions` : ""}); ` +
+      `saved ${settings.out}, ${base}.history.json, ${chart.svg}, ${chart.png}, ${base}.samples.png`,
   );
+  return 0;
 }
 
 export interface GenerateOptions {

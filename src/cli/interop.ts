@@ -7,8 +7,9 @@ import { basename, extname, join } from "node:path";
 import { type Command, Option } from "commander";
 import { loadModel, readModelInfo, saveModel, type ModelRecord } from "../io/model-file.js";
 import { writeFileAtomic } from "../io/atomic.js";
-import { exportOnnx, ONNX_OPSET } from "../io/onnx/export.js";
-import { importOnnx } from "../io/onnx/import.js";
+import { exportOnnx, ONNX_IMAGES, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT } from "../io/onnx/export.js";
+import { importGeneratorOnnx, importOnnx, isGeneratorOnnx } from "../io/onnx/import.js";
+import { loadGenerator } from "../io/generator-file.js";
 import {
   CAPTIONER_IMAGE,
   CAPTIONER_SCORES,
@@ -23,11 +24,14 @@ import {
   importCaptionerPytorchWeights,
   isCaptionerWeights,
 } from "../io/pytorch-captioner.js";
-import type { Layer, Param } from "../layers/layer.js";
+import type { Layer, MergeLayer, Param } from "../layers/layer.js";
 import { Captioner } from "../models/captioner.js";
 import type { Model } from "../models/model.js";
 import { formatBytes } from "../data/bytes.js";
+import { LayerChain } from "../models/layer-chain.js";
 import { loadAgent } from "../rl/agent-file.js";
+import { createEnvironment } from "../rl/environments.js";
+import { QNetwork } from "../rl/q-network.js";
 import { loadCaptioner } from "./caption.js";
 import { CliError, type CliIo } from "./common.js";
 
@@ -41,7 +45,7 @@ export interface ExportOptions {
   version: string;
 }
 
-type ChainModel = Model & { readonly layers: readonly Layer[] };
+type ChainModel = Model & { readonly layers: readonly (Layer | MergeLayer)[] };
 
 function chain(model: Model, path: string): ChainModel {
   if (!("layers" in model))
@@ -49,56 +53,88 @@ function chain(model: Model, path: string): ChainModel {
   return model as ChainModel;
 }
 
+/** A model file's network, whatever its kind, with the names of its outputs (classes, actions). */
+async function loadExportable(path: string): Promise<{
+  model: ChainModel | QNetwork | LayerChain | Captioner;
+  kind: string;
+  classes?: string[];
+  training?: Record<string, unknown>;
+}> {
+  const info = await readModelInfo(path);
+  const training = info.training;
+  switch (info.spec.kind) {
+    case "captioner":
+      return { model: await loadCaptioner(path), kind: "captioner", training };
+    case "generator":
+      return { model: (await loadGenerator(path)).model, kind: "generator", training };
+    case "q-network": {
+      // A DQN agent's Q-network: a chain of layers like a classifier's, with action values out.
+      const { network, env } = await loadAgent(path);
+      return { model: network, kind: "q-network", classes: [...createEnvironment(env).actions], training };
+    }
+    default: {
+      const { model } = await loadModel(path);
+      return {
+        model: chain(model, path),
+        kind: info.spec.kind,
+        classes: training?.classNames as string[] | undefined,
+        training,
+      };
+    }
+  }
+}
+
 export async function exportCommand(modelPath: string, options: ExportOptions, io: CliIo): Promise<void> {
   const stem = basename(modelPath, extname(modelPath));
-  const info = await readModelInfo(modelPath);
-  const classes = info.training?.classNames as string[] | undefined;
-  const captioner = info.spec.kind === "captioner" ? await loadCaptioner(modelPath) : null;
-  // A DQN agent's Q-network is a chain of layers like a classifier's, with action values out.
-  const qNetwork = info.spec.kind === "q-network";
-  const model =
-    captioner ??
-    (qNetwork
-      ? ((await loadAgent(modelPath)).network as unknown as Model)
-      : (await loadModel(modelPath)).model);
+  const { model, kind, classes, training } = await loadExportable(modelPath);
+  const shape = model.spec.inputShape.join(", ");
   if (options.format === "onnx") {
     const out = options.out ?? join(".", `${stem}.onnx`);
     const about = { name: stem, producerVersion: options.version };
-    const bytes = captioner
-      ? exportCaptionerOnnx(captioner, about)
-      : exportOnnx(chain(model as Model, modelPath), { ...about, classes });
+    const bytes =
+      model instanceof Captioner
+        ? exportCaptionerOnnx(model, about)
+        : exportOnnx(model, { ...about, classes });
     await writeFileAtomic(out, bytes);
     // Read back: what was written must import to the same weights.
     const written = new Uint8Array(await readFile(out));
-    const back = captioner ? importCaptionerOnnx(written, out) : importOnnx(written, out).model;
+    const back =
+      model instanceof Captioner
+        ? importCaptionerOnnx(written, out)
+        : model instanceof LayerChain
+          ? importGeneratorOnnx(written, out).generator
+          : importOnnx(written, out).model;
     if (!sameWeights(back.params, model.params))
       throw new Error(`${out}: verification failed: the file does not read back to the model's weights`);
-    const shape = model.spec.inputShape.join(", ");
-    const signature = captioner
-      ? `inputs "${CAPTIONER_IMAGE}" (N, ${shape}) and "${CAPTIONER_WORDS}" (N, T) → output "${CAPTIONER_SCORES}" (N, T, ${captioner.vocabSize}), the next word's scores`
-      : `input "input" (N, ${shape}) → output "logits" (N, ${(model as Model).spec.outputSize})`;
+    const signature =
+      model instanceof Captioner
+        ? `inputs "${CAPTIONER_IMAGE}" (N, ${shape}) and "${CAPTIONER_WORDS}" (N, T) → output "${CAPTIONER_SCORES}" (N, T, ${model.vocabSize}), the next word's scores`
+        : model instanceof LayerChain
+          ? `input "${ONNX_INPUT}" (N, ${shape}), latent vectors → output "${ONNX_IMAGES}" (N, ${model.outputShape.join(", ")})`
+          : `input "${ONNX_INPUT}" (N, ${shape}) → output "${ONNX_OUTPUT}" (N, ${model.spec.outputSize})${kind === "q-network" ? ", the action values" : ""}`;
     io.out(
       `wrote ${out} (ONNX opset ${ONNX_OPSET}, ${formatBytes(bytes.length)}): ${signature}; read back with identical weights`,
     );
     return;
   }
-  if (qNetwork) {
-    throw new CliError(
-      `${modelPath}: the PyTorch hand-off writes classifiers and the captioner (its train.py trains on MNIST); a DQN Q-network exports to ONNX only (--format onnx)`,
-    );
-  }
   const dir = options.out ?? `${stem}-pytorch`;
-  const about = { name: stem, training: info.training, version: options.version };
-  const files = captioner
-    ? exportCaptionerPytorch(captioner, about)
-    : exportPytorch(chain(model as Model, modelPath), { ...about, classes });
+  const about = { name: stem, training, version: options.version };
+  const files =
+    model instanceof Captioner
+      ? exportCaptionerPytorch(model, about)
+      : exportPytorch(model, { ...about, classes });
   for (const [name, content] of Object.entries(files)) await writeFileAtomic(join(dir, name), content);
   io.out(`wrote ${dir}/: ${Object.keys(files).join(", ")}`);
   io.out(`  check:  python3 ${join(dir, "model.py")}`);
-  io.out(
-    `  train:  torchrun --nproc_per_node 2 ${join(dir, "train.py")} --data DIR_WITH_MNIST --out trained.safetensors`,
-  );
-  io.out(`  back:   zerodl import trained.safetensors --out ${stem}-trained.safetensors`);
+  if ("train.py" in files) {
+    io.out(
+      `  train:  torchrun --nproc_per_node 2 ${join(dir, "train.py")} --data DIR_WITH_MNIST --out trained.safetensors`,
+    );
+    io.out(`  back:   zerodl import trained.safetensors --out ${stem}-trained.safetensors`);
+  } else {
+    // A Q-network's or a generator's training loop stays in zerodl (docs/scale-out.md).
+    io.out(`  back:   zerodl import ${join(dir, PYTORCH_WEIGHTS)} --out ${stem}-back.safetensors`);
+  }
 }
 
 function sameWeights(a: readonly Param[], b: readonly Param[]): boolean {
@@ -116,23 +152,34 @@ export async function importCommand(path: string, options: ImportOptions, io: Cl
     throw new CliError(e.code === "ENOENT" ? `${path} not found` : `${path}: ${e.message}`);
   });
   const record: ModelRecord = {};
-  let model: Model | Captioner;
+  let model: Model | Captioner | LayerChain | QNetwork;
   if (isSafetensors(bytes) && isCaptionerWeights(new Uint8Array(bytes), path)) {
     const imported = importCaptionerPytorchWeights(new Uint8Array(bytes), path);
     model = imported.model;
     record.training = { importedFrom: basename(path), format: "pytorch", ...imported.training };
   } else if (isSafetensors(bytes)) {
-    const like = options.like ? (await loadModel(options.like)).model : undefined;
-    const imported = importPytorchWeights(
-      new Uint8Array(bytes),
-      path,
-      like === undefined ? undefined : chain(like, options.like!),
-    );
+    const like = options.like ? (await loadExportable(options.like)).model : undefined;
+    if (like instanceof Captioner) {
+      throw new CliError(
+        `--like ${options.like}: the captioner's weights carry their architecture; drop --like`,
+      );
+    }
+    const imported = importPytorchWeights(new Uint8Array(bytes), path, like);
     model = imported.model;
     record.training = { importedFrom: basename(path), format: "pytorch", ...imported.training };
   } else if (storedZerodlSpec(new Uint8Array(bytes), path)?.kind === "captioner") {
     model = importCaptionerOnnx(new Uint8Array(bytes), path);
     record.training = { importedFrom: basename(path), format: "onnx" };
+  } else if (isGeneratorOnnx(new Uint8Array(bytes), path)) {
+    const { generator, info } = importGeneratorOnnx(new Uint8Array(bytes), path);
+    model = generator;
+    record.training = {
+      importedFrom: basename(path),
+      format: "onnx",
+      producer: info.producer,
+      name: info.name,
+    };
+    for (const note of info.notes) io.err(`note: ${note}`);
   } else {
     const imported = importOnnx(new Uint8Array(bytes), path);
     model = imported.model;
@@ -149,7 +196,13 @@ export async function importCommand(path: string, options: ImportOptions, io: Cl
   await saveModel(options.out, model, record);
   const count = model.params.reduce((s, p) => s + p.value.size, 0);
   const outputs =
-    model instanceof Captioner ? `${model.vocabSize} tokens` : `${model.spec.outputSize} classes`;
+    model instanceof Captioner
+      ? `${model.vocabSize} tokens`
+      : model instanceof LayerChain
+        ? `images (${model.outputShape.join(", ")})`
+        : model instanceof QNetwork
+          ? `${model.spec.outputSize} action values`
+          : `${model.spec.outputSize} classes`;
   io.out(
     `imported ${path} → ${options.out}: a "${model.spec.kind}" model, input (${model.spec.inputShape.join(", ")}) → ${outputs}, ${count.toLocaleString("en-US")} parameters`,
   );

@@ -80,14 +80,17 @@ function initValue(value: string): string {
   );
 }
 
-function addBackendOptions(command: Command, defaultThreads = "all cores"): void {
+/** `--backend` and `--threads`; `webgpu` is offered by the commands whose loops run on a GPU. */
+function addBackendOptions(command: Command, defaultThreads = "all cores", webgpu = false): void {
   command
     .addOption(
       new Option(
         "--backend <name>",
-        "kernels: fast (WebAssembly SIMD, threads) or reference (plain TypeScript)",
+        webgpu
+          ? "kernels: fast (WebAssembly SIMD, threads), reference (plain TypeScript) or webgpu (a GPU, through the webgpu package)"
+          : "kernels: fast (WebAssembly SIMD, threads) or reference (plain TypeScript)",
       )
-        .choices(["fast", "reference"])
+        .choices(webgpu ? ["fast", "reference", "webgpu"] : ["fast", "reference"])
         .default("fast"),
     )
     .option(
@@ -242,7 +245,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
         .hideHelp(),
     )
     .action(async (options) => setExitCode(await trainCommand(options, io)));
-  addBackendOptions(program.commands.at(-1)!);
+  addBackendOptions(program.commands.at(-1)!, undefined, true);
   addDownloadOptions(program.commands.at(-1)!);
 
   program
@@ -259,7 +262,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .option("--no-plots", "do not write the charts")
     .option("--json", "print the results as JSON")
     .action((model, options) => evalCommand(model, options, io));
-  addBackendOptions(program.commands.at(-1)!);
+  addBackendOptions(program.commands.at(-1)!, undefined, true);
   addDownloadOptions(program.commands.at(-1)!);
 
   program
@@ -275,7 +278,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     )
     .option("--json", "print the results as JSON")
     .action((model, images, options) => predictCommand(model, images, options, io));
-  addBackendOptions(program.commands.at(-1)!);
+  addBackendOptions(program.commands.at(-1)!, undefined, true);
 
   program
     .command("info")
@@ -298,6 +301,11 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     )
     .option("--batch-size <n>", "mini-batch size", integer("--batch-size"), 100)
     .option("--lr <rate>", "Adam learning rate", number("--lr", 0), 0.002)
+    .option(
+      "--lr-end <rate>",
+      "decay the learning rate from --lr to this by the last step (half cosine); default: constant",
+      number("--lr-end", 0),
+    )
     .option("--max-grad-norm <n>", "clip gradients to this global norm", number("--max-grad-norm", 0), 5)
     .option("--beam <k>", "beam width of the final evaluation (beside greedy)", integer("--beam"), 3)
     .option(
@@ -316,6 +324,10 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .option("--features <n>", "units of the encoder's feature layer (default 128)", integer("--features"))
     .option("--hidden <n>", "LSTM units (default 128)", integer("--hidden"))
     .option("--wordvec <n>", "word vector size (default 32)", integer("--wordvec"))
+    .option(
+      "--peeky",
+      "peeky decoder: the image's state also enters every step (with --from, a plain captioner becomes peeky)",
+    )
     .option("--seed <n>", "random seed (weights, canvases)", integer("--seed", 0), 1)
     .option("--out <file>", "where to save the captioner (.safetensors)")
     .action((options) => trainCaptionerCommand(options, io));
@@ -359,14 +371,36 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .option("--latent <n>", "length of the latent vector z", integer("--latent"), 64)
     .option("--generator-channels <a,b>", "generator feature maps at H/4 and H/2", sizeList, [64, 32])
     .option("--discriminator-channels <a,b>", "discriminator feature maps at H/2 and H/4", sizeList, [32, 64])
+    .option(
+      "--average <decay>",
+      "keep an exponential moving average of the generator's weights with this decay and save it (0: none)",
+      number("--average", 0, 0.999999),
+      0,
+    )
     .option("--seed <n>", "random seed (weights, batches, latent vectors)", integer("--seed", 0), 1)
-    .option("--out <file>", "where to save the generator (.safetensors)", "runs/dcgan.safetensors")
+    .option("--out <file>", "where to save the generator (.safetensors; default runs/dcgan.safetensors)")
     .option(
       "--save-every <n>",
-      "also save the generator every n iterations (OUT.itN.safetensors)",
+      "also save the generator every n iterations (OUT.itN.safetensors; with --average the last step's weights as OUT.itN.last.safetensors)",
       integer("--save-every"),
     )
-    .action((options) => ganCommand(options, io));
+    .option(
+      "--checkpoint-every <n>",
+      "write OUT.checkpoint.safetensors every n iterations and when interrupted (Ctrl-C, SIGTERM)",
+      integer("--checkpoint-every"),
+      250,
+    )
+    .option(
+      "--resume <checkpoint>",
+      "continue an interrupted run from its checkpoint (--iterations N extends it)",
+    )
+    .option("--keep-checkpoint", "keep the checkpoint when the run completes, to train it further later")
+    .addOption(
+      new Option("--stop-after <n>", "stop as if interrupted after n iterations")
+        .argParser(integer("--stop-after"))
+        .hideHelp(),
+    )
+    .action(async (options) => setExitCode(await ganCommand(options, io)));
   addBackendOptions(program.commands.at(-1)!);
 
   program

@@ -6,11 +6,11 @@ import { decodeImage } from "../io/image.js";
 import { prepareImage } from "../io/input-image.js";
 import { assertFinite } from "../ops/check.js";
 import { softmaxRows } from "../train/metrics.js";
-import { CliError, chooseBackend, percent, type CliIo } from "./common.js";
+import { CliError, chooseBackend, percent, type BackendName, type CliIo } from "./common.js";
 
 export interface PredictOptions {
   json?: boolean;
-  backend?: "fast" | "reference";
+  backend?: BackendName;
   threads?: number;
   top?: number;
   invert?: "auto" | "yes" | "no";
@@ -63,7 +63,9 @@ export async function predictCommand(
     x.data.set(prepared.image.pixels, i * width * height);
     notes.push(prepared.notes);
   }
-  const probs = softmaxRows(model.predict(x, "eval"));
+  const scores = model.predict(x, "eval");
+  await scores.read(); // on WebGPU the scores come back from the GPU
+  const probs = softmaxRows(scores);
   const predictions: Prediction[] = images.map((file, i) => {
     const p = probs[i];
     const best = p.indexOf(Math.max(...p));

@@ -5,6 +5,7 @@
  */
 import { rm } from "node:fs/promises";
 import cliProgress from "cli-progress";
+import { kernels } from "../backend/index.js";
 import { Rng, type RngState } from "../rng.js";
 import type { DType, Floats } from "../ndarray.js";
 import {
@@ -41,6 +42,7 @@ import {
   percent,
   stripExtension,
   toModelInput,
+  type BackendName,
   type CliIo,
   type DownloadCliOptions,
 } from "./common.js";
@@ -69,7 +71,7 @@ export interface TrainOptions extends DownloadCliOptions {
   valSplit?: number;
   seed: number;
   threads?: number;
-  backend?: "fast" | "reference";
+  backend?: BackendName;
   half?: boolean;
   limit?: number;
   testLimit?: number;
@@ -502,7 +504,9 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
   const t0 = performance.now();
   const perEpoch = trainer.iterationsPerEpoch;
   try {
-    for (const event of trainer.steps()) {
+    // On WebGPU the trainer waits for each step's loss from the GPU (stepsAsync).
+    const events = kernels().device ? trainer.stepsAsync() : trainer.steps();
+    for await (const event of events) {
       if (event.type === "iteration") {
         history.loss.push(event.loss);
         iterations++;
@@ -547,6 +551,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
   const base = stripExtension(start.out);
   if (interrupted) {
     const checkpoint = `${base}.checkpoint.safetensors`;
+    await optimizer.readState?.(model.params);
     const optimizerState = optimizer.state?.(model.params);
     const state: CheckpointState = {
       epochsDone,

@@ -81,7 +81,7 @@ function isOptimizerState(name: string): boolean {
  * running mean and variance of each BatchNormalization layer (`running_mean1`, `running_var1`, …,
  * numbered like its gamma1/beta1), without which a loaded model would normalize with zeros.
  */
-function storedTensors(model: SavableModel): StoredTensor[] {
+export function storedTensors(model: SavableModel): StoredTensor[] {
   if (model.tensors) return model.tensors();
   const names = tensorNames(model.params);
   const out: StoredTensor[] = model.params.map((p, i) => ({
@@ -345,7 +345,13 @@ export async function saveModel(
   record: ModelRecord = {},
   options: SaveOptions = {},
 ): Promise<void> {
-  const bytes = encodeModel(model, record, options);
+  // On a device backend (WebGPU) the weights live on the GPU: bring them home first.
+  for (const t of storedTensors(model)) await t.value.read();
+  await writeSafetensorsVerified(path, encodeModel(model, record, options));
+}
+
+/** Writes safetensors bytes atomically and reads them back: the same bytes, and they parse. */
+export async function writeSafetensorsVerified(path: string, bytes: Uint8Array): Promise<void> {
   await writeFileAtomic(path, bytes);
   const back = await readFile(path);
   if (back.length !== bytes.length || !back.equals(bytes)) {

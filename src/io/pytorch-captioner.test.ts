@@ -27,7 +27,10 @@ describe("the captioner's PyTorch files", () => {
     const files = exportCaptionerPytorch(model, { training: { epochs: 4, lr: 0.002, maxGradNorm: 5 } });
     expect(Object.keys(files).sort()).toEqual(["check.json", "model.py", "train.py", PYTORCH_WEIGHTS]);
     const py = files["model.py"] as string;
-    expect(py).toContain("self.lstm = nn.LSTM(32, 128, batch_first=True)");
+    // The shipped captioner is peeky: h0 (128) after the word vector (32) and after the LSTM's h (128).
+    expect(py).toContain("PEEKY = True");
+    expect(py).toContain("self.lstm = nn.LSTM(160, 128, batch_first=True)");
+    expect(py).toContain("self.output = nn.Linear(256, 12)");
     expect(py).toContain("self.embedding = nn.Embedding(12, 32)");
     const { tensors, metadata } = decodeSafetensors(files[PYTORCH_WEIGHTS] as Uint8Array, "w");
     expect(tensors.map((t) => t.name)).toEqual([
@@ -50,8 +53,8 @@ describe("the captioner's PyTorch files", () => {
     for (const t of tensors.filter((t) => t.name.startsWith("encoder."))) {
       expect(py).toContain(`("${t.name.split(".")[1]}", nn.`);
     }
-    expect(tensors.find((t) => t.name === "lstm.weight_ih_l0")!.shape).toEqual([512, 32]);
-    expect(tensors.find((t) => t.name === "output.weight")!.shape).toEqual([12, 128]);
+    expect(tensors.find((t) => t.name === "lstm.weight_ih_l0")!.shape).toEqual([512, 160]);
+    expect(tensors.find((t) => t.name === "output.weight")!.shape).toEqual([12, 256]);
     // Every zerodl value, plus PyTorch's second LSTM bias (zeros).
     const count = model.params.reduce((s, p) => s + p.value.size, 0);
     expect(tensors.reduce((s, t) => s + t.data.length, 0)).toBe(count + 512);
@@ -100,6 +103,33 @@ describe("the captioner's PyTorch files", () => {
     const moved = importCaptionerPytorchWeights(encodeSafetensors(split, metadata), "w").model;
     const b = moved.lstm.b.value.data;
     model.lstm.b.value.data.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 6));
+  });
+
+  it("a peeky captioner: h0 concatenated in model.py, wider LSTM input and output, weights read back", () => {
+    const rng = new Rng(8);
+    const model = new Captioner(
+      mnistCaptionerSpec({
+        maxDigits: 2,
+        filters: [3, 2],
+        features: 5,
+        wordvecSize: 4,
+        hiddenSize: 3,
+        peeky: true,
+      }),
+      rng,
+    );
+    for (const p of model.params) for (let i = 0; i < p.value.size; i++) p.value.data[i] = 0.5 * rng.normal();
+    const files = exportCaptionerPytorch(model);
+    const py = files["model.py"] as string;
+    expect(py).toContain("PEEKY = True");
+    expect(py).toContain("self.lstm = nn.LSTM(7, 3, batch_first=True)"); // word vector 4 + h0 3
+    expect(py).toContain("self.output = nn.Linear(6, 12)"); // h 3 + h0 3
+    const check = JSON.parse(files["check.json"] as string) as { words: number[][]; scores: number[] };
+    const words = NDArray.from(check.words.flat(), [2, check.words[0].length]);
+    expect(check.scores).toEqual(Array.from(model.scores(checkInput(2, [1, 28, 56]), words).data));
+    const back = importCaptionerPytorchWeights(files[PYTORCH_WEIGHTS] as Uint8Array, "w").model;
+    expect(back.spec.peeky).toBe(true);
+    back.params.forEach((p, i) => expect(p.value.data).toEqual(model.params[i].value.data));
   });
 
   it("names missing and misshapen tensors", () => {

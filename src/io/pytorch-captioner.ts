@@ -5,7 +5,9 @@
  *   model.py             `Captioner(nn.Module)`: `encoder` (an nn.Sequential: the convolutional
  *                        encoder, then fc → tanh, the LSTM's initial state), `embedding`
  *                        (nn.Embedding), `lstm` (nn.LSTM, batch_first), `output` (nn.Linear);
- *                        forward(image, words) → next-word scores; caption(image) decodes greedily
+ *                        forward(image, words) → next-word scores; caption(image) decodes greedily;
+ *                        a peeky captioner (PEEKY = True) concatenates h0 after the word vectors and
+ *                        after the LSTM's output at every step, as zerodl's
  *   weights.safetensors  PyTorch's names and layouts; metadata `zerodl_spec`
  *   train.py             the captioner's training under torchrun/DDP: canvases of 1–4 MNIST digits
  *                        made afresh each epoch, teacher forcing, Adam, gradients clipped
@@ -137,8 +139,7 @@ export function exportCaptionerPytorch(
 
 /** The teacher-forced scores (N, T, V) for images and word ids: what model.py's forward computes. */
 export function captionerScores(model: Captioner, images: NDArray, words: NDArray): NDArray {
-  model.lstm.setState(model.encode(images));
-  return model.output.forward(model.lstm.forward(model.embedding.forward(words), "eval"));
+  return model.scores(images, words);
 }
 
 /** Whether a safetensors file's metadata says it holds a captioner (PyTorch weights from this export). */
@@ -200,6 +201,7 @@ export function importCaptionerPytorchWeights(
 
 function modelPy(spec: CaptionerSpec, header: string, encoderLines: readonly string[]): string {
   const V = spec.tokens.length;
+  const peek = spec.peeky === true ? spec.hiddenSize : 0;
   return `"""Captioner: the zerodl image captioner in plain torch.nn.
 
 ${header}
@@ -222,6 +224,8 @@ INPUT_SHAPE = (${spec.inputShape.join(", ")})
 TOKENS = ${JSON.stringify(spec.tokens)}
 START, END = 0, 1
 MAX_LENGTH = ${spec.maxLength}
+# Peeky decoder: h0 also enters the LSTM (after the word vector) and the output layer (after h) at every step.
+PEEKY = ${spec.peeky === true ? "True" : "False"}
 
 
 class Captioner(nn.Module):
@@ -233,25 +237,31 @@ ${encoderLines.join("\n")}
             ])
         )
         self.embedding = nn.Embedding(${V}, ${spec.wordvecSize})
-        self.lstm = nn.LSTM(${spec.wordvecSize}, ${spec.hiddenSize}, batch_first=True)
-        self.output = nn.Linear(${spec.hiddenSize}, ${V})
+        self.lstm = nn.LSTM(${spec.wordvecSize + peek}, ${spec.hiddenSize}, batch_first=True)
+        self.output = nn.Linear(${spec.hiddenSize + peek}, ${V})
+
+    @staticmethod
+    def peek(x, h0):
+        """x (N, T, K) with h0 (N, H) after it at every step when PEEKY: (N, T, K + H)."""
+        return torch.cat([x, h0.unsqueeze(1).expand(-1, x.shape[1], -1)], 2) if PEEKY else x
 
     def forward(self, image, words):
         """Teacher-forced next-word scores (N, T, V): the encoder's result starts the LSTM (cell at 0)."""
-        h0 = self.encoder(image).unsqueeze(0)
-        hs, _ = self.lstm(self.embedding(words), (h0, torch.zeros_like(h0)))
-        return self.output(hs)
+        h0 = self.encoder(image)
+        state = (h0.unsqueeze(0), torch.zeros_like(h0).unsqueeze(0))
+        hs, _ = self.lstm(self.peek(self.embedding(words), h0), state)
+        return self.output(self.peek(hs, h0))
 
     @torch.no_grad()
     def caption(self, image):
         """Greedy captions as token-id lists (<end> left off): never <start>; after MAX_LENGTH words, <end>."""
-        h = self.encoder(image).unsqueeze(0)
-        state = (h, torch.zeros_like(h))
+        h0 = self.encoder(image)
+        state = (h0.unsqueeze(0), torch.zeros_like(h0).unsqueeze(0))
         word = torch.full((image.shape[0], 1), START, dtype=torch.long, device=image.device)
         captions, done = [[] for _ in range(image.shape[0])], [False] * image.shape[0]
         for step in range(MAX_LENGTH + 1):
-            y, state = self.lstm(self.embedding(word), state)
-            scores = self.output(y[:, -1])
+            y, state = self.lstm(self.peek(self.embedding(word), h0), state)
+            scores = self.output(self.peek(y, h0))[:, -1]
             scores[:, START] = float("-inf")
             if step == MAX_LENGTH:
                 scores[:, END + 1 :] = float("-inf")

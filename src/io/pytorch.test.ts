@@ -2,11 +2,15 @@
 // model.py and train.py say what PyTorch must build and run, the weights file holds every tensor
 // under PyTorch's name and layout, and weights written back come into zerodl unchanged.
 import { describe, expect, it } from "vitest";
+import { loadGenerator } from "./generator-file.js";
 import { loadModel } from "./model-file.js";
 import { checkInput, exportPytorch, importPytorchWeights, PYTORCH_WEIGHTS, PytorchError } from "./pytorch.js";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
+import { BatchNormalization } from "../layers/batch-normalization.js";
 import type { Layer } from "../layers/layer.js";
-import { createModel } from "../models/model.js";
+import { LayerChain } from "../models/layer-chain.js";
+import { createModel, type ModelSpec } from "../models/model.js";
+import { loadAgent } from "../rl/agent-file.js";
 import { Rng } from "../rng.js";
 import { modelsDir, shippedModels } from "../../test/shipped-models.js";
 
@@ -14,11 +18,100 @@ type Chain = ReturnType<typeof createModel> & { layers: readonly Layer[] };
 const models = await shippedModels();
 const shipped = models.filter((m) => m.classifier).map((m) => m.file);
 
+describe("graphs (book §8.2) as an nn.Module with one forward line per node", () => {
+  const graphs: [string, ModelSpec, RegExp][] = [
+    [
+      "resnet: Add",
+      { kind: "resnet", inputShape: [1, 28, 28], outputSize: 10, widths: [4, 8], blocks: [1, 1] },
+      /^ {8}t_stage2_block1_add = t_stage2_block1_bn2 \+ t_stage2_block1_proj_bn$/m,
+    ],
+    [
+      "googlenet: Concat",
+      { kind: "googlenet", inputShape: [1, 28, 28], outputSize: 10 },
+      /^ {8}t_stage1_inception1 = torch\.cat\(\[t_stage1_inception1_1x1_relu, t_stage1_inception1_3x3_relu, t_stage1_inception1_5x5_relu, t_stage1_inception1_pool_proj_relu\], 1\)$/m,
+    ],
+  ];
+  for (const [name, spec, merge] of graphs) {
+    it(name, () => {
+      const model = createModel(spec, new Rng(3)) as Chain;
+      const files = exportPytorch(model);
+      const py = files["model.py"] as string;
+      expect(py).toMatch(/^class \w+\(nn\.Module\):$/m);
+      expect(py).toMatch(merge);
+      expect(py).toMatch(/^ {8}t_gap = t_\w+\.mean\(dim=\(2, 3\)\)$/m);
+      // Every tensor belongs to a module the class declares, and forward applies each module once.
+      const { tensors } = decodeSafetensors(files[PYTORCH_WEIGHTS] as Uint8Array, name);
+      for (const t of tensors) expect(py).toContain(`        self.${t.name.split(".")[0]} = nn.`);
+      const declared = [...py.matchAll(/^ {8}self\.(\w+) = nn\./gm)].map((m) => m[1]);
+      for (const m of declared) expect(py.split(`self.${m}(`).length - 1).toBe(1);
+      const check = JSON.parse(files["check.json"] as string) as { logits: number[] };
+      expect(check.logits).toEqual(Array.from(model.predict(checkInput(2, spec.inputShape)).data));
+    });
+  }
+});
+
 describe("every shipped model has its PyTorch files", () => {
-  it("the classifiers here; the captioner in pytorch-captioner.test.ts; not (yet) the DQN agents and the DCGAN generator", () => {
+  it("the classifiers, the DQN agents and the DCGAN generator here; the captioner in pytorch-captioner.test.ts", () => {
     expect(shipped.length).toBeGreaterThanOrEqual(4);
+    // A new kind of shipped model needs its PyTorch export (and a test here).
     const others = new Set(models.filter((m) => !m.classifier).map((m) => m.kind));
     expect([...others].sort()).toEqual(["captioner", "generator", "q-network"]);
+  });
+
+  for (const { file, kind } of models.filter((m) => m.kind === "q-network" || m.kind === "generator")) {
+    it(`${file} (${kind}): model.py, weights, check.json; no train.py; the weights come back bit-identical`, async () => {
+      const { model, info } =
+        kind === "generator"
+          ? await loadGenerator(modelsDir + file)
+          : await loadAgent(modelsDir + file).then((a) => ({ model: a.network, info: a.info }));
+      const files = exportPytorch(model, { training: info.training });
+      expect(Object.keys(files).sort()).toEqual(["check.json", "model.py", PYTORCH_WEIGHTS]);
+      const py = files["model.py"] as string;
+      const { tensors, metadata } = decodeSafetensors(files[PYTORCH_WEIGHTS] as Uint8Array, file);
+      for (const t of tensors) expect(py).toContain(`("${t.name.split(".")[0]}", nn.`);
+      expect(JSON.parse(metadata.zerodl_spec)).toEqual(model.spec);
+      const x = checkInput(2, model.spec.inputShape);
+      const key = kind === "generator" ? "images" : "values";
+      const check = JSON.parse(files["check.json"] as string) as Record<string, number[]>;
+      const expected = model instanceof LayerChain ? model.forward(x, "eval") : model.predict(x, "eval");
+      expect(check[key]).toEqual(Array.from(expected.data));
+      expect(py).toContain(`diff = max(abs(a - b) for a, b in zip(${key}, check["${key}"]))`);
+      const { model: back, training } = importPytorchWeights(files[PYTORCH_WEIGHTS] as Uint8Array, file);
+      expect(back.constructor).toBe(model.constructor);
+      expect(back.spec).toEqual(model.spec);
+      back.params.forEach((p, i) => expect(p.value.data).toEqual(model.params[i].value.data));
+      const y = back instanceof LayerChain ? back.forward(x, "eval") : back.predict(x, "eval");
+      expect(y.data).toEqual(expected.data);
+      if (kind === "q-network") {
+        // The agent's recipe comes back, so the imported file plays (zerodl rl play needs its env).
+        expect(training.env).toEqual((info.training as { env: unknown }).env);
+        expect(py).toMatch(/^ACTIONS = \[".+"\]$/m);
+      }
+    });
+  }
+
+  it("dcgan.safetensors: ConvTranspose2d and Unflatten modules, weights in zerodl's layout", async () => {
+    const { model } = await loadGenerator(modelsDir + "dcgan.safetensors");
+    const files = exportPytorch(model);
+    const py = files["model.py"] as string;
+    const modules = [...py.matchAll(/^ {16}\("(\w+)", (.*)\),$/gm)].map((m) => `${m[1]}: ${m[2]}`);
+    expect(modules).toEqual([
+      "fc1: nn.Linear(64, 3136)",
+      "reshape1: nn.Unflatten(1, (64, 7, 7))",
+      "bn1: nn.BatchNorm2d(64, eps=0.00001, momentum=0.1)",
+      "relu1: nn.ReLU()",
+      "deconv1: nn.ConvTranspose2d(64, 32, kernel_size=(4, 4), stride=2, padding=1, output_padding=0)",
+      "bn2: nn.BatchNorm2d(32, eps=0.00001, momentum=0.1)",
+      "relu2: nn.ReLU()",
+      "deconv2: nn.ConvTranspose2d(32, 1, kernel_size=(4, 4), stride=2, padding=1, output_padding=0)",
+      "tanh1: nn.Tanh()",
+    ]);
+    expect(py).toContain("OUTPUT_SHAPE = (1, 28, 28)");
+    expect(py).toContain("def generate(model, n, seed=0):");
+    const { tensors } = decodeSafetensors(files[PYTORCH_WEIGHTS] as Uint8Array, "w");
+    const deconv1 = tensors.find((t) => t.name === "deconv1.weight")!;
+    expect(deconv1.shape).toEqual([64, 32, 4, 4]);
+    expect(deconv1.data).toEqual(model.params.find((p) => p.name === "W2")!.value.data);
   });
 
   for (const file of shipped) {
@@ -29,9 +122,17 @@ describe("every shipped model has its PyTorch files", () => {
       const py = files["model.py"] as string;
       const { tensors, metadata } = decodeSafetensors(files[PYTORCH_WEIGHTS] as Uint8Array, file);
       // Every zerodl param is in the weights file, as many values, under a module the class builds.
-      const count = model.params.reduce((s, p) => s + p.value.size, 0);
+      // (with batch norm's running statistics, which PyTorch keeps as buffers beside the params)
+      const state = (model as Chain).layers
+        .filter((l) => l instanceof BatchNormalization)
+        .reduce((s, l) => s + l.runningMean.size + l.runningVar.size, 0);
+      const count = model.params.reduce((s, p) => s + p.value.size, 0) + state;
       expect(tensors.reduce((s, t) => s + t.data.length, 0)).toBe(count);
-      for (const t of tensors) expect(py).toContain(`("${t.name.split(".")[0]}", nn.`);
+      // (a chain's nn.Sequential lists ("conv1", nn.…); a graph's nn.Module sets self.conv1 = nn.…)
+      for (const t of tensors) {
+        const module = t.name.split(".")[0];
+        expect(py.includes(`("${module}", nn.`) || py.includes(`self.${module} = nn.`)).toBe(true);
+      }
       expect(JSON.parse(metadata.zerodl_spec)).toEqual(model.spec);
       // check.json: zerodl's logits for the documented input, which model.py recomputes.
       const check = JSON.parse(files["check.json"] as string) as { input_shape: number[]; logits: number[] };

@@ -2,7 +2,8 @@
  * The PyTorch hand-off (book §8.3.3: training beyond one machine is a distributed engine's job):
  * a zerodl model as a folder PyTorch runs as it is, and the way back.
  *
- *   model.py             the network in plain torch.nn (an nn.Sequential of named modules), with a
+ *   model.py             the network in plain torch.nn (a chain: an nn.Sequential of named modules;
+ *                        a graph: an nn.Module with a forward line per node), with a
  *                        dependency-free safetensors reader/writer and a self-check
  *   weights.safetensors  the weights under PyTorch's names (conv1.weight, fc1.weight, bn1.running_mean…)
  *                        in PyTorch's layouts; the architecture rides along in the metadata
@@ -20,15 +21,23 @@
 import { Affine } from "../layers/affine.js";
 import { BatchNormalization } from "../layers/batch-normalization.js";
 import { Convolution } from "../layers/convolution.js";
+import { Deconvolution } from "../layers/deconvolution.js";
 import { Dropout } from "../layers/dropout.js";
+import { Add } from "../layers/add.js";
+import { Concat } from "../layers/concat.js";
 import { Flatten } from "../layers/flatten.js";
-import type { Layer, Param } from "../layers/layer.js";
+import { GlobalAveragePooling } from "../layers/global-average-pooling.js";
+import type { Layer, MergeLayer, Param } from "../layers/layer.js";
+import { LeakyRelu } from "../layers/leaky-relu.js";
 import { LRN } from "../layers/lrn.js";
 import { Pooling } from "../layers/pooling.js";
 import { Relu } from "../layers/relu.js";
+import { Reshape } from "../layers/reshape.js";
 import { Sigmoid } from "../layers/sigmoid.js";
 import { Tanh } from "../layers/tanh.js";
+import { LayerChain, type ChainSpec } from "../models/layer-chain.js";
 import { createModel, type Model, type ModelSpec } from "../models/model.js";
+import { QNetwork, type QNetworkSpec } from "../rl/q-network.js";
 import { NDArray } from "../ndarray.js";
 import { Rng } from "../rng.js";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
@@ -36,7 +45,36 @@ import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
 /** The weights file's name in an exported folder. */
 export const PYTORCH_WEIGHTS = "weights.safetensors";
 
-type ChainModel = Model & { readonly layers: readonly Layer[] };
+type ChainModel = Model & TorchExportable;
+
+/**
+ * A model the hand-off writes: a classifier (any zerodl Model of layers), a DQN agent's Q-network,
+ * or a GAN's generator (a LayerChain: latent vectors to images).
+ */
+export type PytorchModel = ChainModel | QNetwork | LayerChain;
+
+/** What the model computes, which decides its model.py's description and whether it gets a train.py. */
+type Purpose = "classifier" | "q-network" | "generator";
+const purposeOf = (kind: string): Purpose =>
+  kind === "generator" ? "generator" : kind === "q-network" ? "q-network" : "classifier";
+
+/** The model's eval-mode output for x (a generator's forward, the others' predict). */
+function evaluate(model: PytorchModel, x: NDArray): NDArray {
+  return model instanceof LayerChain ? model.forward(x, "eval") : model.predict(x, "eval");
+}
+
+/** A model of the architecture `spec` describes (fresh weights, which the file's replace). */
+function modelOf(spec: { kind: string }): PytorchModel {
+  const rng = new Rng(0);
+  switch (purposeOf(spec.kind)) {
+    case "generator":
+      return LayerChain.fromSpec(spec as ChainSpec, rng, "float32");
+    case "q-network":
+      return new QNetwork(spec as QNetworkSpec, rng, "float32");
+    case "classifier":
+      return createModel(spec as ModelSpec, rng, "float32") as ChainModel;
+  }
+}
 
 /** Thrown for a model PyTorch export cannot express, or weights that do not fit a model. */
 export class PytorchError extends Error {
@@ -98,23 +136,109 @@ export function transposed(name: string, layer: { readonly W: Param; readonly b:
 
 export const pyFloat = (v: number) => (Number.isInteger(v) ? `${v}.0` : String(v));
 
-/**
- * The chain as torch.nn modules, following per-sample shapes from `inputShape`. Module names
- * count each kind (conv1, relu1, pool1, fc1, bn1, …); tensor names are `module.weight` etc.
- */
-export function torchModules(model: {
+/** One step of the forward in PyTorch: a node's modules applied in order, or a merge's expression. */
+export interface TorchStep {
+  /** The Python variable the step assigns. */
+  name: string;
+  /** The Python variables it reads. */
+  inputs: string[];
+  modules: TorchModule[];
+  /** A merge (Add, Concat) or a parameter-free reshape, in terms of `inputs`. */
+  expression?: string;
+}
+
+/** What a model gives the PyTorch export: its spec, layers, and its graph's nodes if it has them. */
+export interface TorchExportable {
   readonly spec: { readonly inputShape: readonly number[] };
-  readonly layers: readonly Layer[];
-}): TorchModule[] {
+  readonly layers: readonly (Layer | MergeLayer)[];
+  readonly nodes?: readonly {
+    readonly name: string;
+    readonly layer: Layer | MergeLayer;
+    readonly inputs: readonly string[];
+  }[];
+  readonly inputNames?: readonly string[];
+  readonly outputNames?: readonly string[];
+}
+
+/** A node's name as a Python variable: "block1.add" → t_block1_add. */
+const pyName = (name: string) => `t_${name.replace(/[^A-Za-z0-9_]/g, "_")}`;
+
+/**
+ * The network as torch.nn modules and the steps of its forward, following per-sample shapes from
+ * `inputShape`. Module names count each kind (conv1, relu1, pool1, fc1, bn1, …); tensor names are
+ * `module.weight` etc. `chain` says whether every step reads the one before (an nn.Sequential).
+ */
+export function torchSteps(model: TorchExportable): { steps: TorchStep[]; output: string; chain: boolean } {
   const counts = new Map<string, number>();
   const named = (kind: string) => {
     const k = (counts.get(kind) ?? 0) + 1;
     counts.set(kind, k);
     return `${kind}${k}`;
   };
-  const modules: TorchModule[] = [];
-  let shape = [...model.spec.inputShape];
-  for (const layer of model.layers) {
+  const input = model.inputNames?.[0] ?? "x";
+  const nodes =
+    model.nodes ??
+    model.layers.map((layer, i) => ({
+      name: `layer${i + 1}`,
+      layer,
+      inputs: [i === 0 ? input : `layer${i}`],
+    }));
+  if ((model.inputNames?.length ?? 1) !== 1) {
+    throw new PytorchError(
+      `PyTorch export: the network has ${model.inputNames!.length} inputs; a classifier has one`,
+    );
+  }
+  const shapes = new Map<string, number[]>([[input, [...model.spec.inputShape]]]);
+  const vars = new Map<string, string>([[input, "x"]]);
+  const steps: TorchStep[] = [];
+  for (const node of nodes) {
+    const layer = node.layer;
+    const inputs = node.inputs.map((n) => vars.get(n)!);
+    const inShapes = node.inputs.map((n) => shapes.get(n)!);
+    let shape = [...inShapes[0]];
+    const modules: TorchModule[] = [];
+    let expression: string | undefined;
+    if (layer instanceof Add) {
+      expression = inputs.join(" + ");
+    } else if (layer instanceof Concat) {
+      expression = `torch.cat([${inputs.join(", ")}], 1)`;
+      shape = [inShapes.reduce((c, s) => c + s[0], 0), ...shape.slice(1)];
+    } else if (layer instanceof GlobalAveragePooling) {
+      expression = `${inputs[0]}.mean(dim=(2, 3))`;
+      shape = [shape[0]];
+    } else if ("merge" in layer) {
+      throw new PytorchError(`PyTorch export: no torch form for merge layer ${layer.constructor.name}`);
+    } else {
+      shape = layerModules(layer, shape, named, modules);
+    }
+    vars.set(node.name, pyName(node.name));
+    shapes.set(node.name, shape);
+    steps.push({ name: pyName(node.name), inputs, modules, expression });
+  }
+  const output = vars.get(model.outputNames?.[0] ?? nodes.at(-1)?.name ?? input)!;
+  const chain =
+    steps.every(
+      (s, i) =>
+        s.expression === undefined &&
+        s.inputs.length === 1 &&
+        s.inputs[0] === (i === 0 ? "x" : steps[i - 1].name),
+    ) && output === (steps.at(-1)?.name ?? "x");
+  return { steps, output, chain };
+}
+
+/** The network's torch.nn modules, in order (their tensors are the weights file's). */
+export function torchModules(model: TorchExportable): TorchModule[] {
+  return torchSteps(model).steps.flatMap((s) => s.modules);
+}
+
+/** Appends the modules one layer becomes (reading per-sample `shape`) and returns its output shape. */
+function layerModules(
+  layer: Layer,
+  shape: number[],
+  named: (kind: string) => string,
+  modules: TorchModule[],
+): number[] {
+  {
     if (layer instanceof Affine) {
       const [inSize, outSize] = layer.W.value.shape;
       if (shape.length > 1) {
@@ -156,6 +280,28 @@ export function torchModules(model: {
         decayed: `${name}.weight`,
       });
       shape = layer.outputShape([1, ...shape]).slice(1);
+    } else if (layer instanceof Deconvolution) {
+      // W (C, FN, FH, FW) is ConvTranspose2d's weight layout; padding crops, as zerodl's pad.
+      const [C, FN, FH, FW] = layer.W.value.shape;
+      const name = named("deconv");
+      modules.push({
+        name,
+        code: `nn.ConvTranspose2d(${C}, ${FN}, kernel_size=(${FH}, ${FW}), stride=${layer.stride}, padding=${layer.pad}, output_padding=${layer.outputPadding})`,
+        tensors: [
+          direct(
+            `${name}.weight`,
+            () => layer.W.value,
+            (v) => (layer.W.value = v),
+          ),
+          direct(
+            `${name}.bias`,
+            () => layer.b.value,
+            (v) => (layer.b.value = v),
+          ),
+        ],
+        decayed: `${name}.weight`,
+      });
+      shape = layer.outputShape([1, ...shape]).slice(1);
     } else if (layer instanceof Pooling) {
       const { ph, pw, stride, pad, kind } = layer;
       const pool = kind === "max" ? "nn.MaxPool2d" : "nn.AvgPool2d";
@@ -175,6 +321,15 @@ export function torchModules(model: {
       shape = layer.outputShape([1, ...shape]).slice(1);
     } else if (layer instanceof Relu) {
       modules.push({ name: named("relu"), code: "nn.ReLU()", tensors: [] });
+    } else if (layer instanceof LeakyRelu) {
+      modules.push({ name: named("leakyrelu"), code: `nn.LeakyReLU(${pyFloat(layer.alpha)})`, tensors: [] });
+    } else if (layer instanceof Reshape) {
+      // (N, D) → (N, ...shape); an N-D input is flattened first, as zerodl's Reshape reads it.
+      const to = `(${layer.shape.join(", ")}${layer.shape.length === 1 ? "," : ""})`;
+      const code =
+        shape.length === 1 ? `nn.Unflatten(1, ${to})` : `nn.Sequential(nn.Flatten(), nn.Unflatten(1, ${to}))`;
+      modules.push({ name: named("reshape"), code, tensors: [] });
+      shape = [...layer.shape];
     } else if (layer instanceof Sigmoid) {
       modules.push({ name: named("sigmoid"), code: "nn.Sigmoid()", tensors: [] });
     } else if (layer instanceof Tanh) {
@@ -225,11 +380,11 @@ export function torchModules(model: {
       });
     } else {
       throw new PytorchError(
-        `PyTorch export: no torch.nn form for layer ${layer.constructor.name}; exportable: Affine, Convolution, Pooling, Relu, Sigmoid, Tanh, Flatten, Dropout, BatchNormalization, LRN`,
+        `PyTorch export: no torch.nn form for layer ${layer.constructor.name}; exportable: Affine, Convolution, Deconvolution, Pooling, Relu, LeakyRelu, Sigmoid, Tanh, Flatten, Reshape, Dropout, BatchNormalization, LRN, Add, Concat, GlobalAveragePooling`,
       );
     }
   }
-  return modules;
+  return shape;
 }
 
 /** 1 − 0.9 as 0.1, not 0.09999999999999998. */
@@ -262,7 +417,7 @@ export interface PytorchExportOptions {
 }
 
 /** The training settings train.py starts from: the model's own, else the CLI's defaults. */
-function trainDefaults(model: ChainModel, training: Record<string, unknown> = {}) {
+function trainDefaults(model: PytorchModel, training: Record<string, unknown> = {}) {
   const spec = model.spec as { weightDecayLambda?: number };
   return {
     optimizer: typeof training.optimizer === "string" ? training.optimizer : "adam",
@@ -275,22 +430,37 @@ function trainDefaults(model: ChainModel, training: Record<string, unknown> = {}
   };
 }
 
-/** The folder's files by name: model.py, train.py, weights.safetensors, check.json. */
+/**
+ * The folder's files by name: model.py, weights.safetensors, check.json, and for a classifier
+ * train.py. A Q-network's and a generator's training stays in zerodl (a DQN's loop is bound to
+ * its environment, a GAN's to its discriminator, which the generator file does not hold): their
+ * folders carry the network to run, check and fine-tune in PyTorch.
+ */
 export function exportPytorch(
-  model: ChainModel,
+  model: PytorchModel,
   options: PytorchExportOptions = {},
 ): Record<string, string | Uint8Array> {
-  const modules = torchModules(model);
+  const graph = torchSteps(model);
+  const modules = graph.steps.flatMap((s) => s.modules);
   const spec = model.spec;
+  const purpose = purposeOf(spec.kind);
   const name = options.name ?? spec.kind;
-  const classes = options.classes ?? Array.from({ length: spec.outputSize }, (_, i) => String(i));
+  const outputs = evaluate(model, checkInput(1, spec.inputShape)).shape.slice(1);
+  const classes =
+    purpose === "generator"
+      ? []
+      : (options.classes ?? Array.from({ length: outputs[0] }, (_, i) => String(i)));
   const cls = className(spec.kind);
   const header = `Generated by zerodl${options.version ? ` ${options.version}` : ""} from the model "${name}" (\`zerodl export --format pytorch\`).`;
   const metadata: Record<string, string> = {
     format: "pt",
     zerodl_spec: JSON.stringify(spec),
     name,
-    classes: JSON.stringify(classes),
+    ...(purpose === "generator" ? {} : { classes: JSON.stringify(classes) }),
+    // An agent's recipe (environment, frames stacked): imported back, the file plays again.
+    ...(purpose === "q-network" && options.training
+      ? { zerodl_training: JSON.stringify(options.training) }
+      : {}),
   };
   const tensors = modules.flatMap((m) => m.tensors);
   const weights = encodeSafetensors(
@@ -298,19 +468,39 @@ export function exportPytorch(
     metadata,
   );
   const x = checkInput(2, spec.inputShape);
-  const logits = model.predict(x, "eval");
   const check = {
-    note: "x[i] = ((i * 7919) % 1000) / 1000 over the flattened (2, ...input_shape) batch; logits from zerodl in eval mode",
+    note: `x[i] = ((i * 7919) % 1000) / 1000 over the flattened (2, ...input_shape) batch; ${CHECK_KEY[purpose]} from zerodl in eval mode`,
     input_shape: [2, ...spec.inputShape],
-    logits: Array.from(logits.data),
+    [CHECK_KEY[purpose]]: Array.from(evaluate(model, x).data),
   };
   const needsBookDropout = model.layers.some((l) => l instanceof Dropout && !l.inverted);
+  const about: ModelAbout = { purpose, spec, outputs, classes, training: options.training };
   return {
-    "model.py": modelPy(cls, header, modules, spec, classes, needsBookDropout),
-    "train.py": trainPy(cls, header, trainDefaults(model, options.training)),
+    "model.py": modelPy(cls, header, graph, about, needsBookDropout),
+    ...(purpose === "classifier"
+      ? { "train.py": trainPy(cls, header, trainDefaults(model, options.training)) }
+      : {}),
     [PYTORCH_WEIGHTS]: weights,
     "check.json": JSON.stringify(check, null, 1) + "\n",
   };
+}
+
+/** check.json's name for the outputs model.py must reproduce. */
+const CHECK_KEY: Record<Purpose, string> = {
+  classifier: "logits",
+  "q-network": "values",
+  generator: "images",
+};
+
+/** What model.py says about the model beyond its modules. */
+interface ModelAbout {
+  purpose: Purpose;
+  spec: PytorchModel["spec"];
+  /** One sample's output shape. */
+  outputs: readonly number[];
+  /** Class or action names (none for a generator). */
+  classes: readonly string[];
+  training?: Record<string, unknown>;
 }
 
 /**
@@ -320,19 +510,19 @@ export function exportPytorch(
 export function importPytorchWeights(
   bytes: Uint8Array,
   fileName: string,
-  like?: ChainModel,
-): { model: ChainModel; training: Record<string, unknown> } {
+  like?: PytorchModel,
+): { model: PytorchModel; training: Record<string, unknown> } {
   const { tensors, metadata } = decodeSafetensors(bytes, fileName);
-  let model: ChainModel;
+  let model: PytorchModel;
   if (like !== undefined) {
-    model = createModel(like.spec, new Rng(0), "float32") as ChainModel;
+    model = modelOf(like.spec);
   } else {
     if (metadata.zerodl_spec === undefined) {
       throw new PytorchError(
         `${fileName}: no zerodl architecture in the safetensors metadata (zerodl_spec); pass --like MODEL.safetensors, a zerodl model of the same architecture`,
       );
     }
-    model = createModel(JSON.parse(metadata.zerodl_spec) as ModelSpec, new Rng(0), "float32") as ChainModel;
+    model = modelOf(JSON.parse(metadata.zerodl_spec) as { kind: string });
   }
   const expected = torchModules(model).flatMap((m) => m.tensors);
   const byName = new Map(tensors.map((t) => [t.name, t]));
@@ -365,7 +555,15 @@ export function importPytorchWeights(
       training = { pytorch: metadata.training };
     }
   }
-  if (metadata.classes !== undefined) {
+  if (metadata.zerodl_training !== undefined) {
+    // An agent's recipe, as its file held it (the environment `zerodl rl play` needs).
+    try {
+      training = { ...(JSON.parse(metadata.zerodl_training) as Record<string, unknown>), ...training };
+    } catch {
+      // Not JSON: no recipe.
+    }
+  }
+  if (metadata.classes !== undefined && purposeOf(model.spec.kind) === "classifier") {
     try {
       training.classNames = JSON.parse(metadata.classes) as unknown;
     } catch {
@@ -432,14 +630,94 @@ def save_weights(model, path, metadata):
 
 `;
 
+/** A chain: an nn.Sequential of its named modules. */
+function sequentialClass(cls: string, lines: readonly string[]): string {
+  return `class ${cls}(nn.Sequential):
+    def __init__(self):
+        super().__init__(
+            OrderedDict([
+${lines.join("\n")}
+            ])
+        )
+`;
+}
+
+/** A graph: its modules as attributes, and a forward with one line per node (merges as expressions). */
+function graphClass(cls: string, graph: ReturnType<typeof torchSteps>): string {
+  const modules = graph.steps.flatMap((s) => s.modules);
+  const forward = graph.steps.map((s) => {
+    const value = s.expression ?? s.modules.reduce((x, m) => `self.${m.name}(${x})`, s.inputs[0]);
+    return `        ${s.name} = ${value}`;
+  });
+  return `class ${cls}(nn.Module):
+    """zerodl's graph: each line of forward is one node; a tensor read by several nodes is shared."""
+
+    def __init__(self):
+        super().__init__()
+${modules.map((m) => `        self.${m.name} = ${m.code}`).join("\n")}
+
+    def forward(self, x):
+${forward.join("\n")}
+        return ${graph.output}
+`;
+}
+
+/** model.py's lines that depend on what the model computes: its input, output and constants. */
+function modelPurpose({ purpose, spec, outputs, classes, training }: ModelAbout) {
+  const input = `(N, ${spec.inputShape.join(", ")})`;
+  const output = `(N, ${outputs.join(", ")})`;
+  const tuple = (v: readonly number[]) => `(${v.join(", ")}${v.length === 1 ? "," : ""})`;
+  switch (purpose) {
+    case "classifier":
+      return {
+        io: `Input: float32 ${input} in [0, 1]; output: ${output} class scores (logits).`,
+        constants: `CLASSES = ${JSON.stringify(classes)}`,
+        what: "logits",
+      };
+    case "q-network": {
+      const env = (training?.env ?? {}) as { name?: string; frames?: number };
+      const seen = env.name
+        ? `observations of zerodl's "${env.name}" environment${env.frames && env.frames > 1 ? ` (the last ${env.frames} frames stacked)` : ""}`
+        : "observations";
+      return {
+        io: `Input: float32 ${input}, ${seen}; output: ${output} action values Q(s, a), one per
+action of ACTIONS; the greedy action is their argmax (a DQN agent's Q-network, book section 8.5.3).`,
+        constants: `ACTIONS = ${JSON.stringify(classes)}`,
+        what: "values",
+      };
+    }
+    case "generator": {
+      const range = (spec as ChainSpec).outputRange ?? [-1, 1];
+      return {
+        io: `Input: latent vectors z ~ N(0, I), float32 ${input}; output: images ${output} with values
+in [${range.join(", ")}] ((y + 1) / 2 gives [0, 1] pixels). A DCGAN generator (book section 8.5.2):
+ConvTranspose2d weights are zerodl's Deconvolution W as they are (in, out, kH, kW).`,
+        constants: `LATENT_SHAPE = ${tuple(spec.inputShape)}
+OUTPUT_SHAPE = ${tuple(outputs)}
+OUTPUT_RANGE = (${range.map(pyFloat).join(", ")})
+
+
+def generate(model, n, seed=0):
+    """n images from latent vectors z ~ N(0, I) drawn with the seed (eval mode: running batch norm statistics)."""
+    z = torch.randn((n, *LATENT_SHAPE), generator=torch.Generator().manual_seed(seed))
+    model.eval()
+    with torch.no_grad():
+        return model(z)`,
+        what: "images",
+      };
+    }
+  }
+}
+
 function modelPy(
   cls: string,
   header: string,
-  modules: readonly TorchModule[],
-  spec: ModelSpec,
-  classes: readonly string[],
+  graph: ReturnType<typeof torchSteps>,
+  about: ModelAbout,
   needsBookDropout: boolean,
 ): string {
+  const spec = about.spec;
+  const { io, constants, what } = modelPurpose(about);
   const bookDropout = `
 
 class BookDropout(nn.Module):
@@ -463,15 +741,16 @@ class BookDropout(nn.Module):
     def extra_repr(self):
         return f"p={self.p}"
 `;
+  const modules = graph.steps.flatMap((s) => s.modules);
   const lines = modules.map((m) => `                ("${m.name}", ${m.code}),`);
   return `"""${cls}: the zerodl "${spec.kind}" model in plain torch.nn.
 
 ${header}
 Weights: ${PYTORCH_WEIGHTS} beside this file, under PyTorch's names (load_weights).
-Input: float32 (N, ${spec.inputShape.join(", ")}) in [0, 1]; output: (N, ${spec.outputSize}) class scores (logits).
+${io}
 Conventions kept from zerodl: Linear weights are zerodl's Affine W transposed; batch norm eps as
 trained; pooling floors output sizes and its padding never wins a max. \`python3 model.py\`
-checks this file against zerodl's own logits (check.json).
+checks this file against zerodl's own ${what} (check.json).
 """
 import json
 import os
@@ -482,19 +761,12 @@ import torch
 from torch import nn
 
 INPUT_SHAPE = (${spec.inputShape.join(", ")}${spec.inputShape.length === 1 ? "," : ""})
-CLASSES = ${JSON.stringify(classes)}
+${constants}
 # Weights that take the book's L2 weight decay (Affine and Convolution W, not biases).
 DECAYED = ${JSON.stringify(modules.flatMap((m) => (m.decayed ? [m.decayed] : [])))}
 ${needsBookDropout ? bookDropout : ""}
 
-class ${cls}(nn.Sequential):
-    def __init__(self):
-        super().__init__(
-            OrderedDict([
-${lines.join("\n")}
-            ])
-        )
-
+${graph.chain ? sequentialClass(cls, lines) : graphClass(cls, graph)}
 
 Net = ${cls}
 ${PY_WEIGHTS_IO}
@@ -511,10 +783,10 @@ if __name__ == "__main__":
         size *= d
     x = torch.tensor([((i * 7919) % 1000) / 1000 for i in range(size)], dtype=torch.float32).reshape(shape)
     with torch.no_grad():
-        logits = model(x).flatten().tolist()
-    diff = max(abs(a - b) for a, b in zip(logits, check["logits"]))
+        ${what} = model(x).flatten().tolist()
+    diff = max(abs(a - b) for a, b in zip(${what}, check["${what}"]))
     print(model)
-    print(f"logits match zerodl's within {diff:.2e}" if diff <= 1e-4 else f"MISMATCH: logits differ by {diff:.2e}")
+    print(f"${what} match zerodl's within {diff:.2e}" if diff <= 1e-4 else f"MISMATCH: ${what} differ by {diff:.2e}")
     raise SystemExit(0 if diff <= 1e-4 else 1)
 `;
 }

@@ -1,3 +1,4 @@
+import { kernels } from "../backend/index.js";
 import { ShapeError, formatShape } from "../errors.js";
 import { NDArray, type Shape } from "../ndarray.js";
 import { cached } from "./cached.js";
@@ -6,10 +7,8 @@ import type { MergeLayer, Mode, Param } from "./layer.js";
 /**
  * Concatenation on the channel axis (axis 1): (N, C₁, …) ⊕ (N, C₂, …) → (N, C₁ + C₂, …), the
  * merge of an Inception block's branches (GoogLeNet, book §8.2.2). Every other axis must agree.
- * Backward cuts dout back into the inputs' channel ranges.
- *
- * The copies are host-side typed-array copies (one contiguous run per input and sample), so on a
- * device backend (WebGPU) the inputs' values must be on the host: there is no concat kernel yet.
+ * Backward cuts dout back into the inputs' channel ranges. Both are block copies (`copyBlocks`:
+ * one contiguous run per input and sample), so they run where the arrays live (WebGPU included).
  */
 export class Concat implements MergeLayer {
   readonly params: readonly Param[] = [];
@@ -41,11 +40,11 @@ export class Concat implements MergeLayer {
     }
     // Per sample, each input's channels are one contiguous run (C_i · H · W values).
     const n = out.shape[0];
-    const outRun = out.size / n;
+    const outRun = n === 0 ? 0 : out.size / n;
     let offset = 0;
     for (const x of xs) {
-      const run = x.size / n;
-      for (let i = 0; i < n; i++) out.data.set(x.data.subarray(i * run, (i + 1) * run), i * outRun + offset);
+      const run = n === 0 ? 0 : x.size / n;
+      kernels().copyBlocks(out.buf, x.buf, n, run, outRun, offset, run, 0);
       offset += run;
     }
     this.#shapes = xs.map((x) => x.shape);
@@ -61,14 +60,12 @@ export class Concat implements MergeLayer {
       );
     }
     const n = dout.shape[0];
-    const outRun = dout.size / n;
+    const outRun = n === 0 ? 0 : dout.size / n;
     let offset = 0;
     return shapes.map((shape) => {
       const dx = NDArray.zeros(shape, dout.dtype);
-      const run = dx.size / n;
-      for (let i = 0; i < n; i++) {
-        dx.data.set(dout.data.subarray(i * outRun + offset, i * outRun + offset + run), i * run);
-      }
+      const run = n === 0 ? 0 : dx.size / n;
+      kernels().copyBlocks(dx.buf, dout.buf, n, run, run, 0, outRun, offset);
       offset += run;
       return dx;
     });

@@ -1,3 +1,4 @@
+import { kernels } from "../backend/index.js";
 import { ShapeError, formatShape } from "../errors.js";
 import { NDArray } from "../ndarray.js";
 import { param, type Layer, type Param } from "./layer.js";
@@ -14,8 +15,8 @@ import { cached } from "./cached.js";
 export class Embedding implements Layer {
   readonly W: Param;
   readonly params: readonly Param[];
-  #ids: Int32Array | null = null;
-  #idsShape: readonly number[] = [];
+  /** The last forward's ids, as given (floats): the backward kernel reads them where they live. */
+  #ids: NDArray | null = null;
 
   /** W (V, D): one D-vector per id. */
   constructor(W: NDArray) {
@@ -26,38 +27,36 @@ export class Embedding implements Layer {
 
   forward(x: NDArray): NDArray {
     const [V, D] = this.W.value.shape;
-    const ids = new Int32Array(x.size);
+    // Checked on the host, where a batch of ids comes from (on WebGPU an id array made on the GPU
+    // must be read home first: `data` says so).
+    const ids = x.data;
     for (let i = 0; i < x.size; i++) {
-      const id = x.data[i];
+      const id = ids[i];
       if (!(Number.isInteger(id) && id >= 0 && id < V)) {
         throw new RangeError(
           `Embedding: id ${id} at ${i} of ${formatShape(x.shape)} is not a whole number in [0, ${V})`,
         );
       }
-      ids[i] = id;
     }
-    this.#ids = ids;
-    this.#idsShape = x.shape;
-    const W = this.W.value.data;
+    // The kernels take ids in W's precision (whole numbers below 2²⁴ are exact in float32).
+    const idArray = x.dtype === this.W.value.dtype ? x : x.astype(this.W.value.dtype);
+    this.#ids = idArray;
     const out = NDArray.zeros([...x.shape, D], this.W.value.dtype);
-    for (let i = 0; i < ids.length; i++) out.data.set(W.subarray(ids[i] * D, (ids[i] + 1) * D), i * D);
+    kernels().embeddingForward(out.buf, this.W.value.buf, idArray.buf, x.size, D);
     return out;
   }
 
   backward(dout: NDArray): NDArray {
     const ids = cached(this.#ids, "Embedding");
     const [V, D] = this.W.value.shape;
-    if (dout.size !== ids.length * D) {
+    if (dout.size !== ids.size * D) {
       throw new ShapeError(
-        `Embedding.backward: dout ${formatShape(dout.shape)} for ${ids.length} ids of ${D} values`,
+        `Embedding.backward: dout ${formatShape(dout.shape)} for ${ids.size} ids of ${D} values`,
       );
     }
     const dW = NDArray.zeros([V, D], dout.dtype);
-    for (let i = 0; i < ids.length; i++) {
-      const row = ids[i] * D;
-      for (let j = 0; j < D; j++) dW.data[row + j] += dout.data[i * D + j];
-    }
+    kernels().embeddingBackward(dW.buf, dout.buf, ids.buf, ids.size, V, D);
     this.W.grad = dW;
-    return NDArray.zeros(this.#idsShape, dout.dtype);
+    return NDArray.zeros(ids.shape, dout.dtype);
   }
 }

@@ -1,5 +1,5 @@
 import type { NDArray } from "../ndarray.js";
-import { block, lstmBackward, lstmForward } from "../ops/recurrent.js";
+import { lstmBackward, lstmForward } from "../ops/recurrent.js";
 import { StepStore, TimeRecurrent, type TimeRecurrentOptions } from "./time-recurrent.js";
 
 /**
@@ -15,16 +15,10 @@ export class TimeLSTM extends TimeRecurrent {
   }
 
   protected stepForward(steps: StepStore, t: number, at: NDArray): void {
-    lstmForward(
-      block(steps.gates, t),
-      block(steps.cs, t + 1),
-      block(steps.hs, t + 1),
-      at,
-      block(steps.cs, t),
-    );
+    lstmForward(steps.gates[t], steps.cs[t + 1], steps.hs[t + 1], at, steps.cs[t]);
   }
 
   protected stepBackward(steps: StepStore, t: number, dat: NDArray, dh: NDArray, dc: NDArray): void {
-    lstmBackward(dat, dc, dh, dc, block(steps.gates, t), block(steps.cs, t), block(steps.cs, t + 1));
+    lstmBackward(dat, dc, dh, dc, steps.gates[t], steps.cs[t], steps.cs[t + 1]);
   }
 }

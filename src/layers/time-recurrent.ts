@@ -2,7 +2,7 @@ import { ShapeError, formatShape } from "../errors.js";
 import { NDArray, keepFromStep } from "../ndarray.js";
 import { add } from "../ops/elementwise.js";
 import { addBias, addMatmul, matmul, sumRows } from "../ops/linalg.js";
-import { block, swapAxes01 } from "../ops/recurrent.js";
+import { copy, setTimeStep, stack, swapAxes01, timeStep } from "../ops/recurrent.js";
 import type { Layer, Mode, Param } from "./layer.js";
 import { cached } from "./cached.js";
 import { recurrentWeights, type RecurrentWeights } from "./recurrent-weights.js";
@@ -21,8 +21,10 @@ export interface TimeRecurrentOptions {
  * A recurrent cell unrolled over a whole sequence (the sequel's TimeRNN/TimeLSTM): x (N, T, D) →
  * hs (N, T, H), the time loop inside. Not the sequel's T cell objects: x·Wx + b for every step is
  * one (N·T, D)·(D, G·H) product before the loop, and dWx, dWh, db and dx one product each after
- * the backward loop; only h·Wh and the cell's element-wise work run per step. Storage is
- * time-major, (T, N, …), so each step's rows are contiguous. Subclasses supply the cell.
+ * the backward loop; only h·Wh and the cell's element-wise work run per step. Each step's values
+ * are arrays of their own (StepStore), and the moves between them and the (N, T, …) sequences are
+ * block copies (`copyBlocks`), so the loop runs where the arrays live (WebGPU included). Subclasses
+ * supply the cell.
  */
 export abstract class TimeRecurrent implements Layer {
   readonly Wx: Param;
@@ -103,8 +105,8 @@ export abstract class TimeRecurrent implements Layer {
         `${this.constructor.name}.setState: h ${formatShape(h.shape)} and c ${formatShape(c.shape)} differ`,
       );
     }
-    this.#h = h.clone();
-    this.#c = this.#hasCell ? (c ? c.clone() : NDArray.zeros(h.shape, h.dtype)) : null;
+    this.#h = copy(h);
+    this.#c = this.#hasCell ? (c ? copy(c) : NDArray.zeros(h.shape, h.dtype)) : null;
   }
 
   /** Forget the carried state: the next forward starts from zeros. */
@@ -130,26 +132,25 @@ export abstract class TimeRecurrent implements Layer {
       );
     }
     const x2 = x.reshape(N * T, D);
-    // The pre-activations of every step at once, time-major: (N·T, D)·(D, G·H) + b → (T, N, G·H).
-    const a = swapAxes01(addBias(matmul(x2, Wx.value), b.value).reshape(N, T, G));
-    const steps = new StepStore(T, N, H, this.#gates, x.dtype);
-    if (h0) block(steps.hs, 0).data.set(h0.data);
-    if (this.#c) block(steps.cs, 0).data.set(this.#c.data);
+    // The pre-activations of every step at once: (N·T, D)·(D, G·H) + b → (N, T, G·H).
+    const a = addBias(matmul(x2, Wx.value), b.value).reshape(N, T, G);
+    const steps = new StepStore(T, N, H, this.#gates, x.dtype, h0, this.#c);
+    const hs = NDArray.zeros([N, T, H], x.dtype);
     for (let t = 0; t < T; t++) {
-      const at = block(a, t);
-      addMatmul(at, block(steps.hs, t), Wh.value); // a_t += h_{t−1}·Wh
+      const at = timeStep(a, t);
+      addMatmul(at, steps.hs[t], Wh.value); // a_t += h_{t−1}·Wh
       this.stepForward(steps, t, at);
+      setTimeStep(hs, t, steps.hs[t + 1]);
     }
     if (this.stateful) {
       // Kept from the model's step: the state outlives it (ndarray.ts keepFromStep).
-      this.#h = keepFromStep(block(steps.hs, T).clone());
-      this.#c = this.#hasCell ? keepFromStep(block(steps.cs, T).clone()) : null;
+      this.#h = keepFromStep(steps.hs[T]);
+      this.#c = this.#hasCell ? keepFromStep(steps.cs[T]) : null;
     } else {
       this.resetState();
     }
     this.#cache = { x: x2, xShape: x.shape, steps };
-    // hs[1..T] (T, N, H) → (N, T, H)
-    return swapAxes01(new NDArray(steps.hs.data.subarray(N * H), [T, N, H]));
+    return hs;
   }
 
   backward(dout: NDArray): NDArray {
@@ -162,20 +163,21 @@ export abstract class TimeRecurrent implements Layer {
         `${this.constructor.name}.backward: dout ${formatShape(dout.shape)}, expected ${formatShape([N, T, H])}`,
       );
     }
-    const dhs = swapAxes01(dout); // (T, N, H)
-    const da = NDArray.zeros([T, N, G], dout.dtype);
     let dh = NDArray.zeros([N, H], dout.dtype);
     const dc = NDArray.zeros([N, H], dout.dtype); // LSTM only; updated in place step by step
+    const das: NDArray[] = [];
     for (let t = T - 1; t >= 0; t--) {
-      const dat = block(da, t);
+      const dat = NDArray.zeros([N, G], dout.dtype);
       // The step's h feeds the output at t and the next step.
-      this.stepBackward(steps, t, dat, add(block(dhs, t), dh), dc);
+      this.stepBackward(steps, t, dat, add(timeStep(dout, t), dh), dc);
+      das[t] = dat;
       dh = matmul(dat, this.Wh.value, { transB: true }); // (N, G)·(H, G)ᵀ → (N, H)
     }
     this.#dh = dh;
     this.#dc = this.#hasCell ? dc : null;
-    // dWh = Σ_t h_{t−1}ᵀ·da_t: hs[0..T−1] and da are both (T·N, …) time-major.
-    const hPrev = new NDArray(steps.hs.data.subarray(0, T * N * H), [T * N, H]);
+    // dWh = Σ_t h_{t−1}ᵀ·da_t as one product over time-major (T·N, …) rows: hs[0..T−1] and da.
+    const da = stack(das, [N, G], dout.dtype); // (T, N, G)
+    const hPrev = stack(steps.hs.slice(0, T), [N, H], dout.dtype).reshape(T * N, H);
     this.Wh.grad = matmul(hPrev, da.reshape(T * N, G), { transA: true });
     const daRows = swapAxes01(da).reshape(N * T, G); // rows in x's (n, t) order
     this.Wx.grad = matmul(x, daRows, { transA: true });
@@ -194,18 +196,29 @@ export abstract class TimeRecurrent implements Layer {
   protected abstract stepBackward(steps: StepStore, t: number, dat: NDArray, dh: NDArray, dc: NDArray): void;
 }
 
-/** A forward pass's per-step values, time-major. */
+/** A forward pass's per-step values, one array per step. */
 export class StepStore {
-  /** Hidden states (T+1, N, H): hs[0] is the initial state. */
-  readonly hs: NDArray;
-  /** LSTM cell states (T+1, N, H), and gate activations (T, N, 4H); empty for an RNN. */
-  readonly cs: NDArray;
-  readonly gates: NDArray;
+  /** Hidden states, T+1 arrays (N, H): hs[0] is the initial state. */
+  readonly hs: NDArray[];
+  /** LSTM cell states, T+1 arrays (N, H), and gate activations, T arrays (N, 4H); empty for an RNN. */
+  readonly cs: NDArray[];
+  readonly gates: NDArray[];
 
-  constructor(T: number, N: number, H: number, gates: number, dtype: NDArray["dtype"]) {
-    this.hs = NDArray.zeros([T + 1, N, H], dtype);
+  /** Zeros (made where first written), starting from h0 and c0 where given. */
+  constructor(
+    T: number,
+    N: number,
+    H: number,
+    gates: number,
+    dtype: NDArray["dtype"],
+    h0: NDArray | null = null,
+    c0: NDArray | null = null,
+  ) {
+    const zeros = (count: number, cols: number) =>
+      Array.from({ length: count }, () => NDArray.zeros([N, cols], dtype));
+    this.hs = [h0 ?? NDArray.zeros([N, H], dtype), ...zeros(T, H)];
     const lstm = gates === 4;
-    this.cs = NDArray.zeros(lstm ? [T + 1, N, H] : [0, N, H], dtype);
-    this.gates = NDArray.zeros(lstm ? [T, N, 4 * H] : [0, N, 4 * H], dtype);
+    this.cs = lstm ? [c0 ?? NDArray.zeros([N, H], dtype), ...zeros(T, H)] : [];
+    this.gates = lstm ? zeros(T, 4 * H) : [];
   }
 }

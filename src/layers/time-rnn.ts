@@ -1,5 +1,5 @@
 import type { NDArray } from "../ndarray.js";
-import { block, rnnBackward, rnnForward } from "../ops/recurrent.js";
+import { rnnBackward, rnnForward } from "../ops/recurrent.js";
 import { StepStore, TimeRecurrent, type TimeRecurrentOptions } from "./time-recurrent.js";
 
 /**
@@ -15,10 +15,10 @@ export class TimeRNN extends TimeRecurrent {
   }
 
   protected stepForward(steps: StepStore, t: number, at: NDArray): void {
-    rnnForward(block(steps.hs, t + 1), at);
+    rnnForward(steps.hs[t + 1], at);
   }
 
   protected stepBackward(steps: StepStore, t: number, dat: NDArray, dh: NDArray): void {
-    rnnBackward(dat, dh, block(steps.hs, t + 1));
+    rnnBackward(dat, dh, steps.hs[t + 1]);
   }
 }

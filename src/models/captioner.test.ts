@@ -16,8 +16,8 @@ const spec: CaptionerSpec = {
   hiddenSize: 4,
 };
 
-function randomized(rng: Rng): Captioner {
-  const model = new Captioner(spec, rng, "float64");
+function randomized(rng: Rng, peeky = false): Captioner {
+  const model = new Captioner({ ...spec, peeky }, rng, "float64");
   // Larger than the init's (the embedding starts at std 0.01), so every path is exercised.
   for (const p of model.params) for (let i = 0; i < p.value.size; i++) p.value.data[i] += 0.5 * rng.normal();
   return model;
@@ -58,23 +58,48 @@ describe("Captioner", () => {
     ]);
   });
 
-  it("beam search finds captions at least as probable as greedy's; width 1 is greedy", () => {
-    const rng = new Rng(2);
-    const model = randomized(rng);
-    const images = randomUpstream([12, 1, 4, 6], rng);
-    const greedy = model.caption(images);
-    expect(model.caption(images, { beamWidth: 1, batchSize: 5 })).toEqual(greedy);
-    const beam = model.caption(images, { beamWidth: 4 });
-    let better = 0;
-    for (let i = 0; i < 12; i++) {
-      const image = images.sliceRows(i, i + 1);
-      for (const c of [greedy[i], beam[i]]) expect(c.length).toBeLessThanOrEqual(3);
-      const [g, b] = [logProb(model, image, greedy[i]), logProb(model, image, beam[i])];
-      expect(b).toBeGreaterThanOrEqual(g - 1e-9);
-      if (b > g + 1e-9) better++;
-    }
-    expect(better).toBeGreaterThan(0); // random weights: greedy is not always best
+  it.each([
+    // Sequence lengths 1 and 4; the peeky decoder's h0 reaches the loss three ways.
+    [1, [0, 0], [2, -1]],
+    [4, [0, 2, 3, 1, 0, 4, 1, 1], [2, 3, 1, -1, 4, 1, -1, -1]],
+  ])("is gradient-checked end to end with a peeky decoder, sequences of %i", (T, ids, labels) => {
+    const rng = new Rng(5 + T);
+    const model = randomized(rng, true);
+    expect(model.lstm.Wx.value.shape).toEqual([3 + 4, 16]); // word vector D, then h0 (H)
+    expect(model.output.W.value.shape).toEqual([4 + 4, 5]); // the LSTM's h, then h0
+    const images = randomUpstream([2, 1, 4, 6], rng);
+    const inputs = NDArray.from(ids, [2, T], "float64");
+    const targets = Int32Array.from(labels);
+    const loss = () => model.loss(images, inputs, targets);
+    loss();
+    model.backward();
+    const reports = checkGradients(
+      loss,
+      model.params.map((p) => ({ name: p.name, value: p.value, grad: p.grad && p.grad.clone() })),
+    );
+    expect(reports).toHaveLength(10);
   });
+
+  it.each([false, true])(
+    "beam search finds captions at least as probable as greedy's; width 1 is greedy (peeky: %s)",
+    (peeky) => {
+      const rng = new Rng(2);
+      const model = randomized(rng, peeky);
+      const images = randomUpstream([12, 1, 4, 6], rng);
+      const greedy = model.caption(images);
+      expect(model.caption(images, { beamWidth: 1, batchSize: 5 })).toEqual(greedy);
+      const beam = model.caption(images, { beamWidth: 4 });
+      let better = 0;
+      for (let i = 0; i < 12; i++) {
+        const image = images.sliceRows(i, i + 1);
+        for (const c of [greedy[i], beam[i]]) expect(c.length).toBeLessThanOrEqual(3);
+        const [g, b] = [logProb(model, image, greedy[i]), logProb(model, image, beam[i])];
+        expect(b).toBeGreaterThanOrEqual(g - 1e-9);
+        if (b > g + 1e-9) better++;
+      }
+      expect(better).toBeGreaterThan(0); // random weights: greedy is not always best
+    },
+  );
 
   it("copies the first layers of another model while names and shapes agree", () => {
     const model = new Captioner(spec, new Rng(3), "float64");
@@ -135,6 +160,27 @@ describe("Captioner", () => {
           .map(Math.abs),
       ),
     ).toBeGreaterThan(1e-6);
+
+    // A plain captioner becomes peeky (and wider) computing the same; h0's new weights then learn.
+    const peeky = new Captioner({ ...wide.spec, hiddenSize: 7, peeky: true }, rng, "float64");
+    peeky.widenFrom(source);
+    expect(peeky.loss(images, inputs, targets)).toBeCloseTo(source.loss(images, inputs, targets), 12);
+    expect(peeky.caption(images, { beamWidth: 2 })).toEqual(source.caption(images, { beamWidth: 2 }));
+    peeky.loss(images, inputs, targets);
+    peeky.backward();
+    const peekGrad = (name: string, from: number) =>
+      Math.max(
+        ...peeky.params
+          .find((p) => p.name === name)!
+          .grad!.data.subarray(from)
+          .map(Math.abs),
+      );
+    expect(peekGrad("Wx1", 4 * 28)).toBeGreaterThan(1e-6); // rows D.. of Wx (D + H, 4H)
+    expect(peekGrad("W5", 7 * 5)).toBeGreaterThan(1e-6); // rows H.. of the output's W (2H, V)
+    expect(() => new Captioner({ ...wide.spec, peeky: true }, rng).widenFrom(peeky)).toThrow(
+      /peeky captioner's wordvecSize and hiddenSize cannot grow/,
+    );
+    expect(() => wide.widenFrom(peeky)).toThrow(/a peeky captioner cannot become a plain one/);
 
     expect(() => source.widenFrom(wide)).toThrow(
       /Convolution W \(3, 1, 3, 3\) does not fit in \(2, 1, 3, 3\)/,

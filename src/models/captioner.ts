@@ -31,6 +31,11 @@ export interface CaptionerSpec {
   wordvecSize: number;
   /** LSTM units H. */
   hiddenSize: number;
+  /**
+   * The sequel's "peeky" decoder (default false): h0 also goes, at every step, into the LSTM
+   * (after the word vector: input D + H) and into the output layer (after the LSTM's h: input 2H).
+   */
+  peeky?: boolean;
   [option: string]: unknown;
 }
 
@@ -68,9 +73,20 @@ export class Captioner {
   readonly lossLayer = new TimeSoftmaxWithLoss({ ignoreLabel: -1 });
   /** What the encoder runs: Convolution → ReLU → Pool blocks fused (the same values, faster). */
   readonly #encoderSteps: readonly Layer[];
+  /** h0 of the last peeky forward (its gradient collects every step's). */
+  #h0: NDArray | null = null;
 
   constructor(spec: CaptionerSpec, rng: Rng, dtype: DType = "float32") {
-    const valid = ["kind", "inputShape", "tokens", "maxLength", "encoder", "wordvecSize", "hiddenSize"];
+    const valid = [
+      "kind",
+      "inputShape",
+      "tokens",
+      "maxLength",
+      "encoder",
+      "wordvecSize",
+      "hiddenSize",
+      "peeky",
+    ];
     const unknown = Object.keys(spec).filter((k) => !valid.includes(k));
     if (spec.kind !== "captioner" || unknown.length > 0) {
       throw new OptionError(
@@ -93,6 +109,12 @@ export class Captioner {
         );
       }
     }
+    if (spec.peeky !== undefined && typeof spec.peeky !== "boolean") {
+      throw new OptionError(
+        `captioner model spec: peeky must be true or false, got ${JSON.stringify(spec.peeky)}`,
+      );
+    }
+    const peek = spec.peeky === true ? H : 0;
     const V = tokens.length;
     const built = buildLayers(spec.inputShape, spec.encoder, rng, dtype);
     if (built.outputShape.length !== 1) {
@@ -108,11 +130,14 @@ export class Captioner {
     this.encoder = [...built.layers, ...bridge];
     this.embedding = new Embedding(initWeights([V, D], 0.01, 1, rng, dtype));
     this.lstm = new TimeLSTM(
-      initWeights([D, 4 * H], "xavier", D, rng, dtype),
+      initWeights([D + peek, 4 * H], "xavier", D + peek, rng, dtype),
       initWeights([H, 4 * H], "xavier", H, rng, dtype),
       NDArray.zeros([4 * H], dtype),
     );
-    this.output = new TimeAffine(initWeights([H, V], "xavier", H, rng, dtype), NDArray.zeros([V], dtype));
+    this.output = new TimeAffine(
+      initWeights([H + peek, V], "xavier", H + peek, rng, dtype),
+      NDArray.zeros([V], dtype),
+    );
     // Nothing reads the image's gradient.
     const first = this.encoder[0];
     if (first.needsInputGrad !== undefined) first.needsInputGrad = false;
@@ -124,6 +149,10 @@ export class Captioner {
 
   get vocabSize(): number {
     return this.spec.tokens.length;
+  }
+
+  get peeky(): boolean {
+    return this.spec.peeky === true;
   }
 
   /** Images (N, C, H, W) → the decoder's initial hidden state (N, H). */
@@ -142,16 +171,40 @@ export class Captioner {
    * padding after) and targets (N·T) (`w1 … wk <end>`, −1 for padding).
    */
   loss(images: NDArray, inputs: NDArray, targets: Labels, mode: Mode = "train"): number {
-    this.lstm.setState(this.encode(images, mode));
-    const hs = this.lstm.forward(this.embedding.forward(inputs), mode);
-    return this.lossLayer.forward(this.output.forward(hs), targets);
+    return this.lossLayer.forward(this.scores(images, inputs, mode), targets);
+  }
+
+  /**
+   * Teacher-forced next-word scores (N, T, V) for images (N, C, H, W) and decoder inputs (N, T):
+   * what the ONNX and PyTorch exports compute.
+   */
+  scores(images: NDArray, inputs: NDArray, mode: Mode = "eval"): NDArray {
+    const h0 = this.encode(images, mode);
+    this.lstm.setState(h0);
+    const words = this.embedding.forward(inputs); // (N, T, D)
+    if (!this.peeky) return this.output.forward(this.lstm.forward(words, mode));
+    this.#h0 = h0;
+    const hs = this.lstm.forward(withPeek(words, h0), mode); // (N, T, D + H) → (N, T, H)
+    return this.output.forward(withPeek(hs, h0)); // (N, T, 2H) → (N, T, V)
   }
 
   /** After loss(): every param's gradient, through the decoder and into the encoder. */
   backward(): void {
-    const dhs = this.output.backward(this.lossLayer.backward());
-    this.embedding.backward(this.lstm.backward(dhs));
-    let dout = this.lstm.dh as NDArray;
+    const dscores = this.lossLayer.backward();
+    let dout: NDArray;
+    if (!this.peeky) {
+      this.embedding.backward(this.lstm.backward(this.output.backward(dscores)));
+      dout = this.lstm.dh as NDArray;
+    } else {
+      // h0 reaches the loss three ways: the LSTM's initial state, its input and the output's input.
+      const H = this.spec.hiddenSize;
+      const dh0 = NDArray.zeros((this.#h0 as NDArray).shape, dscores.dtype);
+      const dhs = splitPeek(this.output.backward(dscores), H, dh0);
+      this.embedding.backward(splitPeek(this.lstm.backward(dhs), this.spec.wordvecSize, dh0));
+      const dInitial = (this.lstm.dh as NDArray).data;
+      for (let i = 0; i < dh0.size; i++) dh0.data[i] += dInitial[i];
+      dout = dh0;
+    }
     const steps = this.#encoderSteps;
     for (let i = steps.length - 1; i >= 0; i--) dout = steps[i].backward(dout);
   }
@@ -205,14 +258,29 @@ export class Captioner {
    * this captioner computes exactly what the source computed until training moves them; the weights
    * into new units keep their fresh initialization, so new units do not copy old ones. Flattened
    * convolution maps are channel-major, so a convolution's new channels are the flat vector's tail.
+   *
+   * A plain source may also become peeky: h0's new inputs to the LSTM and the output layer start
+   * at zero the same way (the sequel's PeekyDecoder, started from its plain Decoder).
    */
   widenFrom(source: Captioner): void {
-    const sizes = ["filters", "outputSize", "wordvecSize", "hiddenSize"];
+    const sizes = ["filters", "outputSize", "wordvecSize", "hiddenSize", "peeky"];
     const layout = (spec: CaptionerSpec) =>
       JSON.stringify(spec, (key, value: unknown) => (sizes.includes(key) ? undefined : value));
     if (layout(source.spec) !== layout(this.spec)) {
       throw new OptionError(
         "Captioner.widenFrom: the source must have the same layers, tokens, image shape and caption length; only filters, outputSize, wordvecSize and hiddenSize may grow",
+      );
+    }
+    if (source.peeky && !this.peeky) {
+      throw new OptionError("Captioner.widenFrom: a peeky captioner cannot become a plain one");
+    }
+    if (
+      source.peeky &&
+      (source.spec.wordvecSize !== this.spec.wordvecSize || source.spec.hiddenSize !== this.spec.hiddenSize)
+    ) {
+      // h0's rows sit after the word vector's and the LSTM's h: they would move.
+      throw new OptionError(
+        "Captioner.widenFrom: a peeky captioner's wordvecSize and hiddenSize cannot grow (widen the plain one, then make it peeky)",
       );
     }
     source.layers.forEach((from, i) => {
@@ -249,6 +317,7 @@ export class Captioner {
       c: Float32Array | Float64Array;
     };
     const rowOf = (a: NDArray, i: number) => a.data.slice(i * H, (i + 1) * H);
+    const peeky = this.peeky;
     let live: Hyp[][] = Array.from({ length: N }, (_, i) => [
       { tokens: [], logp: 0, h: rowOf(h0, i), c: new (dtype === "float64" ? Float64Array : Float32Array)(H) },
     ]);
@@ -257,6 +326,8 @@ export class Captioner {
       const rows = live.flat();
       if (rows.length === 0) break;
       const R = rows.length;
+      // Each row's image's h0, for a peeky decoder.
+      const images = live.flatMap((hyps, img) => hyps.map(() => img));
       const ids = NDArray.from(
         rows.map((r) => r.tokens.at(-1) ?? START),
         [R],
@@ -268,8 +339,10 @@ export class Captioner {
         hPrev.data.set(r.h, i * H);
         cPrev.data.set(r.c, i * H);
       });
-      const { h, c } = cell.forward(this.embedding.forward(ids), hPrev, cPrev);
-      const probs = softmax(this.output.forward(h)).data; // (R, V)
+      const words = this.embedding.forward(ids); // (R, D)
+      const peek = peeky ? h0.takeRows(images) : null; // (R, H)
+      const { h, c } = cell.forward(peek ? withPeek(words, peek) : words, hPrev, cPrev);
+      const probs = softmax(this.output.forward(peek ? withPeek(h, peek) : h)).data; // (R, V)
       let row = 0;
       live = live.map((hyps, img) => {
         const candidates: { from: number; token: number; logp: number }[] = [];
@@ -306,6 +379,46 @@ export class Captioner {
     }
     return finished.map((f) => f[0]?.tokens ?? []);
   }
+}
+
+/**
+ * x (N, …, D) with h (N, H) after it on the last axis, h repeated at every position of the middle
+ * axes (every time step): (N, …, D + H). The peeky decoder's input to its LSTM and output layer.
+ */
+function withPeek(x: NDArray, h: NDArray): NDArray {
+  const [N, H] = h.shape;
+  const D = x.shape[x.ndim - 1];
+  const steps = x.size / (N * D);
+  const out = NDArray.zeros([...x.shape.slice(0, -1), D + H], x.dtype);
+  const [xs, hs, o] = [x.data, h.data, out.data];
+  for (let n = 0; n < N; n++) {
+    const hRow = hs.subarray(n * H, (n + 1) * H);
+    for (let t = 0; t < steps; t++) {
+      const row = n * steps + t;
+      o.set(xs.subarray(row * D, (row + 1) * D), row * (D + H));
+      o.set(hRow, row * (D + H) + D);
+    }
+  }
+  return out;
+}
+
+/**
+ * withPeek's backward: dy (N, …, D + H) → dx (N, …, D), and the h part summed over the steps is
+ * added into dh (N, H).
+ */
+function splitPeek(dy: NDArray, D: number, dh: NDArray): NDArray {
+  const [N, H] = dh.shape;
+  const steps = dy.size / (N * (D + H));
+  const dx = NDArray.zeros([...dy.shape.slice(0, -1), D], dy.dtype);
+  const [d, g, dhs] = [dy.data, dx.data, dh.data];
+  for (let n = 0; n < N; n++) {
+    for (let t = 0; t < steps; t++) {
+      const row = n * steps + t;
+      g.set(d.subarray(row * (D + H), row * (D + H) + D), row * D);
+      for (let j = 0; j < H; j++) dhs[n * H + j] += d[row * (D + H) + D + j];
+    }
+  }
+  return dx;
 }
 
 /**
@@ -360,6 +473,8 @@ export interface MnistCaptionerOptions {
   features?: number;
   wordvecSize?: number;
   hiddenSize?: number;
+  /** The peeky decoder (default false): see CaptionerSpec.peeky. */
+  peeky?: boolean;
 }
 
 /**
@@ -368,7 +483,14 @@ export interface MnistCaptionerOptions {
  * word vectors) over "<start>", "<end>" and the ten digit words.
  */
 export function mnistCaptionerSpec(options: MnistCaptionerOptions = {}): CaptionerSpec {
-  const { maxDigits = 4, filters = [30, 16], features = 128, wordvecSize = 32, hiddenSize = 128 } = options;
+  const {
+    maxDigits = 4,
+    filters = [30, 16],
+    features = 128,
+    wordvecSize = 32,
+    hiddenSize = 128,
+    peeky = false,
+  } = options;
   return {
     kind: "captioner",
     inputShape: [1, 28, 28 * maxDigits],
@@ -400,5 +522,6 @@ export function mnistCaptionerSpec(options: MnistCaptionerOptions = {}): Caption
     ],
     wordvecSize,
     hiddenSize,
+    ...(peeky ? { peeky } : {}),
   };
 }

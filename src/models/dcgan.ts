@@ -2,7 +2,8 @@ import { OptionError } from "../errors.js";
 import { NDArray, type DType } from "../ndarray.js";
 import { Adam } from "../optimizers/adam.js";
 import { Rng } from "../rng.js";
-import { GanTrainer, sampleLatent } from "../train/gan.js";
+import { GanTrainer, sampleLatent, type GanPosition } from "../train/gan.js";
+import { WeightAverage } from "../train/weight-average.js";
 import type { LayerSpec } from "./layer-spec.js";
 import { LayerChain, type ChainSpec } from "./layer-chain.js";
 
@@ -164,20 +165,41 @@ export interface DcganTrainingOptions extends DcganOptions {
   /** Adam's learning rate and β1 for both networks (default 0.0002 and 0.5, the DCGAN paper's). */
   lr?: number;
   beta1?: number;
+  /**
+   * Keep an exponential moving average of the generator's weights with this decay (`WeightAverage`,
+   * e.g. 0.999) and draw from it; 0 or absent: none.
+   */
+  averageDecay?: number;
   seed: number;
+  /** Continue a checkpointed run (the networks', optimizers' and average's state are restored by the caller). */
+  resume?: GanPosition;
 }
 
 /**
- * A DCGAN ready to train on `images`: both networks (`buildDcgan`, weights from the seed) and a
- * GanTrainer with an Adam per network. `zerodl gan` and the dcgan experiment both start here, so
- * the same seed and settings give the same generator either way.
+ * A DCGAN ready to train on `images`: both networks (`buildDcgan`, weights from the seed), a
+ * GanTrainer with an Adam per network and, with `averageDecay`, the generator's weight average
+ * (built from the generator's spec, its weights copied). `zerodl gan` and the dcgan experiment both
+ * start here, so the same seed and settings give the same generator either way.
  */
 export function createDcgan(options: DcganTrainingOptions): {
   generator: LayerChain;
   discriminator: LayerChain;
   trainer: GanTrainer;
+  /** The averaged generator and its updater (with `averageDecay`). */
+  average?: { generator: LayerChain; updater: WeightAverage };
 } {
-  const { images, epochs, iterations, batchSize = 64, lr = 0.0002, beta1 = 0.5, seed, ...dcgan } = options;
+  const {
+    images,
+    epochs,
+    iterations,
+    batchSize = 64,
+    lr = 0.0002,
+    beta1 = 0.5,
+    averageDecay = 0,
+    seed,
+    resume,
+    ...dcgan
+  } = options;
   if (images.ndim !== 4) {
     throw new OptionError(`createDcgan: needs (N, C, H, W) images, got (${images.shape.join(", ")})`);
   }
@@ -187,6 +209,16 @@ export function createDcgan(options: DcganTrainingOptions): {
     rng,
     images.dtype,
   );
+  const trainerRng = rng.split();
+  let average: { generator: LayerChain; updater: WeightAverage } | undefined;
+  if (averageDecay > 0) {
+    // Its initial weights are copied from the generator's, so this rng draws nothing that matters.
+    const averaged = LayerChain.fromSpec(generator.spec, new Rng(0), images.dtype);
+    average = {
+      generator: averaged,
+      updater: new WeightAverage(generator, averaged, { decay: averageDecay }),
+    };
+  }
   const trainer = new GanTrainer({
     generator,
     discriminator,
@@ -197,7 +229,9 @@ export function createDcgan(options: DcganTrainingOptions): {
     batchSize,
     epochs,
     iterations,
-    rng: rng.split(),
+    rng: trainerRng,
+    generatorAverage: average?.updater,
+    resume,
   });
-  return { generator, discriminator, trainer };
+  return { generator, discriminator, trainer, ...(average ? { average } : {}) };
 }

@@ -1,7 +1,7 @@
 import { kernels } from "../backend/index.js";
 import { ShapeError, formatShape } from "../errors.js";
-import { NDArray } from "../ndarray.js";
-import { assertSameDtype } from "./check.js";
+import { NDArray, shapeSize } from "../ndarray.js";
+import { assertSameDtype, sameShape } from "./check.js";
 
 /**
  * The recurrent cells' element-wise work, after the affine a = x·Wx + h·Wh + b. Each writes into
@@ -77,18 +77,59 @@ export function swapAxes01(x: NDArray): NDArray {
   if (x.ndim < 2) throw new ShapeError(`swapAxes01: expected at least 2 axes, got ${formatShape(x.shape)}`);
   const [a, b, ...rest] = x.shape;
   const out = NDArray.zeros([b, a, ...rest], x.dtype);
-  const row = rest.reduce((p, d) => p * d, 1);
-  for (let i = 0; i < a; i++) {
-    for (let j = 0; j < b; j++) {
-      out.data.set(x.data.subarray((i * b + j) * row, (i * b + j + 1) * row), (j * a + i) * row);
-    }
+  const row = shapeSize(rest);
+  // One strided copy per index of the shorter axis: out[j, i] = x[i, j], rows of `row` values.
+  if (a <= b) {
+    for (let i = 0; i < a; i++)
+      kernels().copyBlocks(out.buf, x.buf, b, row, a * row, i * row, row, i * b * row);
+  } else {
+    for (let j = 0; j < b; j++)
+      kernels().copyBlocks(out.buf, x.buf, a, row, row, j * a * row, b * row, j * row);
   }
   return out;
 }
 
-/** Block `i` of the first axis as a view: (A, …) → (…) sharing x's data. */
-export function block(x: NDArray, i: number): NDArray {
-  const rest = x.shape.slice(1);
-  const size = rest.reduce((p, d) => p * d, 1);
-  return new NDArray(x.data.subarray(i * size, (i + 1) * size), rest);
+/** Step t of a batch-major sequence x (N, T, …): (N, …), a copy. */
+export function timeStep(x: NDArray, t: number): NDArray {
+  const [n, steps, ...rest] = x.shape;
+  if (x.ndim < 2 || !(t >= 0 && t < steps)) {
+    throw new ShapeError(`timeStep: no step ${t} in ${formatShape(x.shape)}`);
+  }
+  const row = shapeSize(rest);
+  const out = NDArray.zeros([n, ...rest], x.dtype);
+  kernels().copyBlocks(out.buf, x.buf, n, row, row, 0, steps * row, t * row);
+  return out;
+}
+
+/** Writes v (N, …) as step t of the batch-major sequence out (N, T, …). */
+export function setTimeStep(out: NDArray, t: number, v: NDArray): void {
+  const [n, steps, ...rest] = out.shape;
+  if (out.ndim < 2 || !(t >= 0 && t < steps) || !sameShape(v.shape, [n, ...rest])) {
+    throw new ShapeError(
+      `setTimeStep: ${formatShape(v.shape)} is not step ${t} of ${formatShape(out.shape)}`,
+    );
+  }
+  assertSameDtype("setTimeStep", out, v);
+  const row = shapeSize(rest);
+  kernels().copyBlocks(out.buf, v.buf, n, row, steps * row, t * row, row, 0);
+}
+
+/** Arrays of shape `item` stacked on a new first axis: k × item → (k, …item). A copy. */
+export function stack(xs: readonly NDArray[], item: readonly number[], dtype: NDArray["dtype"]): NDArray {
+  const out = NDArray.zeros([xs.length, ...item], dtype);
+  xs.forEach((x, i) => {
+    if (!sameShape(x.shape, item)) {
+      throw new ShapeError(`stack: array ${i} is ${formatShape(x.shape)}, expected ${formatShape(item)}`);
+    }
+    assertSameDtype("stack", out, x);
+    kernels().copyBlocks(out.buf, x.buf, 1, x.size, 0, i * x.size, 0, 0);
+  });
+  return out;
+}
+
+/** A copy of x, made where x lives (unlike `clone`, which copies host values). */
+export function copy(x: NDArray): NDArray {
+  const out = NDArray.zeros(x.shape, x.dtype);
+  kernels().copyBlocks(out.buf, x.buf, 1, x.size, 0, 0, 0, 0);
+  return out;
 }

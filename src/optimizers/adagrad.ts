@@ -1,7 +1,15 @@
 import { kernels } from "../backend/index.js";
 import type { Param } from "../layers/layer.js";
 import type { Optimizer } from "./optimizer.js";
-import { ParamState, checkPositive, gradOf, loadSlots, saveSlots, type OptimizerState } from "./state.js";
+import {
+  ParamState,
+  checkPositive,
+  gradOf,
+  loadSlots,
+  readSlots,
+  saveSlots,
+  type OptimizerState,
+} from "./state.js";
 
 export interface AdaGradOptions {
   /** Learning rate η (book default 0.01). */
@@ -23,6 +31,10 @@ export class AdaGrad implements Optimizer {
   constructor({ lr = 0.01, eps = 1e-7 }: AdaGradOptions = {}) {
     this.lr = checkPositive("AdaGrad lr", lr);
     this.eps = checkPositive("AdaGrad eps", eps);
+  }
+
+  async readState(params: readonly Param[]): Promise<void> {
+    await readSlots(params, { h: this.#h });
   }
 
   state(params: readonly Param[]): OptimizerState {

@@ -7,6 +7,7 @@ import {
   checkRate,
   gradOf,
   loadSlots,
+  readSlots,
   saveSlots,
   type OptimizerState,
 } from "./state.js";
@@ -49,6 +50,10 @@ export class Adam implements Optimizer {
   /** Steps taken so far (the book's `iter`). */
   get t(): number {
     return this.#t;
+  }
+
+  async readState(params: readonly Param[]): Promise<void> {
+    await readSlots(params, { m: this.#m, v: this.#v });
   }
 
   state(params: readonly Param[]): OptimizerState {

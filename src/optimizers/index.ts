@@ -6,4 +6,4 @@ export { AdaGrad, type AdaGradOptions } from "./adagrad.js";
 export { RMSprop, type RMSpropOptions } from "./rmsprop.js";
 export { Adam, type AdamOptions } from "./adam.js";
 export type { OptimizerState } from "./state.js";
-export { clipGrads } from "./clip.js";
+export { clipGrads, clipGradsOnDevice } from "./clip.js";

@@ -7,6 +7,7 @@ import {
   checkRate,
   gradOf,
   loadSlots,
+  readSlots,
   saveSlots,
   type OptimizerState,
 } from "./state.js";
@@ -28,6 +29,10 @@ export class Momentum implements Optimizer {
   constructor({ lr = 0.01, momentum = 0.9 }: MomentumOptions = {}) {
     this.lr = checkPositive("Momentum lr", lr);
     this.momentum = checkRate("Momentum momentum", momentum);
+  }
+
+  async readState(params: readonly Param[]): Promise<void> {
+    await readSlots(params, { v: this.#v });
   }
 
   state(params: readonly Param[]): OptimizerState {

@@ -8,6 +8,7 @@ import {
   checkRate,
   gradOf,
   loadSlots,
+  readSlots,
   saveSlots,
   type OptimizerState,
 } from "./state.js";
@@ -28,6 +29,10 @@ export class Nesterov implements Optimizer {
   constructor({ lr = 0.01, momentum = 0.9 }: NesterovOptions = {}) {
     this.lr = checkPositive("Nesterov lr", lr);
     this.momentum = checkRate("Nesterov momentum", momentum);
+  }
+
+  async readState(params: readonly Param[]): Promise<void> {
+    await readSlots(params, { v: this.#v });
   }
 
   state(params: readonly Param[]): OptimizerState {

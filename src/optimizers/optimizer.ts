@@ -19,6 +19,8 @@ export interface Optimizer {
   lr?: number;
   /** Its state for `params` (a copy), so a checkpointed run continues exactly. */
   state?(params: readonly Param[]): OptimizerState;
+  /** Brings its state for `params` home from a device backend (WebGPU) before `state` copies it. */
+  readState?(params: readonly Param[]): Promise<void>;
   /** Restores what `state` returned (for the same params, by name). */
   setState?(params: readonly Param[], state: OptimizerState): void;
 }

@@ -7,6 +7,7 @@ import {
   checkRate,
   gradOf,
   loadSlots,
+  readSlots,
   saveSlots,
   type OptimizerState,
 } from "./state.js";
@@ -35,6 +36,10 @@ export class RMSprop implements Optimizer {
     this.lr = checkPositive("RMSprop lr", lr);
     this.decayRate = checkRate("RMSprop decayRate", decayRate);
     this.eps = checkPositive("RMSprop eps", eps);
+  }
+
+  async readState(params: readonly Param[]): Promise<void> {
+    await readSlots(params, { h: this.#h });
   }
 
   state(params: readonly Param[]): OptimizerState {

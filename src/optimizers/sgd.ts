@@ -1,7 +1,7 @@
 import { kernels } from "../backend/index.js";
 import type { Param } from "../layers/layer.js";
 import type { Optimizer } from "./optimizer.js";
-import { checkPositive, gradOf, loadSlots, saveSlots, type OptimizerState } from "./state.js";
+import { checkPositive, gradOf, loadSlots, readSlots, saveSlots, type OptimizerState } from "./state.js";
 
 export interface SGDOptions {
   /** Learning rate η (book default 0.01). */
@@ -15,6 +15,10 @@ export class SGD implements Optimizer {
 
   constructor({ lr = 0.01 }: SGDOptions = {}) {
     this.lr = checkPositive("SGD lr", lr);
+  }
+
+  async readState(params: readonly Param[]): Promise<void> {
+    await readSlots(params, {});
   }
 
   state(params: readonly Param[]): OptimizerState {

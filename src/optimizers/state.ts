@@ -67,6 +67,13 @@ export function saveSlots(
   return buffers;
 }
 
+/** Brings the buffers of `slots` for `params` home from a device (WebGPU), so `saveSlots` can copy them. */
+export async function readSlots(params: readonly Param[], slots: Record<string, ParamState>): Promise<void> {
+  for (const state of Object.values(slots)) {
+    for (const p of params) await state.peek(p)?.read();
+  }
+}
+
 /**
  * Fills `slots` from saved buffers. Every buffer must belong to one of `params` and one of the
  * slots, with the param's size; a param without a saved buffer starts from zeros, as it would have.

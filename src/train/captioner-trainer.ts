@@ -5,6 +5,7 @@ import type { Captioner, CaptionOptions } from "../models/captioner.js";
 import { clipGrads } from "../optimizers/clip.js";
 import type { Optimizer } from "../optimizers/optimizer.js";
 import { Rng } from "../rng.js";
+import { cosineSchedule } from "./trainer.js";
 
 /** How well captions match: every word right (exact), overall and by caption length. */
 export interface CaptionAccuracy {
@@ -68,6 +69,12 @@ export interface CaptionerTrainerOptions {
   canvas?: CanvasOptions;
   /** Clip the gradients to this global norm before each step. */
   maxGradNorm?: number;
+  /**
+   * Decay the optimizer's learning rate to this by the last step, along a half cosine (from its
+   * lr when the trainer was made). Chained runs (`--from`) that each end where the next begins
+   * follow one piecewise-cosine schedule.
+   */
+  lrEnd?: number;
 }
 
 export type CaptionerEvent =
@@ -90,6 +97,15 @@ export class CaptionerTrainer {
         throw new OptionError(`CaptionerTrainer: ${name} must be a positive integer, got ${v}`);
       }
     }
+    const { lrEnd, optimizer } = options;
+    if (lrEnd !== undefined) {
+      if (!(Number.isFinite(lrEnd) && lrEnd >= 0)) {
+        throw new OptionError(`CaptionerTrainer: lrEnd must be a number ≥ 0, got ${lrEnd}`);
+      }
+      if (typeof optimizer.lr !== "number") {
+        throw new OptionError("CaptionerTrainer: lrEnd needs an optimizer with an lr to schedule");
+      }
+    }
     this.options = options;
     this.iterationsPerEpoch = Math.ceil(trainCanvases / batchSize);
   }
@@ -99,6 +115,8 @@ export class CaptionerTrainer {
       this.options;
     const seeds = new Rng(this.options.seed);
     const iterations = epochs * this.iterationsPerEpoch;
+    const lrStart = optimizer.lr;
+    const { lrEnd } = this.options;
     let iteration = 0;
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const start = performance.now();
@@ -123,6 +141,10 @@ export class CaptionerTrainer {
         }
         model.backward();
         if (maxGradNorm !== undefined) clipGrads(model.params, maxGradNorm);
+        if (lrEnd !== undefined && lrStart !== undefined) {
+          const progress = iterations > 1 ? iteration / (iterations - 1) : 1;
+          optimizer.lr = lrEnd + (lrStart - lrEnd) * cosineSchedule(progress, 1);
+        }
         optimizer.step(model.params);
         lossSum += loss;
         yield { type: "iteration", epoch, iteration: ++iteration, iterations, loss };

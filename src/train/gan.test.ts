@@ -14,12 +14,16 @@ import { NDArray, type DType } from "../ndarray.js";
 import type { Optimizer } from "../optimizers/optimizer.js";
 import { Rng } from "../rng.js";
 import { checkGradients } from "../testing/layer-gradcheck.js";
-import { GanTrainer, sampleLatent, type GanNetwork } from "./gan.js";
+import { numberedParams } from "../models/sequential.js";
+import { Adam } from "../optimizers/adam.js";
+import { GanTrainer, sampleLatent, type GanEvent, type GanNetwork, type GanPosition } from "./gan.js";
+import { WeightAverage } from "./weight-average.js";
 
-/** A chain of layers as a GanNetwork. */
-function chain(layers: Layer[]): GanNetwork {
+/** A chain of layers as a GanNetwork, its params named W1, b1, … (as an optimizer's saved state needs). */
+function chain(layers: Layer[]): GanNetwork & { layers: Layer[] } {
   return {
-    params: layers.flatMap((l) => l.params),
+    layers,
+    params: numberedParams(layers),
     forward: (x: NDArray, mode: Mode) => layers.reduce((y, l) => l.forward(y, mode), x),
     backward: (dout: NDArray) => layers.reduceRight((d, l) => l.backward(d), dout),
   };
@@ -176,5 +180,119 @@ describe("GanTrainer", () => {
     expect(() => new GanTrainer({ ...base, data: squares(16, "float32"), batchSize: 4, epochs: 0 })).toThrow(
       /epochs must be a positive integer/,
     );
+  });
+
+  describe("resumes exactly", () => {
+    type Net = ReturnType<typeof tinyGan>["generator"];
+    /** A tiny run with Adam for both networks and a generator average, from its seeds. */
+    const setup = (iterations: number) => {
+      const { generator, discriminator } = tinyGan(new Rng(2), "float32");
+      const averaged = tinyGan(new Rng(3), "float32").generator;
+      const updater = new WeightAverage(generator, averaged, { decay: 0.9 });
+      const options = {
+        generator,
+        discriminator,
+        data: squares(40, "float32"), // 2 batches of 16 per epoch (8 images left over)
+        latentSize: 5,
+        batchSize: 16,
+        iterations,
+        generatorOptimizer: new Adam({ lr: 0.01, beta1: 0.5 }),
+        discriminatorOptimizer: new Adam({ lr: 0.01, beta1: 0.5 }),
+        generatorAverage: updater,
+        rng: new Rng(7),
+      };
+      return { options, generator, discriminator, averaged, updater };
+    };
+    /** Every tensor that a checkpoint keeps of a network: params, then batch norm statistics. */
+    const tensors = (net: Net) => [
+      ...net.params.map((p) => p.value),
+      ...net.layers.flatMap((l) => (l instanceof BatchNormalization ? [l.runningMean, l.runningVar] : [])),
+    ];
+    const copyInto = (from: Net, to: Net) => {
+      const t = tensors(to);
+      tensors(from).forEach((a, i) => t[i].data.set(a.data));
+    };
+
+    const straight = (iterations: number) => {
+      const s = setup(iterations);
+      const events = [...new GanTrainer(s.options).steps()];
+      return { events, ...s };
+    };
+
+    /**
+     * A run of `firstTotal` iterations stopped after `stopAfterEvents` events (or at its end), then a
+     * fresh run of `total` from its position and a copy of its networks', optimizers' and average's state.
+     */
+    const resumed = (stopAfterEvents: number, total: number, firstTotal = total) => {
+      const first = setup(firstTotal);
+      const trainer = new GanTrainer(first.options);
+      const events: GanEvent[] = [];
+      for (const event of trainer.steps()) {
+        events.push(event);
+        if (events.length === stopAfterEvents) break;
+      }
+      const position: GanPosition = JSON.parse(JSON.stringify(trainer.position()));
+      const second = setup(total);
+      copyInto(first.generator, second.generator);
+      copyInto(first.discriminator, second.discriminator);
+      copyInto(first.averaged, second.averaged);
+      second.updater.restore(first.updater.updates);
+      for (const [from, to, net] of [
+        [first.options.generatorOptimizer, second.options.generatorOptimizer, first.generator],
+        [first.options.discriminatorOptimizer, second.options.discriminatorOptimizer, first.discriminator],
+      ] as const) {
+        const netTo = net === first.generator ? second.generator : second.discriminator;
+        to.setState(netTo.params, from.state(net.params));
+      }
+      const rest = [...new GanTrainer({ ...second.options, resume: position }).steps()];
+      return { events: [...events, ...rest], ...second };
+    };
+
+    const same = (
+      a: { events: GanEvent[]; generator: Net; averaged: Net; discriminator: Net },
+      b: typeof a,
+    ) => {
+      expect(b.events).toEqual(a.events);
+      for (const net of ["generator", "discriminator", "averaged"] as const) {
+        const [ta, tb] = [tensors(a[net]), tensors(b[net])];
+        ta.forEach((t, i) => expect(tb[i].data).toEqual(t.data));
+      }
+    };
+
+    it("from a stop mid-epoch, at an epoch's last batch or at an epoch's end", () => {
+      const whole = straight(7); // epochs of 2 batches: 1 2 | 3 4 | 5 6 | 7
+      // Events: it1 it2 ep1 it3 it4 ep2 it5 …: stop after it1 (mid-epoch), it4 (last batch), ep2 (end).
+      for (const stop of [1, 5, 6]) same(whole, resumed(stop, 7));
+    });
+
+    it("a finished shorter run extends to a longer one, the same as running it whole", () => {
+      // 5 iterations end in the middle of epoch 3 (the epoch event of a cut-short epoch keeps its place).
+      const whole = straight(9);
+      const short = straight(5);
+      expect(short.events.at(-1)).toMatchObject({ type: "epoch", epoch: 3 });
+      const extended = resumed(Infinity, 9, 5);
+      expect(extended.events.slice(0, short.events.length)).toEqual(short.events);
+      // The cut-short epoch reports its end twice: for the short run and again when it is whole.
+      // (Its iteration events also name the total of the run they belong to.)
+      const events = extended.events
+        .filter((_, i) => i !== short.events.length - 1)
+        .map((e) => (e.type === "iteration" ? { ...e, iterations: 9 } : e));
+      same(whole, { ...extended, events });
+    });
+
+    it("refuses a position that does not fit the run", () => {
+      const s = setup(4);
+      const position = new GanTrainer(s.options).position();
+      expect(
+        () =>
+          new GanTrainer({ ...s.options, resume: { ...position, iteration: 9, epoch: 5, batchesDone: 1 } }),
+      ).toThrow(/does not fit this run \(4 iterations, 2 per epoch\)/);
+      expect(() => new GanTrainer({ ...s.options, resume: { ...position, batchesDone: 1 } })).toThrow(
+        /does not fit this run/,
+      );
+      expect(() => new GanTrainer({ ...s.options, resume: { ...position, dSum: NaN } })).toThrow(
+        /resume position is not valid/,
+      );
+    });
   });
 });

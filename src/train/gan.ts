@@ -5,7 +5,7 @@ import { SigmoidWithLoss } from "../layers/sigmoid-with-loss.js";
 import { NDArray, type DType } from "../ndarray.js";
 import { Adam } from "../optimizers/adam.js";
 import type { Optimizer } from "../optimizers/optimizer.js";
-import type { Rng } from "../rng.js";
+import type { Rng, RngState } from "../rng.js";
 
 /**
  * What adversarial training needs of a network: a forward pass, and a backward pass from the
@@ -44,6 +44,35 @@ export interface GanTrainerOptions {
    * Salimans et al. 2016). Generated images always target 0, and the generator's loss targets 1.
    */
   realLabel?: number;
+  /**
+   * An average of the generator's weights, updated after each generator step (`WeightAverage`:
+   * an exponential moving average, whose images are usually cleaner than the last step's).
+   */
+  generatorAverage?: { update(): void };
+  /**
+   * Continue a run from `position()` of a trainer with the same options: the remaining batches and
+   * latent vectors are exactly those of the uninterrupted run (the networks', the optimizers' and
+   * the average's state are restored separately).
+   */
+  resume?: GanPosition;
+}
+
+/** Where a GAN run stands (JSON-serializable), for checkpoints. */
+export interface GanPosition {
+  /** Iterations done in all. */
+  iteration: number;
+  /** The epoch in progress (from 1). */
+  epoch: number;
+  /** Batches of that epoch already trained on. */
+  batchesDone: number;
+  /** Sums and count of that epoch's losses so far (their means are reported at its end). */
+  dSum: number;
+  gSum: number;
+  count: number;
+  /** The batch generator as it was when that epoch began (its order is drawn again). */
+  batchRng: RngState;
+  /** The latent generator as it is now. */
+  latentRng: RngState;
 }
 
 export type GanEvent =
@@ -103,7 +132,15 @@ export class GanTrainer {
   readonly #batchRng: Rng;
   readonly #latentRng: Rng;
   readonly #loss = new SigmoidWithLoss();
+  readonly #average: { update(): void } | undefined;
   #iteration = 0;
+  #epoch = 1;
+  #batchesDone = 0;
+  #dSum = 0;
+  #gSum = 0;
+  #count = 0;
+  /** The batch generator's state when the epoch in progress began (null between epochs). */
+  #epochStart: RngState | null = null;
 
   constructor(options: GanTrainerOptions) {
     const { generator, discriminator, data, latentSize, rng, batchSize = 64, realLabel = 1 } = options;
@@ -125,6 +162,7 @@ export class GanTrainer {
     this.batchSize = batchSize;
     this.realLabel = realLabel;
     this.#data = data;
+    this.#average = options.generatorAverage;
     this.iterationsPerEpoch = Math.floor(data.shape[0] / batchSize);
     if (options.iterations !== undefined) {
       this.iterations = positiveInteger("iterations", options.iterations);
@@ -135,11 +173,55 @@ export class GanTrainer {
     }
     this.#batchRng = rng.split();
     this.#latentRng = rng.split();
+    const resume = options.resume;
+    if (resume) {
+      const counts = [resume.iteration, resume.epoch, resume.batchesDone, resume.count];
+      if (
+        !counts.every((n) => Number.isInteger(n) && n >= 0) ||
+        resume.epoch < 1 ||
+        !Number.isFinite(resume.dSum) ||
+        !Number.isFinite(resume.gSum)
+      ) {
+        throw new OptionError(`GanTrainer: resume position is not valid: ${JSON.stringify(resume)}`);
+      }
+      if (
+        resume.batchesDone > this.iterationsPerEpoch ||
+        resume.iteration > this.iterations ||
+        resume.iteration !== (resume.epoch - 1) * this.iterationsPerEpoch + resume.batchesDone
+      ) {
+        throw new OptionError(
+          `GanTrainer: resume position (iteration ${resume.iteration}, ${resume.batchesDone} batches into epoch ${resume.epoch}) ` +
+            `does not fit this run (${this.iterations} iterations, ${this.iterationsPerEpoch} per epoch)`,
+        );
+      }
+      this.#batchRng.setState(resume.batchRng);
+      this.#latentRng.setState(resume.latentRng);
+      this.#iteration = resume.iteration;
+      this.#epoch = resume.epoch;
+      this.#batchesDone = resume.batchesDone;
+      this.#dSum = resume.dSum;
+      this.#gSum = resume.gSum;
+      this.#count = resume.count;
+    }
   }
 
   /** Iterations done so far. */
   get iteration(): number {
     return this.#iteration;
+  }
+
+  /** Where the run stands now; `resume` with it continues exactly from here. */
+  position(): GanPosition {
+    return {
+      iteration: this.#iteration,
+      epoch: this.#epoch,
+      batchesDone: this.#batchesDone,
+      dSum: this.#dSum,
+      gSum: this.#gSum,
+      count: this.#count,
+      batchRng: this.#epochStart ?? this.#batchRng.getState(),
+      latentRng: this.#latentRng.getState(),
+    };
   }
 
   *steps(): Generator<GanEvent> {
@@ -148,12 +230,13 @@ export class GanTrainer {
     const real = NDArray.full([B, 1], this.realLabel, dtype);
     const fakeTarget = NDArray.zeros([B, 1], dtype);
     const realTarget = NDArray.full([B, 1], 1, dtype);
-    for (let epoch = 1; epoch <= this.epochs; epoch++) {
+    while (this.#epoch <= this.epochs && this.#iteration < this.iterations) {
+      const epoch = this.#epoch;
+      // A resumed epoch draws its order again from the generator's state at its start and goes on
+      // after the batches already trained on.
+      this.#epochStart = this.#batchRng.getState();
       const order = this.#batchRng.permutation(this.#data.shape[0]);
-      let dSum = 0;
-      let gSum = 0;
-      let count = 0;
-      for (let b = 0; b < this.iterationsPerEpoch && this.#iteration < this.iterations; b++) {
+      for (let b = this.#batchesDone; b < this.iterationsPerEpoch && this.#iteration < this.iterations; b++) {
         const x = this.#data.takeRows(order.subarray(b * B, (b + 1) * B));
         const z = sampleLatent(B, this.latentSize, this.#latentRng, dtype);
         const result = this.#step(x, z, real, fakeTarget, realTarget);
@@ -166,12 +249,31 @@ export class GanTrainer {
             throw new Error(`GAN training diverged: the ${what} loss is ${v} at iteration ${iteration}`);
           }
         }
-        dSum += result.dLoss;
-        gSum += result.gLoss;
-        count++;
+        this.#batchesDone++;
+        this.#dSum += result.dLoss;
+        this.#gSum += result.gLoss;
+        this.#count++;
         yield { type: "iteration", epoch, iteration, iterations: this.iterations, ...result };
       }
-      yield { type: "epoch", epoch, dLoss: dSum / count, gLoss: gSum / count };
+      const event: GanEvent = {
+        type: "epoch",
+        epoch,
+        dLoss: this.#dSum / this.#count,
+        gLoss: this.#gSum / this.#count,
+      };
+      // An epoch cut short by the iteration count keeps its place, so a longer run resumes inside
+      // it; after a whole one, whoever stops at this event resumes at the next epoch's start.
+      const whole = this.#batchesDone === this.iterationsPerEpoch;
+      if (whole) {
+        this.#epoch++;
+        this.#epochStart = null;
+        this.#batchesDone = 0;
+        this.#dSum = 0;
+        this.#gSum = 0;
+        this.#count = 0;
+      }
+      yield event;
+      if (!whole) return;
     }
   }
 
@@ -210,6 +312,7 @@ export class GanTrainer {
     const gLoss = loss.forward(D.forward(fake, "train"), realTarget);
     G.backward(D.backward(loss.backward()));
     this.generatorOptimizer.step(G.params);
+    this.#average?.update();
     return { dLoss: lossReal + lossFake, gLoss, dReal, dFake };
   }
 }

@@ -1,6 +1,7 @@
 /** Evaluation metrics over class scores: predictions, probabilities, confusion matrix, per-class accuracy. */
 import { NDArray, type Labels } from "../ndarray.js";
 import { ShapeError, formatShape } from "../errors.js";
+import { finish, finishNow, type Pending } from "./accuracy.js";
 
 /** Index of the largest score in each row of (N, classes) scores. */
 export function argmaxRows(scores: NDArray): Int32Array {
@@ -75,12 +76,36 @@ export function evaluate(
   classes: number,
   batchSize = 500,
 ): Evaluation {
+  return finishNow(evaluationSteps(model, x, labels, classes, batchSize));
+}
+
+/** `evaluate` on any backend: waits for each batch's scores from a device (WebGPU). */
+export function evaluateAsync(
+  model: Predictor,
+  x: NDArray,
+  labels: Labels,
+  classes: number,
+  batchSize = 500,
+): Promise<Evaluation> {
+  return finish(evaluationSteps(model, x, labels, classes, batchSize));
+}
+
+/** `evaluate` as steps that yield each batch's scores (see `Pending`). */
+function* evaluationSteps(
+  model: Predictor,
+  x: NDArray,
+  labels: Labels,
+  classes: number,
+  batchSize: number,
+): Generator<Pending, Evaluation> {
   const n = x.shape[0];
   if (labels.length !== n) throw new ShapeError(`evaluate: ${n} samples but ${labels.length} labels`);
   const predicted = new Int32Array(n);
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize);
-    predicted.set(argmaxRows(model.predict(x.sliceRows(start, end), "eval")), start);
+    const scores = model.predict(x.sliceRows(start, end), "eval");
+    yield { pending: scores };
+    predicted.set(argmaxRows(scores), start);
   }
   const confusion = confusionMatrix(labels, predicted, classes);
   let correct = 0;

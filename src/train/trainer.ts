@@ -3,9 +3,10 @@ import { OptionError, TrainingDivergedError, unknownOption } from "../errors.js"
 import type { Param } from "../layers/layer.js";
 import { assertFinite, countNonFinite, findNonFinite } from "../ops/check.js";
 import type { NDArray } from "../ndarray.js";
+import { deviceStep } from "../ndarray.js";
 import type { Model } from "../models/model.js";
 import type { Optimizer } from "../optimizers/optimizer.js";
-import { clipGrads } from "../optimizers/clip.js";
+import { clipGrads, clipGradsOnDevice } from "../optimizers/clip.js";
 import type { Rng, RngState } from "../rng.js";
 import { kernels } from "../backend/index.js";
 import type { Labels } from "../ndarray.js";
@@ -315,12 +316,13 @@ export class Trainer {
     if (!model.lossArray) {
       throw new Error(`Trainer: this model has no lossArray(), which training on ${kernels().name} needs`);
     }
-    if (this.#options.maxGradNorm !== undefined) {
-      throw new OptionError(`Trainer: maxGradNorm (gradient clipping) runs on the CPU backends only`);
-    }
     const lossArray = model.lossArray(x, labels);
     model.backward();
-    optimizer.step(model.trainableParams ?? model.params);
+    const trainable = model.trainableParams ?? model.params;
+    const maxNorm = this.#options.maxGradNorm;
+    // Inside the model's step: the one-value sum of squares is recycled with its other arrays.
+    if (maxNorm !== undefined) deviceStep(model, false, () => clipGradsOnDevice(trainable, maxNorm));
+    optimizer.step(trainable);
     yield { pending: lossArray };
     const loss = lossArray.data[0];
     if (!Number.isFinite(loss)) {

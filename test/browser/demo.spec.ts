@@ -7,7 +7,10 @@
  */
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadMnist } from "../../src/data/mnist.js";
 import { decodeImage } from "../../src/io/image.js";
+import { loadModel } from "../../src/io/model-file.js";
+import { argmaxRows } from "../../src/train/metrics.js";
 import { prepareImage } from "../../src/io/input-image.js";
 import { typedDigits } from "../fixtures/typed-digits.js";
 import {
@@ -306,6 +309,37 @@ describe.skipIf(!haveChromium)("browser demo on WebGPU (Chromium's SwiftShader a
       (window as unknown as DemoWindow).zerodlDemo.compareWithReference(100),
     );
     expect(difference).toBeLessThan(1e-4);
+    expect(errors).toEqual([]);
+  });
+
+  it("runs the playground on the GPU: the shipped networks, save and load", async () => {
+    const { page, errors } = session!;
+    expect((await snapshot(page)).backend).toMatchObject({ name: "webgpu" });
+    const demo = (method: string, ...args: unknown[]) =>
+      page.evaluate(
+        ([m, a]) =>
+          (
+            (window as unknown as DemoWindow).zerodlDemo as unknown as Record<
+              string,
+              (...x: unknown[]) => unknown
+            >
+          )[m as string](...(a as unknown[])),
+        [method, args] as const,
+      );
+    // The trained network of the previous test, saved (its weights come home from the GPU) and
+    // loaded back: the same predictions.
+    const copy = await demo("loadModel", await demo("saveModel"), "copy.safetensors");
+    expect(await demo("classify", copy, 200)).toEqual(await demo("classify", "trained", 200));
+    // The shipped networks classify the test images on the GPU as the library does in Node.
+    const { test } = await loadMnist({ onNote: () => {} });
+    for (const id of ["two-layer", "simple-conv"]) {
+      const { model } = await loadModel(`models/${id}.safetensors`);
+      const x =
+        model.spec.inputShape.length === 3
+          ? test.x.sliceRows(0, 200).reshape(-1, 1, 28, 28)
+          : test.x.sliceRows(0, 200);
+      expect(await demo("classify", id, 200), id).toEqual(Array.from(argmaxRows(model.predict(x))));
+    }
     expect(errors).toEqual([]);
   });
 });

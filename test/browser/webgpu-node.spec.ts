@@ -9,7 +9,9 @@
  * missing.
  */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -18,6 +20,11 @@ import { cases } from "../kernel-cases.js";
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const CHROMIUM_LIB = process.env.CHROMIUM_LIB ?? "/usr/lib/chromium";
 const haveSwiftShader = existsSync(`${CHROMIUM_LIB}/libvk_swiftshader.so`);
+/** Where Vulkan finds Chromium's loader and SwiftShader driver (Dawn's way to a "GPU" here). */
+const SWIFTSHADER = {
+  LD_LIBRARY_PATH: CHROMIUM_LIB, // Chromium's libvulkan.so.1
+  VK_ICD_FILENAMES: `${CHROMIUM_LIB}/vk_swiftshader_icd.json`,
+};
 
 interface Run {
   history: { loss: number[]; trainAcc: number[]; testAcc: number[] };
@@ -43,10 +50,7 @@ async function runChecks(env: Record<string, string>): Promise<NodeResult> {
 
 describe.skipIf(!haveSwiftShader)("WebGPU backend in Node (Dawn on Chromium's SwiftShader)", () => {
   it("runs every kernel case and trains as WASM does", async () => {
-    const r = await runChecks({
-      LD_LIBRARY_PATH: CHROMIUM_LIB, // Chromium's libvulkan.so.1
-      VK_ICD_FILENAMES: `${CHROMIUM_LIB}/vk_swiftshader_icd.json`,
-    });
+    const r = await runChecks(SWIFTSHADER);
     expect(r.setup).toEqual({ adapter: "google swiftshader" });
     const failed = r.parity!.results.filter((c) => c.error).map((c) => `${c.name}: ${c.error}`);
     expect(failed).toEqual([]);
@@ -70,5 +74,77 @@ describe.skipIf(!haveSwiftShader)("WebGPU backend in Node (Dawn on Chromium's Sw
     const r = await runChecks({ VK_ICD_FILENAMES: "/nonexistent.json", LD_LIBRARY_PATH: CHROMIUM_LIB });
     expect(r.setup.errorName).toBe("WebGPUUnavailableError");
     expect(r.setup.error).toMatch(/offers no adapter/);
+  });
+
+  it("the CLI's --backend webgpu trains, evaluates and predicts as the WASM backend does", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "zerodl-webgpu-cli-"));
+    const zerodl = async (env: Record<string, string>, ...args: string[]) => {
+      const r = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+        cwd: root,
+        encoding: "utf8",
+        env: { ...process.env, ...env },
+      });
+      return { stdout: r.stdout, stderr: r.stderr };
+    };
+    try {
+      const train = (backend: string) =>
+        zerodl(
+          SWIFTSHADER,
+          ...[
+            "train",
+            "--model",
+            "two-layer",
+            "--optimizer",
+            "adam",
+            "--lr",
+            "0.01",
+            "--epochs",
+            "1",
+            "--limit",
+            "300",
+          ],
+          ...["--seed", "1", "--out", path.join(dir, `${backend}.safetensors`), "--backend", backend],
+        ).catch((e: { stderr?: string }) => ({ stdout: "", stderr: String(e.stderr ?? e) }));
+      const [gpu, wasm] = [await train("webgpu"), await train("fast")];
+      expect(gpu.stderr).toMatch(/backend: webgpu \(google swiftshader/);
+      // "epoch 1/1  loss 1.2345  train …  test …": the same numbers to the digits printed.
+      const epochLine = (out: string) => out.split("\n")[0].replace(/\s+\(.*s\)$/, "");
+      expect(epochLine(gpu.stdout)).toMatch(/^epoch 1\/1 {2}loss \d\.\d{4}/);
+      expect(epochLine(gpu.stdout)).toBe(epochLine(wasm.stdout));
+      // The saved model was brought home from the GPU: evaluating it on the WASM kernels and on
+      // WebGPU gives one accuracy and one set of predictions.
+      const evaluate = async (backend: string) =>
+        JSON.parse(
+          (
+            await zerodl(
+              SWIFTSHADER,
+              ...["eval", path.join(dir, "webgpu.safetensors"), "--limit", "200", "--no-plots", "--json"],
+              ...["--backend", backend],
+            )
+          ).stdout,
+        ) as { accuracy: number; misclassified: unknown[] };
+      const [onGpu, onWasm] = [await evaluate("webgpu"), await evaluate("fast")];
+      expect(onGpu.accuracy).toBeGreaterThan(0.5);
+      expect(onGpu.misclassified).toEqual(onWasm.misclassified);
+      const predict = await zerodl(
+        SWIFTSHADER,
+        ...["predict", "models/simple-conv.safetensors", "test/fixtures/images/digit7-gray.png", "--json"],
+        ...["--backend", "webgpu"],
+      );
+      expect((JSON.parse(predict.stdout) as { class: number }[])[0].class).toBe(7);
+      // No driver: a clear error naming the other backends, not a silent fallback.
+      const failed = await zerodl(
+        { ...SWIFTSHADER, VK_ICD_FILENAMES: "/nonexistent.json" },
+        ...["eval", "models/simple-conv.safetensors", "--limit", "10", "--backend", "webgpu"],
+      ).then(
+        () => "",
+        (e: { code: number; stderr: string }) => `${e.code}: ${e.stderr}`,
+      );
+      expect(failed).toMatch(
+        /^1: [^]*error: --backend webgpu: .*offers no adapter.*--backend fast .* or reference/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -13,12 +13,19 @@ import { webgpuKernels } from "../../src/backend/webgpu/kernels.js";
 import { loadMnist } from "../../src/data/mnist.js";
 import { fetchSource, type ByteSource } from "../../src/data/source.js";
 import { createModel, type ModelSpec } from "../../src/models/model.js";
-import { NDArray, Storage, type Floats } from "../../src/ndarray.js";
+import { NDArray, Storage, shapeSize, type DType, type Floats } from "../../src/ndarray.js";
 import { createOptimizer, type OptimizerName } from "../../src/optimizers/optimizer.js";
 import { Rng } from "../../src/rng.js";
 import { Trainer, type History } from "../../src/train/trainer.js";
 import { accuracyAsync } from "../../src/train/accuracy.js";
-import { cases, check } from "../kernel-cases.js";
+import { cases, check, floats } from "../kernel-cases.js";
+import { Concat } from "../../src/layers/concat.js";
+import { Embedding } from "../../src/layers/embedding.js";
+import { param } from "../../src/layers/layer.js";
+import { TimeLSTM } from "../../src/layers/time-lstm.js";
+import { TimeRNN } from "../../src/layers/time-rnn.js";
+import { clipGradsOnDevice } from "../../src/optimizers/clip.js";
+import { assertAllClose } from "../../src/testing/gradcheck.js";
 
 let gpu: Kernels | null = null;
 let dev: GpuDevice | null = null;
@@ -146,6 +153,7 @@ async function training(
   iterations: number,
   trainSize: number,
   testSize: number,
+  maxGradNorm?: number,
 ): Promise<{ wasm: TrainingRun; webgpu: TrainingRun }> {
   if (gpu === null) await setup();
   const mnist = await loadMnist({
@@ -164,6 +172,7 @@ async function training(
       iterations,
       batchSize: 100,
       rng: new Rng(2),
+      maxGradNorm,
     });
     const history: History = { loss: [], trainAcc: [], testAcc: [] };
     const buffers: number[] = [];
@@ -246,7 +255,73 @@ async function residency(): Promise<Record<string, unknown>> {
   }
 }
 
-export const api = { setup, parity, float64, training, residency };
+/**
+ * The layers whose loops used to run on the host, on WebGPU (float32) against the reference kernels
+ * (float64), from the same seeded values: TimeLSTM over two chunks of a stateful sequence, TimeRNN
+ * from a given state, Embedding with repeated ids, Concat, and clipping gradients by their global
+ * norm. Each output and gradient must agree; no value may come back to the host while they run.
+ */
+async function layers(): Promise<{ checked: string[]; mismatches: string[]; readsWhileRunning: number }> {
+  if (gpu === null) await setup();
+  const run = (dtype: DType): [string, NDArray][] => {
+    const rng = new Rng(5);
+    const rand = (...shape: number[]) => NDArray.from(floats(dtype, shapeSize(shape), rng), shape, dtype);
+    const got: [string, NDArray][] = [];
+    const [N, T, D, H] = [3, 5, 4, 6];
+    const lstm = new TimeLSTM(rand(D, 4 * H), rand(H, 4 * H), rand(4 * H), { stateful: true });
+    for (const chunk of [1, 2]) {
+      got.push([`TimeLSTM chunk ${chunk} hs`, lstm.forward(rand(N, T, D))]);
+      got.push([`TimeLSTM chunk ${chunk} dx`, lstm.backward(rand(N, T, H))]);
+      for (const p of lstm.params) got.push([`TimeLSTM chunk ${chunk} d${p.name}`, p.grad!]);
+    }
+    got.push(["TimeLSTM dh", lstm.dh!], ["TimeLSTM dc", lstm.dc!]);
+    const rnn = new TimeRNN(rand(D, H), rand(H, H), rand(H));
+    rnn.setState(rand(N, H));
+    got.push(["TimeRNN hs", rnn.forward(rand(N, T, D))], ["TimeRNN dx", rnn.backward(rand(N, T, H))]);
+    for (const p of rnn.params) got.push([`TimeRNN d${p.name}`, p.grad!]);
+    got.push(["TimeRNN dh", rnn.dh!]);
+    const [V, W] = [7, 5];
+    const embedding = new Embedding(rand(V, W));
+    const ids = NDArray.from([3, 0, 3, 6, 1, 3, 0, 2], [2, 4], dtype); // 3 three times; 4 and 5 never
+    got.push(["Embedding out", embedding.forward(ids)]);
+    embedding.backward(rand(2, 4, W));
+    got.push(["Embedding dW", embedding.W.grad!]);
+    const concat = new Concat();
+    got.push(["Concat out", concat.forward([rand(2, 3, 4, 5), rand(2, 1, 4, 5), rand(2, 2, 4, 5)], "train")]);
+    concat.backward(rand(2, 6, 4, 5)).forEach((dx, i) => got.push([`Concat dx${i}`, dx]));
+    // Clipped (the norm is about 8) and not.
+    for (const maxNorm of [1, 100]) {
+      const params = [param("a", rand(17)), param("b", rand(3, 65))];
+      for (const p of params) p.grad = rand(...p.value.shape);
+      got.push([`clip ${maxNorm}: Σ g²`, clipGradsOnDevice(params, maxNorm)]);
+      for (const p of params) got.push([`clip ${maxNorm}: ${p.name}`, p.grad!]);
+    }
+    return got;
+  };
+  setKernels(gpu!);
+  let onGpu: [string, NDArray][];
+  let readsWhileRunning: number;
+  try {
+    const reads = dev!.counts.reads;
+    onGpu = run("float32");
+    readsWhileRunning = dev!.counts.reads - reads;
+    for (const [, a] of onGpu) await a.read();
+  } finally {
+    setKernels(reference);
+  }
+  const want = run("float64");
+  const mismatches: string[] = [];
+  onGpu.forEach(([name, a], i) => {
+    try {
+      assertAllClose(a.data, want[i][1].data, 1e-5, 1e-4, name);
+    } catch (e) {
+      mismatches.push((e as Error).message.slice(0, 300));
+    }
+  });
+  return { checked: onGpu.map(([name]) => name), mismatches, readsWhileRunning };
+}
+
+export const api = { setup, parity, float64, training, residency, layers };
 (globalThis as unknown as { zerodlWebGPU: typeof api }).zerodlWebGPU = api;
 (globalThis as unknown as { zerodlReady: boolean }).zerodlReady = true;
 void setKernels;

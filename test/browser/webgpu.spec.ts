@@ -153,6 +153,7 @@ describe.skipIf(!haveChromium)("WebGPU backend in headless Chromium (SwiftShader
     iterations: number,
     trainSize: number,
     testSize: number,
+    maxGradNorm?: number,
   ): Promise<Run> {
     const r = await call<{ wasm: Run; webgpu: Run }>(
       page,
@@ -162,6 +163,7 @@ describe.skipIf(!haveChromium)("WebGPU backend in headless Chromium (SwiftShader
       iterations,
       trainSize,
       testSize,
+      maxGradNorm,
     );
     const { wasm, webgpu } = r;
     expect(webgpu.history.loss).toHaveLength(iterations);
@@ -212,6 +214,37 @@ describe.skipIf(!haveChromium)("WebGPU backend in headless Chromium (SwiftShader
 
   it("trains SimpleConvNet (the fused convolution–ReLU–pooling) with WASM's loss curve", async () => {
     await sameTraining({ kind: "simple-conv", inputShape: [1, 28, 28], outputSize: 10 }, 6, 6, 300, 100);
+  });
+
+  it("trains a graph network (LeakyReLU, Add, Concat, transposed convolution, global average pooling, clipped gradients) with WASM's loss curve", async () => {
+    const graph = {
+      inputs: [{ name: "x", shape: [1, 28, 28] }],
+      nodes: [
+        { name: "c1", type: "convolution", inputs: ["x"], filters: 4, fh: 3, fw: 3, stride: 2, pad: 1 },
+        { name: "r1", type: "leaky-relu", inputs: ["c1"], alpha: 0.2 },
+        { name: "c2", type: "convolution", inputs: ["r1"], filters: 4, fh: 3, fw: 3, pad: 1 },
+        { name: "c3", type: "convolution", inputs: ["r1"], filters: 3, fh: 1, fw: 1 },
+        { name: "skip", type: "add", inputs: ["r1", "c2"] },
+        { name: "cat", type: "concat", inputs: ["skip", "c3"] },
+        { name: "up", type: "deconvolution", inputs: ["cat"], filters: 5, fh: 2, fw: 2, stride: 2 },
+        { name: "gap", type: "global-average-pooling", inputs: ["up"] },
+        { name: "fc", type: "affine", inputs: ["gap"], outputSize: 10 },
+      ],
+    };
+    const spec = { kind: "graph", inputShape: [1, 28, 28], outputSize: 10, graph };
+    // W and b of five layers; the gradients clipped to norm 1 on both backends.
+    await sameTraining(spec, 10, 10, 300, 100, 1);
+  });
+
+  it("runs the recurrent time loops, Embedding, Concat and gradient clipping on the GPU, as the reference does", async () => {
+    const r = await call<{ checked: string[]; mismatches: string[]; readsWhileRunning: number }>(
+      page,
+      "layers",
+    );
+    expect(r.mismatches).toEqual([]);
+    expect(r.checked).toHaveLength(30);
+    // Nothing came back to the host while they ran: the loops are on the GPU.
+    expect(r.readsWhileRunning).toBe(0);
   });
 
   it("keeps values on the GPU until read, and recycles a model's arrays at its next step", async () => {

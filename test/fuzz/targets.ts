@@ -516,7 +516,7 @@ const onnxStructureMutator: Mutator = (bytes, rng) => {
     },
     () => {
       const node = pick(graph.node)!;
-      const ops = [...importableOperators, "Concat", "GlobalAveragePool", "LeakyRelu", ""];
+      const ops = [...importableOperators, "Concat", "GlobalAveragePool", "Elu", ""];
       const from = node.opType;
       node.opType = ops[rng.int(ops.length)];
       return `node ${node.name}: ${from} → ${node.opType}`;

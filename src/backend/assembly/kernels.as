@@ -254,6 +254,7 @@ function packB(pb: usize, b: usize, k: i32, n: i32, transB: bool, pc: i32, kc: i
 function matmulTile(
   out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool,
   pack: usize, job: i32, i0: i32, i1: i32, j0: i32, j1: i32, cache: bool = true, directB: bool = false,
+  padRows: bool = false,
 ): void {
   if (k == 0) {
     if (!acc) for (let i = i0; i < i1; i++) memory.fill(out + ((<usize>i * <usize>n + <usize>j0) << 2), 0, <usize>(j1 - j0) << 2);
@@ -312,7 +313,9 @@ function matmulTile(
         const ap = direct ? a + ((<usize>i * <usize>k + <usize>pc) << 2) : transA ? pa + ((<usize>(i - i0) * <usize>kc) << 2) : pa;
         const ars: usize = direct ? <usize>k << 2 : 4;
         const aps: usize = direct ? 4 : 16;
-        if (mr == MR && nr == NR) {
+        // With padRows, out has rows up to m rounded up to 4 (scratch): a ragged last row panel
+        // (packed with zero rows) is written whole, not through the tail tile.
+        if ((mr == MR || padRows) && nr == NR) {
           micro(c, n, ap, ars, aps, panel, bps, kc, init);
         } else {
           // Tail tile: through scratch so the kernel never touches memory outside out.
@@ -1030,11 +1033,14 @@ function col2imImage(dx: usize, dcolT: usize, c: i32, h: i32, w: i32, fh: i32, f
  * out(m×n) = op(a)·op(b) (+ out when acc) for operands in cache (one image's): an untransposed a or
  * b is read in place, and a tile takes all rows unless a is packed (transposed).
  */
-function matmulBlock(out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool, pack: usize): void {
+function matmulBlock(
+  out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool, pack: usize,
+  padRows: bool = false,
+): void {
   const mt = transA ? MT_MAX : m;
   for (let i0 = 0; i0 < m; i0 += mt) {
     for (let j0 = 0; j0 < n; j0 += NT) {
-      matmulTile(out, a, b, m, k, n, transA, transB, acc, pack, 0, i0, min(m, i0 + mt), j0, min(n, j0 + NT), false, true);
+      matmulTile(out, a, b, m, k, n, transA, transB, acc, pack, 0, i0, min(m, i0 + mt), j0, min(n, j0 + NT), false, true, padRows);
     }
   }
 }
@@ -1077,6 +1083,92 @@ function convForwardImage(
       store<f32>(at, rectify ? (v > 0 ? v : 0) : v);
     }
   }
+}
+
+/**
+ * Convolution → bias → ReLU → 2×2 max pooling (stride 2, no padding) of image `img`, the common
+ * case of convForwardImage + maxPool: the product W · colᵀ goes to this thread's scratch `prod`
+ * (fn rounded up to 4 rows × oh·ow: a ragged last row panel is computed whole, with no tail tile),
+ * and one pass reads each 2×2 window from there, adds the bias, rectifies and pools it into
+ * `pooled` and `argmax` (indices into the batch's (n, fn, oh, ow) output, as maxPool's). The
+ * arithmetic of every value is convForwardImage's, and the winners are maxPool2x2's.
+ */
+function convReluPool2x2Image(
+  pooled: usize, argmax: usize, x: usize, W: usize, bias: usize, c: i32, h: i32, w: i32, fn: i32, fh: i32, fw: i32,
+  stride: i32, pad: i32, colT: usize, prod: usize, pack: usize, img: i32,
+): void {
+  const oh = outSize(h, fh, stride, pad);
+  const ow = outSize(w, fw, stride, pad);
+  const pixels = oh * ow;
+  const xi = x + ((<usize>img * <usize>c * <usize>h * <usize>w) << 2);
+  const pointwise = isPointwise(fh, fw, stride, pad);
+  if (!pointwise) im2colImage(colT, xi, c, h, w, fh, fw, stride, pad);
+  matmulBlock(prod, W, pointwise ? xi : colT, fn, c * fh * fw, pixels, false, false, false, pack, true);
+  const poh = oh >> 1;
+  const pow = ow >> 1;
+  const wb = <usize>ow << 2;
+  const lanes = i32x4(0, 2, 4, 6);
+  const zero = f32x4.splat(0);
+  for (let f = 0; f < fn; f++) {
+    const bf = load<f32>(bias + (<usize>f << 2));
+    const bv = f32x4.splat(bf);
+    const plane = prod + ((<usize>f * <usize>pixels) << 2);
+    const p = img * fn + f;
+    for (let oy = 0; oy < poh; oy++) {
+      const local = 2 * oy * ow;
+      const row = p * pixels + local;
+      const o = (p * poh + oy) * pow;
+      let ox = 0;
+      for (; ox + 4 <= pow; ox += 4) {
+        const s = plane + (<usize>(local + 2 * ox) << 2);
+        const a0 = f32x4.pmax(zero, f32x4.add(v128.load(s), bv));
+        const a1 = f32x4.pmax(zero, f32x4.add(v128.load(s, 16), bv));
+        const b0 = f32x4.pmax(zero, f32x4.add(v128.load(s + wb), bv));
+        const b1 = f32x4.pmax(zero, f32x4.add(v128.load(s + wb, 16), bv));
+        const base = i32x4.add(i32x4.splat(row + 2 * ox), lanes);
+        // Candidates in maxPool's order: (0,0), (0,1), (1,0), (1,1); all are ≥ 0 after the ReLU, so
+        // the first always wins over −∞.
+        let best = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6);
+        let at = base;
+        let v = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
+        let gt = f32x4.gt(v, best);
+        best = v128.bitselect(v, best, gt);
+        at = v128.bitselect(i32x4.add(base, i32x4.splat(1)), at, gt);
+        v = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
+        gt = f32x4.gt(v, best);
+        best = v128.bitselect(v, best, gt);
+        at = v128.bitselect(i32x4.add(base, i32x4.splat(ow)), at, gt);
+        v = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
+        gt = f32x4.gt(v, best);
+        best = v128.bitselect(v, best, gt);
+        at = v128.bitselect(i32x4.add(base, i32x4.splat(ow + 1)), at, gt);
+        v128.store(pooled + (<usize>(o + ox) << 2), best);
+        v128.store(argmax + (<usize>(o + ox) << 2), at);
+      }
+      for (; ox < pow; ox++) {
+        let best: f32 = -Infinity;
+        let at = -1;
+        for (let ky = 0; ky < 2; ky++) {
+          for (let kx = 0; kx < 2; kx++) {
+            const i = ky * ow + 2 * ox + kx;
+            const r = load<f32>(plane + (<usize>(local + i) << 2)) + bf;
+            const v: f32 = r > 0 ? r : 0;
+            if (v > best) {
+              best = v;
+              at = row + i;
+            }
+          }
+        }
+        store<f32>(pooled + (<usize>(o + ox) << 2), best);
+        store<i32>(argmax + (<usize>(o + ox) << 2), at);
+      }
+    }
+  }
+}
+
+/** Whether a fused forward pools 2×2 windows with stride 2 after the ReLU: convReluPool2x2Image. */
+@inline function isPool2x2(rectify: bool, ph: i32, pw: i32, stride: i32, pad: i32): bool {
+  return rectify && ph == 2 && pw == 2 && stride == 2 && pad == 0;
 }
 
 /**
@@ -2451,6 +2543,18 @@ function chunkCount(op: i32, s: usize): i32 {
   return <usize>(c * fh * fw) * <usize>(outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad));
 }
 
+/**
+ * Floats of one thread's scratch in a fused forward: colᵀ, then (for convReluPool2x2Image) the
+ * product's round4(fn) × oh·ow rows. src/backend/wasm.ts allocates threads times this.
+ */
+export function convForwardScratch(
+  c: i32, h: i32, w: i32, fn: i32, fh: i32, fw: i32, stride: i32, pad: i32, rectify: bool, ph: i32, pw: i32, pstride: i32, ppad: i32,
+): usize {
+  const col = isPointwise(fh, fw, stride, pad) ? 0 : colFloats(c, h, w, fh, fw, stride, pad);
+  if (!isPool2x2(rectify, ph, pw, pstride, ppad)) return col;
+  return col + <usize>round4(fn) * <usize>(outSize(h, fh, stride, pad) * outSize(w, fw, stride, pad));
+}
+
 function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32, t: i32): void {
   switch (op) {
     case 1: matmul(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6) != 0, arg(s, 7) != 0, arg(s, 8) != 0, arg(s, 9), pack, gen, c); break;
@@ -2483,7 +2587,13 @@ function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32, t: i
     case 53: batchNormBackwardDx(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), arg(s, 11) != 0, farg(s, 0), c, C); break;
     case 25: matmulReduce(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4) != 0, c, C); break;
     case 27: {
-      const colT = <usize>arg(s, 14) + ((<usize>t * colFloats(arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 9), arg(s, 10), arg(s, 11), arg(s, 12))) << 2);
+      const colT = <usize>arg(s, 14) + ((<usize>t * convForwardScratch(arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), arg(s, 11), arg(s, 12), arg(s, 13) != 0, arg(s, 17), arg(s, 18), arg(s, 19), arg(s, 20))) << 2);
+      if (isPool2x2(arg(s, 13) != 0, arg(s, 17), arg(s, 18), arg(s, 19), arg(s, 20))) {
+        const col = isPointwise(arg(s, 9), arg(s, 10), arg(s, 11), arg(s, 12)) ? 0 : colFloats(arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 9), arg(s, 10), arg(s, 11), arg(s, 12));
+        const prod = colT + (col << 2);
+        convReluPool2x2Image(arg(s, 15), arg(s, 16), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), arg(s, 11), arg(s, 12), colT, prod, pack, c);
+        break;
+      }
       convForwardImage(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), arg(s, 11), arg(s, 12), arg(s, 13) != 0, colT, pack, c);
       if (arg(s, 17) > 0) {
         // The pooling of this image's planes (maxPool's share of image c of n), while they are in cache.

@@ -24,6 +24,12 @@ export interface AdapterInfo {
 }
 
 let instance: Promise<Kernels> | null = null;
+/**
+ * The entry point each device came from, kept for as long as the device lives: in Node, Dawn's
+ * (the `webgpu` package) tears its instance down when its GPU object is collected, and the next
+ * read-back then crashes the process (seen: SIGSEGV / "std::system_error: Invalid argument").
+ */
+const entryPoints = new WeakMap<GpuDevice, GPU>();
 
 /**
  * The WebGPU kernels on this page's GPU: asks for an adapter and a device once (later calls return
@@ -63,6 +69,7 @@ async function create({ powerPreference, gpu: given }: WebGPUOptions): Promise<K
     architecture: info?.architecture ?? "",
     description: info?.description ?? "",
   });
+  entryPoints.set(dev, gpu);
   device.addEventListener("uncapturederror", (event) =>
     dev.fail((event as GPUUncapturedErrorEvent).error.message),
   );

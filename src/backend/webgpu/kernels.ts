@@ -780,6 +780,48 @@ export function webgpuKernels(dev: GpuDevice, options: WebGPUKernelOptions = {})
     leakyRelu: (o: Float, x: Float, alpha: number) => leakyReluK([o, x], dev.sizeOf(x), [alpha]),
     leakyReluBackward: (dx: Float, dout: Float, x: Float, alpha: number) =>
       leakyReluBackwardK([dx, dout, x], dev.sizeOf(x), [alpha]),
+    copyBlocks(
+      o: Float,
+      x: Float,
+      blocks: number,
+      run: number,
+      outStride: number,
+      outOffset: number,
+      xStride: number,
+      xOffset: number,
+    ) {
+      if (blocks * run === 0) return;
+      // Read-write: the positions of out that the copy skips keep their values.
+      dev.dispatch(
+        wgsl.COPY_BLOCKS,
+        grid(blocks * run),
+        [on(o, "readwrite"), on(x)],
+        params([blocks, run, outStride, outOffset, xStride, xOffset]),
+      );
+    },
+    embeddingForward(o: Float, W: Float, ids: Float, n: number, d: number) {
+      dev.dispatch(wgsl.EMBEDDING_FORWARD, grid(n * d), [on(o, "write"), on(W), on(ids)], params([n, d]));
+    },
+    embeddingBackward(dW: Float, dout: Float, ids: Float, n: number, v: number, d: number) {
+      dev.dispatch(
+        wgsl.EMBEDDING_BACKWARD,
+        grid(v * d),
+        [on(dW, "write"), on(dout), on(ids)],
+        params([n, v, d]),
+      );
+    },
+    sumSquares(o: Float, x: Float, accumulate: boolean) {
+      dev.dispatch(
+        wgsl.SUM_SQUARES,
+        [1],
+        [on(o, accumulate ? "readwrite" : "write"), on(x)],
+        params([dev.sizeOf(x), +accumulate]),
+      );
+    },
+    clipByNorm(x: Float, sumSq: Float, maxNorm: number) {
+      const len = dev.sizeOf(x);
+      dev.dispatch(wgsl.CLIP_BY_NORM, grid(len), [on(x, "readwrite"), on(sumSq)], params([len], [maxNorm]));
+    },
     sgdUpdate: (w: Float, g: Float, lr: number) => sgdK([w, g], dev.sizeOf(w), [lr]),
     momentumUpdate: (w: Float, v: Float, g: Float, lr: number, momentum: number) =>
       momentumK([w, v, g], dev.sizeOf(w), [lr, momentum]),

@@ -711,3 +711,76 @@ ${ENTRY_1D}
   dx[i] = dout[i] * pow(scale[i], -p.beta) - (2.0 * p.alpha * p.beta / f32(p.size)) * x[i] * sum;
 }
 `;
+
+/** Strided block copies (copyBlocks): thread i copies element i % run of block i / run. */
+export const COPY_BLOCKS = `${paramsStruct(["blocks", "run", "outStride", "outOffset", "xStride", "xOffset"])}
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+${ENTRY_1D}
+  if (i >= p.blocks * p.run) { return; }
+  let b = i / p.run;
+  let j = i % p.run;
+  out[p.outOffset + b * p.outStride + j] = x[p.xOffset + b * p.xStride + j];
+}
+`;
+
+/** Embedding forward: out[i] = W[ids[row] · d + column], one thread per output value. */
+export const EMBEDDING_FORWARD = `${paramsStruct(["n", "d"])}
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> W: array<f32>;
+@group(0) @binding(3) var<storage, read> ids: array<f32>;
+${ENTRY_1D}
+  if (i >= p.n * p.d) { return; }
+  out[i] = W[u32(ids[i / p.d]) * p.d + i % p.d];
+}
+`;
+
+/**
+ * Embedding backward as a gather (no float atomics in WebGPU): one thread per dW value scans every
+ * id and sums the dout values of the rows that have its row's id, in order. Cost v·d·n.
+ */
+export const EMBEDDING_BACKWARD = `${paramsStruct(["n", "v", "d"])}
+@group(0) @binding(1) var<storage, read_write> dW: array<f32>;
+@group(0) @binding(2) var<storage, read> dout: array<f32>;
+@group(0) @binding(3) var<storage, read> ids: array<f32>;
+${ENTRY_1D}
+  if (i >= p.v * p.d) { return; }
+  let r = f32(i / p.d);
+  let j = i % p.d;
+  var s = 0.0;
+  for (var k = 0u; k < p.n; k++) {
+    if (ids[k] == r) { s += dout[k * p.d + j]; }
+  }
+  dW[i] = s;
+}
+`;
+
+/** Σ x² into out[0] (plus out[0] when accumulating), by one workgroup: strided sums, then a tree. */
+export const SUM_SQUARES = `${paramsStruct(["len", "accumulate"])}
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+var<workgroup> part: array<f32, ${WG}>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(local_invocation_id) lid: vec3u) {
+  var s = 0.0;
+  for (var i = lid.x; i < p.len; i += ${WG}u) { s += x[i] * x[i]; }
+  part[lid.x] = s;
+  workgroupBarrier();
+  for (var half = ${WG / 2}u; half > 0u; half /= 2u) {
+    if (lid.x < half) { part[lid.x] += part[lid.x + half]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) { out[0] = select(0.0, out[0], p.accumulate != 0u) + part[0]; }
+}
+`;
+
+/** Clipping by global norm: x ·= maxNorm / (√sumSq[0] + 1e-6) where that is < 1. */
+export const CLIP_BY_NORM = `${paramsStruct(["len"], ["maxNorm"])}
+@group(0) @binding(1) var<storage, read_write> x: array<f32>;
+@group(0) @binding(2) var<storage, read> sumSq: array<f32>;
+${ENTRY_1D}
+  if (i >= p.len) { return; }
+  let rate = p.maxNorm / (sqrt(sumSq[0]) + 1e-6);
+  if (rate < 1.0) { x[i] = x[i] * rate; }
+}
+`;

@@ -12,6 +12,10 @@
  *         → LSTM (initial_h = h0, initial_c = 0) → (T, 1, N, H) → Squeeze, Transpose → (N, T, H)
  *         → MatMul, Add (the TimeAffine) → scores
  *
+ * A peeky captioner (spec `peeky`) also puts h0 after the word vectors (Concat on the last axis:
+ * the LSTM's input is D + H wide) and after the LSTM's hs (the output's input is 2H wide); h0 is
+ * repeated over the steps by Unsqueeze to (N, 1, H) and Expand to [1, T, 1], T from Shape(words).
+ *
  * The LSTM's weights are stored in ONNX's layout under zerodl's names (Wx1, Wh1, b…): zerodl's
  * Wx (D, 4H) and Wh (H, 4H) hold the gate blocks f, g, i, o side by side as columns (the sequel's
  * order); ONNX's W (1, 4H, D) and R (1, 4H, H) hold them as rows in the order i, o, f, c, and its B
@@ -80,7 +84,9 @@ export function exportCaptionerOnnx(model: Captioner, options: CaptionerOnnxOpti
   const graph = new GraphWriter(model.params);
   let x = CAPTIONER_IMAGE;
   let shape = [...spec.inputShape];
-  for (const layer of model.encoder) ({ output: x, shape } = graph.layer(layer, x, shape, null));
+  model.encoder.forEach((layer, i) => {
+    ({ onnx: x, shape } = graph.layer({ name: `encoder${i + 1}`, layer, inputs: [x] }, [x], [shape], null));
+  });
   // (N, H) → (1, N, H): ONNX's LSTM state has a directions axis. The cell starts at zero: h0 · 0
   // (h0 is a tanh, always finite) keeps the batch size without a shape computation.
   const h0 = graph.node("Unsqueeze", [x, graph.int64Constant("axis0", [1], [0])], "h0", {}, "h0");
@@ -88,7 +94,21 @@ export function exportCaptionerOnnx(model: Captioner, options: CaptionerOnnxOpti
   // (N, T) ids → (N, T, D) → time-major (T, N, D).
   const E = graph.param(model.embedding.W);
   graph.node("Gather", [E, CAPTIONER_WORDS], "embedding", { axis: 0 }, "embedding");
-  graph.node("Transpose", ["embedding"], "time_major", { perm: [1, 0, 2] }, "time_major");
+  let lstmInput = "embedding";
+  if (model.peeky) {
+    // (N, H) → (N, T, H): h0 at every step.
+    graph.node("Shape", [CAPTIONER_WORDS], "words_shape", {}, "words_shape");
+    const [from1, to2] = [graph.int64Constant("from1", [1], [1]), graph.int64Constant("to2", [1], [2])];
+    graph.node("Slice", ["words_shape", from1, to2], "steps", {}, "steps");
+    const one = graph.int64Constant("one", [1], [1]);
+    graph.node("Concat", [one, "steps", one], "peek_shape", { axis: 0 }, "peek_shape");
+    const axis1 = graph.int64Constant("peek_axis", [1], [1]);
+    graph.node("Unsqueeze", [x, axis1], "h0_step", {}, "h0_step");
+    graph.node("Expand", ["h0_step", "peek_shape"], "peek", {}, "peek");
+    graph.node("Concat", ["embedding", "peek"], "lstm_input", { axis: 2 }, "lstm_input");
+    lstmInput = "lstm_input";
+  }
+  graph.node("Transpose", [lstmInput], "time_major", { perm: [1, 0, 2] }, "time_major");
   const { Wx, Wh, b } = model.lstm;
   const W = graph.param(Wx, gatesToOnnx(Wx.value, H));
   const R = graph.param(Wh, gatesToOnnx(Wh.value, H));
@@ -101,7 +121,8 @@ export function exportCaptionerOnnx(model: Captioner, options: CaptionerOnnxOpti
   graph.node("Transpose", ["hs_time_major"], "hs", { perm: [1, 0, 2] }, "batch_major");
   const Wo = graph.param(model.output.W);
   const bo = graph.param(model.output.b);
-  graph.node("MatMul", ["hs", Wo], "output_matmul", {}, "output_matmul");
+  if (model.peeky) graph.node("Concat", ["hs", "peek"], "output_input", { axis: 2 }, "output_input");
+  graph.node("MatMul", [model.peeky ? "output_input" : "hs", Wo], "output_matmul", {}, "output_matmul");
   graph.node("Add", ["output_matmul", bo], CAPTIONER_SCORES, {}, "output_add");
   const name = options.name ?? spec.kind;
   return encodeModelProto(

@@ -16,19 +16,24 @@
  * Pure and browser-safe: bytes out, no file system.
  */
 import { create } from "@bufbuild/protobuf";
+import { Add } from "../../layers/add.js";
 import { Affine } from "../../layers/affine.js";
+import { Concat } from "../../layers/concat.js";
+import { GlobalAveragePooling } from "../../layers/global-average-pooling.js";
 import { BatchNormalization } from "../../layers/batch-normalization.js";
 import { Convolution } from "../../layers/convolution.js";
+import { Deconvolution } from "../../layers/deconvolution.js";
 import { Dropout } from "../../layers/dropout.js";
 import { Flatten } from "../../layers/flatten.js";
-import type { Layer, Param } from "../../layers/layer.js";
+import type { Layer, MergeLayer, Param } from "../../layers/layer.js";
+import { LeakyRelu } from "../../layers/leaky-relu.js";
 import { LRN } from "../../layers/lrn.js";
 import { Pooling } from "../../layers/pooling.js";
 import { Relu } from "../../layers/relu.js";
+import { Reshape } from "../../layers/reshape.js";
 import { Sigmoid } from "../../layers/sigmoid.js";
 import { Tanh } from "../../layers/tanh.js";
 import { shapeSize } from "../../ndarray.js";
-import type { ModelSpec } from "../../models/model.js";
 import {
   GraphProtoSchema,
   ModelProtoSchema,
@@ -61,12 +66,64 @@ const IR_VERSION = 7n;
 /** The input and output names of an exported model. */
 export const ONNX_INPUT = "input";
 export const ONNX_OUTPUT = "logits";
+/** A generator's output: images (N, C, H, W). */
+export const ONNX_IMAGES = "images";
 
-/** What the export needs from a model: a chain of layers, its params (with their file names) and spec. */
+/** A layer with a name and the tensors it reads: a graph's node, or one step of a chain. */
+export interface ExportNode {
+  readonly name: string;
+  readonly layer: Layer | MergeLayer;
+  readonly inputs: readonly string[];
+  /** File names of the layer's tensors by key ("running_mean" → "bn1.running_mean"). */
+  readonly params?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The spec fields the export reads: a classifier's (ModelSpec, a DQN agent's Q-network: `outputSize`
+ * scores) or a GAN generator's (kind "generator": latent vectors to images in `outputRange`).
+ */
+export interface ExportSpec {
+  readonly kind: string;
+  readonly inputShape: readonly number[];
+  readonly outputSize?: number;
+  readonly outputRange?: readonly [number, number];
+}
+
+/**
+ * What the export needs from a model: its params (under their file names, in node order), its
+ * spec, and its nodes (a graph) or a chain of layers.
+ */
 export interface OnnxExportable {
-  readonly spec: ModelSpec;
-  readonly layers: readonly Layer[];
+  readonly spec: ExportSpec;
   readonly params: readonly Param[];
+  readonly layers: readonly (Layer | MergeLayer)[];
+  readonly nodes?: readonly ExportNode[];
+  readonly inputNames?: readonly string[];
+  readonly outputNames?: readonly string[];
+}
+
+/** The model as nodes reading named tensors: a graph's own, or a chain's layers one after another. */
+export function exportNodes(model: OnnxExportable): {
+  nodes: readonly ExportNode[];
+  input: string;
+  output: string;
+} {
+  if (model.nodes !== undefined) {
+    const inputs = model.inputNames ?? ["x"];
+    if (inputs.length !== 1) {
+      throw new OnnxError(
+        `export: the graph has ${inputs.length} inputs (${inputs.join(", ")}); a classifier has one`,
+      );
+    }
+    const output = model.outputNames?.[0] ?? model.nodes.at(-1)!.name;
+    return { nodes: model.nodes, input: inputs[0], output };
+  }
+  const nodes = model.layers.map((layer, i) => ({
+    name: `layer${i + 1}`,
+    layer,
+    inputs: [i === 0 ? "x" : `layer${i}`],
+  }));
+  return { nodes, input: "x", output: nodes.at(-1)?.name ?? "x" };
 }
 
 export interface OnnxExportOptions {
@@ -79,46 +136,85 @@ export interface OnnxExportOptions {
 }
 
 /**
- * The model as ONNX bytes: input "input" (N, …inputShape), output "logits" (N, classes), the
- * weights as float32 initializers under their model-file names (W1, b1, …), and metadata
- * `name`, `classes` (JSON list), `input_shape` (JSON, without the batch axis) and `zerodl_spec`
- * (the architecture, so `importOnnx` rebuilds the same kind of model).
+ * The model as ONNX bytes: input "input" (N, …inputShape), output "logits" (N, classes) — or, for
+ * a generator, "images" (N, C, H, W) — the weights as float32 initializers under their model-file
+ * names (W1, b1, …), and metadata `name`, `input_shape` (JSON, without the batch axis),
+ * `zerodl_spec` (the architecture, so `importOnnx` rebuilds the same kind of model) and `classes`
+ * (JSON list) or, for a generator, `output_shape` and `output_range`.
  */
 export function exportOnnx(model: OnnxExportable, options: OnnxExportOptions = {}): Uint8Array {
   const spec = model.spec;
-  const classes = options.classes ?? Array.from({ length: spec.outputSize }, (_, i) => String(i));
-  if (classes.length !== spec.outputSize) {
-    throw new OnnxError(
-      `exportOnnx: ${classes.length} class names for a model with ${spec.outputSize} outputs`,
-    );
-  }
+  const generator = spec.kind === "generator";
+  const outputName = generator ? ONNX_IMAGES : ONNX_OUTPUT;
   const graph = new GraphWriter(model.params);
-  let x = ONNX_INPUT;
-  let shape = [...spec.inputShape];
-  model.layers.forEach((layer, i) => {
-    const last = i === model.layers.length - 1;
-    ({ output: x, shape } = graph.layer(layer, x, shape, last ? ONNX_OUTPUT : null));
-  });
-  if (x !== ONNX_OUTPUT) graph.node("Identity", [x], ONNX_OUTPUT, {}, "output");
-  if (shape.length !== 1 || shape[0] !== spec.outputSize) {
-    throw new OnnxError(`exportOnnx: the layers end in (${shape.join(", ")}), not ${spec.outputSize} scores`);
+  const { nodes, input, output } = exportNodes(model);
+  // Each zerodl tensor's ONNX name and per-sample shape; the first input is "input".
+  const tensors = new Map<string, { onnx: string; shape: number[] }>([
+    [input, { onnx: ONNX_INPUT, shape: [...spec.inputShape] }],
+  ]);
+  const readers = (name: string) => nodes.filter((n) => n.inputs.includes(name)).length;
+  for (const node of nodes) {
+    const ins = node.inputs.map((name) => {
+      const t = tensors.get(name);
+      if (t === undefined)
+        throw new OnnxError(`exportOnnx: node "${node.name}" reads "${name}", made by no node before it`);
+      return t;
+    });
+    // The graph's output is named "logits" (or "images"), unless other nodes read it too.
+    const onnxName = node.name === output && readers(output) === 0 ? outputName : null;
+    const made = graph.layer(
+      node,
+      ins.map((t) => t.onnx),
+      ins.map((t) => t.shape),
+      onnxName,
+    );
+    tensors.set(node.name, made);
   }
+  const result = tensors.get(output)!;
+  if (result.onnx !== outputName) graph.node("Identity", [result.onnx], outputName, {}, "output");
+  const shape = result.shape;
   const name = options.name ?? spec.kind;
+  const about = generator ? generatorOutput(spec, shape) : classifierOutput(spec, shape, options.classes);
   return encodeModelProto(
     modelProto(graph, {
       name,
-      doc: `${name}: a zerodl ${spec.kind} model; output "${ONNX_OUTPUT}" are class scores (apply softmax for probabilities)`,
+      doc: `${name}: a zerodl ${spec.kind} model; ${about.doc}`,
       inputs: [valueInfo(ONNX_INPUT, ["N", ...spec.inputShape])],
-      outputs: [valueInfo(ONNX_OUTPUT, ["N", spec.outputSize])],
+      outputs: [valueInfo(outputName, ["N", ...shape])],
       metadata: {
         name,
-        classes: JSON.stringify(classes),
+        ...about.metadata,
         input_shape: JSON.stringify(spec.inputShape),
         zerodl_spec: JSON.stringify(spec),
       },
       producerVersion: options.producerVersion,
     }),
   );
+}
+
+/** A classifier's (or Q-network's) output: one score per class, with the class names. */
+function classifierOutput(spec: ExportSpec, shape: readonly number[], names?: readonly string[]) {
+  const outputSize = spec.outputSize ?? shape[0];
+  if (shape.length !== 1 || shape[0] !== outputSize) {
+    throw new OnnxError(`exportOnnx: the model ends in (${shape.join(", ")}), not ${outputSize} scores`);
+  }
+  const classes = names ?? Array.from({ length: outputSize }, (_, i) => String(i));
+  if (classes.length !== outputSize) {
+    throw new OnnxError(`exportOnnx: ${classes.length} class names for a model with ${outputSize} outputs`);
+  }
+  return {
+    doc: `output "${ONNX_OUTPUT}" are class scores (apply softmax for probabilities)`,
+    metadata: { classes: JSON.stringify(classes) },
+  };
+}
+
+/** A generator's output: images (C, H, W) in its output range. */
+function generatorOutput(spec: ExportSpec, shape: readonly number[]) {
+  const range = spec.outputRange ?? [-1, 1];
+  return {
+    doc: `input "${ONNX_INPUT}" are latent vectors z ~ N(0, I), output "${ONNX_IMAGES}" images (${shape.join(", ")}) with values in [${range.join(", ")}]`,
+    metadata: { output_shape: JSON.stringify(shape), output_range: JSON.stringify(range) },
+  };
 }
 
 /** A model proto around a written graph: opset, producer, inputs and outputs, metadata. */
@@ -239,18 +335,21 @@ export class GraphWriter {
   }
 
   /**
-   * Writes one layer reading tensor `x` of per-sample `shape`; its result is named `output` (or
-   * after the node). Returns the result's name and per-sample shape.
+   * Writes one node reading the ONNX tensors `inputs` of per-sample `shapes`; its result is named
+   * `output` (or after the node). Returns the result's ONNX name and per-sample shape.
    */
   layer(
-    layer: Layer,
-    x: string,
-    shape: number[],
+    node: ExportNode,
+    inputs: readonly string[],
+    shapes: readonly number[][],
     output: string | null,
-  ): { output: string; shape: number[] } {
+  ): { onnx: string; shape: number[] } {
+    const layer = node.layer;
+    let x = inputs[0];
+    const shape = shapes[0];
     const unary = (op: string, kind: string, attrs: AttributeValues = {}, outShape = shape) => {
       const name = this.name(kind);
-      return { output: this.node(op, [x], output ?? name, attrs, name), shape: outShape };
+      return { onnx: this.node(op, [x], output ?? name, attrs, name), shape: outShape };
     };
     if (layer instanceof Affine) {
       // Affine flattens (N, …) to (N, D) itself; Gemm needs the 2-D form.
@@ -269,7 +368,7 @@ export class GraphWriter {
         { transA: 0, transB: 0, alpha: { float: 1 }, beta: { float: 1 } },
         name,
       );
-      return { output: output ?? name, shape: [layer.W.value.shape[1]] };
+      return { onnx: output ?? name, shape: [layer.W.value.shape[1]] };
     }
     if (layer instanceof Convolution) {
       const name = this.name("convolution");
@@ -285,7 +384,31 @@ export class GraphWriter {
         name,
       );
       const [, , OH, OW] = layer.outputShape([1, ...shape]);
-      return { output: output ?? name, shape: [FN, OH, OW] };
+      return { onnx: output ?? name, shape: [FN, OH, OW] };
+    }
+    if (layer instanceof Deconvolution) {
+      // W (C, FN, FH, FW) is ConvTranspose's layout (group 1); pad crops every side, as ONNX's pads.
+      const name = this.name("deconvolution");
+      const [, FN, FH, FW] = layer.W.value.shape;
+      const W = this.param(layer.W);
+      const b = this.param(layer.b);
+      const { stride: s, pad: p, outputPadding: op } = layer;
+      this.node(
+        "ConvTranspose",
+        [x, W, b],
+        output ?? name,
+        {
+          kernel_shape: [FH, FW],
+          strides: [s, s],
+          pads: [p, p, p, p],
+          output_padding: [op, op],
+          dilations: [1, 1],
+          group: 1,
+        },
+        name,
+      );
+      const [, , OH, OW] = layer.outputShape([1, ...shape]);
+      return { onnx: output ?? name, shape: [FN, OH, OW] };
     }
     if (layer instanceof Pooling) {
       const { ph, pw, stride: s, pad: p, kind } = layer;
@@ -303,6 +426,13 @@ export class GraphWriter {
         : unary("AveragePool", "avgpool", { ...common, count_include_pad: 1 }, outShape);
     }
     if (layer instanceof Relu) return unary("Relu", "relu");
+    if (layer instanceof LeakyRelu) return unary("LeakyRelu", "leakyrelu", { alpha: { float: layer.alpha } });
+    if (layer instanceof Reshape) {
+      // (N, …) → (N, ...shape); −1 keeps whatever batch size comes.
+      const name = this.name("reshape");
+      const to = this.int64Constant(`${name}.shape`, [layer.shape.length + 1], [-1, ...layer.shape]);
+      return { onnx: this.node("Reshape", [x, to], output ?? name, {}, name), shape: [...layer.shape] };
+    }
     if (layer instanceof Sigmoid) return unary("Sigmoid", "sigmoid");
     if (layer instanceof Tanh) return unary("Tanh", "tanh");
     if (layer instanceof Flatten) return unary("Flatten", "flatten", { axis: 1 }, [shapeSize(shape)]);
@@ -311,13 +441,13 @@ export class GraphWriter {
       if (layer.inverted) {
         // Inverted dropout is the identity at inference, as ONNX's Dropout.
         const ratio = this.constant(`${name}.ratio`, [], [layer.ratio]);
-        return { output: this.node("Dropout", [x, ratio], output ?? name, {}, name), shape };
+        return { onnx: this.node("Dropout", [x, ratio], output ?? name, {}, name), shape };
       }
       // The book's dropout keeps every unit at inference and scales it by 1 − ratio.
       const scale = this.constant(`${name}.scale`, [], [1 - layer.ratio]);
       this.node("Mul", [x, scale], output ?? name, {}, name);
       this.nodes.at(-1)!.docString = `${DROPOUT_DOC} ${layer.ratio}`;
-      return { output: output ?? name, shape };
+      return { onnx: output ?? name, shape };
     }
     if (layer instanceof BatchNormalization) {
       const name = this.name("batchnorm");
@@ -326,8 +456,17 @@ export class GraphWriter {
         x,
         this.param(layer.gamma),
         this.param(layer.beta),
-        this.constant(`running_mean${k}`, layer.runningMean.shape, layer.runningMean.data),
-        this.constant(`running_var${k}`, layer.runningVar.shape, layer.runningVar.data),
+        // A graph names them per node; a chain numbers them like gamma (running_mean1 beside gamma1).
+        this.constant(
+          node.params?.running_mean ?? `running_mean${k}`,
+          layer.runningMean.shape,
+          layer.runningMean.data,
+        ),
+        this.constant(
+          node.params?.running_var ?? `running_var${k}`,
+          layer.runningVar.shape,
+          layer.runningVar.data,
+        ),
       ];
       // ONNX's momentum weighs the old running value, as zerodl's (the book's 0.9).
       this.node(
@@ -337,7 +476,7 @@ export class GraphWriter {
         { epsilon: { float: layer.eps }, momentum: { float: layer.momentum } },
         name,
       );
-      return { output: output ?? name, shape };
+      return { onnx: output ?? name, shape };
     }
     if (layer instanceof LRN) {
       // zerodl's LRN divides α by n as ONNX does (Caffe's form).
@@ -348,8 +487,31 @@ export class GraphWriter {
         bias: { float: layer.k },
       });
     }
+    // The graph's merges (book §8.2: ResNet's skips, GoogLeNet's branches) and its head.
+    if (layer instanceof Add) {
+      const name = this.name("add");
+      // Add is a sum of any number of tensors; ONNX's Add takes two (Sum takes many).
+      return {
+        onnx: this.node(inputs.length === 2 ? "Add" : "Sum", inputs, output ?? name, {}, name),
+        shape,
+      };
+    }
+    if (layer instanceof Concat) {
+      const name = this.name("concat");
+      const channels = shapes.reduce((c, s) => c + s[0], 0);
+      return {
+        onnx: this.node("Concat", inputs, output ?? name, { axis: 1 }, name),
+        shape: [channels, ...shape.slice(1)],
+      };
+    }
+    if (layer instanceof GlobalAveragePooling) {
+      // (N, C, H, W) → (N, C, 1, 1) in ONNX, flattened to zerodl's (N, C).
+      const name = this.name("globalavgpool");
+      x = this.node("GlobalAveragePool", [x], name, {}, name);
+      return unary("Flatten", "flatten", { axis: 1 }, [shape[0]]);
+    }
     throw new OnnxError(
-      `exportOnnx: no ONNX form for layer ${layer.constructor.name}; exportable: Affine, Convolution, Pooling, Relu, Sigmoid, Tanh, Flatten, Dropout, BatchNormalization, LRN`,
+      `exportOnnx: no ONNX form for layer ${layer.constructor.name}; exportable: Affine, Convolution, Deconvolution, Pooling, Relu, LeakyRelu, Sigmoid, Tanh, Flatten, Reshape, Dropout, BatchNormalization, LRN, Add, Concat, GlobalAveragePooling`,
     );
   }
 }

@@ -16,18 +16,20 @@
  * Everything the importer cannot read is collected first, then reported in one error that names
  * each operator or attribute and its node. Pure and browser-safe: bytes in, a model out.
  */
-import type { Layer } from "../../layers/layer.js";
+import type { Layer, MergeLayer } from "../../layers/layer.js";
+import { Graph, type GraphSpec, type NodeSpec } from "../../models/graph.js";
 import { Affine } from "../../layers/affine.js";
 import { BatchNormalization } from "../../layers/batch-normalization.js";
 import { Convolution } from "../../layers/convolution.js";
-import { Flatten } from "../../layers/flatten.js";
+import { Deconvolution } from "../../layers/deconvolution.js";
 import { formatShape } from "../../errors.js";
 import { buildLayers, type LayerSpec } from "../../models/layer-spec.js";
+import { LayerChain, type ChainSpec } from "../../models/layer-chain.js";
 import { createModel, type Model, type ModelSpec } from "../../models/model.js";
 import { Sequential, type SequentialSpec } from "../../models/sequential.js";
 import { NDArray, shapeSize, type DType } from "../../ndarray.js";
 import { Rng } from "../../rng.js";
-import { DROPOUT_DOC } from "./export.js";
+import { DROPOUT_DOC, exportOnnx, type OnnxExportable } from "./export.js";
 import type { GraphProto } from "./onnx_pb.js";
 import {
   AttrType,
@@ -48,9 +50,11 @@ export const importableOperators = [
   "MatMul",
   "Add",
   "Conv",
+  "ConvTranspose",
   "MaxPool",
   "AveragePool",
   "Relu",
+  "LeakyRelu",
   "Sigmoid",
   "Tanh",
   "Flatten",
@@ -59,6 +63,9 @@ export const importableOperators = [
   "Dropout",
   "LRN",
   "Softmax",
+  "Sum",
+  "Concat",
+  "GlobalAveragePool",
   "Pad",
   "Constant",
   "Identity",
@@ -72,7 +79,12 @@ const MAX_SAMPLE_VALUES = 64_000_000;
 
 /** The types ONNX gives the attributes read here: a file with another is refused, never misread. */
 const attributeTypes: Partial<Record<string, AttrType>> = {
-  ...Object.fromEntries(["kernel_shape", "strides", "pads", "dilations"].map((n) => [n, AttrType.INTS])),
+  ...Object.fromEntries(
+    ["kernel_shape", "strides", "pads", "dilations", "output_padding", "output_shape"].map((n) => [
+      n,
+      AttrType.INTS,
+    ]),
+  ),
   ...Object.fromEntries(
     [
       "allowzero",
@@ -123,7 +135,7 @@ export interface OnnxModelInfo {
 }
 
 export interface ImportedOnnx {
-  model: Model & { readonly layers: readonly Layer[] };
+  model: Model & { readonly layers: readonly (Layer | MergeLayer)[] };
   info: OnnxModelInfo;
 }
 
@@ -131,12 +143,43 @@ export interface ImportedOnnx {
 interface ImportedLayer {
   spec: LayerSpec;
   weights: Partial<Record<WeightKey, Constant>>;
-  /** The node it came from (for errors), the tensor it reads and the tensor it makes. */
+  /** The node it came from (for errors), the tensors it reads and the tensor it makes. */
   node: string;
-  input: string;
+  inputs: string[];
   output: string;
 }
 type WeightKey = "W" | "b" | "gamma" | "beta" | "running_mean" | "running_var";
+
+/** A file's graph read into zerodl layers, with what the file says beside it. */
+function readOnnx(bytes: Uint8Array, fileName: string) {
+  const proto = decodeModelProto(bytes, fileName);
+  const graph = proto.graph;
+  if (graph === undefined) throw new OnnxError(`${fileName}: the ONNX model has no graph`);
+  const metadata: Record<string, string | undefined> = Object.fromEntries(
+    proto.metadataProps.map((p) => [p.key, p.value]),
+  );
+  const opset = Number(
+    proto.opsetImport.find((o) => o.domain === "" || o.domain === "ai.onnx")?.version ?? 0,
+  );
+  if (opset < 7) {
+    throw new OnnxError(`${fileName}: opset ${opset}; zerodl reads ONNX opset 7 or newer`);
+  }
+  const read = new GraphReader(graph, fileName, opset).read();
+  // A spec whose numbers exceed the graph's largest size is never built (see `rebuild`).
+  const largest = Math.max(
+    16,
+    ...read.inputShape,
+    ...read.layers.flatMap((l) => Object.values(l.weights).flatMap((w) => w?.dims ?? [])),
+  );
+  const info = (notes: string[]) => ({
+    name: metadata.name ?? graph.name,
+    inputShape: read.inputShape,
+    producer: [proto.producerName, proto.producerVersion].filter((s) => s !== "").join(" "),
+    opset,
+    notes,
+  });
+  return { ...read, graph, metadata, largest, info };
+}
 
 /**
  * Reads an ONNX model into a zerodl model. A file that zerodl exported (metadata `zerodl_spec`)
@@ -149,134 +192,219 @@ export function importOnnx(
   options: OnnxImportOptions = {},
 ): ImportedOnnx {
   const dtype = options.dtype ?? "float32";
-  const proto = decodeModelProto(bytes, fileName);
-  const graph = proto.graph;
-  if (graph === undefined) throw new OnnxError(`${fileName}: the ONNX model has no graph`);
-  const metadata = Object.fromEntries(proto.metadataProps.map((p) => [p.key, p.value]));
-  const opset = Number(
-    proto.opsetImport.find((o) => o.domain === "" || o.domain === "ai.onnx")?.version ?? 0,
+  const { layers, inputShape, notes, chain, output, graph, metadata, largest, info } = readOnnx(
+    bytes,
+    fileName,
   );
-  if (opset < 7) {
-    throw new OnnxError(`${fileName}: opset ${opset}; zerodl reads ONNX opset 7 or newer`);
-  }
-  const reader = new GraphReader(graph, fileName, opset);
-  const { layers, inputShape, notes } = reader.read();
 
-  const sequential: SequentialSpec = {
-    kind: "sequential",
-    inputShape,
-    outputSize: 0,
-    layers: layers.map((l) => l.spec),
-  };
-  let outShape: number[];
+  let model: ChainOrGraph;
   try {
-    outShape = buildLayers(inputShape, sequential.layers, new Rng(0), dtype).outputShape;
+    // The rng only initializes weights that the file's replace.
+    model = chain ? buildChain(inputShape, layers, dtype) : buildGraph(inputShape, layers, output, dtype);
   } catch (e) {
     throw new OnnxError(`${fileName}: the imported layers do not fit together: ${(e as Error).message}`);
   }
-  if (outShape.length !== 1) {
-    throw new OnnxError(
-      `${fileName}: the graph ends in samples of shape ${formatShape(outShape)}; a zerodl classifier ends in (classes,) scores`,
-    );
+  if (model.spec.outputSize <= 0) {
+    throw new OnnxError(`${fileName}: the graph does not end in (classes,) scores`);
   }
-  sequential.outputSize = outShape[0];
-  // The rng only initializes weights that the file's replace.
-  let model: Model & { readonly layers: readonly Layer[] } = Sequential.fromLayerSpecs(
-    sequential,
-    new Rng(0),
-    dtype,
-  );
   assignWeights(model.layers, layers, fileName);
   const stored = metadata.zerodl_spec;
   if (stored !== undefined) {
-    // zerodl's own export: rebuild the original kind of model if the graph is what its spec builds.
-    const largest = Math.max(
-      16,
-      ...inputShape,
-      ...layers.flatMap((l) => Object.values(l.weights).flatMap((w) => w?.dims ?? [])),
-    );
-    const original = rebuild(stored, dtype, largest);
-    if (original !== null && sameLayers(original.layers, model.layers)) {
+    // zerodl's own export: rebuild the original kind of model if exporting it gives this graph.
+    const original = rebuild(stored, largest, (spec) => {
+      const built = createModel(spec as ModelSpec, new Rng(0), dtype);
+      return "layers" in built ? (built as ChainOrGraph) : null;
+    });
+    if (original !== null && sameGraph(graph, original)) {
       assignWeights(original.layers, layers, fileName);
       model = original;
     } else if (original === null) {
       const kind = /"kind"\s*:\s*"([^"]*)"/.exec(stored)?.[1] ?? "unreadable";
       notes.push(
-        `the stored zerodl spec is a "${String(kind)}" model, not a classifier; imported as a "sequential" model of its layers`,
+        `the stored zerodl spec is a "${String(kind)}" model, not a classifier; imported as a "${model.spec.kind}" model of its layers`,
       );
     } else {
-      notes.push(`the stored zerodl spec does not match the graph; imported as a "sequential" model`);
+      notes.push(`the stored zerodl spec does not match the graph; imported as a "${model.spec.kind}" model`);
     }
   }
+  const outputSize = model.spec.outputSize;
   let classes: string[] | undefined;
   if (metadata.classes !== undefined) {
     try {
       const parsed: unknown = JSON.parse(metadata.classes);
-      if (Array.isArray(parsed) && parsed.length === sequential.outputSize) classes = parsed.map(String);
+      if (Array.isArray(parsed) && parsed.length === outputSize) classes = parsed.map(String);
     } catch {
       // Not JSON: no class names.
     }
     if (classes === undefined)
-      notes.push(`metadata "classes" is not a JSON list of ${sequential.outputSize} names; ignored`);
+      notes.push(`metadata "classes" is not a JSON list of ${outputSize} names; ignored`);
   }
-  return {
-    model,
-    info: {
-      name: metadata.name ?? graph.name,
-      classes,
-      inputShape,
-      producer: [proto.producerName, proto.producerVersion].filter((s) => s !== "").join(" "),
-      opset,
-      notes,
-    },
-  };
+  return { model, info: { ...info(notes), classes } };
 }
 
 /**
- * The model a stored zerodl spec describes, or null. Only a spec whose numbers are at most `largest`
- * (the graph's largest size) is built: building allocates and initializes its weights before they
- * can be compared with the graph's, and a spec edited to ask for huge layers would take minutes.
+ * Reads an ONNX image generator (a GAN's: latent vectors (N, D) in, images (N, C, H, W) out, as
+ * zerodl exports its DCGAN generator) into a zerodl generator (a LayerChain of kind "generator").
+ * A file zerodl exported comes back from its stored spec, with bit-identical weights.
  */
-function rebuild(
-  json: string,
+export function importGeneratorOnnx(
+  bytes: Uint8Array,
+  fileName: string,
+  options: OnnxImportOptions = {},
+): { generator: LayerChain; info: OnnxModelInfo } {
+  const dtype = options.dtype ?? "float32";
+  const { layers, inputShape, notes, chain, graph, metadata, largest, info } = readOnnx(bytes, fileName);
+  if (!chain) {
+    throw new OnnxError(`${fileName}: the graph branches; zerodl's generators are chains of layers`);
+  }
+  let outputRange: [number, number] | undefined;
+  try {
+    const range: unknown = JSON.parse(metadata.output_range ?? "null");
+    if (Array.isArray(range) && range.length === 2 && range.every((v) => typeof v === "number")) {
+      outputRange = range as [number, number];
+    }
+  } catch {
+    // Not JSON: no range.
+  }
+  let generator: LayerChain;
+  try {
+    generator = LayerChain.fromSpec(
+      {
+        kind: "generator",
+        inputShape,
+        layers: layers.map((l) => l.spec),
+        ...(outputRange ? { outputRange } : {}),
+      },
+      new Rng(0),
+      dtype,
+    );
+  } catch (e) {
+    throw new OnnxError(`${fileName}: the imported layers do not fit together: ${(e as Error).message}`);
+  }
+  if (inputShape.length !== 1 || generator.outputShape.length !== 3) {
+    throw new OnnxError(
+      `${fileName}: maps samples of shape ${formatShape(inputShape)} to ${formatShape(generator.outputShape)}; a generator maps latent vectors (D,) to images (C, H, W)`,
+    );
+  }
+  assignWeights(generator.layers, layers, fileName);
+  const stored = metadata.zerodl_spec;
+  if (stored !== undefined) {
+    const original = rebuild(stored, largest, (spec) =>
+      spec.kind === "generator" ? LayerChain.fromSpec(spec as ChainSpec, new Rng(0), dtype) : null,
+    );
+    if (original !== null && sameGraph(graph, original)) {
+      assignWeights(original.layers, layers, fileName);
+      generator = original;
+    } else {
+      notes.push(`the stored zerodl spec does not match the graph; imported from the graph's layers`);
+    }
+  }
+  return { generator, info: info(notes) };
+}
+
+/**
+ * Whether a file holds an image generator rather than a classifier: zerodl's export of one (its
+ * stored spec says so), or a graph from one vector to one image per sample.
+ */
+export function isGeneratorOnnx(bytes: Uint8Array, fileName: string): boolean {
+  const proto = decodeModelProto(bytes, fileName);
+  const stored = proto.metadataProps.find((p) => p.key === "zerodl_spec")?.value;
+  if (stored !== undefined) return /"kind"\s*:\s*"generator"/.test(stored);
+  const rank = (v: GraphProto["input"][number] | undefined) =>
+    v?.type?.value.case === "tensorType" ? (v.type.value.value.shape?.dim.length ?? 0) : 0;
+  const initializers = new Set(proto.graph?.initializer.map((t) => t.name));
+  const inputs = proto.graph?.input.filter((i) => !initializers.has(i.name)) ?? [];
+  return inputs.length === 1 && rank(inputs[0]) === 2 && rank(proto.graph?.output[0]) === 4;
+}
+
+type ChainOrGraph = Model & { readonly layers: readonly (Layer | MergeLayer)[] };
+
+/** A chain of layers as a "sequential" model (the book's form). */
+function buildChain(inputShape: number[], layers: readonly ImportedLayer[], dtype: DType): ChainOrGraph {
+  const specs = layers.map((l) => l.spec);
+  const outShape = buildLayers(inputShape, specs, new Rng(0), dtype).outputShape;
+  if (outShape.length !== 1) {
+    throw new OnnxError(`the graph ends in samples of shape ${formatShape(outShape)}, not (classes,) scores`);
+  }
+  const spec: SequentialSpec = { kind: "sequential", inputShape, outputSize: outShape[0], layers: specs };
+  return Sequential.fromLayerSpecs(spec, new Rng(0), dtype);
+}
+
+/** Layers that branch and merge as a graph: nodes named by type and count, wired as in the file. */
+function buildGraph(
+  inputShape: number[],
+  layers: readonly ImportedLayer[],
+  output: string,
   dtype: DType,
-  largest: number,
-): (Model & { readonly layers: readonly Layer[] }) | null {
+): ChainOrGraph {
+  const counts = new Map<string, number>();
+  const names = new Map<string, string>([["", "x"]]);
+  const nodeName = (tensor: string) => names.get(tensor) ?? "x";
+  const nodes: NodeSpec[] = layers.map((layer) => {
+    const type = layer.spec.type;
+    const k = (counts.get(type) ?? 0) + 1;
+    counts.set(type, k);
+    const node = { ...layer.spec, name: `${type}${k}`, inputs: layer.inputs.map(nodeName) } as NodeSpec;
+    names.set(layer.output, node.name);
+    return node;
+  });
+  const spec: GraphSpec = { inputs: [{ name: "x", shape: inputShape }], nodes, outputs: [nodeName(output)] };
+  return Graph.build(spec, new Rng(0), dtype);
+}
+
+/**
+ * The model a stored zerodl spec describes (`build` makes it, or refuses with null), or null. Only
+ * a spec whose numbers are at most `largest` (the graph's largest size) is built: building
+ * allocates and initializes its weights before they can be compared with the graph's, and a spec
+ * edited to ask for huge layers would take minutes.
+ */
+function rebuild<M>(json: string, largest: number, build: (spec: { kind: string }) => M | null): M | null {
   try {
     let tooLarge = false;
     const spec = JSON.parse(json, (_, v: unknown) => {
       if (typeof v === "number" && !(v <= largest)) tooLarge = true;
       return v;
-    }) as ModelSpec;
+    }) as { kind: string };
     if (tooLarge) return null;
-    const model = createModel(spec, new Rng(0), dtype);
-    return "layers" in model ? (model as Model & { layers: readonly Layer[] }) : null;
+    return build(spec);
   } catch {
     return null;
   }
 }
 
-/**
- * The same layer classes with the same settings and weight shapes, Flatten aside: zerodl's Affine
- * flattens by itself, so the export writes a Flatten before it that the original spec lacks.
- */
-function sameLayers(a: readonly Layer[], b: readonly Layer[]): boolean {
-  const settings = (layer: Layer) =>
-    JSON.stringify([
-      layer.constructor.name,
-      Object.entries(layer).filter(
-        ([k, v]) =>
-          k !== "needsInputGrad" &&
-          (typeof v === "number" || typeof v === "string" || typeof v === "boolean"),
-      ),
-      layer.params.map((p) => p.value.shape),
-    ]);
-  const [x, y] = [a, b].map((layers) => layers.filter((l) => !(l instanceof Flatten)).map(settings));
-  return x.length === y.length && x.every((s, i) => s === y[i]);
+/** Whether exporting `model` gives `graph`'s nodes and initializer names and shapes (weights aside). */
+function sameGraph(graph: GraphProto, model: OnnxExportable): boolean {
+  let exported: GraphProto | undefined;
+  try {
+    exported = decodeModelProto(exportOnnx(model), "").graph;
+  } catch {
+    return false;
+  }
+  const nodes = (g: GraphProto) =>
+    JSON.stringify(
+      g.node.map((n) => [
+        n.opType,
+        n.input,
+        n.output,
+        n.docString,
+        n.attribute.map((a) => [a.name, attributeValue(a)]),
+      ]),
+    );
+  const initializers = (g: GraphProto) =>
+    JSON.stringify(g.initializer.map((t) => [t.name, t.dims.map(Number)]));
+  return (
+    exported !== undefined &&
+    nodes(exported) === nodes(graph) &&
+    initializers(exported) === initializers(graph)
+  );
 }
 
 /** Copies the imported weights into the built layers, checking every shape. */
-function assignWeights(built: readonly Layer[], imported: readonly ImportedLayer[], fileName: string): void {
+function assignWeights(
+  built: readonly (Layer | MergeLayer)[],
+  imported: readonly ImportedLayer[],
+  fileName: string,
+): void {
   // Layers with weights, in order on both sides (a Flatten more or less changes nothing).
   const withWeights = imported.filter((l) => Object.keys(l.weights).length > 0);
   built
@@ -305,7 +433,7 @@ function assignWeights(built: readonly Layer[], imported: readonly ImportedLayer
         }
         return value;
       };
-      if (layer instanceof Affine || layer instanceof Convolution) {
+      if (layer instanceof Affine || layer instanceof Convolution || layer instanceof Deconvolution) {
         layer.W.value = set("W", layer.W.value);
         layer.b.value = set("b", layer.b.value);
       } else if (layer instanceof BatchNormalization) {
@@ -340,7 +468,7 @@ class GraphReader {
     this.#outputs = new Set(graph.output.map((o) => o.name));
   }
 
-  read(): { layers: ImportedLayer[]; inputShape: number[]; notes: string[] } {
+  read(): { layers: ImportedLayer[]; inputShape: number[]; notes: string[]; chain: boolean; output: string } {
     const inputs = this.#graph.input.filter((i) => !this.#constants.has(i.name));
     if (inputs.length !== 1) {
       throw new OnnxError(
@@ -365,8 +493,14 @@ class GraphReader {
           `zerodl imports these ONNX operators: ${importableOperators.join(", ")}`,
       );
     }
-    this.#checkChain(input.name);
-    return { layers: this.#layers, inputShape, notes: this.#notes };
+    const chain = this.#wire(input.name);
+    return {
+      layers: this.#layers,
+      inputShape,
+      notes: this.#notes,
+      chain,
+      output: this.#resolve(this.#graph.output[0].name),
+    };
   }
 
   #inputShape(input: GraphProto["input"][number]): number[] {
@@ -393,23 +527,32 @@ class GraphReader {
     return sample as number[];
   }
 
-  /** Every layer reads the one before it; the last makes the graph output. */
-  #checkChain(input: string): void {
+  /**
+   * Resolves what each layer reads (through Identity nodes and folded Softmax) and checks that it is
+   * the graph input or an earlier layer's output, and that a layer makes the graph output. Returns
+   * whether the layers form a chain (each reads the one before, the last is the output).
+   */
+  #wire(input: string): boolean {
+    const made = new Set([input]);
+    let chain = true;
     let previous = input;
     for (const layer of this.#layers) {
-      const reads = this.#resolve(layer.input);
-      if (reads !== previous) {
+      layer.inputs = layer.inputs.map((name) => this.#resolve(name));
+      const unknown = layer.inputs.find((name) => !made.has(name));
+      if (unknown !== undefined) {
         throw new OnnxError(
-          `${this.#file}: node ${layer.node} reads "${reads}", not the output of the layer before it ("${previous}"): ` +
-            `the graph branches, and this zerodl imports chains of layers`,
+          `${this.#file}: node ${layer.node} reads "${unknown}", which no node before it makes`,
         );
       }
+      if (layer.inputs.length !== 1 || layer.inputs[0] !== previous) chain = false;
+      made.add(layer.output);
       previous = layer.output;
     }
     const output = this.#resolve(this.#graph.output[0].name);
-    if (output !== previous) {
-      throw new OnnxError(`${this.#file}: the graph output "${output}" is not made by its last layer`);
+    if (!made.has(output) || output === input) {
+      throw new OnnxError(`${this.#file}: the graph output "${output}" is not made by a layer`);
     }
+    return chain && output === previous;
   }
 
   #resolve(name: string): string {
@@ -457,13 +600,13 @@ class GraphReader {
     node: NodeProto,
     spec: LayerSpec,
     weights: ImportedLayer["weights"] = {},
-    input = node.input[0],
+    inputs = [node.input[0]],
   ): void {
     this.#layers.push({
       spec,
       weights,
       node: `"${node.name || node.output[0] || "(unnamed)"}"`,
-      input,
+      inputs,
       output: node.output[0],
     });
   }
@@ -500,9 +643,16 @@ class GraphReader {
       case "MaxPool":
       case "AveragePool":
         return this.#pool(node);
+      case "ConvTranspose":
+        return this.#convTranspose(node);
       case "Relu":
         this.#attributes(node, []);
         return this.#add(node, { type: "relu" });
+      case "LeakyRelu": {
+        const alpha = (this.#attributes(node, ["alpha"]).get("alpha") as number | undefined) ?? 0.01;
+        if (!(alpha >= 0 && alpha < 1)) return this.#problem(node, `alpha=${alpha} (zerodl's is in [0, 1))`);
+        return this.#add(node, { type: "leaky-relu", alpha });
+      }
       case "Sigmoid":
         this.#attributes(node, []);
         return this.#add(node, { type: "sigmoid" });
@@ -538,6 +688,21 @@ class GraphReader {
       }
       case "Softmax":
         return this.#softmax(node, index);
+      case "Concat": {
+        const axis = this.#attributes(node, ["axis"]).get("axis");
+        if (axis !== 1) return this.#problem(node, `axis=${axis} (zerodl concatenates channels: axis 1)`);
+        return this.#add(node, { type: "concat" }, {}, [...node.input]);
+      }
+      case "Sum":
+        // What zerodl's export writes for an Add of more than two tensors.
+        this.#attributes(node, []);
+        if (node.input.some((name) => this.#constants.has(name)))
+          return this.#problem(node, `sums a constant`);
+        return this.#add(node, { type: "add" }, {}, [...node.input]);
+      case "GlobalAveragePool":
+        this.#attributes(node, []);
+        // ONNX keeps (N, C, 1, 1), zerodl's layer gives (N, C): a Flatten after it changes nothing.
+        return this.#add(node, { type: "global-average-pooling" });
       default:
         this.#problem(node, `operator ${node.opType} is not supported`);
     }
@@ -645,7 +810,54 @@ class GraphReader {
       node,
       { type: "convolution", filters: FN, fh: FH, fw: FW, stride: window.stride, pad: window.pad + extra },
       { W, b },
-      input,
+      [input],
+    );
+  }
+
+  /** A transposed convolution (a DCGAN generator's upsampling) → zerodl's Deconvolution, W as it is. */
+  #convTranspose(node: NodeProto): void {
+    const a = this.#attributes(node, [
+      "kernel_shape",
+      "strides",
+      "pads",
+      "output_padding",
+      "dilations",
+      "group",
+      "auto_pad",
+    ]);
+    const group = a.get("group") ?? 1;
+    if (group !== 1) this.#problem(node, `group=${group} (zerodl deconvolutions are not grouped)`);
+    const window = this.#window(node, a);
+    const outputPadding = (a.get("output_padding") as number[] | undefined) ?? [0, 0];
+    if (outputPadding.length !== 2 || outputPadding[0] !== outputPadding[1]) {
+      return this.#problem(
+        node,
+        `output_padding [${outputPadding.join(", ")}] (zerodl adds the same rows and columns)`,
+      );
+    }
+    if (window !== null && outputPadding[0] >= window.stride) {
+      return this.#problem(node, `output_padding ${outputPadding[0]} (must be smaller than the stride)`);
+    }
+    const W = this.#constant(node, 1, "weight");
+    if (W === null || window === null || group !== 1) return;
+    if (W.dims.length !== 4)
+      return this.#problem(node, `weight of shape ${formatShape(W.dims)} (2-D deconvolutions only)`);
+    // (C, FN, FH, FW): input channels first, as zerodl's Deconvolution.
+    const [, FN, FH, FW] = W.dims;
+    const b = node.input[2] ? this.#constant(node, 2, "bias") : { dims: [FN], data: new Float32Array(FN) };
+    if (b === null) return;
+    this.#add(
+      node,
+      {
+        type: "deconvolution",
+        filters: FN,
+        fh: FH,
+        fw: FW,
+        stride: window.stride,
+        pad: window.pad,
+        outputPadding: outputPadding[0],
+      },
+      { W, b },
     );
   }
 
@@ -682,7 +894,7 @@ class GraphReader {
         kind: max ? "max" : "avg",
       },
       {},
-      input,
+      [input],
     );
   }
 
@@ -738,12 +950,7 @@ class GraphReader {
     const [x, y] = node.input;
     const biasName = this.#constants.has(y) ? y : this.#constants.has(x) ? x : null;
     const data = biasName === x ? y : x;
-    if (biasName === null) {
-      return this.#problem(
-        node,
-        `adds two computed tensors (a residual connection): this zerodl imports chains of layers`,
-      );
-    }
+    if (biasName === null) return this.#add(node, { type: "add" }, {}, [...node.input]); // a residual connection
     const bias = this.#constants.get(biasName)!;
     const fromMatMul =
       last !== undefined && last.output === this.#resolve(data) && last.spec.type === "affine";
@@ -757,15 +964,24 @@ class GraphReader {
   }
 
   #reshape(node: NodeProto): void {
-    this.#attributes(node, ["allowzero"]);
+    const allowZero = (this.#attributes(node, ["allowzero"]).get("allowzero") ?? 0) !== 0;
     const shape = this.#constant(node, 1, "shape");
     if (shape === null) return;
     const s = Array.from(shape.data);
-    // (N, −1), written as [0, −1] (copy the batch) or [−1, D].
-    if (s.length === 2 && ((s[0] === 0 && s[1] === -1) || (s[0] === -1 && s[1] > 0))) {
+    // The batch axis kept: copied (0, unless allowzero makes it a size) or inferred (−1).
+    const batch = s[0] === -1 || (s[0] === 0 && !allowZero);
+    // (N, −1), written as [0, −1] or [−1, D].
+    if (s.length === 2 && batch && (s[0] === 0 ? s[1] === -1 : s[1] > 0)) {
       return this.#add(node, { type: "flatten" });
     }
-    this.#problem(node, `shape [${s.join(", ")}] (zerodl reads a Reshape to (N, −1) only)`);
+    // (N, C, H, W) and other sample shapes: a Reshape layer.
+    if (s.length > 2 && batch && s.slice(1).every((d) => Number.isInteger(d) && d > 0)) {
+      return this.#add(node, { type: "reshape", shape: s.slice(1) });
+    }
+    this.#problem(
+      node,
+      `shape [${s.join(", ")}] (zerodl reads a Reshape that keeps the batch: to (N, −1) or (N, d1, d2, …))`,
+    );
   }
 
   #batchNorm(node: NodeProto): void {
