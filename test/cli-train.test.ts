@@ -129,6 +129,46 @@ describe("zerodl train", () => {
   });
 });
 
+describe("--augment", () => {
+  const flat = ["--model", "two-layer", ...quick, "--limit", "300", "--seed", "4"];
+  const weights = async (file: string) =>
+    (await loadModel(file)).model.params.map((p) => Array.from(p.value.data));
+
+  it("alone is the book's set; a list is recorded in its order and changes the training", async () => {
+    const files = ["none", "book", "flip", "flip-again"].map((n) => join(dir, `augment-${n}.safetensors`));
+    expect((await cli("train", ...flat, "--out", files[0])).code).toBe(0);
+    expect((await cli("train", ...flat, "--augment", "--out", files[1])).code).toBe(0);
+    expect((await cli("train", ...flat, "--augment", "flip,shift", "--out", files[2])).code).toBe(0);
+    expect((await cli("train", ...flat, "--augment", "flip,shift", "--out", files[3])).code).toBe(0);
+    const augment = async (file: string) => (await loadModel(file)).info.training?.augment;
+    expect(await Promise.all(files.map(augment))).toEqual([
+      false,
+      "shift,rotate,scale",
+      "flip,shift",
+      "flip,shift",
+    ]);
+    const [none, book, flip, again] = await Promise.all(files.map(weights));
+    expect(flip).toEqual(again); // seeded
+    expect(flip).not.toEqual(none);
+    expect(flip).not.toEqual(book);
+  });
+
+  it("names the valid transforms when given an unknown or repeated one", async () => {
+    const unknown = await cli(
+      "train",
+      ...flat,
+      "--augment",
+      "flip,mirror",
+      "--out",
+      join(dir, "x.safetensors"),
+    );
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/unknown transform mirror; valid: shift, rotate, scale, flip/);
+    const twice = await cli("train", ...flat, "--augment", "flip,flip", "--out", join(dir, "x.safetensors"));
+    expect(twice.stderr).toMatch(/a transform is named twice/);
+  });
+});
+
 describe("zerodl info / eval / predict on the trained model", () => {
   it("info shows the architecture and the stored record; --json has the same", async () => {
     const r = await cli("info", model);
@@ -439,5 +479,49 @@ describe("chapter 8 through the CLI: a ResNet, transfer learning, a learning-rat
     );
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/--freeze: nothing to freeze called "stage9"/);
+  });
+
+  it("--keep-head copies the classifier too (a frozen head stays the source's); --keep-head needs --init-from", async () => {
+    const slice = ["--data", "fashion-mnist", "--limit", "200", "--epochs", "1", "--threads", "1"];
+    const base = join(dir, "resnet-head.safetensors");
+    expect((await cli("train", "--model", "resnet", ...slice, "--out", base)).code).toBe(0);
+    const run = async (name: string, ...extra: string[]) => {
+      const out = join(dir, name);
+      const r = await cli(
+        "train",
+        "--model",
+        "resnet",
+        ...slice,
+        "--init-from",
+        base,
+        "--freeze",
+        "fc",
+        ...extra,
+        "--out",
+        out,
+      );
+      expect(r.code).toBe(0);
+      return { stderr: r.stderr, model: (await loadModel(out)).model, info: (await loadModel(out)).info };
+    };
+    const kept = await run("resnet-kept.safetensors", "--keep-head");
+    const fresh = await run("resnet-fresh.safetensors");
+    expect(kept.stderr).toMatch(/92 of 92 tensors copied\n/);
+    expect(kept.info.training).toMatchObject({ keepHead: true });
+    const source = (await loadModel(base)).model;
+    const fc = (m: typeof source) => Array.from(m.params.find((p) => p.name === "fc.W")!.value.data);
+    expect(fc(kept.model)).toEqual(fc(source));
+    expect(fc(fresh.model)).not.toEqual(fc(source));
+
+    const bad = await cli(
+      "train",
+      "--model",
+      "resnet",
+      ...slice,
+      "--keep-head",
+      "--out",
+      join(dir, "x.safetensors"),
+    );
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--keep-head needs --init-from MODEL/);
   });
 });

@@ -15,7 +15,15 @@ import { datasetNames, processIo, type CliIo } from "./common.js";
 import { evalCommand } from "./evaluate.js";
 import { infoCommand } from "./info.js";
 import { predictCommand } from "./predict.js";
-import { lrScheduleNames, modelKinds, trainCommand } from "./train.js";
+import {
+  augmentNames,
+  augmentTransforms,
+  bookAugment,
+  lrScheduleNames,
+  modelKinds,
+  trainCommand,
+  type AugmentName,
+} from "./train.js";
 import { ganCommand, generateCommand } from "./gan.js";
 import { registerExperimentCommand } from "../../experiments/cli.js";
 import { registerInteropCommands } from "./interop.js";
@@ -66,6 +74,18 @@ function nameList(value: string): string[] {
     throw new InvalidArgumentError(`expected names separated by commas, like stem,stage1.`);
   }
   return names;
+}
+
+function augmentValue(value: string): AugmentName[] {
+  const names = nameList(value);
+  const unknown = names.filter((n) => !augmentNames.includes(n as AugmentName));
+  if (unknown.length) {
+    throw new InvalidArgumentError(
+      `unknown transform ${unknown.join(", ")}; valid: ${augmentNames.join(", ")}.`,
+    );
+  }
+  if (new Set(names).size < names.length) throw new InvalidArgumentError(`a transform is named twice.`);
+  return names as AugmentName[];
 }
 
 function initValue(value: string): string {
@@ -195,9 +215,13 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     )
     .option("--init <init>", `weight init: ${weightInitNames.join(", ")} or a std like 0.01`, initValue)
     .option("--hidden <sizes>", "hidden layer sizes, like 100,100,100", sizeList)
-    .option(
-      "--augment",
-      "random shifts (±2 px), rotations (±10°) and scalings (±10 %) of the training images (book §8.1.2)",
+    .addOption(
+      new Option(
+        "--augment [transforms]",
+        `random changes to each training image, from ${augmentNames.join(", ")} (${augmentNames
+          .map((n) => `${n}: ${augmentTransforms[n].what}`)
+          .join("; ")}); alone: ${bookAugment.join(",")} (book §8.1.2)`,
+      ).argParser(augmentValue),
     )
     .option(
       "--val-split <fraction>",
@@ -231,6 +255,10 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .option(
       "--init-from <model>",
       "transfer learning (book §8.2.3): start from this model's weights where names and shapes agree (the classifier is replaced)",
+    )
+    .option(
+      "--keep-head",
+      "with --init-from: copy the classifier too, to train the same task further (e.g. at another lr or augmentation)",
     )
     .option(
       "--freeze <layers>",

@@ -25,6 +25,7 @@ import { splitValidation, type Dataset } from "../data/dataset.js";
 import {
   compose,
   onFlatImages,
+  randomFlip,
   randomRotation,
   randomScale,
   randomShift,
@@ -67,7 +68,8 @@ export interface TrainOptions extends DownloadCliOptions {
   batchnorm?: boolean;
   init?: string;
   hidden?: number[];
-  augment?: boolean;
+  /** `--augment` alone: the book's set; `--augment flip,shift`: those transforms. */
+  augment?: AugmentName[] | true;
   valSplit?: number;
   seed: number;
   threads?: number;
@@ -81,6 +83,7 @@ export interface TrainOptions extends DownloadCliOptions {
   resume?: string;
   lrSchedule?: LrScheduleName;
   initFrom?: string;
+  keepHead?: boolean;
   freeze?: string[];
   /** Stop after this many iterations as if Ctrl-C was pressed (for tests of checkpointing). */
   stopAfter?: number;
@@ -104,7 +107,11 @@ interface Settings {
   batchnorm: boolean;
   init?: string;
   hidden?: number[];
-  augment: boolean;
+  /**
+   * The augmentation: false (none) or its transforms in the order applied, comma-separated, like
+   * "shift,rotate,scale". (Files written before the list existed hold true for the book's set.)
+   */
+  augment: false | string;
   valSplit: number;
   seed: number;
   limit?: number;
@@ -115,6 +122,8 @@ interface Settings {
   lrSchedule?: LrScheduleName;
   /** Transfer learning (book §8.2.3): the model file the weights started from, and what stayed frozen. */
   initFrom?: string;
+  /** True when the classifier came from the `initFrom` file too (the same task, trained further). */
+  keepHead?: boolean;
   freeze?: string[];
 }
 
@@ -263,12 +272,42 @@ export function specFor(s: Settings, inputShape: number[], outputSize: number): 
 }
 
 /**
- * `--augment`: small random shifts (±2 px), rotations (±10°) and scalings (±10 %) per image, as
- * the book suggests in §8.1.2 for pushing MNIST accuracy further. Flat models see rows, so the
- * image shape is given explicitly.
+ * `--augment`'s transforms, drawn per image and mini-batch. The book's set (§8.1.2, for digits) is
+ * shift, rotate and scale; flip suits pictures whose mirror image is the same class (clothes), not
+ * digits.
  */
-function augmentFor(modelInput: readonly number[], imageShape: readonly number[]): Augment {
-  const images = compose(randomShift(2), randomRotation(10), randomScale(0.9, 1.1));
+export const augmentTransforms = {
+  shift: { make: () => randomShift(2), what: "whole-pixel shifts of up to ±2 px each way" },
+  rotate: { make: () => randomRotation(10), what: "rotations by up to ±10°" },
+  scale: { make: () => randomScale(0.9, 1.1), what: "scalings by 0.9–1.1" },
+  flip: { make: () => randomFlip(0.5), what: "left–right mirroring with probability ½" },
+} as const;
+export type AugmentName = keyof typeof augmentTransforms;
+export const augmentNames = Object.keys(augmentTransforms) as AugmentName[];
+/** What `--augment` without a list means (and `augment: true` in older files): the book's set. */
+export const bookAugment: readonly AugmentName[] = ["shift", "rotate", "scale"];
+
+/** The augmentation a record's setting names: its transforms, in order ([] for none). */
+function augmentList(setting: boolean | string | undefined): AugmentName[] {
+  if (setting === true) return [...bookAugment];
+  if (!setting) return [];
+  const names = setting.split(",");
+  const unknown = names.filter((n) => !(n in augmentTransforms));
+  if (unknown.length) {
+    throw new CliError(
+      `augment "${setting}": unknown transform ${unknown.join(", ")}; valid: ${augmentNames.join(", ")}`,
+    );
+  }
+  return names as AugmentName[];
+}
+
+/** The Trainer's augment for these transforms. Flat models see rows, so the image shape is given explicitly. */
+function augmentFor(
+  names: readonly AugmentName[],
+  modelInput: readonly number[],
+  imageShape: readonly number[],
+): Augment {
+  const images = compose(...names.map((name) => augmentTransforms[name].make()));
   if (modelInput.length === 3) return images;
   if (imageShape.length !== 3)
     throw new CliError(`--augment needs image data, got samples of shape [${imageShape.join(", ")}]`);
@@ -343,7 +382,7 @@ function newSettings(options: TrainOptions & { model: ModelKind }): Settings {
     batchnorm: !!options.batchnorm,
     init: options.init,
     hidden: options.hidden,
-    augment: !!options.augment,
+    augment: !options.augment ? false : (options.augment === true ? bookAugment : options.augment).join(","),
     valSplit: options.valSplit ?? 0,
     seed: options.seed,
     limit: options.limit,
@@ -352,21 +391,22 @@ function newSettings(options: TrainOptions & { model: ModelKind }): Settings {
     dtype: options.dtype,
     lrSchedule: options.lrSchedule,
     initFrom: options.initFrom,
+    keepHead: options.keepHead || undefined,
     freeze: options.freeze,
   };
 }
 
 /**
  * `--init-from`: the new model starts from a trained one's weights wherever names and shapes
- * agree; the head (the classifier) is replaced.
+ * agree; the head (the classifier) is replaced, or with `--keep-head` copied too.
  */
-async function initFrom(model: Model, path: string, io: CliIo): Promise<void> {
+async function initFrom(model: Model, path: string, keepHead: boolean, io: CliIo): Promise<void> {
   if (!(model instanceof Graph))
     throw new CliError(`--init-from: a ${model.spec.kind} model cannot take weights`);
   const { model: source } = await loadModel(path);
   let report;
   try {
-    report = copyMatchingWeights(model, source as Graph);
+    report = copyMatchingWeights(model, source as Graph, { head: keepHead ? "copy" : "replace" });
   } catch (e) {
     throw new CliError(`--init-from ${path}: ${(e as Error).message}`);
   }
@@ -411,6 +451,8 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
     throw new CliError(`--out ${start.out}: the model file must end in .safetensors`);
 
   specFor(settings, [1], 1); // refuse options the network does not have before loading anything
+  const augments = augmentList(settings.augment);
+  if (settings.keepHead && !settings.initFrom) throw new CliError(`--keep-head needs --init-from MODEL`);
   io.err(await chooseBackend(options.backend, options.threads));
 
   // Data: the test set stays untouched; a validation split comes out of the training set (book §6.5).
@@ -431,7 +473,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
   const model =
     resumed?.model ??
     createModel(specFor(settings, modelInput, data.classNames.length), rng.split(), settings.dtype);
-  if (!resumed && settings.initFrom) await initFrom(model, settings.initFrom, io);
+  if (!resumed && settings.initFrom) await initFrom(model, settings.initFrom, !!settings.keepHead, io);
   if (settings.freeze) {
     const frozen = freezeParams(model, settings.freeze);
     const shown = frozen.length > 6 ? [...frozen.slice(0, 3), "…", ...frozen.slice(-2)] : frozen;
@@ -462,7 +504,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
     batchSize: settings.batchSize,
     rng,
     evalSampleSize: settings.evalSamples,
-    augment: settings.augment ? augmentFor(model.spec.inputShape, inputShape) : undefined,
+    augment: augments.length ? augmentFor(augments, model.spec.inputShape, inputShape) : undefined,
     lrSchedule: settings.lrSchedule === "cosine" ? cosineSchedule : undefined,
   });
   io.err(
