@@ -86,7 +86,7 @@ export const functionGraphs: Experiment = {
             "−∇f of f(x, y) = x²/20 + y² (Figure 6-2): the arrows point at the y = 0 line far more than at the minimum (0, 0), so plain SGD zigzags across the trough.",
           spec: fieldChart(elongatedGrad, {
             title: "−∇f of f(x, y) = x²/20 + y²",
-            k: 0.3,
+            k: 0.09, // the longest arrow (at y = ±5) spans 0.9 of the grid step, so arrows do not overlap
             domain: [-10.5, 10.5],
             yDomain: [-5.5, 5.5],
             xTitle: "x",
