@@ -336,6 +336,8 @@ function detectionsChart(shown: { canvas: Canvas; detections: Box[] }[]): ChartS
       ];
       const url = grayImageDataUrl({ pixels: canvas.pixels, width: canvas.size, height: canvas.size });
       const px = { type: "quantitative", scale: { domain: [0, side] }, axis: null };
+      // Image rows run down the picture: y grows downwards, as in the canvas, not upwards as in a plot.
+      const py = { type: "quantitative", scale: { domain: [0, side], reverse: true }, axis: null };
       return {
         width: side,
         height: side,
@@ -355,7 +357,7 @@ function detectionsChart(shown: { canvas: Canvas; detections: Box[] }[]): ChartS
             encoding: {
               x: { field: "x", ...px },
               x2: { field: "x2" },
-              y: { field: "y", ...px },
+              y: { field: "y", ...py },
               y2: { field: "y2" },
               stroke: {
                 field: "kind",
@@ -377,7 +379,7 @@ function detectionsChart(shown: { canvas: Canvas; detections: Box[] }[]): ChartS
               dx: 3,
               dy: 2,
             },
-            encoding: { x: { field: "x", ...px }, y: { field: "y", ...px }, text: { field: "text" } },
+            encoding: { x: { field: "x", ...px }, y: { field: "y", ...py }, text: { field: "text" } },
           },
         ],
       };

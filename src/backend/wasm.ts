@@ -417,10 +417,17 @@ class Resident implements HostMemory {
   readonly #madeIn = new WeakMap<Storage, StepMade>();
   #recording: StepMade | null = null;
   readonly #finalizer: FinalizationRegistry<[number, number]>;
+  /**
+   * A model's last step holds its activations here until its next step; when the model itself is
+   * collected, there is no next step, so they go back then (without this, every model a process made
+   * and dropped kept its last step's blocks: a loop training ResNets ran out of the 2 GiB memory).
+   */
+  readonly #stepFinalizer: FinalizationRegistry<StepMade>;
 
   constructor(rt: Runtime) {
     this.#rt = rt;
     this.#finalizer = new FinalizationRegistry(([at, bytes]) => rt.release(at, bytes));
+    this.#stepFinalizer = new FinalizationRegistry((made) => this.#recycle(made));
   }
 
   adopt(s: Storage): void {
@@ -447,6 +454,7 @@ class Resident implements HostMemory {
     if (made === undefined) {
       made = { storages: new Set(), blocks: [] };
       this.#steps.set(owner, made);
+      this.#stepFinalizer.register(owner, made);
     } else if (fresh) {
       this.#recycle(made);
     }
@@ -1209,6 +1217,17 @@ export async function setWasmThreads(n: number): Promise<void> {
   const { rt } = started;
   rt.reservePack(n);
   await rt.pool.setThreads(n);
+}
+
+/**
+ * Bytes of the WASM backend's memory now (0 when it is not running): resident params, optimizer
+ * buffers and step activations, and the per-call scratch. It grows as needed up to 2 GiB and never
+ * shrinks; blocks that are given back (a model's step activations at its next step, or when the
+ * model is collected) are reused.
+ */
+export async function wasmMemoryBytes(): Promise<number> {
+  const started = runtime ? await runtime : null;
+  return started ? started.rt.memory.buffer.byteLength : 0;
 }
 
 /** Threads the WASM backend uses now (0 when it is not running). */
