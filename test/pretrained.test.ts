@@ -16,7 +16,7 @@ const models: { file: string; dataset: DatasetName; minAccuracy: number }[] = [
   { file: "deep-conv", dataset: "mnist", minAccuracy: 0.993 }, // book 99.4 %
   { file: "fashion-simple-conv", dataset: "fashion-mnist", minAccuracy: 0.9 }, // issue 3's bar
   { file: "resnet", dataset: "mnist", minAccuracy: 0.995 }, // issue 10's target
-  { file: "fashion-resnet", dataset: "fashion-mnist", minAccuracy: 0.929 }, // 92.97 %: issue 10's 93.5 % not reached (README)
+  { file: "fashion-resnet", dataset: "fashion-mnist", minAccuracy: 0.935 }, // issue 10's target (93.71 %)
 ];
 
 const testSets = new Map<DatasetName, Dataset>();
