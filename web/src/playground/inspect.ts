@@ -55,8 +55,8 @@ export function hasLayers(model: Model): model is Graph {
  * `wanted` is asked before each layer; once it says no (the page has moved on to another network
  * or input), the walk stops and gives null. On a slow device every later computation waits in the
  * queue behind this one: DeepConvNet's layers for 200 images, which the page starts on loading,
- * took minutes on a CPU-emulated GPU (SwiftShader), and the views of the network chosen next had
- * to wait for all of them.
+ * took 30–50 s on a CPU-emulated GPU (SwiftShader; a prediction of those 200 images 32 s there,
+ * 0.7 s on WASM), and under heavier load the next network's views waited over 2 minutes behind them.
  */
 export async function layerOutputs(
   model: Model,
