@@ -167,6 +167,29 @@ describe("zerodl gan checkpoints", () => {
     expect(cut.info.training).toMatchObject({ iterations: 4 });
   });
 
+  it("records a learning rate schedule and a discriminator's own rate, and keeps a scheduled run at its length", async () => {
+    const out = join(dir, "cosine.safetensors");
+    const scheduled = [...args, "--lr-schedule", "cosine", "--discriminator-lr", "0.0004"];
+    const r = await cli("gan", ...scheduled, "--stop-after", "3", "--out", out);
+    expect(r.stderr).toContain("Adam lr 0.0002 (discriminator 0.0004), cosine decay to 0");
+    expect(r.code).toBe(130);
+    const checkpoint = join(dir, "cosine.checkpoint.safetensors");
+    const longer = await cli("gan", "--resume", checkpoint, "--iterations", "9", "--backend", "reference");
+    expect(longer.code).toBe(1);
+    expect(longer.stderr).toContain(
+      "follows a cosine schedule over its 7 iterations, so it cannot be cut short or extended (--iterations 9)",
+    );
+    expect((await cli("gan", "--resume", checkpoint, "--backend", "reference")).code).toBe(0);
+    const straight = join(dir, "cosine-straight.safetensors");
+    expect((await cli("gan", ...scheduled, "--out", straight)).code).toBe(0);
+    const [a, b] = await Promise.all([loadGenerator(straight), loadGenerator(out)]);
+    a.model.params.forEach((p, i) => expect(b.model.params[i].value.data).toEqual(p.value.data));
+    expect(b.info.training).toMatchObject({ lr: 0.0002, discriminatorLr: 0.0004, lrSchedule: "cosine" });
+    // The schedule changes the run: not the generator of a constant rate.
+    const constant = await loadGenerator(whole);
+    expect(b.model.params[0].value.data).not.toEqual(constant.model.params[0].value.data);
+  });
+
   it("refuses a file that is not a GAN checkpoint, by name", async () => {
     const r = await cli("gan", "--resume", model, "--backend", "reference");
     expect(r.code).toBe(1);

@@ -24,6 +24,8 @@ import { encodeGrayPng, tileImages } from "../plot/tiles.js";
 import { Rng } from "../rng.js";
 import type { GanHistory } from "../train/gan.js";
 import { sampleQuality, type SampleQuality } from "../train/sample-quality.js";
+import { cosineSchedule } from "../train/trainer.js";
+import type { LrScheduleName } from "./train.js";
 import { packageRoot } from "../data/node/files.js";
 import { CliError, chooseBackend, loadData, percent, stripExtension, type CliIo } from "./common.js";
 
@@ -33,6 +35,9 @@ export interface GanOptions {
   epochs?: number;
   batchSize: number;
   lr: number;
+  /** The discriminator's learning rate (default: --lr). */
+  discriminatorLr?: number;
+  lrSchedule: LrScheduleName;
   beta1: number;
   latent: number;
   generatorChannels: number[];
@@ -68,7 +73,12 @@ type GanSettings = {
   iterations: number;
   batchSize: number;
   optimizer: "adam";
+  /** The generator's learning rate, and the discriminator's unless `discriminatorLr` differs. */
   lr: number;
+  /** Absent in files of runs from before it could differ: then `lr`. */
+  discriminatorLr?: number;
+  /** Absent in files of runs from before schedules: then "constant". */
+  lrSchedule?: LrScheduleName;
   beta1: number;
   /** The decay of the generator's weight average (0: none; the file then holds the last step's weights). */
   averageDecay: number;
@@ -103,6 +113,12 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
     // --iterations equal to those done finishes the run where it stands (saves its generator).
     const done = resumed.position.iteration;
     const total = options.iterations ?? stored.iterations;
+    if ((stored.lrSchedule ?? "constant") !== "constant" && total !== stored.iterations) {
+      throw new CliError(
+        `--resume ${options.resume}: the run's learning rate follows a ${stored.lrSchedule} schedule over its ` +
+          `${stored.iterations} iterations, so it cannot be cut short or extended (--iterations ${total})`,
+      );
+    }
     if (total < done || (total === done && options.iterations === undefined)) {
       throw new CliError(
         `--resume ${options.resume}: ${done} iterations are done` +
@@ -131,15 +147,21 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
     discriminatorChannels: options.discriminatorChannels as [number, number],
     batchSize: options.batchSize,
     lr: options.lr,
+    discriminatorLr: options.discriminatorLr,
+    lrSchedule: options.lrSchedule,
     beta1: options.beta1,
     averageDecay: options.average,
   };
+  const discriminatorLr = dcgan.discriminatorLr ?? dcgan.lr;
+  const lrSchedule = dcgan.lrSchedule ?? "constant";
   const { generator, discriminator, trainer, average } = createDcgan({
     latentSize: dcgan.latentSize,
     generatorChannels: dcgan.generatorChannels,
     discriminatorChannels: dcgan.discriminatorChannels,
     batchSize: dcgan.batchSize,
     lr: dcgan.lr,
+    discriminatorLr,
+    lrSchedule: lrSchedule === "cosine" ? cosineSchedule : undefined,
     beta1: dcgan.beta1,
     averageDecay: dcgan.averageDecay,
     images,
@@ -168,6 +190,8 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
     batchSize: dcgan.batchSize,
     optimizer: "adam",
     lr: dcgan.lr,
+    discriminatorLr,
+    lrSchedule,
     beta1: dcgan.beta1,
     averageDecay: dcgan.averageDecay,
     seed,
@@ -184,7 +208,9 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
   } else {
     io.err(
       `training a DCGAN on ${images.shape[0]} ${dataName} images: ${trainer.iterations} iterations of ` +
-        `${settings.batchSize} real + ${settings.batchSize} generated images (Adam lr ${settings.lr}, β1 ${settings.beta1}, ` +
+        `${settings.batchSize} real + ${settings.batchSize} generated images (Adam lr ${settings.lr}` +
+        `${discriminatorLr !== settings.lr ? ` (discriminator ${discriminatorLr})` : ""}` +
+        `${lrSchedule !== "constant" ? `, ${lrSchedule} decay to 0` : ""}, β1 ${settings.beta1}, ` +
         `${settings.averageDecay > 0 ? `generator weight average ${settings.averageDecay}, ` : ""}seed ${seed})`,
     );
   }

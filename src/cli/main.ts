@@ -363,6 +363,19 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .option("--batch-size <n>", "real and generated images per step, each", integer("--batch-size"), 64)
     .option("--lr <rate>", "Adam learning rate of both networks", number("--lr", 0), 0.0002)
     .option(
+      "--discriminator-lr <rate>",
+      "the discriminator's learning rate, if it should differ from --lr (two time-scale rule)",
+      number("--discriminator-lr", 0),
+    )
+    .addOption(
+      new Option(
+        "--lr-schedule <schedule>",
+        "both learning rates over the run: constant, or cosine decay to 0",
+      )
+        .choices(lrScheduleNames)
+        .default("constant"),
+    )
+    .option(
       "--beta1 <b>",
       "Adam β1 of both networks (the DCGAN paper's 0.5)",
       number("--beta1", 0, 0.999),
