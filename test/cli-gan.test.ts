@@ -167,11 +167,21 @@ describe("zerodl gan checkpoints", () => {
     expect(cut.info.training).toMatchObject({ iterations: 4 });
   });
 
-  it("records a learning rate schedule and a discriminator's own rate, and keeps a scheduled run at its length", async () => {
+  it("records a learning rate schedule, a discriminator's own rate and a smoothed real label, and keeps a scheduled run at its length", async () => {
     const out = join(dir, "cosine.safetensors");
-    const scheduled = [...args, "--lr-schedule", "cosine", "--discriminator-lr", "0.0004"];
+    const scheduled = [
+      ...args,
+      "--lr-schedule",
+      "cosine",
+      "--discriminator-lr",
+      "0.0004",
+      "--real-label",
+      "0.9",
+    ];
     const r = await cli("gan", ...scheduled, "--stop-after", "3", "--out", out);
-    expect(r.stderr).toContain("Adam lr 0.0002 (discriminator 0.0004), cosine decay to 0");
+    expect(r.stderr).toContain(
+      "Adam lr 0.0002 (discriminator 0.0004), cosine decay to 0, β1 0.5, real label 0.9",
+    );
     expect(r.code).toBe(130);
     const checkpoint = join(dir, "cosine.checkpoint.safetensors");
     const longer = await cli("gan", "--resume", checkpoint, "--iterations", "9", "--backend", "reference");
@@ -184,7 +194,12 @@ describe("zerodl gan checkpoints", () => {
     expect((await cli("gan", ...scheduled, "--out", straight)).code).toBe(0);
     const [a, b] = await Promise.all([loadGenerator(straight), loadGenerator(out)]);
     a.model.params.forEach((p, i) => expect(b.model.params[i].value.data).toEqual(p.value.data));
-    expect(b.info.training).toMatchObject({ lr: 0.0002, discriminatorLr: 0.0004, lrSchedule: "cosine" });
+    expect(b.info.training).toMatchObject({
+      lr: 0.0002,
+      discriminatorLr: 0.0004,
+      lrSchedule: "cosine",
+      realLabel: 0.9,
+    });
     // The schedule changes the run: not the generator of a constant rate.
     const constant = await loadGenerator(whole);
     expect(b.model.params[0].value.data).not.toEqual(constant.model.params[0].value.data);

@@ -38,6 +38,8 @@ export interface GanOptions {
   /** The discriminator's learning rate (default: --lr). */
   discriminatorLr?: number;
   lrSchedule: LrScheduleName;
+  /** The discriminator's target for real images (one-sided label smoothing below 1). */
+  realLabel: number;
   beta1: number;
   latent: number;
   generatorChannels: number[];
@@ -79,6 +81,8 @@ type GanSettings = {
   discriminatorLr?: number;
   /** Absent in files of runs from before schedules: then "constant". */
   lrSchedule?: LrScheduleName;
+  /** Absent in files of runs from before it could be set: then 1. */
+  realLabel?: number;
   beta1: number;
   /** The decay of the generator's weight average (0: none; the file then holds the last step's weights). */
   averageDecay: number;
@@ -149,11 +153,13 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
     lr: options.lr,
     discriminatorLr: options.discriminatorLr,
     lrSchedule: options.lrSchedule,
+    realLabel: options.realLabel,
     beta1: options.beta1,
     averageDecay: options.average,
   };
   const discriminatorLr = dcgan.discriminatorLr ?? dcgan.lr;
   const lrSchedule = dcgan.lrSchedule ?? "constant";
+  const realLabel = dcgan.realLabel ?? 1;
   const { generator, discriminator, trainer, average } = createDcgan({
     latentSize: dcgan.latentSize,
     generatorChannels: dcgan.generatorChannels,
@@ -162,6 +168,7 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
     lr: dcgan.lr,
     discriminatorLr,
     lrSchedule: lrSchedule === "cosine" ? cosineSchedule : undefined,
+    realLabel,
     beta1: dcgan.beta1,
     averageDecay: dcgan.averageDecay,
     images,
@@ -192,6 +199,7 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
     lr: dcgan.lr,
     discriminatorLr,
     lrSchedule,
+    realLabel,
     beta1: dcgan.beta1,
     averageDecay: dcgan.averageDecay,
     seed,
@@ -211,6 +219,7 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
         `${settings.batchSize} real + ${settings.batchSize} generated images (Adam lr ${settings.lr}` +
         `${discriminatorLr !== settings.lr ? ` (discriminator ${discriminatorLr})` : ""}` +
         `${lrSchedule !== "constant" ? `, ${lrSchedule} decay to 0` : ""}, β1 ${settings.beta1}, ` +
+        `${realLabel !== 1 ? `real label ${realLabel}, ` : ""}` +
         `${settings.averageDecay > 0 ? `generator weight average ${settings.averageDecay}, ` : ""}seed ${seed})`,
     );
   }

@@ -367,6 +367,12 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
       "the discriminator's learning rate, if it should differ from --lr (two time-scale rule)",
       number("--discriminator-lr", 0),
     )
+    .option(
+      "--real-label <t>",
+      "the discriminator's target for real images (below 1: one-sided label smoothing, e.g. 0.9)",
+      number("--real-label", 0.5, 1),
+      1,
+    )
     .addOption(
       new Option(
         "--lr-schedule <schedule>",

@@ -173,6 +173,8 @@ export interface DcganTrainingOptions extends DcganOptions {
   discriminatorLr?: number;
   /** Both learning rates over the run (`GanTrainer`'s `lrSchedule`; default constant). */
   lrSchedule?: LearningRateSchedule;
+  /** The discriminator's target for real images (default 1; 0.9: one-sided label smoothing). */
+  realLabel?: number;
   /**
    * Keep an exponential moving average of the generator's weights with this decay (`WeightAverage`,
    * e.g. 0.999) and draw from it; 0 or absent: none.
@@ -205,6 +207,7 @@ export function createDcgan(options: DcganTrainingOptions): {
     beta1 = 0.5,
     discriminatorLr = lr,
     lrSchedule,
+    realLabel,
     averageDecay = 0,
     seed,
     resume,
