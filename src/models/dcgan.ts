@@ -240,6 +240,7 @@ export function createDcgan(options: DcganTrainingOptions): {
     generatorOptimizer: new Adam({ lr, beta1 }),
     discriminatorOptimizer: new Adam({ lr: discriminatorLr, beta1 }),
     lrSchedule,
+    realLabel,
     batchSize,
     epochs,
     iterations,
