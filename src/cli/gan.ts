@@ -44,6 +44,8 @@ export interface GanOptions {
   latent: number;
   generatorChannels: number[];
   discriminatorChannels: number[];
+  /** Batch normalization in the discriminator's second block (default true; --no-discriminator-batch-norm). */
+  discriminatorBatchNorm: boolean;
   /** Keep an exponential moving average of the generator's weights with this decay and save it (0: none). */
   average: number;
   seed: number;
@@ -72,6 +74,8 @@ type GanSettings = {
   latentSize: number;
   generatorChannels: [number, number];
   discriminatorChannels: [number, number];
+  /** Absent in files of runs from before it could be turned off: then true. */
+  discriminatorBatchNorm?: boolean;
   iterations: number;
   batchSize: number;
   optimizer: "adam";
@@ -149,6 +153,7 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
     latentSize: options.latent,
     generatorChannels: options.generatorChannels as [number, number],
     discriminatorChannels: options.discriminatorChannels as [number, number],
+    discriminatorBatchNorm: options.discriminatorBatchNorm,
     batchSize: options.batchSize,
     lr: options.lr,
     discriminatorLr: options.discriminatorLr,
@@ -164,6 +169,7 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
     latentSize: dcgan.latentSize,
     generatorChannels: dcgan.generatorChannels,
     discriminatorChannels: dcgan.discriminatorChannels,
+    discriminatorBatchNorm: dcgan.discriminatorBatchNorm ?? true,
     batchSize: dcgan.batchSize,
     lr: dcgan.lr,
     discriminatorLr,
@@ -193,6 +199,7 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
     latentSize: dcgan.latentSize,
     generatorChannels: dcgan.generatorChannels,
     discriminatorChannels: dcgan.discriminatorChannels,
+    discriminatorBatchNorm: dcgan.discriminatorBatchNorm ?? true,
     iterations: trainer.iterations,
     batchSize: dcgan.batchSize,
     optimizer: "adam",

@@ -391,6 +391,10 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .option("--generator-channels <a,b>", "generator feature maps at H/4 and H/2", sizeList, [64, 32])
     .option("--discriminator-channels <a,b>", "discriminator feature maps at H/2 and H/4", sizeList, [32, 64])
     .option(
+      "--no-discriminator-batch-norm",
+      "no batch normalization in the discriminator (the DCGAN recipe has it in the second block)",
+    )
+    .option(
       "--average <decay>",
       "keep an exponential moving average of the generator's weights with this decay and save it (0: none)",
       number("--average", 0, 0.999999),
