@@ -8,7 +8,7 @@ import { BatchNormalization, Dropout, Tanh } from "../src/layers/index.js";
 import { NDArray } from "../src/ndarray.js";
 import { ResNet, SimpleConvNet } from "../src/models/index.js";
 import { buildLab, checkConfig, defaultConfig, describeConfig } from "../web/src/playground/lab.js";
-import { hasLayers, layerOutputs } from "../web/src/playground/inspect.js";
+import { activationPanels, hasLayers, layerOutputs } from "../web/src/playground/inspect.js";
 import { pageExperimentList } from "../web/src/playground/book-experiments.js";
 import { experiments } from "../experiments/registry.js";
 
@@ -154,5 +154,18 @@ describe("playground layer views", () => {
     expect(outputs.at(-1)!.name).toBe("fc");
     const predicted = model.predict(input).data;
     expect(Math.max(...outputs.at(-1)!.data.map((v, i) => Math.abs(v - predicted[i])))).toBeLessThan(1e-5);
+  });
+
+  it("stop at the next layer once the page no longer wants them, freeing the queue", async () => {
+    const model = new SimpleConvNet({ inputShape: [1, 28, 28] }, new Rng(2));
+    const input = x(2, 5);
+    let asked = 0;
+    // Wanted for the first two layers only: the walk stops before the third.
+    expect(await layerOutputs(model, input, () => ++asked <= 3)).toBeNull();
+    expect(asked).toBe(4); // once on starting in the queue, then before layers 1, 2 and 3
+    expect(await layerOutputs(model, input, () => false)).toBeNull();
+    expect(await activationPanels(model, input, () => false)).toBeNull();
+    // Work queued behind a dropped walk runs.
+    expect((await layerOutputs(model, input, () => true))!.length).toBe(model.nodes.length);
   });
 });

@@ -109,7 +109,10 @@ export interface GraphNode {
   readonly name: string;
   readonly layer: Layer | MergeLayer;
   readonly inputs: readonly string[];
-  /** File tensor names of the layer's params and state, by key (default `<name>.<key>`). */
+  /**
+   * File tensor names of the layer's params and state, by key (default `<name>.<key>`). In a built
+   * Graph's `nodes` every key is filled in, given or default.
+   */
   readonly params?: Readonly<Record<string, string>>;
   /** The spec the layer was built from (its weight initialization is kept in `architecture()`). */
   readonly spec?: LayerSpec;
@@ -177,8 +180,6 @@ export class Graph implements Model {
   /** Each layer's own Param → its named view; each view → its node's name. */
   readonly #own = new Map<Param, Param>();
   readonly #owner = new Map<Param, string>();
-  /** Each node's tensor file names by key. */
-  readonly #fileNames = new Map<GraphNode, Record<string, string>>();
   #outputSize: number | null = null;
   #inputGradients = false;
   #steps: Step[] = [];
@@ -193,12 +194,11 @@ export class Graph implements Model {
     this.#fuse = fuse;
     this.inputNames = parts.inputs.map((i) => i.name);
     this.#inputShapes = parts.inputs.map((i) => i.shape);
-    this.nodes = parts.nodes;
-    checkWiring(this.inputNames, this.nodes);
-    const last = this.nodes.at(-1);
+    checkWiring(this.inputNames, parts.nodes);
+    const last = parts.nodes.at(-1);
     this.outputNames = parts.outputs ?? (last ? [last.name] : []);
     if (this.outputNames.length === 0) throw new OptionError("a graph needs at least one output");
-    const known = new Set([...this.inputNames, ...this.nodes.map((n) => n.name)]);
+    const known = new Set([...this.inputNames, ...parts.nodes.map((n) => n.name)]);
     for (const o of this.outputNames) {
       if (!known.has(o)) throw new OptionError(`graph output "${o}" is not an input or node of the graph`);
     }
@@ -209,7 +209,9 @@ export class Graph implements Model {
     const tensors: NamedTensor[] = [];
     const state: NamedTensor[] = [];
     const decayed = new Set<Param>();
-    for (const node of this.nodes) {
+    // Each node keeps the file names of all its tensors, given or default, so that whoever writes
+    // them (model files, the ONNX export) names them alike however the graph was built.
+    this.nodes = parts.nodes.map((node) => {
       const named = layerTensors(node.layer);
       const names = node.params ?? {};
       const keys = named.map((t) => t.key);
@@ -239,8 +241,8 @@ export class Graph implements Model {
           if (t.key === "W") decayed.add(view);
         }
       }
-      this.#fileNames.set(node, fileNames);
-    }
+      return { ...node, params: fileNames };
+    });
     tensors.push(...state);
     const seen = new Set<string>();
     for (const t of tensors) {
@@ -303,14 +305,13 @@ export class Graph implements Model {
     const nodes = this.nodes.map((node): NodeSpec => {
       const described = describeLayer(node.layer);
       const init = node.spec && "weightInit" in node.spec ? node.spec.weightInit : undefined;
-      const params = this.#fileNames.get(node)!;
       const spec = {
         name: node.name,
         ...described,
         ...(init !== undefined ? { weightInit: init } : {}),
         inputs: [...node.inputs],
       } as NodeSpec;
-      if (Object.keys(params).length > 0) spec.params = { ...params };
+      if (Object.keys(node.params ?? {}).length > 0) spec.params = { ...node.params };
       return spec;
     });
     return {

@@ -63,10 +63,22 @@ export interface Demo {
   saveModel(): string;
   loadModel(base64: string, fileName: string): string;
   classify(id: string, n: number): Promise<number[]>;
+  /** Every layer's output for the first n test images through network `id` (float32 values, base64). */
+  layerValues(
+    id: string,
+    n: number,
+  ): Promise<{ name: string; shape: number[]; values: string }[] | undefined>;
   evaluate(): Promise<number | null>;
   runExperiment(name: string): Promise<{ summary: string; figures: number; seconds: number }>;
   /** The params of the network being trained: name and shape. */
   runParams(): [string, number[]][];
+}
+/** One layer's output as the page's `layerValues` sends it. */
+export interface LayerValues {
+  name: string;
+  shape: number[];
+  /** Float32 values, base64 (a string crosses to the page far faster than an array). */
+  values: string;
 }
 export type DemoWindow = Window & { zerodlDemo: Demo };
 

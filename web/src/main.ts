@@ -486,7 +486,7 @@ async function showResponses(x: NDArray | null, id: number): Promise<void> {
   const c = current();
   try {
     const filters = c ? await firstFilters(c.model) : null;
-    const outputs = c && x ? await layerOutputs(c.model, x) : null;
+    const outputs = c && x ? await layerOutputs(c.model, x, () => id === predictions) : null;
     if (id !== predictions) return;
     ui.filtersFigure.hidden = !filters;
     if (filters)
@@ -922,7 +922,7 @@ async function showInside(): Promise<void> {
     // layer's maps for 1,000 images would take long on a slow device (a CPU-emulated GPU).
     const images = c.model.spec.inputShape.length === 3 ? 200 : 1000;
     const x = shapeFor(c.model, data.test.x.sliceRows(0, images));
-    const panels = await activationPanels(c.model, x);
+    const panels = await activationPanels(c.model, x, () => id === insideViews);
     if (id !== insideViews) return;
     ui.histogramsFigure.hidden = !panels || panels.length === 0;
     histogramTitles = panels?.map((p) => p.title) ?? [];
@@ -1147,6 +1147,19 @@ window.zerodlDemo = {
       const row = Array.from(scores.subarray(i * k, (i + 1) * k));
       return row.indexOf(Math.max(...row));
     });
+  },
+  /**
+   * Every layer's output for the first n test images of MNIST through network `id`, as the layer
+   * views compute them (`layerOutputs`): names, shapes and float32 values (base64 bytes).
+   */
+  layerValues: async (id: string, n: number) => {
+    const c = state.classifiers.get(id)!;
+    const outputs = await layerOutputs(c.model, shapeFor(c.model, state.mnist!.test.x.sliceRows(0, n)));
+    return outputs?.map(({ name, shape, data }) => ({
+      name,
+      shape,
+      values: toBase64(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)),
+    }));
   },
   evaluate: () => evaluateCurrent().then((e) => e && e.accuracy),
   runParams: () => state.run?.model.params.map((p) => [p.name, [...p.value.shape]]) ?? [],

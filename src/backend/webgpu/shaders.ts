@@ -399,6 +399,45 @@ ${ENTRY_1D}
 }
 `;
 
+/**
+ * For output i of an oh×ow grid of windows over planes (h, w): runs `body` for each cell of the
+ * window inside the image (padding skipped), with `k` the cell's index in x.
+ */
+function windowCells(body: string): string {
+  return `
+  let ox = i % p.ow;
+  let oy = (i / p.ow) % p.oh;
+  let plane = i / (p.ow * p.oh);
+  for (var ky = 0u; ky < p.fh; ky++) {
+    let y = i32(oy * p.stride + ky) - i32(p.pad);
+    if (y < 0 || y >= i32(p.h)) { continue; }
+    for (var kx = 0u; kx < p.fw; kx++) {
+      let xx = i32(ox * p.stride + kx) - i32(p.pad);
+      if (xx < 0 || xx >= i32(p.w)) { continue; }
+      let k = (plane * p.h + u32(y)) * p.w + u32(xx);
+      ${body}
+    }
+  }`;
+}
+
+/**
+ * For pixel i of planes (h, w): runs `body` for each window of the oh×ow grid that covers it, with
+ * `o` the window's index in the output.
+ */
+function coveringWindows(body: string): string {
+  return `
+  let xx = i % p.w;
+  let y = (i / p.w) % p.h;
+  let plane = i / (p.w * p.h);
+  ${COVERING}
+  for (var oy = oy0; oy <= oy1; oy++) {
+    for (var ox = ox0; ox <= ox1; ox++) {
+      let o = (plane * p.oh + u32(oy)) * p.ow + u32(ox);
+      ${body}
+    }
+  }`;
+}
+
 /** Max pooling, one thread per output; padding never wins; argmax is the winner's index in x (−1: none). */
 export const MAX_POOL = `${paramsStruct(WINDOW)}
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -406,22 +445,9 @@ export const MAX_POOL = `${paramsStruct(WINDOW)}
 @group(0) @binding(3) var<storage, read> x: array<f32>;
 ${ENTRY_1D}
   if (i >= p.n * p.c * p.oh * p.ow) { return; }
-  let ox = i % p.ow;
-  let oy = (i / p.ow) % p.oh;
-  let plane = i / (p.ow * p.oh);
   var best = 0.0;
   var at = -1;
-  for (var ky = 0u; ky < p.fh; ky++) {
-    let y = i32(oy * p.stride + ky) - i32(p.pad);
-    if (y < 0 || y >= i32(p.h)) { continue; }
-    for (var kx = 0u; kx < p.fw; kx++) {
-      let xx = i32(ox * p.stride + kx) - i32(p.pad);
-      if (xx < 0 || xx >= i32(p.w)) { continue; }
-      let k = i32((plane * p.h + u32(y)) * p.w + u32(xx));
-      let v = x[k];
-      if (at < 0 || v > best) { best = v; at = k; }
-    }
-  }
+  ${windowCells("let v = x[k]; if (at < 0 || v > best) { best = v; at = i32(k); }")}
   out[i] = best;
   argmax[i] = at;
 }
@@ -434,17 +460,8 @@ export const MAX_POOL_BACKWARD = `${paramsStruct(WINDOW)}
 @group(0) @binding(3) var<storage, read> argmax: array<i32>;
 ${ENTRY_1D}
   if (i >= p.n * p.c * p.h * p.w) { return; }
-  let xx = i % p.w;
-  let y = (i / p.w) % p.h;
-  let plane = i / (p.w * p.h);
-  ${COVERING}
   var s = 0.0;
-  for (var oy = oy0; oy <= oy1; oy++) {
-    for (var ox = ox0; ox <= ox1; ox++) {
-      let o = (plane * p.oh + u32(oy)) * p.ow + u32(ox);
-      if (argmax[o] == i32(i)) { s += dout[o]; }
-    }
-  }
+  ${coveringWindows("if (argmax[o] == i32(i)) { s += dout[o]; }")}
   dx[i] = s;
 }
 `;
@@ -455,19 +472,8 @@ export const AVG_POOL = `${paramsStruct(WINDOW)}
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 ${ENTRY_1D}
   if (i >= p.n * p.c * p.oh * p.ow) { return; }
-  let ox = i % p.ow;
-  let oy = (i / p.ow) % p.oh;
-  let plane = i / (p.ow * p.oh);
   var s = 0.0;
-  for (var ky = 0u; ky < p.fh; ky++) {
-    let y = i32(oy * p.stride + ky) - i32(p.pad);
-    if (y < 0 || y >= i32(p.h)) { continue; }
-    for (var kx = 0u; kx < p.fw; kx++) {
-      let xx = i32(ox * p.stride + kx) - i32(p.pad);
-      if (xx < 0 || xx >= i32(p.w)) { continue; }
-      s += x[(plane * p.h + u32(y)) * p.w + u32(xx)];
-    }
-  }
+  ${windowCells("s += x[k];")}
   out[i] = s / f32(p.fh * p.fw);
 }
 `;
@@ -478,14 +484,8 @@ export const AVG_POOL_BACKWARD = `${paramsStruct(WINDOW)}
 @group(0) @binding(2) var<storage, read> dout: array<f32>;
 ${ENTRY_1D}
   if (i >= p.n * p.c * p.h * p.w) { return; }
-  let xx = i % p.w;
-  let y = (i / p.w) % p.h;
-  let plane = i / (p.w * p.h);
-  ${COVERING}
   var s = 0.0;
-  for (var oy = oy0; oy <= oy1; oy++) {
-    for (var ox = ox0; ox <= ox1; ox++) { s += dout[(plane * p.oh + u32(oy)) * p.ow + u32(ox)]; }
-  }
+  ${coveringWindows("s += dout[o];")}
   dx[i] = s / f32(p.fh * p.fw);
 }
 `;

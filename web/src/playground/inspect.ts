@@ -51,13 +51,23 @@ export function hasLayers(model: Model): model is Graph {
  * batch norm on its running statistics); copies (read back from a device), so later steps cannot
  * change them. A graph runs node by node in its order, each node reading its inputs' outputs (the
  * sum at an Add, the channels side by side at a Concat), so a skip's output is there to look at.
+ *
+ * `wanted` is asked before each layer; once it says no (the page has moved on to another network
+ * or input), the walk stops and gives null. On a slow device every later computation waits in the
+ * queue behind this one: DeepConvNet's layers for 200 images, which the page starts on loading,
+ * took 30–50 s on a CPU-emulated GPU (SwiftShader; a prediction of those 200 images 32 s there,
+ * 0.7 s on WASM), and under heavier load the next network's views waited over 2 minutes behind them.
  */
-export async function layerOutputs(model: Model, x: NDArray): Promise<LayerOutput[] | null> {
+export async function layerOutputs(
+  model: Model,
+  x: NDArray,
+  wanted: () => boolean = () => true,
+): Promise<LayerOutput[] | null> {
   if (!hasLayers(model)) return null;
-  return modelQueue.run(() => forwardEach(model, x));
+  return modelQueue.run(() => (wanted() ? forwardEach(model, x, wanted) : null));
 }
 
-async function forwardEach(graph: Graph, x: NDArray): Promise<LayerOutput[]> {
+async function forwardEach(graph: Graph, x: NDArray, wanted: () => boolean): Promise<LayerOutput[] | null> {
   const values = new Map<string, NDArray>([[graph.inputNames[0], x]]);
   // A chain reads each node from the one before: its layers are numbered as in the book's lists.
   const chain = graph.nodes.every(
@@ -67,6 +77,7 @@ async function forwardEach(graph: Graph, x: NDArray): Promise<LayerOutput[]> {
   );
   const outputs: LayerOutput[] = [];
   for (const [i, node] of graph.nodes.entries()) {
+    if (!wanted()) return null;
     const inputs = node.inputs.map((name) => values.get(name)!);
     const layer = node.layer;
     const y = "merge" in layer ? layer.forward(inputs, "eval") : layer.forward(inputs[0], "eval");
@@ -121,8 +132,9 @@ const activationKinds = new Set(["Relu", "ReLU", "Sigmoid", "Tanh"]);
 export async function activationPanels(
   model: Model,
   x: NDArray,
+  wanted: () => boolean = () => true,
 ): Promise<{ title: string; values: Float32Array; range: [number, number]; skipZeros: boolean }[] | null> {
-  const outputs = await layerOutputs(model, x);
+  const outputs = await layerOutputs(model, x, wanted);
   if (!outputs) return null;
   const picked = outputs.filter((o) => activationKinds.has(o.kind));
   return picked.map((o, k) => {
