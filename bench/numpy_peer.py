@@ -18,12 +18,9 @@ iteration (all threads), inference images/s (median of as many passes at batch 1
 train_flg=False) and CPU ms per 100 inference images.
 """
 import argparse
-import gzip
 import json
 import os
-import statistics
 import sys
-import time
 
 if __name__ == "__main__":
     _threads = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--threads=")), None)
@@ -32,6 +29,16 @@ if __name__ == "__main__":
         os.environ["OMP_NUM_THREADS"] = _threads
 
 import numpy as np  # noqa: E402
+
+from peer_timing import (  # noqa: E402
+    BATCH,
+    batch_start,
+    load_mnist,
+    result_row,
+    serve,
+    time_inference,
+    time_training,
+)
 
 
 # ---- common/util.py ------------------------------------------------------------------------------
@@ -262,62 +269,25 @@ SIMPLE = [("conv", 30, 5, 0), ("relu",), ("pool",), ("affine", 100), ("relu",), 
 MODELS = {"simple-conv": (SIMPLE, 3, 1000), "deep-conv": (DEEP, 1, 200)}
 
 
-def load_mnist(count):
-    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mnist")
-    with gzip.open(os.path.join(root, "train-images-idx3-ubyte.gz")) as f:
-        images = np.frombuffer(f.read(), np.uint8, offset=16)[: count * 784]
-    with gzip.open(os.path.join(root, "train-labels-idx1-ubyte.gz")) as f:
-        labels = np.frombuffer(f.read(), np.uint8, offset=8)[:count]
-    return (images.astype(np.float32) / 255.0).reshape(count, 1, 28, 28), labels.astype(np.int64)
-
-
 def measure(name, quick, x, t):
     specs, iterations, infer_n = MODELS[name]
     np.random.seed(42)
     net = Net(specs)
     optimizer = Adam(lr=0.001)
-    batch = 100
     if quick:
-        infer_n = batch
+        infer_n = BATCH
 
     def step(i):
-        start = (i * batch) % (len(t) - batch + 1)
-        grads = net.gradient(x[start : start + batch], t[start : start + batch])
+        start = batch_start(i, len(t))
+        grads = net.gradient(x[start : start + BATCH], t[start : start + BATCH])
         optimizer.update(net.params, grads)
 
     step(0)
     blocks = 1 if quick else 5
-    block_ms = []
-    cpu0 = time.process_time()
-    done = 1
-    for _ in range(blocks):
-        t0 = time.perf_counter()
-        for _ in range(iterations):
-            step(done)
-            done += 1
-        block_ms.append((time.perf_counter() - t0) * 1000 / iterations)
-    cpu_ms = (time.process_time() - cpu0) * 1000 / (iterations * blocks)
-    runs = []
-    cpu1 = time.process_time()
-    for _ in range(blocks):
-        t0 = time.perf_counter()
-        for s in range(0, infer_n, batch):
-            net.predict(x[s : s + batch])
-        runs.append(time.perf_counter() - t0)
-    infer_cpu_ms = (time.process_time() - cpu1) * 1000 / blocks / (infer_n / 100)
-    return {
-        "peer": "numpy-book",
-        "version": np.__version__,
-        "threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
-        "model": name,
-        "msPerIteration": statistics.median(block_ms),
-        "msPerIterationRange": [min(block_ms), max(block_ms)],
-        "cpuMsPerIteration": cpu_ms,
-        "secondsPerEpoch": statistics.median(block_ms) * 600 / 1000,
-        "inferenceImages": infer_n,
-        "imagesPerSecond": infer_n / statistics.median(runs),
-        "inferenceCpuMsPer100": infer_cpu_ms,
-    }
+    training = time_training(step, iterations, blocks, 1)
+    inference = time_inference(net.predict, x, infer_n, blocks)
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    return result_row("numpy-book", np.__version__, name, threads, training, inference, infer_n)
 
 
 class Session:
@@ -330,34 +300,20 @@ class Session:
 
     def train(self, k):
         for _ in range(k):
-            start = (self.done * 100) % (len(self.t) - 99)
-            grads = self.net.gradient(self.x[start : start + 100], self.t[start : start + 100])
+            start = batch_start(self.done, len(self.t))
+            grads = self.net.gradient(self.x[start : start + BATCH], self.t[start : start + BATCH])
             self.optimizer.update(self.net.params, grads)
             self.done += 1
 
     def infer(self, k):
         for i in range(k):
-            start = (i * 100) % (len(self.t) - 99)
-            self.net.predict(self.x[start : start + 100])
-
-
-def serve():
-    """Lines `train MODEL K` / `infer MODEL K` on stdin; one JSON line {"cpuMs"} (per step or per
-    100 images, process time of all threads) for each."""
-    x, t = load_mnist(1000)
-    sessions = {}
-    for line in sys.stdin:
-        cmd, name, k = line.split()
-        if name not in sessions:
-            sessions[name] = Session(name, x, t)
-        c0 = time.process_time()
-        (sessions[name].train if cmd == "train" else sessions[name].infer)(int(k))
-        print(json.dumps({"cpuMs": (time.process_time() - c0) * 1000 / int(k)}), flush=True)
+            start = batch_start(i, len(self.t))
+            self.net.predict(self.x[start : start + BATCH])
 
 
 def main():
     if "--serve" in sys.argv:
-        serve()
+        serve(Session, *load_mnist(1000))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default="simple-conv,deep-conv")

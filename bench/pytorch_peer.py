@@ -18,16 +18,13 @@ PyTorch here starts with 1 thread (its OpenMP default on this machine); each row
 `--serve` (for bench/interleaved.ts): one thread, blocks of steps on demand, see `serve`.
 """
 import argparse
-import gzip
 import json
-import os
-import statistics
 import sys
-import time
 
-import numpy as np
 import torch
 from torch import nn
+
+from peer_timing import BATCH, batch_start, load_mnist, result_row, serve, time_inference, time_training
 
 
 def two_layer():
@@ -73,16 +70,6 @@ MODELS = {
 }
 
 
-def load_mnist(count):
-    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mnist")
-    with gzip.open(os.path.join(root, "train-images-idx3-ubyte.gz")) as f:
-        images = np.frombuffer(f.read(), np.uint8, offset=16)[: count * 784]
-    with gzip.open(os.path.join(root, "train-labels-idx1-ubyte.gz")) as f:
-        labels = np.frombuffer(f.read(), np.uint8, offset=8)[:count]
-    x = torch.from_numpy(images.astype(np.float32) / 255).reshape(count, 1, 28, 28)
-    return x, torch.from_numpy(labels.astype(np.int64))
-
-
 def measure(name, threads, quick, x, t):
     build, flat, make_optimizer, iterations, infer_n = MODELS[name]
     torch.set_num_threads(threads)
@@ -90,16 +77,15 @@ def measure(name, threads, quick, x, t):
     model = build()
     optimizer = make_optimizer(model.parameters())
     loss_fn = nn.CrossEntropyLoss()
-    batch = 100
     if quick:
         iterations = max(1, iterations // 4)
         infer_n //= 5
     inputs = x.reshape(-1, 784) if flat else x
 
     def step(i):
-        start = (i * batch) % (len(t) - batch + 1)
+        start = batch_start(i, len(t))
         optimizer.zero_grad()
-        loss = loss_fn(model(inputs[start : start + batch]), t[start : start + batch])
+        loss = loss_fn(model(inputs[start : start + BATCH]), t[start : start + BATCH])
         loss.backward()
         optimizer.step()
 
@@ -107,42 +93,12 @@ def measure(name, threads, quick, x, t):
     for i in range(2):
         step(i)
     blocks = 1 if quick else 5
-    block_ms = []
-    cpu0 = time.process_time()
-    done = 2
-    for _ in range(blocks):
-        t0 = time.perf_counter()
-        for _ in range(iterations):
-            step(done)
-            done += 1
-        block_ms.append((time.perf_counter() - t0) * 1000 / iterations)
-    cpu_ms = (time.process_time() - cpu0) * 1000 / (iterations * blocks)
-
+    training = time_training(step, iterations, blocks, 2)
     model.eval()
-    xs = inputs[:infer_n]
     with torch.no_grad():
-        model(xs[:batch])
-        runs = []
-        cpu1 = time.process_time()
-        for _ in range(blocks):
-            t0 = time.perf_counter()
-            for s in range(0, infer_n, batch):
-                model(xs[s : s + batch])
-            runs.append(time.perf_counter() - t0)
-        infer_cpu_ms = (time.process_time() - cpu1) * 1000 / blocks / (infer_n / 100)
-    return {
-        "peer": "pytorch",
-        "version": torch.__version__,
-        "model": name,
-        "threads": threads,
-        "msPerIteration": statistics.median(block_ms),
-        "msPerIterationRange": [min(block_ms), max(block_ms)],
-        "cpuMsPerIteration": cpu_ms,
-        "secondsPerEpoch": statistics.median(block_ms) * 600 / 1000,
-        "inferenceImages": infer_n,
-        "imagesPerSecond": infer_n / statistics.median(runs),
-        "inferenceCpuMsPer100": infer_cpu_ms,
-    }
+        model(inputs[:BATCH])
+        inference = time_inference(model, inputs, infer_n, blocks)
+    return result_row("pytorch", torch.__version__, name, threads, training, inference, infer_n)
 
 
 class Session:
@@ -160,9 +116,9 @@ class Session:
     def train(self, k):
         self.model.train()
         for _ in range(k):
-            start = (self.done * 100) % (len(self.t) - 99)
+            start = batch_start(self.done, len(self.t))
             self.optimizer.zero_grad()
-            loss = self.loss_fn(self.model(self.inputs[start : start + 100]), self.t[start : start + 100])
+            loss = self.loss_fn(self.model(self.inputs[start : start + BATCH]), self.t[start : start + BATCH])
             loss.backward()
             self.optimizer.step()
             self.done += 1
@@ -171,30 +127,22 @@ class Session:
         self.model.eval()
         with torch.no_grad():
             for i in range(k):
-                start = (i * 100) % (len(self.t) - 99)
-                self.model(self.inputs[start : start + 100])
+                start = batch_start(i, len(self.t))
+                self.model(self.inputs[start : start + BATCH])
 
 
-def serve():
-    """Lines `train MODEL K` / `infer MODEL K` on stdin; one JSON line {"cpuMs"} (per step or per
-    100 images, process time of all threads) for each. One thread."""
-    torch.set_num_threads(1)
-    x, t = load_mnist(1000)
-    sessions = {}
-    for line in sys.stdin:
-        cmd, name, k = line.split()
-        if name not in sessions:
-            sessions[name] = Session(name, x, t)
-        session = sessions[name]
-        c0 = time.process_time()
-        (session.train if cmd == "train" else session.infer)(int(k))
-        print(json.dumps({"cpuMs": (time.process_time() - c0) * 1000 / int(k)}), flush=True)
+def mnist_tensors(count):
+    """load_mnist's images and labels as torch tensors."""
+    x, t = load_mnist(count)
+    return torch.from_numpy(x), torch.from_numpy(t)
 
 
 def main():
     if "--serve" in sys.argv:
+        # One thread: bench/interleaved.ts compares single-threaded blocks.
         torch.set_num_interop_threads(1)
-        serve()
+        torch.set_num_threads(1)
+        serve(Session, *mnist_tensors(1000))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default="two-layer,simple-conv,deep-conv")
@@ -202,7 +150,7 @@ def main():
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     torch.set_num_interop_threads(1)
-    x, t = load_mnist(10000)
+    x, t = mnist_tensors(10000)
     for name in args.models.split(","):
         for threads in [int(n) for n in args.threads.split(",")]:
             print(json.dumps(measure(name, threads, args.quick, x, t)), flush=True)

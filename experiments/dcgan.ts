@@ -5,8 +5,9 @@
  * through latent space between two digits, and the quality scores (`sampleQuality`) of 10,000
  * samples.
  *
- * Full form: the recipe `zerodl gan` trains with its defaults (models/dcgan.safetensors), so the
- * same seed gives the same generator. Quick form: 2,000 images, narrow networks, 40 iterations of
+ * Full form: the recipe `zerodl gan` trains with its defaults (the DCGAN paper's: Adam lr 0.0002,
+ * 64 images a batch; models/dcgan.safetensors was trained with other settings, docs/gan.md), so the
+ * same seed gives the same generator as `zerodl gan --iterations 5000`. Quick form: 2,000 images, narrow networks, 40 iterations of
  * 32 images.
  */
 import { join } from "node:path";

@@ -91,6 +91,12 @@ describe("zerodl gan", () => {
   });
 });
 
+/** The tensor names in a safetensors file's header. */
+function tensorNames(file: string): string[] {
+  const bytes = readFileSync(file);
+  return Object.keys(JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString()));
+}
+
 describe("zerodl gan checkpoints", () => {
   // 7 iterations of 5 batches an epoch (40 images, 8 a batch) cross an epoch's end.
   const args = [...small.map((a) => (a === "3" ? "7" : a)), "--average", "0.9"];
@@ -114,6 +120,7 @@ describe("zerodl gan checkpoints", () => {
     expect(stopped.code).toBe(130);
     expect(stopped.stderr).toContain(`interrupted after iteration 3 of 7: checkpoint saved to ${checkpoint}`);
     expect(existsSync(out)).toBe(false);
+    expect(tensorNames(checkpoint)).toContain("discriminator/running_mean1"); // its batch norm
     const resumed = await cli("gan", "--resume", checkpoint, "--backend", "reference");
     expect(resumed.stderr).toContain(`resuming ${checkpoint}: 3 of 7 iterations done`);
     expect(resumed.code).toBe(0);
@@ -165,6 +172,48 @@ describe("zerodl gan checkpoints", () => {
     const [straight, cut] = await Promise.all([loadGenerator(four), loadGenerator(out)]);
     straight.model.params.forEach((p, i) => expect(cut.model.params[i].value.data).toEqual(p.value.data));
     expect(cut.info.training).toMatchObject({ iterations: 4 });
+  });
+
+  it("records a learning rate schedule, a discriminator's own rate, a smoothed real label and a discriminator without batch norm, and keeps a scheduled run at its length", async () => {
+    const out = join(dir, "cosine.safetensors");
+    const scheduled = [
+      ...args,
+      "--lr-schedule",
+      "cosine",
+      "--discriminator-lr",
+      "0.0004",
+      "--real-label",
+      "0.9",
+      "--no-discriminator-batch-norm",
+    ];
+    const r = await cli("gan", ...scheduled, "--stop-after", "3", "--out", out);
+    expect(r.stderr).toContain(
+      "Adam lr 0.0002 (discriminator 0.0004), cosine decay to 0, β1 0.5, real label 0.9",
+    );
+    expect(r.code).toBe(130);
+    const checkpoint = join(dir, "cosine.checkpoint.safetensors");
+    expect(tensorNames(checkpoint)).toContain("discriminator/W1");
+    expect(tensorNames(checkpoint).filter((k) => k.startsWith("discriminator/running"))).toEqual([]);
+    const longer = await cli("gan", "--resume", checkpoint, "--iterations", "9", "--backend", "reference");
+    expect(longer.code).toBe(1);
+    expect(longer.stderr).toContain(
+      "follows a cosine schedule over its 7 iterations, so it cannot be cut short or extended (--iterations 9)",
+    );
+    expect((await cli("gan", "--resume", checkpoint, "--backend", "reference")).code).toBe(0);
+    const straight = join(dir, "cosine-straight.safetensors");
+    expect((await cli("gan", ...scheduled, "--out", straight)).code).toBe(0);
+    const [a, b] = await Promise.all([loadGenerator(straight), loadGenerator(out)]);
+    a.model.params.forEach((p, i) => expect(b.model.params[i].value.data).toEqual(p.value.data));
+    expect(b.info.training).toMatchObject({
+      lr: 0.0002,
+      discriminatorLr: 0.0004,
+      lrSchedule: "cosine",
+      realLabel: 0.9,
+      discriminatorBatchNorm: false, // and the resumed run rebuilt the discriminator so
+    });
+    // The schedule changes the run: not the generator of a constant rate.
+    const constant = await loadGenerator(whole);
+    expect(b.model.params[0].value.data).not.toEqual(constant.model.params[0].value.data);
   });
 
   it("refuses a file that is not a GAN checkpoint, by name", async () => {

@@ -24,6 +24,8 @@ import { encodeGrayPng, tileImages } from "../plot/tiles.js";
 import { Rng } from "../rng.js";
 import type { GanHistory } from "../train/gan.js";
 import { sampleQuality, type SampleQuality } from "../train/sample-quality.js";
+import { cosineSchedule } from "../train/trainer.js";
+import type { LrScheduleName } from "./train.js";
 import { packageRoot } from "../data/node/files.js";
 import { CliError, chooseBackend, loadData, percent, stripExtension, type CliIo } from "./common.js";
 
@@ -33,10 +35,17 @@ export interface GanOptions {
   epochs?: number;
   batchSize: number;
   lr: number;
+  /** The discriminator's learning rate (default: --lr). */
+  discriminatorLr?: number;
+  lrSchedule: LrScheduleName;
+  /** The discriminator's target for real images (one-sided label smoothing below 1). */
+  realLabel: number;
   beta1: number;
   latent: number;
   generatorChannels: number[];
   discriminatorChannels: number[];
+  /** Batch normalization in the discriminator's second block (default true; --no-discriminator-batch-norm). */
+  discriminatorBatchNorm: boolean;
   /** Keep an exponential moving average of the generator's weights with this decay and save it (0: none). */
   average: number;
   seed: number;
@@ -65,10 +74,19 @@ type GanSettings = {
   latentSize: number;
   generatorChannels: [number, number];
   discriminatorChannels: [number, number];
+  /** Absent in files of runs from before it could be turned off: then true. */
+  discriminatorBatchNorm?: boolean;
   iterations: number;
   batchSize: number;
   optimizer: "adam";
+  /** The generator's learning rate, and the discriminator's unless `discriminatorLr` differs. */
   lr: number;
+  /** Absent in files of runs from before it could differ: then `lr`. */
+  discriminatorLr?: number;
+  /** Absent in files of runs from before schedules: then "constant". */
+  lrSchedule?: LrScheduleName;
+  /** Absent in files of runs from before it could be set: then 1. */
+  realLabel?: number;
   beta1: number;
   /** The decay of the generator's weight average (0: none; the file then holds the last step's weights). */
   averageDecay: number;
@@ -103,6 +121,12 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
     // --iterations equal to those done finishes the run where it stands (saves its generator).
     const done = resumed.position.iteration;
     const total = options.iterations ?? stored.iterations;
+    if ((stored.lrSchedule ?? "constant") !== "constant" && total !== stored.iterations) {
+      throw new CliError(
+        `--resume ${options.resume}: the run's learning rate follows a ${stored.lrSchedule} schedule over its ` +
+          `${stored.iterations} iterations, so it cannot be cut short or extended (--iterations ${total})`,
+      );
+    }
     if (total < done || (total === done && options.iterations === undefined)) {
       throw new CliError(
         `--resume ${options.resume}: ${done} iterations are done` +
@@ -129,17 +153,28 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
     latentSize: options.latent,
     generatorChannels: options.generatorChannels as [number, number],
     discriminatorChannels: options.discriminatorChannels as [number, number],
+    discriminatorBatchNorm: options.discriminatorBatchNorm,
     batchSize: options.batchSize,
     lr: options.lr,
+    discriminatorLr: options.discriminatorLr,
+    lrSchedule: options.lrSchedule,
+    realLabel: options.realLabel,
     beta1: options.beta1,
     averageDecay: options.average,
   };
+  const discriminatorLr = dcgan.discriminatorLr ?? dcgan.lr;
+  const lrSchedule = dcgan.lrSchedule ?? "constant";
+  const realLabel = dcgan.realLabel ?? 1;
   const { generator, discriminator, trainer, average } = createDcgan({
     latentSize: dcgan.latentSize,
     generatorChannels: dcgan.generatorChannels,
     discriminatorChannels: dcgan.discriminatorChannels,
+    discriminatorBatchNorm: dcgan.discriminatorBatchNorm ?? true,
     batchSize: dcgan.batchSize,
     lr: dcgan.lr,
+    discriminatorLr,
+    lrSchedule: lrSchedule === "cosine" ? cosineSchedule : undefined,
+    realLabel,
     beta1: dcgan.beta1,
     averageDecay: dcgan.averageDecay,
     images,
@@ -164,10 +199,14 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
     latentSize: dcgan.latentSize,
     generatorChannels: dcgan.generatorChannels,
     discriminatorChannels: dcgan.discriminatorChannels,
+    discriminatorBatchNorm: dcgan.discriminatorBatchNorm ?? true,
     iterations: trainer.iterations,
     batchSize: dcgan.batchSize,
     optimizer: "adam",
     lr: dcgan.lr,
+    discriminatorLr,
+    lrSchedule,
+    realLabel,
     beta1: dcgan.beta1,
     averageDecay: dcgan.averageDecay,
     seed,
@@ -184,7 +223,10 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
   } else {
     io.err(
       `training a DCGAN on ${images.shape[0]} ${dataName} images: ${trainer.iterations} iterations of ` +
-        `${settings.batchSize} real + ${settings.batchSize} generated images (Adam lr ${settings.lr}, β1 ${settings.beta1}, ` +
+        `${settings.batchSize} real + ${settings.batchSize} generated images (Adam lr ${settings.lr}` +
+        `${discriminatorLr !== settings.lr ? ` (discriminator ${discriminatorLr})` : ""}` +
+        `${lrSchedule !== "constant" ? `, ${lrSchedule} decay to 0` : ""}, β1 ${settings.beta1}, ` +
+        `${realLabel !== 1 ? `real label ${realLabel}, ` : ""}` +
         `${settings.averageDecay > 0 ? `generator weight average ${settings.averageDecay}, ` : ""}seed ${seed})`,
     );
   }

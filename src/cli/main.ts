@@ -391,6 +391,25 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .option("--batch-size <n>", "real and generated images per step, each", integer("--batch-size"), 64)
     .option("--lr <rate>", "Adam learning rate of both networks", number("--lr", 0), 0.0002)
     .option(
+      "--discriminator-lr <rate>",
+      "the discriminator's learning rate, if it should differ from --lr (two time-scale rule)",
+      number("--discriminator-lr", 0),
+    )
+    .option(
+      "--real-label <t>",
+      "the discriminator's target for real images (below 1: one-sided label smoothing, e.g. 0.9)",
+      number("--real-label", 0.5, 1),
+      1,
+    )
+    .addOption(
+      new Option(
+        "--lr-schedule <schedule>",
+        "both learning rates over the run: constant, or cosine decay to 0",
+      )
+        .choices(lrScheduleNames)
+        .default("constant"),
+    )
+    .option(
       "--beta1 <b>",
       "Adam β1 of both networks (the DCGAN paper's 0.5)",
       number("--beta1", 0, 0.999),
@@ -399,6 +418,10 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .option("--latent <n>", "length of the latent vector z", integer("--latent"), 64)
     .option("--generator-channels <a,b>", "generator feature maps at H/4 and H/2", sizeList, [64, 32])
     .option("--discriminator-channels <a,b>", "discriminator feature maps at H/2 and H/4", sizeList, [32, 64])
+    .option(
+      "--no-discriminator-batch-norm",
+      "no batch normalization in the discriminator (the DCGAN recipe has it in the second block)",
+    )
     .option(
       "--average <decay>",
       "keep an exponential moving average of the generator's weights with this decay and save it (0: none)",

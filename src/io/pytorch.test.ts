@@ -277,7 +277,7 @@ describe("weights PyTorch wrote back", () => {
     );
     const reshaped = ts.map((t) => (t.name === "fc2.weight" ? { ...t, shape: [8, 10] } : t));
     expect(() => importPytorchWeights(encodeSafetensors(reshaped, metadata), "b.safetensors")).toThrow(
-      /tensor "fc2\.weight" has shape \[8, 10\], the "two-layer" architecture expects \[10, 8\]/,
+      /^b\.safetensors: the tensors do not match the "two-layer" architecture; fc2\.weight is \[8, 10\], expected \[10, 8\]$/,
     );
     expect(() => importPytorchWeights(encodeSafetensors(ts, {}), "c.safetensors")).toThrow(
       /pass --like MODEL\.safetensors/,

@@ -9,6 +9,7 @@ import { Rng } from "../rng.js";
 import { checkLayerGradients } from "../testing/layer-gradcheck.js";
 import {
   buildDcgan,
+  createDcgan,
   dcganSpecs,
   fromTanhRange,
   generateImages,
@@ -190,5 +191,35 @@ describe("generateImages", () => {
     const x = NDArray.from([0, 0.25, 1], [3]);
     expect(Array.from(toTanhRange(x).data)).toEqual([-1, -0.5, 1]);
     expect(Array.from(fromTanhRange(toTanhRange(x)).data)).toEqual([0, 0.25, 1]);
+  });
+});
+
+describe("createDcgan", () => {
+  it("hands the training settings to the trainer and its two optimizers", () => {
+    const images = NDArray.zeros([8, 1, 8, 8]);
+    const schedule = (i: number, n: number) => 1 - i / n;
+    const { trainer } = createDcgan({
+      images,
+      iterations: 2,
+      batchSize: 4,
+      lr: 0.001,
+      discriminatorLr: 0.003,
+      beta1: 0.4,
+      realLabel: 0.9,
+      lrSchedule: schedule,
+      generatorChannels: [4, 2],
+      discriminatorChannels: [2, 4],
+      seed: 1,
+    });
+    expect(trainer.realLabel).toBe(0.9);
+    expect(trainer.generatorOptimizer).toMatchObject({ lr: 0.001, beta1: 0.4 });
+    expect(trainer.discriminatorOptimizer).toMatchObject({ lr: 0.003, beta1: 0.4 });
+    trainer.run();
+    // The last of 2 iterations stepped at half the rates.
+    expect(trainer.generatorOptimizer.lr).toBeCloseTo(0.0005, 12);
+    expect(trainer.discriminatorOptimizer.lr).toBeCloseTo(0.0015, 12);
+    const plain = createDcgan({ images, iterations: 1, batchSize: 4, seed: 1 }).trainer;
+    expect(plain.realLabel).toBe(1);
+    expect(plain.discriminatorOptimizer.lr).toBe(0.0002);
   });
 });

@@ -3,6 +3,7 @@ import { NDArray, type DType } from "../ndarray.js";
 import { Adam } from "../optimizers/adam.js";
 import { Rng } from "../rng.js";
 import { GanTrainer, sampleLatent, type GanPosition } from "../train/gan.js";
+import type { LearningRateSchedule } from "../train/trainer.js";
 import { WeightAverage } from "../train/weight-average.js";
 import type { LayerSpec } from "./layer-spec.js";
 import { LayerChain, type ChainSpec } from "./layer-chain.js";
@@ -166,6 +167,15 @@ export interface DcganTrainingOptions extends DcganOptions {
   lr?: number;
   beta1?: number;
   /**
+   * The discriminator's learning rate, when it differs from the generator's `lr` (the "two
+   * time-scale update rule", Heusel et al. 2017, trains the discriminator faster).
+   */
+  discriminatorLr?: number;
+  /** Both learning rates over the run (`GanTrainer`'s `lrSchedule`; default constant). */
+  lrSchedule?: LearningRateSchedule;
+  /** The discriminator's target for real images (default 1; 0.9: one-sided label smoothing). */
+  realLabel?: number;
+  /**
    * Keep an exponential moving average of the generator's weights with this decay (`WeightAverage`,
    * e.g. 0.999) and draw from it; 0 or absent: none.
    */
@@ -195,6 +205,9 @@ export function createDcgan(options: DcganTrainingOptions): {
     batchSize = 64,
     lr = 0.0002,
     beta1 = 0.5,
+    discriminatorLr = lr,
+    lrSchedule,
+    realLabel,
     averageDecay = 0,
     seed,
     resume,
@@ -225,7 +238,9 @@ export function createDcgan(options: DcganTrainingOptions): {
     data: toTanhRange(images),
     latentSize: generator.spec.inputShape[0],
     generatorOptimizer: new Adam({ lr, beta1 }),
-    discriminatorOptimizer: new Adam({ lr, beta1 }),
+    discriminatorOptimizer: new Adam({ lr: discriminatorLr, beta1 }),
+    lrSchedule,
+    realLabel,
     batchSize,
     epochs,
     iterations,

@@ -44,20 +44,8 @@ export interface Model {
   setRandomState?(states: readonly RngState[]): void;
 }
 
-export type ModelKind =
-  | "two-layer"
-  | "multi-layer"
-  | "multi-layer-extend"
-  | "simple-conv"
-  | "deep-conv"
-  | "lenet"
-  | "alexnet"
-  | "sequential"
-  | "graph"
-  | "vgg"
-  | "googlenet"
-  | "resnet";
-export const modelKinds: readonly ModelKind[] = [
+/** The classifiers `createModel` builds, by the `kind` of their spec. */
+export const modelKinds = [
   "two-layer",
   "multi-layer",
   "multi-layer-extend",
@@ -70,7 +58,8 @@ export const modelKinds: readonly ModelKind[] = [
   "vgg",
   "googlenet",
   "resnet",
-];
+] as const;
+export type ModelKind = (typeof modelKinds)[number];
 
 export type ModelSpec = {
   kind: ModelKind;

@@ -168,6 +168,57 @@ describe("GanTrainer", () => {
     expect(Math.min(...images.data)).toBeGreaterThanOrEqual(-1);
   });
 
+  it("scales each optimizer's own learning rate by the schedule before each iteration", () => {
+    /** Records the learning rate each step was taken with. */
+    class LrRecorder implements Optimizer {
+      seen: number[] = [];
+      constructor(public lr: number) {}
+      step(): void {
+        this.seen.push(this.lr);
+      }
+    }
+    const { generator, discriminator } = tinyGan(new Rng(2), "float32");
+    const gOpt = new LrRecorder(0.002);
+    const dOpt = new LrRecorder(0.008);
+    const calls: [number, number][] = [];
+    new GanTrainer({
+      generator,
+      discriminator,
+      data: squares(16, "float32"),
+      latentSize: 5,
+      batchSize: 4,
+      iterations: 6, // crosses an epoch's end (4 batches an epoch)
+      rng: new Rng(1),
+      generatorOptimizer: gOpt,
+      discriminatorOptimizer: dOpt,
+      lrSchedule: (iteration, iterations) => {
+        calls.push([iteration, iterations]);
+        return 1 - iteration / 8;
+      },
+    }).run();
+    expect(calls).toEqual([0, 1, 2, 3, 4, 5].map((i) => [i, 6]));
+    const factors = [1, 7 / 8, 6 / 8, 5 / 8, 4 / 8, 3 / 8];
+    factors.forEach((f, i) => {
+      expect(gOpt.seen[i]).toBeCloseTo(0.002 * f, 15);
+      expect(dOpt.seen[i]).toBeCloseTo(0.008 * f, 15);
+    });
+    const noLr = { step: () => undefined };
+    expect(
+      () =>
+        new GanTrainer({
+          generator,
+          discriminator,
+          data: squares(16, "float32"),
+          latentSize: 5,
+          batchSize: 4,
+          iterations: 1,
+          rng: new Rng(1),
+          generatorOptimizer: noLr,
+          lrSchedule: () => 1,
+        }),
+    ).toThrow(/lrSchedule needs optimizers with an lr to schedule/);
+  });
+
   it("refuses settings that cannot train", () => {
     const { generator, discriminator } = tinyGan(new Rng(2), "float32");
     const base = { generator, discriminator, latentSize: 5, rng: new Rng(1), epochs: 1 };

@@ -6,6 +6,7 @@ import { NDArray, type DType } from "../ndarray.js";
 import { Adam } from "../optimizers/adam.js";
 import type { Optimizer } from "../optimizers/optimizer.js";
 import type { Rng, RngState } from "../rng.js";
+import type { LearningRateSchedule } from "./trainer.js";
 
 /**
  * What adversarial training needs of a network: a forward pass, and a backward pass from the
@@ -44,6 +45,13 @@ export interface GanTrainerOptions {
    * Salimans et al. 2016). Generated images always target 0, and the generator's loss targets 1.
    */
   realLabel?: number;
+  /**
+   * Scales both optimizers' learning rates before each iteration: lr = (each one's lr when the
+   * trainer was made) · schedule(iteration, iterations), iteration counting from 0 (e.g.
+   * `cosineSchedule`, a decay to 0 over the run). It depends on the iteration and the run's length
+   * only, so a resumed run follows it exactly; a run of another length follows another schedule.
+   */
+  lrSchedule?: LearningRateSchedule;
   /**
    * An average of the generator's weights, updated after each generator step (`WeightAverage`:
    * an exponential moving average, whose images are usually cleaner than the last step's).
@@ -133,6 +141,7 @@ export class GanTrainer {
   readonly #latentRng: Rng;
   readonly #loss = new SigmoidWithLoss();
   readonly #average: { update(): void } | undefined;
+  readonly #schedule: { schedule: LearningRateSchedule; baseLrs: [number, number] } | undefined;
   #iteration = 0;
   #epoch = 1;
   #batchesDone = 0;
@@ -163,6 +172,13 @@ export class GanTrainer {
     this.realLabel = realLabel;
     this.#data = data;
     this.#average = options.generatorAverage;
+    if (options.lrSchedule) {
+      const lrs = [this.discriminatorOptimizer.lr, this.generatorOptimizer.lr];
+      if (lrs.some((lr) => typeof lr !== "number")) {
+        throw new OptionError("GanTrainer: lrSchedule needs optimizers with an lr to schedule");
+      }
+      this.#schedule = { schedule: options.lrSchedule, baseLrs: lrs as [number, number] };
+    }
     this.iterationsPerEpoch = Math.floor(data.shape[0] / batchSize);
     if (options.iterations !== undefined) {
       this.iterations = positiveInteger("iterations", options.iterations);
@@ -239,6 +255,12 @@ export class GanTrainer {
       for (let b = this.#batchesDone; b < this.iterationsPerEpoch && this.#iteration < this.iterations; b++) {
         const x = this.#data.takeRows(order.subarray(b * B, (b + 1) * B));
         const z = sampleLatent(B, this.latentSize, this.#latentRng, dtype);
+        if (this.#schedule) {
+          const { schedule, baseLrs } = this.#schedule;
+          const factor = schedule(this.#iteration, this.iterations);
+          this.discriminatorOptimizer.lr = baseLrs[0] * factor;
+          this.generatorOptimizer.lr = baseLrs[1] * factor;
+        }
         const result = this.#step(x, z, real, fakeTarget, realTarget);
         const iteration = ++this.#iteration;
         for (const [what, v] of [
