@@ -19,7 +19,7 @@ export const chartConfig = {
   font: CHART_FONT,
   view: { stroke: null },
   axis: { labelFontSize: 11, titleFontSize: 12 },
-  legend: { labelFontSize: 11, titleFontSize: 12 },
+  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 0 }, // whole labels: "1000 images, fine-tuned", not "1000 images, fine…"
   title: { fontSize: 14 },
 } as const;
 
