@@ -501,7 +501,8 @@ describe("chapter 8 through the CLI: a ResNet, transfer learning, a learning-rat
         out,
       );
       expect(r.code).toBe(0);
-      return { stderr: r.stderr, model: (await loadModel(out)).model, info: (await loadModel(out)).info };
+      const { model, info } = await loadModel(out);
+      return { stderr: r.stderr, model, info };
     };
     const kept = await run("resnet-kept.safetensors", "--keep-head");
     const fresh = await run("resnet-fresh.safetensors");

@@ -17,6 +17,7 @@ import { infoCommand } from "./info.js";
 import { predictCommand } from "./predict.js";
 import {
   augmentNames,
+  augmentProblem,
   augmentTransforms,
   bookAugment,
   lrScheduleNames,
@@ -78,13 +79,8 @@ function nameList(value: string): string[] {
 
 function augmentValue(value: string): AugmentName[] {
   const names = nameList(value);
-  const unknown = names.filter((n) => !augmentNames.includes(n as AugmentName));
-  if (unknown.length) {
-    throw new InvalidArgumentError(
-      `unknown transform ${unknown.join(", ")}; valid: ${augmentNames.join(", ")}.`,
-    );
-  }
-  if (new Set(names).size < names.length) throw new InvalidArgumentError(`a transform is named twice.`);
+  const problem = augmentProblem(names);
+  if (problem) throw new InvalidArgumentError(`${problem}.`);
   return names as AugmentName[];
 }
 

@@ -287,17 +287,21 @@ export const augmentNames = Object.keys(augmentTransforms) as AugmentName[];
 /** What `--augment` without a list means (and `augment: true` in older files): the book's set. */
 export const bookAugment: readonly AugmentName[] = ["shift", "rotate", "scale"];
 
+/** What is wrong with a list of `--augment` transform names (unknown or repeated), or null. */
+export function augmentProblem(names: readonly string[]): string | null {
+  const unknown = names.filter((n) => !(n in augmentTransforms));
+  if (unknown.length) return `unknown transform ${unknown.join(", ")}; valid: ${augmentNames.join(", ")}`;
+  if (new Set(names).size < names.length) return "a transform is named twice";
+  return null;
+}
+
 /** The augmentation a record's setting names: its transforms, in order ([] for none). */
 function augmentList(setting: boolean | string | undefined): AugmentName[] {
   if (setting === true) return [...bookAugment];
   if (!setting) return [];
   const names = setting.split(",");
-  const unknown = names.filter((n) => !(n in augmentTransforms));
-  if (unknown.length) {
-    throw new CliError(
-      `augment "${setting}": unknown transform ${unknown.join(", ")}; valid: ${augmentNames.join(", ")}`,
-    );
-  }
+  const problem = augmentProblem(names);
+  if (problem) throw new CliError(`augment "${setting}": ${problem}`);
   return names as AugmentName[];
 }
 
