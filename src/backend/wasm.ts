@@ -26,9 +26,11 @@ import {
  *
  * The fused convolution kernels (convForward/Backward, convReluPoolForward/Backward) run a whole
  * convolution image by image inside WASM (bench/README.md has the numbers). A 3×3 stride-1
- * convolution with 5 or more input channels runs as Winograd F(2×2, 3×3) (16 multiply-adds per 2×2
- * outputs and channel instead of 36), forward and both backward passes; its float32 error is that of
- * the direct sums (bench/winograd-error.ts).
+ * convolution with 5 or more input channels runs as Winograd F(4×4, 3×3) (36 multiply-adds per 4×4
+ * outputs and channel instead of 144), or F(2×2, 3×3) (16 per 2×2 instead of 36) where 4×4 tiles
+ * would cover much more than the output (14×14), forward and both backward passes. F(2×2, 3×3)'s
+ * float32 error is that of the direct sums, F(4×4, 3×3)'s about 10× larger (a few 1e-6 of the
+ * output's largest magnitude; bench/winograd-error.ts).
  *
  * Float64 calls go to the reference kernels. Every overridden kernel is tested against the reference
  * for 1, 2 and 3 threads in test/kernel-parity.test.ts.

@@ -1347,12 +1347,18 @@ export function winogradPartial(c: i32, fn: i32, m: i32): i32 {
   return winoPositions(m) * round4(c) * round4(fn) + fn;
 }
 
-/** Images per backward group (one partial each; at most 4M partial floats in all). */
+/**
+ * Backward groups at most: enough chunks to share among 2–4 threads evenly, few enough that summing
+ * their partials (36·c4·f4 floats each for F(4×4, 3×3): 147 K for 64 → 64 channels) stays small.
+ */
+const WINO_MAX_GROUPS: i32 = 12;
+
+/** Images per backward group (one partial each; at most WINO_MAX_GROUPS, 4M partial floats in all). */
 function winoGroupImages(n: i32, c: i32, h: i32, w: i32, fn: i32, pad: i32, m: i32): i32 {
   const tiles = winoImageTiles(h, w, pad, m);
   const unit = tiles <= winoBlock(c, fn, m) ? winoImages(tiles, c, fn, m) : 1;
   const units = (n + unit - 1) / unit;
-  const groups = min(units, max(1, (1 << 22) / winogradPartial(c, fn, m)));
+  const groups = min(units, min(WINO_MAX_GROUPS, max(1, (1 << 22) / winogradPartial(c, fn, m))));
   return unit * ((units + groups - 1) / groups);
 }
 
@@ -1494,7 +1500,20 @@ function winogradFilterGrad(dW: usize, dU: usize, fn: i32, c: i32, f: i32, m: i3
  */
 function winoPadImage(xp: usize, x: usize, c: i32, h: i32, w: i32, pad: i32, hp: i32, wp: i32): void {
   const c4 = round4(c);
-  memory.fill(xp, 0, (<usize>hp * <usize>wp * <usize>c4) << 2);
+  const px = <usize>c4 << 2;
+  if (c4 == c) {
+    // Only the border is zeroed (the image overwrites the rest): the rows above and below, and
+    // each image row's left and right margins.
+    memory.fill(xp, 0, <usize>(pad * wp) * px);
+    memory.fill(xp + <usize>((pad + h) * wp) * px, 0, <usize>((hp - pad - h) * wp) * px);
+    for (let y = pad; y < pad + h; y++) {
+      const row = xp + <usize>(y * wp) * px;
+      memory.fill(row, 0, <usize>pad * px);
+      memory.fill(row + <usize>(pad + w) * px, 0, <usize>(wp - pad - w) * px);
+    }
+  } else {
+    memory.fill(xp, 0, <usize>(hp * wp) * px);
+  }
   const plane = <usize>h * <usize>w << 2;
   for (let y = 0; y < h; y++) {
     const row = xp + ((<usize>((y + pad) * wp + pad) * <usize>c4) << 2);
@@ -1506,7 +1525,6 @@ function winoPadImage(xp: usize, x: usize, c: i32, h: i32, w: i32, pad: i32, hp:
         const at = s + (<usize>xx << 2);
         const r0 = v128.load(at), r1 = v128.load(at + plane), r2 = v128.load(at + 2 * plane), r3 = v128.load(at + 3 * plane);
         const d = row + ((<usize>xx * <usize>c4 + <usize>ch) << 2);
-        const px = <usize>c4 << 2;
         v128.store(d, transposeRow(r0, r1, r2, r3, 0));
         v128.store(d + px, transposeRow(r0, r1, r2, r3, 1));
         v128.store(d + 2 * px, transposeRow(r0, r1, r2, r3, 2));
