@@ -1451,7 +1451,10 @@ function winogradFilter(U: usize, W: usize, fn: i32, c: i32, f: i32, m: i32): vo
   return a == 0 ? u0 + 0.5 * (u1 + u2) : a == 1 ? 0.5 * (u1 - u2) : 0.5 * (u1 + u2) + u3;
 }
 
-/** dW[f][ch] (3×3) = Gᵀ dU[ch][f] G for filter f, from the summed dU (16 × c4 × f4). */
+/**
+ * dW[f][ch] (3×3) = Gᵀ dU[ch][f] G for filter f, from the summed dU (16 × c4 × f4); for m = 4, `f`
+ * is a group of 4 filters (winogradFilterGrad4).
+ */
 function winogradFilterGrad(dW: usize, dU: usize, fn: i32, c: i32, f: i32, m: i32): void {
   if (m == 4) {
     winogradFilterGrad4(dW, dU, fn, c, f);
@@ -2180,59 +2183,62 @@ function winoInputGrad4(dxp: usize, dV: usize, cols: i32, col0: i32, c4: i32, wp
   }
 }
 
-/** Row i of G·(g0, g1, g2) for F(4×4, 3×3), in float64. */
-@inline function g6(g0: f64, g1: f64, g2: f64, i: i32): f64 {
-  const sixth: f64 = 1.0 / 6.0;
-  if (i == 0) return 0.25 * g0;
+/** Row i of G·(g0, g1, g2) for F(4×4, 3×3), 4 lanes at a time. */
+@inline function g6(g0: v128, g1: v128, g2: v128, i: i32): v128 {
+  const sixth: f32 = 1.0 / 6.0;
+  if (i == 0) return times(g0, 0.25);
   if (i == 5) return g2;
-  if (i == 1) return -(g0 + g1 + g2) * sixth;
-  if (i == 2) return (g1 - g0 - g2) * sixth;
-  const a = g0 * (1.0 / 24.0) + g2 * sixth;
-  const b = g1 * (1.0 / 12.0);
-  return i == 3 ? a + b : a - b;
+  if (i == 1) return f32x4.neg(times(f32x4.add(f32x4.add(g0, g1), g2), sixth));
+  if (i == 2) return times(f32x4.sub(f32x4.sub(g1, g0), g2), sixth);
+  const a = f32x4.add(times(g0, 1.0 / 24.0), times(g2, sixth));
+  const b = times(g1, 1.0 / 12.0);
+  return i == 3 ? f32x4.add(a, b) : f32x4.sub(a, b);
 }
 
-/** Row a of Gᵀ·(u0 … u5), in float64. */
-@inline function gt6(u0: f64, u1: f64, u2: f64, u3: f64, u4: f64, u5: f64, a: i32): f64 {
-  const sixth: f64 = 1.0 / 6.0;
-  if (a == 0) return 0.25 * u0 - (u1 + u2) * sixth + (u3 + u4) * (1.0 / 24.0);
-  if (a == 1) return (u2 - u1) * sixth + (u3 - u4) * (1.0 / 12.0);
-  return (u3 + u4 - u1 - u2) * sixth + u5;
+/** Row a of Gᵀ·(u0 … u5), 4 lanes at a time. */
+@inline function gt6(u0: v128, u1: v128, u2: v128, u3: v128, u4: v128, u5: v128, a: i32): v128 {
+  const sixth: f32 = 1.0 / 6.0;
+  if (a == 0) return f32x4.add(f32x4.sub(times(u0, 0.25), times(f32x4.add(u1, u2), sixth)), times(f32x4.add(u3, u4), 1.0 / 24.0));
+  if (a == 1) return f32x4.add(times(f32x4.sub(u2, u1), sixth), times(f32x4.sub(u3, u4), 1.0 / 12.0));
+  return f32x4.add(times(f32x4.sub(f32x4.add(u3, u4), f32x4.add(u1, u2)), sixth), u5);
 }
 
 /** Row i of U = (G g) Gᵀ from row i of G g (q0, q1, q2): U[6i + j] at o + (6i + j)·xi. */
-@inline function winogradFilter4Row(o: usize, xi: usize, q0: f64, q1: f64, q2: f64, i: i32): void {
-  const at = <usize>(6 * i) * xi;
-  let u = <f32>g6(q0, q1, q2, 0);
-  store<f32>(o + at, u);
-  u = <f32>g6(q0, q1, q2, 1);
-  store<f32>(o + at + xi, u);
-  u = <f32>g6(q0, q1, q2, 2);
-  store<f32>(o + at + 2 * xi, u);
-  u = <f32>g6(q0, q1, q2, 3);
-  store<f32>(o + at + 3 * xi, u);
-  u = <f32>g6(q0, q1, q2, 4);
-  store<f32>(o + at + 4 * xi, u);
-  u = <f32>g6(q0, q1, q2, 5);
-  store<f32>(o + at + 5 * xi, u);
+@inline function winogradFilter4Row(o: usize, xi: usize, q0: v128, q1: v128, q2: v128, i: i32): void {
+  const at = o + <usize>(6 * i) * xi;
+  v128.store(at, g6(q0, q1, q2, 0));
+  v128.store(at + xi, g6(q0, q1, q2, 1));
+  v128.store(at + 2 * xi, g6(q0, q1, q2, 2));
+  v128.store(at + 3 * xi, g6(q0, q1, q2, 3));
+  v128.store(at + 4 * xi, g6(q0, q1, q2, 4));
+  v128.store(at + 5 * xi, g6(q0, q1, q2, 5));
 }
 
-/** winogradFilter for m = 4: filter f of U (36 × f4 × c4), computed in float64. */
+/** Tap k of filter f's channels ch … ch + 3 (zeros past fn and c), lanes the channels. */
+@inline function filterTaps(W: usize, fn: i32, c: i32, f: i32, ch: i32, k: i32): v128 {
+  let v = f32x4.splat(0);
+  if (f >= fn) return v;
+  const g = W + ((<usize>(f * c + ch) * 9 + <usize>k) << 2);
+  if (ch + 4 <= c) {
+    v = f32x4.replace_lane(v, 0, load<f32>(g));
+    v = f32x4.replace_lane(v, 1, load<f32>(g, 36));
+    v = f32x4.replace_lane(v, 2, load<f32>(g, 72));
+    return f32x4.replace_lane(v, 3, load<f32>(g, 108));
+  }
+  for (let j = 0; j < c - ch; j++) v = withLane(v, j, load<f32>(g + (<usize>(9 * j) << 2)));
+  return v;
+}
+
+/** winogradFilter for m = 4: filter f of U (36 × f4 × c4), 4 channels at a time. */
 function winogradFilter4(U: usize, W: usize, fn: i32, c: i32, f: i32): void {
   const c4 = round4(c);
-  const f4 = round4(fn);
-  const xi = (<usize>f4 * <usize>c4) << 2;
-  for (let ch = 0; ch < c4; ch++) {
-    const real = f < fn && ch < c;
-    const g = W + ((<usize>(f * c + ch) * 9) << 2);
+  const xi = (<usize>round4(fn) * <usize>c4) << 2;
+  for (let ch = 0; ch < c4; ch += 4) {
     const o = U + ((<usize>f * <usize>c4 + <usize>ch) << 2);
-    // g's rows (a, b, c) by column: (g0, g3, g6), (g1, g4, g7), (g2, g5, g8).
-    let g0: f64 = 0, g1: f64 = 0, g2: f64 = 0, g3: f64 = 0, g4: f64 = 0, g5: f64 = 0, g6v: f64 = 0, g7: f64 = 0, g8: f64 = 0;
-    if (real) {
-      g0 = load<f32>(g); g1 = load<f32>(g, 4); g2 = load<f32>(g, 8);
-      g3 = load<f32>(g, 12); g4 = load<f32>(g, 16); g5 = load<f32>(g, 20);
-      g6v = load<f32>(g, 24); g7 = load<f32>(g, 28); g8 = load<f32>(g, 32);
-    }
+    // g's rows by column: (g0, g3, g6), (g1, g4, g7), (g2, g5, g8).
+    const g0 = filterTaps(W, fn, c, f, ch, 0), g1 = filterTaps(W, fn, c, f, ch, 1), g2 = filterTaps(W, fn, c, f, ch, 2);
+    const g3 = filterTaps(W, fn, c, f, ch, 3), g4 = filterTaps(W, fn, c, f, ch, 4), g5 = filterTaps(W, fn, c, f, ch, 5);
+    const g6v = filterTaps(W, fn, c, f, ch, 6), g7 = filterTaps(W, fn, c, f, ch, 7), g8 = filterTaps(W, fn, c, f, ch, 8);
     winogradFilter4Row(o, xi, g6(g0, g3, g6v, 0), g6(g1, g4, g7, 0), g6(g2, g5, g8, 0), 0);
     winogradFilter4Row(o, xi, g6(g0, g3, g6v, 1), g6(g1, g4, g7, 1), g6(g2, g5, g8, 1), 1);
     winogradFilter4Row(o, xi, g6(g0, g3, g6v, 2), g6(g1, g4, g7, 2), g6(g2, g5, g8, 2), 2);
@@ -2242,34 +2248,45 @@ function winogradFilter4(U: usize, W: usize, fn: i32, c: i32, f: i32): void {
   }
 }
 
-/** Row a of Gᵀ·(u0 … u5) for uj = dU[6j] at q + 6j·xi (column j0 of dU when q is its column). */
-@inline function gt6At(q: usize, xi: usize, a: i32): f64 {
+/** Row a of Gᵀ·(u0 … u5) for uj = dU[6j] at q + 6j·xi (column j0 of dU when q is its column), 4 filters. */
+@inline function gt6At(q: usize, xi: usize, a: i32): v128 {
   const s = 6 * xi;
-  return gt6(
-    <f64>load<f32>(q), <f64>load<f32>(q + s), <f64>load<f32>(q + 2 * s),
-    <f64>load<f32>(q + 3 * s), <f64>load<f32>(q + 4 * s), <f64>load<f32>(q + 5 * s), a,
-  );
+  return gt6(v128.load(q), v128.load(q + s), v128.load(q + 2 * s), v128.load(q + 3 * s), v128.load(q + 4 * s), v128.load(q + 5 * s), a);
 }
 
-/** winogradFilterGrad for m = 4: dW[f][ch] (3×3) = Gᵀ dU[ch][f] G from the summed dU (36 × c4 × f4), in float64. */
-function winogradFilterGrad4(dW: usize, dU: usize, fn: i32, c: i32, f: i32): void {
-  const xi = (<usize>round4(c) * <usize>round4(fn)) << 2;
+/** Row a of one channel's Gᵀ dU G for 4 filters: dW[f0 + k][ch][a][b] for the `lanes` filters below fn. */
+@inline function winogradFilterGrad4Row(o: usize, u: usize, xi: usize, a: i32, lanes: i32, fstride: usize): void {
+  const r0 = gt6At(u, xi, a);
+  const r1 = gt6At(u + xi, xi, a);
+  const r2 = gt6At(u + 2 * xi, xi, a);
+  const r3 = gt6At(u + 3 * xi, xi, a);
+  const r4 = gt6At(u + 4 * xi, xi, a);
+  const r5 = gt6At(u + 5 * xi, xi, a);
+  const d0 = gt6(r0, r1, r2, r3, r4, r5, 0);
+  const d1 = gt6(r0, r1, r2, r3, r4, r5, 1);
+  const d2 = gt6(r0, r1, r2, r3, r4, r5, 2);
+  const cell = o + (<usize>(3 * a) << 2);
+  for (let k = 0; k < lanes; k++) {
+    const at = cell + <usize>k * fstride;
+    store<f32>(at, laneOf(d0, k));
+    store<f32>(at, laneOf(d1, k), 4);
+    store<f32>(at, laneOf(d2, k), 8);
+  }
+}
+
+/** winogradFilterGrad for m = 4: dW (3×3) = Gᵀ dU G for filters 4·chunk … 4·chunk + 3, from the summed dU (36 × c4 × f4). */
+function winogradFilterGrad4(dW: usize, dU: usize, fn: i32, c: i32, chunk: i32): void {
+  const f0 = 4 * chunk;
+  const f4 = round4(fn);
+  const xi = (<usize>round4(c) * <usize>f4) << 2;
+  const lanes = min(4, fn - f0);
+  const fstride = (<usize>c * 9) << 2;
   for (let ch = 0; ch < c; ch++) {
-    const u = dU + ((<usize>ch * <usize>round4(fn) + <usize>f) << 2);
-    const o = dW + ((<usize>(f * c + ch) * 9) << 2);
-    for (let a = 0; a < 3; a++) {
-      // Row a of R = Gᵀ·dU (6 values), then R·G.
-      const r0 = gt6At(u, xi, a);
-      const r1 = gt6At(u + xi, xi, a);
-      const r2 = gt6At(u + 2 * xi, xi, a);
-      const r3 = gt6At(u + 3 * xi, xi, a);
-      const r4 = gt6At(u + 4 * xi, xi, a);
-      const r5 = gt6At(u + 5 * xi, xi, a);
-      const cell = o + (<usize>(3 * a) << 2);
-      store<f32>(cell, <f32>gt6(r0, r1, r2, r3, r4, r5, 0));
-      store<f32>(cell, <f32>gt6(r0, r1, r2, r3, r4, r5, 1), 4);
-      store<f32>(cell, <f32>gt6(r0, r1, r2, r3, r4, r5, 2), 8);
-    }
+    const u = dU + ((<usize>ch * <usize>f4 + <usize>f0) << 2);
+    const o = dW + ((<usize>(f0 * c + ch) * 9) << 2);
+    winogradFilterGrad4Row(o, u, xi, 0, lanes, fstride);
+    winogradFilterGrad4Row(o, u, xi, 1, lanes, fstride);
+    winogradFilterGrad4Row(o, u, xi, 2, lanes, fstride);
   }
 }
 
@@ -3033,7 +3050,7 @@ function chunkCount(op: i32, s: usize): i32 {
     case 40: return min(arg(s, 5), chunksOf(arg(s, 5) * arg(s, 6) * 4, GRAIN));
     case 41: return min(arg(s, 7), chunksOf(arg(s, 7) * arg(s, 8) * 4, GRAIN));
     case 70: return round4(arg(s, 2)) >> 2;
-    case 73: return arg(s, 2);
+    case 73: return arg(s, 4) == 4 ? round4(arg(s, 2)) >> 2 : arg(s, 2);
     case 71: return winoForwardChunks(arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 18));
     case 72: return winogradGroups(arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), arg(s, 18));
     case 15: case 16: {
