@@ -1295,8 +1295,11 @@ function convBackwardGroup(
  * (half of L2); with 36 positions a block has 16/36 as many tiles, the same bytes.
  */
 const WINO_BUDGET: i32 = 8192;
-/** Scratch floats before the planes: the Wino record (≤ 128 bytes), then winoDout4's edge tile (64 floats). */
-const WINO_HEAD: i32 = 96;
+/**
+ * Scratch floats before the planes: the Wino record (≤ 128 bytes), then a 96-float tile scratch
+ * (winoDout4's edge tile; winoOutputPool4's outputs and window maxima).
+ */
+const WINO_HEAD: i32 = 128;
 /** Byte offset of the edge tile in the scratch. */
 const WINO_EDGE: usize = 128;
 
@@ -2012,6 +2015,121 @@ function winoOutput4(out: usize, M: usize, cols: i32, col0: i32, bias: usize, fn
   }
 }
 
+/** Output row i of one tile for 4 filters (bias added, rectified), lanes the filters: pixel j at o + (4i + j)·16. */
+@inline function winoOutput4RowAt(o: usize, m: usize, xi: usize, bv: v128, i: i32): void {
+  const s6 = 6 * xi;
+  const s0 = at6At(m, s6, i);
+  const s1 = at6At(m + xi, s6, i);
+  const s2 = at6At(m + 2 * xi, s6, i);
+  const s3 = at6At(m + 3 * xi, s6, i);
+  const s4 = at6At(m + 4 * xi, s6, i);
+  const s5 = at6At(m + 5 * xi, s6, i);
+  const zero = f32x4.splat(0);
+  const at = o + (<usize>(16 * i) << 2);
+  v128.store(at, f32x4.pmax(zero, f32x4.add(at6(s0, s1, s2, s3, s4, s5, 0), bv)));
+  v128.store(at, f32x4.pmax(zero, f32x4.add(at6(s0, s1, s2, s3, s4, s5, 1), bv)), 16);
+  v128.store(at, f32x4.pmax(zero, f32x4.add(at6(s0, s1, s2, s3, s4, s5, 2), bv)), 32);
+  v128.store(at, f32x4.pmax(zero, f32x4.add(at6(s0, s1, s2, s3, s4, s5, 3), bv)), 48);
+}
+
+/**
+ * The 2×2 window (wy, wx) of a tile's outputs at o (winoOutput4RowAt's layout), for 4 filters: its
+ * maximum to w and the winner's index in the (unpooled) output to w + 16, candidates in the
+ * reference's order (0,0), (0,1), (1,0), (1,1) and the first of equals kept, as maxPool2x2; `base`
+ * is each filter's index of the tile's first pixel.
+ */
+@inline function winoPoolWindow(w: usize, o: usize, base: v128, ow: i32, wy: i32, wx: i32): void {
+  const first = o + (<usize>(16 * (2 * wy) + 4 * (2 * wx)) << 2);
+  const at0 = i32x4.add(base, i32x4.splat(2 * wy * ow + 2 * wx));
+  let best = f32x4.splat(-Infinity);
+  let at = i32x4.splat(-1);
+  let v = v128.load(first);
+  let gt = f32x4.gt(v, best);
+  best = v128.bitselect(v, best, gt);
+  at = v128.bitselect(at0, at, gt);
+  v = v128.load(first, 16);
+  gt = f32x4.gt(v, best);
+  best = v128.bitselect(v, best, gt);
+  at = v128.bitselect(i32x4.add(at0, i32x4.splat(1)), at, gt);
+  v = v128.load(first, 64);
+  gt = f32x4.gt(v, best);
+  best = v128.bitselect(v, best, gt);
+  at = v128.bitselect(i32x4.add(at0, i32x4.splat(ow)), at, gt);
+  v = v128.load(first, 80);
+  gt = f32x4.gt(v, best);
+  best = v128.bitselect(v, best, gt);
+  at = v128.bitselect(i32x4.add(at0, i32x4.splat(ow + 1)), at, gt);
+  v128.store(w, best);
+  v128.store(w, at, 16);
+}
+
+/**
+ * Filter k's 2×2 pooled values (or argmax) of one tile from the four windows' vectors at w (32
+ * bytes apart; lane k is filter k): its row 0 at p, row 1 at p + rowBytes.
+ */
+@inline function winoPoolStore(p: usize, rowBytes: usize, w: usize, k: i32): void {
+  const v = transposeRow(v128.load(w), v128.load(w, 32), v128.load(w, 64), v128.load(w, 96), k);
+  v128.store64_lane(p, v, 0);
+  v128.store64_lane(p + rowBytes, v, 1);
+}
+
+/**
+ * winoOutput4 fused with the ReLU and a 2×2/2 max pooling (oh and ow multiples of 4, so every tile is
+ * whole and holds 2×2 whole windows): only the pooled values and argmax of image `img` are written,
+ * as maxPool2x2 would write them from the rectified output (the same values, winners and indices).
+ * `tmp`: 96 floats of scratch.
+ */
+function winoOutputPool4(
+  pooled: usize, argmax: usize, M: usize, cols: i32, col0: i32, bias: usize, fn: i32, oh: i32, ow: i32,
+  tW: i32, t0: i32, t1: i32, img: i32, tmp: usize,
+): void {
+  const f4 = round4(fn);
+  const xi = (<usize>cols * <usize>f4) << 2;
+  const plane = oh * ow;
+  const pw = ow >> 1;
+  const pooledPlane = (oh >> 1) * pw;
+  const rowBytes = <usize>pw << 2;
+  const w = tmp + 256;
+  for (let t = t0; t < t1; t++) {
+    const ty = t / tW;
+    const tx = t - ty * tW;
+    const m0 = M + ((<usize>(col0 + t - t0) * <usize>f4) << 2);
+    for (let f = 0; f < fn; f += 4) {
+      const m = m0 + (<usize>f << 2);
+      const bv = v128.load(bias + (<usize>f << 2));
+      winoOutput4RowAt(tmp, m, xi, bv, 0);
+      winoOutput4RowAt(tmp, m, xi, bv, 1);
+      winoOutput4RowAt(tmp, m, xi, bv, 2);
+      winoOutput4RowAt(tmp, m, xi, bv, 3);
+      const planes = i32x4.add(i32x4.splat(img * fn + f), i32x4(0, 1, 2, 3));
+      const base = i32x4.add(i32x4.mul(planes, i32x4.splat(plane)), i32x4.splat(4 * ty * ow + 4 * tx));
+      winoPoolWindow(w, tmp, base, ow, 0, 0);
+      winoPoolWindow(w + 32, tmp, base, ow, 0, 1);
+      winoPoolWindow(w + 64, tmp, base, ow, 1, 0);
+      winoPoolWindow(w + 96, tmp, base, ow, 1, 1);
+      const first = (img * fn + f) * pooledPlane + 2 * ty * pw + 2 * tx;
+      const p = pooled + (<usize>first << 2);
+      const a = argmax + (<usize>first << 2);
+      const step = <usize>pooledPlane << 2;
+      if (f + 4 <= fn) {
+        winoPoolStore(p, rowBytes, w, 0);
+        winoPoolStore(p + step, rowBytes, w, 1);
+        winoPoolStore(p + 2 * step, rowBytes, w, 2);
+        winoPoolStore(p + 3 * step, rowBytes, w, 3);
+        winoPoolStore(a, rowBytes, w + 16, 0);
+        winoPoolStore(a + step, rowBytes, w + 16, 1);
+        winoPoolStore(a + 2 * step, rowBytes, w + 16, 2);
+        winoPoolStore(a + 3 * step, rowBytes, w + 16, 3);
+      } else {
+        for (let k = 0; k < fn - f; k++) {
+          winoPoolStore(p + <usize>k * step, rowBytes, w, k);
+          winoPoolStore(a + <usize>k * step, rowBytes, w + 16, k);
+        }
+      }
+    }
+  }
+}
+
 /** winoOutput for the tile size g.m. */
 @inline function winoOutputOf(g: Wino, out: usize, cols: i32, col0: i32, bias: usize, fn: i32, t0: i32, t1: i32, rectify: bool): void {
   if (g.m == 4) winoOutput4(out, g.M, cols, col0, bias, fn, g.oh, g.ow, g.tW, t0, t1, rectify);
@@ -2360,6 +2478,9 @@ function winogradForward(
   const outImage = <usize>fn * <usize>g.oh * <usize>g.ow;
   const first = chunk * max(1, g.per);
   const last = min(n, first + max(1, g.per));
+  // F(4×4, 3×3) pools its 4×4 tiles as it makes them (2×2 windows of whole tiles), writing no `out`.
+  const fusedPool = m == 4 && isPool2x2(rectify, ph, pw, pstride, ppad) && g.oh % 4 == 0 && g.ow % 4 == 0;
+  const tmp = scratch + WINO_EDGE;
   if (g.per > 0) {
     // One block: every image of the chunk, all its tiles.
     const cols = (last - first) * T;
@@ -2369,7 +2490,8 @@ function winogradForward(
     }
     winoProducts(g, Ut, cols, pack);
     for (let img = first; img < last; img++) {
-      winoOutputOf(g, out + ((<usize>img * outImage) << 2), cols, (img - first) * T, bias, fn, 0, T, rectify);
+      if (fusedPool) winoOutputPool4(pooled, argmax, g.M, cols, (img - first) * T, bias, fn, g.oh, g.ow, g.tW, 0, T, img, tmp);
+      else winoOutputOf(g, out + ((<usize>img * outImage) << 2), cols, (img - first) * T, bias, fn, 0, T, rectify);
     }
   } else {
     // One image, in blocks of its tiles.
@@ -2378,10 +2500,11 @@ function winogradForward(
       const t1 = min(T, t0 + g.block);
       winoInputOf(g, t1 - t0, 0, t0, t1);
       winoProducts(g, Ut, t1 - t0, pack);
-      winoOutputOf(g, out + ((<usize>first * outImage) << 2), t1 - t0, 0, bias, fn, t0, t1, rectify);
+      if (fusedPool) winoOutputPool4(pooled, argmax, g.M, t1 - t0, 0, bias, fn, g.oh, g.ow, g.tW, t0, t1, first, tmp);
+      else winoOutputOf(g, out + ((<usize>first * outImage) << 2), t1 - t0, 0, bias, fn, t0, t1, rectify);
     }
   }
-  if (ph > 0) {
+  if (ph > 0 && !fusedPool) {
     for (let img = first; img < last; img++) maxPool(pooled, argmax, out, n, fn, g.oh, g.ow, ph, pw, pstride, ppad, img, n);
   }
 }
