@@ -1191,18 +1191,18 @@ function routePooled(dy: usize, dpool: usize, pooled: usize, argmax: usize, img:
   }
 }
 
-/** dy (fn, oh, ow) of image `img` masked in place where the ReLU output y is not positive. */
-function maskImage(dy: usize, y: usize, img: i32, len: i32): void {
+/** dy (fn, oh, ow) of image `img` = src masked where the ReLU output y is not positive (dy may be src). */
+function maskImage(dy: usize, src: usize, y: usize, img: i32, len: i32): void {
   const zero = f32x4.splat(0);
   const base = <usize>img * <usize>len;
   let i = 0;
   for (; i + 4 <= len; i += 4) {
     const at = (base + <usize>i) << 2;
-    v128.store(dy + at, v128.and(v128.load(dy + at), f32x4.gt(v128.load(y + at), zero)));
+    v128.store(dy + at, v128.and(v128.load(src + at), f32x4.gt(v128.load(y + at), zero)));
   }
   for (; i < len; i++) {
     const at = (base + <usize>i) << 2;
-    if (!(load<f32>(y + at) > 0)) store<f32>(dy + at, 0);
+    store<f32>(dy + at, load<f32>(y + at) > 0 ? load<f32>(src + at) : 0);
   }
 }
 
@@ -1210,8 +1210,9 @@ function maskImage(dy: usize, y: usize, img: i32, len: i32): void {
  * Backward of image group g: its partial (dWᵀ (c·fh·fw × fn), then db (fn)) = Σ over its images of
  * colᵀ · doutᵀ and of dout's rows; and, when `withDx`, each image's dx = col2im(Wᵀ · dout).
  * Each image's dout is first made from what followed the convolution: `mode` 0 nothing (dout as
- * given), 1 a ReLU (dout masked by its output y), 2 a ReLU and a max pooling (dout = the pooling's
- * gradient y routed by argmax where the pooled value is positive).
+ * given), 1 a ReLU (dout = its gradient, at `pooled` here, masked by its output y: the caller's
+ * gradient is read, not changed), 2 a ReLU and a max pooling (dout = the pooling's gradient y routed
+ * by argmax where the pooled value is positive).
  */
 function convBackwardGroup(
   dx: usize, partials: usize, dout: usize, x: usize, W: usize, n: i32, c: i32, h: i32, w: i32,
@@ -1227,7 +1228,7 @@ function convBackwardGroup(
   const last = min(n, first + CONV_GROUP);
   const pointwise = isPointwise(fh, fw, stride, pad);
   for (let img = first; img < last; img++) {
-    if (mode == 1) maskImage(dout, y, img, fn * pixels);
+    if (mode == 1) maskImage(dout, pooled, y, img, fn * pixels);
     else if (mode == 2) routePooled(dout, y, pooled, argmax, img, fn, pixels, pooledPixels);
     const d = dout + ((<usize>img * <usize>fn * <usize>pixels) << 2);
     const xi = x + ((<usize>img * image) << 2);
@@ -2549,8 +2550,9 @@ function winoBackwardBlock(g: Wino, dU: usize, db: usize, U: usize, fn: i32, col
 /**
  * Backward of image group `group` (winoGroupImages images): its partial (dU (16 × c4 × f4), then
  * db (fn)) and, when `withDx`, each image's dx. Each image's dout is first made from what followed
- * the convolution, as in convBackwardGroup: `mode` 0 nothing, 1 a ReLU (masked by its output y),
- * 2 a ReLU and a max pooling (y is the pooling's gradient, routed by argmax where `pooled` > 0).
+ * the convolution, as in convBackwardGroup: `mode` 0 nothing, 1 a ReLU (its gradient at `pooled`
+ * masked by its output y), 2 a ReLU and a max pooling (y is the pooling's gradient, routed by argmax
+ * where `pooled` > 0).
  */
 function winogradBackward(
   dx: usize, partials: usize, dout: usize, x: usize, U: usize, n: i32, c: i32, h: i32, w: i32,
@@ -2575,7 +2577,7 @@ function winogradBackward(
     const imgs = g.per > 0 ? min(g.per, last - b0) : 1;
     const step = g.per > 0 ? T : g.block;
     for (let img = b0; img < b0 + imgs; img++) {
-      if (mode == 1) maskImage(dout, y, img, fn * pixels);
+      if (mode == 1) maskImage(dout, pooled, y, img, fn * pixels);
       else if (mode == 2) routePooled(dout, y, pooled, argmax, img, fn, pixels, pooledPixels);
     }
     if (g.per == 0) {
