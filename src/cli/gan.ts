@@ -22,7 +22,7 @@ import { ganLossChart } from "../plot/gan-charts.js";
 import { writeChart } from "../plot/render.js";
 import { encodeGrayPng, tileImages } from "../plot/tiles.js";
 import { Rng } from "../rng.js";
-import type { GanHistory } from "../train/gan.js";
+import { recordIteration, type GanHistory } from "../train/gan.js";
 import { sampleQuality, type SampleQuality } from "../train/sample-quality.js";
 import { cosineSchedule } from "../train/trainer.js";
 import type { LrScheduleName } from "./train.js";
@@ -42,6 +42,12 @@ export interface GanOptions {
   realLabel: number;
   beta1: number;
   latent: number;
+  /** InfoGAN's categorical code: its categories (0: none). */
+  categories: number;
+  /** InfoGAN's λ. */
+  infoWeight: number;
+  /** AC-GAN: the code is the data's class (its categories are the classes). */
+  conditional?: boolean;
   generatorChannels: number[];
   discriminatorChannels: number[];
   /** Batch normalization in the discriminator's second block (default true; --no-discriminator-batch-norm). */
@@ -72,6 +78,12 @@ type GanSettings = {
   images: number;
   imageShape: number[];
   latentSize: number;
+  /** InfoGAN's code; absent in files of runs from before it: then 0 (none). */
+  categories?: number;
+  /** Absent unless `categories`. */
+  infoWeight?: number;
+  /** A class-conditional run (AC-GAN): the code is the class. Absent: false. */
+  conditional?: boolean;
   generatorChannels: [number, number];
   discriminatorChannels: [number, number];
   /** Absent in files of runs from before it could be turned off: then true. */
@@ -149,8 +161,16 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
       `--resume ${options.resume}: the run trained on ${stored.images} ${dataName} images, this data set has ${images.shape[0]}`,
     );
   }
+  if (!stored && options.conditional && options.categories !== 0) {
+    throw new CliError(
+      `--conditional takes the code's categories from the data's classes; leave out --categories ${options.categories}`,
+    );
+  }
+  const conditional = stored?.conditional ?? options.conditional ?? false;
   const dcgan = stored ?? {
     latentSize: options.latent,
+    categories: options.conditional ? data.classNames.length : options.categories,
+    infoWeight: options.infoWeight,
     generatorChannels: options.generatorChannels as [number, number],
     discriminatorChannels: options.discriminatorChannels as [number, number],
     discriminatorBatchNorm: options.discriminatorBatchNorm,
@@ -165,8 +185,17 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
   const discriminatorLr = dcgan.discriminatorLr ?? dcgan.lr;
   const lrSchedule = dcgan.lrSchedule ?? "constant";
   const realLabel = dcgan.realLabel ?? 1;
+  const categories = dcgan.categories ?? 0;
+  if (conditional && categories !== data.classNames.length) {
+    throw new CliError(
+      `--data ${dataName}: a class-conditional run needs the ${categories} classes it was trained on, this data set has ${data.classNames.length}`,
+    );
+  }
   const { generator, discriminator, trainer, average } = createDcgan({
     latentSize: dcgan.latentSize,
+    categories,
+    infoWeight: dcgan.infoWeight,
+    ...(conditional ? { labels: data.train.labels, classes: [...data.classNames] } : {}),
     generatorChannels: dcgan.generatorChannels,
     discriminatorChannels: dcgan.discriminatorChannels,
     discriminatorBatchNorm: dcgan.discriminatorBatchNorm ?? true,
@@ -197,6 +226,8 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
     images: images.shape[0],
     imageShape: images.shape.slice(1),
     latentSize: dcgan.latentSize,
+    ...(categories > 0 ? { categories, infoWeight: trainer.infoWeight } : {}),
+    ...(conditional ? { conditional } : {}),
     generatorChannels: dcgan.generatorChannels,
     discriminatorChannels: dcgan.discriminatorChannels,
     discriminatorBatchNorm: dcgan.discriminatorBatchNorm ?? true,
@@ -227,6 +258,7 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
         `${discriminatorLr !== settings.lr ? ` (discriminator ${discriminatorLr})` : ""}` +
         `${lrSchedule !== "constant" ? `, ${lrSchedule} decay to 0` : ""}, β1 ${settings.beta1}, ` +
         `${realLabel !== 1 ? `real label ${realLabel}, ` : ""}` +
+        `${categories > 0 ? `${conditional ? "class-conditional (AC-GAN)" : "InfoGAN"} code of ${categories} categories (λ ${trainer.infoWeight}), ` : ""}` +
         `${settings.averageDecay > 0 ? `generator weight average ${settings.averageDecay}, ` : ""}seed ${seed})`,
     );
   }
@@ -279,10 +311,7 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
   try {
     for (const event of trainer.steps()) {
       if (event.type === "iteration") {
-        history.dLoss.push(event.dLoss);
-        history.gLoss.push(event.gLoss);
-        history.dReal.push(event.dReal);
-        history.dFake.push(event.dFake);
+        recordIteration(history, event);
         const rate = (event.iteration - first) / ((performance.now() - t0) / 1000);
         bar?.update(event.iteration, {
           d: event.dLoss.toFixed(3),
@@ -373,6 +402,8 @@ export interface GenerateOptions {
   seed: number;
   columns?: number;
   scale: number;
+  /** Draw every image from this category of an InfoGAN generator's code. */
+  code?: number;
   score?: boolean;
   classifier?: string;
   json?: boolean;
@@ -392,7 +423,15 @@ export async function generateCommand(model: string, options: GenerateOptions, i
   }
   io.err(await chooseBackend(options.backend, options.threads));
   const { model: generator, info } = await loadGenerator(model);
-  const images = generateImages(generator, options.count, new Rng(options.seed));
+  const categories = generator.spec.categories ?? 0;
+  if (options.code !== undefined && options.code >= categories) {
+    throw new CliError(
+      categories === 0
+        ? `--code ${options.code}: ${model} has no categorical code (it was trained without --categories)`
+        : `--code ${options.code}: ${model}'s code has ${categories} categories, 0–${categories - 1}`,
+    );
+  }
+  const images = generateImages(generator, options.count, new Rng(options.seed), 500, options.code);
   if (options.out !== undefined) {
     const columns = options.columns ?? Math.ceil(Math.sqrt(options.count));
     await writeFileAtomic(options.out, encodeGrayPng(tileImages(images, { columns, scale: options.scale })));
