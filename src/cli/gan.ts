@@ -18,6 +18,7 @@ import {
 import { loadGenerator } from "../io/generator-file.js";
 import { loadModel, saveModel, type ModelRecord } from "../io/model-file.js";
 import { createDcgan, fromTanhRange, generateImages } from "../models/dcgan.js";
+import type { LayerChain } from "../models/layer-chain.js";
 import { ganLossChart } from "../plot/gan-charts.js";
 import { writeChart } from "../plot/render.js";
 import { encodeGrayPng, tileImages } from "../plot/tiles.js";
@@ -109,6 +110,18 @@ type GanSettings = {
 
 /** The seed of the sample grid saved beside a trained generator (and of `generate`'s default). */
 const SAMPLE_SEED = 1;
+
+/**
+ * The PNG of 100 samples saved beside a trained generator: a 10 × 10 grid at scale 2, with a code
+ * of at most 10 categories one category per column (so a class-conditional generator's columns are
+ * its classes).
+ */
+function sampleGrid(generator: LayerChain): Uint8Array {
+  const K = generator.spec.categories ?? 0;
+  const codes = K > 0 && K <= 10 ? Array.from({ length: 100 }, (_, i) => (i % 10) % K) : undefined;
+  const samples = generateImages(generator, 100, new Rng(SAMPLE_SEED), 500, codes);
+  return encodeGrayPng(tileImages(samples, { columns: 10, scale: 2 }));
+}
 
 /** Resolves to the exit code: 0, or 130 (as for SIGINT) when interrupted and checkpointed. */
 export async function ganCommand(options: GanOptions, io: CliIo): Promise<number> {
@@ -387,8 +400,7 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
     JSON.stringify({ settings: runSettings, results, history }, null, 1),
   );
   const chart = await writeChart(ganLossChart(history, { title: `DCGAN on ${dataName}` }), `${base}.history`);
-  const samples = generateImages(drawn, 100, new Rng(SAMPLE_SEED));
-  await writeFileAtomic(`${base}.samples.png`, encodeGrayPng(tileImages(samples, { columns: 10, scale: 2 })));
+  await writeFileAtomic(`${base}.samples.png`, sampleGrid(drawn));
   io.out(
     `trained in ${results.seconds} s (${results.cpuSeconds} s of CPU time${sessions.length > 1 ? `, ${sessions.length} sessions` : ""}); ` +
       `saved ${settings.out}, ${base}.history.json, ${chart.svg}, ${chart.png}, ${base}.samples.png`,

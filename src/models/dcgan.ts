@@ -148,7 +148,7 @@ export function fromTanhRange(images: NDArray): NDArray {
 
 /**
  * `count` images from a generator: latent vectors z ~ N(0, I) drawn from `rng` (with an InfoGAN
- * code, its category drawn uniformly, or `code` for all), run `batchSize` at a time in "eval" mode
+ * code, its category drawn uniformly, or `code`: one for all, or one per image), run `batchSize` at a time in "eval" mode
  * (batch norm on its running statistics, so an image depends on its own latent vector only).
  * (count, C, H, W) in the generator's output range.
  */
@@ -157,7 +157,7 @@ export function generateImages(
   count: number,
   rng: Rng,
   batchSize = 500,
-  code?: number,
+  code?: number | ArrayLike<number>,
 ): NDArray {
   if (generator.spec.kind !== "generator") {
     throw new OptionError(`generateImages: needs a generator, got a ${generator.spec.kind}`);

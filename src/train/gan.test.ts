@@ -150,78 +150,91 @@ describe("GanTrainer", () => {
   it.each([
     ["an InfoGAN code", false],
     ["a class-conditional (AC-GAN) code", true],
-  ])("with %s, adds λ · the code's cross-entropy to the losses (checked by central differences)", (_, conditional) => {
-    const N = 6;
-    const K = 3;
-    const infoWeight = 0.7;
-    const seed = 4;
-    const { generator: G, discriminator: D } = tinyGan(new Rng(6), "float64", K);
-    const data = squares(N, "float64");
-    const labels = Int32Array.from({ length: N }, (_, i) => i % K);
-    const gOpt = new Recorder();
-    const dOpt = new Recorder();
-    const trainer = new GanTrainer({
-      generator: G,
-      discriminator: D,
-      data,
-      latentSize: 5 + K,
-      categories: K,
-      infoWeight,
-      ...(conditional ? { labels } : {}),
-      batchSize: N,
-      iterations: 1,
-      rng: new Rng(seed),
-      generatorOptimizer: gOpt,
-      discriminatorOptimizer: dOpt,
-    });
-    const [event] = trainer.steps();
-    const rng = new Rng(seed);
-    rng.split();
-    const z = sampleLatent(N, 5 + K, rng.split(), "float64", K);
-    const codes = latentCodes(z, K);
-    const bce = new SigmoidWithLoss();
-    const ce = new SoftmaxWithLoss();
-    const fill = (value: number) => NDArray.full([N, 1], value, "float64");
-    /** D's output split into the logits (N, 1) and the code logits (N, K), by hand. */
-    const split = (out: NDArray) => {
-      expect(out.shape).toEqual([N, 1 + K]);
-      const rows = Array.from({ length: N }, (_, i) => Array.from(out.data.subarray(i * (K + 1), (i + 1) * (K + 1))));
-      return {
-        logit: NDArray.from(rows.map((r) => [r[0]]), undefined, "float64"),
-        code: NDArray.from(rows.map((r) => r.slice(1)), undefined, "float64"),
+  ])(
+    "with %s, adds λ · the code's cross-entropy to the losses (checked by central differences)",
+    (_, conditional) => {
+      const N = 6;
+      const K = 3;
+      const infoWeight = 0.7;
+      const seed = 4;
+      const { generator: G, discriminator: D } = tinyGan(new Rng(6), "float64", K);
+      const data = squares(N, "float64");
+      const labels = Int32Array.from({ length: N }, (_, i) => i % K);
+      const gOpt = new Recorder();
+      const dOpt = new Recorder();
+      const trainer = new GanTrainer({
+        generator: G,
+        discriminator: D,
+        data,
+        latentSize: 5 + K,
+        categories: K,
+        infoWeight,
+        ...(conditional ? { labels } : {}),
+        batchSize: N,
+        iterations: 1,
+        rng: new Rng(seed),
+        generatorOptimizer: gOpt,
+        discriminatorOptimizer: dOpt,
+      });
+      const [event] = trainer.steps();
+      const rng = new Rng(seed);
+      rng.split();
+      const z = sampleLatent(N, 5 + K, rng.split(), "float64", K);
+      const codes = latentCodes(z, K);
+      const bce = new SigmoidWithLoss();
+      const ce = new SoftmaxWithLoss();
+      const fill = (value: number) => NDArray.full([N, 1], value, "float64");
+      /** D's output split into the logits (N, 1) and the code logits (N, K), by hand. */
+      const split = (out: NDArray) => {
+        expect(out.shape).toEqual([N, 1 + K]);
+        const rows = Array.from({ length: N }, (_, i) =>
+          Array.from(out.data.subarray(i * (K + 1), (i + 1) * (K + 1))),
+        );
+        return {
+          logit: NDArray.from(
+            rows.map((r) => [r[0]]),
+            undefined,
+            "float64",
+          ),
+          code: NDArray.from(
+            rows.map((r) => r.slice(1)),
+            undefined,
+            "float64",
+          ),
+        };
       };
-    };
-    const info = (out: NDArray, classes = codes) => ce.forward(split(out).code, classes);
-    // The batch is the whole data set in the batch order's permutation: the losses are sums over
-    // images, so only the labels need that order (the trainer's rng's first split draws it).
-    const order = new Rng(seed).split().permutation(N);
-    const batchLabels = Int32Array.from(order, (i) => labels[i]);
-    const dLoss = () => {
-      const onFake = D.forward(G.forward(z, "train"), "train");
-      const fakeLoss = bce.forward(split(onFake).logit, fill(0)) + infoWeight * info(onFake);
-      const onReal = D.forward(data.takeRows(order), "train");
-      const realLoss = bce.forward(split(onReal).logit, fill(1));
-      return realLoss + (conditional ? infoWeight * info(onReal, batchLabels) : 0) + fakeLoss;
-    };
-    const gLoss = () => {
+      const info = (out: NDArray, classes = codes) => ce.forward(split(out).code, classes);
+      // The batch is the whole data set in the batch order's permutation: the losses are sums over
+      // images, so only the labels need that order (the trainer's rng's first split draws it).
+      const order = new Rng(seed).split().permutation(N);
+      const batchLabels = Int32Array.from(order, (i) => labels[i]);
+      const dLoss = () => {
+        const onFake = D.forward(G.forward(z, "train"), "train");
+        const fakeLoss = bce.forward(split(onFake).logit, fill(0)) + infoWeight * info(onFake);
+        const onReal = D.forward(data.takeRows(order), "train");
+        const realLoss = bce.forward(split(onReal).logit, fill(1));
+        return realLoss + (conditional ? infoWeight * info(onReal, batchLabels) : 0) + fakeLoss;
+      };
+      const gLoss = () => {
+        const out = D.forward(G.forward(z, "train"), "train");
+        return bce.forward(split(out).logit, fill(1)) + infoWeight * info(out);
+      };
+      const conv1 = new Convolution(D.params[0].value, D.params[1].value, { stride: 2, pad: 1 });
+      for (const input of [data, G.forward(z, "train")]) {
+        const pre = conv1.forward(input, "train").data;
+        expect(Math.min(...pre.map(Math.abs))).toBeGreaterThan(1e-3);
+      }
+      const targets = (params: readonly Param[], grads: NDArray[], net: string) =>
+        params.map((p, i) => ({ name: `${net}${i}.${p.name}`, value: p.value, grad: grads[i] }));
+      checkGradients(dLoss, targets(D.params, dOpt.grads, "D"));
+      checkGradients(gLoss, targets(G.params, gOpt.grads, "G"));
+      if (event.type !== "iteration") throw new Error("an iteration event");
+      // The events report the adversarial losses and, apart, the code's cross-entropy in G's step.
       const out = D.forward(G.forward(z, "train"), "train");
-      return bce.forward(split(out).logit, fill(1)) + infoWeight * info(out);
-    };
-    const conv1 = new Convolution(D.params[0].value, D.params[1].value, { stride: 2, pad: 1 });
-    for (const input of [data, G.forward(z, "train")]) {
-      const pre = conv1.forward(input, "train").data;
-      expect(Math.min(...pre.map(Math.abs))).toBeGreaterThan(1e-3);
-    }
-    const targets = (params: readonly Param[], grads: NDArray[], net: string) =>
-      params.map((p, i) => ({ name: `${net}${i}.${p.name}`, value: p.value, grad: grads[i] }));
-    checkGradients(dLoss, targets(D.params, dOpt.grads, "D"));
-    checkGradients(gLoss, targets(G.params, gOpt.grads, "G"));
-    if (event.type !== "iteration") throw new Error("an iteration event");
-    // The events report the adversarial losses and, apart, the code's cross-entropy in G's step.
-    const out = D.forward(G.forward(z, "train"), "train");
-    expect(event.gLoss).toBeCloseTo(bce.forward(split(out).logit, fill(1)), 12);
-    expect(event.infoLoss).toBeCloseTo(info(out), 12);
-  });
+      expect(event.gLoss).toBeCloseTo(bce.forward(split(out).logit, fill(1)), 12);
+      expect(event.infoLoss).toBeCloseTo(info(out), 12);
+    },
+  );
 
   it("an InfoGAN discriminator learns to read the code back from the generated images", () => {
     const K = 4;
@@ -379,7 +392,14 @@ describe("GanTrainer", () => {
       ).toThrow(`categories must be 0 (none) or an integer from 2 to latentSize − 1 (4), got ${categories}`);
     }
     expect(
-      () => new GanTrainer({ ...base, data: squares(16, "float32"), batchSize: 4, categories: 2, infoWeight: -1 }),
+      () =>
+        new GanTrainer({
+          ...base,
+          data: squares(16, "float32"),
+          batchSize: 4,
+          categories: 2,
+          infoWeight: -1,
+        }),
     ).toThrow(/infoWeight must be a finite number ≥ 0, got -1/);
     const data = squares(16, "float32");
     const labels = new Int32Array(16);

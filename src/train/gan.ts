@@ -134,8 +134,8 @@ export interface GanHistory {
 
 /**
  * Latent vectors (n, latentSize): z ~ N(0, I); with `categories` K, each row's last K entries are
- * instead a one-hot code, its category drawn uniformly (after all the rows' noise), or `code` for
- * every row when given.
+ * instead a one-hot code, its category drawn uniformly (after all the rows' noise), or given by
+ * `code`: one category for every row, or one per row.
  */
 export function sampleLatent(
   n: number,
@@ -143,22 +143,30 @@ export function sampleLatent(
   rng: Rng,
   dtype: DType = "float32",
   categories = 0,
-  code?: number,
+  code?: number | ArrayLike<number>,
 ): NDArray {
   const z = NDArray.zeros([n, latentSize], dtype);
   if (categories === 0) {
     rng.fillNormal(z.data);
     return z;
   }
-  if (code !== undefined && !(Number.isInteger(code) && code >= 0 && code < categories)) {
-    throw new OptionError(`sampleLatent: code must be an integer in 0–${categories - 1}, got ${code}`);
+  const codes = typeof code === "number" ? new Array<number>(n).fill(code) : code;
+  if (codes !== undefined) {
+    if (codes.length !== n)
+      throw new OptionError(`sampleLatent: ${codes.length} codes for ${n} latent vectors`);
+    for (let i = 0; i < n; i++) {
+      const c = codes[i];
+      if (!(Number.isInteger(c) && c >= 0 && c < categories)) {
+        throw new OptionError(`sampleLatent: code must be an integer in 0–${categories - 1}, got ${c}`);
+      }
+    }
   }
   const noise = latentSize - categories;
   const values = dtype === "float64" ? new Float64Array(n * noise) : new Float32Array(n * noise);
   rng.fillNormal(values);
   for (let i = 0; i < n; i++) {
     z.data.set(values.subarray(i * noise, (i + 1) * noise), i * latentSize);
-    z.data[i * latentSize + noise + (code ?? rng.int(categories))] = 1;
+    z.data[i * latentSize + noise + (codes ? codes[i] : rng.int(categories))] = 1;
   }
   return z;
 }
@@ -400,7 +408,14 @@ export class GanTrainer {
   }
 
   /** One discriminator step and one generator step. */
-  #step(x: NDArray, classes: Labels | null, z: NDArray, real: NDArray, fakeTarget: NDArray, realTarget: NDArray) {
+  #step(
+    x: NDArray,
+    classes: Labels | null,
+    z: NDArray,
+    real: NDArray,
+    fakeTarget: NDArray,
+    realTarget: NDArray,
+  ) {
     const G = this.generator;
     const D = this.discriminator;
     const codes = this.categories > 0 ? latentCodes(z, this.categories) : null;
