@@ -399,7 +399,12 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
     `${base}.history.json`,
     JSON.stringify({ settings: runSettings, results, history }, null, 1),
   );
-  const chart = await writeChart(ganLossChart(history, { title: `DCGAN on ${dataName}` }), `${base}.history`);
+  const chart = await writeChart(
+    ganLossChart(history, {
+      title: `${conditional ? "AC-GAN (class-conditional DCGAN)" : categories > 0 ? "InfoGAN" : "DCGAN"} on ${dataName}`,
+    }),
+    `${base}.history`,
+  );
   await writeFileAtomic(`${base}.samples.png`, sampleGrid(drawn));
   io.out(
     `trained in ${results.seconds} s (${results.cpuSeconds} s of CPU time${sessions.length > 1 ? `, ${sessions.length} sessions` : ""}); ` +
