@@ -1,13 +1,16 @@
 /**
- * `npx tsx bench/conv.ts [threads] [--cpu]`: the fused convolution kernels alone, at the book's shapes
- * (batch 100): DeepConvNet's six Convolution → ReLU (→ 2×2 max Pooling) blocks and SimpleConvNet's
- * one, forward and backward, best of 15 calls each (copies into and out of WASM included). For
- * iterating on `convForwardImage` / `convBackwardGroup` in src/backend/assembly/kernels.as.
+ * `npx tsx bench/conv.ts [threads] [--cpu] [--algorithms auto,winograd,…]`: the fused convolution
+ * kernels alone, at the book's shapes (batch 100): DeepConvNet's six Convolution → ReLU (→ 2×2 max
+ * Pooling) blocks and SimpleConvNet's one, forward and backward, best of 15 calls each (copies into
+ * and out of WASM included). With several algorithms (`setConvAlgorithm`), each block is timed with
+ * each in turn, side by side. For iterating on the convolution kernels in src/backend/assembly/kernels.as.
  */
-import { initWasm } from "../src/backend/wasm.js";
+import { initWasm, setConvAlgorithm, type ConvAlgorithm } from "../src/backend/wasm.js";
 import { Rng } from "../src/rng.js";
 
 const threads = Number(process.argv[2] ?? 1);
+const algorithmsAt = process.argv.indexOf("--algorithms");
+const algorithms = (algorithmsAt > 0 ? process.argv[algorithmsAt + 1] : "auto").split(",") as ConvAlgorithm[];
 const k = await initWasm({ threads });
 
 interface Block {
@@ -55,7 +58,7 @@ function best(call: () => void): number {
 console.log(
   `fused convolution kernels, batch ${N}, wasm × ${threads} thread(s); ${cpuTime ? "CPU" : "wall"} ms, best of 15`,
 );
-const deep = { forward: 0, backward: 0 };
+const deep = new Map(algorithms.map((a) => [a, { forward: 0, backward: 0 }]));
 for (const { name, c, size, fn, filter, pad, pool, first } of BLOCKS) {
   const out = size + 2 * pad - filter + 1;
   const [ph, pw, ps] = pool ? [2, 2, 2] : [0, 0, 1];
@@ -72,19 +75,28 @@ for (const { name, c, size, fn, filter, pad, pool, first } of BLOCKS) {
   const geometry = [N, c, size, size, fn, filter, filter, 1, pad, ph, pw, ps, 0] as const;
   const forward = () => k.convReluPoolForward(y, argmax, x, W, b, ...geometry);
   const backward = () => k.convReluPoolBackward(dx, dW, db, dout, y, argmax, x, W, ...geometry);
-  const f = best(forward);
-  const bw = best(backward);
-  if (name.startsWith("DeepConvNet")) {
-    deep.forward += f;
-    deep.backward += bw;
+  for (const algorithm of algorithms) {
+    setConvAlgorithm(algorithm);
+    const f = best(forward);
+    const bw = best(backward);
+    const sum = deep.get(algorithm)!;
+    if (name.startsWith("DeepConvNet")) {
+      sum.forward += f;
+      sum.backward += bw;
+    }
+    const gflop = (2 * N * out * out * fn * c * filter * filter) / 1e9;
+    const label = algorithms.length > 1 ? `${name} ${algorithm}` : name;
+    console.log(
+      `${label.padEnd(32)} forward ${f.toFixed(2).padStart(7)} (${(gflop / (f / 1000)).toFixed(0).padStart(3)} GFLOP/s)` +
+        `   backward ${bw.toFixed(2).padStart(7)} (${(((first ? 1 : 2) * gflop) / (bw / 1000)).toFixed(0).padStart(3)} GFLOP/s)`,
+    );
   }
-  const gflop = (2 * N * out * out * fn * c * filter * filter) / 1e9;
+}
+for (const [algorithm, sum] of deep) {
+  const label = algorithms.length > 1 ? `DeepConvNet, all six ${algorithm}` : "DeepConvNet, all six";
   console.log(
-    `${name.padEnd(20)} forward ${f.toFixed(2).padStart(7)} (${(gflop / (f / 1000)).toFixed(0).padStart(3)} GFLOP/s)` +
-      `   backward ${bw.toFixed(2).padStart(7)} (${(((first ? 1 : 2) * gflop) / (bw / 1000)).toFixed(0).padStart(3)} GFLOP/s)`,
+    `${label.padEnd(32)} forward ${sum.forward.toFixed(2).padStart(7)}                 backward ${sum.backward.toFixed(2).padStart(7)}`,
   );
 }
-console.log(
-  `${"DeepConvNet, all six".padEnd(20)} forward ${deep.forward.toFixed(2).padStart(7)}                 backward ${deep.backward.toFixed(2).padStart(7)}`,
-);
+setConvAlgorithm("auto");
 process.exit(0);

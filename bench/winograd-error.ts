@@ -1,6 +1,6 @@
 /**
  * `npx tsx bench/winograd-error.ts`: the float32 error of the fused convolution kernels against the
- * float64 reference, im2col and Winograd F(2×2, 3×3) side by side, at DeepConvNet's six 3×3 layers
+ * float64 reference, im2col, Winograd F(2×2, 3×3) ("winograd") and F(4×4, 3×3) ("winograd4x4") side by side, at DeepConvNet's six 3×3 layers
  * (batch 20, inputs uniform in [−1, 1), He-scaled filters) and a VGG-sized one. For each output
  * (forward y, dx, dW, db): the largest error relative to the output's largest magnitude, and the
  * root-mean-square error relative to the output's RMS. Not part of `npm test`.
@@ -40,7 +40,7 @@ function errors(got: Float32Array, want: Float64Array): [number, number] {
 const fmt = ([max, rms]: [number, number]) => `${max.toExponential(1)} / ${rms.toExponential(1)}`;
 console.log(`float32 error against float64, batch ${N}: largest / RMS, each relative to the output's own`);
 console.log(
-  `${"".padEnd(28)}${"algorithm".padEnd(10)}${"y".padEnd(19)}${"dx".padEnd(19)}${"dW".padEnd(19)}db`,
+  `${"".padEnd(28)}${"algorithm".padEnd(12)}${"y".padEnd(19)}${"dx".padEnd(19)}${"dW".padEnd(19)}db`,
 );
 for (const [name, c, size, fn, pad] of LAYERS) {
   const rng = new Rng(c * 1000 + size);
@@ -59,7 +59,7 @@ for (const [name, c, size, fn, pad] of LAYERS) {
   const geometry = [N, c, size, size, fn, 3, 3, 1, pad] as const;
   reference.convForward(want.y, x64, W64, b64, ...geometry);
   reference.convBackward(want.dx, want.dW, want.db, dy64, x64, W64, ...geometry);
-  for (const algorithm of ["im2col", "winograd"] as ConvAlgorithm[]) {
+  for (const algorithm of ["im2col", "winograd", "winograd4x4"] as ConvAlgorithm[]) {
     setConvAlgorithm(algorithm);
     const got = {
       y: new Float32Array(want.y.length),
@@ -71,7 +71,7 @@ for (const [name, c, size, fn, pad] of LAYERS) {
     k.convForward(got.y, x, W, b, ...geometry);
     k.convBackward(got.dx, got.dW, got.db, dy, x, W, ...geometry);
     const cells = (["y", "dx", "dW", "db"] as const).map((key) => fmt(errors(got[key], want[key])));
-    console.log(`${name.padEnd(28)}${algorithm.padEnd(10)}${cells.map((s) => s.padEnd(19)).join("")}`);
+    console.log(`${name.padEnd(28)}${algorithm.padEnd(12)}${cells.map((s) => s.padEnd(19)).join("")}`);
   }
 }
 setConvAlgorithm("auto");

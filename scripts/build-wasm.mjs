@@ -27,6 +27,8 @@ async function compile(shared, relaxed) {
       optimizeLevel: 3,
       shrinkLevel: 0,
       noAssert: true,
+      // ZERODL_WASM_NAMES=1 keeps function names, so `perf` with `node --perf-basic-prof` shows kernels by name.
+      debug: process.env.ZERODL_WASM_NAMES === "1",
       runtime: "stub",
       // Atomics are valid on an unshared memory too; only the memory import differs.
       enable: ["simd", "threads", ...(relaxed ? ["relaxed-simd"] : [])],

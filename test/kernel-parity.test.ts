@@ -7,6 +7,7 @@ import {
   initWasm,
   setConvAlgorithm,
   setParallelMinWork,
+  type ConvAlgorithm,
   setWasmThreads,
   wasmThreads,
 } from "../src/backend/wasm.js";
@@ -32,10 +33,12 @@ import {
  * and 3 threads.
  */
 
-// Winograd F(2×2, 3×3), which the WASM fused kernels use for 3×3 stride-1 convolutions (from 5 input
-// channels on; forced here for every shape, 1 channel included): odd and even sizes (tiles partly
-// outside the output), pad 0–3, batch 1, channels and filters not multiples of 4 (the vector lanes),
-// several images per block and per group (8×8 images), an image cut into blocks of tiles (40×40).
+// Winograd F(2×2, 3×3) and F(4×4, 3×3), which the WASM fused kernels use for 3×3 stride-1
+// convolutions (from 5 input channels on; forced here for every shape, 1 channel included): odd and
+// even sizes (tiles partly outside the output, in rows, columns or both), pad 0–3, batch 1, channels
+// and filters not multiples of 4 (the vector lanes), several images per block and per group (8×8
+// images), an image cut into blocks of tiles (40×40 for F(2×2, 3×3); 46×46, 12×12 tiles of which the
+// last row and column are partly outside, for F(4×4, 3×3), whose blocks hold 16/36 as many tiles).
 const WINOGRAD_SHAPES: [number, number, number, number, number, number][] = [
   // n, c, h, w, fn, pad
   [1, 4, 4, 4, 2, 1],
@@ -47,12 +50,17 @@ const WINOGRAD_SHAPES: [number, number, number, number, number, number][] = [
   [7, 12, 8, 8, 20, 1],
   [2, 16, 40, 40, 16, 1],
 ];
-/** `inner` with the 3×3 convolutions forced through Winograd (the reference has no such switch). */
-const winograd = (inner: Case): Case => ({
+const WINOGRAD_4X4_SHAPES: typeof WINOGRAD_SHAPES = [
+  ...WINOGRAD_SHAPES,
+  [2, 16, 46, 46, 16, 1],
+  [1, 5, 10, 13, 9, 1],
+];
+/** `inner` with the 3×3 convolutions forced through one Winograd algorithm (the reference has no such switch). */
+const winograd = (algorithm: ConvAlgorithm, inner: Case): Case => ({
   ...inner,
-  name: `Winograd: ${inner.name}`,
+  name: `${algorithm}: ${inner.name}`,
   run(k, dtype) {
-    setConvAlgorithm("winograd");
+    setConvAlgorithm(algorithm);
     try {
       return inner.run(k, dtype);
     } finally {
@@ -61,10 +69,20 @@ const winograd = (inner: Case): Case => ({
   },
 });
 const cases: Case[] = [...sharedCases];
-for (const [n, c, h, w, fn, pad] of WINOGRAD_SHAPES) {
-  cases.push(winograd(fusedConvCase([n, c, h, w, fn, 3, 3, 1, pad])));
-  cases.push(winograd(convReluPoolCase([n, c, h, w, fn, 3, 1, pad], [0, 0, 1, 0])));
-  if (h + 2 * pad - 2 >= 2) cases.push(winograd(convReluPoolCase([n, c, h, w, fn, 3, 1, pad], [2, 2, 2, 0])));
+for (const [algorithm, shapes] of [
+  ["winograd", WINOGRAD_SHAPES],
+  ["winograd4x4", WINOGRAD_4X4_SHAPES],
+] as const) {
+  for (const [n, c, h, w, fn, pad] of shapes) {
+    cases.push(winograd(algorithm, fusedConvCase([n, c, h, w, fn, 3, 3, 1, pad])));
+    cases.push(winograd(algorithm, convReluPoolCase([n, c, h, w, fn, 3, 1, pad], [0, 0, 1, 0])));
+    // With pad 3 some outputs see only padding: exactly the bias in the reference, so pooling windows
+    // tie; F(4×4, 3×3)'s transforms leave a rounding residue of ~1e-7 there and pick another winner.
+    const ties = algorithm === "winograd4x4" && pad >= 3;
+    if (h + 2 * pad - 2 >= 2 && !ties) {
+      cases.push(winograd(algorithm, convReluPoolCase([n, c, h, w, fn, 3, 1, pad], [2, 2, 2, 0])));
+    }
+  }
 }
 
 const backends: { name: string; setup: () => Promise<Kernels> }[] = [

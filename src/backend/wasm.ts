@@ -124,18 +124,19 @@ interface Exports {
   zero(at: number, bytes: number): void;
   packBytes(): number;
   runJob(ctrl: number, gen: number, t: number, pack: number): number;
-  winogradScratch(c: number, h: number, w: number, fn: number, pad: number): number;
-  winogradGroups(n: number, c: number, h: number, w: number, fn: number, pad: number): number;
-  winogradFilterFloats(c: number, fn: number): number;
-  winogradPartial(c: number, fn: number): number;
+  winogradScratch(c: number, h: number, w: number, fn: number, pad: number, m: number): number;
+  winogradGroups(n: number, c: number, h: number, w: number, fn: number, pad: number, m: number): number;
+  winogradFilterFloats(c: number, fn: number, m: number): number;
+  winogradPartial(c: number, fn: number, m: number): number;
   convForwardScratch(...geometry: number[]): number;
 }
 
 /**
  * How the fused convolution kernels compute a 3×3 stride-1 convolution: "auto" (Winograd
- * F(2×2, 3×3) from WINOGRAD_MIN_CHANNELS input channels on, else im2col), or always one of them.
+ * F(4×4, 3×3) from WINOGRAD_MIN_CHANNELS input channels on, else im2col), or always one of them:
+ * "winograd" is F(2×2, 3×3), "winograd4x4" F(4×4, 3×3).
  */
-export type ConvAlgorithm = "auto" | "im2col" | "winograd";
+export type ConvAlgorithm = "auto" | "im2col" | "winograd" | "winograd4x4";
 let convAlgorithm: ConvAlgorithm = "auto";
 
 /**
@@ -146,15 +147,28 @@ let convAlgorithm: ConvAlgorithm = "auto";
  */
 const WINOGRAD_MIN_CHANNELS = 5;
 
+/** Multiply-adds of direct convolution per Winograd one, by output tile size (0: im2col), for the work estimate. */
+const WINOGRAD_GAIN: Record<0 | 2 | 4, number> = { 0: 1, 2: 2.25, 4: 4 };
+
 /** Chooses the 3×3 convolution algorithm (tests and benchmarks compare them); "auto" by default. */
 export function setConvAlgorithm(algorithm: ConvAlgorithm): void {
   convAlgorithm = algorithm;
 }
 
-/** Whether the fused kernels run this convolution through Winograd F(2×2, 3×3). */
-function useWinograd(g: { c: number; fh: number; fw: number; stride: number }): boolean {
-  if (g.fh !== 3 || g.fw !== 3 || g.stride !== 1 || convAlgorithm === "im2col") return false;
-  return convAlgorithm === "winograd" || g.c >= WINOGRAD_MIN_CHANNELS;
+/**
+ * The output tile size m of the Winograd F(m×m, 3×3) the fused kernels run this convolution
+ * through (2 or 4), or 0 for im2col.
+ */
+function winogradTile(g: ConvGeometry): 0 | 2 | 4 {
+  if (g.fh !== 3 || g.fw !== 3 || g.stride !== 1 || convAlgorithm === "im2col") return 0;
+  if (convAlgorithm === "winograd") return 2;
+  if (convAlgorithm === "winograd4x4") return 4;
+  if (g.c < WINOGRAD_MIN_CHANNELS) return 0;
+  // The outputs each tiling computes (its tiles cover the output rounded up to m): F(4×4, 3×3)
+  // unless its tiles cover over 15 % more than F(2×2, 3×3)'s (14×14 outputs: 16×16 against 14×14).
+  const [oh, ow] = [outSize(g.h, 3, 1, g.pad), outSize(g.w, 3, 1, g.pad)];
+  const covered = (m: number) => Math.ceil(oh / m) * Math.ceil(ow / m) * m * m;
+  return covered(4) <= 1.15 * covered(2) ? 4 : 2;
 }
 
 /** A tiny module using one v128 instruction: validates only where WebAssembly SIMD is supported. */
@@ -682,11 +696,12 @@ function fastKernels(rt: Runtime, shared: boolean) {
     const argmax = target && pool ? rt.out(target.argmax, pooledLen) : rt.alloc(pooledLen);
     const pooling = [pooled, argmax, p.ph, p.pw, p.stride, p.pad];
     const work = (n * oh * ow * c * fh * fw * fn) / 32;
-    if (useWinograd(g)) {
-      const pu = winogradFilters(pw_, fn, c);
-      const scratch = rt.alloc(rt.threads * rt.exports.winogradScratch(c, h, w, fn, pad));
+    const m = winogradTile(g);
+    if (m > 0) {
+      const pu = winogradFilters(pw_, fn, c, m);
+      const scratch = rt.alloc(rt.threads * rt.exports.winogradScratch(c, h, w, fn, pad, m));
       const args = [py, px, pu, pb, n, c, h, w, fn, pad, +rectify, scratch];
-      rt.run(Op.winogradForward, [...args, ...pooling], [], work / 2.25);
+      rt.run(Op.winogradForward, [...args, ...pooling, m], [], work / WINOGRAD_GAIN[m]);
       return { py, pooled, argmax };
     }
     // Per thread: one image's colᵀ, and for a 2×2 pooling the product before it is pooled.
@@ -728,10 +743,10 @@ function fastKernels(rt: Runtime, shared: boolean) {
    * in group order. Copies dx, dW and db out.
    */
   /** The filters W (fn, c, 3, 3) at `pw` transformed for Winograd (U and Uᵀ); returns their offset. */
-  const winogradFilters = (pw: number, fn: number, c: number): number => {
-    const len = rt.exports.winogradFilterFloats(c, fn);
+  const winogradFilters = (pw: number, fn: number, c: number, m: number): number => {
+    const len = rt.exports.winogradFilterFloats(c, fn, m);
     const pu = rt.alloc(len);
-    rt.run(Op.winogradFilter, [pu, pw, fn, c], [], len);
+    rt.run(Op.winogradFilter, [pu, pw, fn, c, m], [], len);
     return pu;
   };
 
@@ -760,16 +775,17 @@ function fastKernels(rt: Runtime, shared: boolean) {
           ? [1, after.y, 0, 0, 0]
           : [2, after.y, after.pooled, after.argmax, after.pooledPixels];
     // Each group's partial dW (in the algorithm's own layout) and db, summed in group order.
-    const winograd = useWinograd(g);
-    const groups = winograd ? rt.exports.winogradGroups(n, c, h, w, fn, pad) : Math.ceil(n / CONV_GROUP);
-    const partial = winograd ? rt.exports.winogradPartial(c, fn) : cols * fn + fn;
+    const m = winogradTile(g);
+    const winograd = m > 0;
+    const groups = winograd ? rt.exports.winogradGroups(n, c, h, w, fn, pad, m) : Math.ceil(n / CONV_GROUP);
+    const partial = winograd ? rt.exports.winogradPartial(c, fn, m) : cols * fn + fn;
     const dwLen = partial - fn;
     const partials = rt.alloc(groups * partial);
     if (winograd) {
-      const pu = withDx ? winogradFilters(pw_, fn, c) : 0;
-      const scratch = rt.alloc(rt.threads * rt.exports.winogradScratch(c, h, w, fn, pad));
+      const pu = withDx ? winogradFilters(pw_, fn, c, m) : 0;
+      const scratch = rt.alloc(rt.threads * rt.exports.winogradScratch(c, h, w, fn, pad, m));
       const args = [pdx, partials, pdy, px, pu, n, c, h, w, fn, pad, +withDx, scratch];
-      rt.run(Op.winogradBackward, [...args, ...mode], [], work / 2.25);
+      rt.run(Op.winogradBackward, [...args, ...mode, m], [], work / WINOGRAD_GAIN[m]);
     } else {
       const scratch = colScratch(g);
       const args = [pdx, partials, pdy, px, pw_, n, c, h, w, fn, fh, fw, stride, pad, +withDx, scratch];
@@ -779,7 +795,7 @@ function fastKernels(rt: Runtime, shared: boolean) {
     rt.run(Op.matmulReduce, [sum, partials, partial, groups, 0], [], partial * groups);
     // dW from the summed partial: dWᵀ transposed, or Winograd's dU transformed back (Gᵀ dU G).
     const pdw = rt.out(dW, fn * cols);
-    if (winograd) rt.run(Op.winogradFilterGrad, [pdw, sum, fn, c], [], dwLen);
+    if (winograd) rt.run(Op.winogradFilterGrad, [pdw, sum, fn, c, m], [], dwLen);
     else rt.run(Op.transpose, [pdw, sum, 1, cols, fn], [], cols * fn);
     if (withDx) rt.get(dx, pdx, n * c * h * w);
     rt.get(dW, pdw, fn * cols);

@@ -1278,87 +1278,141 @@ function convBackwardGroup(
 // fit (WINO_BUDGET), else a run of one image's tiles. A chunk is a run of whole images (forward: as
 // many as fit a block; backward: a group whose dW partial is its own, summed in group order
 // afterwards), so results never depend on the thread count.
+//
+// Winograd F(4×4, 3×3) (m = 4; every function below takes the output tile size m, 2 or 4) is the
+// same with 4×4 output tiles from 6×6 input blocks and 36 positions ξ: 36 multiply-adds per 4×4
+// outputs where direct convolution does 144 (4× fewer; F(2×2, 3×3): 2.25×), with the points
+// 0, ±1, ±2 (Lavin & Gray 2016):
+//   Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1],
+//   G = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1/24 1/12 ⅙; 1/24 −1/12 ⅙; 0 0 1],
+//   Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1].
+// Its transforms scale by up to 8 and G's entries are not binary fractions, so its float32 error is
+// larger than F(2×2, 3×3)'s (bench/winograd-error.ts measures both); neighbouring 6×6 input blocks
+// overlap by 2 rows and columns, as the 4×4 ones of F(2×2, 3×3) do.
 
-/** A block's tiles times (c4 + f4): its V and M are 64 bytes times this, 512 KiB (half of L2). */
+/**
+ * A block's tiles times (c4 + f4), for 16 positions: its V and M are 64 bytes times this, 512 KiB
+ * (half of L2); with 36 positions a block has 16/36 as many tiles, the same bytes.
+ */
 const WINO_BUDGET: i32 = 8192;
-/** Scratch floats before the planes: the Wino record. */
-const WINO_HEAD: i32 = 16;
+/** Scratch floats before the planes: the Wino record (≤ 128 bytes), then winoDout4's edge tile (64 floats). */
+const WINO_HEAD: i32 = 96;
+/** Byte offset of the edge tile in the scratch. */
+const WINO_EDGE: usize = 128;
 
-@inline function winoTiles(size: i32): i32 {
-  return (size + 1) >> 1;
+/** Positions of a tile's transforms: (m + 2)², 16 or 36. */
+@inline function winoPositions(m: i32): i32 {
+  return (m + 2) * (m + 2);
+}
+@inline function winoTiles(size: i32, m: i32): i32 {
+  return (size + m - 1) / m;
 }
 @inline function round4(v: i32): i32 {
   return (v + 3) & ~3;
 }
+/** Tiles of one image. */
+@inline function winoImageTiles(h: i32, w: i32, pad: i32, m: i32): i32 {
+  return winoTiles(h + 2 * pad - 2, m) * winoTiles(w + 2 * pad - 2, m);
+}
 /** Tiles per block. */
-@inline function winoBlock(c: i32, fn: i32): i32 {
-  return max(4, WINO_BUDGET / (round4(c) + round4(fn)));
+@inline function winoBlock(c: i32, fn: i32, m: i32): i32 {
+  return max(4, (WINO_BUDGET * 16) / winoPositions(m) / (round4(c) + round4(fn)));
 }
 /** Images per forward chunk: as many whole images as one block holds, at least one. */
-@inline function winoImages(tiles: i32, c: i32, fn: i32): i32 {
-  return max(1, winoBlock(c, fn) / tiles);
+@inline function winoImages(tiles: i32, c: i32, fn: i32, m: i32): i32 {
+  return max(1, winoBlock(c, fn, m) / tiles);
 }
 /** Columns of a block: whole images, or one block of a bigger image's tiles. */
-@inline function winoCols(tiles: i32, c: i32, fn: i32): i32 {
-  return tiles <= winoBlock(c, fn) ? winoImages(tiles, c, fn) * tiles : winoBlock(c, fn);
+@inline function winoCols(tiles: i32, c: i32, fn: i32, m: i32): i32 {
+  return tiles <= winoBlock(c, fn, m) ? winoImages(tiles, c, fn, m) * tiles : winoBlock(c, fn, m);
 }
 /** Floats of one padded channels-last plane. */
-@inline function winoPlane(c: i32, h: i32, w: i32, pad: i32): i32 {
-  return (2 * winoTiles(h + 2 * pad - 2) + 2) * (2 * winoTiles(w + 2 * pad - 2) + 2) * round4(c);
+@inline function winoPlane(c: i32, h: i32, w: i32, pad: i32, m: i32): i32 {
+  return (m * winoTiles(h + 2 * pad - 2, m) + 2) * (m * winoTiles(w + 2 * pad - 2, m) + 2) * round4(c);
 }
 
 /** Scratch floats one thread needs: the record, the padded input and dx planes, a block's V and M/D. */
-export function winogradScratch(c: i32, h: i32, w: i32, fn: i32, pad: i32): i32 {
-  const tiles = winoTiles(h + 2 * pad - 2) * winoTiles(w + 2 * pad - 2);
-  return WINO_HEAD + 2 * winoPlane(c, h, w, pad) + 16 * (round4(c) + round4(fn)) * winoCols(tiles, c, fn);
+export function winogradScratch(c: i32, h: i32, w: i32, fn: i32, pad: i32, m: i32): i32 {
+  const tiles = winoImageTiles(h, w, pad, m);
+  return WINO_HEAD + 2 * winoPlane(c, h, w, pad, m) + winoPositions(m) * (round4(c) + round4(fn)) * winoCols(tiles, c, fn, m);
 }
 
-/** Floats of the transformed filters: U (16 × f4 × c4) and Uᵀ (16 × c4 × f4). */
-export function winogradFilterFloats(c: i32, fn: i32): i32 {
-  return 32 * round4(c) * round4(fn);
+/** Floats of the transformed filters: U (P × f4 × c4) and Uᵀ (P × c4 × f4), P = (m + 2)². */
+export function winogradFilterFloats(c: i32, fn: i32, m: i32): i32 {
+  return 2 * winoPositions(m) * round4(c) * round4(fn);
 }
 
-/** Floats of one backward group's partial: dU (16 × c4 × f4), then db (fn). */
-export function winogradPartial(c: i32, fn: i32): i32 {
-  return 16 * round4(c) * round4(fn) + fn;
+/** Floats of one backward group's partial: dU (P × c4 × f4), then db (fn). */
+export function winogradPartial(c: i32, fn: i32, m: i32): i32 {
+  return winoPositions(m) * round4(c) * round4(fn) + fn;
 }
 
 /** Images per backward group (one partial each; at most 4M partial floats in all). */
-function winoGroupImages(n: i32, c: i32, h: i32, w: i32, fn: i32, pad: i32): i32 {
-  const tiles = winoTiles(h + 2 * pad - 2) * winoTiles(w + 2 * pad - 2);
-  const unit = tiles <= winoBlock(c, fn) ? winoImages(tiles, c, fn) : 1;
+function winoGroupImages(n: i32, c: i32, h: i32, w: i32, fn: i32, pad: i32, m: i32): i32 {
+  const tiles = winoImageTiles(h, w, pad, m);
+  const unit = tiles <= winoBlock(c, fn, m) ? winoImages(tiles, c, fn, m) : 1;
   const units = (n + unit - 1) / unit;
-  const groups = min(units, max(1, (1 << 22) / winogradPartial(c, fn)));
+  const groups = min(units, max(1, (1 << 22) / winogradPartial(c, fn, m)));
   return unit * ((units + groups - 1) / groups);
 }
 
 /** Backward groups (chunks of the backward job). */
-export function winogradGroups(n: i32, c: i32, h: i32, w: i32, fn: i32, pad: i32): i32 {
-  const g = winoGroupImages(n, c, h, w, fn, pad);
+export function winogradGroups(n: i32, c: i32, h: i32, w: i32, fn: i32, pad: i32, m: i32): i32 {
+  const g = winoGroupImages(n, c, h, w, fn, pad, m);
   return (n + g - 1) / g;
 }
 
 /** Forward chunks: runs of whole images. */
-function winoForwardChunks(n: i32, c: i32, h: i32, w: i32, fn: i32, pad: i32): i32 {
-  const tiles = winoTiles(h + 2 * pad - 2) * winoTiles(w + 2 * pad - 2);
-  const per = tiles <= winoBlock(c, fn) ? winoImages(tiles, c, fn) : 1;
+function winoForwardChunks(n: i32, c: i32, h: i32, w: i32, fn: i32, pad: i32, m: i32): i32 {
+  const tiles = winoImageTiles(h, w, pad, m);
+  const per = tiles <= winoBlock(c, fn, m) ? winoImages(tiles, c, fn, m) : 1;
   return (n + per - 1) / per;
 }
 
 /**
- * Filter f of U (16 × f4 × c4) and Uᵀ (16 × c4 × f4): (G g Gᵀ)[ξ] of each channel's 3×3 filter
- * g = W[f][ch]; zeros for the rounding-up filters and channels.
+ * Filters 4·chunk … 4·chunk + 3 of U (P × f4 × c4) and of Uᵀ (P × c4 × f4, after U): (G g Gᵀ)[ξ] of
+ * each channel's 3×3 filter g = W[f][ch], zeros for the rounding-up filters and channels. Uᵀ is
+ * written from U by 4×4 register transposes, 4 filters of a channel per store (one filter's Uᵀ
+ * column, written alone, touched a cache line per value).
  */
-function winogradFilter(U: usize, W: usize, fn: i32, c: i32, f: i32): void {
+function winogradFilters(U: usize, W: usize, fn: i32, c: i32, chunk: i32, m: i32): void {
+  const f0 = 4 * chunk;
+  for (let f = f0; f < f0 + 4; f++) winogradFilter(U, W, fn, c, f, m);
   const c4 = round4(c);
   const f4 = round4(fn);
   const xi = (<usize>f4 * <usize>c4) << 2;
-  const Ut = U + 16 * xi;
+  const P = winoPositions(m);
+  const Ut = U + <usize>P * xi;
+  const row = <usize>c4 << 2;
+  for (let x = 0; x < P; x++) {
+    const u = U + <usize>x * xi + ((<usize>f0 * <usize>c4) << 2);
+    const ut = Ut + <usize>x * xi + (<usize>f0 << 2);
+    for (let ch = 0; ch < c4; ch += 4) {
+      const at = u + (<usize>ch << 2);
+      const r0 = v128.load(at), r1 = v128.load(at + row), r2 = v128.load(at + 2 * row), r3 = v128.load(at + 3 * row);
+      const o = ut + ((<usize>ch * <usize>f4) << 2);
+      const col = <usize>f4 << 2;
+      v128.store(o, transposeRow(r0, r1, r2, r3, 0));
+      v128.store(o + col, transposeRow(r0, r1, r2, r3, 1));
+      v128.store(o + 2 * col, transposeRow(r0, r1, r2, r3, 2));
+      v128.store(o + 3 * col, transposeRow(r0, r1, r2, r3, 3));
+    }
+  }
+}
+
+/** Filter f of U (16 × f4 × c4, or for m = 4 36 × f4 × c4): (G g Gᵀ)[ξ], zeros past fn and c. */
+function winogradFilter(U: usize, W: usize, fn: i32, c: i32, f: i32, m: i32): void {
+  if (m == 4) {
+    winogradFilter4(U, W, fn, c, f);
+    return;
+  }
+  const c4 = round4(c);
+  const f4 = round4(fn);
+  const xi = (<usize>f4 * <usize>c4) << 2;
   for (let ch = 0; ch < c4; ch++) {
     const g = W + ((<usize>(f * c + ch) * 9) << 2);
     const real = f < fn && ch < c;
     const o = U + ((<usize>f * <usize>c4 + <usize>ch) << 2);
-    const ot = Ut + ((<usize>ch * <usize>f4 + <usize>f) << 2);
     for (let i = 0; i < 4; i++) {
       // Row i of G·g (3 values), from g's rows 0–2.
       let q0: f32 = 0, q1: f32 = 0, q2: f32 = 0;
@@ -1382,10 +1436,6 @@ function winogradFilter(U: usize, W: usize, fn: i32, c: i32, f: i32): void {
       store<f32>(o + at + xi, u1);
       store<f32>(o + at + 2 * xi, u2);
       store<f32>(o + at + 3 * xi, u3);
-      store<f32>(ot + at, u0);
-      store<f32>(ot + at + xi, u1);
-      store<f32>(ot + at + 2 * xi, u2);
-      store<f32>(ot + at + 3 * xi, u3);
     }
   }
 }
@@ -1396,7 +1446,11 @@ function winogradFilter(U: usize, W: usize, fn: i32, c: i32, f: i32): void {
 }
 
 /** dW[f][ch] (3×3) = Gᵀ dU[ch][f] G for filter f, from the summed dU (16 × c4 × f4). */
-function winogradFilterGrad(dW: usize, dU: usize, fn: i32, c: i32, f: i32): void {
+function winogradFilterGrad(dW: usize, dU: usize, fn: i32, c: i32, f: i32, m: i32): void {
+  if (m == 4) {
+    winogradFilterGrad4(dW, dU, fn, c, f);
+    return;
+  }
   const xi = (<usize>round4(c) * <usize>round4(fn)) << 2;
   for (let ch = 0; ch < c; ch++) {
     const u = dU + ((<usize>ch * <usize>round4(fn) + <usize>f) << 2);
@@ -1776,6 +1830,431 @@ function winoInputGrad(dxp: usize, dV: usize, cols: i32, col0: i32, c4: i32, wp:
   }
 }
 
+// ---- Winograd F(4×4, 3×3): the transforms for m = 4 (6×6 blocks, 36 positions) ----------------
+// The same layout and steps as F(2×2, 3×3) above; only the matrices (in the section's header) and
+// the block size differ. Constants 2, 4, 8 scale exactly; 5 and G's sixths round.
+
+@inline function times(x: v128, s: f32): v128 {
+  return f32x4.mul(x, f32x4.splat(s));
+}
+@inline function twice(x: v128): v128 {
+  return f32x4.add(x, x);
+}
+
+/** Row i of Bᵀ·(d0 … d5). */
+@inline function bt6(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, i: i32): v128 {
+  if (i == 0) return f32x4.add(f32x4.sub(times(d0, 4), times(d2, 5)), d4);
+  if (i == 5) return f32x4.add(f32x4.sub(times(d1, 4), times(d3, 5)), d5);
+  if (i <= 2) {
+    const a = f32x4.sub(d4, times(d2, 4));
+    const b = f32x4.sub(d3, times(d1, 4));
+    return i == 1 ? f32x4.add(a, b) : f32x4.sub(a, b);
+  }
+  const a = f32x4.sub(d4, d2);
+  const b = twice(f32x4.sub(d3, d1));
+  return i == 3 ? f32x4.add(a, b) : f32x4.sub(a, b);
+}
+
+/** Row i of Bᵀ·(d0 … d5) for dj at q + j·s, loading only the values row i reads. */
+@inline function bt6At(q: usize, s: usize, i: i32): v128 {
+  const z = f32x4.splat(0);
+  if (i == 0) return bt6(v128.load(q), z, v128.load(q + 2 * s), z, v128.load(q + 4 * s), z, 0);
+  if (i == 5) return bt6(z, v128.load(q + s), z, v128.load(q + 3 * s), z, v128.load(q + 5 * s), 5);
+  return bt6(z, v128.load(q + s), v128.load(q + 2 * s), v128.load(q + 3 * s), v128.load(q + 4 * s), z, i);
+}
+
+/** Row i of Vᵀ = Bᵀ d B for 4 channels: d's pixel (r, j) at p + r·rs + j·js; V[6i + k] at o + (6i + k)·xi. */
+@inline function winoInput4Row(o: usize, xi: usize, p: usize, rs: usize, js: usize, i: i32): void {
+  const c0 = bt6At(p, rs, i);
+  const c1 = bt6At(p + js, rs, i);
+  const c2 = bt6At(p + 2 * js, rs, i);
+  const c3 = bt6At(p + 3 * js, rs, i);
+  const c4 = bt6At(p + 4 * js, rs, i);
+  const c5 = bt6At(p + 5 * js, rs, i);
+  const at = o + <usize>(6 * i) * xi;
+  v128.store(at, bt6(c0, c1, c2, c3, c4, c5, 0));
+  v128.store(at + xi, bt6(c0, c1, c2, c3, c4, c5, 1));
+  v128.store(at + 2 * xi, bt6(c0, c1, c2, c3, c4, c5, 2));
+  v128.store(at + 3 * xi, bt6(c0, c1, c2, c3, c4, c5, 3));
+  v128.store(at + 4 * xi, bt6(c0, c1, c2, c3, c4, c5, 4));
+  v128.store(at + 5 * xi, bt6(c0, c1, c2, c3, c4, c5, 5));
+}
+
+/** winoInput for m = 4: V[ξ] rows (cols × c4) of tiles t0 ≤ t < t1, each from its 6×6 block of xp. */
+function winoInput4(V: usize, cols: i32, col0: i32, xp: usize, c4: i32, wp: i32, tW: i32, t0: i32, t1: i32): void {
+  const xi = (<usize>cols * <usize>c4) << 2;
+  const js = <usize>c4 << 2;
+  const rs = <usize>wp * js;
+  for (let t = t0; t < t1; t++) {
+    const ty = t / tW;
+    const p0 = xp + <usize>(4 * ty) * rs + <usize>(4 * (t - ty * tW)) * js;
+    const o0 = V + ((<usize>(col0 + t - t0) * <usize>c4) << 2);
+    for (let ch = 0; ch < c4; ch += 4) {
+      const p = p0 + (<usize>ch << 2);
+      const o = o0 + (<usize>ch << 2);
+      winoInput4Row(o, xi, p, rs, js, 0);
+      winoInput4Row(o, xi, p, rs, js, 1);
+      winoInput4Row(o, xi, p, rs, js, 2);
+      winoInput4Row(o, xi, p, rs, js, 3);
+      winoInput4Row(o, xi, p, rs, js, 4);
+      winoInput4Row(o, xi, p, rs, js, 5);
+    }
+  }
+}
+
+/** Row i of Aᵀ·(m0 … m5). */
+@inline function at6(m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128, i: i32): v128 {
+  if (i == 0) return f32x4.add(f32x4.add(m0, f32x4.add(m1, m2)), f32x4.add(m3, m4));
+  if (i == 2) return f32x4.add(f32x4.add(m1, m2), times(f32x4.add(m3, m4), 4));
+  if (i == 1) return f32x4.add(f32x4.sub(m1, m2), twice(f32x4.sub(m3, m4)));
+  return f32x4.add(f32x4.add(f32x4.sub(m1, m2), times(f32x4.sub(m3, m4), 8)), m5);
+}
+
+/** Row i of Aᵀ·(m0 … m5) for mj at q + j·s, loading only the values row i reads. */
+@inline function at6At(q: usize, s: usize, i: i32): v128 {
+  const z = f32x4.splat(0);
+  const m5 = i == 3 ? v128.load(q + 5 * s) : z;
+  const m0 = i == 0 ? v128.load(q) : z;
+  return at6(m0, v128.load(q + s), v128.load(q + 2 * s), v128.load(q + 3 * s), v128.load(q + 4 * s), m5, i);
+}
+
+/**
+ * Output row i (of 4) of one tile for filters f … f + 3: (Aᵀ M A) row i + bias (then ReLU), stored
+ * at p + i·rowBytes (filter k's plane planeBytes further), only the `rows` × `width` pixels inside
+ * the output and the `lanes` filters below fn.
+ */
+@inline function winoOutput4Row(
+  p: usize, m: usize, xi: usize, bv: v128, rectify: bool, i: i32,
+  rows: i32, width: i32, lanes: i32, planeBytes: usize, rowBytes: usize,
+): void {
+  if (i >= rows) return;
+  const s6 = 6 * xi;
+  const s0 = at6At(m, s6, i);
+  const s1 = at6At(m + xi, s6, i);
+  const s2 = at6At(m + 2 * xi, s6, i);
+  const s3 = at6At(m + 3 * xi, s6, i);
+  const s4 = at6At(m + 4 * xi, s6, i);
+  const s5 = at6At(m + 5 * xi, s6, i);
+  let y0 = f32x4.add(at6(s0, s1, s2, s3, s4, s5, 0), bv);
+  let y1 = f32x4.add(at6(s0, s1, s2, s3, s4, s5, 1), bv);
+  let y2 = f32x4.add(at6(s0, s1, s2, s3, s4, s5, 2), bv);
+  let y3 = f32x4.add(at6(s0, s1, s2, s3, s4, s5, 3), bv);
+  if (rectify) {
+    const zero = f32x4.splat(0);
+    y0 = f32x4.pmax(zero, y0);
+    y1 = f32x4.pmax(zero, y1);
+    y2 = f32x4.pmax(zero, y2);
+    y3 = f32x4.pmax(zero, y3);
+  }
+  const q = p + <usize>i * rowBytes;
+  if (width == 4 && lanes == 4) {
+    // Lane k of yj is filter k's pixel j: a 4×4 transpose gives each filter's 4 pixels.
+    v128.store(q, transposeRow(y0, y1, y2, y3, 0));
+    v128.store(q + planeBytes, transposeRow(y0, y1, y2, y3, 1));
+    v128.store(q + 2 * planeBytes, transposeRow(y0, y1, y2, y3, 2));
+    v128.store(q + 3 * planeBytes, transposeRow(y0, y1, y2, y3, 3));
+    return;
+  }
+  for (let k = 0; k < lanes; k++) {
+    const r = q + <usize>k * planeBytes;
+    store<f32>(r, laneOf(y0, k));
+    if (width > 1) store<f32>(r, laneOf(y1, k), 4);
+    if (width > 2) store<f32>(r, laneOf(y2, k), 8);
+    if (width > 3) store<f32>(r, laneOf(y3, k), 12);
+  }
+}
+
+/** winoOutput for m = 4: out (fn, oh, ow) = Aᵀ M A + bias (then ReLU) for tiles t0 ≤ t < t1. */
+function winoOutput4(out: usize, M: usize, cols: i32, col0: i32, bias: usize, fn: i32, oh: i32, ow: i32, tW: i32, t0: i32, t1: i32, rectify: bool): void {
+  const f4 = round4(fn);
+  const xi = (<usize>cols * <usize>f4) << 2;
+  const planeBytes = (<usize>oh * <usize>ow) << 2;
+  const rowBytes = <usize>ow << 2;
+  for (let t = t0; t < t1; t++) {
+    const ty = t / tW;
+    const tx = t - ty * tW;
+    const m0 = M + ((<usize>(col0 + t - t0) * <usize>f4) << 2);
+    const pix = out + ((<usize>(4 * ty) * <usize>ow + <usize>(4 * tx)) << 2);
+    const rows = min(4, oh - 4 * ty);
+    const width = min(4, ow - 4 * tx);
+    for (let f = 0; f < fn; f += 4) {
+      const m = m0 + (<usize>f << 2);
+      // The bias of filters past fn is read but never stored (it lies inside the arena).
+      const bv = v128.load(bias + (<usize>f << 2));
+      const lanes = min(4, fn - f);
+      const p = pix + <usize>f * planeBytes;
+      winoOutput4Row(p, m, xi, bv, rectify, 0, rows, width, lanes, planeBytes, rowBytes);
+      winoOutput4Row(p, m, xi, bv, rectify, 1, rows, width, lanes, planeBytes, rowBytes);
+      winoOutput4Row(p, m, xi, bv, rectify, 2, rows, width, lanes, planeBytes, rowBytes);
+      winoOutput4Row(p, m, xi, bv, rectify, 3, rows, width, lanes, planeBytes, rowBytes);
+    }
+  }
+}
+
+/** winoOutput for the tile size g.m. */
+@inline function winoOutputOf(g: Wino, out: usize, cols: i32, col0: i32, bias: usize, fn: i32, t0: i32, t1: i32, rectify: bool): void {
+  if (g.m == 4) winoOutput4(out, g.M, cols, col0, bias, fn, g.oh, g.ow, g.tW, t0, t1, rectify);
+  else winoOutput(out, g.M, cols, col0, bias, fn, g.oh, g.ow, g.tW, t0, t1, rectify);
+}
+
+/** Row k of A·(e0 … e3) (A = (Aᵀ)ᵀ, 6 × 4): e0, Σ, alternating Σ, e0 + 2e1 + 4e2 + 8e3, its alternate, e3. */
+@inline function a6(e0: v128, e1: v128, e2: v128, e3: v128, k: i32): v128 {
+  if (k == 0) return e0;
+  if (k == 5) return e3;
+  if (k <= 2) {
+    const a = f32x4.add(e0, e2);
+    const b = f32x4.add(e1, e3);
+    return k == 1 ? f32x4.add(a, b) : f32x4.sub(a, b);
+  }
+  const a = f32x4.add(e0, times(e2, 4));
+  const b = twice(f32x4.add(e1, times(e3, 4)));
+  return k == 3 ? f32x4.add(a, b) : f32x4.sub(a, b);
+}
+
+/** Row i of D = A e Aᵀ from the 4×4 tile e (erj: row r, column j, lanes the filters); D[6i + k] at o + (6i + k)·xi. */
+@inline function winoDout4Row(
+  o: usize, xi: usize, i: i32,
+  e00: v128, e01: v128, e02: v128, e03: v128, e10: v128, e11: v128, e12: v128, e13: v128,
+  e20: v128, e21: v128, e22: v128, e23: v128, e30: v128, e31: v128, e32: v128, e33: v128,
+): void {
+  const u0 = a6(e00, e10, e20, e30, i);
+  const u1 = a6(e01, e11, e21, e31, i);
+  const u2 = a6(e02, e12, e22, e32, i);
+  const u3 = a6(e03, e13, e23, e33, i);
+  const at = o + <usize>(6 * i) * xi;
+  v128.store(at, a6(u0, u1, u2, u3, 0));
+  v128.store(at + xi, a6(u0, u1, u2, u3, 1));
+  v128.store(at + 2 * xi, a6(u0, u1, u2, u3, 2));
+  v128.store(at + 3 * xi, a6(u0, u1, u2, u3, 3));
+  v128.store(at + 4 * xi, a6(u0, u1, u2, u3, 4));
+  v128.store(at + 5 * xi, a6(u0, u1, u2, u3, 5));
+}
+
+/** All six rows of D = A e Aᵀ. */
+@inline function winoDout4Tile(
+  o: usize, xi: usize,
+  e00: v128, e01: v128, e02: v128, e03: v128, e10: v128, e11: v128, e12: v128, e13: v128,
+  e20: v128, e21: v128, e22: v128, e23: v128, e30: v128, e31: v128, e32: v128, e33: v128,
+): void {
+  winoDout4Row(o, xi, 0, e00, e01, e02, e03, e10, e11, e12, e13, e20, e21, e22, e23, e30, e31, e32, e33);
+  winoDout4Row(o, xi, 1, e00, e01, e02, e03, e10, e11, e12, e13, e20, e21, e22, e23, e30, e31, e32, e33);
+  winoDout4Row(o, xi, 2, e00, e01, e02, e03, e10, e11, e12, e13, e20, e21, e22, e23, e30, e31, e32, e33);
+  winoDout4Row(o, xi, 3, e00, e01, e02, e03, e10, e11, e12, e13, e20, e21, e22, e23, e30, e31, e32, e33);
+  winoDout4Row(o, xi, 4, e00, e01, e02, e03, e10, e11, e12, e13, e20, e21, e22, e23, e30, e31, e32, e33);
+  winoDout4Row(o, xi, 5, e00, e01, e02, e03, e10, e11, e12, e13, e20, e21, e22, e23, e30, e31, e32, e33);
+}
+
+/**
+ * winoDout for m = 4: Dᵀ[ξ] rows (cols × f4) = (A e Aᵀ)[ξ] for tiles t0 ≤ t < t1 of one image's dout
+ * dy (fn, oh, ow), e each tile's 4×4 block of 4 filters (zeros outside (oh, ow) and past fn; an
+ * edge tile is gathered through `edge`, 64 floats of scratch).
+ */
+function winoDout4(D: usize, cols: i32, col0: i32, dy: usize, fn: i32, oh: i32, ow: i32, tW: i32, t0: i32, t1: i32, edge: usize): void {
+  const f4 = round4(fn);
+  const xi = (<usize>cols * <usize>f4) << 2;
+  const planeBytes = (<usize>oh * <usize>ow) << 2;
+  const rowBytes = <usize>ow << 2;
+  for (let t = t0; t < t1; t++) {
+    const ty = t / tW;
+    const tx = t - ty * tW;
+    const d0 = D + ((<usize>(col0 + t - t0) * <usize>f4) << 2);
+    const pix = dy + ((<usize>(4 * ty) * <usize>ow + <usize>(4 * tx)) << 2);
+    const rows = min(4, oh - 4 * ty);
+    const width = min(4, ow - 4 * tx);
+    for (let f = 0; f < f4; f += 4) {
+      const p = pix + <usize>f * planeBytes;
+      const o = d0 + (<usize>f << 2);
+      if (rows == 4 && width == 4 && f + 4 <= fn) {
+        // Filter k's 4 pixels of row r are one load; 4×4 transposes make the lanes the filters.
+        let q = p;
+        let a = v128.load(q), b = v128.load(q + planeBytes), c = v128.load(q + 2 * planeBytes), d = v128.load(q + 3 * planeBytes);
+        const e00 = transposeRow(a, b, c, d, 0), e01 = transposeRow(a, b, c, d, 1), e02 = transposeRow(a, b, c, d, 2), e03 = transposeRow(a, b, c, d, 3);
+        q += rowBytes;
+        a = v128.load(q); b = v128.load(q + planeBytes); c = v128.load(q + 2 * planeBytes); d = v128.load(q + 3 * planeBytes);
+        const e10 = transposeRow(a, b, c, d, 0), e11 = transposeRow(a, b, c, d, 1), e12 = transposeRow(a, b, c, d, 2), e13 = transposeRow(a, b, c, d, 3);
+        q += rowBytes;
+        a = v128.load(q); b = v128.load(q + planeBytes); c = v128.load(q + 2 * planeBytes); d = v128.load(q + 3 * planeBytes);
+        const e20 = transposeRow(a, b, c, d, 0), e21 = transposeRow(a, b, c, d, 1), e22 = transposeRow(a, b, c, d, 2), e23 = transposeRow(a, b, c, d, 3);
+        q += rowBytes;
+        a = v128.load(q); b = v128.load(q + planeBytes); c = v128.load(q + 2 * planeBytes); d = v128.load(q + 3 * planeBytes);
+        const e30 = transposeRow(a, b, c, d, 0), e31 = transposeRow(a, b, c, d, 1), e32 = transposeRow(a, b, c, d, 2), e33 = transposeRow(a, b, c, d, 3);
+        winoDout4Tile(o, xi, e00, e01, e02, e03, e10, e11, e12, e13, e20, e21, e22, e23, e30, e31, e32, e33);
+      } else {
+        // edge: 16 vectors (row r, column j), lane k filter f + k.
+        memory.fill(edge, 0, 256);
+        for (let k = 0; k < min(4, fn - f); k++) {
+          for (let r = 0; r < rows; r++) {
+            for (let j = 0; j < width; j++) {
+              store<f32>(edge + (<usize>((r * 4 + j) * 4 + k) << 2), load<f32>(p + <usize>k * planeBytes + <usize>r * rowBytes + (<usize>j << 2)));
+            }
+          }
+        }
+        winoDout4Tile(
+          o, xi,
+          v128.load(edge), v128.load(edge, 16), v128.load(edge, 32), v128.load(edge, 48),
+          v128.load(edge, 64), v128.load(edge, 80), v128.load(edge, 96), v128.load(edge, 112),
+          v128.load(edge, 128), v128.load(edge, 144), v128.load(edge, 160), v128.load(edge, 176),
+          v128.load(edge, 192), v128.load(edge, 208), v128.load(edge, 224), v128.load(edge, 240),
+        );
+      }
+    }
+  }
+}
+
+/** Row r of B·(x0 … x5) (B = (Bᵀ)ᵀ). */
+@inline function b6(x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, r: i32): v128 {
+  if (r == 0) return times(x0, 4);
+  if (r == 5) return x5;
+  if (r == 1) return f32x4.add(f32x4.add(times(f32x4.sub(x2, x1), 4), twice(f32x4.sub(x4, x3))), times(x5, 4));
+  if (r == 3) return f32x4.sub(f32x4.add(f32x4.sub(x1, x2), twice(f32x4.sub(x3, x4))), times(x5, 5));
+  const s = f32x4.add(x1, x2);
+  const u = f32x4.add(x3, x4);
+  if (r == 4) return f32x4.add(f32x4.add(x0, s), u);
+  return f32x4.sub(f32x4.sub(f32x4.neg(times(x0, 5)), times(s, 4)), u);
+}
+
+/** Row r of B·(x0 … x5) for xj at q + j·s, loading only the values row r reads. */
+@inline function b6At(q: usize, s: usize, r: i32): v128 {
+  const z = f32x4.splat(0);
+  if (r == 0) return b6(v128.load(q), z, z, z, z, z, 0);
+  if (r == 5) return b6(z, z, z, z, z, v128.load(q + 5 * s), 5);
+  const x0 = r == 2 || r == 4 ? v128.load(q) : z;
+  const x5 = r == 1 || r == 3 ? v128.load(q + 5 * s) : z;
+  return b6(x0, v128.load(q + s), v128.load(q + 2 * s), v128.load(q + 3 * s), v128.load(q + 4 * s), x5, r);
+}
+
+/** Row r of the tile's B dV Bᵀ for 4 channels (dV[ξ] at x + ξ·xi) added into row p (pixels js apart). */
+@inline function winoInputGrad4Row(p: usize, js: usize, x: usize, xi: usize, r: i32): void {
+  const s6 = 6 * xi;
+  const q0 = b6At(x, s6, r);
+  const q1 = b6At(x + xi, s6, r);
+  const q2 = b6At(x + 2 * xi, s6, r);
+  const q3 = b6At(x + 3 * xi, s6, r);
+  const q4 = b6At(x + 4 * xi, s6, r);
+  const q5 = b6At(x + 5 * xi, s6, r);
+  v128.store(p, f32x4.add(v128.load(p), b6(q0, q1, q2, q3, q4, q5, 0)));
+  v128.store(p + js, f32x4.add(v128.load(p + js), b6(q0, q1, q2, q3, q4, q5, 1)));
+  v128.store(p + 2 * js, f32x4.add(v128.load(p + 2 * js), b6(q0, q1, q2, q3, q4, q5, 2)));
+  v128.store(p + 3 * js, f32x4.add(v128.load(p + 3 * js), b6(q0, q1, q2, q3, q4, q5, 3)));
+  v128.store(p + 4 * js, f32x4.add(v128.load(p + 4 * js), b6(q0, q1, q2, q3, q4, q5, 4)));
+  v128.store(p + 5 * js, f32x4.add(v128.load(p + 5 * js), b6(q0, q1, q2, q3, q4, q5, 5)));
+}
+
+/** winoInputGrad for m = 4: dxp += B dV Bᵀ, each tile's 6×6 result added at its block. */
+function winoInputGrad4(dxp: usize, dV: usize, cols: i32, col0: i32, c4: i32, wp: i32, tW: i32, t0: i32, t1: i32): void {
+  const xi = (<usize>cols * <usize>c4) << 2;
+  const js = <usize>c4 << 2;
+  const rs = <usize>wp * js;
+  for (let t = t0; t < t1; t++) {
+    const ty = t / tW;
+    const p0 = dxp + <usize>(4 * ty) * rs + <usize>(4 * (t - ty * tW)) * js;
+    const x0 = dV + ((<usize>(col0 + t - t0) * <usize>c4) << 2);
+    for (let ch = 0; ch < c4; ch += 4) {
+      const p = p0 + (<usize>ch << 2);
+      const x = x0 + (<usize>ch << 2);
+      winoInputGrad4Row(p, js, x, xi, 0);
+      winoInputGrad4Row(p + rs, js, x, xi, 1);
+      winoInputGrad4Row(p + 2 * rs, js, x, xi, 2);
+      winoInputGrad4Row(p + 3 * rs, js, x, xi, 3);
+      winoInputGrad4Row(p + 4 * rs, js, x, xi, 4);
+      winoInputGrad4Row(p + 5 * rs, js, x, xi, 5);
+    }
+  }
+}
+
+/** Row i of G·(g0, g1, g2) for F(4×4, 3×3), in float64. */
+@inline function g6(g0: f64, g1: f64, g2: f64, i: i32): f64 {
+  const sixth: f64 = 1.0 / 6.0;
+  if (i == 0) return 0.25 * g0;
+  if (i == 5) return g2;
+  if (i == 1) return -(g0 + g1 + g2) * sixth;
+  if (i == 2) return (g1 - g0 - g2) * sixth;
+  const a = g0 * (1.0 / 24.0) + g2 * sixth;
+  const b = g1 * (1.0 / 12.0);
+  return i == 3 ? a + b : a - b;
+}
+
+/** Row a of Gᵀ·(u0 … u5), in float64. */
+@inline function gt6(u0: f64, u1: f64, u2: f64, u3: f64, u4: f64, u5: f64, a: i32): f64 {
+  const sixth: f64 = 1.0 / 6.0;
+  if (a == 0) return 0.25 * u0 - (u1 + u2) * sixth + (u3 + u4) * (1.0 / 24.0);
+  if (a == 1) return (u2 - u1) * sixth + (u3 - u4) * (1.0 / 12.0);
+  return (u3 + u4 - u1 - u2) * sixth + u5;
+}
+
+/** Row i of U = (G g) Gᵀ from row i of G g (q0, q1, q2): U[6i + j] at o + (6i + j)·xi. */
+@inline function winogradFilter4Row(o: usize, xi: usize, q0: f64, q1: f64, q2: f64, i: i32): void {
+  const at = <usize>(6 * i) * xi;
+  let u = <f32>g6(q0, q1, q2, 0);
+  store<f32>(o + at, u);
+  u = <f32>g6(q0, q1, q2, 1);
+  store<f32>(o + at + xi, u);
+  u = <f32>g6(q0, q1, q2, 2);
+  store<f32>(o + at + 2 * xi, u);
+  u = <f32>g6(q0, q1, q2, 3);
+  store<f32>(o + at + 3 * xi, u);
+  u = <f32>g6(q0, q1, q2, 4);
+  store<f32>(o + at + 4 * xi, u);
+  u = <f32>g6(q0, q1, q2, 5);
+  store<f32>(o + at + 5 * xi, u);
+}
+
+/** winogradFilter for m = 4: filter f of U (36 × f4 × c4), computed in float64. */
+function winogradFilter4(U: usize, W: usize, fn: i32, c: i32, f: i32): void {
+  const c4 = round4(c);
+  const f4 = round4(fn);
+  const xi = (<usize>f4 * <usize>c4) << 2;
+  for (let ch = 0; ch < c4; ch++) {
+    const real = f < fn && ch < c;
+    const g = W + ((<usize>(f * c + ch) * 9) << 2);
+    const o = U + ((<usize>f * <usize>c4 + <usize>ch) << 2);
+    // g's rows (a, b, c) by column: (g0, g3, g6), (g1, g4, g7), (g2, g5, g8).
+    let g0: f64 = 0, g1: f64 = 0, g2: f64 = 0, g3: f64 = 0, g4: f64 = 0, g5: f64 = 0, g6v: f64 = 0, g7: f64 = 0, g8: f64 = 0;
+    if (real) {
+      g0 = load<f32>(g); g1 = load<f32>(g, 4); g2 = load<f32>(g, 8);
+      g3 = load<f32>(g, 12); g4 = load<f32>(g, 16); g5 = load<f32>(g, 20);
+      g6v = load<f32>(g, 24); g7 = load<f32>(g, 28); g8 = load<f32>(g, 32);
+    }
+    winogradFilter4Row(o, xi, g6(g0, g3, g6v, 0), g6(g1, g4, g7, 0), g6(g2, g5, g8, 0), 0);
+    winogradFilter4Row(o, xi, g6(g0, g3, g6v, 1), g6(g1, g4, g7, 1), g6(g2, g5, g8, 1), 1);
+    winogradFilter4Row(o, xi, g6(g0, g3, g6v, 2), g6(g1, g4, g7, 2), g6(g2, g5, g8, 2), 2);
+    winogradFilter4Row(o, xi, g6(g0, g3, g6v, 3), g6(g1, g4, g7, 3), g6(g2, g5, g8, 3), 3);
+    winogradFilter4Row(o, xi, g6(g0, g3, g6v, 4), g6(g1, g4, g7, 4), g6(g2, g5, g8, 4), 4);
+    winogradFilter4Row(o, xi, g6(g0, g3, g6v, 5), g6(g1, g4, g7, 5), g6(g2, g5, g8, 5), 5);
+  }
+}
+
+/** Row a of Gᵀ·(u0 … u5) for uj = dU[6j] at q + 6j·xi (column j0 of dU when q is its column). */
+@inline function gt6At(q: usize, xi: usize, a: i32): f64 {
+  const s = 6 * xi;
+  return gt6(
+    <f64>load<f32>(q), <f64>load<f32>(q + s), <f64>load<f32>(q + 2 * s),
+    <f64>load<f32>(q + 3 * s), <f64>load<f32>(q + 4 * s), <f64>load<f32>(q + 5 * s), a,
+  );
+}
+
+/** winogradFilterGrad for m = 4: dW[f][ch] (3×3) = Gᵀ dU[ch][f] G from the summed dU (36 × c4 × f4), in float64. */
+function winogradFilterGrad4(dW: usize, dU: usize, fn: i32, c: i32, f: i32): void {
+  const xi = (<usize>round4(c) * <usize>round4(fn)) << 2;
+  for (let ch = 0; ch < c; ch++) {
+    const u = dU + ((<usize>ch * <usize>round4(fn) + <usize>f) << 2);
+    const o = dW + ((<usize>(f * c + ch) * 9) << 2);
+    for (let a = 0; a < 3; a++) {
+      // Row a of R = Gᵀ·dU (6 values), then R·G.
+      const r0 = gt6At(u, xi, a);
+      const r1 = gt6At(u + xi, xi, a);
+      const r2 = gt6At(u + 2 * xi, xi, a);
+      const r3 = gt6At(u + 3 * xi, xi, a);
+      const r4 = gt6At(u + 4 * xi, xi, a);
+      const r5 = gt6At(u + 5 * xi, xi, a);
+      const cell = o + (<usize>(3 * a) << 2);
+      store<f32>(cell, <f32>gt6(r0, r1, r2, r3, r4, r5, 0));
+      store<f32>(cell, <f32>gt6(r0, r1, r2, r3, r4, r5, 1), 4);
+      store<f32>(cell, <f32>gt6(r0, r1, r2, r3, r4, r5, 2), 8);
+    }
+  }
+}
+
 /**
  * A 3×3 stride-1 convolution's tile geometry and this thread's scratch layout, for the chunk
  * drivers; the record itself sits at the start of the scratch (WINO_HEAD floats).
@@ -1784,31 +2263,41 @@ function winoInputGrad(dxp: usize, dV: usize, cols: i32, col0: i32, c4: i32, wp:
   oh: i32; ow: i32; tW: i32; T: i32; hp: i32; wp: i32; block: i32; c4: i32; f4: i32;
   /** Images per block when whole images fit one (0 when an image is cut into blocks). */
   per: i32;
+  /** Output tile size (2 or 4) and transform positions ((m + 2)²). */
+  m: i32; P: i32;
   xp: usize; dxp: usize; V: usize; M: usize;
 }
 
-@inline function winoGeometry(g: Wino, c: i32, h: i32, w: i32, fn: i32, pad: i32, scratch: usize): void {
+@inline function winoGeometry(g: Wino, c: i32, h: i32, w: i32, fn: i32, pad: i32, m: i32, scratch: usize): void {
+  g.m = m;
+  g.P = winoPositions(m);
   g.oh = h + 2 * pad - 2;
   g.ow = w + 2 * pad - 2;
-  const tH = winoTiles(g.oh);
-  g.tW = winoTiles(g.ow);
+  const tH = winoTiles(g.oh, m);
+  g.tW = winoTiles(g.ow, m);
   g.T = tH * g.tW;
-  g.hp = 2 * tH + 2;
-  g.wp = 2 * g.tW + 2;
+  g.hp = m * tH + 2;
+  g.wp = m * g.tW + 2;
   g.c4 = round4(c);
   g.f4 = round4(fn);
-  g.block = winoBlock(c, fn);
-  g.per = g.T <= g.block ? winoImages(g.T, c, fn) : 0;
-  const plane = (<usize>winoPlane(c, h, w, pad)) << 2;
+  g.block = winoBlock(c, fn, m);
+  g.per = g.T <= g.block ? winoImages(g.T, c, fn, m) : 0;
+  const plane = (<usize>winoPlane(c, h, w, pad, m)) << 2;
   g.xp = scratch + (<usize>WINO_HEAD << 2);
   g.dxp = g.xp + plane;
   g.V = g.dxp + plane;
-  g.M = g.V + ((<usize>16 * <usize>g.c4 * <usize>winoCols(g.T, c, fn)) << 2);
+  g.M = g.V + ((<usize>g.P * <usize>g.c4 * <usize>winoCols(g.T, c, fn, m)) << 2);
 }
 
-/** Mᵀ[ξ] (cols × f4) = V[ξ] (cols × c4) · Uᵀ[ξ] (c4 × f4) for the 16 positions ξ. */
+/** V[ξ] rows of tiles t0 ≤ t < t1 of one image (the transform for g.m). */
+@inline function winoInputOf(g: Wino, cols: i32, col0: i32, t0: i32, t1: i32): void {
+  if (g.m == 4) winoInput4(g.V, cols, col0, g.xp, g.c4, g.wp, g.tW, t0, t1);
+  else winoInput(g.V, cols, col0, g.xp, g.c4, g.wp, g.tW, t0, t1);
+}
+
+/** Mᵀ[ξ] (cols × f4) = V[ξ] (cols × c4) · Uᵀ[ξ] (c4 × f4) for the P positions ξ. */
 function winoProducts(g: Wino, Ut: usize, cols: i32, pack: usize): void {
-  for (let xi = 0; xi < 16; xi++) {
+  for (let xi = 0; xi < g.P; xi++) {
     matmulBlock(
       g.M + ((<usize>xi * <usize>cols * <usize>g.f4) << 2),
       g.V + ((<usize>xi * <usize>cols * <usize>g.c4) << 2),
@@ -1826,12 +2315,12 @@ function winoProducts(g: Wino, Ut: usize, cols: i32, pack: usize): void {
 function winogradForward(
   out: usize, x: usize, U: usize, bias: usize, n: i32, c: i32, h: i32, w: i32, fn: i32, pad: i32,
   rectify: bool, scratch: usize, pack: usize, chunk: i32,
-  pooled: usize, argmax: usize, ph: i32, pw: i32, pstride: i32, ppad: i32,
+  pooled: usize, argmax: usize, ph: i32, pw: i32, pstride: i32, ppad: i32, m: i32,
 ): void {
   const g = changetype<Wino>(scratch);
-  winoGeometry(g, c, h, w, fn, pad, scratch);
+  winoGeometry(g, c, h, w, fn, pad, m, scratch);
   const T = g.T;
-  const Ut = U + ((<usize>16 * <usize>g.f4 * <usize>g.c4) << 2);
+  const Ut = U + ((<usize>g.P * <usize>g.f4 * <usize>g.c4) << 2);
   const image = <usize>c * <usize>h * <usize>w;
   const outImage = <usize>fn * <usize>g.oh * <usize>g.ow;
   const first = chunk * max(1, g.per);
@@ -1841,20 +2330,20 @@ function winogradForward(
     const cols = (last - first) * T;
     for (let img = first; img < last; img++) {
       winoPadImage(g.xp, x + ((<usize>img * image) << 2), c, h, w, pad, g.hp, g.wp);
-      winoInput(g.V, cols, (img - first) * T, g.xp, g.c4, g.wp, g.tW, 0, T);
+      winoInputOf(g, cols, (img - first) * T, 0, T);
     }
     winoProducts(g, Ut, cols, pack);
     for (let img = first; img < last; img++) {
-      winoOutput(out + ((<usize>img * outImage) << 2), g.M, cols, (img - first) * T, bias, fn, g.oh, g.ow, g.tW, 0, T, rectify);
+      winoOutputOf(g, out + ((<usize>img * outImage) << 2), cols, (img - first) * T, bias, fn, 0, T, rectify);
     }
   } else {
     // One image, in blocks of its tiles.
     winoPadImage(g.xp, x + ((<usize>first * image) << 2), c, h, w, pad, g.hp, g.wp);
     for (let t0 = 0; t0 < T; t0 += g.block) {
       const t1 = min(T, t0 + g.block);
-      winoInput(g.V, t1 - t0, 0, g.xp, g.c4, g.wp, g.tW, t0, t1);
+      winoInputOf(g, t1 - t0, 0, t0, t1);
       winoProducts(g, Ut, t1 - t0, pack);
-      winoOutput(out + ((<usize>first * outImage) << 2), g.M, t1 - t0, 0, bias, fn, g.oh, g.ow, g.tW, t0, t1, rectify);
+      winoOutputOf(g, out + ((<usize>first * outImage) << 2), t1 - t0, 0, bias, fn, t0, t1, rectify);
     }
   }
   if (ph > 0) {
@@ -1870,7 +2359,7 @@ function winogradForward(
 function winoBackwardBlock(g: Wino, dU: usize, db: usize, U: usize, fn: i32, cols: i32, acc: bool, withDx: bool, pack: usize): void {
   const c4 = g.c4;
   const f4 = g.f4;
-  for (let xi = 0; xi < 16; xi++) {
+  for (let xi = 0; xi < g.P; xi++) {
     matmulBlock(
       dU + ((<usize>xi * <usize>c4 * <usize>f4) << 2),
       g.V + ((<usize>xi * <usize>cols * <usize>c4) << 2),
@@ -1878,7 +2367,8 @@ function winoBackwardBlock(g: Wino, dU: usize, db: usize, U: usize, fn: i32, col
       c4, cols, f4, true, false, acc, pack,
     );
   }
-  const d5 = g.M + ((<usize>5 * <usize>cols * <usize>f4) << 2);
+  // ξ = m + 3 (row 1, column 1): A's row 1 is all ones, so (A e Aᵀ) there is the sum of e.
+  const d5 = g.M + ((<usize>(g.m + 3) * <usize>cols * <usize>f4) << 2);
   for (let f = 0; f < fn; f += 4) {
     let v = f32x4.splat(0);
     for (let t = 0; t < cols; t++) v = f32x4.add(v, v128.load(d5 + ((<usize>t * <usize>f4 + <usize>f) << 2)));
@@ -1888,7 +2378,7 @@ function winoBackwardBlock(g: Wino, dU: usize, db: usize, U: usize, fn: i32, col
     }
   }
   if (!withDx) return;
-  for (let xi = 0; xi < 16; xi++) {
+  for (let xi = 0; xi < g.P; xi++) {
     matmulBlock(
       g.V + ((<usize>xi * <usize>cols * <usize>c4) << 2),
       g.M + ((<usize>xi * <usize>cols * <usize>f4) << 2),
@@ -1907,20 +2397,20 @@ function winoBackwardBlock(g: Wino, dU: usize, db: usize, U: usize, fn: i32, col
 function winogradBackward(
   dx: usize, partials: usize, dout: usize, x: usize, U: usize, n: i32, c: i32, h: i32, w: i32,
   fn: i32, pad: i32, withDx: bool, scratch: usize, pack: usize, group: i32,
-  mode: i32, y: usize, pooled: usize, argmax: usize, pooledPixels: i32,
+  mode: i32, y: usize, pooled: usize, argmax: usize, pooledPixels: i32, m: i32,
 ): void {
   const g = changetype<Wino>(scratch);
-  winoGeometry(g, c, h, w, fn, pad, scratch);
+  winoGeometry(g, c, h, w, fn, pad, m, scratch);
   const T = g.T;
   const pixels = g.oh * g.ow;
   const image = <usize>c * <usize>h * <usize>w;
   const outImage = <usize>fn * <usize>pixels;
-  const per = winoGroupImages(n, c, h, w, fn, pad);
+  const per = winoGroupImages(n, c, h, w, fn, pad, m);
   const first = group * per;
   const last = min(n, first + per);
-  const dU = partials + ((<usize>group * <usize>winogradPartial(c, fn)) << 2);
-  const db = dU + ((<usize>16 * <usize>g.c4 * <usize>g.f4) << 2);
-  const planeBytes = (<usize>winoPlane(c, h, w, pad)) << 2;
+  const dU = partials + ((<usize>group * <usize>winogradPartial(c, fn, m)) << 2);
+  const db = dU + ((<usize>g.P * <usize>g.c4 * <usize>g.f4) << 2);
+  const planeBytes = (<usize>winoPlane(c, h, w, pad, m)) << 2;
   let acc = false;
   for (let b0 = first; b0 < last; ) {
     // A block of whole images (g.per of them), or one image in blocks of its tiles.
@@ -1940,15 +2430,18 @@ function winogradBackward(
       for (let img = b0; img < b0 + imgs; img++) {
         const col0 = (img - b0) * (t1 - t0);
         if (g.per > 0) winoPadImage(g.xp, x + ((<usize>img * image) << 2), c, h, w, pad, g.hp, g.wp);
-        winoInput(g.V, cols, col0, g.xp, g.c4, g.wp, g.tW, t0, t1);
-        winoDout(g.M, cols, col0, dout + ((<usize>img * outImage) << 2), fn, g.oh, g.ow, g.tW, t0, t1);
+        winoInputOf(g, cols, col0, t0, t1);
+        const e = dout + ((<usize>img * outImage) << 2);
+        if (m == 4) winoDout4(g.M, cols, col0, e, fn, g.oh, g.ow, g.tW, t0, t1, scratch + WINO_EDGE);
+        else winoDout(g.M, cols, col0, e, fn, g.oh, g.ow, g.tW, t0, t1);
       }
       winoBackwardBlock(g, dU, db, U, fn, cols, acc, withDx, pack);
       acc = true;
       if (!withDx) continue;
       for (let img = b0; img < b0 + imgs; img++) {
         if (g.per > 0) memory.fill(g.dxp, 0, planeBytes);
-        winoInputGrad(g.dxp, g.V, cols, (img - b0) * (t1 - t0), g.c4, g.wp, g.tW, t0, t1);
+        if (m == 4) winoInputGrad4(g.dxp, g.V, cols, (img - b0) * (t1 - t0), g.c4, g.wp, g.tW, t0, t1);
+        else winoInputGrad(g.dxp, g.V, cols, (img - b0) * (t1 - t0), g.c4, g.wp, g.tW, t0, t1);
         if (g.per > 0) winoCrop(dx + ((<usize>img * image) << 2), g.dxp, c, h, w, pad, g.wp);
       }
     }
@@ -2521,10 +3014,10 @@ function chunkCount(op: i32, s: usize): i32 {
     case 63: return chunksOf(arg(s, 3), GRAIN);
     case 40: return min(arg(s, 5), chunksOf(arg(s, 5) * arg(s, 6) * 4, GRAIN));
     case 41: return min(arg(s, 7), chunksOf(arg(s, 7) * arg(s, 8) * 4, GRAIN));
-    case 70: return round4(arg(s, 2));
+    case 70: return round4(arg(s, 2)) >> 2;
     case 73: return arg(s, 2);
-    case 71: return winoForwardChunks(arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9));
-    case 72: return winogradGroups(arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10));
+    case 71: return winoForwardChunks(arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 18));
+    case 72: return winogradGroups(arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), arg(s, 18));
     case 15: case 16: {
       const planes = arg(s, 3) * arg(s, 4);
       return min(planes, chunksOf(planes * arg(s, 5) * arg(s, 6), GRAIN));
@@ -2611,20 +3104,21 @@ function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32, t: i
     }
     case 40: lstmForward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), c, C); break;
     case 41: lstmBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), c, C); break;
-    case 70: winogradFilter(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c); break;
+    // The Winograd ops take the output tile size m (2 or 4) last: arg 4 of 70 and 73, arg 18 of 71 and 72.
+    case 70: winogradFilters(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c, arg(s, 4)); break;
     case 71: {
-      const scratch = <usize>arg(s, 11) + ((<usize>t * <usize>winogradScratch(arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9))) << 2);
+      const scratch = <usize>arg(s, 11) + ((<usize>t * <usize>winogradScratch(arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 18))) << 2);
       winogradForward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10) != 0, scratch, pack, c,
-        arg(s, 12), arg(s, 13), arg(s, 14), arg(s, 15), arg(s, 16), arg(s, 17));
+        arg(s, 12), arg(s, 13), arg(s, 14), arg(s, 15), arg(s, 16), arg(s, 17), arg(s, 18));
       break;
     }
     case 72: {
-      const scratch = <usize>arg(s, 12) + ((<usize>t * <usize>winogradScratch(arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10))) << 2);
+      const scratch = <usize>arg(s, 12) + ((<usize>t * <usize>winogradScratch(arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), arg(s, 18))) << 2);
       winogradBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), arg(s, 11) != 0, scratch, pack, c,
-        arg(s, 13), arg(s, 14), arg(s, 15), arg(s, 16), arg(s, 17));
+        arg(s, 13), arg(s, 14), arg(s, 15), arg(s, 16), arg(s, 17), arg(s, 18));
       break;
     }
-    case 73: winogradFilterGrad(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c); break;
+    case 73: winogradFilterGrad(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), c, arg(s, 4)); break;
     case 60: {
       // deconvForward: out, x, Wt, b, n, c, h, w, fn, fh, fw, stride, pad, outPad, colT scratch
       const colT = <usize>arg(s, 14) + ((<usize>t * <usize>(arg(s, 8) * arg(s, 9) * arg(s, 10)) * <usize>(arg(s, 6) * arg(s, 7))) << 2);
