@@ -50,10 +50,13 @@ const WINOGRAD_SHAPES: [number, number, number, number, number, number][] = [
   [7, 12, 8, 8, 20, 1],
   [2, 16, 40, 40, 16, 1],
 ];
+// F(4×4, 3×3) pools as it makes its outputs when they are multiples of 4 (4×4, 8×8 with 20 filters,
+// 40×40; 48×48 with 14 filters: an image cut into blocks, the last 4 filters ragged).
 const WINOGRAD_4X4_SHAPES: typeof WINOGRAD_SHAPES = [
   ...WINOGRAD_SHAPES,
   [2, 16, 46, 46, 16, 1],
   [1, 5, 10, 13, 9, 1],
+  [1, 16, 48, 48, 14, 1],
 ];
 /** `inner` with the 3×3 convolutions forced through one Winograd algorithm (the reference has no such switch). */
 const winograd = (algorithm: ConvAlgorithm, inner: Case): Case => ({

@@ -26,9 +26,11 @@ import {
  *
  * The fused convolution kernels (convForward/Backward, convReluPoolForward/Backward) run a whole
  * convolution image by image inside WASM (bench/README.md has the numbers). A 3×3 stride-1
- * convolution with 5 or more input channels runs as Winograd F(2×2, 3×3) (16 multiply-adds per 2×2
- * outputs and channel instead of 36), forward and both backward passes; its float32 error is that of
- * the direct sums (bench/winograd-error.ts).
+ * convolution with 5 or more input channels runs as Winograd F(4×4, 3×3) (36 multiply-adds per 4×4
+ * outputs and channel instead of 144), or F(2×2, 3×3) (16 per 2×2 instead of 36) where 4×4 tiles
+ * would cover much more than the output (14×14), forward and both backward passes. F(2×2, 3×3)'s
+ * float32 error is that of the direct sums, F(4×4, 3×3)'s about 10× larger (a few 1e-6 of the
+ * output's largest magnitude; bench/winograd-error.ts).
  *
  * Float64 calls go to the reference kernels. Every overridden kernel is tested against the reference
  * for 1, 2 and 3 threads in test/kernel-parity.test.ts.
@@ -728,12 +730,13 @@ function fastKernels(rt: Runtime, shared: boolean) {
 
   /**
    * What followed the convolution, for its backward: "none" (dout is the convolution's gradient),
-   * "relu" (dout masked where the ReLU output y is not positive), "relu-pool" (dout is the max
+   * "relu" (the ReLU's gradient at `dout` masked where its output y is not positive, into the
+   * backward's own dout), "relu-pool" (dout is the max
    * pooling's gradient, routed to the winners argmax where the pooled value y is positive).
    */
   type After =
     | { kind: "none" }
-    | { kind: "relu"; y: number }
+    | { kind: "relu"; y: number; dout: number }
     | { kind: "relu-pool"; y: number; pooled: number; argmax: number; pooledPixels: number };
 
   /**
@@ -772,7 +775,7 @@ function fastKernels(rt: Runtime, shared: boolean) {
       after.kind === "none"
         ? [0, 0, 0, 0, 0]
         : after.kind === "relu"
-          ? [1, after.y, 0, 0, 0]
+          ? [1, after.y, after.dout, 0, 0]
           : [2, after.y, after.pooled, after.argmax, after.pooledPixels];
     // Each group's partial dW (in the algorithm's own layout) and db, summed in group order.
     const m = winogradTile(g);
@@ -958,22 +961,21 @@ function fastKernels(rt: Runtime, shared: boolean) {
     ) {
       rt.begin();
       // Without pooling, dout and out are the ReLU's: dout is masked image by image inside the
-      // convolution's backward (in a copy: the caller's dout stays as it was). With it, they are
-      // the pooling's: routed to the winners there.
+      // convolution's backward, into scratch (the caller's dout stays as it was). With it, they
+      // are the pooling's: routed to the winners there.
       const len = dout.length;
-      const pd = ph > 0 ? rt.use(dout, len) : rt.put(dout, len);
+      const pd = rt.use(dout, len);
       const pout = rt.use(out, len);
       const geometry = { n, c, h, w, fn, fh, fw, stride, pad };
-      let pdy = pd;
-      let after: After = { kind: "relu", y: pout };
-      if (ph > 0) {
-        const [oh, ow] = [outSize(h, fh, stride, pad), outSize(w, fw, stride, pad)];
-        const pooledPixels = outSize(oh, ph, pstride, ppad) * outSize(ow, pw, pstride, ppad);
-        const pa = rt.use(argmax, len);
-        pdy = rt.alloc(n * fn * oh * ow);
-        after = { kind: "relu-pool", y: pd, pooled: pout, argmax: pa, pooledPixels };
+      if (ph === 0) {
+        convBackwardJobs(dx, dW, db, rt.alloc(len), x, W, geometry, { kind: "relu", y: pout, dout: pd });
+        return;
       }
-      convBackwardJobs(dx, dW, db, pdy, x, W, geometry, after);
+      const [oh, ow] = [outSize(h, fh, stride, pad), outSize(w, fw, stride, pad)];
+      const pooledPixels = outSize(oh, ph, pstride, ppad) * outSize(ow, pw, pstride, ppad);
+      const pa = rt.use(argmax, len);
+      const after: After = { kind: "relu-pool", y: pd, pooled: pout, argmax: pa, pooledPixels };
+      convBackwardJobs(dx, dW, db, rt.alloc(n * fn * oh * ow), x, W, geometry, after);
     },
 
     maxPool(out, argmax, x, n, c, h, w, ph, pw, stride, pad) {

@@ -1191,18 +1191,18 @@ function routePooled(dy: usize, dpool: usize, pooled: usize, argmax: usize, img:
   }
 }
 
-/** dy (fn, oh, ow) of image `img` masked in place where the ReLU output y is not positive. */
-function maskImage(dy: usize, y: usize, img: i32, len: i32): void {
+/** dy (fn, oh, ow) of image `img` = src masked where the ReLU output y is not positive (dy may be src). */
+function maskImage(dy: usize, src: usize, y: usize, img: i32, len: i32): void {
   const zero = f32x4.splat(0);
   const base = <usize>img * <usize>len;
   let i = 0;
   for (; i + 4 <= len; i += 4) {
     const at = (base + <usize>i) << 2;
-    v128.store(dy + at, v128.and(v128.load(dy + at), f32x4.gt(v128.load(y + at), zero)));
+    v128.store(dy + at, v128.and(v128.load(src + at), f32x4.gt(v128.load(y + at), zero)));
   }
   for (; i < len; i++) {
     const at = (base + <usize>i) << 2;
-    if (!(load<f32>(y + at) > 0)) store<f32>(dy + at, 0);
+    store<f32>(dy + at, load<f32>(y + at) > 0 ? load<f32>(src + at) : 0);
   }
 }
 
@@ -1210,8 +1210,9 @@ function maskImage(dy: usize, y: usize, img: i32, len: i32): void {
  * Backward of image group g: its partial (dWᵀ (c·fh·fw × fn), then db (fn)) = Σ over its images of
  * colᵀ · doutᵀ and of dout's rows; and, when `withDx`, each image's dx = col2im(Wᵀ · dout).
  * Each image's dout is first made from what followed the convolution: `mode` 0 nothing (dout as
- * given), 1 a ReLU (dout masked by its output y), 2 a ReLU and a max pooling (dout = the pooling's
- * gradient y routed by argmax where the pooled value is positive).
+ * given), 1 a ReLU (dout = its gradient, at `pooled` here, masked by its output y: the caller's
+ * gradient is read, not changed), 2 a ReLU and a max pooling (dout = the pooling's gradient y routed
+ * by argmax where the pooled value is positive).
  */
 function convBackwardGroup(
   dx: usize, partials: usize, dout: usize, x: usize, W: usize, n: i32, c: i32, h: i32, w: i32,
@@ -1227,7 +1228,7 @@ function convBackwardGroup(
   const last = min(n, first + CONV_GROUP);
   const pointwise = isPointwise(fh, fw, stride, pad);
   for (let img = first; img < last; img++) {
-    if (mode == 1) maskImage(dout, y, img, fn * pixels);
+    if (mode == 1) maskImage(dout, pooled, y, img, fn * pixels);
     else if (mode == 2) routePooled(dout, y, pooled, argmax, img, fn, pixels, pooledPixels);
     const d = dout + ((<usize>img * <usize>fn * <usize>pixels) << 2);
     const xi = x + ((<usize>img * image) << 2);
@@ -1295,8 +1296,11 @@ function convBackwardGroup(
  * (half of L2); with 36 positions a block has 16/36 as many tiles, the same bytes.
  */
 const WINO_BUDGET: i32 = 8192;
-/** Scratch floats before the planes: the Wino record (≤ 128 bytes), then winoDout4's edge tile (64 floats). */
-const WINO_HEAD: i32 = 96;
+/**
+ * Scratch floats before the planes: the Wino record (≤ 128 bytes), then a 96-float tile scratch
+ * (winoDout4's edge tile; winoOutputPool4's outputs and window maxima).
+ */
+const WINO_HEAD: i32 = 128;
 /** Byte offset of the edge tile in the scratch. */
 const WINO_EDGE: usize = 128;
 
@@ -1322,7 +1326,19 @@ const WINO_EDGE: usize = 128;
 @inline function winoImages(tiles: i32, c: i32, fn: i32, m: i32): i32 {
   return max(1, winoBlock(c, fn, m) / tiles);
 }
-/** Columns of a block: whole images, or one block of a bigger image's tiles. */
+/**
+ * Chunks a batch's blocks of whole images are cut into at least (when it has that many images): 2, 4
+ * and 5 threads share 20 evenly, 3 within one. DeepConvNet's conv6 at batch 100 had 15 chunks of 7
+ * images, of which 2 threads did 56 and 44 images' work.
+ */
+const WINO_CHUNKS: i32 = 20;
+
+/** Images per block for a batch of n: as many as fit, but at most n / WINO_CHUNKS (rounded up). */
+@inline function winoImagesFor(n: i32, tiles: i32, c: i32, fn: i32, m: i32): i32 {
+  return min(winoImages(tiles, c, fn, m), max(1, (n + WINO_CHUNKS - 1) / WINO_CHUNKS));
+}
+
+/** Columns of a block (at most): whole images, or one block of a bigger image's tiles. */
 @inline function winoCols(tiles: i32, c: i32, fn: i32, m: i32): i32 {
   return tiles <= winoBlock(c, fn, m) ? winoImages(tiles, c, fn, m) * tiles : winoBlock(c, fn, m);
 }
@@ -1347,10 +1363,16 @@ export function winogradPartial(c: i32, fn: i32, m: i32): i32 {
   return winoPositions(m) * round4(c) * round4(fn) + fn;
 }
 
-/** Images per backward group (one partial each; at most 4M partial floats in all). */
+/**
+ * Images per backward group (one partial each; at most 4M partial floats in all). A group is a block
+ * of whole images where they fit one: many small chunks share among threads evenly (DeepConvNet's
+ * conv6 at batch 100: 15 groups of 7 images), and summing the partials costs little (0.5–0.7 ms of
+ * a DeepConvNet step on one thread; capping the groups at 12 saved 0.2 ms and left 2 threads with
+ * 56 and 44 of conv6's images).
+ */
 function winoGroupImages(n: i32, c: i32, h: i32, w: i32, fn: i32, pad: i32, m: i32): i32 {
   const tiles = winoImageTiles(h, w, pad, m);
-  const unit = tiles <= winoBlock(c, fn, m) ? winoImages(tiles, c, fn, m) : 1;
+  const unit = tiles <= winoBlock(c, fn, m) ? winoImagesFor(n, tiles, c, fn, m) : 1;
   const units = (n + unit - 1) / unit;
   const groups = min(units, max(1, (1 << 22) / winogradPartial(c, fn, m)));
   return unit * ((units + groups - 1) / groups);
@@ -1365,7 +1387,7 @@ export function winogradGroups(n: i32, c: i32, h: i32, w: i32, fn: i32, pad: i32
 /** Forward chunks: runs of whole images. */
 function winoForwardChunks(n: i32, c: i32, h: i32, w: i32, fn: i32, pad: i32, m: i32): i32 {
   const tiles = winoImageTiles(h, w, pad, m);
-  const per = tiles <= winoBlock(c, fn, m) ? winoImages(tiles, c, fn, m) : 1;
+  const per = tiles <= winoBlock(c, fn, m) ? winoImagesFor(n, tiles, c, fn, m) : 1;
   return (n + per - 1) / per;
 }
 
@@ -1445,7 +1467,10 @@ function winogradFilter(U: usize, W: usize, fn: i32, c: i32, f: i32, m: i32): vo
   return a == 0 ? u0 + 0.5 * (u1 + u2) : a == 1 ? 0.5 * (u1 - u2) : 0.5 * (u1 + u2) + u3;
 }
 
-/** dW[f][ch] (3×3) = Gᵀ dU[ch][f] G for filter f, from the summed dU (16 × c4 × f4). */
+/**
+ * dW[f][ch] (3×3) = Gᵀ dU[ch][f] G for filter f, from the summed dU (16 × c4 × f4); for m = 4, `f`
+ * is a group of 4 filters (winogradFilterGrad4).
+ */
 function winogradFilterGrad(dW: usize, dU: usize, fn: i32, c: i32, f: i32, m: i32): void {
   if (m == 4) {
     winogradFilterGrad4(dW, dU, fn, c, f);
@@ -1494,7 +1519,20 @@ function winogradFilterGrad(dW: usize, dU: usize, fn: i32, c: i32, f: i32, m: i3
  */
 function winoPadImage(xp: usize, x: usize, c: i32, h: i32, w: i32, pad: i32, hp: i32, wp: i32): void {
   const c4 = round4(c);
-  memory.fill(xp, 0, (<usize>hp * <usize>wp * <usize>c4) << 2);
+  const px = <usize>c4 << 2;
+  if (c4 == c) {
+    // Only the border is zeroed (the image overwrites the rest): the rows above and below, and
+    // each image row's left and right margins.
+    memory.fill(xp, 0, <usize>(pad * wp) * px);
+    memory.fill(xp + <usize>((pad + h) * wp) * px, 0, <usize>((hp - pad - h) * wp) * px);
+    for (let y = pad; y < pad + h; y++) {
+      const row = xp + <usize>(y * wp) * px;
+      memory.fill(row, 0, <usize>pad * px);
+      memory.fill(row + <usize>(pad + w) * px, 0, <usize>(wp - pad - w) * px);
+    }
+  } else {
+    memory.fill(xp, 0, <usize>(hp * wp) * px);
+  }
   const plane = <usize>h * <usize>w << 2;
   for (let y = 0; y < h; y++) {
     const row = xp + ((<usize>((y + pad) * wp + pad) * <usize>c4) << 2);
@@ -1506,7 +1544,6 @@ function winoPadImage(xp: usize, x: usize, c: i32, h: i32, w: i32, pad: i32, hp:
         const at = s + (<usize>xx << 2);
         const r0 = v128.load(at), r1 = v128.load(at + plane), r2 = v128.load(at + 2 * plane), r3 = v128.load(at + 3 * plane);
         const d = row + ((<usize>xx * <usize>c4 + <usize>ch) << 2);
-        const px = <usize>c4 << 2;
         v128.store(d, transposeRow(r0, r1, r2, r3, 0));
         v128.store(d + px, transposeRow(r0, r1, r2, r3, 1));
         v128.store(d + 2 * px, transposeRow(r0, r1, r2, r3, 2));
@@ -1991,6 +2028,121 @@ function winoOutput4(out: usize, M: usize, cols: i32, col0: i32, bias: usize, fn
   }
 }
 
+/** Output row i of one tile for 4 filters (bias added, rectified), lanes the filters: pixel j at o + (4i + j)·16. */
+@inline function winoOutput4RowAt(o: usize, m: usize, xi: usize, bv: v128, i: i32): void {
+  const s6 = 6 * xi;
+  const s0 = at6At(m, s6, i);
+  const s1 = at6At(m + xi, s6, i);
+  const s2 = at6At(m + 2 * xi, s6, i);
+  const s3 = at6At(m + 3 * xi, s6, i);
+  const s4 = at6At(m + 4 * xi, s6, i);
+  const s5 = at6At(m + 5 * xi, s6, i);
+  const zero = f32x4.splat(0);
+  const at = o + (<usize>(16 * i) << 2);
+  v128.store(at, f32x4.pmax(zero, f32x4.add(at6(s0, s1, s2, s3, s4, s5, 0), bv)));
+  v128.store(at, f32x4.pmax(zero, f32x4.add(at6(s0, s1, s2, s3, s4, s5, 1), bv)), 16);
+  v128.store(at, f32x4.pmax(zero, f32x4.add(at6(s0, s1, s2, s3, s4, s5, 2), bv)), 32);
+  v128.store(at, f32x4.pmax(zero, f32x4.add(at6(s0, s1, s2, s3, s4, s5, 3), bv)), 48);
+}
+
+/**
+ * The 2×2 window (wy, wx) of a tile's outputs at o (winoOutput4RowAt's layout), for 4 filters: its
+ * maximum to w and the winner's index in the (unpooled) output to w + 16, candidates in the
+ * reference's order (0,0), (0,1), (1,0), (1,1) and the first of equals kept, as maxPool2x2; `base`
+ * is each filter's index of the tile's first pixel.
+ */
+@inline function winoPoolWindow(w: usize, o: usize, base: v128, ow: i32, wy: i32, wx: i32): void {
+  const first = o + (<usize>(16 * (2 * wy) + 4 * (2 * wx)) << 2);
+  const at0 = i32x4.add(base, i32x4.splat(2 * wy * ow + 2 * wx));
+  let best = f32x4.splat(-Infinity);
+  let at = i32x4.splat(-1);
+  let v = v128.load(first);
+  let gt = f32x4.gt(v, best);
+  best = v128.bitselect(v, best, gt);
+  at = v128.bitselect(at0, at, gt);
+  v = v128.load(first, 16);
+  gt = f32x4.gt(v, best);
+  best = v128.bitselect(v, best, gt);
+  at = v128.bitselect(i32x4.add(at0, i32x4.splat(1)), at, gt);
+  v = v128.load(first, 64);
+  gt = f32x4.gt(v, best);
+  best = v128.bitselect(v, best, gt);
+  at = v128.bitselect(i32x4.add(at0, i32x4.splat(ow)), at, gt);
+  v = v128.load(first, 80);
+  gt = f32x4.gt(v, best);
+  best = v128.bitselect(v, best, gt);
+  at = v128.bitselect(i32x4.add(at0, i32x4.splat(ow + 1)), at, gt);
+  v128.store(w, best);
+  v128.store(w, at, 16);
+}
+
+/**
+ * Filter k's 2×2 pooled values (or argmax) of one tile from the four windows' vectors at w (32
+ * bytes apart; lane k is filter k): its row 0 at p, row 1 at p + rowBytes.
+ */
+@inline function winoPoolStore(p: usize, rowBytes: usize, w: usize, k: i32): void {
+  const v = transposeRow(v128.load(w), v128.load(w, 32), v128.load(w, 64), v128.load(w, 96), k);
+  v128.store64_lane(p, v, 0);
+  v128.store64_lane(p + rowBytes, v, 1);
+}
+
+/**
+ * winoOutput4 fused with the ReLU and a 2×2/2 max pooling (oh and ow multiples of 4, so every tile is
+ * whole and holds 2×2 whole windows): only the pooled values and argmax of image `img` are written,
+ * as maxPool2x2 would write them from the rectified output (the same values, winners and indices).
+ * `tmp`: 96 floats of scratch.
+ */
+function winoOutputPool4(
+  pooled: usize, argmax: usize, M: usize, cols: i32, col0: i32, bias: usize, fn: i32, oh: i32, ow: i32,
+  tW: i32, t0: i32, t1: i32, img: i32, tmp: usize,
+): void {
+  const f4 = round4(fn);
+  const xi = (<usize>cols * <usize>f4) << 2;
+  const plane = oh * ow;
+  const pw = ow >> 1;
+  const pooledPlane = (oh >> 1) * pw;
+  const rowBytes = <usize>pw << 2;
+  const w = tmp + 256;
+  for (let t = t0; t < t1; t++) {
+    const ty = t / tW;
+    const tx = t - ty * tW;
+    const m0 = M + ((<usize>(col0 + t - t0) * <usize>f4) << 2);
+    for (let f = 0; f < fn; f += 4) {
+      const m = m0 + (<usize>f << 2);
+      const bv = v128.load(bias + (<usize>f << 2));
+      winoOutput4RowAt(tmp, m, xi, bv, 0);
+      winoOutput4RowAt(tmp, m, xi, bv, 1);
+      winoOutput4RowAt(tmp, m, xi, bv, 2);
+      winoOutput4RowAt(tmp, m, xi, bv, 3);
+      const planes = i32x4.add(i32x4.splat(img * fn + f), i32x4(0, 1, 2, 3));
+      const base = i32x4.add(i32x4.mul(planes, i32x4.splat(plane)), i32x4.splat(4 * ty * ow + 4 * tx));
+      winoPoolWindow(w, tmp, base, ow, 0, 0);
+      winoPoolWindow(w + 32, tmp, base, ow, 0, 1);
+      winoPoolWindow(w + 64, tmp, base, ow, 1, 0);
+      winoPoolWindow(w + 96, tmp, base, ow, 1, 1);
+      const first = (img * fn + f) * pooledPlane + 2 * ty * pw + 2 * tx;
+      const p = pooled + (<usize>first << 2);
+      const a = argmax + (<usize>first << 2);
+      const step = <usize>pooledPlane << 2;
+      if (f + 4 <= fn) {
+        winoPoolStore(p, rowBytes, w, 0);
+        winoPoolStore(p + step, rowBytes, w, 1);
+        winoPoolStore(p + 2 * step, rowBytes, w, 2);
+        winoPoolStore(p + 3 * step, rowBytes, w, 3);
+        winoPoolStore(a, rowBytes, w + 16, 0);
+        winoPoolStore(a + step, rowBytes, w + 16, 1);
+        winoPoolStore(a + 2 * step, rowBytes, w + 16, 2);
+        winoPoolStore(a + 3 * step, rowBytes, w + 16, 3);
+      } else {
+        for (let k = 0; k < fn - f; k++) {
+          winoPoolStore(p + <usize>k * step, rowBytes, w, k);
+          winoPoolStore(a + <usize>k * step, rowBytes, w + 16, k);
+        }
+      }
+    }
+  }
+}
+
 /** winoOutput for the tile size g.m. */
 @inline function winoOutputOf(g: Wino, out: usize, cols: i32, col0: i32, bias: usize, fn: i32, t0: i32, t1: i32, rectify: bool): void {
   if (g.m == 4) winoOutput4(out, g.M, cols, col0, bias, fn, g.oh, g.ow, g.tW, t0, t1, rectify);
@@ -2162,59 +2314,62 @@ function winoInputGrad4(dxp: usize, dV: usize, cols: i32, col0: i32, c4: i32, wp
   }
 }
 
-/** Row i of G·(g0, g1, g2) for F(4×4, 3×3), in float64. */
-@inline function g6(g0: f64, g1: f64, g2: f64, i: i32): f64 {
-  const sixth: f64 = 1.0 / 6.0;
-  if (i == 0) return 0.25 * g0;
+/** Row i of G·(g0, g1, g2) for F(4×4, 3×3), 4 lanes at a time. */
+@inline function g6(g0: v128, g1: v128, g2: v128, i: i32): v128 {
+  const sixth: f32 = 1.0 / 6.0;
+  if (i == 0) return times(g0, 0.25);
   if (i == 5) return g2;
-  if (i == 1) return -(g0 + g1 + g2) * sixth;
-  if (i == 2) return (g1 - g0 - g2) * sixth;
-  const a = g0 * (1.0 / 24.0) + g2 * sixth;
-  const b = g1 * (1.0 / 12.0);
-  return i == 3 ? a + b : a - b;
+  if (i == 1) return f32x4.neg(times(f32x4.add(f32x4.add(g0, g1), g2), sixth));
+  if (i == 2) return times(f32x4.sub(f32x4.sub(g1, g0), g2), sixth);
+  const a = f32x4.add(times(g0, 1.0 / 24.0), times(g2, sixth));
+  const b = times(g1, 1.0 / 12.0);
+  return i == 3 ? f32x4.add(a, b) : f32x4.sub(a, b);
 }
 
-/** Row a of Gᵀ·(u0 … u5), in float64. */
-@inline function gt6(u0: f64, u1: f64, u2: f64, u3: f64, u4: f64, u5: f64, a: i32): f64 {
-  const sixth: f64 = 1.0 / 6.0;
-  if (a == 0) return 0.25 * u0 - (u1 + u2) * sixth + (u3 + u4) * (1.0 / 24.0);
-  if (a == 1) return (u2 - u1) * sixth + (u3 - u4) * (1.0 / 12.0);
-  return (u3 + u4 - u1 - u2) * sixth + u5;
+/** Row a of Gᵀ·(u0 … u5), 4 lanes at a time. */
+@inline function gt6(u0: v128, u1: v128, u2: v128, u3: v128, u4: v128, u5: v128, a: i32): v128 {
+  const sixth: f32 = 1.0 / 6.0;
+  if (a == 0) return f32x4.add(f32x4.sub(times(u0, 0.25), times(f32x4.add(u1, u2), sixth)), times(f32x4.add(u3, u4), 1.0 / 24.0));
+  if (a == 1) return f32x4.add(times(f32x4.sub(u2, u1), sixth), times(f32x4.sub(u3, u4), 1.0 / 12.0));
+  return f32x4.add(times(f32x4.sub(f32x4.add(u3, u4), f32x4.add(u1, u2)), sixth), u5);
 }
 
 /** Row i of U = (G g) Gᵀ from row i of G g (q0, q1, q2): U[6i + j] at o + (6i + j)·xi. */
-@inline function winogradFilter4Row(o: usize, xi: usize, q0: f64, q1: f64, q2: f64, i: i32): void {
-  const at = <usize>(6 * i) * xi;
-  let u = <f32>g6(q0, q1, q2, 0);
-  store<f32>(o + at, u);
-  u = <f32>g6(q0, q1, q2, 1);
-  store<f32>(o + at + xi, u);
-  u = <f32>g6(q0, q1, q2, 2);
-  store<f32>(o + at + 2 * xi, u);
-  u = <f32>g6(q0, q1, q2, 3);
-  store<f32>(o + at + 3 * xi, u);
-  u = <f32>g6(q0, q1, q2, 4);
-  store<f32>(o + at + 4 * xi, u);
-  u = <f32>g6(q0, q1, q2, 5);
-  store<f32>(o + at + 5 * xi, u);
+@inline function winogradFilter4Row(o: usize, xi: usize, q0: v128, q1: v128, q2: v128, i: i32): void {
+  const at = o + <usize>(6 * i) * xi;
+  v128.store(at, g6(q0, q1, q2, 0));
+  v128.store(at + xi, g6(q0, q1, q2, 1));
+  v128.store(at + 2 * xi, g6(q0, q1, q2, 2));
+  v128.store(at + 3 * xi, g6(q0, q1, q2, 3));
+  v128.store(at + 4 * xi, g6(q0, q1, q2, 4));
+  v128.store(at + 5 * xi, g6(q0, q1, q2, 5));
 }
 
-/** winogradFilter for m = 4: filter f of U (36 × f4 × c4), computed in float64. */
+/** Tap k of filter f's channels ch … ch + 3 (zeros past fn and c), lanes the channels. */
+@inline function filterTaps(W: usize, fn: i32, c: i32, f: i32, ch: i32, k: i32): v128 {
+  let v = f32x4.splat(0);
+  if (f >= fn) return v;
+  const g = W + ((<usize>(f * c + ch) * 9 + <usize>k) << 2);
+  if (ch + 4 <= c) {
+    v = f32x4.replace_lane(v, 0, load<f32>(g));
+    v = f32x4.replace_lane(v, 1, load<f32>(g, 36));
+    v = f32x4.replace_lane(v, 2, load<f32>(g, 72));
+    return f32x4.replace_lane(v, 3, load<f32>(g, 108));
+  }
+  for (let j = 0; j < c - ch; j++) v = withLane(v, j, load<f32>(g + (<usize>(9 * j) << 2)));
+  return v;
+}
+
+/** winogradFilter for m = 4: filter f of U (36 × f4 × c4), 4 channels at a time. */
 function winogradFilter4(U: usize, W: usize, fn: i32, c: i32, f: i32): void {
   const c4 = round4(c);
-  const f4 = round4(fn);
-  const xi = (<usize>f4 * <usize>c4) << 2;
-  for (let ch = 0; ch < c4; ch++) {
-    const real = f < fn && ch < c;
-    const g = W + ((<usize>(f * c + ch) * 9) << 2);
+  const xi = (<usize>round4(fn) * <usize>c4) << 2;
+  for (let ch = 0; ch < c4; ch += 4) {
     const o = U + ((<usize>f * <usize>c4 + <usize>ch) << 2);
-    // g's rows (a, b, c) by column: (g0, g3, g6), (g1, g4, g7), (g2, g5, g8).
-    let g0: f64 = 0, g1: f64 = 0, g2: f64 = 0, g3: f64 = 0, g4: f64 = 0, g5: f64 = 0, g6v: f64 = 0, g7: f64 = 0, g8: f64 = 0;
-    if (real) {
-      g0 = load<f32>(g); g1 = load<f32>(g, 4); g2 = load<f32>(g, 8);
-      g3 = load<f32>(g, 12); g4 = load<f32>(g, 16); g5 = load<f32>(g, 20);
-      g6v = load<f32>(g, 24); g7 = load<f32>(g, 28); g8 = load<f32>(g, 32);
-    }
+    // g's rows by column: (g0, g3, g6), (g1, g4, g7), (g2, g5, g8).
+    const g0 = filterTaps(W, fn, c, f, ch, 0), g1 = filterTaps(W, fn, c, f, ch, 1), g2 = filterTaps(W, fn, c, f, ch, 2);
+    const g3 = filterTaps(W, fn, c, f, ch, 3), g4 = filterTaps(W, fn, c, f, ch, 4), g5 = filterTaps(W, fn, c, f, ch, 5);
+    const g6v = filterTaps(W, fn, c, f, ch, 6), g7 = filterTaps(W, fn, c, f, ch, 7), g8 = filterTaps(W, fn, c, f, ch, 8);
     winogradFilter4Row(o, xi, g6(g0, g3, g6v, 0), g6(g1, g4, g7, 0), g6(g2, g5, g8, 0), 0);
     winogradFilter4Row(o, xi, g6(g0, g3, g6v, 1), g6(g1, g4, g7, 1), g6(g2, g5, g8, 1), 1);
     winogradFilter4Row(o, xi, g6(g0, g3, g6v, 2), g6(g1, g4, g7, 2), g6(g2, g5, g8, 2), 2);
@@ -2224,34 +2379,45 @@ function winogradFilter4(U: usize, W: usize, fn: i32, c: i32, f: i32): void {
   }
 }
 
-/** Row a of Gᵀ·(u0 … u5) for uj = dU[6j] at q + 6j·xi (column j0 of dU when q is its column). */
-@inline function gt6At(q: usize, xi: usize, a: i32): f64 {
+/** Row a of Gᵀ·(u0 … u5) for uj = dU[6j] at q + 6j·xi (column j0 of dU when q is its column), 4 filters. */
+@inline function gt6At(q: usize, xi: usize, a: i32): v128 {
   const s = 6 * xi;
-  return gt6(
-    <f64>load<f32>(q), <f64>load<f32>(q + s), <f64>load<f32>(q + 2 * s),
-    <f64>load<f32>(q + 3 * s), <f64>load<f32>(q + 4 * s), <f64>load<f32>(q + 5 * s), a,
-  );
+  return gt6(v128.load(q), v128.load(q + s), v128.load(q + 2 * s), v128.load(q + 3 * s), v128.load(q + 4 * s), v128.load(q + 5 * s), a);
 }
 
-/** winogradFilterGrad for m = 4: dW[f][ch] (3×3) = Gᵀ dU[ch][f] G from the summed dU (36 × c4 × f4), in float64. */
-function winogradFilterGrad4(dW: usize, dU: usize, fn: i32, c: i32, f: i32): void {
-  const xi = (<usize>round4(c) * <usize>round4(fn)) << 2;
+/** Row a of one channel's Gᵀ dU G for 4 filters: dW[f0 + k][ch][a][b] for the `lanes` filters below fn. */
+@inline function winogradFilterGrad4Row(o: usize, u: usize, xi: usize, a: i32, lanes: i32, fstride: usize): void {
+  const r0 = gt6At(u, xi, a);
+  const r1 = gt6At(u + xi, xi, a);
+  const r2 = gt6At(u + 2 * xi, xi, a);
+  const r3 = gt6At(u + 3 * xi, xi, a);
+  const r4 = gt6At(u + 4 * xi, xi, a);
+  const r5 = gt6At(u + 5 * xi, xi, a);
+  const d0 = gt6(r0, r1, r2, r3, r4, r5, 0);
+  const d1 = gt6(r0, r1, r2, r3, r4, r5, 1);
+  const d2 = gt6(r0, r1, r2, r3, r4, r5, 2);
+  const cell = o + (<usize>(3 * a) << 2);
+  for (let k = 0; k < lanes; k++) {
+    const at = cell + <usize>k * fstride;
+    store<f32>(at, laneOf(d0, k));
+    store<f32>(at, laneOf(d1, k), 4);
+    store<f32>(at, laneOf(d2, k), 8);
+  }
+}
+
+/** winogradFilterGrad for m = 4: dW (3×3) = Gᵀ dU G for filters 4·chunk … 4·chunk + 3, from the summed dU (36 × c4 × f4). */
+function winogradFilterGrad4(dW: usize, dU: usize, fn: i32, c: i32, chunk: i32): void {
+  const f0 = 4 * chunk;
+  const f4 = round4(fn);
+  const xi = (<usize>round4(c) * <usize>f4) << 2;
+  const lanes = min(4, fn - f0);
+  const fstride = (<usize>c * 9) << 2;
   for (let ch = 0; ch < c; ch++) {
-    const u = dU + ((<usize>ch * <usize>round4(fn) + <usize>f) << 2);
-    const o = dW + ((<usize>(f * c + ch) * 9) << 2);
-    for (let a = 0; a < 3; a++) {
-      // Row a of R = Gᵀ·dU (6 values), then R·G.
-      const r0 = gt6At(u, xi, a);
-      const r1 = gt6At(u + xi, xi, a);
-      const r2 = gt6At(u + 2 * xi, xi, a);
-      const r3 = gt6At(u + 3 * xi, xi, a);
-      const r4 = gt6At(u + 4 * xi, xi, a);
-      const r5 = gt6At(u + 5 * xi, xi, a);
-      const cell = o + (<usize>(3 * a) << 2);
-      store<f32>(cell, <f32>gt6(r0, r1, r2, r3, r4, r5, 0));
-      store<f32>(cell, <f32>gt6(r0, r1, r2, r3, r4, r5, 1), 4);
-      store<f32>(cell, <f32>gt6(r0, r1, r2, r3, r4, r5, 2), 8);
-    }
+    const u = dU + ((<usize>ch * <usize>f4 + <usize>f0) << 2);
+    const o = dW + ((<usize>(f0 * c + ch) * 9) << 2);
+    winogradFilterGrad4Row(o, u, xi, 0, lanes, fstride);
+    winogradFilterGrad4Row(o, u, xi, 1, lanes, fstride);
+    winogradFilterGrad4Row(o, u, xi, 2, lanes, fstride);
   }
 }
 
@@ -2268,7 +2434,7 @@ function winogradFilterGrad4(dW: usize, dU: usize, fn: i32, c: i32, f: i32): voi
   xp: usize; dxp: usize; V: usize; M: usize;
 }
 
-@inline function winoGeometry(g: Wino, c: i32, h: i32, w: i32, fn: i32, pad: i32, m: i32, scratch: usize): void {
+@inline function winoGeometry(g: Wino, n: i32, c: i32, h: i32, w: i32, fn: i32, pad: i32, m: i32, scratch: usize): void {
   g.m = m;
   g.P = winoPositions(m);
   g.oh = h + 2 * pad - 2;
@@ -2281,7 +2447,7 @@ function winogradFilterGrad4(dW: usize, dU: usize, fn: i32, c: i32, f: i32): voi
   g.c4 = round4(c);
   g.f4 = round4(fn);
   g.block = winoBlock(c, fn, m);
-  g.per = g.T <= g.block ? winoImages(g.T, c, fn, m) : 0;
+  g.per = g.T <= g.block ? winoImagesFor(n, g.T, c, fn, m) : 0;
   const plane = (<usize>winoPlane(c, h, w, pad, m)) << 2;
   g.xp = scratch + (<usize>WINO_HEAD << 2);
   g.dxp = g.xp + plane;
@@ -2318,13 +2484,16 @@ function winogradForward(
   pooled: usize, argmax: usize, ph: i32, pw: i32, pstride: i32, ppad: i32, m: i32,
 ): void {
   const g = changetype<Wino>(scratch);
-  winoGeometry(g, c, h, w, fn, pad, m, scratch);
+  winoGeometry(g, n, c, h, w, fn, pad, m, scratch);
   const T = g.T;
   const Ut = U + ((<usize>g.P * <usize>g.f4 * <usize>g.c4) << 2);
   const image = <usize>c * <usize>h * <usize>w;
   const outImage = <usize>fn * <usize>g.oh * <usize>g.ow;
   const first = chunk * max(1, g.per);
   const last = min(n, first + max(1, g.per));
+  // F(4×4, 3×3) pools its 4×4 tiles as it makes them (2×2 windows of whole tiles), writing no `out`.
+  const fusedPool = m == 4 && isPool2x2(rectify, ph, pw, pstride, ppad) && g.oh % 4 == 0 && g.ow % 4 == 0;
+  const tmp = scratch + WINO_EDGE;
   if (g.per > 0) {
     // One block: every image of the chunk, all its tiles.
     const cols = (last - first) * T;
@@ -2334,7 +2503,8 @@ function winogradForward(
     }
     winoProducts(g, Ut, cols, pack);
     for (let img = first; img < last; img++) {
-      winoOutputOf(g, out + ((<usize>img * outImage) << 2), cols, (img - first) * T, bias, fn, 0, T, rectify);
+      if (fusedPool) winoOutputPool4(pooled, argmax, g.M, cols, (img - first) * T, bias, fn, g.oh, g.ow, g.tW, 0, T, img, tmp);
+      else winoOutputOf(g, out + ((<usize>img * outImage) << 2), cols, (img - first) * T, bias, fn, 0, T, rectify);
     }
   } else {
     // One image, in blocks of its tiles.
@@ -2343,10 +2513,11 @@ function winogradForward(
       const t1 = min(T, t0 + g.block);
       winoInputOf(g, t1 - t0, 0, t0, t1);
       winoProducts(g, Ut, t1 - t0, pack);
-      winoOutputOf(g, out + ((<usize>first * outImage) << 2), t1 - t0, 0, bias, fn, t0, t1, rectify);
+      if (fusedPool) winoOutputPool4(pooled, argmax, g.M, t1 - t0, 0, bias, fn, g.oh, g.ow, g.tW, t0, t1, first, tmp);
+      else winoOutputOf(g, out + ((<usize>first * outImage) << 2), t1 - t0, 0, bias, fn, t0, t1, rectify);
     }
   }
-  if (ph > 0) {
+  if (ph > 0 && !fusedPool) {
     for (let img = first; img < last; img++) maxPool(pooled, argmax, out, n, fn, g.oh, g.ow, ph, pw, pstride, ppad, img, n);
   }
 }
@@ -2391,8 +2562,9 @@ function winoBackwardBlock(g: Wino, dU: usize, db: usize, U: usize, fn: i32, col
 /**
  * Backward of image group `group` (winoGroupImages images): its partial (dU (16 × c4 × f4), then
  * db (fn)) and, when `withDx`, each image's dx. Each image's dout is first made from what followed
- * the convolution, as in convBackwardGroup: `mode` 0 nothing, 1 a ReLU (masked by its output y),
- * 2 a ReLU and a max pooling (y is the pooling's gradient, routed by argmax where `pooled` > 0).
+ * the convolution, as in convBackwardGroup: `mode` 0 nothing, 1 a ReLU (its gradient at `pooled`
+ * masked by its output y), 2 a ReLU and a max pooling (y is the pooling's gradient, routed by argmax
+ * where `pooled` > 0).
  */
 function winogradBackward(
   dx: usize, partials: usize, dout: usize, x: usize, U: usize, n: i32, c: i32, h: i32, w: i32,
@@ -2400,7 +2572,7 @@ function winogradBackward(
   mode: i32, y: usize, pooled: usize, argmax: usize, pooledPixels: i32, m: i32,
 ): void {
   const g = changetype<Wino>(scratch);
-  winoGeometry(g, c, h, w, fn, pad, m, scratch);
+  winoGeometry(g, n, c, h, w, fn, pad, m, scratch);
   const T = g.T;
   const pixels = g.oh * g.ow;
   const image = <usize>c * <usize>h * <usize>w;
@@ -2417,7 +2589,7 @@ function winogradBackward(
     const imgs = g.per > 0 ? min(g.per, last - b0) : 1;
     const step = g.per > 0 ? T : g.block;
     for (let img = b0; img < b0 + imgs; img++) {
-      if (mode == 1) maskImage(dout, y, img, fn * pixels);
+      if (mode == 1) maskImage(dout, pooled, y, img, fn * pixels);
       else if (mode == 2) routePooled(dout, y, pooled, argmax, img, fn, pixels, pooledPixels);
     }
     if (g.per == 0) {
@@ -3015,7 +3187,7 @@ function chunkCount(op: i32, s: usize): i32 {
     case 40: return min(arg(s, 5), chunksOf(arg(s, 5) * arg(s, 6) * 4, GRAIN));
     case 41: return min(arg(s, 7), chunksOf(arg(s, 7) * arg(s, 8) * 4, GRAIN));
     case 70: return round4(arg(s, 2)) >> 2;
-    case 73: return arg(s, 2);
+    case 73: return arg(s, 4) == 4 ? round4(arg(s, 2)) >> 2 : arg(s, 2);
     case 71: return winoForwardChunks(arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 18));
     case 72: return winogradGroups(arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), arg(s, 18));
     case 15: case 16: {
