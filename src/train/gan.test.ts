@@ -24,6 +24,7 @@ import {
   type GanEvent,
   type GanNetwork,
   type GanPosition,
+  type GanTrainerOptions,
 } from "./gan.js";
 import { WeightAverage } from "./weight-average.js";
 
@@ -91,31 +92,68 @@ class Recorder implements Optimizer {
   }
 }
 
+/**
+ * One iteration of a tiny float64 GAN on N squares (batch = the whole data set), its optimizers
+ * recording the gradients instead of stepping: the event, the recorders, and the latent vectors
+ * and batch order the trainer drew (its rng's second split draws the latent vectors, the first
+ * the batch order).
+ */
+function recordedStep(
+  options: { netSeed: number; seed: number; categories?: number } & Partial<GanTrainerOptions>,
+) {
+  const { netSeed, seed, categories = 0, ...extra } = options;
+  const N = 6;
+  const { generator, discriminator } = tinyGan(new Rng(netSeed), "float64", categories);
+  const data = squares(N, "float64");
+  const gOpt = new Recorder();
+  const dOpt = new Recorder();
+  const trainer = new GanTrainer({
+    generator,
+    discriminator,
+    data,
+    latentSize: 5 + categories,
+    categories,
+    batchSize: N,
+    iterations: 1,
+    rng: new Rng(seed),
+    generatorOptimizer: gOpt,
+    discriminatorOptimizer: dOpt,
+    ...extra,
+  });
+  const [event] = trainer.steps();
+  if (event.type !== "iteration") throw new Error("an iteration event");
+  const rng = new Rng(seed);
+  const order = rng.split().permutation(N);
+  const z = sampleLatent(N, 5 + categories, rng.split(), "float64", categories);
+  return { N, G: generator, D: discriminator, data, order, z, event, gOpt, dOpt };
+}
+
+/**
+ * Central differences of `dLoss` and `gLoss` against the gradients each network's optimizer was
+ * given, after checking that D's first pre-activations (on real and generated images) are all
+ * further than 1e-3 from LeakyReLU's kink (the differences step h = 1e-4 either side).
+ */
+function checkStepGradients(
+  step: ReturnType<typeof recordedStep>,
+  dLoss: () => number,
+  gLoss: () => number,
+): void {
+  const { G, D, data, z, gOpt, dOpt } = step;
+  const conv1 = new Convolution(D.params[0].value, D.params[1].value, { stride: 2, pad: 1 });
+  for (const input of [data, G.forward(z, "train")]) {
+    const pre = conv1.forward(input, "train").data;
+    expect(Math.min(...pre.map(Math.abs))).toBeGreaterThan(1e-3);
+  }
+  const targets = (params: readonly Param[], grads: NDArray[], net: string) =>
+    params.map((p, i) => ({ name: `${net}${i}.${p.name}`, value: p.value, grad: grads[i] }));
+  checkGradients(dLoss, targets(D.params, dOpt.grads, "D"));
+  checkGradients(gLoss, targets(G.params, gOpt.grads, "G"));
+}
+
 describe("GanTrainer", () => {
   it("steps each network on the gradient of its own loss (checked by central differences)", () => {
-    const N = 6;
-    const seed = 4;
-    const { generator: G, discriminator: D } = tinyGan(new Rng(1), "float64");
-    const data = squares(N, "float64");
-    const gOpt = new Recorder();
-    const dOpt = new Recorder();
-    const trainer = new GanTrainer({
-      generator: G,
-      discriminator: D,
-      data,
-      latentSize: 5,
-      batchSize: N,
-      iterations: 1,
-      rng: new Rng(seed),
-      generatorOptimizer: gOpt,
-      discriminatorOptimizer: dOpt,
-      realLabel: 0.9,
-    });
-    const [event] = trainer.steps();
-    // The trainer's latent vectors: its rng's second split (the first orders the batches).
-    const rng = new Rng(seed);
-    rng.split();
-    const z = sampleLatent(N, 5, rng.split(), "float64");
+    const step = recordedStep({ netSeed: 1, seed: 4, realLabel: 0.9 });
+    const { N, G, D, data, z, event } = step;
     const bce = new SigmoidWithLoss();
     const fill = (value: number) => NDArray.full([N, 1], value, "float64");
     // D's loss on the whole (permuted) data set and on G(z); neither depends on the order.
@@ -126,25 +164,9 @@ describe("GanTrainer", () => {
       );
     };
     const gLoss = () => bce.forward(D.forward(G.forward(z, "train"), "train"), fill(1));
-    expect(event.type === "iteration" && event.dLoss).toBeCloseTo(dLoss(), 12);
-    // Off LeakyReLU's kink (central differences step h = 1e-4 either side): D's first
-    // pre-activations, on real and generated images, are all further than 1e-3 from 0.
-    const conv1 = new Convolution(D.params[0].value, D.params[1].value, { stride: 2, pad: 1 });
-    for (const input of [data, G.forward(z, "train")]) {
-      const pre = conv1.forward(input, "train").data;
-      expect(Math.min(...pre.map(Math.abs))).toBeGreaterThan(1e-3);
-    }
-    const targets = (params: readonly Param[], grads: NDArray[]) =>
-      params.map((p, i) => ({ name: p.name, value: p.value, grad: grads[i] }));
-    checkGradients(
-      dLoss,
-      targets(D.params, dOpt.grads).map((t, i) => ({ ...t, name: `D${i}.${t.name}` })),
-    );
-    checkGradients(
-      gLoss,
-      targets(G.params, gOpt.grads).map((t, i) => ({ ...t, name: `G${i}.${t.name}` })),
-    );
-    expect(event.type === "iteration" && event.gLoss).toBeCloseTo(gLoss(), 12);
+    expect(event.dLoss).toBeCloseTo(dLoss(), 12);
+    checkStepGradients(step, dLoss, gLoss);
+    expect(event.gLoss).toBeCloseTo(gLoss(), 12);
   });
 
   it.each([
@@ -153,33 +175,17 @@ describe("GanTrainer", () => {
   ])(
     "with %s, adds λ · the code's cross-entropy to the losses (checked by central differences)",
     (_, conditional) => {
-      const N = 6;
       const K = 3;
       const infoWeight = 0.7;
-      const seed = 4;
-      const { generator: G, discriminator: D } = tinyGan(new Rng(6), "float64", K);
-      const data = squares(N, "float64");
-      const labels = Int32Array.from({ length: N }, (_, i) => i % K);
-      const gOpt = new Recorder();
-      const dOpt = new Recorder();
-      const trainer = new GanTrainer({
-        generator: G,
-        discriminator: D,
-        data,
-        latentSize: 5 + K,
+      const labels = Int32Array.from({ length: 6 }, (_, i) => i % K);
+      const step = recordedStep({
+        netSeed: 6,
+        seed: 4,
         categories: K,
         infoWeight,
         ...(conditional ? { labels } : {}),
-        batchSize: N,
-        iterations: 1,
-        rng: new Rng(seed),
-        generatorOptimizer: gOpt,
-        discriminatorOptimizer: dOpt,
       });
-      const [event] = trainer.steps();
-      const rng = new Rng(seed);
-      rng.split();
-      const z = sampleLatent(N, 5 + K, rng.split(), "float64", K);
+      const { N, G, D, data, order, z, event } = step;
       const codes = latentCodes(z, K);
       const bce = new SigmoidWithLoss();
       const ce = new SoftmaxWithLoss();
@@ -190,23 +196,11 @@ describe("GanTrainer", () => {
         const rows = Array.from({ length: N }, (_, i) =>
           Array.from(out.data.subarray(i * (K + 1), (i + 1) * (K + 1))),
         );
-        return {
-          logit: NDArray.from(
-            rows.map((r) => [r[0]]),
-            undefined,
-            "float64",
-          ),
-          code: NDArray.from(
-            rows.map((r) => r.slice(1)),
-            undefined,
-            "float64",
-          ),
-        };
+        const matrix = (values: number[][]) => NDArray.from(values, undefined, "float64");
+        return { logit: matrix(rows.map((r) => [r[0]])), code: matrix(rows.map((r) => r.slice(1))) };
       };
       const info = (out: NDArray, classes = codes) => ce.forward(split(out).code, classes);
-      // The batch is the whole data set in the batch order's permutation: the losses are sums over
-      // images, so only the labels need that order (the trainer's rng's first split draws it).
-      const order = new Rng(seed).split().permutation(N);
+      // The losses are sums over images, so only the labels need the batch order.
       const batchLabels = Int32Array.from(order, (i) => labels[i]);
       const dLoss = () => {
         const onFake = D.forward(G.forward(z, "train"), "train");
@@ -219,16 +213,7 @@ describe("GanTrainer", () => {
         const out = D.forward(G.forward(z, "train"), "train");
         return bce.forward(split(out).logit, fill(1)) + infoWeight * info(out);
       };
-      const conv1 = new Convolution(D.params[0].value, D.params[1].value, { stride: 2, pad: 1 });
-      for (const input of [data, G.forward(z, "train")]) {
-        const pre = conv1.forward(input, "train").data;
-        expect(Math.min(...pre.map(Math.abs))).toBeGreaterThan(1e-3);
-      }
-      const targets = (params: readonly Param[], grads: NDArray[], net: string) =>
-        params.map((p, i) => ({ name: `${net}${i}.${p.name}`, value: p.value, grad: grads[i] }));
-      checkGradients(dLoss, targets(D.params, dOpt.grads, "D"));
-      checkGradients(gLoss, targets(G.params, gOpt.grads, "G"));
-      if (event.type !== "iteration") throw new Error("an iteration event");
+      checkStepGradients(step, dLoss, gLoss);
       // The events report the adversarial losses and, apart, the code's cross-entropy in G's step.
       const out = D.forward(G.forward(z, "train"), "train");
       expect(event.gLoss).toBeCloseTo(bce.forward(split(out).logit, fill(1)), 12);
