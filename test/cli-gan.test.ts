@@ -216,6 +216,43 @@ describe("zerodl gan checkpoints", () => {
     expect(b.model.params[0].value.data).not.toEqual(constant.model.params[0].value.data);
   });
 
+  it("trains a class-conditional generator (AC-GAN) whose code names the data's classes, and an InfoGAN code", async () => {
+    const out = join(dir, "conditional.safetensors");
+    const r = await cli("gan", ...small, "--conditional", "--info-weight", "2", "--out", out);
+    expect(r.stderr).toContain("class-conditional (AC-GAN) code of 10 categories (λ 2)");
+    expect(r.code).toBe(0);
+    const { model: generator, info } = await loadGenerator(out);
+    // The CSV's classes are its labels 0–9, in order.
+    expect(generator.spec).toMatchObject({
+      inputShape: [15],
+      categories: 10,
+      classes: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+    });
+    expect(info.training).toMatchObject({ categories: 10, infoWeight: 2, conditional: true });
+    const history = JSON.parse(readFileSync(join(dir, "conditional.history.json"), "utf8")).history;
+    expect(history.infoLoss).toHaveLength(3);
+    const info3 = join(dir, "info.safetensors");
+    const infoRun = await cli("gan", ...small, "--categories", "3", "--out", info3);
+    expect(infoRun.stderr).toContain("InfoGAN code of 3 categories (λ 1)");
+    const infoGenerator = (await loadGenerator(info3)).model;
+    expect(infoGenerator.spec).toMatchObject({ inputShape: [8], categories: 3 });
+    expect(infoGenerator.spec.classes).toBeUndefined();
+    expect((await loadGenerator(info3)).info.training).not.toHaveProperty("conditional");
+    const both = await cli(
+      "gan",
+      ...small,
+      "--conditional",
+      "--categories",
+      "4",
+      "--out",
+      join(dir, "x.safetensors"),
+    );
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain(
+      "--conditional takes the code's categories from the data's classes; leave out --categories 4",
+    );
+  });
+
   it("refuses a file that is not a GAN checkpoint, by name", async () => {
     const r = await cli("gan", "--resume", model, "--backend", "reference");
     expect(r.code).toBe(1);
@@ -244,6 +281,34 @@ describe("zerodl generate", () => {
     const out2 = join(dir, "grid2.png");
     await cli("generate", model, "--count", "6", "--columns", "3", "--out", out2, "--backend", "reference");
     expect(readFileSync(out2).equals(readFileSync(out))).toBe(true);
+  });
+
+  it("--code draws every image from one category of a generator's code", async () => {
+    const conditional = join(dir, "conditional.safetensors");
+    const draw = async (code: string) => {
+      const out = join(dir, `code${code}.png`);
+      const args = ["--count", "4", "--out", out, "--backend", "reference"];
+      expect((await cli("generate", conditional, ...args, "--code", code)).code).toBe(0);
+      return readFileSync(out);
+    };
+    const [zero, seven] = [await draw("0"), await draw("7")];
+    expect(zero.equals(seven)).toBe(false); // the same noise, another class
+    const beyond = await cli(
+      "generate",
+      conditional,
+      "--count",
+      "4",
+      "--code",
+      "10",
+      "--out",
+      join(dir, "c.png"),
+    );
+    expect(beyond.code).toBe(1);
+    expect(beyond.stderr).toContain(`--code 10: ${conditional}'s code has 10 categories, 0–9`);
+    const none = await cli("generate", model, "--count", "4", "--code", "1", "--out", join(dir, "c.png"));
+    expect(none.stderr).toContain(
+      `--code 1: ${model} has no categorical code (it was trained without --categories)`,
+    );
   });
 
   it("says what is wrong with its input", async () => {

@@ -23,7 +23,7 @@ import { importGeneratorOnnx, importOnnx } from "../src/io/onnx/import.js";
 import { exportPytorch, importPytorchWeights, PYTORCH_WEIGHTS } from "../src/io/pytorch.js";
 import { Captioner, mnistCaptionerSpec } from "../src/models/captioner.js";
 import { dcganSpecs } from "../src/models/dcgan.js";
-import { LayerChain } from "../src/models/layer-chain.js";
+import { LayerChain, type ChainSpec } from "../src/models/layer-chain.js";
 import { NDArray } from "../src/ndarray.js";
 
 type Chain = Model & { readonly layers: readonly (Layer | MergeLayer)[] };
@@ -202,9 +202,8 @@ function classifierCase(spec: ModelSpec): RoundTripCase<Chain> {
   };
 }
 
-const generatorSpec = dcganSpecs({ latentSize: 6, generatorChannels: [6, 4] }).generator;
-const generatorCase: RoundTripCase<LayerChain> = {
-  name: "DCGAN generator",
+const generatorCase = (name: string, generatorSpec: ChainSpec): RoundTripCase<LayerChain> => ({
+  name,
   build: (rng) => {
     const generator = LayerChain.fromSpec(generatorSpec, rng);
     randomizeStatistics(generator.layers, rng);
@@ -217,8 +216,17 @@ const generatorCase: RoundTripCase<LayerChain> = {
     return { model: generator, notes: info.notes };
   },
   spec: (generator) => generator.spec,
-  outputs: (generator) => generator.forward(fixedInput([2, 6]), "eval").data as Float32Array,
-};
+  outputs: (generator) =>
+    generator.forward(fixedInput([2, ...generatorSpec.inputShape]), "eval").data as Float32Array,
+});
+const generatorCases = [
+  generatorCase("DCGAN generator", dcganSpecs({ latentSize: 6, generatorChannels: [6, 4] }).generator),
+  generatorCase(
+    "class-conditional generator",
+    dcganSpecs({ latentSize: 4, generatorChannels: [6, 4], categories: 3, classes: ["a", "b", "c"] })
+      .generator,
+  ),
+];
 
 const captionerSpec = mnistCaptionerSpec({
   maxDigits: 2,
@@ -249,7 +257,7 @@ const roundTripCases = [
     specs.find((s) => s.kind === "deep-conv")!,
     specs.find((s) => s.kind === "multi-layer-extend")!,
   ].map(classifierCase),
-  generatorCase,
+  ...generatorCases,
   captionerCase,
 ] as RoundTripCase<unknown>[];
 

@@ -1,5 +1,5 @@
-// ONNX export of GAN networks (book §8.5.2), judged by ONNX Runtime: the shipped DCGAN generator on
-// 100 latent vectors must give the same images within 1e-4, and so must small generators and a
+// ONNX export of GAN networks (book §8.5.2), judged by ONNX Runtime: the shipped generators (the
+// DCGAN and the class-conditional one) on 100 latent vectors must give the same images within 1e-4, and so must small generators and a
 // discriminator with random weights and batch norm statistics (transposed convolutions with output
 // padding, leaky ReLU, reshape). Export → import gives the same generator, bit for bit.
 import { beforeAll, describe, expect, it } from "vitest";
@@ -62,15 +62,25 @@ beforeAll(async () => {
   await useFastBackend({ threads: 1 }); // as zerodl runs them; ONNX Runtime must agree
 });
 
-describe("the shipped generator exported to ONNX runs in ONNX Runtime with the same images", () => {
-  it("ships the DCGAN generator", () => {
-    expect(generators).toEqual(["dcgan.safetensors"]);
+/** What each shipped generator's ONNX metadata says of its latent vector beyond z ~ N(0, I). */
+const codes: Record<string, { latent_categories?: string; classes?: string }> = {
+  "dcgan.safetensors": {},
+  "acgan.safetensors": {
+    latent_categories: "10",
+    classes: JSON.stringify(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]),
+  },
+};
+
+describe("the shipped generators exported to ONNX run in ONNX Runtime with the same images", () => {
+  it("ships the DCGAN generator and the class-conditional one", () => {
+    expect([...generators].sort()).toEqual(Object.keys(codes).sort());
   });
 
   for (const file of generators) {
     it(`${file}: 100 latent vectors, images within ${TOLERANCE}; metadata; read back bit-identical`, async () => {
       const { model: generator } = await loadGenerator(modelsDir + file);
-      const z = sampleLatent(100, generator.spec.inputShape[0], new Rng(11));
+      const categories = generator.spec.categories ?? 0;
+      const z = sampleLatent(100, generator.spec.inputShape[0], new Rng(11), "float32", categories);
       const bytes = exportOnnx(generator, { name: "dcgan" });
       const ours = generator.forward(z, "eval");
       const theirs = await runOnnx(bytes, z);
@@ -91,8 +101,12 @@ describe("the shipped generator exported to ONNX runs in ONNX Runtime with the s
       const meta = Object.fromEntries(proto.metadataProps.map((p) => [p.key, p.value]));
       expect(JSON.parse(meta.output_shape)).toEqual([1, 28, 28]);
       expect(JSON.parse(meta.output_range)).toEqual([-1, 1]);
-      expect(JSON.parse(meta.input_shape)).toEqual([64]);
-      expect(meta.classes).toBeUndefined();
+      expect(JSON.parse(meta.input_shape)).toEqual([64 + categories]);
+      expect({ latent_categories: meta.latent_categories, classes: meta.classes }).toEqual({
+        latent_categories: undefined,
+        classes: undefined,
+        ...codes[file],
+      });
       // Read back: the same generator (spec, weights, running statistics), recognised as zerodl's.
       expect(isGeneratorOnnx(bytes, file)).toBe(true);
       const { generator: back, info } = importGeneratorOnnx(bytes, file);

@@ -18,11 +18,12 @@ import {
 import { loadGenerator } from "../io/generator-file.js";
 import { loadModel, saveModel, type ModelRecord } from "../io/model-file.js";
 import { createDcgan, fromTanhRange, generateImages } from "../models/dcgan.js";
+import type { LayerChain } from "../models/layer-chain.js";
 import { ganLossChart } from "../plot/gan-charts.js";
 import { writeChart } from "../plot/render.js";
 import { encodeGrayPng, tileImages } from "../plot/tiles.js";
 import { Rng } from "../rng.js";
-import type { GanHistory } from "../train/gan.js";
+import { recordIteration, type GanHistory } from "../train/gan.js";
 import { sampleQuality, type SampleQuality } from "../train/sample-quality.js";
 import { cosineSchedule } from "../train/trainer.js";
 import type { LrScheduleName } from "./train.js";
@@ -42,6 +43,12 @@ export interface GanOptions {
   realLabel: number;
   beta1: number;
   latent: number;
+  /** InfoGAN's categorical code: its categories (0: none). */
+  categories: number;
+  /** InfoGAN's λ. */
+  infoWeight: number;
+  /** AC-GAN: the code is the data's class (its categories are the classes). */
+  conditional?: boolean;
   generatorChannels: number[];
   discriminatorChannels: number[];
   /** Batch normalization in the discriminator's second block (default true; --no-discriminator-batch-norm). */
@@ -72,6 +79,12 @@ type GanSettings = {
   images: number;
   imageShape: number[];
   latentSize: number;
+  /** InfoGAN's code; absent in files of runs from before it: then 0 (none). */
+  categories?: number;
+  /** Absent unless `categories`. */
+  infoWeight?: number;
+  /** A class-conditional run (AC-GAN): the code is the class. Absent: false. */
+  conditional?: boolean;
   generatorChannels: [number, number];
   discriminatorChannels: [number, number];
   /** Absent in files of runs from before it could be turned off: then true. */
@@ -97,6 +110,18 @@ type GanSettings = {
 
 /** The seed of the sample grid saved beside a trained generator (and of `generate`'s default). */
 const SAMPLE_SEED = 1;
+
+/**
+ * The PNG of 100 samples saved beside a trained generator: a 10 × 10 grid at scale 2, with a code
+ * of at most 10 categories one category per column (so a class-conditional generator's columns are
+ * its classes).
+ */
+function sampleGrid(generator: LayerChain): Uint8Array {
+  const K = generator.spec.categories ?? 0;
+  const codes = K > 0 && K <= 10 ? Array.from({ length: 100 }, (_, i) => (i % 10) % K) : undefined;
+  const samples = generateImages(generator, 100, new Rng(SAMPLE_SEED), 500, codes);
+  return encodeGrayPng(tileImages(samples, { columns: 10, scale: 2 }));
+}
 
 /** Resolves to the exit code: 0, or 130 (as for SIGINT) when interrupted and checkpointed. */
 export async function ganCommand(options: GanOptions, io: CliIo): Promise<number> {
@@ -149,8 +174,16 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
       `--resume ${options.resume}: the run trained on ${stored.images} ${dataName} images, this data set has ${images.shape[0]}`,
     );
   }
+  if (!stored && options.conditional && options.categories !== 0) {
+    throw new CliError(
+      `--conditional takes the code's categories from the data's classes; leave out --categories ${options.categories}`,
+    );
+  }
+  const conditional = stored?.conditional ?? options.conditional ?? false;
   const dcgan = stored ?? {
     latentSize: options.latent,
+    categories: options.conditional ? data.classNames.length : options.categories,
+    infoWeight: options.infoWeight,
     generatorChannels: options.generatorChannels as [number, number],
     discriminatorChannels: options.discriminatorChannels as [number, number],
     discriminatorBatchNorm: options.discriminatorBatchNorm,
@@ -165,8 +198,17 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
   const discriminatorLr = dcgan.discriminatorLr ?? dcgan.lr;
   const lrSchedule = dcgan.lrSchedule ?? "constant";
   const realLabel = dcgan.realLabel ?? 1;
+  const categories = dcgan.categories ?? 0;
+  if (conditional && categories !== data.classNames.length) {
+    throw new CliError(
+      `--data ${dataName}: a class-conditional run needs the ${categories} classes it was trained on, this data set has ${data.classNames.length}`,
+    );
+  }
   const { generator, discriminator, trainer, average } = createDcgan({
     latentSize: dcgan.latentSize,
+    categories,
+    infoWeight: dcgan.infoWeight,
+    ...(conditional ? { labels: data.train.labels, classes: [...data.classNames] } : {}),
     generatorChannels: dcgan.generatorChannels,
     discriminatorChannels: dcgan.discriminatorChannels,
     discriminatorBatchNorm: dcgan.discriminatorBatchNorm ?? true,
@@ -197,6 +239,8 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
     images: images.shape[0],
     imageShape: images.shape.slice(1),
     latentSize: dcgan.latentSize,
+    ...(categories > 0 ? { categories, infoWeight: trainer.infoWeight } : {}),
+    ...(conditional ? { conditional } : {}),
     generatorChannels: dcgan.generatorChannels,
     discriminatorChannels: dcgan.discriminatorChannels,
     discriminatorBatchNorm: dcgan.discriminatorBatchNorm ?? true,
@@ -227,6 +271,7 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
         `${discriminatorLr !== settings.lr ? ` (discriminator ${discriminatorLr})` : ""}` +
         `${lrSchedule !== "constant" ? `, ${lrSchedule} decay to 0` : ""}, β1 ${settings.beta1}, ` +
         `${realLabel !== 1 ? `real label ${realLabel}, ` : ""}` +
+        `${categories > 0 ? `${conditional ? "class-conditional (AC-GAN)" : "InfoGAN"} code of ${categories} categories (λ ${trainer.infoWeight}), ` : ""}` +
         `${settings.averageDecay > 0 ? `generator weight average ${settings.averageDecay}, ` : ""}seed ${seed})`,
     );
   }
@@ -279,10 +324,7 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
   try {
     for (const event of trainer.steps()) {
       if (event.type === "iteration") {
-        history.dLoss.push(event.dLoss);
-        history.gLoss.push(event.gLoss);
-        history.dReal.push(event.dReal);
-        history.dFake.push(event.dFake);
+        recordIteration(history, event);
         const rate = (event.iteration - first) / ((performance.now() - t0) / 1000);
         bar?.update(event.iteration, {
           d: event.dLoss.toFixed(3),
@@ -357,9 +399,13 @@ export async function ganCommand(options: GanOptions, io: CliIo): Promise<number
     `${base}.history.json`,
     JSON.stringify({ settings: runSettings, results, history }, null, 1),
   );
-  const chart = await writeChart(ganLossChart(history, { title: `DCGAN on ${dataName}` }), `${base}.history`);
-  const samples = generateImages(drawn, 100, new Rng(SAMPLE_SEED));
-  await writeFileAtomic(`${base}.samples.png`, encodeGrayPng(tileImages(samples, { columns: 10, scale: 2 })));
+  const chart = await writeChart(
+    ganLossChart(history, {
+      title: `${conditional ? "AC-GAN (class-conditional DCGAN)" : categories > 0 ? "InfoGAN" : "DCGAN"} on ${dataName}`,
+    }),
+    `${base}.history`,
+  );
+  await writeFileAtomic(`${base}.samples.png`, sampleGrid(drawn));
   io.out(
     `trained in ${results.seconds} s (${results.cpuSeconds} s of CPU time${sessions.length > 1 ? `, ${sessions.length} sessions` : ""}); ` +
       `saved ${settings.out}, ${base}.history.json, ${chart.svg}, ${chart.png}, ${base}.samples.png`,
@@ -373,6 +419,8 @@ export interface GenerateOptions {
   seed: number;
   columns?: number;
   scale: number;
+  /** Draw every image from this category of an InfoGAN generator's code. */
+  code?: number;
   score?: boolean;
   classifier?: string;
   json?: boolean;
@@ -392,7 +440,15 @@ export async function generateCommand(model: string, options: GenerateOptions, i
   }
   io.err(await chooseBackend(options.backend, options.threads));
   const { model: generator, info } = await loadGenerator(model);
-  const images = generateImages(generator, options.count, new Rng(options.seed));
+  const categories = generator.spec.categories ?? 0;
+  if (options.code !== undefined && options.code >= categories) {
+    throw new CliError(
+      categories === 0
+        ? `--code ${options.code}: ${model} has no categorical code (it was trained without --categories)`
+        : `--code ${options.code}: ${model}'s code has ${categories} categories, 0–${categories - 1}`,
+    );
+  }
+  const images = generateImages(generator, options.count, new Rng(options.seed), 500, options.code);
   if (options.out !== undefined) {
     const columns = options.columns ?? Math.ceil(Math.sqrt(options.count));
     await writeFileAtomic(options.out, encodeGrayPng(tileImages(images, { columns, scale: options.scale })));

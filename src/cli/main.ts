@@ -411,7 +411,28 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
       number("--beta1", 0, 0.999),
       0.5,
     )
-    .option("--latent <n>", "length of the latent vector z", integer("--latent"), 64)
+    .option(
+      "--latent <n>",
+      "length of the latent vector z (the noise; an InfoGAN code comes on top)",
+      integer("--latent"),
+      64,
+    )
+    .option(
+      "--categories <k>",
+      "InfoGAN: a k-way categorical code in the latent vector that the discriminator learns to read back (e.g. 10 for digits; 0: none)",
+      integer("--categories", 0),
+      0,
+    )
+    .option(
+      "--conditional",
+      "class-conditional (AC-GAN): the code is the data's class, so `generate --code k` draws class k",
+    )
+    .option(
+      "--info-weight <λ>",
+      "InfoGAN: the weight of the code's cross-entropy in both networks' losses",
+      number("--info-weight", 0),
+      1,
+    )
     .option("--generator-channels <a,b>", "generator feature maps at H/4 and H/2", sizeList, [64, 32])
     .option("--discriminator-channels <a,b>", "discriminator feature maps at H/2 and H/4", sizeList, [32, 64])
     .option(
@@ -457,6 +478,11 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .option("--count <n>", "images to draw", integer("--count"), 100)
     .option("--out <file>", "PNG grid to write")
     .option("--seed <n>", "random seed of the latent vectors", integer("--seed", 0), 1)
+    .option(
+      "--code <k>",
+      "an InfoGAN generator: draw every image from category k of its code",
+      integer("--code", 0),
+    )
     .option("--columns <n>", "images per row (default: a square grid)", integer("--columns"))
     .option("--scale <k>", "draw each pixel as k × k", integer("--scale"), 1)
     .option(

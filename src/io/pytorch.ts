@@ -689,19 +689,37 @@ action of ACTIONS; the greedy action is their argmax (a DQN agent's Q-network, b
       };
     }
     case "generator": {
-      const range = (spec as ChainSpec).outputRange ?? [-1, 1];
+      const { outputRange: range = [-1, 1], categories = 0, classes } = spec as ChainSpec;
+      const latent =
+        categories === 0
+          ? `latent vectors z ~ N(0, I), float32 ${input}`
+          : `latent vectors, float32 ${input}: ${spec.inputShape[0] - categories} values z ~ N(0, I),
+then a one-hot code of CATEGORIES = ${categories} categories` +
+            (classes ? ` (class-conditional: category k draws CLASSES[k])` : ` (InfoGAN)`);
+      const sample =
+        categories === 0
+          ? `
+
+def generate(model, n, seed=0):
+    """n images from latent vectors z ~ N(0, I) drawn with the seed (eval mode: running batch norm statistics)."""
+    z = torch.randn((n, *LATENT_SHAPE), generator=torch.Generator().manual_seed(seed))`
+          : `
+CATEGORIES = ${categories}${classes ? `\nCLASSES = ${JSON.stringify(classes)}` : ""}
+
+
+def generate(model, n, seed=0, code=None):
+    """n images from z ~ N(0, I) and a code (category \`code\`, or each drawn uniformly), eval mode."""
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn((n, LATENT_SHAPE[0] - CATEGORIES), generator=g)
+    codes = torch.randint(CATEGORIES, (n,), generator=g) if code is None else torch.full((n,), code)
+    z = torch.cat([z, torch.nn.functional.one_hot(codes, CATEGORIES).float()], dim=1)`;
       return {
-        io: `Input: latent vectors z ~ N(0, I), float32 ${input}; output: images ${output} with values
+        io: `Input: ${latent}; output: images ${output} with values
 in [${range.join(", ")}] ((y + 1) / 2 gives [0, 1] pixels). A DCGAN generator (book section 8.5.2):
 ConvTranspose2d weights are zerodl's Deconvolution W as they are (in, out, kH, kW).`,
         constants: `LATENT_SHAPE = ${tuple(spec.inputShape)}
 OUTPUT_SHAPE = ${tuple(outputs)}
-OUTPUT_RANGE = (${range.map(pyFloat).join(", ")})
-
-
-def generate(model, n, seed=0):
-    """n images from latent vectors z ~ N(0, I) drawn with the seed (eval mode: running batch norm statistics)."""
-    z = torch.randn((n, *LATENT_SHAPE), generator=torch.Generator().manual_seed(seed))
+OUTPUT_RANGE = (${range.map(pyFloat).join(", ")})${sample}
     model.eval()
     with torch.no_grad():
         return model(z)`,

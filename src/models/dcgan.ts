@@ -1,5 +1,5 @@
 import { OptionError } from "../errors.js";
-import { NDArray, type DType } from "../ndarray.js";
+import { NDArray, type DType, type Labels } from "../ndarray.js";
 import { Adam } from "../optimizers/adam.js";
 import { Rng } from "../rng.js";
 import { GanTrainer, sampleLatent, type GanPosition } from "../train/gan.js";
@@ -21,6 +21,14 @@ export interface DcganOptions {
   discriminatorBatchNorm?: boolean;
   /** The leaky ReLU slope in the discriminator (default 0.2, the DCGAN paper's). */
   leak?: number;
+  /**
+   * InfoGAN's categorical code (Chen et al. 2016): K categories (e.g. 10 for digits) appended to
+   * the generator's latent vector as a one-hot, and K code logits after the discriminator's
+   * logit (`GanTrainer`'s `categories`). Default 0: none, the plain DCGAN.
+   */
+  categories?: number;
+  /** A class-conditional generator's class names, one per category (recorded in its spec). */
+  classes?: string[];
 }
 
 /**
@@ -45,6 +53,8 @@ export function dcganSpecs(options: DcganOptions = {}): { generator: ChainSpec; 
     discriminatorChannels: [d1, d2] = [32, 64],
     discriminatorBatchNorm = true,
     leak = 0.2,
+    categories = 0,
+    classes,
   } = options;
   const [C, H, W] = imageShape;
   for (const [name, v] of Object.entries({ latentSize, C, g1, g2, d1, d2 })) {
@@ -68,9 +78,10 @@ export function dcganSpecs(options: DcganOptions = {}): { generator: ChainSpec; 
   const up = (filters: number) => block("deconvolution", filters);
   const down = (filters: number) => block("convolution", filters);
   const bn: LayerSpec = { type: "batchnorm", momentum: 0.9, eps: 1e-5 };
+  const code = categories > 0 ? { categories } : {};
   const generator: ChainSpec = {
     kind: "generator",
-    inputShape: [latentSize],
+    inputShape: [latentSize + categories],
     layers: [
       { type: "affine", outputSize: g1 * (H / 4) * (W / 4), weightInit: std },
       { type: "reshape", shape: [g1, H / 4, W / 4] },
@@ -83,6 +94,8 @@ export function dcganSpecs(options: DcganOptions = {}): { generator: ChainSpec; 
       { type: "tanh" },
     ],
     outputRange: [-1, 1],
+    ...code,
+    ...(classes ? { classes: [...classes] } : {}),
   };
   const discriminator: ChainSpec = {
     kind: "discriminator",
@@ -94,8 +107,9 @@ export function dcganSpecs(options: DcganOptions = {}): { generator: ChainSpec; 
       ...(discriminatorBatchNorm ? [bn] : []),
       { type: "leaky-relu", alpha: leak },
       { type: "flatten" },
-      { type: "affine", outputSize: 1, weightInit: std },
+      { type: "affine", outputSize: 1 + categories, weightInit: std },
     ],
+    ...code,
   };
   return { generator, discriminator };
 }
@@ -133,11 +147,18 @@ export function fromTanhRange(images: NDArray): NDArray {
 }
 
 /**
- * `count` images from a generator: latent vectors z ~ N(0, I) drawn from `rng`, run `batchSize`
- * at a time in "eval" mode (batch norm on its running statistics, so an image depends on its own
- * z only). (count, C, H, W) in the generator's output range.
+ * `count` images from a generator: latent vectors z ~ N(0, I) drawn from `rng` (with an InfoGAN
+ * code, its category drawn uniformly, or `code`: one for all, or one per image), run `batchSize` at a time in "eval" mode
+ * (batch norm on its running statistics, so an image depends on its own latent vector only).
+ * (count, C, H, W) in the generator's output range.
  */
-export function generateImages(generator: LayerChain, count: number, rng: Rng, batchSize = 500): NDArray {
+export function generateImages(
+  generator: LayerChain,
+  count: number,
+  rng: Rng,
+  batchSize = 500,
+  code?: number | ArrayLike<number>,
+): NDArray {
   if (generator.spec.kind !== "generator") {
     throw new OptionError(`generateImages: needs a generator, got a ${generator.spec.kind}`);
   }
@@ -145,7 +166,12 @@ export function generateImages(generator: LayerChain, count: number, rng: Rng, b
     throw new OptionError(`generateImages: count must be a positive integer, got ${count}`);
   }
   const [latentSize] = generator.spec.inputShape;
-  const z = sampleLatent(count, latentSize, rng, generator.params[0]?.value.dtype ?? "float32");
+  const categories = generator.spec.categories ?? 0;
+  if (code !== undefined && categories === 0) {
+    throw new OptionError("generateImages: this generator has no categorical code to fix");
+  }
+  const dtype = generator.params[0]?.value.dtype ?? "float32";
+  const z = sampleLatent(count, latentSize, rng, dtype, categories, code);
   let out: NDArray | null = null;
   for (let start = 0; start < count; start += batchSize) {
     const y = generator.forward(z.sliceRows(start, Math.min(count, start + batchSize)), "eval");
@@ -181,6 +207,13 @@ export interface DcganTrainingOptions extends DcganOptions {
    */
   averageDecay?: number;
   seed: number;
+  /** λ for an InfoGAN code (`GanTrainer`'s `infoWeight`, default 1). */
+  infoWeight?: number;
+  /**
+   * The images' classes: with `categories` as many as the classes, a class-conditional DCGAN
+   * (AC-GAN; `GanTrainer`'s `labels`): code k draws class k.
+   */
+  labels?: Labels;
   /** Continue a checkpointed run (the networks', optimizers' and average's state are restored by the caller). */
   resume?: GanPosition;
 }
@@ -209,6 +242,8 @@ export function createDcgan(options: DcganTrainingOptions): {
     lrSchedule,
     realLabel,
     averageDecay = 0,
+    infoWeight,
+    labels,
     seed,
     resume,
     ...dcgan
@@ -237,6 +272,9 @@ export function createDcgan(options: DcganTrainingOptions): {
     discriminator,
     data: toTanhRange(images),
     latentSize: generator.spec.inputShape[0],
+    categories: generator.spec.categories,
+    infoWeight,
+    labels,
     generatorOptimizer: new Adam({ lr, beta1 }),
     discriminatorOptimizer: new Adam({ lr: discriminatorLr, beta1 }),
     lrSchedule,

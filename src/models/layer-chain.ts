@@ -17,9 +17,20 @@ export type ChainSpec = {
   layers: LayerSpec[];
   /** A generator's output range, for readers of its file: [−1, 1] after tanh. */
   outputRange?: [number, number];
+  /**
+   * InfoGAN's categorical code (Chen et al. 2016), K categories. A generator's input is then
+   * [z (inputShape[0] − K values, N(0, I)), a one-hot code (K values, one of them 1)]; a
+   * discriminator's output is [the logit, then K logits of Q(code | image)].
+   */
+  categories?: number;
+  /**
+   * A class-conditional generator's (AC-GAN's) classes: category k of its code draws `classes[k]`
+   * (as many names as categories). Absent for an unsupervised (InfoGAN) code.
+   */
+  classes?: string[];
 };
 
-const chainKeys = ["kind", "inputShape", "layers", "outputRange"];
+const chainKeys = ["kind", "inputShape", "layers", "outputRange", "categories", "classes"];
 
 /**
  * Layers run in order, forward and backward, with the gradient of the input returned (a GAN trains
@@ -64,10 +75,35 @@ export class LayerChain implements GanNetwork {
     if (!Array.isArray(spec.layers) || spec.layers.length === 0) {
       throw new OptionError(`${spec.kind} spec: layers must be a non-empty list of layer specs`);
     }
-    const built = buildLayers(spec.inputShape, spec.layers, rng, dtype);
-    if (spec.kind === "discriminator" && (built.outputShape.length !== 1 || built.outputShape[0] !== 1)) {
+    const categories = spec.categories ?? 0;
+    if (!Number.isInteger(categories) || categories < 0 || categories === 1) {
       throw new OptionError(
-        `discriminator spec: the layers must end in one logit per image, not samples of shape (${built.outputShape.join(", ")})`,
+        `${spec.kind} spec: categories must be 0 (none) or an integer ≥ 2, got ${JSON.stringify(spec.categories)}`,
+      );
+    }
+    if (spec.kind === "generator" && categories >= spec.inputShape[0]) {
+      throw new OptionError(
+        `generator spec: its input (${spec.inputShape[0]} values) must hold noise besides the ${categories}-way code`,
+      );
+    }
+    if (
+      spec.classes !== undefined &&
+      (!Array.isArray(spec.classes) ||
+        spec.classes.length !== categories ||
+        !spec.classes.every((c) => typeof c === "string"))
+    ) {
+      throw new OptionError(
+        `${spec.kind} spec: classes must name each of the code's ${categories} categories, got ${JSON.stringify(spec.classes)}`,
+      );
+    }
+    const built = buildLayers(spec.inputShape, spec.layers, rng, dtype);
+    if (
+      spec.kind === "discriminator" &&
+      (built.outputShape.length !== 1 || built.outputShape[0] !== 1 + categories)
+    ) {
+      const wanted = categories > 0 ? `one logit and ${categories} code logits` : "one logit";
+      throw new OptionError(
+        `discriminator spec: the layers must end in ${wanted} per image, not samples of shape (${built.outputShape.join(", ")})`,
       );
     }
     const first = built.layers[0];

@@ -24,6 +24,11 @@ describe("GAN charts", () => {
     const svg = await renderSvg(ganLossChart(history, { title: "test run" }));
     expect(svg).toContain("test run");
     expect(svg).toContain("generator");
+    // With a code, its cross-entropy is a third line of the losses' panel.
+    const coded = ganLossChart({ ...history, infoLoss: series(() => 0.1) }) as unknown as typeof spec;
+    expect(new Set(coded.hconcat[0].data.values.map((r) => r.series))).toEqual(
+      new Set(["discriminator", "generator", "code (cross-entropy)"]),
+    );
   });
 
   it("embed a tiled picture at its scale", async () => {

@@ -13,6 +13,8 @@ export interface GanHistoryLike {
   gLoss: readonly number[];
   dReal: readonly number[];
   dFake: readonly number[];
+  /** With a code (InfoGAN, AC-GAN): its cross-entropy in the generator's step. */
+  infoLoss?: readonly number[];
 }
 
 /** At most this many points per line: long runs are thinned (every k-th iteration of the average). */
@@ -33,11 +35,19 @@ function smoothedRows(series: Record<string, readonly number[]>, value: string):
 }
 
 /**
- * Two panels: the discriminator's and the generator's loss, and the mean D(x) on real batches
- * beside D(G(z)) on generated ones (an even game keeps D(G(z)) away from 0), as moving averages.
+ * Two panels: the discriminator's and the generator's loss (and with a code, its cross-entropy),
+ * and the mean D(x) on real batches beside D(G(z)) on generated ones (an even game keeps D(G(z))
+ * away from 0), as moving averages.
  */
 export function ganLossChart(history: GanHistoryLike, options: { title?: string } = {}): ChartSpec {
-  const losses = smoothedRows({ discriminator: history.dLoss, generator: history.gLoss }, "loss");
+  const losses = smoothedRows(
+    {
+      discriminator: history.dLoss,
+      generator: history.gLoss,
+      ...(history.infoLoss ? { "code (cross-entropy)": history.infoLoss } : {}),
+    },
+    "loss",
+  );
   const outputs = smoothedRows({ "D(x), real": history.dReal, "D(G(z)), generated": history.dFake }, "D");
   const panel = (title: string, rows: Record<string, unknown>[], field: string, yTitle: string) => ({
     title,
@@ -62,7 +72,12 @@ export function ganLossChart(history: GanHistoryLike, options: { title?: string 
     config: chartConfig,
     resolve: { scale: { color: "independent" } },
     hconcat: [
-      panel("Losses (moving average)", losses, "loss", "binary cross-entropy"),
+      panel(
+        "Losses (moving average)",
+        losses,
+        "loss",
+        history.infoLoss ? "cross-entropy" : "binary cross-entropy",
+      ),
       panel("Discriminator output (moving average)", outputs, "D", 'mean probability of "real"'),
     ],
   } as ChartSpec;

@@ -9,6 +9,7 @@ import { LeakyRelu } from "../layers/leaky-relu.js";
 import { Relu } from "../layers/relu.js";
 import { Reshape } from "../layers/reshape.js";
 import { SigmoidWithLoss } from "../layers/sigmoid-with-loss.js";
+import { SoftmaxWithLoss } from "../layers/softmax-with-loss.js";
 import { Tanh } from "../layers/tanh.js";
 import { NDArray, type DType } from "../ndarray.js";
 import type { Optimizer } from "../optimizers/optimizer.js";
@@ -16,7 +17,15 @@ import { Rng } from "../rng.js";
 import { checkGradients } from "../testing/layer-gradcheck.js";
 import { numberedParams } from "../models/sequential.js";
 import { Adam } from "../optimizers/adam.js";
-import { GanTrainer, sampleLatent, type GanEvent, type GanNetwork, type GanPosition } from "./gan.js";
+import {
+  GanTrainer,
+  latentCodes,
+  sampleLatent,
+  type GanEvent,
+  type GanNetwork,
+  type GanPosition,
+  type GanTrainerOptions,
+} from "./gan.js";
 import { WeightAverage } from "./weight-average.js";
 
 /** A chain of layers as a GanNetwork, its params named W1, b1, … (as an optimizer's saved state needs). */
@@ -35,12 +44,15 @@ function normal(shape: number[], std: number, rng: Rng, dtype: DType): NDArray {
   return a;
 }
 
-/** A tiny DCGAN on 8×8 images: z (5) → 4·2·2 → deconv → 2×4×4 → deconv → 1×8×8 → tanh, and back. */
-function tinyGan(rng: Rng, dtype: DType) {
+/**
+ * A tiny DCGAN on 8×8 images: z (5) → 4·2·2 → deconv → 2×4×4 → deconv → 1×8×8 → tanh, and back;
+ * with `categories` K, a K-way code follows z and the discriminator ends in 1 + K logits.
+ */
+function tinyGan(rng: Rng, dtype: DType, categories = 0) {
   const zeros = (n: number) => NDArray.zeros([n], dtype);
   const bn = (c: number) => new BatchNormalization(NDArray.full([c], 1, dtype), zeros(c));
   const generator = chain([
-    new Affine(normal([5, 16], 0.5, rng, dtype), zeros(16)),
+    new Affine(normal([5 + categories, 16], 0.5, rng, dtype), zeros(16)),
     new Reshape([4, 2, 2]),
     bn(4),
     new Relu(),
@@ -57,7 +69,7 @@ function tinyGan(rng: Rng, dtype: DType) {
     bn(4),
     new LeakyRelu({ alpha: 0.2 }),
     new Flatten(),
-    new Affine(normal([16, 1], 0.3, rng, dtype), zeros(1)),
+    new Affine(normal([16, 1 + categories], 0.3, rng, dtype), zeros(1 + categories)),
   ]);
   return { generator, discriminator };
 }
@@ -80,31 +92,68 @@ class Recorder implements Optimizer {
   }
 }
 
+/**
+ * One iteration of a tiny float64 GAN on N squares (batch = the whole data set), its optimizers
+ * recording the gradients instead of stepping: the event, the recorders, and the latent vectors
+ * and batch order the trainer drew (its rng's second split draws the latent vectors, the first
+ * the batch order).
+ */
+function recordedStep(
+  options: { netSeed: number; seed: number; categories?: number } & Partial<GanTrainerOptions>,
+) {
+  const { netSeed, seed, categories = 0, ...extra } = options;
+  const N = 6;
+  const { generator, discriminator } = tinyGan(new Rng(netSeed), "float64", categories);
+  const data = squares(N, "float64");
+  const gOpt = new Recorder();
+  const dOpt = new Recorder();
+  const trainer = new GanTrainer({
+    generator,
+    discriminator,
+    data,
+    latentSize: 5 + categories,
+    categories,
+    batchSize: N,
+    iterations: 1,
+    rng: new Rng(seed),
+    generatorOptimizer: gOpt,
+    discriminatorOptimizer: dOpt,
+    ...extra,
+  });
+  const [event] = trainer.steps();
+  if (event.type !== "iteration") throw new Error("an iteration event");
+  const rng = new Rng(seed);
+  const order = rng.split().permutation(N);
+  const z = sampleLatent(N, 5 + categories, rng.split(), "float64", categories);
+  return { N, G: generator, D: discriminator, data, order, z, event, gOpt, dOpt };
+}
+
+/**
+ * Central differences of `dLoss` and `gLoss` against the gradients each network's optimizer was
+ * given, after checking that D's first pre-activations (on real and generated images) are all
+ * further than 1e-3 from LeakyReLU's kink (the differences step h = 1e-4 either side).
+ */
+function checkStepGradients(
+  step: ReturnType<typeof recordedStep>,
+  dLoss: () => number,
+  gLoss: () => number,
+): void {
+  const { G, D, data, z, gOpt, dOpt } = step;
+  const conv1 = new Convolution(D.params[0].value, D.params[1].value, { stride: 2, pad: 1 });
+  for (const input of [data, G.forward(z, "train")]) {
+    const pre = conv1.forward(input, "train").data;
+    expect(Math.min(...pre.map(Math.abs))).toBeGreaterThan(1e-3);
+  }
+  const targets = (params: readonly Param[], grads: NDArray[], net: string) =>
+    params.map((p, i) => ({ name: `${net}${i}.${p.name}`, value: p.value, grad: grads[i] }));
+  checkGradients(dLoss, targets(D.params, dOpt.grads, "D"));
+  checkGradients(gLoss, targets(G.params, gOpt.grads, "G"));
+}
+
 describe("GanTrainer", () => {
   it("steps each network on the gradient of its own loss (checked by central differences)", () => {
-    const N = 6;
-    const seed = 4;
-    const { generator: G, discriminator: D } = tinyGan(new Rng(1), "float64");
-    const data = squares(N, "float64");
-    const gOpt = new Recorder();
-    const dOpt = new Recorder();
-    const trainer = new GanTrainer({
-      generator: G,
-      discriminator: D,
-      data,
-      latentSize: 5,
-      batchSize: N,
-      iterations: 1,
-      rng: new Rng(seed),
-      generatorOptimizer: gOpt,
-      discriminatorOptimizer: dOpt,
-      realLabel: 0.9,
-    });
-    const [event] = trainer.steps();
-    // The trainer's latent vectors: its rng's second split (the first orders the batches).
-    const rng = new Rng(seed);
-    rng.split();
-    const z = sampleLatent(N, 5, rng.split(), "float64");
+    const step = recordedStep({ netSeed: 1, seed: 4, realLabel: 0.9 });
+    const { N, G, D, data, z, event } = step;
     const bce = new SigmoidWithLoss();
     const fill = (value: number) => NDArray.full([N, 1], value, "float64");
     // D's loss on the whole (permuted) data set and on G(z); neither depends on the order.
@@ -115,25 +164,116 @@ describe("GanTrainer", () => {
       );
     };
     const gLoss = () => bce.forward(D.forward(G.forward(z, "train"), "train"), fill(1));
-    expect(event.type === "iteration" && event.dLoss).toBeCloseTo(dLoss(), 12);
-    // Off LeakyReLU's kink (central differences step h = 1e-4 either side): D's first
-    // pre-activations, on real and generated images, are all further than 1e-3 from 0.
-    const conv1 = new Convolution(D.params[0].value, D.params[1].value, { stride: 2, pad: 1 });
-    for (const input of [data, G.forward(z, "train")]) {
-      const pre = conv1.forward(input, "train").data;
-      expect(Math.min(...pre.map(Math.abs))).toBeGreaterThan(1e-3);
+    expect(event.dLoss).toBeCloseTo(dLoss(), 12);
+    checkStepGradients(step, dLoss, gLoss);
+    expect(event.gLoss).toBeCloseTo(gLoss(), 12);
+  });
+
+  it.each([
+    ["an InfoGAN code", false],
+    ["a class-conditional (AC-GAN) code", true],
+  ])(
+    "with %s, adds λ · the code's cross-entropy to the losses (checked by central differences)",
+    (_, conditional) => {
+      const K = 3;
+      const infoWeight = 0.7;
+      const labels = Int32Array.from({ length: 6 }, (_, i) => i % K);
+      const step = recordedStep({
+        netSeed: 6,
+        seed: 4,
+        categories: K,
+        infoWeight,
+        ...(conditional ? { labels } : {}),
+      });
+      const { N, G, D, data, order, z, event } = step;
+      const codes = latentCodes(z, K);
+      const bce = new SigmoidWithLoss();
+      const ce = new SoftmaxWithLoss();
+      const fill = (value: number) => NDArray.full([N, 1], value, "float64");
+      /** D's output split into the logits (N, 1) and the code logits (N, K), by hand. */
+      const split = (out: NDArray) => {
+        expect(out.shape).toEqual([N, 1 + K]);
+        const rows = Array.from({ length: N }, (_, i) =>
+          Array.from(out.data.subarray(i * (K + 1), (i + 1) * (K + 1))),
+        );
+        const matrix = (values: number[][]) => NDArray.from(values, undefined, "float64");
+        return { logit: matrix(rows.map((r) => [r[0]])), code: matrix(rows.map((r) => r.slice(1))) };
+      };
+      const info = (out: NDArray, classes = codes) => ce.forward(split(out).code, classes);
+      // The losses are sums over images, so only the labels need the batch order.
+      const batchLabels = Int32Array.from(order, (i) => labels[i]);
+      const dLoss = () => {
+        const onFake = D.forward(G.forward(z, "train"), "train");
+        const fakeLoss = bce.forward(split(onFake).logit, fill(0)) + infoWeight * info(onFake);
+        const onReal = D.forward(data.takeRows(order), "train");
+        const realLoss = bce.forward(split(onReal).logit, fill(1));
+        return realLoss + (conditional ? infoWeight * info(onReal, batchLabels) : 0) + fakeLoss;
+      };
+      const gLoss = () => {
+        const out = D.forward(G.forward(z, "train"), "train");
+        return bce.forward(split(out).logit, fill(1)) + infoWeight * info(out);
+      };
+      checkStepGradients(step, dLoss, gLoss);
+      // The events report the adversarial losses and, apart, the code's cross-entropy in G's step.
+      const out = D.forward(G.forward(z, "train"), "train");
+      expect(event.gLoss).toBeCloseTo(bce.forward(split(out).logit, fill(1)), 12);
+      expect(event.infoLoss).toBeCloseTo(info(out), 12);
+    },
+  );
+
+  it("an InfoGAN discriminator learns to read the code back from the generated images", () => {
+    const K = 4;
+    const { generator, discriminator } = tinyGan(new Rng(2), "float32", K);
+    const history = new GanTrainer({
+      generator,
+      discriminator,
+      data: squares(64, "float32"),
+      latentSize: 5 + K,
+      categories: K,
+      batchSize: 16,
+      epochs: 40,
+      generatorOptimizer: new Adam({ lr: 0.01, beta1: 0.5 }),
+      discriminatorOptimizer: new Adam({ lr: 0.01, beta1: 0.5 }),
+      rng: new Rng(7),
+    }).run();
+    const info = history.infoLoss!;
+    expect(info).toHaveLength(160);
+    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+    // A code no one can read costs ln 4 = 1.386 nats; by the end it is read nearly every time.
+    expect(mean(info.slice(0, 10))).toBeGreaterThan(1.2);
+    expect(mean(info.slice(-20))).toBeLessThan(0.2);
+  });
+
+  it("draws latent vectors with a one-hot code after the noise, uniform or fixed", () => {
+    const K = 10;
+    const z = sampleLatent(5000, 16 + K, new Rng(3), "float32", K);
+    const codes = latentCodes(z, K);
+    const counts = new Array<number>(K).fill(0);
+    for (let i = 0; i < 5000; i++) {
+      const code = z.data.subarray(i * 26 + 16, (i + 1) * 26);
+      expect(Array.from(code).sort()).toEqual([...new Array<number>(K - 1).fill(0), 1]);
+      expect(code[codes[i]]).toBe(1);
+      counts[codes[i]]++;
     }
-    const targets = (params: readonly Param[], grads: NDArray[]) =>
-      params.map((p, i) => ({ name: p.name, value: p.value, grad: grads[i] }));
-    checkGradients(
-      dLoss,
-      targets(D.params, dOpt.grads).map((t, i) => ({ ...t, name: `D${i}.${t.name}` })),
+    // 500 expected of each: ± 5 standard deviations (21.2) is a test that cannot flake but still fails on a bias.
+    for (const c of counts) expect(Math.abs(c - 500)).toBeLessThan(106);
+    let sum = 0;
+    let sumSq = 0;
+    for (let i = 0; i < 5000; i++)
+      for (let j = 0; j < 16; j++) {
+        const v = z.data[i * 26 + j];
+        sum += v;
+        sumSq += v * v;
+      }
+    expect(Math.abs(sum / 80000)).toBeLessThan(0.02);
+    expect(sumSq / 80000).toBeCloseTo(1, 1);
+    const fixed = sampleLatent(20, 8 + 3, new Rng(3), "float64", 3, 2);
+    expect(Array.from(latentCodes(fixed, 3))).toEqual(new Array<number>(20).fill(2));
+    expect(() => sampleLatent(2, 11, new Rng(3), "float32", 3, 3)).toThrow(
+      /code must be an integer in 0–2, got 3/,
     );
-    checkGradients(
-      gLoss,
-      targets(G.params, gOpt.grads).map((t, i) => ({ ...t, name: `G${i}.${t.name}` })),
-    );
-    expect(event.type === "iteration" && event.gLoss).toBeCloseTo(gLoss(), 12);
+    // No code: every entry is noise, drawn as before codes existed.
+    expect(sampleLatent(4, 6, new Rng(9)).data).toEqual(sampleLatent(4, 6, new Rng(9), "float32", 0).data);
   });
 
   it("trains: seeded runs repeat, losses move, images keep the data's shape and tanh's range", () => {
@@ -230,6 +370,33 @@ describe("GanTrainer", () => {
     ).toThrow(/realLabel must be in \(0, 1\]/);
     expect(() => new GanTrainer({ ...base, data: squares(16, "float32"), batchSize: 4, epochs: 0 })).toThrow(
       /epochs must be a positive integer/,
+    );
+    for (const categories of [1, 5, -2, 2.5]) {
+      expect(
+        () => new GanTrainer({ ...base, data: squares(16, "float32"), batchSize: 4, categories }),
+      ).toThrow(`categories must be 0 (none) or an integer from 2 to latentSize − 1 (4), got ${categories}`);
+    }
+    expect(
+      () =>
+        new GanTrainer({
+          ...base,
+          data: squares(16, "float32"),
+          batchSize: 4,
+          categories: 2,
+          infoWeight: -1,
+        }),
+    ).toThrow(/infoWeight must be a finite number ≥ 0, got -1/);
+    const data = squares(16, "float32");
+    const labels = new Int32Array(16);
+    expect(() => new GanTrainer({ ...base, data, batchSize: 4, labels })).toThrow(
+      /labels need categories \(one per class\)/,
+    );
+    expect(
+      () => new GanTrainer({ ...base, data, batchSize: 4, categories: 3, labels: labels.subarray(1) }),
+    ).toThrow(/15 labels for 16 images/);
+    labels[9] = 3;
+    expect(() => new GanTrainer({ ...base, data, batchSize: 4, categories: 3, labels })).toThrow(
+      /label 3 of image 9 is not a class of the 3 categories \(0–2\)/,
     );
   });
 

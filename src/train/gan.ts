@@ -2,7 +2,8 @@ import { kernels } from "../backend/index.js";
 import { OptionError, ShapeError, formatShape } from "../errors.js";
 import type { Mode, Param } from "../layers/layer.js";
 import { SigmoidWithLoss } from "../layers/sigmoid-with-loss.js";
-import { NDArray, type DType } from "../ndarray.js";
+import { SoftmaxWithLoss } from "../layers/softmax-with-loss.js";
+import { NDArray, type DType, type Labels } from "../ndarray.js";
 import { Adam } from "../optimizers/adam.js";
 import type { Optimizer } from "../optimizers/optimizer.js";
 import type { Rng, RngState } from "../rng.js";
@@ -23,12 +24,32 @@ export interface GanNetwork {
 export interface GanTrainerOptions {
   /** Latent vectors (N, latentSize) → images of the data's shape. */
   generator: GanNetwork;
-  /** Images → one logit per image (N, 1): "real" when positive. */
+  /**
+   * Images → one logit per image (N, 1): "real" when positive. With `categories` K, (N, 1 + K):
+   * the logit, then K logits of the code the image was drawn from (InfoGAN's Q head).
+   */
   discriminator: GanNetwork;
   /** Real images (N, C, H, W), in the generator's output range (tanh: [−1, 1]). */
   data: NDArray;
-  /** The length of each latent vector z ~ N(0, I). */
+  /** The length of each latent vector (noise z ~ N(0, I), then the code with `categories`). */
   latentSize: number;
+  /**
+   * InfoGAN (Chen et al. 2016): the last K entries of each latent vector are a one-hot code drawn
+   * uniformly, and both networks also minimize `infoWeight` · the cross-entropy of the
+   * discriminator's code logits against the code the generated image was drawn from: the generator
+   * learns to make its code recoverable from the image, which with K = 10 on digits usually comes to
+   * mean the digit. Default 0: none (plain DCGAN).
+   */
+  categories?: number;
+  /** λ, the weight of the code's cross-entropy in both networks' losses (default 1, the paper's for discrete codes). */
+  infoWeight?: number;
+  /**
+   * The real images' classes (0 … categories − 1), one per image: the code then means the class
+   * (AC-GAN, Odena et al. 2017, a class-conditional DCGAN): the discriminator's code logits also
+   * learn to classify the real images (λ · their cross-entropy against these labels is added to its
+   * loss), so a generated image of code k must look like the class k of the data. Needs `categories`.
+   */
+  labels?: Labels;
   /** Default Adam with lr 0.0002, β1 = 0.5 (the DCGAN paper's); one per network. */
   generatorOptimizer?: Optimizer;
   discriminatorOptimizer?: Optimizer;
@@ -96,6 +117,8 @@ export type GanEvent =
       /** Mean D(x) over the real batch and D(G(z)) over the generated one (probabilities). */
       dReal: number;
       dFake: number;
+      /** With categories: the code's cross-entropy on the generated batch in the generator's step (nats). */
+      infoLoss?: number;
     }
   | { type: "epoch"; epoch: number; dLoss: number; gLoss: number };
 
@@ -105,13 +128,58 @@ export interface GanHistory {
   gLoss: number[];
   dReal: number[];
   dFake: number[];
+  /** With categories: per iteration. */
+  infoLoss?: number[];
 }
 
-/** Latent vectors z ~ N(0, I): (n, latentSize). */
-export function sampleLatent(n: number, latentSize: number, rng: Rng, dtype: DType = "float32"): NDArray {
+/**
+ * Latent vectors (n, latentSize): z ~ N(0, I); with `categories` K, each row's last K entries are
+ * instead a one-hot code, its category drawn uniformly (after all the rows' noise), or given by
+ * `code`: one category for every row, or one per row.
+ */
+export function sampleLatent(
+  n: number,
+  latentSize: number,
+  rng: Rng,
+  dtype: DType = "float32",
+  categories = 0,
+  code?: number | ArrayLike<number>,
+): NDArray {
   const z = NDArray.zeros([n, latentSize], dtype);
-  rng.fillNormal(z.data);
+  if (categories === 0) {
+    rng.fillNormal(z.data);
+    return z;
+  }
+  const codes = typeof code === "number" ? new Array<number>(n).fill(code) : code;
+  if (codes !== undefined) {
+    if (codes.length !== n)
+      throw new OptionError(`sampleLatent: ${codes.length} codes for ${n} latent vectors`);
+    for (let i = 0; i < n; i++) {
+      const c = codes[i];
+      if (!(Number.isInteger(c) && c >= 0 && c < categories)) {
+        throw new OptionError(`sampleLatent: code must be an integer in 0–${categories - 1}, got ${c}`);
+      }
+    }
+  }
+  const noise = latentSize - categories;
+  const values = dtype === "float64" ? new Float64Array(n * noise) : new Float32Array(n * noise);
+  rng.fillNormal(values);
+  for (let i = 0; i < n; i++) {
+    z.data.set(values.subarray(i * noise, (i + 1) * noise), i * latentSize);
+    z.data[i * latentSize + noise + (codes ? codes[i] : rng.int(categories))] = 1;
+  }
   return z;
+}
+
+/** The categories of latent vectors' one-hot codes (the last `categories` entries of each row). */
+export function latentCodes(z: NDArray, categories: number): Labels {
+  const [n, latentSize] = z.shape;
+  const codes = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const row = z.data.subarray(i * latentSize + latentSize - categories, (i + 1) * latentSize);
+    codes[i] = row.indexOf(1);
+  }
+  return codes;
 }
 
 /**
@@ -123,6 +191,9 @@ export function sampleLatent(n: number, latentSize: number, rng: Rng, dtype: DTy
  *   3. the generator steps on BCE(D(G(z)), 1) through the updated discriminator, its gradient the
  *      discriminator's input gradient (the "non-saturating" loss: −log D(G(z)) rather than
  *      log(1 − D(G(z))), whose gradient vanishes while D wins easily).
+ * With `categories` (InfoGAN), both steps add λ · the cross-entropy of D's code logits on the
+ * generated batch against its codes; with `labels` too (AC-GAN), the discriminator's step also adds
+ * λ · their cross-entropy on the real batch against its labels.
  * Both networks run in "train" mode throughout. Seeded: the same rng gives the same run.
  */
 export class GanTrainer {
@@ -136,10 +207,14 @@ export class GanTrainer {
   readonly epochs: number;
   readonly iterations: number;
   readonly realLabel: number;
+  readonly categories: number;
+  readonly infoWeight: number;
   readonly #data: NDArray;
+  readonly #labels: Labels | undefined;
   readonly #batchRng: Rng;
   readonly #latentRng: Rng;
   readonly #loss = new SigmoidWithLoss();
+  readonly #codeLoss = new SoftmaxWithLoss();
   readonly #average: { update(): void } | undefined;
   readonly #schedule: { schedule: LearningRateSchedule; baseLrs: [number, number] } | undefined;
   #iteration = 0;
@@ -153,7 +228,16 @@ export class GanTrainer {
 
   constructor(options: GanTrainerOptions) {
     const { generator, discriminator, data, latentSize, rng, batchSize = 64, realLabel = 1 } = options;
+    const { categories = 0, infoWeight = 1 } = options;
     positiveInteger("latentSize", latentSize);
+    if (!Number.isInteger(categories) || categories < 0 || categories === 1 || categories >= latentSize) {
+      throw new OptionError(
+        `GanTrainer: categories must be 0 (none) or an integer from 2 to latentSize − 1 (${latentSize - 1}), got ${categories}`,
+      );
+    }
+    if (!(infoWeight >= 0 && Number.isFinite(infoWeight))) {
+      throw new OptionError(`GanTrainer: infoWeight must be a finite number ≥ 0, got ${infoWeight}`);
+    }
     positiveInteger("batchSize", batchSize);
     if (data.ndim < 2)
       throw new ShapeError(`GanTrainer: data must be (N, …) images, got ${formatShape(data.shape)}`);
@@ -170,7 +254,23 @@ export class GanTrainer {
     this.latentSize = latentSize;
     this.batchSize = batchSize;
     this.realLabel = realLabel;
+    this.categories = categories;
+    this.infoWeight = infoWeight;
     this.#data = data;
+    const labels = options.labels;
+    if (labels) {
+      if (categories === 0) throw new OptionError("GanTrainer: labels need categories (one per class)");
+      if (labels.length !== data.shape[0]) {
+        throw new ShapeError(`GanTrainer: ${labels.length} labels for ${data.shape[0]} images`);
+      }
+      const bad = labels.findIndex((t) => !(t >= 0 && t < categories));
+      if (bad >= 0) {
+        throw new OptionError(
+          `GanTrainer: label ${labels[bad]} of image ${bad} is not a class of the ${categories} categories (0–${categories - 1})`,
+        );
+      }
+      this.#labels = labels;
+    }
     this.#average = options.generatorAverage;
     if (options.lrSchedule) {
       const lrs = [this.discriminatorOptimizer.lr, this.generatorOptimizer.lr];
@@ -253,15 +353,17 @@ export class GanTrainer {
       this.#epochStart = this.#batchRng.getState();
       const order = this.#batchRng.permutation(this.#data.shape[0]);
       for (let b = this.#batchesDone; b < this.iterationsPerEpoch && this.#iteration < this.iterations; b++) {
-        const x = this.#data.takeRows(order.subarray(b * B, (b + 1) * B));
-        const z = sampleLatent(B, this.latentSize, this.#latentRng, dtype);
+        const rows = order.subarray(b * B, (b + 1) * B);
+        const x = this.#data.takeRows(rows);
+        const classes = this.#labels ? Int32Array.from(rows, (i) => this.#labels![i]) : null;
+        const z = sampleLatent(B, this.latentSize, this.#latentRng, dtype, this.categories);
         if (this.#schedule) {
           const { schedule, baseLrs } = this.#schedule;
           const factor = schedule(this.#iteration, this.iterations);
           this.discriminatorOptimizer.lr = baseLrs[0] * factor;
           this.generatorOptimizer.lr = baseLrs[1] * factor;
         }
-        const result = this.#step(x, z, real, fakeTarget, realTarget);
+        const result = this.#step(x, classes, z, real, fakeTarget, realTarget);
         const iteration = ++this.#iteration;
         for (const [what, v] of [
           ["discriminator", result.dLoss],
@@ -301,42 +403,88 @@ export class GanTrainer {
 
   run(): GanHistory {
     const history: GanHistory = { dLoss: [], gLoss: [], dReal: [], dFake: [] };
-    for (const event of this.steps()) {
-      if (event.type !== "iteration") continue;
-      history.dLoss.push(event.dLoss);
-      history.gLoss.push(event.gLoss);
-      history.dReal.push(event.dReal);
-      history.dFake.push(event.dFake);
-    }
+    for (const event of this.steps()) if (event.type === "iteration") recordIteration(history, event);
     return history;
   }
 
   /** One discriminator step and one generator step. */
-  #step(x: NDArray, z: NDArray, real: NDArray, fakeTarget: NDArray, realTarget: NDArray) {
+  #step(
+    x: NDArray,
+    classes: Labels | null,
+    z: NDArray,
+    real: NDArray,
+    fakeTarget: NDArray,
+    realTarget: NDArray,
+  ) {
     const G = this.generator;
     const D = this.discriminator;
-    const loss = this.#loss;
+    const codes = this.categories > 0 ? latentCodes(z, this.categories) : null;
     const fake = G.forward(z, "train");
     // (2) The discriminator: the real batch, its gradients kept, then the generated batch.
-    const lossReal = loss.forward(D.forward(x, "train"), real);
-    const dReal = mean(loss.probs);
-    D.backward(loss.backward());
+    const onReal = this.#losses(D.forward(x, "train"), real, classes);
+    D.backward(onReal.dout);
     const realGrads = D.params.map((p) => gradOf(p).clone());
-    const lossFake = loss.forward(D.forward(fake, "train"), fakeTarget);
-    const dFake = mean(loss.probs);
-    D.backward(loss.backward());
+    const onFake = this.#losses(D.forward(fake, "train"), fakeTarget, codes);
+    D.backward(onFake.dout);
     D.params.forEach((p, i) => {
       const g = gradOf(p);
       kernels().axpby(g.buf, 1, g.buf, 1, realGrads[i].buf);
     });
     this.discriminatorOptimizer.step(D.params);
     // (3) The generator, through the updated discriminator (whose grads this pass leaves unused).
-    const gLoss = loss.forward(D.forward(fake, "train"), realTarget);
-    G.backward(D.backward(loss.backward()));
+    const onG = this.#losses(D.forward(fake, "train"), realTarget, codes);
+    G.backward(D.backward(onG.dout));
     this.generatorOptimizer.step(G.params);
     this.#average?.update();
-    return { dLoss: lossReal + lossFake, gLoss, dReal, dFake };
+    return {
+      dLoss: onReal.loss + onFake.loss,
+      gLoss: onG.loss,
+      dReal: onReal.prob,
+      dFake: onFake.prob,
+      ...(codes ? { infoLoss: onG.infoLoss } : {}),
+    };
   }
+
+  /**
+   * The discriminator's output (B, 1) or (B, 1 + K) against `target` for its logit and, given
+   * `codes`, the code logits against them (weighted by infoWeight): the adversarial loss, the
+   * code's cross-entropy, the mean D(·) and the gradient of the summed loss for D's backward pass.
+   */
+  #losses(out: NDArray, target: NDArray, codes: Labels | null) {
+    const K = this.categories;
+    if (K === 0) {
+      const loss = this.#loss.forward(out, target);
+      return { loss, infoLoss: 0, prob: mean(this.#loss.probs), dout: this.#loss.backward() };
+    }
+    const B = out.shape[0];
+    const logit = NDArray.zeros([B, 1], out.dtype);
+    const codeLogits = NDArray.zeros([B, K], out.dtype);
+    for (let i = 0; i < B; i++) {
+      logit.data[i] = out.data[i * (K + 1)];
+      codeLogits.data.set(out.data.subarray(i * (K + 1) + 1, (i + 1) * (K + 1)), i * K);
+    }
+    const loss = this.#loss.forward(logit, target);
+    const prob = mean(this.#loss.probs);
+    const dLogit = this.#loss.backward();
+    const dout = NDArray.zeros(out.shape, out.dtype);
+    for (let i = 0; i < B; i++) dout.data[i * (K + 1)] = dLogit.data[i];
+    let infoLoss = 0;
+    if (codes) {
+      infoLoss = this.#codeLoss.forward(codeLogits, codes);
+      const dCodes = this.#codeLoss.backward(this.infoWeight);
+      for (let i = 0; i < B; i++) dout.data.set(dCodes.data.subarray(i * K, (i + 1) * K), i * (K + 1) + 1);
+    }
+    return { loss, infoLoss, prob, dout };
+  }
+}
+
+/** Appends an iteration event's numbers to a history (the code's loss only when there is one). */
+export function recordIteration(history: GanHistory, event: Extract<GanEvent, { type: "iteration" }>): void {
+  history.dLoss.push(event.dLoss);
+  history.gLoss.push(event.gLoss);
+  history.dReal.push(event.dReal);
+  history.dFake.push(event.dFake);
+  if (event.infoLoss !== undefined) (history.infoLoss ??= []).push(event.infoLoss);
 }
 
 function gradOf(p: Param): NDArray {

@@ -87,6 +87,9 @@ export interface ExportSpec {
   readonly inputShape: readonly number[];
   readonly outputSize?: number;
   readonly outputRange?: readonly [number, number];
+  /** A generator's categorical code (InfoGAN, AC-GAN): its categories, and its classes when conditional. */
+  readonly categories?: number;
+  readonly classes?: readonly string[];
 }
 
 /**
@@ -211,9 +214,20 @@ function classifierOutput(spec: ExportSpec, shape: readonly number[], names?: re
 /** A generator's output: images (C, H, W) in its output range. */
 function generatorOutput(spec: ExportSpec, shape: readonly number[]) {
   const range = spec.outputRange ?? [-1, 1];
+  const K = spec.categories ?? 0;
+  const latent =
+    K === 0
+      ? "latent vectors z ~ N(0, I)"
+      : `latent vectors: ${spec.inputShape[0] - K} values z ~ N(0, I), then a one-hot code of ${K} categories` +
+        (spec.classes ? ` (category k draws class classes[k])` : "");
   return {
-    doc: `input "${ONNX_INPUT}" are latent vectors z ~ N(0, I), output "${ONNX_IMAGES}" images (${shape.join(", ")}) with values in [${range.join(", ")}]`,
-    metadata: { output_shape: JSON.stringify(shape), output_range: JSON.stringify(range) },
+    doc: `input "${ONNX_INPUT}" are ${latent}, output "${ONNX_IMAGES}" images (${shape.join(", ")}) with values in [${range.join(", ")}]`,
+    metadata: {
+      output_shape: JSON.stringify(shape),
+      output_range: JSON.stringify(range),
+      ...(K > 0 ? { latent_categories: String(K) } : {}),
+      ...(spec.classes ? { classes: JSON.stringify(spec.classes) } : {}),
+    },
   };
 }
 

@@ -266,6 +266,17 @@ export function importGeneratorOnnx(
   } catch {
     // Not JSON: no range.
   }
+  // A categorical code (zerodl's own export writes these; a code another tool describes otherwise is not read).
+  const categories = Number(metadata.latent_categories ?? 0);
+  let classes: string[] | undefined;
+  try {
+    const names: unknown = JSON.parse(metadata.classes ?? "null");
+    if (Array.isArray(names) && names.length === categories && names.every((c) => typeof c === "string")) {
+      classes = names as string[];
+    }
+  } catch {
+    // Not JSON: no classes.
+  }
   let generator: LayerChain;
   try {
     generator = LayerChain.fromSpec(
@@ -274,6 +285,8 @@ export function importGeneratorOnnx(
         inputShape,
         layers: layers.map((l) => l.spec),
         ...(outputRange ? { outputRange } : {}),
+        ...(Number.isInteger(categories) && categories >= 2 ? { categories } : {}),
+        ...(classes && categories >= 2 ? { classes } : {}),
       },
       new Rng(0),
       dtype,
