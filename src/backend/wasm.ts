@@ -732,12 +732,20 @@ function fastKernels(rt: Runtime, shared: boolean) {
    * What followed the convolution, for its backward: "none" (dout is the convolution's gradient),
    * "relu" (the ReLU's gradient at `dout` masked where its output y is not positive, into the
    * backward's own dout), "relu-pool" (dout is the max
-   * pooling's gradient, routed to the winners argmax where the pooled value y is positive).
+   * pooling's gradient, routed to the winners argmax where the pooled value y is positive; `pool2x2`:
+   * 2×2/2 windows, which F(4×4, 3×3) routes inside its dout transform).
    */
   type After =
     | { kind: "none" }
     | { kind: "relu"; y: number; dout: number }
-    | { kind: "relu-pool"; y: number; pooled: number; argmax: number; pooledPixels: number };
+    | {
+        kind: "relu-pool";
+        y: number;
+        pooled: number;
+        argmax: number;
+        pooledPixels: number;
+        pool2x2: boolean;
+      };
 
   /**
    * Convolution backward inside the arena (after rt.begin), by groups of CONV_GROUP images: each
@@ -776,7 +784,7 @@ function fastKernels(rt: Runtime, shared: boolean) {
         ? [0, 0, 0, 0, 0]
         : after.kind === "relu"
           ? [1, after.y, after.dout, 0, 0]
-          : [2, after.y, after.pooled, after.argmax, after.pooledPixels];
+          : [after.pool2x2 ? 3 : 2, after.y, after.pooled, after.argmax, after.pooledPixels];
     // Each group's partial dW (in the algorithm's own layout) and db, summed in group order.
     const m = winogradTile(g);
     const winograd = m > 0;
@@ -974,7 +982,8 @@ function fastKernels(rt: Runtime, shared: boolean) {
       const [oh, ow] = [outSize(h, fh, stride, pad), outSize(w, fw, stride, pad)];
       const pooledPixels = outSize(oh, ph, pstride, ppad) * outSize(ow, pw, pstride, ppad);
       const pa = rt.use(argmax, len);
-      const after: After = { kind: "relu-pool", y: pd, pooled: pout, argmax: pa, pooledPixels };
+      const pool2x2 = ph === 2 && pw === 2 && pstride === 2 && ppad === 0;
+      const after: After = { kind: "relu-pool", y: pd, pooled: pout, argmax: pa, pooledPixels, pool2x2 };
       convBackwardJobs(dx, dW, db, rt.alloc(n * fn * oh * ow), x, W, geometry, after);
     },
 

@@ -1212,7 +1212,7 @@ function maskImage(dy: usize, src: usize, y: usize, img: i32, len: i32): void {
  * Each image's dout is first made from what followed the convolution: `mode` 0 nothing (dout as
  * given), 1 a ReLU (dout = its gradient, at `pooled` here, masked by its output y: the caller's
  * gradient is read, not changed), 2 a ReLU and a max pooling (dout = the pooling's gradient y routed
- * by argmax where the pooled value is positive).
+ * by argmax where the pooled value is positive), 3 the same with 2×2/2 windows (no padding).
  */
 function convBackwardGroup(
   dx: usize, partials: usize, dout: usize, x: usize, W: usize, n: i32, c: i32, h: i32, w: i32,
@@ -1229,7 +1229,7 @@ function convBackwardGroup(
   const pointwise = isPointwise(fh, fw, stride, pad);
   for (let img = first; img < last; img++) {
     if (mode == 1) maskImage(dout, pooled, y, img, fn * pixels);
-    else if (mode == 2) routePooled(dout, y, pooled, argmax, img, fn, pixels, pooledPixels);
+    else if (mode >= 2) routePooled(dout, y, pooled, argmax, img, fn, pixels, pooledPixels);
     const d = dout + ((<usize>img * <usize>fn * <usize>pixels) << 2);
     const xi = x + ((<usize>img * image) << 2);
     if (!pointwise) im2colImage(colT, xi, c, h, w, fh, fw, stride, pad);
@@ -2253,6 +2253,83 @@ function winoDout4(D: usize, cols: i32, col0: i32, dy: usize, fn: i32, oh: i32, 
   }
 }
 
+/**
+ * Filters f … f + 3's 2×2 block (rows 2ty, 2ty + 1; columns 2tx, 2tx + 1) of a pooled-size array
+ * at a (planes `step` bytes apart, rows `rowBytes`), as four vectors whose lanes are the filters:
+ * window (wy, wx) is vector 2wy + wx, stored at w + 32·(2wy + wx). Filters past `lanes` read zeros.
+ */
+@inline function pooledBlock(w: usize, a: usize, step: usize, rowBytes: usize, lanes: i32): void {
+  const z = f32x4.splat(0);
+  let r0 = z, r1 = z, r2 = z, r3 = z;
+  if (lanes > 0) r0 = v128.load64_lane(a + rowBytes, v128.load64_zero(a), 1);
+  if (lanes > 1) r1 = v128.load64_lane(a + step + rowBytes, v128.load64_zero(a + step), 1);
+  if (lanes > 2) r2 = v128.load64_lane(a + 2 * step + rowBytes, v128.load64_zero(a + 2 * step), 1);
+  if (lanes > 3) r3 = v128.load64_lane(a + 3 * step + rowBytes, v128.load64_zero(a + 3 * step), 1);
+  v128.store(w, transposeRow(r0, r1, r2, r3, 0));
+  v128.store(w, transposeRow(r0, r1, r2, r3, 1), 32);
+  v128.store(w, transposeRow(r0, r1, r2, r3, 2), 64);
+  v128.store(w, transposeRow(r0, r1, r2, r3, 3), 96);
+}
+
+/** Pixel (r, j) of a 4×4 tile's dout, 4 filters: its window's gradient where the window's winner is `index`, else 0. */
+@inline function routed(w: usize, index: v128, r: i32, j: i32): v128 {
+  const win = w + <usize>(32 * (2 * (r >> 1) + (j >> 1)));
+  return v128.and(v128.load(win), i32x4.eq(v128.load(win, 16), index));
+}
+
+/**
+ * winoDout4 for the gradient of a ReLU and a 2×2/2 max pooling (oh and ow multiples of 4): each
+ * tile's 4×4 dout, 4 filters, is made from the pooled gradient dpool (where the pooled value is
+ * positive, at each window's winner argmax, zero elsewhere: what routePooled writes) and
+ * transformed at once; dout itself is never written. `w`: 64 floats of scratch.
+ */
+function winoDoutPool4(
+  D: usize, cols: i32, col0: i32, dpool: usize, pooled: usize, argmax: usize, img: i32, fn: i32,
+  oh: i32, ow: i32, tW: i32, t0: i32, t1: i32, w: usize,
+): void {
+  const f4 = round4(fn);
+  const xi = (<usize>cols * <usize>f4) << 2;
+  const plane = oh * ow;
+  const pw = ow >> 1;
+  const pooledPlane = (oh >> 1) * pw;
+  const rowBytes = <usize>pw << 2;
+  const step = <usize>pooledPlane << 2;
+  const zero = f32x4.splat(0);
+  const one = i32x4.splat(1);
+  const two = i32x4.splat(2);
+  const three = i32x4.splat(3);
+  for (let t = t0; t < t1; t++) {
+    const ty = t / tW;
+    const tx = t - ty * tW;
+    const d0 = D + ((<usize>(col0 + t - t0) * <usize>f4) << 2);
+    for (let f = 0; f < f4; f += 4) {
+      const lanes = min(4, fn - f);
+      const first = <usize>((img * fn + f) * pooledPlane + 2 * ty * pw + 2 * tx) << 2;
+      // Window k's gradient at w + 32·k (zeroed where the pooled value is not positive), its winner
+      // at w + 32·k + 16; the pooled values at w + 128 + 32·k.
+      pooledBlock(w, dpool + first, step, rowBytes, lanes);
+      pooledBlock(w + 16, argmax + first, step, rowBytes, lanes);
+      pooledBlock(w + 128, pooled + first, step, rowBytes, lanes);
+      for (let k = 0; k < 4; k++) {
+        const at = w + <usize>(32 * k);
+        v128.store(at, v128.and(v128.load(at), f32x4.gt(v128.load(at, 128), zero)));
+      }
+      const planes = i32x4.add(i32x4.splat(img * fn + f), i32x4(0, 1, 2, 3));
+      const row0 = i32x4.add(i32x4.mul(planes, i32x4.splat(plane)), i32x4.splat(4 * ty * ow + 4 * tx));
+      const row1 = i32x4.add(row0, i32x4.splat(ow));
+      const row2 = i32x4.add(row1, i32x4.splat(ow));
+      const row3 = i32x4.add(row2, i32x4.splat(ow));
+      winoDout4Tile(
+        d0 + (<usize>f << 2), xi,
+        routed(w, row0, 0, 0), routed(w, i32x4.add(row0, one), 0, 1), routed(w, i32x4.add(row0, two), 0, 2), routed(w, i32x4.add(row0, three), 0, 3),
+        routed(w, row1, 1, 0), routed(w, i32x4.add(row1, one), 1, 1), routed(w, i32x4.add(row1, two), 1, 2), routed(w, i32x4.add(row1, three), 1, 3),
+        routed(w, row2, 2, 0), routed(w, i32x4.add(row2, one), 2, 1), routed(w, i32x4.add(row2, two), 2, 2), routed(w, i32x4.add(row2, three), 2, 3),
+        routed(w, row3, 3, 0), routed(w, i32x4.add(row3, one), 3, 1), routed(w, i32x4.add(row3, two), 3, 2), routed(w, i32x4.add(row3, three), 3, 3),
+      );
+    }
+  }
+}
+
 /** Row r of B·(x0 … x5) (B = (Bᵀ)ᵀ). */
 @inline function b6(x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, r: i32): v128 {
   if (r == 0) return times(x0, 4);
@@ -2564,7 +2641,7 @@ function winoBackwardBlock(g: Wino, dU: usize, db: usize, U: usize, fn: i32, col
  * db (fn)) and, when `withDx`, each image's dx. Each image's dout is first made from what followed
  * the convolution, as in convBackwardGroup: `mode` 0 nothing, 1 a ReLU (its gradient at `pooled`
  * masked by its output y), 2 a ReLU and a max pooling (y is the pooling's gradient, routed by argmax
- * where `pooled` > 0).
+ * where `pooled` > 0), 3 the same with 2×2/2 windows.
  */
 function winogradBackward(
   dx: usize, partials: usize, dout: usize, x: usize, U: usize, n: i32, c: i32, h: i32, w: i32,
@@ -2583,6 +2660,9 @@ function winogradBackward(
   const dU = partials + ((<usize>group * <usize>winogradPartial(c, fn, m)) << 2);
   const db = dU + ((<usize>g.P * <usize>g.c4 * <usize>g.f4) << 2);
   const planeBytes = (<usize>winoPlane(c, h, w, pad, m)) << 2;
+  // F(4×4, 3×3) after a 2×2/2 pooling of outputs that are multiples of 4: dout's tiles are made from
+  // the pooled gradient where they are transformed (winoDoutPool4), not routed into dout first.
+  const fusedRoute = mode == 3 && m == 4 && g.oh % 4 == 0 && g.ow % 4 == 0;
   let acc = false;
   for (let b0 = first; b0 < last; ) {
     // A block of whole images (g.per of them), or one image in blocks of its tiles.
@@ -2590,7 +2670,7 @@ function winogradBackward(
     const step = g.per > 0 ? T : g.block;
     for (let img = b0; img < b0 + imgs; img++) {
       if (mode == 1) maskImage(dout, pooled, y, img, fn * pixels);
-      else if (mode == 2) routePooled(dout, y, pooled, argmax, img, fn, pixels, pooledPixels);
+      else if (mode >= 2 && !fusedRoute) routePooled(dout, y, pooled, argmax, img, fn, pixels, pooledPixels);
     }
     if (g.per == 0) {
       winoPadImage(g.xp, x + ((<usize>b0 * image) << 2), c, h, w, pad, g.hp, g.wp);
@@ -2604,7 +2684,8 @@ function winogradBackward(
         if (g.per > 0) winoPadImage(g.xp, x + ((<usize>img * image) << 2), c, h, w, pad, g.hp, g.wp);
         winoInputOf(g, cols, col0, t0, t1);
         const e = dout + ((<usize>img * outImage) << 2);
-        if (m == 4) winoDout4(g.M, cols, col0, e, fn, g.oh, g.ow, g.tW, t0, t1, scratch + WINO_EDGE);
+        if (fusedRoute) winoDoutPool4(g.M, cols, col0, y, pooled, argmax, img, fn, g.oh, g.ow, g.tW, t0, t1, scratch + WINO_EDGE);
+        else if (m == 4) winoDout4(g.M, cols, col0, e, fn, g.oh, g.ow, g.tW, t0, t1, scratch + WINO_EDGE);
         else winoDout(g.M, cols, col0, e, fn, g.oh, g.ow, g.tW, t0, t1);
       }
       winoBackwardBlock(g, dU, db, U, fn, cols, acc, withDx, pack);
