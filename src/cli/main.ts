@@ -429,7 +429,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     )
     .option(
       "--info-weight <λ>",
-      "InfoGAN: the weight of the code's cross-entropy in both networks' losses",
+      "InfoGAN and --conditional: the weight of the code's cross-entropy in both networks' losses",
       number("--info-weight", 0),
       1,
     )
