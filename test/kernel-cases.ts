@@ -126,6 +126,10 @@ const MATMUL_SHAPES: [number, number, number][] = [
   // Several row tiles sharing one packed b; and a b too big to pack whole (k·n > 256·256).
   [260, 30, 9],
   [5, 300, 260],
+  // A b too big to pack whole with few columns, under one row tile: cut in row tiles when threads
+  // share it (an Affine layer's forward, scaled down); and a wide bᵀ cut in 128-column tiles.
+  [20, 700, 100],
+  [6, 40, 600],
   // A tall k (a convolution's dW, aᵀ·b): cut into k slices whose partials are summed, with tails.
   [5, 9000, 17],
 ];

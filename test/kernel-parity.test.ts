@@ -162,6 +162,26 @@ describe("wasm thread-count determinism", () => {
         },
       },
       {
+        // SimpleConvNet's first Affine layer (4320 → 100): its forward is cut in row tiles when
+        // threads share it, its dx in 128-column tiles.
+        name: "matmul 100×4320·4320×100 and its backward transposes",
+        atol: 0,
+        rtol: 0,
+        run(kern, dtype) {
+          const rng = new Rng(7);
+          const x = floats(dtype, 100 * 4320, rng);
+          const w = floats(dtype, 4320 * 100, rng);
+          const dy = floats(dtype, 100 * 100, rng);
+          const y = alloc(dtype, 100 * 100);
+          const dx = alloc(dtype, 100 * 4320);
+          const dw = alloc(dtype, 4320 * 100);
+          kern.matmul(y, x, w, 100, 4320, 100, false, false);
+          kern.matmul(dx, dy, w, 100, 100, 4320, false, true);
+          kern.matmul(dw, x, dy, 4320, 100, 100, true, false);
+          return [y, dx, dw];
+        },
+      },
+      {
         name: "conv 8×3×28×28 im2col, matmul, col2im",
         atol: 0,
         rtol: 0,

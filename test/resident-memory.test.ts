@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setKernels } from "../src/backend/index.js";
 import type { Kernels } from "../src/backend/kernels.js";
-import { initWasm } from "../src/backend/wasm.js";
+import { initWasm, setParallelMinWork, setWasmThreads } from "../src/backend/wasm.js";
 import { DeepConvNet } from "../src/models/deep-conv-net.js";
 import { GoogLeNet } from "../src/models/googlenet.js";
 import { MultiLayerNetExtend } from "../src/models/multi-layer-net-extend.js";
@@ -186,6 +186,35 @@ describe("resident arrays on the WASM backend", () => {
     expect(held.data[19]).toBe(1.5);
     deviceStep(owner, true, () => NDArray.zeros([4, 5]).data.fill(2));
     expect(() => held.data).toThrow(/intermediate value from an earlier step.*copy what you need/);
+  });
+
+  it("a step's new arrays come back all zeros where an earlier step left values, zeroed on 1–3 threads", async () => {
+    // Large blocks are zeroed by every thread (op zeroFill); setParallelMinWork(0) makes every block
+    // large, and odd sizes leave ragged chunk ends.
+    try {
+      for (const threads of [1, 2, 3]) {
+        await setWasmThreads(threads);
+        setParallelMinWork(threads === 1 ? null : 0);
+        const owner = {};
+        for (const size of [1, 7, 16, 17, 1000, 65_537]) {
+          for (let step = 0; step < 3; step++) {
+            deviceStep(owner, true, () => {
+              const a = NDArray.zeros([size]);
+              const d = a.data;
+              expect(inMemory(d)).toBe(true);
+              expect(
+                d.every((v) => v === 0),
+                `${size} floats, ${threads} threads, step ${step}`,
+              ).toBe(true);
+              d.fill(3.25);
+            });
+          }
+        }
+      }
+    } finally {
+      setParallelMinWork(null);
+      await setWasmThreads(2);
+    }
   });
 
   it("kernels allowed to write over an input do so in place in the WASM memory", () => {

@@ -82,6 +82,8 @@ const Op = {
   deconvBackward: 61,
   leakyRelu: 62,
   leakyReluBackward: 63,
+  // Zero-filling a new resident array, split over the threads.
+  zeroFill: 64,
 } as const;
 
 /**
@@ -505,7 +507,9 @@ class Resident implements HostMemory {
   #zeros(size: number, int: boolean): Float32Array | Int32Array {
     if (size === 0) return int ? new Int32Array(0) : new Float32Array(0);
     const at = this.#rt.reserve(size * 4);
-    this.#rt.exports.zero(at, size * 4);
+    // A large block (a batch's activations or gradients) is zeroed by every thread, a small one here.
+    if (size >= parallelMinWork && this.#rt.threads > 1) this.#rt.run(Op.zeroFill, [at, size], [], size);
+    else this.#rt.exports.zero(at, size * 4);
     return this.#rt.view(at, size, int);
   }
 

@@ -51,6 +51,13 @@ export function zero(at: usize, bytes: usize): void {
   memory.fill(at, 0, bytes);
 }
 
+/** Chunk t of T of zeroing len floats at `at` (op 64: a large new resident array, every thread). */
+function zeroFill(at: usize, len: i32, t: i32, T: i32): void {
+  const i0 = share(len, 16, t, T);
+  const i1 = share(len, 16, t + 1, T);
+  memory.fill(at + (<usize>i0 << 2), 0, <usize>(i1 - i0) << 2);
+}
+
 // ---- matmul --------------------------------------------------------------------------------------
 // out(m×n) = op(a)(m×k) · op(b)(k×n), GotoBLAS-style. A chunk is one output tile (≤ 128 rows, ≤ 256
 // columns: see matmulTileRows/Cols). Per KC-deep slice the tile packs op(b)
@@ -77,8 +84,12 @@ export function packBytes(): i32 {
  * when op(b) is too big to pack once per thread and reuse (SimpleConvNet's Affine, 100×4320·4320×100:
  * 16-row tiles repacked all of b 7 times). `k` = 0 leaves the last rule out (the k-split's slices).
  */
-@inline function matmulTileRows(m: i32, k: i32, n: i32, transB: bool): i32 {
+@inline function matmulTileRows(m: i32, k: i32, n: i32, transB: bool, parts: i32 = 1): i32 {
   if (m >= 256) return 64;
+  // A column-split product (below) is also cut in two row halves when threads share it: a product
+  // of 13 column panels (an Affine layer's 100×4320·4320×100) otherwise splits 7:6 between two
+  // threads; four tiles claimed in turn even that out (52·7 + 48·6 against 52·6 + 48·7 panel rows).
+  if (parts > 1 && m >= 8 && m <= MT_MAX && !transB && n < 128 && bigB(k, n)) return (((m + parts - 1) / parts) + 3) & ~3;
   return m <= MT_MAX && (transB || n >= 128 || bigB(k, n)) ? (m + 3) & ~3 : 16;
 }
 
@@ -93,8 +104,11 @@ export function packBytes(): i32 {
  * only its own columns of b: the tiling changes no result (every element sums p = 0…k−1 in order).
  */
 @inline function matmulTileCols(m: i32, k: i32, n: i32, transB: bool, parts: i32): i32 {
+  // A wide op(b)ᵀ under one row tile (an Affine layer's dx, 100×100·100×4320): 128-column tiles
+  // share better between threads than 256 (34 tiles instead of 17), each still packing only its own.
+  if (m <= MT_MAX && transB && n > NT) return NT >> 1;
   if (m < 256 && m <= MT_MAX && !transB && n >= 128) return 64;
-  if (m < 256 && m <= MT_MAX && !transB && bigB(k, n)) return max(NR, ((n + parts - 1) / parts + NR - 1) & ~(NR - 1));
+  if (m < 256 && m <= MT_MAX && !transB && bigB(k, n) && (parts == 1 || m < 8)) return max(NR, ((n + parts - 1) / parts + NR - 1) & ~(NR - 1));
   return NT;
 }
 
@@ -338,7 +352,7 @@ function matmulTile(
 }
 
 @inline function matmulChunks(m: i32, k: i32, n: i32, transB: bool, parts: i32): i32 {
-  const mt = matmulTileRows(m, k, n, transB);
+  const mt = matmulTileRows(m, k, n, transB, parts);
   const nt = matmulTileCols(m, k, n, transB, parts);
   return ((m + mt - 1) / mt) * ((n + nt - 1) / nt);
 }
@@ -348,7 +362,7 @@ function matmul(
   out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool,
   parts: i32, pack: usize, job: i32, c: i32,
 ): void {
-  const mt = matmulTileRows(m, k, n, transB);
+  const mt = matmulTileRows(m, k, n, transB, parts);
   const nt = matmulTileCols(m, k, n, transB, parts);
   const tilesN = (n + nt - 1) / nt;
   const i0 = (c / tilesN) * mt;
@@ -3264,6 +3278,7 @@ function chunkCount(op: i32, s: usize): i32 {
     case 60: return arg(s, 4);
     case 61: return (arg(s, 5) + DECONV_GROUP - 1) / DECONV_GROUP;
     case 62: return chunksOf(arg(s, 2), GRAIN);
+    case 64: return chunksOf(arg(s, 1), GRAIN);
     case 63: return chunksOf(arg(s, 3), GRAIN);
     case 40: return min(arg(s, 5), chunksOf(arg(s, 5) * arg(s, 6) * 4, GRAIN));
     case 41: return min(arg(s, 7), chunksOf(arg(s, 7) * arg(s, 8) * 4, GRAIN));
@@ -3384,6 +3399,7 @@ function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32, t: i
       deconvBackwardGroup(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9), arg(s, 10), arg(s, 11), arg(s, 12), arg(s, 13), arg(s, 14), arg(s, 15) != 0, colT, pack, c);
       break;
     }
+    case 64: zeroFill(arg(s, 0), arg(s, 1), c, C); break;
     case 62: leakyRelu(arg(s, 0), arg(s, 1), arg(s, 2), farg(s, 0), c, C); break;
     case 63: leakyReluBackward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), farg(s, 0), c, C); break;
     default: unreachable();
