@@ -8,6 +8,7 @@ import { Adam } from "../optimizers/adam.js";
 import type { Optimizer } from "../optimizers/optimizer.js";
 import type { Rng, RngState } from "../rng.js";
 import type { LearningRateSchedule } from "./trainer.js";
+import { checkResumeCounts, positiveInteger as checkedPositive, runLength } from "./run-length.js";
 
 /**
  * What adversarial training needs of a network: a forward pass, and a backward pass from the
@@ -280,26 +281,14 @@ export class GanTrainer {
       this.#schedule = { schedule: options.lrSchedule, baseLrs: lrs as [number, number] };
     }
     this.iterationsPerEpoch = Math.floor(data.shape[0] / batchSize);
-    if (options.iterations !== undefined) {
-      this.iterations = positiveInteger("iterations", options.iterations);
-      this.epochs = Math.ceil(this.iterations / this.iterationsPerEpoch);
-    } else {
-      this.epochs = positiveInteger("epochs", options.epochs);
-      this.iterations = this.epochs * this.iterationsPerEpoch;
-    }
+    const length = runLength("GanTrainer", this.iterationsPerEpoch, options);
+    this.iterations = length.iterations;
+    this.epochs = length.epochs;
     this.#batchRng = rng.split();
     this.#latentRng = rng.split();
     const resume = options.resume;
     if (resume) {
-      const counts = [resume.iteration, resume.epoch, resume.batchesDone, resume.count];
-      if (
-        !counts.every((n) => Number.isInteger(n) && n >= 0) ||
-        resume.epoch < 1 ||
-        !Number.isFinite(resume.dSum) ||
-        !Number.isFinite(resume.gSum)
-      ) {
-        throw new OptionError(`GanTrainer: resume position is not valid: ${JSON.stringify(resume)}`);
-      }
+      checkResumeCounts("GanTrainer", resume, [resume.dSum, resume.gSum]);
       if (
         resume.batchesDone > this.iterationsPerEpoch ||
         resume.iteration > this.iterations ||
@@ -499,8 +488,5 @@ function mean(a: NDArray): number {
 }
 
 function positiveInteger(name: string, value: number | undefined): number {
-  if (value === undefined || !Number.isInteger(value) || value < 1) {
-    throw new OptionError(`GanTrainer: ${name} must be a positive integer, got ${value}`);
-  }
-  return value;
+  return checkedPositive("GanTrainer", name, value);
 }

@@ -11,6 +11,7 @@ import type { Rng, RngState } from "../rng.js";
 import { kernels } from "../backend/index.js";
 import type { Labels } from "../ndarray.js";
 import { accuracySteps, type Pending } from "./accuracy.js";
+import { checkResumeCounts, positiveInteger as checkedPositive, runLength } from "./run-length.js";
 
 export type Sampling = "shuffle" | "replacement";
 export const samplings: readonly Sampling[] = ["shuffle", "replacement"];
@@ -159,14 +160,9 @@ export class Trainer {
     this.batchSize = batchSize;
     this.sampling = sampling;
     this.iterationsPerEpoch = Math.ceil(this.#trainSize / batchSize);
-    if (options.iterations !== undefined) {
-      positiveInteger("iterations", options.iterations);
-      this.iterations = options.iterations;
-      this.epochs = Math.ceil(options.iterations / this.iterationsPerEpoch);
-    } else {
-      this.epochs = positiveInteger("epochs", options.epochs);
-      this.iterations = this.epochs * this.iterationsPerEpoch;
-    }
+    const length = runLength("Trainer", this.iterationsPerEpoch, options);
+    this.iterations = length.iterations;
+    this.epochs = length.epochs;
     this.#options = options;
     if (options.lrSchedule) {
       if (typeof optimizer.lr !== "number") {
@@ -178,14 +174,7 @@ export class Trainer {
     this.#augmentRng = rng.split();
     const resume = options.resume;
     if (resume) {
-      const counts = [resume.iteration, resume.epoch, resume.batchesDone, resume.count];
-      if (
-        !counts.every((n) => Number.isInteger(n) && n >= 0) ||
-        resume.epoch < 1 ||
-        !Number.isFinite(resume.lossSum)
-      ) {
-        throw new OptionError(`Trainer: resume position is not valid: ${JSON.stringify(resume)}`);
-      }
+      checkResumeCounts("Trainer", resume, [resume.lossSum]);
       if (resume.batchesDone > this.iterationsPerEpoch || resume.iteration > this.iterations) {
         throw new OptionError(
           `Trainer: resume position (iteration ${resume.iteration}, ${resume.batchesDone} batches into epoch ${resume.epoch}) ` +
@@ -434,10 +423,7 @@ export class Trainer {
 }
 
 function positiveInteger(name: string, value: number | undefined): number {
-  if (value === undefined || !Number.isInteger(value) || value < 1) {
-    throw new OptionError(`Trainer: ${name} must be a positive integer, got ${value}`);
-  }
-  return value;
+  return checkedPositive("Trainer", name, value);
 }
 
 function record(history: History, event: TrainEvent): void {
