@@ -166,12 +166,8 @@ export function generateImages(
     throw new OptionError(`generateImages: count must be a positive integer, got ${count}`);
   }
   const [latentSize] = generator.spec.inputShape;
-  const categories = generator.spec.categories ?? 0;
-  if (code !== undefined && categories === 0) {
-    throw new OptionError("generateImages: this generator has no categorical code to fix");
-  }
   const dtype = generator.params[0]?.value.dtype ?? "float32";
-  const z = sampleLatent(count, latentSize, rng, dtype, categories, code);
+  const z = sampleLatent(count, latentSize, rng, dtype, generator.spec.categories ?? 0, code);
   let out: NDArray | null = null;
   for (let start = 0; start < count; start += batchSize) {
     const y = generator.forward(z.sliceRows(start, Math.min(count, start + batchSize)), "eval");

@@ -274,6 +274,7 @@ describe("GanTrainer", () => {
     );
     // No code: every entry is noise, drawn as before codes existed.
     expect(sampleLatent(4, 6, new Rng(9)).data).toEqual(sampleLatent(4, 6, new Rng(9), "float32", 0).data);
+    expect(() => sampleLatent(4, 6, new Rng(9), "float32", 0, 1)).toThrow(/no categorical code to fix/);
   });
 
   it("trains: seeded runs repeat, losses move, images keep the data's shape and tanh's range", () => {
@@ -318,17 +319,20 @@ describe("GanTrainer", () => {
       }
     }
     const { generator, discriminator } = tinyGan(new Rng(2), "float32");
-    const gOpt = new LrRecorder(0.002);
-    const dOpt = new LrRecorder(0.008);
-    const calls: [number, number][] = [];
-    new GanTrainer({
+    const base = {
       generator,
       discriminator,
       data: squares(16, "float32"),
       latentSize: 5,
       batchSize: 4,
-      iterations: 6, // crosses an epoch's end (4 batches an epoch)
       rng: new Rng(1),
+    };
+    const gOpt = new LrRecorder(0.002);
+    const dOpt = new LrRecorder(0.008);
+    const calls: [number, number][] = [];
+    new GanTrainer({
+      ...base,
+      iterations: 6, // crosses an epoch's end (4 batches an epoch)
       generatorOptimizer: gOpt,
       discriminatorOptimizer: dOpt,
       lrSchedule: (iteration, iterations) => {
@@ -344,18 +348,7 @@ describe("GanTrainer", () => {
     });
     const noLr = { step: () => undefined };
     expect(
-      () =>
-        new GanTrainer({
-          generator,
-          discriminator,
-          data: squares(16, "float32"),
-          latentSize: 5,
-          batchSize: 4,
-          iterations: 1,
-          rng: new Rng(1),
-          generatorOptimizer: noLr,
-          lrSchedule: () => 1,
-        }),
+      () => new GanTrainer({ ...base, iterations: 1, generatorOptimizer: noLr, lrSchedule: () => 1 }),
     ).toThrow(/lrSchedule needs optimizers with an lr to schedule/);
   });
 

@@ -38,8 +38,9 @@ export interface GanTrainerOptions {
    * InfoGAN (Chen et al. 2016): the last K entries of each latent vector are a one-hot code drawn
    * uniformly, and both networks also minimize `infoWeight` · the cross-entropy of the
    * discriminator's code logits against the code the generated image was drawn from: the generator
-   * learns to make its code recoverable from the image, which with K = 10 on digits usually comes to
-   * mean the digit. Default 0: none (plain DCGAN).
+   * learns to make its code recoverable from the image (in the InfoGAN paper, with K = 10 on digits,
+   * the code came to mean the digit; with zerodl's DCGAN it did not: docs/gan.md). Default 0: none
+   * (plain DCGAN).
    */
   categories?: number;
   /** λ, the weight of the code's cross-entropy in both networks' losses (default 1, the paper's for discrete codes). */
@@ -148,6 +149,7 @@ export function sampleLatent(
 ): NDArray {
   const z = NDArray.zeros([n, latentSize], dtype);
   if (categories === 0) {
+    if (code !== undefined) throw new OptionError("sampleLatent: there is no categorical code to fix");
     rng.fillNormal(z.data);
     return z;
   }
