@@ -130,6 +130,11 @@ const MATMUL_SHAPES: [number, number, number][] = [
   // share it (an Affine layer's forward, scaled down); and a wide bᵀ cut in 128-column tiles.
   [20, 700, 100],
   [6, 40, 600],
+  // The same with k ≥ 1024 (a·b untransposed): cut in two halves along k, the second half's partial
+  // added after; one row (batch 1), an odd k, and several 64-row tiles with a ragged last one.
+  [1, 1031, 65],
+  [7, 2049, 33],
+  [257, 1100, 60],
   // A tall k (a convolution's dW, aᵀ·b): cut into k slices whose partials are summed, with tails.
   [5, 9000, 17],
 ];

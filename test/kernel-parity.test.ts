@@ -162,8 +162,8 @@ describe("wasm thread-count determinism", () => {
         },
       },
       {
-        // SimpleConvNet's first Affine layer (4320 → 100): its forward is cut in row tiles when
-        // threads share it, its dx in 128-column tiles.
+        // SimpleConvNet's first Affine layer (4320 → 100): its forward is cut in two along k (for
+        // every thread count), its dx in 128-column tiles.
         name: "matmul 100×4320·4320×100 and its backward transposes",
         atol: 0,
         rtol: 0,

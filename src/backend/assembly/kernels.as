@@ -268,9 +268,11 @@ function packB(pb: usize, b: usize, k: i32, n: i32, transB: bool, pc: i32, kc: i
 function matmulTile(
   out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool,
   pack: usize, job: i32, i0: i32, i1: i32, j0: i32, j1: i32, cache: bool = true, directB: bool = false,
-  padRows: bool = false,
+  padRows: bool = false, k0: i32 = 0, k1: i32 = -1,
 ): void {
-  if (k == 0) {
+  // Steps k0 … k1 − 1 only (all of k by default): one part of a k-split product (matmulHalf).
+  if (k1 < 0) k1 = k;
+  if (k1 <= k0) {
     if (!acc) for (let i = i0; i < i1; i++) memory.fill(out + ((<usize>i * <usize>n + <usize>j0) << 2), 0, <usize>(j1 - j0) << 2);
     return;
   }
@@ -286,23 +288,24 @@ function matmulTile(
   // An untransposed b read in place (directB: a b that is in cache already and serves few row
   // panels, as one image's colᵀ) needs packing only for a ragged last panel.
   const inPlaceB = directB && !transB;
-  const whole = !inPlaceB && <i64>k * <i64>nc8 <= <i64>(KC * NT);
+  const whole = !inPlaceB && <i64>(k1 - k0) * <i64>nc8 <= <i64>(KC * NT);
   const tag = tile + ((<usize>MR * <usize>NR) << 2);
   // (A k-split job's slices have different b's under one job: it passes cache = false.)
-  const packed = cache && load<i32>(tag) == job && load<i32>(tag, 4) == j0 && load<i32>(tag, 8) == 1;
+  const packed = cache && load<i32>(tag) == job && load<i32>(tag, 4) == j0 && load<i32>(tag, 8) == 1 && load<i32>(tag, 12) == k0;
   if (whole && !packed) {
-    for (let pc = 0; pc < k; pc += KC) packB(pb + ((<usize>pc * <usize>nc8) << 2), b, k, n, transB, pc, min(KC, k - pc), j0, nc);
+    for (let pc = k0; pc < k1; pc += KC) packB(pb + ((<usize>(pc - k0) * <usize>nc8) << 2), b, k, n, transB, pc, min(KC, k1 - pc), j0, nc);
     store<i32>(tag, job);
     store<i32>(tag, j0, 4);
     store<i32>(tag, cache ? 1 : 0, 8);
+    store<i32>(tag, k0, 12);
   } else if (!whole) {
     store<i32>(tag, 0, 8);
   }
   const ragged = nc & ~(NR - 1);
-  for (let pc = 0; pc < k; pc += KC) {
-    const kc = min(KC, k - pc);
-    const init = acc || pc > 0;
-    const pbk = whole ? pb + ((<usize>pc * <usize>nc8) << 2) : pb;
+  for (let pc = k0; pc < k1; pc += KC) {
+    const kc = min(KC, k1 - pc);
+    const init = acc || pc > k0;
+    const pbk = whole ? pb + ((<usize>(pc - k0) * <usize>nc8) << 2) : pb;
     if (inPlaceB) {
       if (ragged < nc) packB(pb + ((<usize>ragged * <usize>kc) << 2), b, k, n, false, pc, kc, j0 + ragged, nc - ragged);
     } else if (!whole) {
@@ -418,6 +421,34 @@ function matmulReduce(out: usize, partials: usize, len: i32, slices: i32, acc: b
     for (let s = 0; s < slices; s++) v += load<f32>(partials + <usize>s * stride + at);
     store<f32>(out + at, v);
   }
+}
+
+// ---- k-halved matmul: out(m×n) = a·b for an untransposed a and b too big to pack whole ----------------
+// An Affine layer's forward on a flattened convolution output (SimpleConvNet: 100×4320·4320×100) has
+// a b (the weights) that every row tile must pack whole, and only ~100 rows: split by rows, each
+// thread packs all of b; split by columns, threads share the output's cache lines or get 7:6 of 13
+// panels. Cut in two along k instead (the cut fixed by k alone, kh = k / 2), each thread packs and
+// multiplies half of b: chunk (tile, 0) computes out (+ out when acc) over steps 0 … kh − 1 in
+// place, chunk (tile, 1) steps kh … k − 1 into `part`, and matmulReduce adds part to out. Every
+// thread count, one included, computes the same two sums and adds them in the same order.
+
+/** Chunks of the k-halved product: two per row tile (64 rows from m = 256 on, else all rows). */
+@inline function halfChunks(m: i32): i32 {
+  return 2 * ((m + halfTileRows(m) - 1) / halfTileRows(m));
+}
+
+@inline function halfTileRows(m: i32): i32 {
+  return m >= 256 ? 64 : (m + 3) & ~3;
+}
+
+/** Chunk c of the k-halved product: row tile c >> 1, half c & 1. */
+function matmulHalf(out: usize, part: usize, a: usize, b: usize, m: i32, k: i32, n: i32, acc: bool, pack: usize, job: i32, c: i32): void {
+  const mt = halfTileRows(m);
+  const i0 = (c >> 1) * mt;
+  const kh = k >> 1;
+  const second = (c & 1) != 0;
+  const o = second ? part : out;
+  matmulTile(o, a, b, m, k, n, false, false, acc && !second, pack, job, i0, min(m, i0 + mt), 0, n, true, false, false, second ? kh : 0, second ? k : kh);
 }
 
 // ---- rows, columns, transposes ---------------------------------------------------------------------
@@ -3267,6 +3298,7 @@ function chunkCount(op: i32, s: usize): i32 {
     case 6: case 8: case 9: case 10: case 20: case 21: case 22: return chunksOf(arg(s, 3), GRAIN);
     case 23: return chunksOf(arg(s, 4), GRAIN);
     case 24: return splitSlices(arg(s, 4)) * matmulChunks(arg(s, 3), 0, arg(s, 5), false, 1);
+    case 26: return halfChunks(arg(s, 4));
     case 25: return chunksOf(arg(s, 2), GRAIN);
     case 13: case 14: return arg(s, 2);
     case 27: return arg(s, 4);
@@ -3342,6 +3374,7 @@ function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32, t: i
     case 22: rmspropUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), farg(s, 0), farg(s, 1), farg(s, 2), c, C); break;
     case 23: adamUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), farg(s, 0), farg(s, 1), farg(s, 2), farg(s, 3), c, C); break;
     case 24: matmulSplitK(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), pack, gen, c); break;
+    case 26: matmulHalf(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7) != 0, pack, gen, c); break;
     case 50: batchNormStats(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), c, C); break;
     case 51: batchNormForward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9) != 0, farg(s, 0), c, C); break;
     case 52: batchNormBackwardSums(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), farg(s, 0), c, C); break;
