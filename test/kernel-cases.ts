@@ -455,6 +455,12 @@ const CONV_RELU_POOL: [number, number, number, number, number, number, number, n
   [1, 3, 9, 9, 2, 3, 2, 1, [2, 2, 2, 0]],
   [2, 4, 7, 6, 3, 1, 1, 0, [2, 2, 2, 0]],
   [1, 1, 4, 21, 5, 2, 1, 1, [2, 2, 2, 0]],
+  // Stride 1, no padding, outputs a multiple of 8 wide: the product reads its taps from the image
+  // (no colᵀ); channels (taps across planes), a ragged last filter panel, an odd output height, fewer
+  // than 4 filters.
+  [2, 3, 10, 18, 5, 3, 1, 0, [2, 2, 2, 0]],
+  [1, 2, 10, 9, 4, 2, 1, 0, [2, 2, 2, 0]],
+  [3, 1, 12, 12, 3, 5, 1, 0, [2, 2, 2, 0]],
 ];
 for (const [n, c, h, w, fn, f, stride, pad, pool] of CONV_RELU_POOL) {
   cases.push(convReluPoolCase([n, c, h, w, fn, f, stride, pad], pool));
