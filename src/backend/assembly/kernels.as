@@ -3082,7 +3082,7 @@ function maxPool(out: usize, argmax: usize, x: usize, n: i32, c: i32, h: i32, w:
   const kx0 = max(0, -x0);
   const kx1 = min(pw, w - x0);
   // The winner is kept as its bits and chosen with an integer select: on real data the comparisons
-  // are coin flips, and with a float select this loop ran 1.8× (3×3/2) to 3× slower (V8 on x64, 2026-12-01).
+  // are coin flips, and with a float select a 3×3/2 pooling ran 1.8× slower (V8 on x64, bench/pool.ts).
   let best: i32 = reinterpret<i32>(<f32>-Infinity);
   let at = -1;
   for (let ky = ky0; ky < ky1; ky++) {
