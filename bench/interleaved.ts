@@ -19,6 +19,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
 import { gunzipSync } from "node:zlib";
+import { enableRelaxedSimd } from "../src/backend/node-relaxed.js";
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -29,6 +30,9 @@ const models = (option("--models") ?? "simple-conv,deep-conv").split(",");
 const rounds = Number(option("--rounds") ?? 5);
 const base = option("--base");
 const python = !args.includes("--no-python");
+// Relaxed SIMD as the CLI runs it (its V8 flag is process-wide: both checkouts get it, as they are
+// instantiated later); ZERODL_RELAXED_SIMD=0 measures plain SIMD.
+const relaxed = enableRelaxedSimd();
 
 /** Steps per training block and batches of 100 per inference block, per model. */
 const BLOCK: Record<string, { train: number; infer: number }> = {
@@ -198,7 +202,10 @@ if (python) {
 }
 
 const load = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-console.log(`interleaved blocks, 1 thread each, CPU ms; ${new Date().toISOString()}, load ${load()}`);
+const simd = relaxed ? "relaxed SIMD (fused multiply-add)" : "plain SIMD";
+console.log(
+  `interleaved blocks, 1 thread each, CPU ms, zerodl on ${simd}; ${new Date().toISOString()}, load ${load()}`,
+);
 type Row = Record<string, { train: number[]; infer: number[] }>;
 const results: Record<string, Row> = {};
 for (const model of models) {

@@ -19,6 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RELAXED_PROBE, relaxedSimdSupported } from "../src/backend/wasm.js";
+import { RELAXED_SIMD_FLAG } from "../src/backend/node-relaxed.js";
 import { exportOnnx } from "../src/io/onnx/export.js";
 import { DeepConvNet } from "../src/models/deep-conv-net.js";
 import { SimpleConvNet } from "../src/models/simple-conv-net.js";
@@ -119,13 +120,15 @@ function torchPython(): string | null {
   return probe.status === 0 ? python : null;
 }
 
-/** Node 20's switch for relaxed SIMD (on by default from Node 22). */
-const RELAXED_FLAG = "--experimental-wasm-relaxed-simd";
-
-/** Whether this Node accepts RELAXED_FLAG and then validates a relaxed-SIMD module. */
+/** Whether this Node accepts RELAXED_SIMD_FLAG and then validates a relaxed-SIMD module. */
 function relaxedFlagWorks(): boolean {
   const check = "process.exit(WebAssembly.validate(new Uint8Array(JSON.parse(process.argv[1]))) ? 0 : 1)";
-  const probe = spawnSync(process.execPath, [RELAXED_FLAG, "-e", check, JSON.stringify([...RELAXED_PROBE])]);
+  const probe = spawnSync(process.execPath, [
+    RELAXED_SIMD_FLAG,
+    "-e",
+    check,
+    JSON.stringify([...RELAXED_PROBE]),
+  ]);
   return probe.status === 0;
 }
 
@@ -158,8 +161,8 @@ export interface PeersOptions {
 export function peersSection(o: PeersOptions): (PeerResult & { round: number })[] {
   const python = o.pytorch ? torchPython() : null;
   const ortNode = loadOrt("onnxruntime-node") !== null;
-  // zerodl as this Node runs it, and its other SIMD build: relaxed SIMD (fused multiply-add) where
-  // this Node has it only behind a flag (Node 20), plain SIMD where it has it (Node 22+).
+  // zerodl as this bench runs it (relaxed SIMD's fused multiply-add wherever the engine has it, as
+  // the CLI does; plain SIMD with ZERODL_RELAXED_SIMD=0), and its other SIMD build.
   const other = relaxedSimdSupported() ? "zerodl-plain" : relaxedFlagWorks() ? "zerodl-relaxed" : null;
   const peers = [
     "zerodl",
@@ -184,8 +187,9 @@ export function peersSection(o: PeersOptions): (PeerResult & { round: number })[
           if (peer === "zerodl-cli") {
             lines = [{ ...cliEpoch(model, threads, o.quick) }];
           } else if (peer.startsWith("zerodl")) {
-            const flags = peer === "zerodl-relaxed" ? [RELAXED_FLAG] : [];
-            const env = peer === "zerodl-plain" ? { ...process.env, ZERODL_RELAXED_SIMD: "0" } : process.env;
+            const flags = peer === "zerodl-relaxed" ? [RELAXED_SIMD_FLAG] : [];
+            const relaxed = { "zerodl-plain": "0", "zerodl-relaxed": "1" }[peer];
+            const env = relaxed ? { ...process.env, ZERODL_RELAXED_SIMD: relaxed } : process.env;
             const child = spawnSync(
               process.execPath,
               [...flags, ...node, "--child", model, "wasm", String(threads), ...quick],

@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/profile.ts <two-layer|simple-conv|deep-conv|lstm> [threads] [iterations] [infer]`: where
+ * `npx tsx bench/profile.ts <two-layer|simple-conv|deep-conv|vgg|googlenet|lstm> [threads] [iterations] [infer]`: where
  * one training step's time goes (with `infer`: one inference pass, `predict` on the batch), per kernel (calls and ms per iteration, copies into and out of WASM
  * included), and the rest (JS: layer code, allocation). Wall and CPU time; batch 100, Adam/SGD as
  * in bench/run.ts. For finding what to optimize next; not part of `npm test`.
@@ -8,11 +8,13 @@ import { setKernels } from "../src/backend/index.js";
 import type { Kernels } from "../src/backend/kernels.js";
 import { initWasm, profileWasmJobs } from "../src/backend/wasm.js";
 import { DeepConvNet } from "../src/models/deep-conv-net.js";
+import { GoogLeNet } from "../src/models/googlenet.js";
+import { VGG } from "../src/models/vgg.js";
 import { RnnLm } from "../src/models/rnnlm.js";
 import { SimpleConvNet } from "../src/models/simple-conv-net.js";
 import { TwoLayerNet } from "../src/models/two-layer-net.js";
 import { NDArray } from "../src/ndarray.js";
-import { Adam, SGD } from "../src/optimizers/index.js";
+import { Adam, SGD, type Optimizer } from "../src/optimizers/index.js";
 import { Rng } from "../src/rng.js";
 
 const [name = "simple-conv", threadsArg = "1", itersArg, modeArg] = process.argv.slice(2);
@@ -37,26 +39,37 @@ for (const [key, fn] of Object.entries(wasm)) {
 setKernels(timed as unknown as Kernels);
 
 const rng = new Rng(42);
-const cfg =
-  name === "two-layer"
-    ? {
-        model: new TwoLayerNet({ inputSize: 784, hiddenSize: 50, outputSize: 10 }, rng),
-        shape: [784],
-        opt: new SGD({ lr: 0.1 }),
-        iters: 300,
-      }
-    : name === "deep-conv"
-      ? { model: new DeepConvNet({}, rng), shape: [1, 28, 28], opt: new Adam({ lr: 0.001 }), iters: 5 }
-      : name === "lstm"
-        ? {
-            // bench/run.ts's lstm row: 32 streams × 64 characters, 60 symbols, 128 units
-            model: new RnnLm({ kind: "rnnlm", vocabSize: 60, wordvecSize: 32, hiddenSize: 128 }, rng),
-            shape: [64],
-            batch: 32,
-            opt: new Adam({ lr: 0.003 }),
-            iters: 10,
-          }
-        : { model: new SimpleConvNet({}, rng), shape: [1, 28, 28], opt: new Adam({ lr: 0.001 }), iters: 30 };
+const adam = (lr = 0.001) => new Adam({ lr });
+const image = [1, 28, 28];
+/** What this script uses of a network (the classifiers' Model and the LSTM's RnnLm alike). */
+type Net = Pick<RnnLm, "params" | "loss" | "backward" | "predict">;
+/** Each network as bench/run.ts times it (model, one sample's shape, optimizer, default iterations). */
+const configs: Record<
+  string,
+  () => { model: Net; shape: number[]; batch?: number; opt: Optimizer; iters: number }
+> = {
+  "two-layer": () => ({
+    model: new TwoLayerNet({ inputSize: 784, hiddenSize: 50, outputSize: 10 }, rng),
+    shape: [784],
+    opt: new SGD({ lr: 0.1 }),
+    iters: 300,
+  }),
+  "simple-conv": () => ({ model: new SimpleConvNet({}, rng), shape: image, opt: adam(), iters: 30 }),
+  "deep-conv": () => ({ model: new DeepConvNet({}, rng), shape: image, opt: adam(), iters: 5 }),
+  vgg: () => ({ model: new VGG({}, rng), shape: image, opt: adam(), iters: 5 }),
+  googlenet: () => ({ model: new GoogLeNet({}, rng), shape: image, opt: adam(), iters: 4 }),
+  // bench/run.ts's lstm row: 32 streams × 64 characters, 60 symbols, 128 units
+  lstm: () => ({
+    model: new RnnLm({ kind: "rnnlm", vocabSize: 60, wordvecSize: 32, hiddenSize: 128 }, rng),
+    shape: [64],
+    batch: 32,
+    opt: adam(0.003),
+    iters: 10,
+  }),
+};
+if (!(name in configs))
+  throw new Error(`unknown model ${name}: choose one of ${Object.keys(configs).join(", ")}`);
+const cfg = configs[name]();
 const iterations = itersArg ? Number(itersArg) : infer ? cfg.iters * 10 : cfg.iters;
 const dataRng = new Rng(1);
 const x = NDArray.zeros([cfg.batch ?? 100, ...cfg.shape]);

@@ -27,11 +27,20 @@ import { DeepConvNet } from "../src/models/deep-conv-net.js";
 import { ResNet } from "../src/models/resnet.js";
 import { RnnLm } from "../src/models/rnnlm.js";
 import { SimpleConvNet } from "../src/models/simple-conv-net.js";
+import { VGG } from "../src/models/vgg.js";
+import { GoogLeNet } from "../src/models/googlenet.js";
+import { createDcgan } from "../src/models/dcgan.js";
+import { sampleLatent } from "../src/train/gan.js";
 import { TwoLayerNet } from "../src/models/two-layer-net.js";
 import { NDArray } from "../src/ndarray.js";
 import { Adam, SGD } from "../src/optimizers/index.js";
 import { Rng } from "../src/rng.js";
 import { peersSection, runOrtChild } from "./peers.js";
+import { enableRelaxedSimd } from "../src/backend/node-relaxed.js";
+
+// What the CLI runs: relaxed SIMD's fused multiply-add where this Node has it, on Node 20 too (a V8
+// flag set in-process); ZERODL_RELAXED_SIMD=0 measures the plain SIMD build.
+enableRelaxedSimd();
 
 const args = process.argv.slice(2);
 const json = args.includes("--json");
@@ -307,6 +316,37 @@ const MODELS = {
     iterations: { reference: 1, wasm: 4 },
     inference: { reference: 100, wasm: 1000 },
   },
+  // Chapter 8's VGG (two 3×3 convolutions per stage at 16/32/64 filters, Affine 128) and GoogLeNet
+  // (Inception blocks), at their defaults on MNIST's 28×28, as `zerodl train --model vgg|googlenet`.
+  vgg: {
+    quickWithoutReference: true,
+    create: (rng: Rng) => new VGG({}, rng),
+    inputShape: [1, 28, 28],
+    optimizer: () => new Adam({ lr: 0.001 }),
+    optimizerName: "Adam",
+    iterations: { reference: 1, wasm: 5 },
+    inference: { reference: 100, wasm: 2000 },
+  },
+  googlenet: {
+    quickWithoutReference: true,
+    create: (rng: Rng) => new GoogLeNet({}, rng),
+    inputShape: [1, 28, 28],
+    optimizer: () => new Adam({ lr: 0.001 }),
+    optimizerName: "Adam",
+    iterations: { reference: 1, wasm: 4 },
+    inference: { reference: 100, wasm: 1000 },
+  },
+  // The DCGAN of `zerodl gan` at its defaults (transposed convolutions in the generator, LeakyReLU
+  // and strided convolutions in the discriminator): a step is one GAN iteration (the discriminator on
+  // 64 real and 64 generated images, then the generator), inference draws images from the generator.
+  dcgan: {
+    quickWithoutReference: true,
+    gan: { batchSize: 64 },
+    inputShape: [1, 28, 28],
+    optimizerName: "Adam (both networks)",
+    iterations: { reference: 1, wasm: 10 },
+    inference: { reference: 100, wasm: 2000 },
+  },
   // The LSTM language model at experiments/language-model.ts's size (the sequel's Rnnlm: embedding
   // 32, 128 units, stateful), 32 streams × 64 characters of random ids over 60 symbols. Its rows
   // count sequences of 64 characters where the others count images; an epoch is 600 steps.
@@ -375,6 +415,53 @@ function tokenFeed(o: { vocabulary: number; time: number; batch: number }, infer
   return { B: o.batch, batch, inputs };
 }
 
+/** What the timing loop runs: training step i, and inference on rows [start, end) of its inputs. */
+interface Workload {
+  B: number;
+  step(i: number): void;
+  predict(start: number, end: number): void;
+}
+
+/** A classifier's or language model's step (loss, backward, optimizer) and prediction. */
+function modelWorkload(cfg: Exclude<(typeof MODELS)[ModelName], { gan: unknown }>, inferN: number): Workload {
+  const model = cfg.create(new Rng(42));
+  const optimizer = cfg.optimizer();
+  const { B, batch, inputs } =
+    "tokens" in cfg ? tokenFeed(cfg.tokens, inferN) : imageFeed(cfg.inputShape, inferN);
+  return {
+    B,
+    step(i) {
+      const { x, t } = batch(i);
+      model.loss(x, t);
+      model.backward();
+      optimizer.step(model.params);
+    },
+    predict: (start, end) => model.predict(inputs.sliceRows(start, end)),
+  };
+}
+
+/** A DCGAN: one GanTrainer iteration per step (on the first 1,000 MNIST images), generation for inference. */
+function ganWorkload(cfg: (typeof MODELS)["dcgan"], inferN: number): Workload {
+  const { x } = loadImages(1000);
+  const images = new NDArray(x, [1000, ...cfg.inputShape]);
+  const { generator, trainer } = createDcgan({
+    images,
+    iterations: Number.MAX_SAFE_INTEGER,
+    batchSize: cfg.gan.batchSize,
+    seed: 42,
+  });
+  const events = trainer.steps();
+  const z = sampleLatent(inferN, generator.spec.inputShape[0], new Rng(7));
+  return {
+    B: 100,
+    step() {
+      // Epoch events come between iterations; a step is one iteration.
+      while (events.next().value?.type !== "iteration");
+    },
+    predict: (start, end) => generator.forward(z.sliceRows(start, end), "eval"),
+  };
+}
+
 /** Timed blocks per (model, backend): medians over them (inference: over as many passes). */
 const BLOCKS: Record<Variant, number> = { reference: 3, wasm: 5 };
 
@@ -391,16 +478,7 @@ async function runModelChild(name: ModelName, variant: Variant, threads: number)
   const cfg = MODELS[name];
   const iterations = quick ? Math.max(1, Math.ceil(cfg.iterations[variant] / 4)) : cfg.iterations[variant];
   const inferN = quick ? cfg.inference[variant] / 5 : cfg.inference[variant];
-  const model = cfg.create(new Rng(42));
-  const optimizer = cfg.optimizer();
-  const { B, batch, inputs } =
-    "tokens" in cfg ? tokenFeed(cfg.tokens, inferN) : imageFeed(cfg.inputShape, inferN);
-  const step = (i: number) => {
-    const { x, t } = batch(i);
-    model.loss(x, t);
-    model.backward();
-    optimizer.step(model.params);
-  };
+  const { B, step, predict } = "gan" in cfg ? ganWorkload(cfg, inferN) : modelWorkload(cfg, inferN);
   for (let i = 0; i < 2; i++) step(i);
   // Blocks of iterations, and the median block: these cores are shared with other machines' work,
   // which slows a block now and then by up to 1.5×; the median is what a quiet stretch gives.
@@ -416,13 +494,12 @@ async function runModelChild(name: ModelName, variant: Variant, threads: number)
   const msPerIteration = median(blockMs);
   const cpu = process.cpuUsage(cpu0);
   const cpuMsPerIteration = (cpu.user + cpu.system) / 1000 / (iterations * blocks);
-  const xs = inputs;
-  model.predict(xs.sliceRows(0, B));
+  predict(0, B);
   const inferRuns: number[] = [];
   const inferCpu0 = process.cpuUsage();
   for (let r = 0; r < blocks; r++) {
     const t1 = performance.now();
-    for (let s = 0; s < inferN; s += B) model.predict(xs.sliceRows(s, Math.min(inferN, s + B)));
+    for (let s = 0; s < inferN; s += B) predict(s, Math.min(inferN, s + B));
     inferRuns.push((performance.now() - t1) / 1000);
   }
   const inferSeconds = median(inferRuns);
@@ -450,7 +527,8 @@ function modelSection(threads: number): ModelResult[] {
   const results: ModelResult[] = [];
   log(
     `\nmodels, batch 100, TwoLayerNet SGD, the conv nets Adam (epoch = 600 iterations, projected from the median block; peak RSS per process)` +
-      `\n(lstm: the LSTM language model, batch 32 × 64 characters, Adam; its img/s counts 64-character sequences)`,
+      `\n(lstm: the LSTM language model, batch 32 × 64 characters, Adam; its img/s counts 64-character sequences)` +
+      `\n(dcgan: an iteration trains the discriminator on 64 real and 64 generated images, then the generator; img/s counts generated images)`,
   );
   log(
     `${"".padEnd(28)}${"ms/iter".padStart(10)}${"cpu ms".padStart(9)}${"s/epoch".padStart(10)}${"img/s".padStart(10)}${"RSS MB".padStart(9)}`,
@@ -507,7 +585,7 @@ async function main(): Promise<void> {
     relaxedSimd: relaxedSimdSupported() && process.env.ZERODL_RELAXED_SIMD !== "0",
   };
   log(
-    `zerodl bench — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}; WASM ${machine.relaxedSimd ? "relaxed SIMD (fused multiply-add)" : "SIMD (no relaxed SIMD in this engine)"}`,
+    `zerodl bench — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}; WASM ${machine.relaxedSimd ? "relaxed SIMD (fused multiply-add)" : "plain SIMD (ZERODL_RELAXED_SIMD=0, or no relaxed SIMD in this engine)"}`,
   );
   log(
     `load average at start: ${machine.loadAverage.map((l) => l.toFixed(2)).join(" ")} (other work on these cores skews timings)`,

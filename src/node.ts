@@ -1,5 +1,6 @@
 // Node-only entry ("zerodl/node"): the public API plus the loaders that use the file system.
 export * from "./index.js";
+export { enableRelaxedSimd, RELAXED_SIMD_FLAG } from "./backend/node-relaxed.js";
 export { fsSource, packageRoot, defaultCacheDir } from "./data/node/files.js";
 export { downloadFile, DownloadError, MirrorBook, downloadDefaults } from "./data/node/download.js";
 export type { DownloadOptions, DownloadProgress, DownloadTimers } from "./data/node/download.js";

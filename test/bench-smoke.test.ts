@@ -59,7 +59,8 @@ describe("npm run bench -- --quick --json", () => {
       expect(rows).toContain(`${model}/reference`);
       expect(rows).toContain(`${model}/wasm`);
     }
-    expect(rows).toContain("resnet/wasm"); // its reference row only in the full bench (15 s a step)
+    // Their reference rows only in the full bench (seconds a step).
+    for (const model of ["resnet", "vgg", "googlenet", "dcgan"]) expect(rows).toContain(`${model}/wasm`);
     for (const m of report.models) {
       expect([m.msPerIteration, m.secondsPerEpoch, m.imagesPerSecond, m.peakRssMB].every(positive)).toBe(
         true,

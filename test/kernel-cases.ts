@@ -393,6 +393,42 @@ for (const [n, c, h, w, fh, fw, stride, pad] of CONV_SHAPES) {
   });
 }
 
+// Max pooling with ties, −∞ and NaN (values from a handful of levels): the first of equals wins,
+// NaN never does, a window of −∞/NaN gives 0 and argmax −1, in the reference's order. Stride-1
+// windows take a 4-wide SIMD path inside the row and the scalar one at its edges: Inception's 3×3
+// pad-1 branch at 14×14 and 7×7, wide and narrow rows, 2×2 and 1×3 windows, padding ≥ the window.
+for (const [n, c, h, w, ph, pw, stride, pad] of [
+  [2, 3, 14, 14, 3, 3, 1, 1],
+  [1, 5, 7, 7, 3, 3, 1, 1],
+  [2, 2, 9, 23, 3, 3, 1, 1],
+  [3, 2, 6, 11, 2, 2, 1, 0],
+  [1, 3, 5, 13, 1, 3, 1, 1],
+  [2, 2, 4, 9, 3, 3, 1, 2],
+  [1, 2, 3, 4, 5, 5, 1, 2],
+  [2, 3, 11, 10, 3, 3, 2, 1],
+]) {
+  const oh = outSize(h, ph, stride, pad);
+  const ow = outSize(w, pw, stride, pad);
+  cases.push({
+    name: `max pooling, ties and non-finite inputs, n=${n} c=${c} ${h}×${w} window ${ph}×${pw} stride ${stride} pad ${pad}`,
+    atol: 0,
+    rtol: 0,
+    run(k, dtype) {
+      const rng = new Rng(n + c * 7 + h * 31 + w * 101 + pad * 3);
+      const levels = [-Infinity, -Infinity, NaN, -1, 0, 0.5, 0.5, 2];
+      const x = dtype === "float64" ? new Float64Array(n * c * h * w) : new Float32Array(n * c * h * w);
+      for (let i = 0; i < x.length; i++) x[i] = levels[rng.int(levels.length)];
+      // A plane of −∞/NaN only, so that its windows have no winner.
+      x.fill(-Infinity, 0, h * w).fill(NaN, 0, Math.ceil((h * w) / 3));
+      const po = n * c * oh * ow;
+      const out = alloc(dtype, po);
+      const argmax = new Int32Array(po).fill(-7);
+      k.maxPool(out, argmax, x, n, c, h, w, ph, pw, stride, pad);
+      return [out, argmax];
+    },
+  });
+}
+
 // Batch normalization per channel: planes of 1 (an (N, D) input), odd sizes (SIMD tails), 7×7,
 // batch 1, a single sample (zero variance); training and evaluation, with and without the ReLU
 // epilogue.

@@ -5,6 +5,7 @@ import { reference } from "../src/backend/reference.js";
 import {
   createSingleThreadWasm,
   initWasm,
+  relaxedSimdSupported,
   setConvAlgorithm,
   setParallelMinWork,
   type ConvAlgorithm,
@@ -319,9 +320,12 @@ describe("choosing the fast backend", () => {
     try {
       const k = await useFastBackend({ threads: 1 });
       expect(kernels()).toBe(k);
-      expect(await backendInfo()).toEqual({ name: "wasm", threads: 1 });
+      // The relaxed build runs exactly where the engine validates relaxed SIMD (Node 20: not in
+      // this test process, which has no flag; test/relaxed-enable.test.ts covers the other case).
+      const relaxedSimd = relaxedSimdSupported();
+      expect(await backendInfo()).toEqual({ name: "wasm", threads: 1, relaxedSimd });
       await setThreads(2);
-      expect(await backendInfo()).toEqual({ name: "wasm", threads: 2 });
+      expect(await backendInfo()).toEqual({ name: "wasm", threads: 2, relaxedSimd });
       await expect(setThreads(0)).rejects.toThrow(/positive integer, got 0/);
     } finally {
       setKernels(previous);

@@ -50,8 +50,16 @@ export async function setThreads(n: number): Promise<void> {
   await setWasmThreads(n);
 }
 
-/** Which kernels run now and on how many threads (and for WebGPU, which adapter). */
-export async function backendInfo(): Promise<{ name: string; threads: number; adapter?: string }> {
+/**
+ * Which kernels run now and on how many threads (for WebGPU, which adapter; for WASM, whether the
+ * relaxed-SIMD build with fused multiply-add runs).
+ */
+export async function backendInfo(): Promise<{
+  name: string;
+  threads: number;
+  adapter?: string;
+  relaxedSimd?: boolean;
+}> {
   const name = current.name;
   if (name === "webgpu") {
     const { gpuDevice } = await import("./webgpu/index.js");
@@ -59,8 +67,9 @@ export async function backendInfo(): Promise<{ name: string; threads: number; ad
     const adapter = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(" ");
     return { name, threads: 1, adapter };
   }
-  const { wasmThreads } = await import("./wasm.js");
-  return { name, threads: name === "wasm" ? await wasmThreads() : 1 };
+  if (name !== "wasm") return { name, threads: 1 };
+  const { wasmRelaxedSimd, wasmThreads } = await import("./wasm.js");
+  return { name, threads: await wasmThreads(), relaxedSimd: await wasmRelaxedSimd() };
 }
 
 // ---- the GPU backend ---------------------------------------------------------------------------

@@ -1187,9 +1187,16 @@ export interface WasmOptions {
   threads?: number;
 }
 
-let runtime: Promise<{ rt: Runtime; kernels: Kernels } | null> | null = null;
+/** A running WASM backend: its runtime, its kernels, and whether it is the relaxed-SIMD build. */
+interface Started {
+  rt: Runtime;
+  kernels: Kernels;
+  relaxed: boolean;
+}
 
-async function instantiate(shared: boolean): Promise<{ rt: Runtime; kernels: Kernels }> {
+let runtime: Promise<Started | null> | null = null;
+
+async function instantiate(shared: boolean): Promise<Started> {
   const relaxed = relaxedChosen();
   const bytes = decodeBase64(
     shared ? (relaxed ? wasmSharedRelaxed : wasmShared) : relaxed ? wasmSingleRelaxed : wasmSingle,
@@ -1205,10 +1212,10 @@ async function instantiate(shared: boolean): Promise<{ rt: Runtime; kernels: Ker
   const pool = new ThreadPool(memory, module, ctrl, (t) => packs[t], exports.runJob);
   if (shared) await pool.attachHost();
   const rt = new Runtime(memory, exports, pool, blocks, packs);
-  return { rt, kernels: fastKernels(rt, shared) };
+  return { rt, kernels: fastKernels(rt, shared), relaxed };
 }
 
-async function start(): Promise<{ rt: Runtime; kernels: Kernels } | null> {
+async function start(): Promise<Started | null> {
   if (!simdSupported()) return null;
   // Threads need a shared memory (SharedArrayBuffer): always in Node, in a browser only when the
   // page is cross-origin isolated. Otherwise (or if reserving a shared memory fails) the
@@ -1275,6 +1282,15 @@ export async function setWasmThreads(n: number): Promise<void> {
 export async function wasmMemoryBytes(): Promise<number> {
   const started = runtime ? await runtime : null;
   return started ? started.rt.memory.buffer.byteLength : 0;
+}
+
+/**
+ * Whether the running WASM backend is the relaxed-SIMD build (its products use fused multiply-add);
+ * false when it runs plain SIMD or is not running.
+ */
+export async function wasmRelaxedSimd(): Promise<boolean> {
+  const started = runtime ? await runtime : null;
+  return started?.relaxed ?? false;
 }
 
 /** Threads the WASM backend uses now (0 when it is not running). */

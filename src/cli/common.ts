@@ -200,7 +200,12 @@ export async function chooseBackend(backend: BackendName = "fast", threads?: num
   }
   const info = await backendInfo();
   if (info.name === "webgpu") return `backend: webgpu (${info.adapter || "unnamed adapter"})`;
-  const what = info.name === "wasm" ? "WebAssembly SIMD" : "plain TypeScript";
+  const what =
+    info.name !== "wasm"
+      ? "plain TypeScript"
+      : info.relaxedSimd
+        ? "WebAssembly relaxed SIMD, fused multiply-add"
+        : "WebAssembly SIMD";
   return `backend: ${info.name} (${what}), ${info.threads} thread${info.threads === 1 ? "" : "s"}`;
 }
 

@@ -30,6 +30,7 @@ import { registerExperimentCommand } from "../../experiments/cli.js";
 import { registerInteropCommands } from "./interop.js";
 import { captionCommand, trainCaptionerCommand } from "./caption.js";
 import { registerRlCommand } from "./rl.js";
+import { enableRelaxedSimd } from "../backend/node-relaxed.js";
 
 function version(): string {
   const manifest = join(packageRoot(), "package.json");
@@ -535,6 +536,10 @@ if (invoked === fileURLToPath(import.meta.url)) {
     if (e.code === "EPIPE") process.exit(0);
     throw e;
   });
+  // The WASM kernels' fused multiply-add on Node 20 too (Node 22+ has it by default); the process
+  // is ours, so the CLI sets the V8 flag a library leaves to its application. ZERODL_RELAXED_SIMD=0
+  // keeps plain SIMD.
+  enableRelaxedSimd();
   run(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -52,6 +52,8 @@ describe.skipIf(!haveChromium)("browser demo (headless Chromium)", () => {
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     expect(backend?.threads).toBe(cores);
     expect(page.workers()).toHaveLength(cores - 1);
+    // Chromium has relaxed SIMD (since 114): the products' multiply-adds are fused.
+    expect(backend?.note).toMatch(/^WebAssembly relaxed-SIMD kernels \(fused multiply-add\) on \d+ threads/);
     expect(await page.textContent("#backend")).toBe(
       `backend: wasm SIMD · ${cores} thread${cores > 1 ? "s" : ""}`,
     );

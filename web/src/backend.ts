@@ -60,12 +60,15 @@ export async function chooseBackend(choice: BackendChoice, threads?: number): Pr
   if (name === "webgpu") {
     note = `WebGPU compute shaders on ${info.adapter}: arrays stay on the GPU between layers`;
   } else if (name === "wasm") {
+    const simd = info.relaxedSimd
+      ? "WebAssembly relaxed-SIMD kernels (fused multiply-add)"
+      : "WebAssembly SIMD kernels";
     note =
       info.threads > 1
-        ? `WebAssembly SIMD kernels on ${info.threads} threads (Web Workers sharing the WebAssembly memory)`
+        ? `${simd} on ${info.threads} threads (Web Workers sharing the WebAssembly memory)`
         : isolated
-          ? "WebAssembly SIMD kernels on one thread"
-          : "WebAssembly SIMD kernels on one thread: without cross-origin isolation there is no shared memory for workers";
+          ? `${simd} on one thread`
+          : `${simd} on one thread: without cross-origin isolation there is no shared memory for workers`;
   } else {
     note =
       choice === "wasm"
