@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setKernels } from "../src/backend/index.js";
 import type { Kernels } from "../src/backend/kernels.js";
 import { initWasm, setParallelMinWork, setWasmThreads } from "../src/backend/wasm.js";
+import { createDcgan } from "../src/models/dcgan.js";
 import { DeepConvNet } from "../src/models/deep-conv-net.js";
 import { GoogLeNet } from "../src/models/googlenet.js";
 import { MultiLayerNetExtend } from "../src/models/multi-layer-net-extend.js";
@@ -20,6 +21,7 @@ import { NDArray, deviceStep, type Floats } from "../src/ndarray.js";
 import { Adam } from "../src/optimizers/adam.js";
 import type { Optimizer } from "../src/optimizers/optimizer.js";
 import { Rng } from "../src/rng.js";
+import { sampleLatent } from "../src/train/gan.js";
 
 let resident: Kernels;
 let copying: Kernels;
@@ -141,6 +143,49 @@ describe("resident arrays on the WASM backend", () => {
     const got = train(resident, build, x, t);
     expect(got.length).toBe(want.length);
     got.forEach((values, i) => expect(values, `output ${i}`).toEqual(want[i]));
+  });
+
+  /** A small DCGAN (its two LayerChain networks and GanTrainer) on `kernels`, three iterations. */
+  function dcgan(kernels: Kernels) {
+    setKernels(kernels);
+    const made = createDcgan({
+      images: uniform([8, 1, 12, 12], new Rng(7)),
+      iterations: 3,
+      batchSize: 4,
+      seed: 1,
+      latentSize: 6,
+      generatorChannels: [8, 4],
+      discriminatorChannels: [4, 8],
+    });
+    const losses: number[][] = [];
+    for (const e of made.trainer.steps())
+      if (e.type === "iteration") losses.push([e.dLoss, e.gLoss, e.dReal, e.dFake]);
+    setKernels(resident);
+    return { ...made, losses };
+  }
+  const numbers = (g: ReturnType<typeof dcgan>) => [
+    ...g.losses,
+    ...[...g.generator.params, ...g.discriminator.params].map((p) => Array.from(p.value.data)),
+  ];
+
+  it("a DCGAN (LayerChain networks, transposed convolutions, batch norm) trains to the same numbers, bit for bit, as with copies", () => {
+    const want = numbers(dcgan(copying));
+    const got = numbers(dcgan(resident));
+    expect(got.length).toBe(want.length);
+    got.forEach((values, i) => expect(values, `output ${i}`).toEqual(want[i]));
+  });
+
+  it("a GAN's networks keep params and grads in the WASM memory; a generator's output stays readable after its next forwards", () => {
+    const { generator, discriminator } = dcgan(resident);
+    for (const p of [...generator.params, ...discriminator.params]) {
+      expect(inMemory(p.value.data), `${p.name} value`).toBe(true);
+      expect(inMemory((p.grad as NDArray).data), `${p.name} grad`).toBe(true);
+    }
+    const y = generator.forward(sampleLatent(3, 6, new Rng(1)), "eval");
+    const before = Array.from(y.data);
+    for (let i = 0; i < 2; i++) generator.forward(sampleLatent(3, 6, new Rng(2 + i)), "eval");
+    expect(inMemory(y.data)).toBe(false);
+    expect(Array.from(y.data)).toEqual(before);
   });
 
   it("a model's params, grads and optimizer state live in the WASM memory after a step", () => {
