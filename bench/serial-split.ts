@@ -1,7 +1,8 @@
 /**
  * `npx tsx bench/serial-split.ts [rounds] [steps]`: SimpleConvNet training step (batch 100, Adam),
  * per kernel call (matmul keyed by shape) at 1 and 2 threads, alternating in one process: where the
- * two-thread step loses against half the one-thread step. Not part of `npm test`.
+ * two-thread step loses against half the one-thread step; the step's mean, median and fastest block
+ * of `steps` steps at each thread count. Not part of `npm test`.
  */
 import { setKernels } from "../src/backend/index.js";
 import type { Kernels } from "../src/backend/kernels.js";
@@ -40,6 +41,8 @@ const step = () => {
 };
 const acc = [new Map<string, number>(), new Map<string, number>()];
 const total = [0, 0];
+/** Each block's ms per step, per thread count: the fastest and the median block move less with the host's load. */
+const blocks: number[][] = [[], []];
 for (let r = 0; r < rounds; r++) {
   for (const th of [1, 2]) {
     await setWasmThreads(th);
@@ -47,7 +50,9 @@ for (let r = 0; r < rounds; r++) {
     times = new Map();
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) step();
-    total[th - 1] += performance.now() - t0;
+    const ms = performance.now() - t0;
+    total[th - 1] += ms;
+    blocks[th - 1].push(ms / steps);
     for (const [k, v] of times) acc[th - 1].set(k, (acc[th - 1].get(k) ?? 0) + v);
   }
 }
@@ -55,6 +60,12 @@ const n = rounds * steps;
 const k1 = [...acc[0]].sort((a, b) => b[1] - a[1]);
 console.log(
   `step: 1 thread ${(total[0] / n).toFixed(3)} ms, 2 threads ${(total[1] / n).toFixed(3)} ms, ${(total[0] / total[1]).toFixed(3)}×`,
+);
+const sorted = blocks.map((b) => [...b].sort((x, y) => x - y));
+const mid = (b: number[]) => b[b.length >> 1];
+console.log(
+  `median block: ${mid(sorted[0]).toFixed(3)} / ${mid(sorted[1]).toFixed(3)} ms, ${(mid(sorted[0]) / mid(sorted[1])).toFixed(3)}×; ` +
+    `fastest block: ${sorted[0][0].toFixed(3)} / ${sorted[1][0].toFixed(3)} ms, ${(sorted[0][0] / sorted[1][0]).toFixed(3)}×`,
 );
 let s1 = 0;
 let s2 = 0;

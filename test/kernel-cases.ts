@@ -130,6 +130,11 @@ const MATMUL_SHAPES: [number, number, number][] = [
   // share it (an Affine layer's forward, scaled down); and a wide bᵀ cut in 128-column tiles.
   [20, 700, 100],
   [6, 40, 600],
+  // The same with k ≥ 1024 (a·b untransposed): cut in two halves along k, the second half's partial
+  // added after; one row (batch 1), an odd k, and several 64-row tiles with a ragged last one.
+  [1, 1031, 65],
+  [7, 2049, 33],
+  [257, 1100, 60],
   // A tall k (a convolution's dW, aᵀ·b): cut into k slices whose partials are summed, with tails.
   [5, 9000, 17],
 ];
@@ -486,6 +491,12 @@ const CONV_RELU_POOL: [number, number, number, number, number, number, number, n
   [1, 3, 9, 9, 2, 3, 2, 1, [2, 2, 2, 0]],
   [2, 4, 7, 6, 3, 1, 1, 0, [2, 2, 2, 0]],
   [1, 1, 4, 21, 5, 2, 1, 1, [2, 2, 2, 0]],
+  // Stride 1, no padding, outputs a multiple of 8 wide: the product reads its taps from the image
+  // (no colᵀ); channels (taps across planes), a ragged last filter panel, an odd output height, fewer
+  // than 4 filters.
+  [2, 3, 10, 18, 5, 3, 1, 0, [2, 2, 2, 0]],
+  [1, 2, 10, 9, 4, 2, 1, 0, [2, 2, 2, 0]],
+  [3, 1, 12, 12, 3, 5, 1, 0, [2, 2, 2, 0]],
 ];
 for (const [n, c, h, w, fn, f, stride, pad, pool] of CONV_RELU_POOL) {
   cases.push(convReluPoolCase([n, c, h, w, fn, f, stride, pad], pool));

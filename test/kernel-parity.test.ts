@@ -163,8 +163,8 @@ describe("wasm thread-count determinism", () => {
         },
       },
       {
-        // SimpleConvNet's first Affine layer (4320 → 100): its forward is cut in row tiles when
-        // threads share it, its dx in 128-column tiles.
+        // SimpleConvNet's first Affine layer (4320 → 100): its forward is cut in two along k (for
+        // every thread count), its dx in 128-column tiles.
         name: "matmul 100×4320·4320×100 and its backward transposes",
         atol: 0,
         rtol: 0,
@@ -281,6 +281,36 @@ describe("fused convolution: the reference twin against direct loops", () => {
     assertAllClose(dx, wantDx, 1e-12, 1e-10, "convBackward dx");
     assertAllClose(dW, wantDW, 1e-12, 1e-10, "convBackward dW");
     assertAllClose(db, wantDb, 1e-12, 1e-10, "convBackward db");
+  });
+});
+
+describe("fused convolution → ReLU → 2×2 pooling against the three run apart (wasm)", () => {
+  // Stride 1 without padding and outputs a multiple of 8 wide (SimpleConvNet's 28×28 → 24×24), the
+  // fused kernel reads the product's taps from the image instead of an im2col copy; the unfused
+  // convForward still goes through colᵀ. Both must sum the same products in the same order.
+  it.each([
+    [3, 1, 28, 28, 30, 5],
+    [2, 3, 10, 18, 5, 3],
+    [1, 2, 11, 17, 7, 4],
+  ])("gives the same bits: n=%i c=%i %i×%i, %i filters of side %i", async (n, c, h, w, fn, f) => {
+    const k = await initWasm({ threads: 1 });
+    const [oh, ow] = [h - f + 1, w - f + 1];
+    const [poh, pow] = [oh >> 1, ow >> 1];
+    const rng = new Rng(n + c * 7 + h * 13);
+    const x = floats("float32", n * c * h * w, rng);
+    const W = floats("float32", fn * c * f * f, rng);
+    const b = floats("float32", fn, rng, -0.2, 0.2);
+    const fused = alloc("float32", n * fn * poh * pow);
+    const fusedArgmax = new Int32Array(fused.length);
+    k.convReluPoolForward(fused, fusedArgmax, x, W, b, n, c, h, w, fn, f, f, 1, 0, 2, 2, 2, 0);
+    const y = alloc("float32", n * fn * oh * ow);
+    k.convForward(y, x, W, b, n, c, h, w, fn, f, f, 1, 0);
+    k.relu(y, y);
+    const pooled = alloc("float32", fused.length);
+    const argmax = new Int32Array(fused.length);
+    k.maxPool(pooled, argmax, y, n, fn, oh, ow, 2, 2, 2, 0);
+    expect(Buffer.from(fused.buffer).equals(Buffer.from(pooled.buffer))).toBe(true);
+    expect(fusedArgmax).toEqual(argmax);
   });
 });
 

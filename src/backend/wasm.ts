@@ -63,6 +63,7 @@ const Op = {
   adamUpdate: 23,
   matmulSplitK: 24,
   matmulReduce: 25,
+  matmulHalf: 26,
   convForward: 27,
   convBackward: 28,
   // The recurrent kernels start at 40, clear of the convolution's.
@@ -93,6 +94,15 @@ const Op = {
  */
 const SPLIT_MIN_K = 8192;
 const KSLICE = 2048;
+
+/**
+ * A product a·b (neither transposed) whose b has few columns but does not fit matmul's B buffer
+ * packed whole (k·⌈n/8⌉·8 > 65,536 floats: an Affine layer's forward on a flattened convolution
+ * output, SimpleConvNet's 100×4320·4320×100) is cut in two along k (kernels.as `matmulHalf`), at
+ * k / 2 whatever the thread count: each thread packs half of b instead of all of it.
+ */
+const halvesK = (k: number, n: number, transA: boolean, transB: boolean): boolean =>
+  !transA && !transB && n < 128 && k >= 1024 && k * (Math.ceil(n / 8) * 8) > 65536;
 /** Images per chunk of the convolution's backward (CONV_GROUP in kernels.as): one partial dW each. */
 const CONV_GROUP = 2;
 /** Images per chunk of the transposed convolution's backward (DECONV_GROUP in kernels.as). */
@@ -654,6 +664,12 @@ function fastKernels(rt: Runtime, shared: boolean) {
       const partials = rt.alloc(slices * m * n);
       rt.run(Op.matmulSplitK, [partials, pa, pb, m, k, n], [], work);
       rt.run(Op.matmulReduce, [po, partials, m * n, slices, +accumulate], [], m * n * slices);
+      return;
+    }
+    if (halvesK(k, n, transA, transB)) {
+      const part = rt.alloc(m * n);
+      rt.run(Op.matmulHalf, [po, part, pa, pb, m, k, n, +accumulate], [], work);
+      rt.run(Op.matmulReduce, [po, part, m * n, 1, 1], [], m * n);
       return;
     }
     rt.run(Op.matmul, [po, pa, pb, m, k, n, +transA, +transB, +accumulate, rt.threads], [], work);

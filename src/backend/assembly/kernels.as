@@ -268,9 +268,11 @@ function packB(pb: usize, b: usize, k: i32, n: i32, transB: bool, pc: i32, kc: i
 function matmulTile(
   out: usize, a: usize, b: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, acc: bool,
   pack: usize, job: i32, i0: i32, i1: i32, j0: i32, j1: i32, cache: bool = true, directB: bool = false,
-  padRows: bool = false,
+  padRows: bool = false, k0: i32 = 0, k1: i32 = -1,
 ): void {
-  if (k == 0) {
+  // Steps k0 … k1 − 1 only (all of k by default): one part of a k-split product (matmulHalf).
+  if (k1 < 0) k1 = k;
+  if (k1 <= k0) {
     if (!acc) for (let i = i0; i < i1; i++) memory.fill(out + ((<usize>i * <usize>n + <usize>j0) << 2), 0, <usize>(j1 - j0) << 2);
     return;
   }
@@ -286,23 +288,24 @@ function matmulTile(
   // An untransposed b read in place (directB: a b that is in cache already and serves few row
   // panels, as one image's colᵀ) needs packing only for a ragged last panel.
   const inPlaceB = directB && !transB;
-  const whole = !inPlaceB && <i64>k * <i64>nc8 <= <i64>(KC * NT);
+  const whole = !inPlaceB && <i64>(k1 - k0) * <i64>nc8 <= <i64>(KC * NT);
   const tag = tile + ((<usize>MR * <usize>NR) << 2);
   // (A k-split job's slices have different b's under one job: it passes cache = false.)
-  const packed = cache && load<i32>(tag) == job && load<i32>(tag, 4) == j0 && load<i32>(tag, 8) == 1;
+  const packed = cache && load<i32>(tag) == job && load<i32>(tag, 4) == j0 && load<i32>(tag, 8) == 1 && load<i32>(tag, 12) == k0;
   if (whole && !packed) {
-    for (let pc = 0; pc < k; pc += KC) packB(pb + ((<usize>pc * <usize>nc8) << 2), b, k, n, transB, pc, min(KC, k - pc), j0, nc);
+    for (let pc = k0; pc < k1; pc += KC) packB(pb + ((<usize>(pc - k0) * <usize>nc8) << 2), b, k, n, transB, pc, min(KC, k1 - pc), j0, nc);
     store<i32>(tag, job);
     store<i32>(tag, j0, 4);
     store<i32>(tag, cache ? 1 : 0, 8);
+    store<i32>(tag, k0, 12);
   } else if (!whole) {
     store<i32>(tag, 0, 8);
   }
   const ragged = nc & ~(NR - 1);
-  for (let pc = 0; pc < k; pc += KC) {
-    const kc = min(KC, k - pc);
-    const init = acc || pc > 0;
-    const pbk = whole ? pb + ((<usize>pc * <usize>nc8) << 2) : pb;
+  for (let pc = k0; pc < k1; pc += KC) {
+    const kc = min(KC, k1 - pc);
+    const init = acc || pc > k0;
+    const pbk = whole ? pb + ((<usize>(pc - k0) * <usize>nc8) << 2) : pb;
     if (inPlaceB) {
       if (ragged < nc) packB(pb + ((<usize>ragged * <usize>kc) << 2), b, k, n, false, pc, kc, j0 + ragged, nc - ragged);
     } else if (!whole) {
@@ -418,6 +421,34 @@ function matmulReduce(out: usize, partials: usize, len: i32, slices: i32, acc: b
     for (let s = 0; s < slices; s++) v += load<f32>(partials + <usize>s * stride + at);
     store<f32>(out + at, v);
   }
+}
+
+// ---- k-halved matmul: out(m×n) = a·b for an untransposed a and b too big to pack whole ----------------
+// An Affine layer's forward on a flattened convolution output (SimpleConvNet: 100×4320·4320×100) has
+// a b (the weights) that every row tile must pack whole, and only ~100 rows: split by rows, each
+// thread packs all of b; split by columns, threads share the output's cache lines or get 7:6 of 13
+// panels. Cut in two along k instead (the cut fixed by k alone, kh = k / 2), each thread packs and
+// multiplies half of b: chunk (tile, 0) computes out (+ out when acc) over steps 0 … kh − 1 in
+// place, chunk (tile, 1) steps kh … k − 1 into `part`, and matmulReduce adds part to out. Every
+// thread count, one included, computes the same two sums and adds them in the same order.
+
+/** Chunks of the k-halved product: two per row tile (64 rows from m = 256 on, else all rows). */
+@inline function halfChunks(m: i32): i32 {
+  return 2 * ((m + halfTileRows(m) - 1) / halfTileRows(m));
+}
+
+@inline function halfTileRows(m: i32): i32 {
+  return m >= 256 ? 64 : (m + 3) & ~3;
+}
+
+/** Chunk c of the k-halved product: row tile c >> 1, half c & 1. */
+function matmulHalf(out: usize, part: usize, a: usize, b: usize, m: i32, k: i32, n: i32, acc: bool, pack: usize, job: i32, c: i32): void {
+  const mt = halfTileRows(m);
+  const i0 = (c >> 1) * mt;
+  const kh = k >> 1;
+  const second = (c & 1) != 0;
+  const o = second ? part : out;
+  matmulTile(o, a, b, m, k, n, false, false, acc && !second, pack, job, i0, min(m, i0 + mt), 0, n, true, false, false, second ? kh : 0, second ? k : kh);
 }
 
 // ---- rows, columns, transposes ---------------------------------------------------------------------
@@ -1059,6 +1090,88 @@ function matmulBlock(
   }
 }
 
+// ---- convolution products read from the image itself (stride 1, no padding) ---------------------
+// With stride 1 and no padding, tap (ch, ky, kx) of the 8 output pixels (oy, ox … ox + 7) is the run
+// x[ch][oy + ky][ox + kx …] of 8 consecutive input values: when ow is a multiple of 8 (no 8-pixel
+// panel crosses an output row), the product W · colᵀ can read its b panels straight from the image,
+// one byte offset per tap, and colᵀ is never made (im2col was ~15 % of SimpleConvNet's convolution).
+// The sums are matmulBlock's over colᵀ, in the same order: the results are bit-identical.
+
+/** Whether convDirect computes a convolution's product (else im2col + matmulBlock). */
+@inline function isDirect(ow: i32, fh: i32, fw: i32, stride: i32, pad: i32): bool {
+  return stride == 1 && pad == 0 && (ow & (NR - 1)) == 0 && !isPointwise(fh, fw, stride, pad);
+}
+
+/**
+ * micro()'s 4×8 tile with b's step p at xb + taps[p] (an image's 8 pixels under tap p): c (4×8, row
+ * stride ldc floats) = A·B over kc steps, from zero.
+ */
+// @ts-ignore: decorator
+@inline function microTaps(c: usize, ldc: i32, pa: usize, ars: usize, aps: usize, xb: usize, taps: usize, kc: i32): void {
+  const ld = <usize>ldc << 2;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let a0 = pa, a1 = pa + ars, a2 = pa + 2 * ars, a3 = pa + 3 * ars;
+  for (let p = 0; p < kc; p++) {
+    const pb = xb + <usize>load<i32>(taps + (<usize>p << 2));
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let av = v128.load32_splat(a0);
+    c00 = madd(c00, av, b0);
+    c01 = madd(c01, av, b1);
+    av = v128.load32_splat(a1);
+    c10 = madd(c10, av, b0);
+    c11 = madd(c11, av, b1);
+    av = v128.load32_splat(a2);
+    c20 = madd(c20, av, b0);
+    c21 = madd(c21, av, b1);
+    av = v128.load32_splat(a3);
+    c30 = madd(c30, av, b0);
+    c31 = madd(c31, av, b1);
+    a0 += aps; a1 += aps; a2 += aps; a3 += aps;
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(c + ld, c10); v128.store(c + ld, c11, 16);
+  v128.store(c + 2 * ld, c20); v128.store(c + 2 * ld, c21, 16);
+  v128.store(c + 3 * ld, c30); v128.store(c + 3 * ld, c31, 16);
+}
+
+/**
+ * out (fn rounded up to 4 rows × oh·ow) = W (fn × c·fh·fw) · colᵀ of one image x (c, h, w), with
+ * colᵀ read from x (isDirect). `taps`: scratch for the c·fh·fw tap offsets (this thread's colᵀ
+ * scratch, unused here); a ragged last row panel of W is packed with zero rows into `pack`.
+ */
+function convDirect(out: usize, W: usize, x: usize, c: i32, h: i32, w: i32, fn: i32, fh: i32, fw: i32, taps: usize, pack: usize): void {
+  const oh = h - fh + 1;
+  const ow = w - fw + 1;
+  const pixels = oh * ow;
+  const cols = c * fh * fw;
+  let t = taps;
+  for (let ch = 0; ch < c; ch++) {
+    for (let ky = 0; ky < fh; ky++) {
+      for (let kx = 0; kx < fw; kx++) {
+        store<i32>(t, ((ch * h + ky) * w + kx) << 2);
+        t += 4;
+      }
+    }
+  }
+  const full = fn & ~(MR - 1);
+  if (full < fn) packA(pack, W, fn, cols, false, full, fn - full, 0, cols);
+  const ars = <usize>cols << 2;
+  for (let oy = 0; oy < oh; oy++) {
+    for (let ox = 0; ox < ow; ox += NR) {
+      const xb = x + ((<usize>oy * <usize>w + <usize>ox) << 2);
+      const o = out + ((<usize>oy * <usize>ow + <usize>ox) << 2);
+      for (let i = 0; i < full; i += MR) {
+        microTaps(o + ((<usize>i * <usize>pixels) << 2), pixels, W + <usize>i * ars, ars, 4, xb, taps, cols);
+      }
+      if (full < fn) microTaps(o + ((<usize>full * <usize>pixels) << 2), pixels, pack, 4, 16, xb, taps, cols);
+    }
+  }
+}
+
 /** A 1×1 filter with stride 1 and no padding: one image's colᵀ (c × h·w) is the image itself. */
 @inline function isPointwise(fh: i32, fw: i32, stride: i32, pad: i32): bool {
   return fh == 1 && fw == 1 && stride == 1 && pad == 0;
@@ -1116,8 +1229,12 @@ function convReluPool2x2Image(
   const pixels = oh * ow;
   const xi = x + ((<usize>img * <usize>c * <usize>h * <usize>w) << 2);
   const pointwise = isPointwise(fh, fw, stride, pad);
-  if (!pointwise) im2colImage(colT, xi, c, h, w, fh, fw, stride, pad);
-  matmulBlock(prod, W, pointwise ? xi : colT, fn, c * fh * fw, pixels, false, false, false, pack, true);
+  if (isDirect(ow, fh, fw, stride, pad)) {
+    convDirect(prod, W, xi, c, h, w, fn, fh, fw, colT, pack);
+  } else {
+    if (!pointwise) im2colImage(colT, xi, c, h, w, fh, fw, stride, pad);
+    matmulBlock(prod, W, pointwise ? xi : colT, fn, c * fh * fw, pixels, false, false, false, pack, true);
+  }
   const poh = oh >> 1;
   const pow = ow >> 1;
   const wb = <usize>ow << 2;
@@ -3446,6 +3563,7 @@ function chunkCount(op: i32, s: usize): i32 {
     case 6: case 8: case 9: case 10: case 20: case 21: case 22: return chunksOf(arg(s, 3), GRAIN);
     case 23: return chunksOf(arg(s, 4), GRAIN);
     case 24: return splitSlices(arg(s, 4)) * matmulChunks(arg(s, 3), 0, arg(s, 5), false, 1);
+    case 26: return halfChunks(arg(s, 4));
     case 25: return chunksOf(arg(s, 2), GRAIN);
     case 13: case 14: return arg(s, 2);
     case 27: return arg(s, 4);
@@ -3521,6 +3639,7 @@ function runChunk(op: i32, s: usize, c: i32, C: i32, pack: usize, gen: i32, t: i
     case 22: rmspropUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), farg(s, 0), farg(s, 1), farg(s, 2), c, C); break;
     case 23: adamUpdate(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), farg(s, 0), farg(s, 1), farg(s, 2), farg(s, 3), c, C); break;
     case 24: matmulSplitK(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), pack, gen, c); break;
+    case 26: matmulHalf(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7) != 0, pack, gen, c); break;
     case 50: batchNormStats(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), c, C); break;
     case 51: batchNormForward(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), arg(s, 9) != 0, farg(s, 0), c, C); break;
     case 52: batchNormBackwardSums(arg(s, 0), arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 4), arg(s, 5), arg(s, 6), arg(s, 7), arg(s, 8), farg(s, 0), c, C); break;
