@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setKernels } from "../src/backend/index.js";
 import type { Kernels } from "../src/backend/kernels.js";
-import { initWasm, setParallelMinWork, setWasmThreads } from "../src/backend/wasm.js";
+import { initWasm, setParallelMinWork, setPoisonUnzeroed, setWasmThreads } from "../src/backend/wasm.js";
 import { Captioner, type CaptionerSpec } from "../src/models/captioner.js";
 import { createDcgan } from "../src/models/dcgan.js";
 import { DeepConvNet } from "../src/models/deep-conv-net.js";
@@ -145,6 +145,22 @@ describe("resident arrays on the WASM backend", () => {
     expect(got.length).toBe(want.length);
     got.forEach((values, i) => expect(values, `output ${i}`).toEqual(want[i]));
   });
+
+  // The fused convolution's output, argmax and dx are handed out without zeroing (`kernelOutput`):
+  // filled with NaN instead, any value a kernel leaves unwritten would reach the numbers.
+  it.each(networks)(
+    "%s: outputs handed out unzeroed are written whole (poisoned, the same numbers)",
+    (_, build, x, t) => {
+      const want = train(copying, build, x, t);
+      setPoisonUnzeroed(true);
+      try {
+        const got = train(resident, build, x, t);
+        got.forEach((values, i) => expect(values, `output ${i}`).toEqual(want[i]));
+      } finally {
+        setPoisonUnzeroed(false);
+      }
+    },
+  );
 
   /** A small DCGAN (its two LayerChain networks and GanTrainer) on `kernels`, three iterations. */
   function dcgan(kernels: Kernels) {
