@@ -55,6 +55,11 @@ export class Storage<A extends Floats | Int32Array = Floats> {
   host: A | null;
   device: DeviceCopy | null = null;
   released = false;
+  /**
+   * A kernel writes every value before anything reads one (`kernelOutput`): a CPU backend's own
+   * memory may hand it a block without zeroing it.
+   */
+  unzeroed = false;
   readonly kind: DType | "int32";
   readonly size: number;
 
@@ -130,9 +135,22 @@ export function keepFromStep(a: NDArray): NDArray {
  * An index array for kernels to fill and read (max pooling's argmax) next to `dtype` values: a typed
  * array on the CPU backends, a handle to device memory on a device backend. Only kernels read it.
  */
-export function allocIndices(size: number, dtype: DType): Int32Array {
+export function allocIndices(size: number, dtype: DType, unzeroed = false): Int32Array {
   if (activeDevice !== null && dtype !== "float64") return activeDevice.indices(size);
-  return (dtype === "float32" ? hostMemory?.indices(size) : null) ?? new Int32Array(size);
+  return (dtype === "float32" ? hostMemory?.indices(size, unzeroed) : null) ?? new Int32Array(size);
+}
+
+/**
+ * An array that a kernel is about to write whole (the fused convolution's output, argmax and dx):
+ * made as `zeros`, but its values are unspecified until that kernel runs, as a CPU backend's own
+ * memory may hand it a block without zeroing it (DeepConvNet's step zeroed 25 MB that its kernels
+ * then overwrote). Only for kernels that write every element on every backend; anything else takes
+ * `zeros`.
+ */
+export function kernelOutput(shape: Shape, dtype: DType = "float32"): NDArray {
+  const a = NDArray.zeros(shape, dtype);
+  a.storage.unzeroed = true;
+  return a;
 }
 
 // ---- a CPU backend's own memory ----------------------------------------------------------------
@@ -150,10 +168,13 @@ export function allocIndices(size: number, dtype: DType): Int32Array {
 export interface HostMemory {
   /** Called for every lazily made Storage (`NDArray.zeros`): one made in a step belongs to it. */
   adopt(s: Storage): void;
-  /** Zeros for `s` in this memory if a step made it (that step owns them), else null. */
+  /**
+   * Zeros for `s` in this memory if a step made it (that step owns them), else null; unspecified
+   * values when `s.unzeroed`.
+   */
   alloc(s: Storage): Float32Array | null;
-  /** An index array in this memory, owned by the running step; null outside steps. */
-  indices(size: number): Int32Array | null;
+  /** An index array in this memory (zeros, unless `unzeroed`), owned by the running step; null outside steps. */
+  indices(size: number, unzeroed?: boolean): Int32Array | null;
   step<T>(owner: object, fresh: boolean, fn: () => T): T;
   keep(s: Storage): void;
   /** Zeros in this memory that last until collected. */

@@ -9,7 +9,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setKernels } from "../src/backend/index.js";
 import type { Kernels } from "../src/backend/kernels.js";
-import { initWasm, setParallelMinWork, setWasmThreads } from "../src/backend/wasm.js";
+import { initWasm, setParallelMinWork, setPoisonUnzeroed, setWasmThreads } from "../src/backend/wasm.js";
+import { Captioner, type CaptionerSpec } from "../src/models/captioner.js";
+import { createDcgan } from "../src/models/dcgan.js";
 import { DeepConvNet } from "../src/models/deep-conv-net.js";
 import { GoogLeNet } from "../src/models/googlenet.js";
 import { MultiLayerNetExtend } from "../src/models/multi-layer-net-extend.js";
@@ -20,6 +22,7 @@ import { NDArray, deviceStep, type Floats } from "../src/ndarray.js";
 import { Adam } from "../src/optimizers/adam.js";
 import type { Optimizer } from "../src/optimizers/optimizer.js";
 import { Rng } from "../src/rng.js";
+import { sampleLatent } from "../src/train/gan.js";
 
 let resident: Kernels;
 let copying: Kernels;
@@ -141,6 +144,114 @@ describe("resident arrays on the WASM backend", () => {
     const got = train(resident, build, x, t);
     expect(got.length).toBe(want.length);
     got.forEach((values, i) => expect(values, `output ${i}`).toEqual(want[i]));
+  });
+
+  // The fused convolution's output, argmax and dx are handed out without zeroing (`kernelOutput`):
+  // filled with NaN instead, any value a kernel leaves unwritten would reach the numbers.
+  it.each(networks)(
+    "%s: outputs handed out unzeroed are written whole (poisoned, the same numbers)",
+    (_, build, x, t) => {
+      const want = train(copying, build, x, t);
+      setPoisonUnzeroed(true);
+      try {
+        const got = train(resident, build, x, t);
+        got.forEach((values, i) => expect(values, `output ${i}`).toEqual(want[i]));
+      } finally {
+        setPoisonUnzeroed(false);
+      }
+    },
+  );
+
+  /** A small DCGAN (its two LayerChain networks and GanTrainer) on `kernels`, three iterations. */
+  function dcgan(kernels: Kernels) {
+    setKernels(kernels);
+    const made = createDcgan({
+      images: uniform([8, 1, 12, 12], new Rng(7)),
+      iterations: 3,
+      batchSize: 4,
+      seed: 1,
+      latentSize: 6,
+      generatorChannels: [8, 4],
+      discriminatorChannels: [4, 8],
+    });
+    const losses: number[][] = [];
+    for (const e of made.trainer.steps())
+      if (e.type === "iteration") losses.push([e.dLoss, e.gLoss, e.dReal, e.dFake]);
+    setKernels(resident);
+    return { ...made, losses };
+  }
+  const numbers = (g: ReturnType<typeof dcgan>) => [
+    ...g.losses,
+    ...[...g.generator.params, ...g.discriminator.params].map((p) => Array.from(p.value.data)),
+  ];
+
+  it("a DCGAN (LayerChain networks, transposed convolutions, batch norm) trains to the same numbers, bit for bit, as with copies", () => {
+    const want = numbers(dcgan(copying));
+    const got = numbers(dcgan(resident));
+    expect(got.length).toBe(want.length);
+    got.forEach((values, i) => expect(values, `output ${i}`).toEqual(want[i]));
+  });
+
+  it("a GAN's networks keep params and grads in the WASM memory; a generator's output stays readable after its next forwards", () => {
+    const { generator, discriminator } = dcgan(resident);
+    for (const p of [...generator.params, ...discriminator.params]) {
+      expect(inMemory(p.value.data), `${p.name} value`).toBe(true);
+      expect(inMemory((p.grad as NDArray).data), `${p.name} grad`).toBe(true);
+    }
+    const y = generator.forward(sampleLatent(3, 6, new Rng(1)), "eval");
+    const before = Array.from(y.data);
+    for (let i = 0; i < 2; i++) generator.forward(sampleLatent(3, 6, new Rng(2 + i)), "eval");
+    expect(inMemory(y.data)).toBe(false);
+    expect(Array.from(y.data)).toEqual(before);
+  });
+
+  // The captioner: a convolutional encoder (fused convolution, pooling), an LSTM decoder with peeky
+  // inputs, padding ignored; its loss() and backward() are a step, its captions outside any.
+  const captionerSpec: CaptionerSpec = {
+    kind: "captioner",
+    inputShape: [1, 8, 12],
+    tokens: ["<start>", "<end>", "a", "b", "c"],
+    maxLength: 3,
+    encoder: [
+      { type: "convolution", filters: 4, fh: 3, fw: 3, pad: 1 },
+      { type: "relu" },
+      { type: "pooling", ph: 2, pw: 2, stride: 2 },
+      { type: "flatten" },
+      { type: "affine", outputSize: 6 },
+      { type: "tanh" },
+    ],
+    wordvecSize: 3,
+    hiddenSize: 5,
+    peeky: true,
+  };
+  function captioner(kernels: Kernels): { model: Captioner; numbers: number[][] } {
+    setKernels(kernels);
+    const model = new Captioner(captionerSpec, new Rng(8));
+    const optimizer = new Adam({ lr: 0.01 });
+    const images = uniform([3, 1, 8, 12], new Rng(9));
+    const inputs = NDArray.from([0, 2, 3, 0, 4, 1, 0, 3, 3], [3, 3]);
+    const targets = Int32Array.from([2, 3, 1, 4, 1, -1, 3, 3, 1]);
+    const numbers: number[][] = [];
+    for (let step = 0; step < 3; step++) {
+      numbers.push([model.loss(images, inputs, targets)]);
+      model.backward();
+      optimizer.step(model.params);
+      numbers.push(...model.params.map((p) => Array.from(p.value.data)));
+    }
+    numbers.push(model.caption(images).flat());
+    setKernels(resident);
+    return { model, numbers };
+  }
+
+  it("the captioner (encoder, peeky LSTM decoder) trains and captions to the same numbers, bit for bit, as with copies", () => {
+    const want = captioner(copying).numbers;
+    const { model, numbers: got } = captioner(resident);
+    expect(got.length).toBe(want.length);
+    got.forEach((values, i) => expect(values, `output ${i}`).toEqual(want[i]));
+    for (const p of model.params) {
+      expect(inMemory(p.value.data), `${p.name} value`).toBe(true);
+      expect(inMemory((p.grad as NDArray).data), `${p.name} grad`).toBe(true);
+    }
   });
 
   it("a model's params, grads and optimizer state live in the WASM memory after a step", () => {

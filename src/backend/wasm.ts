@@ -131,6 +131,17 @@ let parallelMinWork = PARALLEL_MIN_WORK;
 export function setParallelMinWork(work: number | null): void {
   parallelMinWork = work ?? PARALLEL_MIN_WORK;
 }
+
+let poisonUnzeroed = false;
+
+/**
+ * Test hook: fills the blocks handed out without zeroing (`kernelOutput` arrays) with NaN (index
+ * arrays: −2³¹) instead of leaving what they held, so that a kernel that leaves part of such an
+ * output unwritten shows in its results. Off by default.
+ */
+export function setPoisonUnzeroed(on: boolean): void {
+  poisonUnzeroed = on;
+}
 const PAGE = 65536;
 
 interface Exports {
@@ -466,13 +477,13 @@ class Resident implements HostMemory {
     const step = this.#madeIn.get(s);
     if (step === undefined || s.size === 0) return null;
     step.storages.add(s);
-    return this.#zeros(s.size, false) as Float32Array;
+    return this.#zeros(s.size, false, s.unzeroed) as Float32Array;
   }
 
-  indices(size: number): Int32Array | null {
+  indices(size: number, unzeroed = false): Int32Array | null {
     const step = this.#recording;
     if (step === null || size === 0) return null;
-    const values = this.#zeros(size, true) as Int32Array;
+    const values = this.#zeros(size, true, unzeroed) as Int32Array;
     step.blocks.push([values.byteOffset, values.byteLength]);
     return values;
   }
@@ -514,9 +525,15 @@ class Resident implements HostMemory {
     return values;
   }
 
-  #zeros(size: number, int: boolean): Float32Array | Int32Array {
+  #zeros(size: number, int: boolean, unzeroed = false): Float32Array | Int32Array {
     if (size === 0) return int ? new Int32Array(0) : new Float32Array(0);
     const at = this.#rt.reserve(size * 4);
+    if (unzeroed) {
+      // Left as the block was (a kernel is about to write all of it), or poisoned by the test hook.
+      const values = this.#rt.view(at, size, int);
+      if (poisonUnzeroed) values.fill(int ? -(2 ** 31) : NaN);
+      return values;
+    }
     // A large block (a batch's activations or gradients) is zeroed by every thread, a small one here.
     if (size >= parallelMinWork && this.#rt.threads > 1) this.#rt.run(Op.zeroFill, [at, size], [], size);
     else this.#rt.exports.zero(at, size * 4);

@@ -1,6 +1,6 @@
 import { kernels } from "../backend/index.js";
 import { ShapeError, formatShape } from "../errors.js";
-import { NDArray, allocIndices } from "../ndarray.js";
+import { NDArray, allocIndices, kernelOutput } from "../ndarray.js";
 import { cached } from "./cached.js";
 import { Convolution } from "./convolution.js";
 import type { Layer, MergeLayer, Mode, Param } from "./layer.js";
@@ -51,8 +51,9 @@ export class FusedConvolution implements Layer {
   }
 
   forward(x: NDArray, _mode: Mode): NDArray {
-    const out = NDArray.zeros(this.outputShape(x.shape), x.dtype);
-    const argmax = allocIndices(this.pool ? out.size : 0, x.dtype);
+    // The kernels write all of out, argmax and dx: no zeros needed.
+    const out = kernelOutput(this.outputShape(x.shape), x.dtype);
+    const argmax = allocIndices(this.pool ? out.size : 0, x.dtype, true);
     kernels().convReluPoolForward(
       out.buf,
       argmax,
@@ -77,7 +78,7 @@ export class FusedConvolution implements Layer {
       );
     }
     const conv = this.conv;
-    const dx = NDArray.zeros(conv.needsInputGrad ? x.shape : [0], x.dtype);
+    const dx = kernelOutput(conv.needsInputGrad ? x.shape : [0], x.dtype);
     const dW = NDArray.zeros(conv.W.value.shape, x.dtype);
     const db = NDArray.zeros(conv.b.value.shape, x.dtype);
     const W = conv.W.value.buf;

@@ -1,6 +1,6 @@
 import { OptionError } from "../errors.js";
 import type { Layer, Mode, Param } from "../layers/layer.js";
-import type { DType, NDArray } from "../ndarray.js";
+import { deviceStep, keepFromStep, type DType, type NDArray } from "../ndarray.js";
 import type { Rng } from "../rng.js";
 import type { GanNetwork } from "../train/gan.js";
 import { buildLayers, type LayerSpec } from "./layer-spec.js";
@@ -111,15 +111,18 @@ export class LayerChain implements GanNetwork {
     return new LayerChain(built.layers, structuredClone(spec), built.outputShape);
   }
 
+  /**
+   * The layers' forward, as a new step of this network: on the WASM backend its activations live in
+   * the WASM memory until the network's next forward (no copies in and out of each kernel, the same
+   * blocks every step), as a Graph's do. The output is the caller's to keep.
+   */
   forward(x: NDArray, mode: Mode): NDArray {
-    let y = x;
-    for (const layer of this.layers) y = layer.forward(y, mode);
-    return y;
+    const y = deviceStep(this, true, () => this.layers.reduce((a, layer) => layer.forward(a, mode), x), x);
+    return keepFromStep(y);
   }
 
+  /** The gradient of the input, after `forward`; valid until the network's next forward. */
   backward(dout: NDArray): NDArray {
-    let d = dout;
-    for (let i = this.layers.length - 1; i >= 0; i--) d = this.layers[i].backward(d);
-    return d;
+    return deviceStep(this, false, () => this.layers.reduceRight((d, layer) => layer.backward(d), dout));
   }
 }

@@ -1404,9 +1404,10 @@ function convBackwardGroup(
 // The transforms use only ±1 and ½; the float32 error against the float64 reference is measured
 // in bench/winograd-error.ts.
 //
-// Layout: channels (and filters) are the vector lanes. Each image is copied channels-last into a
-// zero-padded plane xp (hp × wp pixels × c4 channels, c4 = c rounded up to 4, the extra channels
-// zero), so a tile's 16 values of 4 channels are 16 vector loads and its V[ξ] rows hold c4 floats;
+// Layout: channels (and filters) are the vector lanes. Each image is copied into a zero-padded
+// plane xp in blocks of 4 channels (block cb: hp × wp pixels of 16 bytes; c4 = c rounded up to 4,
+// the extra channels zero), so a tile's 16 values of 4 channels are 16 vector loads at constant
+// offsets from its row pointers, and its V[ξ] rows hold c4 floats;
 // Mᵀ and Dᵀ rows hold f4 (fn rounded up). Tiles are numbered row-major over the output (tH × tW,
 // the last row and column partly outside an odd-sized output). A "block" is a set of tiles whose
 // transforms ((c4 + f4)·16 floats per tile) stay in L2 together: several whole images when they
