@@ -30,6 +30,8 @@ import { SimpleConvNet } from "../src/models/simple-conv-net.js";
 import { VGG } from "../src/models/vgg.js";
 import { GoogLeNet } from "../src/models/googlenet.js";
 import { createDcgan } from "../src/models/dcgan.js";
+import { Captioner, mnistCaptionerSpec } from "../src/models/captioner.js";
+import { DigitCanvases } from "../src/data/captions.js";
 import { sampleLatent } from "../src/train/gan.js";
 import { TwoLayerNet } from "../src/models/two-layer-net.js";
 import { NDArray } from "../src/ndarray.js";
@@ -347,6 +349,17 @@ const MODELS = {
     iterations: { reference: 1, wasm: 10 },
     inference: { reference: 100, wasm: 2000 },
   },
+  // Chapter 8's image captioner (`zerodl train-captioner` at its defaults: a convolutional encoder,
+  // an LSTM decoder over 12 words) on canvases of 1–4 MNIST digits; inference is greedy captioning,
+  // its img/s canvases per second.
+  captioner: {
+    quickWithoutReference: true,
+    captioner: { canvases: 1000 },
+    inputShape: [1, 28, 28],
+    optimizerName: "Adam",
+    iterations: { reference: 1, wasm: 10 },
+    inference: { reference: 100, wasm: 1000 },
+  },
   // The LSTM language model at experiments/language-model.ts's size (the sequel's Rnnlm: embedding
   // 32, 128 units, stateful), 32 streams × 64 characters of random ids over 60 symbols. Its rows
   // count sequences of 64 characters where the others count images; an epoch is 600 steps.
@@ -423,7 +436,10 @@ interface Workload {
 }
 
 /** A classifier's or language model's step (loss, backward, optimizer) and prediction. */
-function modelWorkload(cfg: Exclude<(typeof MODELS)[ModelName], { gan: unknown }>, inferN: number): Workload {
+function modelWorkload(
+  cfg: Exclude<(typeof MODELS)[ModelName], { gan: unknown } | { captioner: unknown }>,
+  inferN: number,
+): Workload {
   const model = cfg.create(new Rng(42));
   const optimizer = cfg.optimizer();
   const { B, batch, inputs } =
@@ -462,6 +478,29 @@ function ganWorkload(cfg: (typeof MODELS)["dcgan"], inferN: number): Workload {
   };
 }
 
+/** The captioner: teacher-forced loss, backward and Adam per step; greedy captions for inference. */
+function captionerWorkload(cfg: (typeof MODELS)["captioner"], inferN: number): Workload {
+  const { x, labels } = loadImages(2000);
+  const digits = { x: new NDArray(x, [2000, ...cfg.inputShape]), labels };
+  const canvases = new DigitCanvases(digits, cfg.captioner.canvases, 3);
+  const model = new Captioner(mnistCaptionerSpec(), new Rng(42));
+  const optimizer = new Adam({ lr: 0.001 });
+  const B = 100;
+  const rows = (start: number, end: number) =>
+    Array.from({ length: end - start }, (_, j) => (start + j) % canvases.count);
+  return {
+    B,
+    step(i) {
+      const indices = rows(i * B, (i + 1) * B);
+      const { inputs, targets } = canvases.sequences(indices);
+      model.loss(canvases.images(indices), inputs, targets);
+      model.backward();
+      optimizer.step(model.params);
+    },
+    predict: (start, end) => model.caption(canvases.images(rows(start, end))),
+  };
+}
+
 /** Timed blocks per (model, backend): medians over them (inference: over as many passes). */
 const BLOCKS: Record<Variant, number> = { reference: 3, wasm: 5 };
 
@@ -478,7 +517,12 @@ async function runModelChild(name: ModelName, variant: Variant, threads: number)
   const cfg = MODELS[name];
   const iterations = quick ? Math.max(1, Math.ceil(cfg.iterations[variant] / 4)) : cfg.iterations[variant];
   const inferN = quick ? cfg.inference[variant] / 5 : cfg.inference[variant];
-  const { B, step, predict } = "gan" in cfg ? ganWorkload(cfg, inferN) : modelWorkload(cfg, inferN);
+  const { B, step, predict } =
+    "gan" in cfg
+      ? ganWorkload(cfg, inferN)
+      : "captioner" in cfg
+        ? captionerWorkload(cfg, inferN)
+        : modelWorkload(cfg, inferN);
   for (let i = 0; i < 2; i++) step(i);
   // Blocks of iterations, and the median block: these cores are shared with other machines' work,
   // which slows a block now and then by up to 1.5×; the median is what a quiet stretch gives.
@@ -528,7 +572,8 @@ function modelSection(threads: number): ModelResult[] {
   log(
     `\nmodels, batch 100, TwoLayerNet SGD, the conv nets Adam (epoch = 600 iterations, projected from the median block; peak RSS per process)` +
       `\n(lstm: the LSTM language model, batch 32 × 64 characters, Adam; its img/s counts 64-character sequences)` +
-      `\n(dcgan: an iteration trains the discriminator on 64 real and 64 generated images, then the generator; img/s counts generated images)`,
+      `\n(dcgan: an iteration trains the discriminator on 64 real and 64 generated images, then the generator; img/s counts generated images)` +
+      `\n(captioner: canvases of 1–4 digits, 28×112; inference is greedy captioning)`,
   );
   log(
     `${"".padEnd(28)}${"ms/iter".padStart(10)}${"cpu ms".padStart(9)}${"s/epoch".padStart(10)}${"img/s".padStart(10)}${"RSS MB".padStart(9)}`,

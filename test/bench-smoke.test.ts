@@ -60,7 +60,8 @@ describe("npm run bench -- --quick --json", () => {
       expect(rows).toContain(`${model}/wasm`);
     }
     // Their reference rows only in the full bench (seconds a step).
-    for (const model of ["resnet", "vgg", "googlenet", "dcgan"]) expect(rows).toContain(`${model}/wasm`);
+    for (const model of ["resnet", "vgg", "googlenet", "dcgan", "captioner"])
+      expect(rows).toContain(`${model}/wasm`);
     for (const m of report.models) {
       expect([m.msPerIteration, m.secondsPerEpoch, m.imagesPerSecond, m.peakRssMB].every(positive)).toBe(
         true,

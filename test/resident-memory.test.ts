@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setKernels } from "../src/backend/index.js";
 import type { Kernels } from "../src/backend/kernels.js";
 import { initWasm, setParallelMinWork, setPoisonUnzeroed, setWasmThreads } from "../src/backend/wasm.js";
+import { Captioner, type CaptionerSpec } from "../src/models/captioner.js";
 import { createDcgan } from "../src/models/dcgan.js";
 import { DeepConvNet } from "../src/models/deep-conv-net.js";
 import { GoogLeNet } from "../src/models/googlenet.js";
@@ -202,6 +203,55 @@ describe("resident arrays on the WASM backend", () => {
     for (let i = 0; i < 2; i++) generator.forward(sampleLatent(3, 6, new Rng(2 + i)), "eval");
     expect(inMemory(y.data)).toBe(false);
     expect(Array.from(y.data)).toEqual(before);
+  });
+
+  // The captioner: a convolutional encoder (fused convolution, pooling), an LSTM decoder with peeky
+  // inputs, padding ignored; its loss() and backward() are a step, its captions outside any.
+  const captionerSpec: CaptionerSpec = {
+    kind: "captioner",
+    inputShape: [1, 8, 12],
+    tokens: ["<start>", "<end>", "a", "b", "c"],
+    maxLength: 3,
+    encoder: [
+      { type: "convolution", filters: 4, fh: 3, fw: 3, pad: 1 },
+      { type: "relu" },
+      { type: "pooling", ph: 2, pw: 2, stride: 2 },
+      { type: "flatten" },
+      { type: "affine", outputSize: 6 },
+      { type: "tanh" },
+    ],
+    wordvecSize: 3,
+    hiddenSize: 5,
+    peeky: true,
+  };
+  function captioner(kernels: Kernels): { model: Captioner; numbers: number[][] } {
+    setKernels(kernels);
+    const model = new Captioner(captionerSpec, new Rng(8));
+    const optimizer = new Adam({ lr: 0.01 });
+    const images = uniform([3, 1, 8, 12], new Rng(9));
+    const inputs = NDArray.from([0, 2, 3, 0, 4, 1, 0, 3, 3], [3, 3]);
+    const targets = Int32Array.from([2, 3, 1, 4, 1, -1, 3, 3, 1]);
+    const numbers: number[][] = [];
+    for (let step = 0; step < 3; step++) {
+      numbers.push([model.loss(images, inputs, targets)]);
+      model.backward();
+      optimizer.step(model.params);
+      numbers.push(...model.params.map((p) => Array.from(p.value.data)));
+    }
+    numbers.push(model.caption(images).flat());
+    setKernels(resident);
+    return { model, numbers };
+  }
+
+  it("the captioner (encoder, peeky LSTM decoder) trains and captions to the same numbers, bit for bit, as with copies", () => {
+    const want = captioner(copying).numbers;
+    const { model, numbers: got } = captioner(resident);
+    expect(got.length).toBe(want.length);
+    got.forEach((values, i) => expect(values, `output ${i}`).toEqual(want[i]));
+    for (const p of model.params) {
+      expect(inMemory(p.value.data), `${p.name} value`).toBe(true);
+      expect(inMemory((p.grad as NDArray).data), `${p.name} grad`).toBe(true);
+    }
   });
 
   it("a model's params, grads and optimizer state live in the WASM memory after a step", () => {

@@ -5,7 +5,9 @@
  * of microseconds; a kernel call may take less). The main thread writes the job into one of two
  * argument slots, resets the claim counter (tagged with the job's generation), publishes the
  * generation and notifies. Every thread, the main one included, then claims chunks of the job from
- * the counter until none are left (assembly/kernels.as `runJob`), and the main thread spins until all
+ * the counter until none are left (assembly/kernels.as `runJob`: even threads from the front, odd
+ * ones from the back, so that each keeps to its end of the batch from job to job and reads what it
+ * wrote from its own cache), and the main thread spins until all
  * chunks are finished. Workers spin briefly before they block in `Atomics.wait`, since back-to-back
  * kernels are common. Chunks are cut from the job's shape only, so results do not depend on the
  * thread count, and a worker the OS deschedules delays nobody: the others take its chunks.

@@ -10,7 +10,7 @@ import { Tanh } from "../layers/tanh.js";
 import { TimeAffine } from "../layers/time-affine.js";
 import { TimeLSTM } from "../layers/time-lstm.js";
 import { TimeSoftmaxWithLoss } from "../layers/time-softmax-with-loss.js";
-import { NDArray, type DType, type Labels } from "../ndarray.js";
+import { NDArray, deviceStep, type DType, type Labels } from "../ndarray.js";
 import { softmax } from "../ops/softmax.js";
 import type { Rng } from "../rng.js";
 import { buildLayers, type LayerSpec } from "./layer-spec.js";
@@ -171,7 +171,10 @@ export class Captioner {
    * padding after) and targets (N·T) (`w1 … wk <end>`, −1 for padding).
    */
   loss(images: NDArray, inputs: NDArray, targets: Labels, mode: Mode = "train"): number {
-    return this.lossLayer.forward(this.scores(images, inputs, mode), targets);
+    // A step of this model: on the WASM backend its activations and gradients live in the WASM
+    // memory until the next loss() (no copies in and out of each kernel), as a Graph's do.
+    const loss = () => this.lossLayer.forward(this.scores(images, inputs, mode), targets);
+    return deviceStep(this, true, loss, [images, inputs]);
   }
 
   /**
@@ -190,6 +193,10 @@ export class Captioner {
 
   /** After loss(): every param's gradient, through the decoder and into the encoder. */
   backward(): void {
+    deviceStep(this, false, () => this.#backward());
+  }
+
+  #backward(): void {
     const dscores = this.lossLayer.backward();
     let dout: NDArray;
     if (!this.peeky) {

@@ -7,7 +7,10 @@
 // Scheduling: a job is cut into C chunks by a rule that depends only on its shape (whole output
 // tiles, rows, images, planes or runs of elements); threads claim chunks one at a time from a shared
 // counter. A thread that the OS deschedules (these cores are shared) then delays nobody: the others
-// take its chunks. Each kernel below takes (c, C): compute chunk c of C.
+// take its chunks. Even threads claim from the front, odd ones from the back, so with two threads
+// each keeps to its own end of every job (images 0… and …99 of a batch, in the forward and the
+// backward alike) and finds in its own cache what it wrote in the job before. Each kernel below
+// takes (c, C): compute chunk c of C.
 //
 // Determinism: which thread computes a chunk never changes what it computes, and the arithmetic of
 // one output element never depends on where a chunk boundary falls: matmul accumulates every element
@@ -3716,12 +3719,18 @@ export function runJob(ctrl: usize, gen: i32, t: i32, pack: usize): i32 {
   const op = load<i32>(s);
   const C = chunkCount(op, s);
   const tag = <i64>gen << 32;
+  // Odd threads claim from the back: the counter's low 32 bits count the chunks taken from the
+  // front (low 16) and from the back (high 16). A job of 65,536 chunks or more (none of the
+  // library's shapes come near) is claimed from the front only, its low 32 bits one count.
+  const back = (t & 1) != 0 && C < 0x10000;
   for (;;) {
     const v = atomic.load<i64>(ctrl + COUNTER);
     if ((v & 0xffffffff00000000) != tag) break;
-    const c = <i32>(v & 0xffffffff);
-    if (c >= C) break;
-    if (atomic.cmpxchg<i64>(ctrl + COUNTER, v, v + 1) != v) continue;
+    const front = C < 0x10000 ? <i32>(v & 0xffff) : <i32>(v & 0xffffffff);
+    const taken = C < 0x10000 ? front + <i32>((v >> 16) & 0xffff) : front;
+    if (taken >= C) break;
+    const c = back ? C - 1 - (taken - front) : front;
+    if (atomic.cmpxchg<i64>(ctrl + COUNTER, v, v + (back ? 0x10000 : 1)) != v) continue;
     runChunk(op, s, c, C, pack, gen, t);
     atomic.add<i32>(ctrl + FINISHED, 1);
   }
