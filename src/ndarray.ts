@@ -141,7 +141,8 @@ export function allocIndices(size: number, dtype: DType, unzeroed = false): Int3
 }
 
 /**
- * An array that a kernel is about to write whole (the fused convolution's output, argmax and dx):
+ * An array that a kernel is about to write whole (the fused convolution's output, argmax and dx, the
+ * transposed convolution's output and dx):
  * made as `zeros`, but its values are unspecified until that kernel runs, as a CPU backend's own
  * memory may hand it a block without zeroing it (DeepConvNet's step zeroed 25 MB that its kernels
  * then overwrote). Only for kernels that write every element on every backend; anything else takes

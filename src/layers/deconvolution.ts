@@ -1,6 +1,6 @@
 import { kernels } from "../backend/index.js";
 import { ShapeError, formatShape } from "../errors.js";
-import { NDArray, type Shape } from "../ndarray.js";
+import { NDArray, kernelOutput, type Shape } from "../ndarray.js";
 import { deconvOutputSize } from "../ops/index.js";
 import { cached } from "./cached.js";
 import { param, type Layer, type Mode, type Param } from "./layer.js";
@@ -85,7 +85,8 @@ export class Deconvolution implements Layer {
     const [C, , FH, FW] = this.W.value.shape;
     const [, , H, W] = x.shape;
     // (N, C, H·W)ᵀ · W (C, FN·FH·FW) = col (N·H·W, FN·FH·FW) → col2im → (N, FN, OH, OW) + b
-    const out = NDArray.zeros([N, FN, OH, OW], x.dtype);
+    // Written whole by deconvForward (its col2im covers every output, then the bias).
+    const out = kernelOutput([N, FN, OH, OW], x.dtype);
     const { stride, pad, outputPadding } = this;
     kernels().deconvForward(
       out.buf,
@@ -119,7 +120,7 @@ export class Deconvolution implements Layer {
     const [, , H, W] = x.shape;
     // col = im2col(dout) (N·H·W, FN·FH·FW); db = Σ dout over (N, OH, OW); dW = xᵀ·col (C, FN, FH, FW);
     // dx = col·Wᵀ (N, C, H, W), the convolution of dout with W. A first layer skips dx.
-    const dx = NDArray.zeros(this.needsInputGrad ? x.shape : [0], x.dtype);
+    const dx = kernelOutput(this.needsInputGrad ? x.shape : [0], x.dtype);
     const dW = NDArray.zeros(this.W.value.shape, x.dtype);
     const db = NDArray.zeros([FN], x.dtype);
     const { stride, pad, outputPadding } = this;
