@@ -1144,15 +1144,11 @@ function matmulBlock(
 }
 
 /**
- * out (fn rounded up to 4 rows × oh·ow) = W (fn × c·fh·fw) · colᵀ of one image x (c, h, w), with
- * colᵀ read from x (isDirect). `taps`: scratch for the c·fh·fw tap offsets (this thread's colᵀ
- * scratch, unused here); a ragged last row panel of W is packed with zero rows into `pack`.
+ * Before convDirectRows on an image of shape (c, h, w): the c·fh·fw tap offsets into `taps` (this
+ * thread's colᵀ scratch, unused here), and a ragged last row panel of W packed with zero rows into
+ * `pack`.
  */
-function convDirect(out: usize, W: usize, x: usize, c: i32, h: i32, w: i32, fn: i32, fh: i32, fw: i32, taps: usize, pack: usize): void {
-  const oh = h - fh + 1;
-  const ow = w - fw + 1;
-  const pixels = oh * ow;
-  const cols = c * fh * fw;
+function convDirectSetup(W: usize, c: i32, h: i32, w: i32, fn: i32, fh: i32, fw: i32, taps: usize, pack: usize): void {
   let t = taps;
   for (let ch = 0; ch < c; ch++) {
     for (let ky = 0; ky < fh; ky++) {
@@ -1162,10 +1158,22 @@ function convDirect(out: usize, W: usize, x: usize, c: i32, h: i32, w: i32, fn: 
       }
     }
   }
+  const cols = c * fh * fw;
   const full = fn & ~(MR - 1);
   if (full < fn) packA(pack, W, fn, cols, false, full, fn - full, 0, cols);
+}
+
+/**
+ * Output rows oy0 … oy1 − 1 of out (fn rounded up to 4 rows × oh·ow) = W (fn × c·fh·fw) · colᵀ of
+ * one image x (c, h, w), with colᵀ read from x (isDirect), after convDirectSetup.
+ */
+function convDirectRows(out: usize, W: usize, x: usize, c: i32, h: i32, w: i32, fn: i32, fh: i32, fw: i32, taps: usize, pack: usize, oy0: i32, oy1: i32): void {
+  const ow = w - fw + 1;
+  const pixels = (h - fh + 1) * ow;
+  const cols = c * fh * fw;
+  const full = fn & ~(MR - 1);
   const ars = <usize>cols << 2;
-  for (let oy = 0; oy < oh; oy++) {
+  for (let oy = oy0; oy < oy1; oy++) {
     for (let ox = 0; ox < ow; ox += NR) {
       const xb = x + ((<usize>oy * <usize>w + <usize>ox) << 2);
       const o = out + ((<usize>oy * <usize>ow + <usize>ox) << 2);
@@ -1234,8 +1242,11 @@ function convReluPool2x2Image(
   const pixels = oh * ow;
   const xi = x + ((<usize>img * <usize>c * <usize>h * <usize>w) << 2);
   const pointwise = isPointwise(fh, fw, stride, pad);
-  if (isDirect(ow, fh, fw, stride, pad)) {
-    convDirect(prod, W, xi, c, h, w, fn, fh, fw, colT, pack);
+  // With the product read from the image, each pair of output rows is made just before it is pooled
+  // (~6 KiB for SimpleConvNet: still in L1), and an odd last row, which no window reads, not at all.
+  const direct = isDirect(ow, fh, fw, stride, pad);
+  if (direct) {
+    convDirectSetup(W, c, h, w, fn, fh, fw, colT, pack);
   } else {
     if (!pointwise) im2colImage(colT, xi, c, h, w, fh, fw, stride, pad);
     matmulBlock(prod, W, pointwise ? xi : colT, fn, c * fh * fw, pixels, false, false, false, pack, true);
@@ -1245,12 +1256,13 @@ function convReluPool2x2Image(
   const wb = <usize>ow << 2;
   const lanes = i32x4(0, 2, 4, 6);
   const zero = f32x4.splat(0);
-  for (let f = 0; f < fn; f++) {
-    const bf = load<f32>(bias + (<usize>f << 2));
-    const bv = f32x4.splat(bf);
-    const plane = prod + ((<usize>f * <usize>pixels) << 2);
-    const p = img * fn + f;
-    for (let oy = 0; oy < poh; oy++) {
+  for (let oy = 0; oy < poh; oy++) {
+    if (direct) convDirectRows(prod, W, xi, c, h, w, fn, fh, fw, colT, pack, 2 * oy, 2 * oy + 2);
+    for (let f = 0; f < fn; f++) {
+      const bf = load<f32>(bias + (<usize>f << 2));
+      const bv = f32x4.splat(bf);
+      const plane = prod + ((<usize>f * <usize>pixels) << 2);
+      const p = img * fn + f;
       const local = 2 * oy * ow;
       const row = p * pixels + local;
       const o = (p * poh + oy) * pow;
