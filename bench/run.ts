@@ -481,7 +481,7 @@ function ganWorkload(cfg: (typeof MODELS)["dcgan"], inferN: number): Workload {
 }
 
 /** The captioner: teacher-forced loss, backward and Adam per step; greedy captions for inference. */
-function captionerWorkload(cfg: (typeof MODELS)["captioner"], inferN: number): Workload {
+function captionerWorkload(cfg: (typeof MODELS)["captioner"], _inferN: number): Workload {
   const { x, labels } = loadImages(2000);
   const digits = { x: new NDArray(x, [2000, ...cfg.inputShape]), labels };
   const canvases = new DigitCanvases(digits, cfg.captioner.canvases, 3);

@@ -86,6 +86,8 @@ export function packBytes(): i32 {
  * slow), when b is wide (n ≥ 128: the dW products of a convolution, m = filters, k = N·OH·OW), and
  * when op(b) is too big to pack once per thread and reuse (SimpleConvNet's Affine, 100×4320·4320×100:
  * 16-row tiles repacked all of b 7 times). `k` = 0 leaves the last rule out (the k-split's slices).
+ * (With k ≥ 1024 and neither operand transposed, such a product now goes to matmulHalf instead:
+ * wasm.ts `halvesK`; the rules here still tile the others.)
  */
 @inline function matmulTileRows(m: i32, k: i32, n: i32, transB: bool, parts: i32 = 1): i32 {
   if (m >= 256) return 64;
