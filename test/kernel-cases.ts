@@ -44,7 +44,7 @@ export interface Case {
 
 export const cases: Case[] = [];
 
-/** convForward, then convBackward with and without dx, on seeded inputs. */
+/** convForward, then convBackward without and with dx, on seeded inputs. */
 export function fusedConvCase([n, c, h, w, fn, fh, fw, stride, pad]: number[]): Case {
   const oh = outSize(h, fh, stride, pad);
   const ow = outSize(w, fw, stride, pad);
@@ -61,20 +61,21 @@ export function fusedConvCase([n, c, h, w, fn, fh, fw, stride, pad]: number[]): 
       const out = alloc(dtype, n * fn * oh * ow);
       k.convForward(out, x, W, b, n, c, h, w, fn, fh, fw, stride, pad);
       const dout = floats(dtype, n * fn * oh * ow, rng);
+      // Without dx (a first layer) first, so that its dW and db cannot lean on scratch a call with dx
+      // left behind; then with dx: the same dW and db.
+      const dW2 = alloc(dtype, fn * cols);
+      const db2 = alloc(dtype, fn);
+      k.convBackward(alloc(dtype, 0), dW2, db2, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
       const dx = alloc(dtype, n * c * h * w);
       const dW = alloc(dtype, fn * cols);
       const db = alloc(dtype, fn);
       k.convBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
-      // Without dx (a first layer): the same dW and db.
-      const dW2 = alloc(dtype, fn * cols);
-      const db2 = alloc(dtype, fn);
-      k.convBackward(alloc(dtype, 0), dW2, db2, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad);
       return [out, dx, dW, db, dW2, db2];
     },
   };
 }
 
-/** convReluPoolForward, then its backward with and without dx, on seeded inputs (ph = 0: no pooling). */
+/** convReluPoolForward, then its backward without and with dx, on seeded inputs (ph = 0: no pooling). */
 export function convReluPoolCase(
   [n, c, h, w, fn, f, stride, pad]: number[],
   [ph, pw, pstride, ppad]: number[],
@@ -97,15 +98,16 @@ export function convReluPoolCase(
       const argmax = new Int32Array(ph === 0 ? 0 : len).fill(-7);
       k.convReluPoolForward(out, argmax, x, W, b, n, c, h, w, fn, f, f, stride, pad, ph, pw, pstride, ppad);
       const dout = floats(dtype, len, rng);
-      const dx = alloc(dtype, n * c * h * w);
-      const dW = alloc(dtype, fn * cols);
-      const db = alloc(dtype, fn);
       const geometry = [n, c, h, w, fn, f, f, stride, pad, ph, pw, pstride, ppad] as const;
-      k.convReluPoolBackward(dx, dW, db, dout, out, argmax, x, W, ...geometry);
-      // Without dx (a first layer): the same dW and db.
+      // Without dx (a first layer) first, so that its dW and db cannot lean on scratch (the masked,
+      // routed gradient) a call with dx left behind; then with dx: the same dW and db.
       const dW2 = alloc(dtype, fn * cols);
       const db2 = alloc(dtype, fn);
       k.convReluPoolBackward(alloc(dtype, 0), dW2, db2, dout, out, argmax, x, W, ...geometry);
+      const dx = alloc(dtype, n * c * h * w);
+      const dW = alloc(dtype, fn * cols);
+      const db = alloc(dtype, fn);
+      k.convReluPoolBackward(dx, dW, db, dout, out, argmax, x, W, ...geometry);
       return [out, argmax, dx, dW, db, dW2, db2];
     },
   };
@@ -393,11 +395,41 @@ for (const [n, c, h, w, fh, fw, stride, pad] of CONV_SHAPES) {
   });
 }
 
-// Max pooling with ties, −∞ and NaN (values from a handful of levels): the first of equals wins,
-// NaN never does, a window of −∞/NaN gives 0 and argmax −1, in the reference's order. Stride-1
-// windows take a 4-wide SIMD path inside the row and the scalar one at its edges: Inception's 3×3
-// pad-1 branch at 14×14 and 7×7, wide and narrow rows, 2×2 and 1×3 windows, padding ≥ the window.
-for (const [n, c, h, w, ph, pw, stride, pad] of [
+/**
+ * Max pooling on values from a handful of levels: ties everywhere, where the first of equals wins
+ * (the reference's order: ky, then kx). With `nonFinite`, the levels also hold −∞ and NaN and the
+ * first plane is −∞/NaN only: NaN never wins, and a window of −∞/NaN gives 0 and argmax −1. WGSL
+ * lets an implementation assume there are no NaNs or infinities, so the non-finite cases are the CPU
+ * backends' (test/kernel-parity.test.ts).
+ */
+export function maxPoolLevelsCase([n, c, h, w, ph, pw, stride, pad]: number[], nonFinite: boolean): Case {
+  const oh = outSize(h, ph, stride, pad);
+  const ow = outSize(w, pw, stride, pad);
+  return {
+    name: `max pooling, ties${nonFinite ? ", −∞ and NaN" : ""}, n=${n} c=${c} ${h}×${w} window ${ph}×${pw} stride ${stride} pad ${pad}`,
+    atol: 0,
+    rtol: 0,
+    run(k, dtype) {
+      const rng = new Rng(n + c * 7 + h * 31 + w * 101 + pad * 3);
+      const levels = nonFinite ? [-Infinity, -Infinity, NaN, -1, 0, 0.5, 0.5, 2] : [-1, 0, 0.5, 0.5, 2];
+      const x = dtype === "float64" ? new Float64Array(n * c * h * w) : new Float32Array(n * c * h * w);
+      for (let i = 0; i < x.length; i++) x[i] = levels[rng.int(levels.length)];
+      if (nonFinite) x.fill(-Infinity, 0, h * w).fill(NaN, 0, Math.ceil((h * w) / 3));
+      const po = n * c * oh * ow;
+      const out = alloc(dtype, po);
+      const argmax = new Int32Array(po).fill(-7);
+      k.maxPool(out, argmax, x, n, c, h, w, ph, pw, stride, pad);
+      return [out, argmax];
+    },
+  };
+}
+
+/**
+ * Max pooling shapes for maxPoolLevelsCase. Stride-1 windows take a 4-wide SIMD path inside the row
+ * and the scalar one at its edges: Inception's 3×3 pad-1 branch at 14×14 and 7×7, wide and narrow
+ * rows, 2×2 and 1×3 windows, padding ≥ the window; and a 3×3 stride-2 window.
+ */
+export const MAX_POOL_LEVEL_SHAPES: number[][] = [
   [2, 3, 14, 14, 3, 3, 1, 1],
   [1, 5, 7, 7, 3, 3, 1, 1],
   [2, 2, 9, 23, 3, 3, 1, 1],
@@ -406,28 +438,8 @@ for (const [n, c, h, w, ph, pw, stride, pad] of [
   [2, 2, 4, 9, 3, 3, 1, 2],
   [1, 2, 3, 4, 5, 5, 1, 2],
   [2, 3, 11, 10, 3, 3, 2, 1],
-]) {
-  const oh = outSize(h, ph, stride, pad);
-  const ow = outSize(w, pw, stride, pad);
-  cases.push({
-    name: `max pooling, ties and non-finite inputs, n=${n} c=${c} ${h}×${w} window ${ph}×${pw} stride ${stride} pad ${pad}`,
-    atol: 0,
-    rtol: 0,
-    run(k, dtype) {
-      const rng = new Rng(n + c * 7 + h * 31 + w * 101 + pad * 3);
-      const levels = [-Infinity, -Infinity, NaN, -1, 0, 0.5, 0.5, 2];
-      const x = dtype === "float64" ? new Float64Array(n * c * h * w) : new Float32Array(n * c * h * w);
-      for (let i = 0; i < x.length; i++) x[i] = levels[rng.int(levels.length)];
-      // A plane of −∞/NaN only, so that its windows have no winner.
-      x.fill(-Infinity, 0, h * w).fill(NaN, 0, Math.ceil((h * w) / 3));
-      const po = n * c * oh * ow;
-      const out = alloc(dtype, po);
-      const argmax = new Int32Array(po).fill(-7);
-      k.maxPool(out, argmax, x, n, c, h, w, ph, pw, stride, pad);
-      return [out, argmax];
-    },
-  });
-}
+];
+for (const shape of MAX_POOL_LEVEL_SHAPES) cases.push(maxPoolLevelsCase(shape, false));
 
 // Batch normalization per channel: planes of 1 (an (N, D) input), odd sizes (SIMD tails), 7×7,
 // batch 1, a single sample (zero variance); training and evaluation, with and without the ReLU
@@ -563,14 +575,15 @@ for (const [n, c, h, w, fn, fh, fw, stride, pad, outPad] of DECONV_SHAPES) {
       const out = alloc(dtype, n * fn * oh * ow);
       k.deconvForward(out, x, W, b, n, c, h, w, fn, fh, fw, stride, pad, outPad);
       const dout = floats(dtype, n * fn * oh * ow, rng);
+      // Without dx (a first layer) first, so that its dW and db cannot lean on scratch a call with dx
+      // left behind; then with dx: the same dW and db.
+      const dW2 = alloc(dtype, c * cols);
+      const db2 = alloc(dtype, fn);
+      k.deconvBackward(alloc(dtype, 0), dW2, db2, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad, outPad);
       const dx = alloc(dtype, n * c * h * w);
       const dW = alloc(dtype, c * cols);
       const db = alloc(dtype, fn);
       k.deconvBackward(dx, dW, db, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad, outPad);
-      // Without dx (a first layer): the same dW and db.
-      const dW2 = alloc(dtype, c * cols);
-      const db2 = alloc(dtype, fn);
-      k.deconvBackward(alloc(dtype, 0), dW2, db2, dout, x, W, n, c, h, w, fn, fh, fw, stride, pad, outPad);
       return [out, dx, dW, db, dW2, db2];
     },
   });

@@ -18,6 +18,8 @@ import { assertAllClose } from "../src/testing/gradcheck.js";
 import {
   alloc,
   cases as sharedCases,
+  MAX_POOL_LEVEL_SHAPES,
+  maxPoolLevelsCase,
   check,
   convReluPoolCase,
   floats,
@@ -73,6 +75,8 @@ const winograd = (algorithm: ConvAlgorithm, inner: Case): Case => ({
   },
 });
 const cases: Case[] = [...sharedCases];
+// Max pooling with −∞ and NaN among the values: the CPU backends' semantics (WGSL need not keep them).
+for (const shape of MAX_POOL_LEVEL_SHAPES) cases.push(maxPoolLevelsCase(shape, true));
 for (const [algorithm, shapes] of [
   ["winograd", WINOGRAD_SHAPES],
   ["winograd4x4", WINOGRAD_4X4_SHAPES],
