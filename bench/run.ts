@@ -481,7 +481,7 @@ function ganWorkload(cfg: (typeof MODELS)["dcgan"], inferN: number): Workload {
 }
 
 /** The captioner: teacher-forced loss, backward and Adam per step; greedy captions for inference. */
-function captionerWorkload(cfg: (typeof MODELS)["captioner"], _inferN: number): Workload {
+function captionerWorkload(cfg: (typeof MODELS)["captioner"]): Workload {
   const { x, labels } = loadImages(2000);
   const digits = { x: new NDArray(x, [2000, ...cfg.inputShape]), labels };
   const canvases = new DigitCanvases(digits, cfg.captioner.canvases, 3);
@@ -523,7 +523,7 @@ async function runModelChild(name: ModelName, variant: Variant, threads: number)
     "gan" in cfg
       ? ganWorkload(cfg, inferN)
       : "captioner" in cfg
-        ? captionerWorkload(cfg, inferN)
+        ? captionerWorkload(cfg)
         : modelWorkload(cfg, inferN);
   for (let i = 0; i < 2; i++) step(i);
   // Blocks of iterations, and the median block: these cores are shared with other machines' work,
