@@ -14,7 +14,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { initWasm, profileWasmJobs, relaxedSimdSupported } from "../src/backend/wasm.js";
+import { initWasm, profileWasmJobs, relaxedSimdChosen, relaxedSimdSupported } from "../src/backend/wasm.js";
 import { setKernels } from "../src/backend/index.js";
 import { RELAXED_SIMD_FLAG } from "../src/backend/node-relaxed.js";
 import { exportOnnx } from "../src/io/onnx/export.js";
@@ -83,8 +83,7 @@ async function zerodlChild(threads: number, passes: number): Promise<Result> {
     other.push(profiled - ms("convForward") - ms("matmulHalf") - ms("matmulReduce"));
   }
   return {
-    who:
-      relaxedSimdSupported() && process.env.ZERODL_RELAXED_SIMD !== "0" ? "zerodl-relaxed" : "zerodl-plain",
+    who: relaxedSimdChosen() ? "zerodl-relaxed" : "zerodl-plain",
     threads,
     ms: median(wall),
     best: Math.min(...wall),

@@ -22,7 +22,7 @@ import { gunzipSync } from "node:zlib";
 import type { Kernels } from "../src/backend/kernels.js";
 import { setKernels } from "../src/backend/index.js";
 import { reference } from "../src/backend/reference.js";
-import { initWasm, relaxedSimdSupported, setWasmThreads, wasmThreads } from "../src/backend/wasm.js";
+import { initWasm, relaxedSimdChosen, setWasmThreads, wasmThreads } from "../src/backend/wasm.js";
 import { DeepConvNet } from "../src/models/deep-conv-net.js";
 import { ResNet } from "../src/models/resnet.js";
 import { RnnLm } from "../src/models/rnnlm.js";
@@ -630,7 +630,7 @@ async function main(): Promise<void> {
     node: process.version,
     date: new Date().toISOString(),
     loadAverage: os.loadavg(),
-    relaxedSimd: relaxedSimdSupported() && process.env.ZERODL_RELAXED_SIMD !== "0",
+    relaxedSimd: relaxedSimdChosen(),
   };
   log(
     `zerodl bench — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}; WASM ${machine.relaxedSimd ? "relaxed SIMD (fused multiply-add)" : "plain SIMD (ZERODL_RELAXED_SIMD=0, or no relaxed SIMD in this engine)"}`,

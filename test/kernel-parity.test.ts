@@ -142,50 +142,38 @@ describe.each(backends)("kernel parity: $name", ({ name, setup }) => {
   });
 });
 
+/** An Affine layer's three products, (n×k)·(k×m) and its backward transposes, on seeded inputs. */
+function affineProducts(n: number, k: number, m: number, seed: number): Case {
+  return {
+    name: `matmul ${n}×${k}·${k}×${m} and its backward transposes`,
+    atol: 0,
+    rtol: 0,
+    run(kern, dtype) {
+      const rng = new Rng(seed);
+      const x = floats(dtype, n * k, rng);
+      const w = floats(dtype, k * m, rng);
+      const dy = floats(dtype, n * m, rng);
+      const y = alloc(dtype, n * m);
+      const dx = alloc(dtype, n * k);
+      const dw = alloc(dtype, k * m);
+      kern.matmul(y, x, w, n, k, m, false, false);
+      kern.matmul(dx, dy, w, n, m, k, false, true);
+      kern.matmul(dw, x, dy, k, n, m, true, false);
+      return [y, dx, dw];
+    },
+  };
+}
+
 describe("wasm thread-count determinism", () => {
   it("outputs are bit-identical for 1, 2 and 3 threads", async () => {
     const k = await initWasm();
     setParallelMinWork(0);
     // Larger shapes too, so each thread gets several panels, images and planes.
     const big: Case[] = [
-      {
-        name: "matmul 100×784·784×50 and its backward transposes",
-        atol: 0,
-        rtol: 0,
-        run(kern, dtype) {
-          const rng = new Rng(5);
-          const x = floats(dtype, 100 * 784, rng);
-          const w = floats(dtype, 784 * 50, rng);
-          const dy = floats(dtype, 100 * 50, rng);
-          const y = alloc(dtype, 100 * 50);
-          const dx = alloc(dtype, 100 * 784);
-          const dw = alloc(dtype, 784 * 50);
-          kern.matmul(y, x, w, 100, 784, 50, false, false);
-          kern.matmul(dx, dy, w, 100, 50, 784, false, true);
-          kern.matmul(dw, x, dy, 784, 100, 50, true, false);
-          return [y, dx, dw];
-        },
-      },
-      {
-        // SimpleConvNet's first Affine layer (4320 → 100): its forward is cut in two along k (for
-        // every thread count), its dx in 128-column tiles.
-        name: "matmul 100×4320·4320×100 and its backward transposes",
-        atol: 0,
-        rtol: 0,
-        run(kern, dtype) {
-          const rng = new Rng(7);
-          const x = floats(dtype, 100 * 4320, rng);
-          const w = floats(dtype, 4320 * 100, rng);
-          const dy = floats(dtype, 100 * 100, rng);
-          const y = alloc(dtype, 100 * 100);
-          const dx = alloc(dtype, 100 * 4320);
-          const dw = alloc(dtype, 4320 * 100);
-          kern.matmul(y, x, w, 100, 4320, 100, false, false);
-          kern.matmul(dx, dy, w, 100, 100, 4320, false, true);
-          kern.matmul(dw, x, dy, 4320, 100, 100, true, false);
-          return [y, dx, dw];
-        },
-      },
+      affineProducts(100, 784, 50, 5),
+      // SimpleConvNet's first Affine layer (4320 → 100): its forward is cut in two along k (for
+      // every thread count), its dx in 128-column tiles.
+      affineProducts(100, 4320, 100, 7),
       {
         name: "conv 8×3×28×28 im2col, matmul, col2im",
         atol: 0,

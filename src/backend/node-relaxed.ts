@@ -13,7 +13,7 @@
  * bit-identical across thread counts.
  */
 import { setFlagsFromString } from "node:v8";
-import { relaxedSimdSupported } from "./wasm.js";
+import { relaxedSimdRefused, relaxedSimdSupported } from "./wasm.js";
 
 /** Node 20's switch for relaxed SIMD (on by default from Node 22). */
 export const RELAXED_SIMD_FLAG = "--experimental-wasm-relaxed-simd";
@@ -23,7 +23,7 @@ export const RELAXED_SIMD_FLAG = "--experimental-wasm-relaxed-simd";
  * validates relaxed-SIMD modules (false with ZERODL_RELAXED_SIMD=0 or where the engine lacks it).
  */
 export function enableRelaxedSimd(): boolean {
-  if (process.env.ZERODL_RELAXED_SIMD === "0") return false;
+  if (relaxedSimdRefused()) return false;
   if (relaxedSimdSupported()) return true;
   try {
     setFlagsFromString(RELAXED_SIMD_FLAG);

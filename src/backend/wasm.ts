@@ -229,10 +229,14 @@ function validates(bytes: Uint8Array): boolean {
   }
 }
 
+/** Whether ZERODL_RELAXED_SIMD=0 asks for the plain SIMD module (Node; never in a browser). */
+export function relaxedSimdRefused(): boolean {
+  return (typeof process !== "undefined" ? process.env?.ZERODL_RELAXED_SIMD : undefined) === "0";
+}
+
 /** Whether the module with relaxed SIMD runs: where the engine has it, unless ZERODL_RELAXED_SIMD=0. */
-function relaxedChosen(): boolean {
-  const env = typeof process !== "undefined" ? process.env?.ZERODL_RELAXED_SIMD : undefined;
-  return env !== "0" && relaxedSimdSupported();
+export function relaxedSimdChosen(): boolean {
+  return !relaxedSimdRefused() && relaxedSimdSupported();
 }
 
 function decodeBase64(text: string): Uint8Array {
@@ -1214,7 +1218,7 @@ interface Started {
 let runtime: Promise<Started | null> | null = null;
 
 async function instantiate(shared: boolean): Promise<Started> {
-  const relaxed = relaxedChosen();
+  const relaxed = relaxedSimdChosen();
   const bytes = decodeBase64(
     shared ? (relaxed ? wasmSharedRelaxed : wasmShared) : relaxed ? wasmSingleRelaxed : wasmSingle,
   );
